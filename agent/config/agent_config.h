@@ -1,0 +1,102 @@
+// The agent's configuration: one TOML file (default /etc/octolaunch/agent.toml) read by every
+// subcommand, with command-line flags layered on top.
+//
+// Contract
+//  * loadAgentConfig() returns a complete AgentConfig (every key has a default) or throws
+//    ConfigError whose message names the file and the key:
+//      "agent.toml: spool.max_bytes: expected an integer, got string".
+//  * A missing DEFAULT file is not an error (all defaults apply); a missing EXPLICIT --config file
+//    is.
+//  * Unknown keys are not errors: they are listed in AgentConfig::warnings for the caller to log.
+//  * Sections owned by other components ([sources.*], [service.NAME]) are not interpreted here:
+//    AgentConfig::raw keeps the whole parsed table so those components parse their own sections.
+//  * The default agent id is a hash of /etc/machine-id, never the raw id (it is confidential).
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace octolaunch::agent {
+
+inline constexpr std::string_view kDefaultAgentConfigPath = "/etc/octolaunch/agent.toml";
+inline constexpr std::string_view kDefaultCollector = "127.0.0.1:7701";
+inline constexpr std::string_view kDefaultSpoolDir = "/var/lib/octolaunch/spool";
+
+class ConfigError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SpoolSettings {
+  std::filesystem::path dir{std::string(kDefaultSpoolDir)};
+  std::uint64_t maxBytes = std::uint64_t{256} << 20;
+};
+
+struct HookSettings {
+  std::uint32_t graceSeconds = 5;
+  std::uint32_t tailLines = 20;
+  std::uint32_t maxLineBytes = 8192;
+};
+
+struct ShipSettings {
+  std::uint32_t batchMaxEvents = 2000;
+  std::uint32_t window = 4;             // push calls in flight without an answer
+  std::uint32_t backoffMaxMs = 30000;   // reconnect backoff ceiling (starts at 100 ms)
+};
+
+struct AgentConfig {
+  std::string agentId;
+  std::string host;
+  std::string token;
+  std::string collector{std::string(kDefaultCollector)};  // "HOST:PORT"
+  SpoolSettings spool;
+  HookSettings hook;
+  ShipSettings ship;
+  toml::table raw;                  // the whole file, for components with their own sections
+  std::filesystem::path file;       // the file read; empty when none was
+  std::vector<std::string> warnings;
+};
+
+// Flags given on the command line; each set one replaces the config value.
+struct ConfigOverrides {
+  std::optional<std::string> spoolDir;
+  std::optional<std::string> collector;
+  std::optional<std::string> agentId;
+  std::optional<std::string> host;
+  std::optional<std::string> token;
+};
+
+// Where the default agent id and host come from; tests point these elsewhere.
+struct IdentitySources {
+  std::filesystem::path machineIdFile = "/etc/machine-id";
+  std::optional<std::string> hostname;  // unset: gethostname()
+};
+
+// Reads explicitPath (error when missing) or the default path (fine when missing), applies the
+// overrides and fills the defaults. Throws ConfigError.
+AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
+                            const ConfigOverrides& overrides,
+                            const IdentitySources& identity = {});
+
+// Parses TOML text; `name` is what error messages call the file. Does not apply identity defaults.
+AgentConfig parseAgentConfig(std::string_view text, std::string_view name);
+
+// Hex SHA-256 of "octolaunch-agent:" + the machine id (trimmed), or of
+// "octolaunch-agent-host:" + hostname when there is no readable machine id.
+std::string defaultAgentId(const IdentitySources& identity);
+std::string localHostname();
+
+// Splits "HOST:PORT" ("[::1]:7701" too); throws ConfigError naming `what` when malformed.
+std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address, std::string_view what);
+
+// Lower-case hex SHA-256 of data (OpenSSL EVP).
+std::string sha256Hex(std::string_view data);
+
+}  // namespace octolaunch::agent

@@ -1,0 +1,170 @@
+#include "agent/config/agent_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace octolaunch::agent {
+namespace {
+
+std::string errorOf(std::string_view text) {
+  try {
+    parseAgentConfig(text, "agent.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "agent-config-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    auto p = path_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(AgentConfig, DefaultsWhenEmpty) {
+  AgentConfig c = parseAgentConfig("", "agent.toml");
+  EXPECT_EQ(c.collector, "127.0.0.1:7701");
+  EXPECT_EQ(c.spool.dir, "/var/lib/octolaunch/spool");
+  EXPECT_EQ(c.spool.maxBytes, 256u << 20);
+  EXPECT_EQ(c.hook.graceSeconds, 5u);
+  EXPECT_EQ(c.hook.tailLines, 20u);
+  EXPECT_EQ(c.hook.maxLineBytes, 8192u);
+  EXPECT_EQ(c.ship.batchMaxEvents, 2000u);
+  EXPECT_EQ(c.ship.window, 4u);
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(AgentConfig, ReadsEveryKey) {
+  AgentConfig c = parseAgentConfig(R"(
+agent_id = "a1"
+host = "web-1"
+token = "s3cret"
+collector = "10.0.0.5:9000"
+[spool]
+dir = "/tmp/spool"
+max_bytes = 10485760
+[hook]
+grace_seconds = 2
+tail_lines = 5
+max_line_bytes = 1024
+[ship]
+batch_max_events = 100
+window = 2
+backoff_max_ms = 5000
+[sources.kmsg]
+enabled = true
+[service.api]
+unit = "api.service"
+)",
+                                   "agent.toml");
+  EXPECT_EQ(c.agentId, "a1");
+  EXPECT_EQ(c.host, "web-1");
+  EXPECT_EQ(c.token, "s3cret");
+  EXPECT_EQ(c.collector, "10.0.0.5:9000");
+  EXPECT_EQ(c.spool.dir, "/tmp/spool");
+  EXPECT_EQ(c.spool.maxBytes, 10485760u);
+  EXPECT_EQ(c.hook.graceSeconds, 2u);
+  EXPECT_EQ(c.hook.tailLines, 5u);
+  EXPECT_EQ(c.hook.maxLineBytes, 1024u);
+  EXPECT_EQ(c.ship.batchMaxEvents, 100u);
+  EXPECT_EQ(c.ship.window, 2u);
+  EXPECT_EQ(c.ship.backoffMaxMs, 5000u);
+  // Other components' sections stay available.
+  EXPECT_EQ(c.raw["sources"]["kmsg"]["enabled"].value<bool>(), true);
+  EXPECT_EQ(c.raw["service"]["api"]["unit"].value<std::string>(), "api.service");
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(AgentConfig, WrongTypeNamesFileAndKey) {
+  EXPECT_EQ(errorOf("[spool]\nmax_bytes = \"big\"\n"),
+            "agent.toml: spool.max_bytes: expected an integer, got string");
+  EXPECT_EQ(errorOf("collector = 7701\n"), "agent.toml: collector: expected a string, got integer");
+  EXPECT_EQ(errorOf("[hook]\ngrace_seconds = 1.5\n"),
+            "agent.toml: hook.grace_seconds: expected an integer, got floating-point");
+  EXPECT_EQ(errorOf("spool = 3\n"), "agent.toml: spool: expected a table, got integer");
+}
+
+TEST(AgentConfig, OutOfRangeNamesKey) {
+  EXPECT_NE(errorOf("[ship]\nwindow = 0\n").find("agent.toml: ship.window: value 0 out of range"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[hook]\ntail_lines = -1\n").find("agent.toml: hook.tail_lines:"),
+            std::string::npos);
+}
+
+TEST(AgentConfig, BadCollectorAddress) {
+  EXPECT_NE(errorOf("collector = \"localhost\"\n").find("agent.toml: collector: expected HOST:PORT"),
+            std::string::npos);
+  EXPECT_NE(errorOf("collector = \"h:99999\"\n").find("bad port"), std::string::npos);
+  EXPECT_EQ(splitHostPort("[::1]:7701", "x").first, "::1");
+}
+
+TEST(AgentConfig, SyntaxErrorNamesFileAndLine) {
+  std::string e = errorOf("agent_id = \"a\"\nhost = \n");
+  EXPECT_EQ(e.rfind("agent.toml:2:", 0), 0u) << e;
+}
+
+TEST(AgentConfig, UnknownKeysWarn) {
+  AgentConfig c = parseAgentConfig("colector = \"x:1\"\n[spool]\nmaxbytes = 5\n", "agent.toml");
+  ASSERT_EQ(c.warnings.size(), 2u);
+  EXPECT_NE(c.warnings[0].find("spool.maxbytes"), std::string::npos);
+  EXPECT_NE(c.warnings[1].find("colector"), std::string::npos);
+}
+
+TEST(AgentConfig, MissingExplicitFileIsAnError) {
+  TempDir dir;
+  EXPECT_THROW(loadAgentConfig(dir.path() / "nope.toml", {}), ConfigError);
+}
+
+TEST(AgentConfig, FileAndOverrides) {
+  TempDir dir;
+  auto file = dir.write("agent.toml", "collector = \"c:1\"\nhost = \"h\"\n[spool]\ndir = \"/x\"\n");
+  ConfigOverrides o;
+  o.spoolDir = "/y";
+  o.token = "t";
+  AgentConfig c = loadAgentConfig(file, o);
+  EXPECT_EQ(c.collector, "c:1");
+  EXPECT_EQ(c.host, "h");
+  EXPECT_EQ(c.spool.dir, "/y");
+  EXPECT_EQ(c.token, "t");
+  EXPECT_EQ(c.file, file);
+  o.collector = "nonsense";
+  EXPECT_THROW(loadAgentConfig(file, o), ConfigError);
+}
+
+TEST(AgentConfig, AgentIdIsAHashOfMachineIdNeverTheRawId) {
+  TempDir dir;
+  const std::string raw = "0123456789abcdef0123456789abcdef";
+  IdentitySources ids;
+  ids.machineIdFile = dir.write("machine-id", raw + "\n");
+  ids.hostname = "box";
+  std::string id = defaultAgentId(ids);
+  EXPECT_EQ(id, sha256Hex("octolaunch-agent:" + raw));
+  EXPECT_EQ(id.size(), 64u);
+  EXPECT_EQ(id.find(raw), std::string::npos);
+  // Known SHA-256 vector, so the hash really is SHA-256.
+  EXPECT_EQ(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+
+  ids.machineIdFile = dir.path() / "missing";
+  EXPECT_EQ(defaultAgentId(ids), sha256Hex("octolaunch-agent-host:box"));
+
+  AgentConfig c = loadAgentConfig(dir.write("empty.toml", ""), {}, ids);
+  EXPECT_EQ(c.agentId, sha256Hex("octolaunch-agent-host:box"));
+  EXPECT_EQ(c.host, "box");
+}
+
+}  // namespace
+}  // namespace octolaunch::agent
