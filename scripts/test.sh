@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (apt-get), builds with warnings as errors, and
+# runs every test with ctest. Tests that need root, cgroups, podman or a systemd container run
+# here; with CI=true a test that cannot run fails instead of skipping.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+
+echo "== installing packages"
+OCTOLAUNCH_WITH_TEST_TOOLS=1 bash scripts/install-deps.sh
+
+# Rootful podman serves the Docker Engine API for the container-source tests.
+if [ "$(id -u)" -eq 0 ] && [ -f ../shared/containers/setup-podman.sh ]; then
+  echo "== setting up podman"
+  bash ../shared/containers/setup-podman.sh >/dev/null 2>&1 || echo "podman setup failed; container tests will say why" >&2
+fi
+
+echo "== building"
+BUILD_DIR=${BUILD_DIR:-$here/build-test} bash scripts/build.sh -DOCTOLAUNCH_WERROR=ON
+build_dir=${BUILD_DIR:-$here/build-test}
+
+echo "== running tests"
+cd "$build_dir"
+ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}"
