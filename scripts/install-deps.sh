@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 if [ "${OCTOLAUNCH_WITH_TEST_TOOLS:-0}" = 1 ]; then
-  packages+=(clang-14 libclang-rt-14-dev podman systemd-journal-remote procps util-linux)
+  packages+=(clang-14 libclang-rt-14-dev podman systemd-journal-remote procps util-linux bc python3)
 fi
 
 missing=()
