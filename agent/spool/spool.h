@@ -1,0 +1,133 @@
+// The agent's spool: a bounded, durable queue of events on local disk (one LMDB environment in a
+// directory), shared by every agent process on the host (the `run` daemon, `hook` wrappers,
+// `deploy` markers). Events enter through append() (the EventSink), get their seq there, and leave
+// only through ackThrough(), which the shipper calls with a seq the collector acknowledged.
+//
+// Contract
+//  * epoch() is a random 64-bit id created with the spool's meta data; a deleted and recreated spool
+//    gets a new one. seq starts at 1 per epoch, is assigned inside the write transaction (so
+//    processes appending at once never collide or reorder) and is never reused within an epoch.
+//  * append() stores the whole call in one synced write transaction (all or nothing). Each stored
+//    event is a Cap'n Proto flat array (segment table + segments) of an Event with epoch and seq
+//    set; agentId and host are left for the shipper to fill.
+//  * Bound: the stored value bytes are kept at or under max_bytes by shedding low-value events
+//    (isLowValue(): hook.output, pressure.*) when full; shed events are counted, and once the
+//    spool is below 90 % of the bound again (on a later append or after an ack) one spool.shed
+//    event {count, firstNs, lastNs} is stored ahead of what follows. Everything else is never
+//    shed, and may take the spool past max_bytes; the LMDB map has headroom
+//    (2 * max_bytes + 64 MiB) and, when even that is exhausted, append() throws SpoolFullError.
+//  * Files are created group-read/writable (0660) in a setgid, group-writable directory (2770),
+//    so a deploy user in the agent's group can run `hook`.
+//
+// Threads: one Spool per process (never open the environment twice in one process). Any thread
+// may call any method; LMDB serialises writers (across processes too), readers never block.
+//
+// Caveats
+//  * Values in LMDB are not 8-byte aligned: readAfter() copies each event into aligned memory that
+//    is valid only during the callback.
+//  * A crashed reader leaves a stale slot that stops page reuse: readerCheck() now and then.
+//  * If the spool directory is deleted and recreated under a running process, that process keeps
+//    the old (unlinked) files: replacedOnDisk() tells; the owner should reopen.
+#pragma once
+
+#include "shared/event/event_sink.h"
+#include "shared/lmdb/lmdb.h"
+#include "shared/util/clock.h"
+
+#include <capnp/common.h>
+#include <kj/common.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+namespace octolaunch::agent {
+
+struct SpoolOptions {
+  std::filesystem::path dir;
+  std::uint64_t maxBytes = std::uint64_t{256} << 20;
+  const Clock* clock = nullptr;  // not owned, must outlive the spool; null = the system clock
+};
+
+// Thrown by append() when the map is exhausted even for events that are never shed.
+class SpoolFullError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SpoolStats {
+  std::uint64_t pendingEvents = 0;  // stored, not yet acknowledged
+  std::uint64_t storedBytes = 0;    // bytes of stored values (what max_bytes bounds)
+  std::uint64_t lastSeq = 0;        // highest seq assigned in this epoch
+  std::uint64_t shedPending = 0;    // shed since the last spool.shed event
+  std::uint64_t shedTotal = 0;      // shed since the spool was created
+};
+
+class Spool final : public EventSink {
+ public:
+  // Opens or creates the spool in options.dir. Throws std::runtime_error with the directory and
+  // the reason (e.g. "cannot open spool /var/lib/octolaunch/spool: Permission denied").
+  static std::unique_ptr<Spool> open(const SpoolOptions& options);
+
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+  ~Spool() override;
+
+  // EventSink. Returns how many of `events` were stored (the rest were shed). Throws
+  // SpoolFullError when the map is exhausted, std::runtime_error for other storage failures; in
+  // both cases nothing of the call was stored.
+  std::size_t append(std::span<const schema::Event::Reader> events) override;
+
+  std::uint64_t epoch() const { return epoch_; }
+
+  // Calls fn(seq, words) for up to maxEvents stored events with seq > afterSeq, in seq order.
+  // `words` is a flat Cap'n Proto message (readable with capnp::FlatArrayMessageReader), valid only
+  // during the call. Returns how many events were visited.
+  using ReadFn = std::function<void(std::uint64_t seq, kj::ArrayPtr<const capnp::word> words)>;
+  std::size_t readAfter(std::uint64_t afterSeq, std::size_t maxEvents, const ReadFn& fn);
+
+  // Deletes every stored event with seq <= seq. Call it only with a seq the collector
+  // acknowledged as committed. Returns how many events were deleted.
+  std::size_t ackThrough(std::uint64_t seq);
+
+  std::uint64_t lastSeq();
+  std::uint64_t pendingCount();
+  SpoolStats stats();
+
+  // The LMDB data file: watch it (inotify IN_MODIFY) to learn promptly that the spool grew.
+  std::filesystem::path dataFile() const { return dir_ / "data.mdb"; }
+  const std::filesystem::path& dir() const { return dir_; }
+  // True when data.mdb on disk is no longer the file this Spool has open (the spool was deleted
+  // or recreated).
+  bool replacedOnDisk() const;
+  int readerCheck() { return env_.readerCheck(); }
+
+ private:
+  Spool(lmdb::Env env, const SpoolOptions& options);
+  struct Meta;
+  Meta loadMeta(lmdb::Txn& txn);
+  void saveMeta(lmdb::Txn& txn, const Meta& meta);
+  void maybeStoreShedEvent(lmdb::Txn& txn, Meta& meta);
+  void storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, bool mayShed,
+                  std::size_t& accepted);
+
+  lmdb::Env env_;
+  std::filesystem::path dir_;
+  std::uint64_t maxBytes_;
+  SystemClock systemClock_;
+  const Clock& clock_;
+  // First segment for copying an event; used only inside a write transaction (LMDB's writer lock
+  // serialises its users). Zero whenever unused, as MallocMessageBuilder requires.
+  std::vector<capnp::word> scratch_;
+  MDB_dbi events_ = 0;
+  MDB_dbi meta_ = 0;
+  std::uint64_t epoch_ = 0;
+  dev_t dataDev_ = 0;
+  ino_t dataIno_ = 0;
+};
+
+}  // namespace octolaunch::agent

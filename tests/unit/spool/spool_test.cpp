@@ -1,0 +1,328 @@
+#include "agent/spool/spool.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <vector>
+
+namespace octolaunch::agent {
+namespace {
+
+using schema::Event;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "spool-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::filesystem::path spool() const { return path_ / "spool"; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A batch of events built in one message, as the hook wrapper builds them.
+class Batch {
+ public:
+  void output(std::string_view line, std::uint32_t lineNo, std::int64_t timeNs = 1) {
+    auto orphan = message_.getOrphanage().newOrphan<Event>();
+    auto e = orphan.get();
+    e.setTimeNs(timeNs);
+    e.setRelease("r1");
+    auto out = e.getPayload().initHookOutput();
+    out.setLineNo(lineNo);
+    out.setLine(std::string(line));
+    orphans_.push_back(std::move(orphan));
+  }
+  void exit(int code) {
+    auto orphan = message_.getOrphanage().newOrphan<Event>();
+    auto x = orphan.get().getPayload().initHookExit();
+    x.setExitCode(code);
+    x.setCommand("false");
+    orphans_.push_back(std::move(orphan));
+  }
+  std::vector<Event::Reader> readers() const {
+    std::vector<Event::Reader> out;
+    for (const auto& o : orphans_) out.push_back(o.getReader());
+    return out;
+  }
+  std::size_t appendTo(Spool& spool) const {
+    auto r = readers();
+    return spool.append(r);
+  }
+
+ private:
+  capnp::MallocMessageBuilder message_;
+  std::vector<capnp::Orphan<Event>> orphans_;
+};
+
+struct Stored {
+  std::uint64_t seq;
+  std::uint64_t epoch;
+  std::uint64_t eventSeq;
+  Event::Payload::Which which;
+  std::string line;
+  std::uint32_t lineNo;
+  std::string release;
+  std::uint64_t shedCount;
+};
+
+std::vector<Stored> readAll(Spool& spool, std::uint64_t after = 0, std::size_t max = 1u << 30) {
+  std::vector<Stored> out;
+  spool.readAfter(after, max, [&](std::uint64_t seq, kj::ArrayPtr<const capnp::word> words) {
+    capnp::FlatArrayMessageReader reader(words);
+    auto e = reader.getRoot<Event>();
+    Stored s{seq, e.getEpoch(), e.getSeq(), e.getPayload().which(), "", 0,
+             std::string(e.getRelease().cStr()), 0};
+    if (s.which == Event::Payload::HOOK_OUTPUT) {
+      s.line = e.getPayload().getHookOutput().getLine().cStr();
+      s.lineNo = e.getPayload().getHookOutput().getLineNo();
+    }
+    if (s.which == Event::Payload::SPOOL_SHED) s.shedCount = e.getPayload().getSpoolShed().getCount();
+    out.push_back(s);
+  });
+  return out;
+}
+
+TEST(Spool, AssignsSeqInOrderWithEpoch) {
+  TempDir dir;
+  auto spool = Spool::open({dir.spool(), 1 << 20});
+  EXPECT_NE(spool->epoch(), 0u);
+  Batch b;
+  b.output("one", 1);
+  b.output("two", 2);
+  b.exit(0);
+  EXPECT_EQ(b.appendTo(*spool), 3u);
+  Batch c;
+  c.output("three", 3);
+  EXPECT_EQ(c.appendTo(*spool), 1u);
+
+  auto all = readAll(*spool);
+  ASSERT_EQ(all.size(), 4u);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, i + 1);
+    EXPECT_EQ(all[i].eventSeq, i + 1);
+    EXPECT_EQ(all[i].epoch, spool->epoch());
+  }
+  EXPECT_EQ(all[0].line, "one");
+  EXPECT_EQ(all[0].release, "r1");
+  EXPECT_EQ(all[2].which, Event::Payload::HOOK_EXIT);
+  EXPECT_EQ(all[3].line, "three");
+  EXPECT_EQ(spool->lastSeq(), 4u);
+  EXPECT_EQ(spool->pendingCount(), 4u);
+
+  auto some = readAll(*spool, 2, 1);
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some[0].seq, 3u);
+}
+
+TEST(Spool, ReopenKeepsEpochRecreateGetsNewEpoch) {
+  TempDir dir;
+  std::uint64_t first = 0;
+  {
+    auto spool = Spool::open({dir.spool(), 1 << 20});
+    first = spool->epoch();
+    Batch b;
+    b.output("a", 1);
+    b.output("b", 2);
+    b.appendTo(*spool);
+  }
+  {
+    auto spool = Spool::open({dir.spool(), 1 << 20});
+    EXPECT_EQ(spool->epoch(), first);
+    Batch b;
+    b.output("c", 3);
+    b.appendTo(*spool);
+    EXPECT_EQ(spool->lastSeq(), 3u);
+    // Deleting the spool under a running process is noticed.
+    std::filesystem::remove_all(dir.spool());
+    EXPECT_TRUE(spool->replacedOnDisk());
+  }
+  auto spool = Spool::open({dir.spool(), 1 << 20});
+  EXPECT_NE(spool->epoch(), first);
+  EXPECT_FALSE(spool->replacedOnDisk());
+  Batch b;
+  b.output("new", 1);
+  b.appendTo(*spool);
+  auto all = readAll(*spool);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].seq, 1u);
+  EXPECT_EQ(all[0].epoch, spool->epoch());
+}
+
+TEST(Spool, AckThroughDeletesOnlyThroughSeq) {
+  TempDir dir;
+  auto spool = Spool::open({dir.spool(), 1 << 20});
+  Batch b;
+  for (int i = 1; i <= 10; ++i) b.output("line " + std::to_string(i), i);
+  b.appendTo(*spool);
+  auto before = spool->stats().storedBytes;
+  EXPECT_EQ(spool->ackThrough(4), 4u);
+  EXPECT_EQ(spool->pendingCount(), 6u);
+  EXPECT_LT(spool->stats().storedBytes, before);
+  auto all = readAll(*spool);
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all.front().seq, 5u);
+  EXPECT_EQ(spool->ackThrough(4), 0u);  // idempotent
+  EXPECT_EQ(spool->ackThrough(100), 6u);
+  EXPECT_EQ(spool->pendingCount(), 0u);
+  EXPECT_EQ(spool->stats().storedBytes, 0u);
+  // Seq never goes back after everything was acknowledged.
+  Batch c;
+  c.output("after", 11);
+  c.appendTo(*spool);
+  EXPECT_EQ(readAll(*spool).at(0).seq, 11u);
+}
+
+TEST(Spool, ShedsLowValueWhenFullNeverHookExitAndReportsCount) {
+  TempDir dir;
+  const std::uint64_t maxBytes = 256 * 1024;
+  auto spool = Spool::open({dir.spool(), maxBytes});
+  const std::string line(900, 'x');
+  std::size_t accepted = 0;
+  const int total = 1000;  // ~1 MB of lines into a 256 KiB spool
+  for (int chunk = 0; chunk < 10; ++chunk) {
+    Batch b;
+    for (int i = 0; i < total / 10; ++i) {
+      int n = chunk * (total / 10) + i + 1;
+      b.output(line, n, 1000 + n);
+    }
+    b.exit(chunk);  // never shed, even past the bound
+    accepted += b.appendTo(*spool);
+  }
+  auto stats = spool->stats();
+  EXPECT_LE(stats.storedBytes, maxBytes + 10 * 2048);  // only hook exits may go past the bound
+  EXPECT_GT(stats.shedPending, 0u);
+  EXPECT_EQ(accepted + stats.shedPending, static_cast<std::size_t>(total + 10));
+  auto all = readAll(*spool);
+  int exits = 0;
+  for (const auto& s : all) exits += s.which == Event::Payload::HOOK_EXIT ? 1 : 0;
+  EXPECT_EQ(exits, 10);
+
+  // Room again after an ack: one spool.shed carrying the count, ahead of newer events.
+  std::uint64_t shed = stats.shedPending;
+  spool->ackThrough(all.back().seq);
+  Batch more;
+  more.output("later", 1);
+  more.appendTo(*spool);
+  auto rest = readAll(*spool);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].which, Event::Payload::SPOOL_SHED);
+  EXPECT_EQ(rest[0].shedCount, shed);
+  EXPECT_EQ(rest[1].line, "later");
+  EXPECT_EQ(spool->stats().shedPending, 0u);
+  EXPECT_EQ(spool->stats().shedTotal, shed);
+}
+
+TEST(Spool, DirectoryIsGroupSharedSetgid) {
+  TempDir dir;
+  mode_t old = umask(022);
+  auto spool = Spool::open({dir.spool(), 1 << 20});
+  umask(old);
+  struct stat st {};
+  ASSERT_EQ(stat(dir.spool().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 02770u);
+  ASSERT_EQ(stat(spool->dataFile().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  ASSERT_EQ(stat((dir.spool() / "lock.mdb").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  // The process umask is restored.
+  mode_t now = umask(0);
+  umask(now);
+  EXPECT_EQ(now, old);
+}
+
+TEST(Spool, OpenFailureNamesTheDirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.spool().parent_path());
+  std::ofstream(dir.spool()) << "not a directory";
+  try {
+    Spool::open({dir.spool(), 1 << 20});
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.spool().string()), std::string::npos) << e.what();
+  }
+}
+
+TEST(Spool, TwoProcessesAppendingAtOnceGetDistinctContiguousSeqs) {
+  TempDir dir;
+  { Spool::open({dir.spool(), 64 << 20}); }  // create first so both children share one epoch
+  const int perChild = 5000;
+  std::vector<pid_t> children;
+  for (int writer = 0; writer < 2; ++writer) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      // The child opens its own environment: LMDB handles never cross fork().
+      int rc = 0;
+      try {
+        auto spool = Spool::open({dir.spool(), 64 << 20});
+        int n = 0;
+        while (n < perChild) {
+          Batch b;
+          int size = 1 + (n * 7 + writer * 13) % 50;
+          for (int i = 0; i < size && n < perChild; ++i, ++n) {
+            b.output("w" + std::to_string(writer) + " " + std::to_string(n), n + 1);
+          }
+          b.appendTo(*spool);
+        }
+      } catch (...) {
+        rc = 1;
+      }
+      _exit(rc);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto spool = Spool::open({dir.spool(), 64 << 20});
+  auto all = readAll(*spool);
+  ASSERT_EQ(all.size(), 2u * perChild);
+  std::map<int, std::uint32_t> lastLineNo;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, i + 1);
+    EXPECT_EQ(all[i].eventSeq, i + 1);
+    int writer = all[i].line[1] - '0';
+    // Each writer's events keep their order.
+    EXPECT_EQ(all[i].lineNo, lastLineNo[writer] + 1);
+    lastLineNo[writer] = all[i].lineNo;
+  }
+}
+
+TEST(Spool, AppendThroughput) {
+  TempDir dir;
+  auto spool = Spool::open({dir.spool(), 512 << 20});
+  const std::string line(100, 'y');
+  const int batches = 50;
+  const int perBatch = 2000;
+  double seconds = 0;
+  for (int b = 0; b < batches; ++b) {
+    Batch batch;
+    for (int i = 0; i < perBatch; ++i) batch.output(line, b * perBatch + i + 1);
+    auto readers = batch.readers();
+    auto start = std::chrono::steady_clock::now();
+    spool->append(readers);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  double rate = batches * perBatch / seconds;
+  RecordProperty("appends_per_second", static_cast<int>(rate));
+  std::printf("spool append: %d events of ~100 bytes in batches of %d: %.0f events/s (%s)\n",
+              batches * perBatch, perBatch, rate, dir.spool().c_str());
+  EXPECT_EQ(spool->lastSeq(), static_cast<std::uint64_t>(batches * perBatch));
+}
+
+}  // namespace
+}  // namespace octolaunch::agent
