@@ -1,0 +1,109 @@
+#include "collector/store/event_keys.h"
+
+#include "shared/lmdb/lmdb.h"
+
+namespace octolaunch::store_keys {
+
+namespace {
+constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+}
+
+std::uint64_t timeKey(std::int64_t timeNs) { return static_cast<std::uint64_t>(timeNs) ^ kSignBit; }
+
+std::int64_t timeFromKey(std::uint64_t key) { return static_cast<std::int64_t>(key ^ kSignBit); }
+
+std::string position(std::int64_t timeNs, std::uint64_t id) {
+  std::string out;
+  out.reserve(kPositionSize);
+  lmdb::appendBigEndian(out, timeKey(timeNs));
+  lmdb::appendBigEndian(out, id);
+  return out;
+}
+
+std::string indexKey(std::string_view prefix, std::int64_t timeNs, std::uint64_t id) {
+  std::string out;
+  out.reserve(prefix.size() + kPositionSize);
+  out.append(prefix);
+  lmdb::appendBigEndian(out, timeKey(timeNs));
+  lmdb::appendBigEndian(out, id);
+  return out;
+}
+
+std::string indexPrefix(std::string_view value) {
+  std::string out(value);
+  out.push_back('\0');
+  return out;
+}
+
+std::string markKey(std::string_view agentId, std::uint64_t epoch) {
+  std::string out(agentId);
+  out.push_back('\0');
+  lmdb::appendBigEndian(out, epoch);
+  return out;
+}
+
+std::string encodeMark(const Mark& mark) {
+  std::string out;
+  out.reserve(24);
+  lmdb::appendBigEndian(out, mark.lastSeq);
+  lmdb::appendBigEndian(out, mark.stored);
+  lmdb::appendBigEndian(out, static_cast<std::uint64_t>(mark.lastSeenNs));
+  return out;
+}
+
+Mark decodeMark(std::string_view bytes) {
+  Mark mark;
+  if (bytes.size() < 24) return mark;
+  mark.lastSeq = lmdb::readBigEndian(bytes);
+  mark.stored = lmdb::readBigEndian(bytes.substr(8));
+  mark.lastSeenNs = static_cast<std::int64_t>(lmdb::readBigEndian(bytes.substr(16)));
+  return mark;
+}
+
+std::string encodeAgent(const AgentState& agent) {
+  std::string out;
+  out.reserve(16 + agent.host.size());
+  lmdb::appendBigEndian(out, agent.epoch);
+  lmdb::appendBigEndian(out, static_cast<std::uint64_t>(agent.lastSeenNs));
+  out.append(agent.host);
+  return out;
+}
+
+AgentState decodeAgent(std::string_view bytes) {
+  AgentState agent;
+  if (bytes.size() < 16) return agent;
+  agent.epoch = lmdb::readBigEndian(bytes);
+  agent.lastSeenNs = static_cast<std::int64_t>(lmdb::readBigEndian(bytes.substr(8)));
+  agent.host = std::string(bytes.substr(16));
+  return agent;
+}
+
+std::string encodeCursor(std::string_view position) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "p";
+  for (unsigned char c : position) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+std::optional<std::string> decodeCursor(std::string_view cursor) {
+  if (cursor.size() != 1 + 2 * kPositionSize || cursor[0] != 'p') return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(kPositionSize);
+  for (std::size_t i = 1; i < cursor.size(); i += 2) {
+    int hi = nibble(cursor[i]);
+    int lo = nibble(cursor[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
+}
+
+}  // namespace octolaunch::store_keys

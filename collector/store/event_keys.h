@@ -1,0 +1,58 @@
+// Key layouts of the event store's LMDB databases (internal to collector/store).
+//
+//   events       id(BE8)                                -> packed Cap'n Proto Event
+//   idx_time     time(BE8) id(BE8)                      -> ""
+//   idx_release  release \0 time(BE8) id(BE8)           -> ""
+//   idx_host     host \0 time(BE8) id(BE8)              -> ""
+//   idx_kind     kind \0 time(BE8) id(BE8)              -> ""
+//   marks        agentId \0 epoch(BE8)                  -> lastSeq(BE8) stored(BE8) lastSeenNs(BE8)
+//   agents       agentId                                -> epoch(BE8) lastSeenNs(BE8) host
+//   counts       'r'|'h'|'k' value                      -> events in that index prefix (BE8)
+//
+// time(BE8) is the signed timeNs with its sign bit flipped, so byte order is numeric order.
+// Every index sorts by (time, id) inside its prefix: a "position" (time, id) is the same in all
+// of them, which is what the opaque query cursor holds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace octolaunch::store_keys {
+
+inline constexpr std::size_t kPositionSize = 16;
+
+std::uint64_t timeKey(std::int64_t timeNs);
+std::int64_t timeFromKey(std::uint64_t key);
+
+// time(BE8) id(BE8)
+std::string position(std::int64_t timeNs, std::uint64_t id);
+
+// prefix (value \0, or empty for idx_time) + position
+std::string indexKey(std::string_view prefix, std::int64_t timeNs, std::uint64_t id);
+std::string indexPrefix(std::string_view value);  // value + '\0'
+
+std::string markKey(std::string_view agentId, std::uint64_t epoch);
+
+struct Mark {
+  std::uint64_t lastSeq = 0;
+  std::uint64_t stored = 0;
+  std::int64_t lastSeenNs = 0;
+};
+std::string encodeMark(const Mark& mark);
+Mark decodeMark(std::string_view bytes);
+
+struct AgentState {
+  std::uint64_t epoch = 0;
+  std::int64_t lastSeenNs = 0;
+  std::string host;
+};
+std::string encodeAgent(const AgentState& agent);
+AgentState decodeAgent(std::string_view bytes);
+
+// The opaque cursor: "p" + 32 lower-case hex digits of a position. nullopt when malformed.
+std::string encodeCursor(std::string_view position);
+std::optional<std::string> decodeCursor(std::string_view cursor);
+
+}  // namespace octolaunch::store_keys

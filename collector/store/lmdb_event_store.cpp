@@ -1,0 +1,298 @@
+#include "collector/store/lmdb_event_store.h"
+
+#include "collector/store/event_keys.h"
+#include "shared/event/event_json.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <kj/io.h>
+
+#include <limits>
+#include <map>
+
+namespace octolaunch {
+
+namespace keys = store_keys;
+using schema::Event;
+
+namespace {
+
+// Appends what capnp writes to a std::string that is reused between events.
+class StringOutput final : public kj::OutputStream {
+ public:
+  void write(const void* buffer, size_t size) override {
+    data.append(static_cast<const char*>(buffer), size);
+  }
+  std::string data;
+};
+
+[[noreturn]] void rethrowAsStoreError(const lmdb::Error& e, const char* doing) {
+  if (e.mapFull() || e.noSpace()) {
+    throw StoreError(StoreError::Kind::full,
+                     std::string(doing) + ": store is full (" + e.what() +
+                         "); nothing was stored");
+  }
+  throw StoreError(StoreError::Kind::io, std::string(doing) + ": " + e.what());
+}
+
+std::string countKey(char tag, std::string_view value) {
+  std::string out(1, tag);
+  out.append(value);
+  return out;
+}
+
+std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+}  // namespace
+
+void withEvent(std::string_view packedBytes, const std::function<void(Event::Reader)>& fn) {
+  kj::ArrayInputStream in(kj::arrayPtr(reinterpret_cast<const kj::byte*>(packedBytes.data()),
+                                       packedBytes.size()));
+  capnp::PackedMessageReader reader(in);
+  fn(reader.getRoot<Event>());
+}
+
+LmdbEventStore::LmdbEventStore(lmdb::Env& env, const Clock& clock) : env_(env), clock_(clock) {
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+    dbs_.events = lmdb::openDbi(txn, "events");
+    dbs_.byTime = lmdb::openDbi(txn, "idx_time");
+    dbs_.byRelease = lmdb::openDbi(txn, "idx_release");
+    dbs_.byHost = lmdb::openDbi(txn, "idx_host");
+    dbs_.byKind = lmdb::openDbi(txn, "idx_kind");
+    dbs_.marks = lmdb::openDbi(txn, "marks");
+    dbs_.agents = lmdb::openDbi(txn, "agents");
+    dbs_.counts = lmdb::openDbi(txn, "counts");
+    txn.commit();
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(e, "opening the event store");
+  }
+}
+
+std::vector<BatchResult> LmdbEventStore::commitBatches(std::span<const IngestBatch> batches) {
+  std::vector<BatchResult> results(batches.size());
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+    commitInTxn(txn, batches, results);
+    txn.commit();
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(e, "committing events");
+  }
+  return results;
+}
+
+void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> batches,
+                                 std::vector<BatchResult>& results) {
+  std::uint64_t nextId = 1;
+  {
+    lmdb::Cursor last(txn, dbs_.events);
+    if (last.last()) nextId = lmdb::readBigEndian(last.key()) + 1;
+  }
+  const std::int64_t receivedNs = clock_.nowNs();
+  std::map<std::string, std::uint64_t> countDeltas;
+  StringOutput packed;
+  std::string key;
+
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    const IngestBatch& batch = batches[b];
+    BatchResult& result = results[b];
+    const std::string markKey = keys::markKey(batch.agentId, batch.epoch);
+    keys::Mark mark;
+    if (auto existing = lmdb::get(txn, dbs_.marks, markKey)) mark = keys::decodeMark(*existing);
+
+    std::uint64_t previousSeq = 0;
+    for (Event::Reader event : batch.events) {
+      const std::uint64_t seq = event.getSeq();
+      if (view(event.getAgentId()) != batch.agentId || event.getEpoch() != batch.epoch ||
+          seq <= previousSeq) {
+        throw std::invalid_argument(
+            "commitBatches: batch breaks its preconditions (agent, epoch or seq order)");
+      }
+      previousSeq = seq;
+      if (seq <= mark.lastSeq) {
+        ++result.skipped;
+        continue;
+      }
+      const std::uint64_t id = nextId++;
+      const std::int64_t timeNs = event.getTimeNs();
+
+      capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8);
+      builder.setRoot(event);
+      builder.getRoot<Event>().setReceivedNs(receivedNs);
+      packed.data.clear();
+      capnp::writePackedMessage(packed, builder);
+      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), packed.data, MDB_APPEND);
+
+      key = keys::position(timeNs, id);
+      lmdb::put(txn, dbs_.byTime, key, {});
+      const std::string kind = kindName(event);
+      lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(kind), timeNs, id), {});
+      ++countDeltas[countKey('k', kind)];
+      const std::string_view host = view(event.getHost());
+      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(host), timeNs, id), {});
+      ++countDeltas[countKey('h', host)];
+      if (event.getRelease().size() > 0) {
+        const std::string_view release = view(event.getRelease());
+        lmdb::put(txn, dbs_.byRelease, keys::indexKey(keys::indexPrefix(release), timeNs, id),
+                  {});
+        ++countDeltas[countKey('r', release)];
+      }
+      mark.lastSeq = seq;
+      ++mark.stored;
+      ++result.stored;
+    }
+    mark.lastSeenNs = receivedNs;
+    lmdb::put(txn, dbs_.marks, markKey, keys::encodeMark(mark));
+    lmdb::put(txn, dbs_.agents, batch.agentId,
+              keys::encodeAgent({.epoch = batch.epoch,
+                                 .lastSeenNs = receivedNs,
+                                 .host = std::string(batch.host)}));
+    result.committedThroughSeq = mark.lastSeq;
+  }
+  for (const auto& [countKeyBytes, delta] : countDeltas) {
+    std::uint64_t count = 0;
+    if (auto existing = lmdb::get(txn, dbs_.counts, countKeyBytes)) {
+      count = lmdb::readBigEndian(*existing);
+    }
+    lmdb::put(txn, dbs_.counts, countKeyBytes, lmdb::bigEndian(count + delta));
+  }
+}
+
+std::uint64_t LmdbEventStore::highWater(std::string_view agentId, std::uint64_t epoch) {
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    auto value = lmdb::get(txn, dbs_.marks, keys::markKey(agentId, epoch));
+    return value ? keys::decodeMark(*value).lastSeq : 0;
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(e, "reading a high-water mark");
+  }
+}
+
+void LmdbEventStore::scan(
+    lmdb::Txn& txn, const EventQuery& query,
+    const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& visit) {
+  // The most selective index among the filters given, by the number of events under its prefix.
+  struct Choice {
+    MDB_dbi dbi;
+    char tag;
+    const std::string* value;
+  };
+  std::optional<Choice> chosen;
+  std::uint64_t best = std::numeric_limits<std::uint64_t>::max();
+  for (Choice c : {Choice{dbs_.byRelease, 'r', &query.release},
+                   Choice{dbs_.byHost, 'h', &query.host}, Choice{dbs_.byKind, 'k', &query.kind}}) {
+    if (c.value->empty()) continue;
+    auto count = lmdb::get(txn, dbs_.counts, countKey(c.tag, *c.value));
+    if (!count) return;  // nothing has ever been stored under this value
+    const std::uint64_t n = lmdb::readBigEndian(*count);
+    if (n < best) {
+      best = n;
+      chosen = c;
+    }
+  }
+  const MDB_dbi dbi = chosen ? chosen->dbi : dbs_.byTime;
+  const std::string prefix = chosen ? keys::indexPrefix(*chosen->value) : std::string();
+  const bool needRelease = !query.release.empty() && !(chosen && chosen->tag == 'r');
+  const bool needHost = !query.host.empty() && !(chosen && chosen->tag == 'h');
+  const bool needKind = !query.kind.empty() && !(chosen && chosen->tag == 'k');
+  const bool needDecode = needRelease || needHost || needKind;
+
+  std::string start = prefix;
+  std::string after;  // a position to skip (the cursor's own event)
+  if (!query.cursor.empty()) {
+    auto position = keys::decodeCursor(query.cursor);
+    if (!position) throw StoreError(StoreError::Kind::badCursor, "malformed cursor");
+    after = prefix + *position;
+  }
+  std::string sinceKey = prefix + keys::position(query.sinceNs.value_or(
+                                                     std::numeric_limits<std::int64_t>::min()),
+                                                 0);
+  start = after.empty() || sinceKey > after ? sinceKey : after;
+  std::optional<std::string> endKey;
+  if (query.untilNs) endKey = prefix + keys::position(*query.untilNs, 0);
+
+  lmdb::Cursor cursor(txn, dbi);
+  for (bool ok = cursor.seek(start); ok; ok = cursor.next()) {
+    std::string_view k = cursor.key();
+    if (k.size() != prefix.size() + keys::kPositionSize || k.substr(0, prefix.size()) != prefix) {
+      break;
+    }
+    if (endKey && k >= *endKey) break;
+    if (k == after) continue;
+    std::string_view position = k.substr(prefix.size());
+    const std::uint64_t id = lmdb::readBigEndian(position.substr(8));
+    auto bytes = lmdb::get(txn, dbs_.events, lmdb::bigEndian(id));
+    if (!bytes) continue;  // index without event: cannot happen within one transaction
+    if (needDecode) {
+      bool match = true;
+      withEvent(*bytes, [&](Event::Reader e) {
+        if (needRelease && view(e.getRelease()) != query.release) match = false;
+        if (needHost && view(e.getHost()) != query.host) match = false;
+        if (needKind && kindName(e) != query.kind) match = false;
+      });
+      if (!match) continue;
+    }
+    if (!visit(id, position, *bytes)) break;
+  }
+}
+
+EventPage LmdbEventStore::query(const EventQuery& query) {
+  EventPage page;
+  const std::size_t limit = query.limit == 0 ? 1 : query.limit;
+  std::string lastPosition;
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    scan(txn, query, [&](std::uint64_t id, std::string_view position, std::string_view bytes) {
+      if (page.events.size() == limit) {  // one more match exists: there is a next page
+        page.nextCursor = keys::encodeCursor(lastPosition);
+        return false;
+      }
+      page.events.push_back({id, std::string(bytes)});
+      lastPosition.assign(position);
+      return true;
+    });
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(e, "querying events");
+  }
+  return page;
+}
+
+void LmdbEventStore::forEachEvent(const EventQuery& query,
+                                  const std::function<bool(Event::Reader)>& fn) {
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    scan(txn, query, [&](std::uint64_t, std::string_view, std::string_view bytes) {
+      bool more = true;
+      withEvent(bytes, [&](Event::Reader e) { more = fn(e); });
+      return more;
+    });
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(e, "reading events");
+  }
+}
+
+std::vector<HostInfo> LmdbEventStore::hosts() {
+  std::vector<HostInfo> out;
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    lmdb::Cursor cursor(txn, dbs_.agents);
+    for (bool ok = cursor.first(); ok; ok = cursor.next()) {
+      keys::AgentState agent = keys::decodeAgent(cursor.value());
+      HostInfo info{.agentId = std::string(cursor.key()),
+                    .host = agent.host,
+                    .epoch = agent.epoch,
+                    .lastSeenNs = agent.lastSeenNs};
+      if (auto mark = lmdb::get(txn, dbs_.marks, keys::markKey(info.agentId, agent.epoch))) {
+        keys::Mark m = keys::decodeMark(*mark);
+        info.lastSeq = m.lastSeq;
+        info.eventsStored = m.stored;
+      }
+      out.push_back(std::move(info));
+    }
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(e, "listing hosts");
+  }
+  return out;
+}
+
+}  // namespace octolaunch

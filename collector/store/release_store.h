@@ -1,0 +1,55 @@
+// Registered releases, as JSON documents keyed by release id (what CI sent with
+// POST /api/v1/releases, plus what the collector adds). Minimal here; issue 4 grows it.
+//
+// Contract
+//  * put/modify write in their own write transaction: call them on the store's one writer thread
+//    (the ingest event loop; HTTP threads go through a WriteSerializer). get/list may run on any
+//    thread.
+//  * Errors: StoreError{kind = full} when the map or disk is full (nothing written), io otherwise.
+//    A stored document that is not valid JSON (corruption) is StoreError{kind = io}.
+#pragma once
+
+#include "collector/store/event_store.h"
+#include "shared/lmdb/lmdb.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace octolaunch {
+
+class ReleaseStore {
+ public:
+  virtual ~ReleaseStore() = default;
+  virtual void put(const std::string& id, const nlohmann::json& doc) = 0;
+  // Reads the current document (nullopt when absent) and stores what fn returns, in one write
+  // transaction. Returns the stored document. An exception from fn aborts and propagates.
+  virtual nlohmann::json modify(
+      const std::string& id,
+      const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) = 0;
+  virtual std::optional<nlohmann::json> get(const std::string& id) = 0;
+  // Every release, ordered by id.
+  virtual std::vector<nlohmann::json> list() = 0;
+};
+
+// Borrows the Env (the same one as LmdbEventStore); construct before other threads use it.
+class LmdbReleaseStore final : public ReleaseStore {
+ public:
+  explicit LmdbReleaseStore(lmdb::Env& env);
+
+  void put(const std::string& id, const nlohmann::json& doc) override;
+  nlohmann::json modify(
+      const std::string& id,
+      const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) override;
+  std::optional<nlohmann::json> get(const std::string& id) override;
+  std::vector<nlohmann::json> list() override;
+
+ private:
+  lmdb::Env& env_;
+  MDB_dbi releases_ = 0;
+};
+
+}  // namespace octolaunch

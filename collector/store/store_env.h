@@ -1,0 +1,19 @@
+// Opening the collector's LMDB environment: once per process, in main(), shared by the event store
+// and the release store (never open the same environment twice in one process).
+#pragma once
+
+#include "shared/lmdb/lmdb.h"
+
+#include <cstddef>
+#include <filesystem>
+
+namespace octolaunch {
+
+inline constexpr std::size_t kDefaultMapSize = std::size_t{8} << 30;  // 8 GiB
+
+// MDB_NOTLS: HTTP worker threads each hold their own short read transactions.
+// Throws lmdb::Error (naming the directory) when the environment cannot be opened.
+lmdb::Env openCollectorEnv(const std::filesystem::path& dataDir,
+                           std::size_t mapSize = kDefaultMapSize);
+
+}  // namespace octolaunch

@@ -1,0 +1,279 @@
+#include "collector/store/lmdb_event_store.h"
+
+#include "collector/store/release_store.h"
+#include "collector/store/store_env.h"
+#include "shared/event/event_json.h"
+#include "tests/unit/store/test_events.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace octolaunch {
+namespace {
+
+using testing::BatchMessage;
+using testing::EventSpec;
+using testing::outputLines;
+
+class EventStoreTest : public ::testing::Test {
+ protected:
+  void open(std::size_t mapSize = std::size_t{64} << 20) {
+    store_.reset();
+    env_.reset();
+    env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), mapSize));
+    store_ = std::make_unique<LmdbEventStore>(*env_, clock_);
+  }
+  void SetUp() override { open(); }
+
+  std::vector<BatchResult> commit(BatchMessage& m) {
+    IngestBatch b = m.batch();
+    return store_->commitBatches({&b, 1});
+  }
+
+  // (seq, timeNs) of every event a query returns, following cursors to the end.
+  std::vector<std::pair<std::uint64_t, std::int64_t>> all(EventQuery q) {
+    std::vector<std::pair<std::uint64_t, std::int64_t>> out;
+    for (;;) {
+      EventPage page = store_->query(q);
+      for (const StoredEvent& e : page.events) {
+        withEvent(e.bytes, [&](schema::Event::Reader r) { out.emplace_back(r.getSeq(), r.getTimeNs()); });
+      }
+      if (!page.nextCursor) return out;
+      q.cursor = *page.nextCursor;
+    }
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<lmdb::Env> env_;
+  std::unique_ptr<LmdbEventStore> store_;
+};
+
+TEST_F(EventStoreTest, IndexesReturnTheirEventsInTimeOrder) {
+  // Arrival order differs from time order; releases, hosts and kinds are interleaved.
+  std::vector<EventSpec> specs;
+  const std::int64_t times[] = {500, 100, 900, 300, 700, 200, 800, 400, 600, 1000};
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    specs.push_back({.seq = i + 1,
+                     .timeNs = times[i],
+                     .host = i % 2 ? "web-2" : "web-1",
+                     .release = i % 3 == 0 ? "r1" : "r2",
+                     .kind = i == 4 ? "hook.exit" : "hook.output"});
+  }
+  BatchMessage m("agent-a", 7, specs);
+  commit(m);
+
+  auto times_of = [](const auto& rows) {
+    std::vector<std::int64_t> t;
+    for (auto& r : rows) t.push_back(r.second);
+    return t;
+  };
+  EXPECT_EQ(times_of(all({.limit = 100})),
+            (std::vector<std::int64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}));
+  EXPECT_EQ(times_of(all({.release = "r1"})), (std::vector<std::int64_t>{300, 500, 800, 1000}));
+  EXPECT_EQ(times_of(all({.host = "web-2"})), (std::vector<std::int64_t>{100, 200, 300, 400, 1000}));
+  EXPECT_EQ(times_of(all({.kind = "hook.exit"})), (std::vector<std::int64_t>{700}));
+  EXPECT_EQ(times_of(all({.release = "r2", .host = "web-1"})),
+            (std::vector<std::int64_t>{600, 700, 900}));
+  EXPECT_EQ(times_of(all({.release = "r2", .host = "web-1", .kind = "hook.output"})),
+            (std::vector<std::int64_t>{600, 900}));
+  // since inclusive, until exclusive, on every index.
+  EXPECT_EQ(times_of(all({.sinceNs = 300, .untilNs = 800})),
+            (std::vector<std::int64_t>{300, 400, 500, 600, 700}));
+  EXPECT_EQ(times_of(all({.release = "r1", .sinceNs = 300, .untilNs = 1000})),
+            (std::vector<std::int64_t>{300, 500, 800}));
+  EXPECT_EQ(times_of(all({.host = "web-1", .sinceNs = 550})),
+            (std::vector<std::int64_t>{600, 700, 800, 900}));
+  EXPECT_TRUE(all({.release = "r9"}).empty());
+  EXPECT_TRUE(all({.release = "r"}).empty());  // a prefix of "r1" matches nothing
+  EXPECT_TRUE(all({.kind = "oom.kill"}).empty());
+}
+
+TEST_F(EventStoreTest, ReceivedTimeIsTheStoresClock) {
+  clock_.now = 42'000;
+  BatchMessage m("agent-a", 1, outputLines(1, 1));
+  commit(m);
+  int seen = 0;
+  store_->forEachEvent({}, [&](schema::Event::Reader e) {
+    EXPECT_EQ(e.getReceivedNs(), 42'000);
+    EXPECT_EQ(std::string(e.getPayload().getHookOutput().getLine().cStr()), "line 1");
+    ++seen;
+    return true;
+  });
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_F(EventStoreTest, RedeliveredSeqsAreSkipped) {
+  BatchMessage first("agent-a", 7, outputLines(1, 10));
+  auto r1 = commit(first);
+  EXPECT_EQ(r1[0].committedThroughSeq, 10u);
+  EXPECT_EQ(r1[0].stored, 10u);
+
+  BatchMessage overlap("agent-a", 7, outputLines(5, 15));
+  auto r2 = commit(overlap);
+  EXPECT_EQ(r2[0].committedThroughSeq, 15u);
+  EXPECT_EQ(r2[0].stored, 5u);
+  EXPECT_EQ(r2[0].skipped, 6u);  // seqs 5..10
+
+  BatchMessage again("agent-a", 7, outputLines(1, 15));
+  auto r3 = commit(again);
+  EXPECT_EQ(r3[0].committedThroughSeq, 15u);
+  EXPECT_EQ(r3[0].stored, 0u);
+
+  auto rows = all({.release = "r1", .limit = 7});
+  ASSERT_EQ(rows.size(), 15u);
+  std::set<std::uint64_t> seqs;
+  for (auto& r : rows) seqs.insert(r.first);
+  EXPECT_EQ(seqs.size(), 15u);
+  EXPECT_EQ(store_->highWater("agent-a", 7), 15u);
+  auto hosts = store_->hosts();
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].eventsStored, 15u);
+  EXPECT_EQ(hosts[0].lastSeq, 15u);
+}
+
+TEST_F(EventStoreTest, NewEpochOfTheSameAgentIsStored) {
+  BatchMessage old("agent-a", 1, outputLines(1, 20));
+  commit(old);
+  BatchMessage reinstalled("agent-a", 2, outputLines(1, 5));
+  auto r = commit(reinstalled);
+  EXPECT_EQ(r[0].stored, 5u);
+  EXPECT_EQ(r[0].committedThroughSeq, 5u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 20u);
+  EXPECT_EQ(store_->highWater("agent-a", 2), 5u);
+  EXPECT_EQ(store_->highWater("agent-b", 2), 0u);
+  EXPECT_EQ(all({}).size(), 25u);
+  auto hosts = store_->hosts();
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].epoch, 2u);
+  EXPECT_EQ(hosts[0].lastSeq, 5u);
+  EXPECT_EQ(hosts[0].eventsStored, 5u);
+}
+
+TEST_F(EventStoreTest, BatchesOfSeveralAgentsCommitTogetherOrNotAtAll) {
+  BatchMessage a("agent-a", 1, outputLines(1, 3), "web-1");
+  BatchMessage b("agent-b", 9, outputLines(1, 4, "r2"), "web-2");
+  IngestBatch batches[] = {a.batch(), b.batch()};
+  auto results = store_->commitBatches(batches);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].committedThroughSeq, 3u);
+  EXPECT_EQ(results[1].committedThroughSeq, 4u);
+  EXPECT_EQ(all({.release = "r2"}).size(), 4u);
+  auto hosts = store_->hosts();
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[1].agentId, "agent-b");
+  EXPECT_EQ(hosts[1].host, "web-2");
+
+  // One bad batch aborts the whole transaction: the good one is not stored either.
+  BatchMessage good("agent-a", 1, outputLines(4, 6));
+  BatchMessage bad("agent-c", 1, {{.seq = 2, .timeNs = 1}, {.seq = 1, .timeNs = 2}});
+  IngestBatch mixed[] = {good.batch(), bad.batch()};
+  EXPECT_THROW(store_->commitBatches(mixed), std::invalid_argument);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 3u);
+  EXPECT_EQ(all({}).size(), 7u);
+}
+
+TEST_F(EventStoreTest, FullMapIsAnErrorAndTheStoreLivesOn) {
+  open(std::size_t{1} << 20);  // 1 MiB map
+  BatchMessage small("agent-a", 1, outputLines(1, 100));
+  commit(small);
+  std::vector<EventSpec> big = outputLines(101, 20'100);
+  for (auto& s : big) s.line = std::string(200, 'x');
+  BatchMessage huge("agent-a", 1, big);
+  try {
+    commit(huge);
+    FAIL() << "a 4 MB batch fit a 1 MiB map";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind(), StoreError::Kind::full);
+    EXPECT_NE(std::string(e.what()).find("full"), std::string::npos) << e.what();
+  }
+  // Nothing of the failed batch, everything from before; reads and small writes still work.
+  EXPECT_EQ(store_->highWater("agent-a", 1), 100u);
+  EXPECT_EQ(all({}).size(), 100u);
+  BatchMessage next("agent-a", 1, outputLines(101, 110));
+  EXPECT_EQ(commit(next)[0].committedThroughSeq, 110u);
+  EXPECT_EQ(all({.release = "r1"}).size(), 110u);
+}
+
+TEST_F(EventStoreTest, PaginationReturnsEveryEventExactlyOnce) {
+  // Many events share a timeNs: the cursor must break ties by id.
+  std::vector<EventSpec> specs;
+  for (std::uint64_t s = 1; s <= 250; ++s) {
+    specs.push_back({.seq = s, .timeNs = static_cast<std::int64_t>(s / 10), .release = "r1"});
+  }
+  BatchMessage m("agent-a", 1, specs);
+  commit(m);
+  for (std::size_t limit : {1u, 7u, 100u, 250u, 1000u}) {
+    EventQuery q{.release = "r1", .limit = limit};
+    std::vector<std::uint64_t> seqs;
+    int pages = 0;
+    for (;;) {
+      EventPage page = store_->query(q);
+      ++pages;
+      for (auto& e : page.events) {
+        withEvent(e.bytes, [&](schema::Event::Reader r) { seqs.push_back(r.getSeq()); });
+      }
+      if (!page.nextCursor) break;
+      q.cursor = *page.nextCursor;
+    }
+    ASSERT_EQ(seqs.size(), 250u) << "limit " << limit;
+    for (std::uint64_t i = 0; i < 250; ++i) EXPECT_EQ(seqs[i], i + 1);
+    EXPECT_EQ(pages, static_cast<int>((250 + limit - 1) / limit)) << "limit " << limit;
+  }
+}
+
+TEST_F(EventStoreTest, ForeignCursorIsRejected) {
+  for (std::string bad : std::vector<std::string>{"x", "p0123", "pzz000000000000000000000000000000", "p" + std::string(32, 'G')}) {
+    try {
+      store_->query({.cursor = bad});
+      FAIL() << bad;
+    } catch (const StoreError& e) {
+      EXPECT_EQ(e.kind(), StoreError::Kind::badCursor);
+    }
+  }
+}
+
+TEST_F(EventStoreTest, ForEachEventStopsWhenAsked) {
+  BatchMessage m("agent-a", 1, outputLines(1, 50));
+  commit(m);
+  int visited = 0;
+  store_->forEachEvent({.release = "r1", .sinceNs = 1'000'000'000 + 10'000}, [&](schema::Event::Reader e) {
+    EXPECT_EQ(e.getSeq(), static_cast<std::uint64_t>(10 + visited));
+    return ++visited < 5;
+  });
+  EXPECT_EQ(visited, 5);
+}
+
+TEST_F(EventStoreTest, DataAndIdsSurviveReopening) {
+  BatchMessage m("agent-a", 1, outputLines(1, 10));
+  commit(m);
+  open();
+  EXPECT_EQ(store_->highWater("agent-a", 1), 10u);
+  BatchMessage more("agent-a", 1, outputLines(11, 20));
+  commit(more);
+  auto rows = all({.limit = 3});
+  ASSERT_EQ(rows.size(), 20u);
+  for (std::uint64_t i = 0; i < 20; ++i) EXPECT_EQ(rows[i].first, i + 1);
+}
+
+TEST_F(EventStoreTest, ReleasesAreJsonDocumentsById) {
+  LmdbReleaseStore releases(*env_);
+  EXPECT_FALSE(releases.get("r1"));
+  releases.put("r2", {{"id", "r2"}, {"service", "api"}});
+  releases.put("r1", {{"id", "r1"}, {"service", "web"}});
+  auto merged = releases.modify("r1", [](const std::optional<nlohmann::json>& cur) {
+    nlohmann::json doc = *cur;
+    doc["version"] = "1.2";
+    return doc;
+  });
+  EXPECT_EQ(merged["version"], "1.2");
+  EXPECT_EQ((*releases.get("r1"))["service"], "web");
+  auto list = releases.list();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["id"], "r1");
+  EXPECT_EQ(list[1]["id"], "r2");
+}
+
+}  // namespace
+}  // namespace octolaunch

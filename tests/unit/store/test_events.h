@@ -1,0 +1,125 @@
+// Builds event batches for store and HTTP tests (header-only; the HTTP tests include it too).
+#pragma once
+
+#include "collector/store/event_store.h"
+#include "octolaunch/schema/event.capnp.h"
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace octolaunch::testing {
+
+struct EventSpec {
+  std::uint64_t seq = 0;
+  std::int64_t timeNs = 0;
+  std::string host = "web-1";
+  std::string release;
+  std::string service = "api";
+  // "hook.output" (default), "hook.exit", "deploy.start", "oom.kill"
+  std::string kind = "hook.output";
+  std::string line = "line";
+};
+
+// Owns the message behind an IngestBatch.
+class BatchMessage {
+ public:
+  BatchMessage(std::string agentId, std::uint64_t epoch, const std::vector<EventSpec>& specs,
+               std::string host = "web-1")
+      : agentId_(std::move(agentId)), epoch_(epoch), host_(std::move(host)) {
+    auto list = message_.getRoot<capnp::AnyPointer>().initAs<capnp::List<schema::Event>>(
+        static_cast<unsigned>(specs.size()));
+    for (unsigned i = 0; i < specs.size(); ++i) fill(list[i], specs[i]);
+  }
+
+  IngestBatch batch() {
+    return IngestBatch{agentId_, epoch_, host_,
+                       message_.getRoot<capnp::AnyPointer>().getAs<capnp::List<schema::Event>>()};
+  }
+
+ private:
+  void fill(schema::Event::Builder e, const EventSpec& s) {
+    e.setAgentId(agentId_);
+    e.setEpoch(epoch_);
+    e.setSeq(s.seq);
+    e.setTimeNs(s.timeNs);
+    e.setHost(s.host);
+    e.setService(s.service);
+    e.setRelease(s.release);
+    auto p = e.initPayload();
+    if (s.kind == "hook.exit") {
+      auto x = p.initHookExit();
+      x.setCommand("./migrate.sh");
+      x.setExitCode(3);
+      x.setDurationMs(12);
+    } else if (s.kind == "deploy.start") {
+      p.initDeployStart();
+    } else if (s.kind == "oom.kill") {
+      auto o = p.initOomKill();
+      o.setPid(42);
+      o.setProcess("java");
+    } else {
+      auto o = p.initHookOutput();
+      o.setStream(schema::HookOutput::Stream::STDOUT);
+      o.setLineNo(static_cast<std::uint32_t>(s.seq));
+      o.setLine(s.line);
+    }
+  }
+
+  std::string agentId_;
+  std::uint64_t epoch_;
+  std::string host_;
+  capnp::MallocMessageBuilder message_;
+};
+
+// seq from..to inclusive, timeNs = base + seq * step.
+inline std::vector<EventSpec> outputLines(std::uint64_t from, std::uint64_t to,
+                                          const std::string& release = "r1",
+                                          std::int64_t base = 1'000'000'000, std::int64_t step = 1000) {
+  std::vector<EventSpec> specs;
+  for (std::uint64_t s = from; s <= to; ++s) {
+    specs.push_back({.seq = s,
+                     .timeNs = base + static_cast<std::int64_t>(s) * step,
+                     .release = release,
+                     .line = "line " + std::to_string(s)});
+  }
+  return specs;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("octolaunch-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace octolaunch::testing
+
+#include "shared/util/clock.h"
+
+namespace octolaunch::testing {
+
+class FakeClock final : public Clock {
+ public:
+  std::int64_t nowNs() const override { return now; }
+  std::int64_t monotonicNs() const override { return now; }
+  std::int64_t now = 1'700'000'000'000'000'000;
+};
+
+}  // namespace octolaunch::testing
