@@ -1,0 +1,87 @@
+// The collector's configuration: one TOML file (default /etc/octolaunch/collector.toml) with
+// command-line flags layered on top in main().
+//
+// Contract
+//  * loadCollectorConfig() returns a complete CollectorConfig (every key has a default) or throws
+//    ConfigError whose message names the file and the key:
+//      "collector.toml: store.map_size: expected a size such as 8GiB or an integer of bytes".
+//  * A missing DEFAULT file is not an error (defaults apply); a missing EXPLICIT file is.
+//  * Unknown keys in the sections read here are not errors: they are listed in
+//    CollectorConfig::warnings for main() to log. Sections other components own (e.g.
+//    [analysis]) are left to them: CollectorConfig::raw keeps the whole parsed table.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace octolaunch::collector {
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/octolaunch/collector.toml";
+inline constexpr std::string_view kDefaultDataDir = "/var/lib/octolaunch/collector";
+inline constexpr std::string_view kDefaultRpcListen = "127.0.0.1:7701";
+inline constexpr std::string_view kDefaultHttpListen = "127.0.0.1:7702";
+
+class ConfigError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StoreSettings {
+  std::filesystem::path dataDir{std::string(kDefaultDataDir)};
+  std::size_t mapSize = std::size_t{8} << 30;
+};
+
+struct RpcSettings {
+  std::string listen{std::string(kDefaultRpcListen)};
+  std::vector<std::string> tokens;  // empty: any agent is accepted (main() warns once)
+  // Largest message an agent may send (capnp traversal limit) and nesting depth.
+  std::size_t maxMessageBytes = std::size_t{64} << 20;
+  unsigned maxNesting = 16;
+  // Unanswered call data per connection before the server stops reading (RpcSystem flow limit).
+  std::size_t flowLimitBytes = std::size_t{32} << 20;
+  // Most events one push() may carry.
+  std::uint32_t maxBatchEvents = 100'000;
+};
+
+struct HttpSettings {
+  std::string listen{std::string(kDefaultHttpListen)};
+  unsigned threads = 8;
+  unsigned readTimeoutMs = 5000;
+  unsigned writeTimeoutMs = 5000;
+  unsigned keepAliveTimeoutMs = 5000;
+  std::size_t maxBodyBytes = std::size_t{1} << 20;
+};
+
+struct CollectorConfig {
+  StoreSettings store;
+  RpcSettings rpc;
+  HttpSettings http;
+  std::string logLevel = "info";  // spdlog level name
+  std::vector<std::string> warnings;
+  toml::table raw;
+};
+
+// Parses TOML text; name is the file name used in error messages.
+CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name);
+// path: the file; explicitPath false means the default location, which may be missing.
+CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath);
+
+// "8GiB", "512 MiB", "64KiB", "1GB" (decimal), or digits (bytes). nullopt when malformed.
+std::optional<std::size_t> parseByteSize(std::string_view text);
+
+// "HOST:PORT" (IPv4 or name; "[v6]:PORT"). nullopt when malformed or the port is > 65535.
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::optional<ListenAddress> parseListenAddress(std::string_view text);
+
+}  // namespace octolaunch::collector

@@ -1,0 +1,133 @@
+#include "collector/config/collector_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace octolaunch::collector {
+namespace {
+
+std::string errorOf(std::string_view text) {
+  try {
+    parseCollectorConfig(text, "collector.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(CollectorConfig, EmptyFileGivesTheDocumentedDefaults) {
+  CollectorConfig c = parseCollectorConfig("", "collector.toml");
+  EXPECT_EQ(c.store.dataDir, "/var/lib/octolaunch/collector");
+  EXPECT_EQ(c.store.mapSize, std::size_t{8} << 30);
+  EXPECT_EQ(c.rpc.listen, "127.0.0.1:7701");
+  EXPECT_EQ(c.http.listen, "127.0.0.1:7702");
+  EXPECT_TRUE(c.rpc.tokens.empty());
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+// The file we ship spells out every default: it must parse to exactly the defaults.
+TEST(CollectorConfig, ShippedFileParsesToTheDefaults) {
+  const auto path = std::filesystem::path(OCTOLAUNCH_SOURCE_DIR) / "packaging/config/collector.toml";
+  CollectorConfig shipped = loadCollectorConfig(path, true);
+  CollectorConfig defaults;
+  EXPECT_TRUE(shipped.warnings.empty()) << shipped.warnings.front();
+  EXPECT_EQ(shipped.store.dataDir, defaults.store.dataDir);
+  EXPECT_EQ(shipped.store.mapSize, defaults.store.mapSize);
+  EXPECT_EQ(shipped.rpc.listen, defaults.rpc.listen);
+  EXPECT_EQ(shipped.rpc.maxMessageBytes, defaults.rpc.maxMessageBytes);
+  EXPECT_EQ(shipped.rpc.flowLimitBytes, defaults.rpc.flowLimitBytes);
+  EXPECT_EQ(shipped.rpc.maxBatchEvents, defaults.rpc.maxBatchEvents);
+  EXPECT_EQ(shipped.http.threads, defaults.http.threads);
+  EXPECT_EQ(shipped.http.maxBodyBytes, defaults.http.maxBodyBytes);
+  EXPECT_EQ(shipped.logLevel, defaults.logLevel);
+}
+
+TEST(CollectorConfig, ValuesAreRead) {
+  CollectorConfig c = parseCollectorConfig(R"(
+[store]
+data_dir = "/srv/ol"
+map_size = 1073741824
+[rpc]
+listen = "0.0.0.0:0"
+tokens = ["a", "b"]
+[http]
+listen = "[::1]:8080"
+threads = 2
+)", "collector.toml");
+  EXPECT_EQ(c.store.dataDir, "/srv/ol");
+  EXPECT_EQ(c.store.mapSize, std::size_t{1} << 30);
+  EXPECT_EQ(c.rpc.listen, "0.0.0.0:0");
+  EXPECT_EQ(c.rpc.tokens, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.http.listen, "[::1]:8080");
+  EXPECT_EQ(c.http.threads, 2u);
+}
+
+TEST(CollectorConfig, BadValuesNameFileAndKey) {
+  EXPECT_EQ(errorOf("[store]\nmap_size = \"lots\"\n"),
+            "collector.toml: store.map_size: expected a size such as 8GiB or an integer of bytes");
+  EXPECT_EQ(errorOf("[store]\nmap_size = \"10KiB\"\n"),
+            "collector.toml: store.map_size: must be at least 1048576 bytes");
+  EXPECT_EQ(errorOf("[rpc]\ntokens = \"secret\"\n"),
+            "collector.toml: rpc.tokens: expected an array of strings, got string");
+  EXPECT_EQ(errorOf("[rpc]\ntokens = [\"a\", 3]\n"),
+            "collector.toml: rpc.tokens: expected an array of strings, found a integer");
+  EXPECT_EQ(errorOf("[rpc]\nlisten = \"localhost\"\n"),
+            "collector.toml: rpc.listen: expected HOST:PORT (port 0 to 65535), got \"localhost\"");
+  EXPECT_EQ(errorOf("[http]\nlisten = \"127.0.0.1:70000\"\n"),
+            "collector.toml: http.listen: expected HOST:PORT (port 0 to 65535), got \"127.0.0.1:70000\"");
+  EXPECT_EQ(errorOf("[http]\nthreads = 0\n"),
+            "collector.toml: http.threads: must be between 1 and 256, got 0");
+  EXPECT_EQ(errorOf("[http]\nthreads = \"four\"\n"),
+            "collector.toml: http.threads: expected an integer, got string");
+  EXPECT_EQ(errorOf("store = 3\n"), "collector.toml: store: expected a table, got integer");
+  EXPECT_EQ(errorOf("[log]\nlevel = \"loud\"\n"),
+            "collector.toml: log.level: expected one of trace, debug, info, warn, error, critical, "
+            "off, got \"loud\"");
+}
+
+TEST(CollectorConfig, SyntaxErrorsNameFileAndLine) {
+  const std::string e = errorOf("[store]\nmap_size = \n");
+  EXPECT_EQ(e.rfind("collector.toml:2:", 0), 0u) << e;
+}
+
+TEST(CollectorConfig, UnknownKeysAreWarningsNotErrors) {
+  CollectorConfig c = parseCollectorConfig("[rpc]\ntoken = [\"a\"]\n[analysis]\ngrace = 3\n",
+                                           "collector.toml");
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0], "collector.toml: unknown key rpc.token (ignored)");
+  EXPECT_TRUE(c.raw.contains("analysis"));  // other components' sections stay available
+}
+
+TEST(CollectorConfig, MissingFiles) {
+  const auto missing = std::filesystem::temp_directory_path() / "octolaunch-no-such-collector.toml";
+  EXPECT_NO_THROW(loadCollectorConfig(missing, false));
+  try {
+    loadCollectorConfig(missing, true);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos);
+  }
+}
+
+TEST(CollectorConfig, ByteSizesAndAddresses) {
+  EXPECT_EQ(parseByteSize("8GiB"), std::size_t{8} << 30);
+  EXPECT_EQ(parseByteSize("512 MiB"), std::size_t{512} << 20);
+  EXPECT_EQ(parseByteSize("1GB"), std::size_t{1000'000'000});
+  EXPECT_EQ(parseByteSize("4096"), 4096u);
+  EXPECT_FALSE(parseByteSize("GiB"));
+  EXPECT_FALSE(parseByteSize("-1"));
+  EXPECT_FALSE(parseByteSize("1 PiB"));
+  EXPECT_FALSE(parseByteSize("99999999999999GiB"));
+  auto a = parseListenAddress("127.0.0.1:0");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "127.0.0.1");
+  EXPECT_EQ(a->port, 0);
+  EXPECT_FALSE(parseListenAddress(":80"));
+  EXPECT_FALSE(parseListenAddress("::1:80"));
+  EXPECT_FALSE(parseListenAddress("host:8a"));
+}
+
+}  // namespace
+}  // namespace octolaunch::collector
