@@ -1,0 +1,116 @@
+// The services the agent knows about: the [service.NAME] tables of agent.toml, plus the
+// [fingerprint] table (the fleet key for keyed hashes).
+//
+//   [fingerprint]
+//   key = "..."                 # the fleet HMAC key itself, or
+//   key_file = "/etc/octolaunch/fingerprint.key"
+//                               # neither: one is generated into the spool dir (per host: fleet-wide
+//                               # comparison then needs a shared key, and the agent warns)
+//   [service.api]
+//   units = ["api.service"]                 # systemd units
+//   containers = ["api"]                    # container names (or images)
+//   artifact = "/opt/api/api.tar.gz"        # a file whose sha256 is observed at deploy time, and/or
+//   image = "registry.example/api:1.4"      # an image whose RepoDigests are observed
+//   config_files = ["/etc/api/api.conf"]
+//   env = ["DATABASE_URL"]                  # variable NAMES; values are only ever hashed
+//   env_file = "/etc/default/api"           # string or array; looked up before the process env
+//   env_from_process = true                 # also look in the agent process's own environment
+//   dependency_manifests = ["/opt/api/package-lock.json"]
+//   dependency_commands = ["dpkg -l"]
+//   dependency_command_timeout_ms = 30000
+//   health = [{ type = "http", url = "http://127.0.0.1:8080/healthz", expect_status = 200, timeout_ms = 2000 },
+//             { type = "tcp", address = "127.0.0.1:5432" },
+//             { type = "command", command = "/usr/local/bin/check", timeout_ms = 5000 }]
+//   health_watch_seconds = 300              # after deploy.finish: probe every health_watch_interval_seconds
+//   health_watch_interval_seconds = 5
+//   health_interval_seconds = 60            # outside the watch period
+//
+// Contract: parseServicesConfig() returns every service (sorted by name) with defaults filled, or
+// throws ServicesConfigError whose message names the key:
+//   "service.api.health[1].type: expected one of http, tcp, command, got \"ftp\"".
+// Array indices in messages are 0-based. Unknown keys are returned as warnings, not errors.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace octolaunch::services {
+
+class ServicesConfigError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class ProbeType { http, tcp, command };
+std::string_view probeTypeName(ProbeType type);
+
+struct HealthProbeConfig {
+  ProbeType type = ProbeType::http;
+  std::string url;              // http: "http://HOST[:PORT]/PATH" (plain HTTP only)
+  unsigned expectStatus = 200;  // http
+  std::string address;          // tcp: "HOST:PORT"
+  std::string command;          // command: run with /bin/sh -c; healthy when it exits 0
+  std::chrono::milliseconds timeout{2000};
+
+  // What the probe looks at, as events name it: the URL, the address or the command.
+  const std::string& target() const;
+};
+
+struct ServiceConfig {
+  std::string name;
+  std::vector<std::string> units;
+  std::vector<std::string> containers;
+  std::filesystem::path artifact;  // empty: none
+  std::string image;               // empty: none
+  std::vector<std::filesystem::path> configFiles;
+  std::vector<std::string> env;
+  std::vector<std::filesystem::path> envFiles;
+  bool envFromProcess = true;
+  std::vector<std::filesystem::path> dependencyManifests;
+  std::vector<std::string> dependencyCommands;
+  std::chrono::milliseconds dependencyCommandTimeout{30000};
+  std::vector<HealthProbeConfig> health;
+  std::chrono::milliseconds healthWatch{std::chrono::seconds(300)};
+  std::chrono::milliseconds healthWatchInterval{std::chrono::seconds(5)};
+  std::chrono::milliseconds healthInterval{std::chrono::seconds(60)};
+};
+
+struct FingerprintSettings {
+  std::optional<std::string> key;
+  std::optional<std::filesystem::path> keyFile;
+};
+
+struct ServicesConfig {
+  std::vector<ServiceConfig> services;
+  FingerprintSettings fingerprint;
+  std::vector<std::string> warnings;
+
+  // nullptr when no service of that name is configured.
+  const ServiceConfig* find(std::string_view name) const;
+};
+
+// Reads [service.*] and [fingerprint] from the whole agent config table (AgentConfig::raw).
+ServicesConfig parseServicesConfig(const toml::table& root);
+
+// A plain-HTTP URL split for a client: "http://127.0.0.1:8080/healthz" -> {127.0.0.1, 8080, /healthz}.
+struct HttpUrl {
+  std::string host;
+  std::uint16_t port = 80;
+  std::string target = "/";  // path and query
+};
+// nullopt when url is not http://HOST[:PORT][/PATH] (https is not supported).
+std::optional<HttpUrl> parseHttpUrl(std::string_view url);
+
+// True for names usable as a file name under the spool dir: [A-Za-z0-9._@-]+, not "." or "..",
+// at most 128 bytes. Service names must be such names.
+bool isValidServiceName(std::string_view name);
+
+}  // namespace octolaunch::services

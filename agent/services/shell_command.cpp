@@ -1,0 +1,159 @@
+#include "agent/services/shell_command.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+
+namespace octolaunch::services {
+
+SpawnedCommand::SpawnedCommand(SpawnedCommand&& other) noexcept
+    : pid_(other.pid_), pidfd_(other.pidfd_), outFd_(other.outFd_), reaped_(other.reaped_) {
+  other.pid_ = -1;
+  other.pidfd_ = -1;
+  other.outFd_ = -1;
+  other.reaped_ = true;
+}
+
+SpawnedCommand::~SpawnedCommand() {
+  if (!reaped_ && pid_ > 0) {
+    killGroup();
+    reap();
+  }
+  if (pidfd_ >= 0) ::close(pidfd_);
+  if (outFd_ >= 0) ::close(outFd_);
+}
+
+int SpawnedCommand::releasePidfd() { return std::exchange(pidfd_, -1); }
+int SpawnedCommand::releaseOutFd() { return std::exchange(outFd_, -1); }
+
+void SpawnedCommand::killGroup() {
+  if (pid_ > 0 && !reaped_) ::kill(-pid_, SIGKILL);
+}
+
+int SpawnedCommand::reap() {
+  int status = 0;
+  if (reaped_ || pid_ <= 0) return status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  return status;
+}
+
+SpawnedCommand spawnShell(const std::string& command) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error(std::string("fork: ") + std::strerror(err));
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here to exec.
+    ::setpgid(0, 0);
+    int devNull = ::open("/dev/null", O_RDONLY);
+    if (devNull >= 0) ::dup2(devNull, STDIN_FILENO);
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);  // also from the parent, so killGroup() works before the child ran
+  ::close(fds[1]);
+  const int pidfd = ::pidfd_open(pid, 0);
+  if (pidfd < 0) {
+    const int err = errno;
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(fds[0]);
+    throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(err));
+  }
+  return SpawnedCommand(pid, pidfd, fds[0]);
+}
+
+std::string describeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
+  }
+  return "wait status " + std::to_string(status);
+}
+
+int exitCodeOf(int waitStatus) {
+  if (WIFEXITED(waitStatus)) return WEXITSTATUS(waitStatus);
+  if (WIFSIGNALED(waitStatus)) return 128 + WTERMSIG(waitStatus);
+  return -1;
+}
+
+CommandResult runShellCommand(const std::string& command, std::chrono::milliseconds timeout,
+                              std::size_t maxOutput) {
+  CommandResult result;
+  std::optional<SpawnedCommand> child;
+  try {
+    child.emplace(spawnShell(command));
+  } catch (const std::exception& e) {
+    result.error = std::string("cannot start: ") + e.what();
+    return result;
+  }
+  ::fcntl(child->outFd(), F_SETFL, ::fcntl(child->outFd(), F_GETFL) | O_NONBLOCK);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::array<char, 65536> buf{};
+  bool outOpen = true;
+  bool exited = false;
+  auto drain = [&] {
+    while (outOpen) {
+      const ssize_t n = ::read(child->outFd(), buf.data(), buf.size());
+      if (n > 0) {
+        const std::size_t room = maxOutput - std::min(maxOutput, result.output.size());
+        result.output.append(buf.data(), std::min(room, static_cast<std::size_t>(n)));
+        if (static_cast<std::size_t>(n) > room) result.truncated = true;
+      } else if (n == 0) {
+        outOpen = false;
+      } else if (errno != EINTR) {
+        break;  // EAGAIN: nothing more right now
+      }
+    }
+  };
+  while (!exited) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timedOut = true;
+      break;
+    }
+    std::array<pollfd, 2> fds{pollfd{child->pidfd(), POLLIN, 0}, pollfd{outOpen ? child->outFd() : -1, POLLIN, 0}};
+    const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(left.count(), 60000)));
+    if (rc < 0 && errno != EINTR) break;
+    if (fds[1].revents != 0) drain();
+    if (fds[0].revents != 0) exited = true;
+  }
+  if (!exited) child->killGroup();
+  drain();  // what the command wrote before it exited is in the pipe now
+  const int status = child->reap();
+  result.exitCode = exitCodeOf(status);
+  if (result.timedOut) {
+    result.error = "timed out after " + std::to_string(timeout.count()) + " ms";
+  } else if (result.exitCode != 0) {
+    result.error = describeWaitStatus(status);
+    if (result.exitCode == 127) result.error += " (command not found?)";
+  }
+  return result;
+}
+
+}  // namespace octolaunch::services
