@@ -1,0 +1,95 @@
+// A candidate cause of a release's failure, with the evidence that supports it and what to open
+// first; and the input every cause rule reads.
+#pragma once
+
+#include "collector/analysis/deploy_state.h"
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/linker.h"
+#include "collector/analysis/release_model.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace octolaunch::analysis {
+
+// One event (or pipeline stage) that supports a cause.
+struct Evidence {
+  std::optional<EventRef> ref;  // empty for a pipeline stage
+  std::string kind;             // event kind, or "pipeline.stage"
+  std::string host;
+  std::int64_t timeNs = 0;
+  std::string summary;
+  std::string role;  // "cause", "symptom", "context", "passed", "stage"
+  std::string url;   // pipeline.stage: its job URL
+};
+
+struct OpenFirst {
+  std::string kind;  // "ci_job" or "event"
+  std::string label;
+  std::string url;                   // ci_job
+  std::optional<Evidence> event;     // event
+};
+
+struct Cause {
+  std::string category;  // pipeline, deploy-script, flaky-deploy, resource-exhaustion, orchestration,
+                         // artifact-mismatch, config-drift, dependency-change
+  std::string title;     // one line a human reads first
+  double score = 0;
+  std::vector<std::string> hosts;  // affected, sorted
+  int hostsTotal = 0;
+  std::int64_t firstSeenNs = 0;
+  std::vector<Evidence> evidence;
+  std::vector<OpenFirst> openFirst;
+  bool context = false;  // background seen during the deploy, not a failure of it
+  std::vector<std::string> reasons;  // how the ranker placed it, for humans
+
+  // Set by the rules, read by the ranker.
+  double specificity = 0.5;  // 0..1: how concrete the finding is
+  bool rootKind = false;     // can explain failures that follow it on the same host
+  bool symptomKind = false;  // may itself be explained by a root cause on the same host
+  std::map<std::string, std::int64_t> hostFirstNs;  // per affected host: when it first showed
+};
+
+// The last good release's fingerprints on one host (from the caller: it knows the release history).
+struct HostBaseline {
+  std::string release;
+  std::optional<std::vector<FingerprintEntry>> config;
+  std::optional<std::vector<FingerprintEntry>> dependency;
+};
+using Baselines = std::map<std::string, HostBaseline>;  // by host
+
+struct CauseInput {
+  const Release& release;
+  std::span<const DeployWindow> windows;
+  std::span<const LinkedFact> linked;  // time order
+  const ReleaseState& state;
+  const Baselines& baselines;
+  WindowOptions windowOptions;
+};
+
+Evidence evidenceOf(const EventFact& fact, const char* role);
+OpenFirst openEvent(const EventFact& fact, std::string label);
+OpenFirst openJob(const std::string& url, std::string label);
+
+// The first failure signal (non-context) on a host, or nullptr.
+const EventFact* firstFailure(const CauseInput& in, const std::string& host);
+bool hostFailed(const CauseInput& in, const std::string& host);
+// "during migrate" (a hook was running), "after the deploy" (after deploy.finish) or "during the deploy".
+std::string whenInDeploy(const CauseInput& in, const std::string& host, std::int64_t timeNs);
+// "1 of 3 hosts" / "web-2" when only one.
+std::string hostsPhrase(const std::vector<std::string>& hosts, int total);
+// Truncates to one line of at most n characters.
+std::string oneLine(std::string text, std::size_t n = 200);
+// Adds a host to a cause (sorted, unique) and records its first time there.
+void touchHost(Cause& cause, const std::string& host, std::int64_t timeNs);
+
+nlohmann::json causeJson(const Cause& cause);
+nlohmann::json evidenceJson(const Evidence& evidence);
+
+}  // namespace octolaunch::analysis

@@ -1,0 +1,46 @@
+// Drift: which hosts' config or dependency fingerprints differ from the majority of a service's
+// hosts, and in which file or variable name. Used by `octolaunch drift` and by the config-drift rule.
+#pragma once
+
+#include "collector/analysis/event_fact.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace octolaunch::analysis {
+
+// The latest fingerprint one host reported.
+struct HostFingerprint {
+  std::string host;
+  std::vector<FingerprintEntry> entries;
+  std::int64_t timeNs = 0;
+  EventRef ref;
+  std::string release;
+};
+
+// "env DATABASE_URL", "/etc/api/api.toml", "command dpkg -l"
+std::string entryLabel(const FingerprintEntry& entry);
+
+// Names whose hash differs between the two sets, or that only one of them has; sorted, labelled.
+std::vector<std::string> differingNames(const std::vector<FingerprintEntry>& entries,
+                                        const std::vector<FingerprintEntry>& reference);
+
+// For each host, the names where it differs from the value most hosts share (a name where no value
+// is held by more than half of the hosts counts as differing on every host that is not in the
+// largest group, or on all hosts when the largest groups tie). Hosts without differences are left out.
+std::map<std::string, std::vector<std::string>> driftFromMajority(std::span<const HostFingerprint> hosts);
+
+// The latest fingerprint per host among facts of one kind (config.fingerprint or
+// dependency.fingerprint), for one service (empty: any).
+std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, FactKind kind, const std::string& service);
+
+// {"service","hosts_total","drift": bool, "hosts": [{"host","config":[names],"dependency":[names]}]}
+nlohmann::json driftJson(const std::string& service, std::span<const HostFingerprint> config,
+                         std::span<const HostFingerprint> dependency);
+
+}  // namespace octolaunch::analysis

@@ -1,0 +1,254 @@
+#include "collector/analysis/event_fact.h"
+
+#include "shared/event/event_json.h"
+
+#include <cstdio>
+
+namespace octolaunch::analysis {
+
+using schema::Event;
+
+namespace {
+
+std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+std::string fmt(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+std::string exitText(const EventFact& f) {
+  if (f.signal) return "was killed by signal " + std::to_string(*f.signal);
+  if (f.exitCode) return "exited " + std::to_string(*f.exitCode);
+  return "exited";
+}
+
+void readExhaustion(schema::Exhaustion::Reader x, EventFact& f, const char* what) {
+  f.raised = x.getState() == schema::Pressure::State::RAISED;
+  f.mount = text(x.getMount());
+  f.usedPercent = x.getUsedPercent();
+  f.summary = std::string(what) + (f.raised ? "" : " cleared") + (f.mount.empty() ? "" : " on " + f.mount) +
+              ": " + fmt("%.0f%% used", f.usedPercent);
+  if (x.getFree() > 0 && f.type == FactKind::diskFull) f.summary += ", " + humanBytes(x.getFree()) + " free";
+}
+
+void readContainer(schema::ContainerFailure::Reader c, EventFact& f, const char* what) {
+  f.containerId = text(c.getContainerId());
+  f.containerName = text(c.getName());
+  f.image = text(c.getImage());
+  for (auto d : c.getImageDigests()) f.digests.push_back(text(d));
+  if (c.getExitCode() >= 0) f.exitCode = c.getExitCode();
+  f.error = text(c.getError());
+  f.oomKilled = c.getOomKilled();
+  f.summary = std::string("container ") + (f.containerName.empty() ? f.containerId : f.containerName) +
+              (f.image.empty() ? "" : " (" + f.image + ")") + " " + what;
+  if (f.exitCode) f.summary += ", exit " + std::to_string(*f.exitCode);
+  if (!f.error.empty()) f.summary += ": " + f.error;
+}
+
+void readFingerprint(schema::Fingerprint::Reader fp, EventFact& f, const char* what) {
+  for (auto e : fp.getEntries()) {
+    f.entries.push_back({text(e.getName()), text(e.getKind()), text(e.getHmac())});
+  }
+  f.summary = std::string(what) + " fingerprint of " + std::to_string(f.entries.size()) + " entries";
+}
+
+void readPayload(Event::Reader event, EventFact& f) {
+  auto p = event.getPayload();
+  switch (p.which()) {
+    case Event::Payload::DEPLOY_START: {
+      f.type = FactKind::deployStart;
+      f.phase = text(p.getDeployStart().getPhase());
+      f.summary = "deploy start of " + (f.release.empty() ? std::string("?") : f.release);
+      return;
+    }
+    case Event::Payload::DEPLOY_FINISH: {
+      f.type = FactKind::deployFinish;
+      auto d = p.getDeployFinish();
+      f.phase = text(d.getPhase());
+      f.outcome = d.getOutcome() == schema::DeployMarker::Outcome::OK       ? Outcome::ok
+                  : d.getOutcome() == schema::DeployMarker::Outcome::FAILED ? Outcome::failed
+                                                                            : Outcome::unknown;
+      f.summary = "deploy finish of " + (f.release.empty() ? std::string("?") : f.release) + ": " +
+                  (f.outcome == Outcome::ok ? "ok" : f.outcome == Outcome::failed ? "failed" : "outcome unknown");
+      return;
+    }
+    case Event::Payload::HOOK_OUTPUT: {
+      f.type = FactKind::hookOutput;
+      auto h = p.getHookOutput();
+      f.phase = text(h.getPhase());
+      f.stderrLine = h.getStream() == schema::HookOutput::Stream::STDERR;
+      f.summary = "[" + (f.phase.empty() ? std::string("hook") : f.phase) + (f.stderrLine ? " stderr] " : " stdout] ") +
+                  text(h.getLine());
+      return;
+    }
+    case Event::Payload::HOOK_EXIT: {
+      f.type = FactKind::hookExit;
+      auto h = p.getHookExit();
+      f.phase = text(h.getPhase());
+      f.command = text(h.getCommand());
+      if (h.isSignal()) {
+        f.signal = h.getSignal();
+      } else {
+        f.exitCode = h.getExitCode();
+      }
+      f.durationMs = h.getDurationMs();
+      f.summary = "hook " + (f.phase.empty() ? std::string("") : f.phase + " ") + "`" + f.command + "` " + exitText(f) +
+                  fmt(" after %.1f s", static_cast<double>(f.durationMs) / 1000.0);
+      auto tail = h.getTail();
+      if (tail.size() > 0 && (f.signal || (f.exitCode && *f.exitCode != 0))) {
+        f.summary += ": " + text(tail[tail.size() - 1]);
+      }
+      return;
+    }
+    case Event::Payload::SPOOL_SHED: {
+      f.type = FactKind::spoolShed;
+      f.summary = "agent spool shed " + std::to_string(p.getSpoolShed().getCount()) + " low-value events";
+      return;
+    }
+    case Event::Payload::OOM_KILL: {
+      f.type = FactKind::oomKill;
+      auto o = p.getOomKill();
+      f.process = text(o.getProcess());
+      f.pid = o.getPid();
+      f.rssKb = o.getAnonRssKb();
+      f.constraint = text(o.getConstraint());
+      f.taskMemcg = text(o.getTaskMemcg());
+      f.unit = text(o.getUnit());
+      f.containerId = text(o.getContainerId());
+      f.summary = "OOM kill of " + f.process + " (pid " + std::to_string(f.pid);
+      if (f.rssKb > 0) f.summary += ", anon-rss " + humanBytes(f.rssKb * 1024);
+      if (!f.constraint.empty()) f.summary += ", " + f.constraint;
+      if (!f.unit.empty()) f.summary += ", " + f.unit;
+      else if (!f.taskMemcg.empty()) f.summary += ", " + f.taskMemcg;
+      f.summary += ")";
+      return;
+    }
+    case Event::Payload::PRESSURE: {
+      f.type = FactKind::pressure;
+      auto x = p.getPressure();
+      f.raised = x.getState() == schema::Pressure::State::RAISED;
+      f.avg10 = x.getSomeAvg10();
+      f.summary = f.kind.substr(9) + " pressure " + (f.raised ? "raised" : "cleared") +
+                  fmt(": some avg10 %.1f%%", x.getSomeAvg10()) + fmt(", full avg10 %.1f%%", x.getFullAvg10());
+      return;
+    }
+    case Event::Payload::DISK_FULL:
+      f.type = FactKind::diskFull;
+      readExhaustion(p.getDiskFull(), f, "disk full");
+      return;
+    case Event::Payload::INODE_EXHAUSTED:
+      f.type = FactKind::inodeExhausted;
+      readExhaustion(p.getInodeExhausted(), f, "inodes exhausted");
+      return;
+    case Event::Payload::FD_EXHAUSTED:
+      f.type = FactKind::fdExhausted;
+      readExhaustion(p.getFdExhausted(), f, "file handles exhausted");
+      return;
+    case Event::Payload::UNIT_FAILED: {
+      f.type = FactKind::unitFailed;
+      auto u = p.getUnitFailed();
+      f.unit = text(u.getUnit());
+      f.result = text(u.getResult());
+      if (u.getExitStatus() >= 0) f.exitCode = u.getExitStatus();
+      f.oomKilled = u.getOomKilled();
+      f.summary = "unit " + f.unit + " failed (" + f.result + ")";
+      if (f.exitCode) f.summary += ", exit status " + std::to_string(*f.exitCode);
+      if (u.getSignal().size() > 0) f.summary += ", signal " + text(u.getSignal());
+      if (u.getRestarts() > 0) f.summary += ", " + std::to_string(u.getRestarts()) + " restarts";
+      return;
+    }
+    case Event::Payload::CONTAINER_FAILED:
+      f.type = FactKind::containerFailed;
+      readContainer(p.getContainerFailed(), f, "failed");
+      return;
+    case Event::Payload::CONTAINER_OOM:
+      f.type = FactKind::containerOom;
+      readContainer(p.getContainerOom(), f, "was OOM-killed");
+      f.oomKilled = true;
+      return;
+    case Event::Payload::HEALTH_FAILED:
+    case Event::Payload::HEALTH_RECOVERED: {
+      bool failed = p.which() == Event::Payload::HEALTH_FAILED;
+      f.type = failed ? FactKind::healthFailed : FactKind::healthRecovered;
+      auto h = failed ? p.getHealthFailed() : p.getHealthRecovered();
+      f.probe = text(h.getProbe());
+      f.status = text(h.getStatus());
+      f.error = text(h.getError());
+      f.summary = "health probe " + f.probe + (h.getTarget().size() > 0 ? " (" + text(h.getTarget()) + ")" : "") +
+                  (failed ? " failed" : " recovered");
+      if (!f.status.empty()) f.summary += ": " + f.status;
+      if (!f.error.empty()) f.summary += (f.status.empty() ? ": " : ", ") + f.error;
+      return;
+    }
+    case Event::Payload::ARTIFACT_OBSERVED: {
+      f.type = FactKind::artifactObserved;
+      auto a = p.getArtifactObserved();
+      if (a.getDigest().size() > 0) f.digests.push_back(text(a.getDigest()));
+      for (auto d : a.getImageDigests()) f.digests.push_back(text(d));
+      f.containerName = text(a.getContainer());
+      std::string what = a.getPath().size() > 0 ? text(a.getPath()) : f.containerName;
+      f.summary = "artifact " + what + " is " + (f.digests.empty() ? std::string("?") : f.digests.front());
+      return;
+    }
+    case Event::Payload::CONFIG_FINGERPRINT:
+      f.type = FactKind::configFingerprint;
+      readFingerprint(p.getConfigFingerprint(), f, "config");
+      return;
+    case Event::Payload::DEPENDENCY_FINGERPRINT:
+      f.type = FactKind::dependencyFingerprint;
+      readFingerprint(p.getDependencyFingerprint(), f, "dependency");
+      return;
+  }
+}
+
+}  // namespace
+
+EventFact factFromEvent(Event::Reader event) {
+  EventFact f;
+  f.ref = {text(event.getAgentId()), event.getEpoch(), event.getSeq()};
+  f.timeNs = event.getTimeNs();
+  f.host = text(event.getHost());
+  f.service = text(event.getService());
+  f.release = text(event.getRelease());
+  f.kind = kindName(event);
+  readPayload(event, f);
+  return f;
+}
+
+bool isHostWideExhaustion(const EventFact& f) {
+  switch (f.type) {
+    case FactKind::pressure:
+    case FactKind::diskFull:
+    case FactKind::inodeExhausted:
+    case FactKind::fdExhausted: return true;
+    default: return false;
+  }
+}
+
+bool isFailureSignal(const EventFact& f) {
+  switch (f.type) {
+    case FactKind::hookExit: return f.signal.has_value() || (f.exitCode && *f.exitCode != 0);
+    case FactKind::deployFinish: return f.outcome == Outcome::failed;
+    case FactKind::unitFailed:
+    case FactKind::containerFailed:
+    case FactKind::containerOom:
+    case FactKind::oomKill:
+    case FactKind::healthFailed: return true;
+    default: return false;
+  }
+}
+
+std::string humanBytes(std::uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 4) {
+    v /= 1024.0;
+    ++u;
+  }
+  return fmt(u == 0 || v >= 10 ? "%.0f " : "%.1f ", v) + units[u];
+}
+
+}  // namespace octolaunch::analysis

@@ -1,0 +1,94 @@
+// EventFact: the plain-data distillate of one stored event that the analysis works on.
+//
+// The store hands out schema::Event::Reader values that are valid only during a callback; the
+// analysis keeps EventFacts instead (owned strings, the payload fields that linking, deploy state
+// and cause rules look at, and a one-line human summary). Building one never fails: unknown or
+// empty fields stay empty.
+#pragma once
+
+#include "octolaunch/schema/event.capnp.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace octolaunch::analysis {
+
+// Which event this is: enough to find it again (GET /api/v1/events, evidence refs).
+struct EventRef {
+  std::string agentId;
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const EventRef&) const = default;
+  auto operator<=>(const EventRef&) const = default;
+};
+
+enum class FactKind {
+  deployStart, deployFinish, hookOutput, hookExit, spoolShed, oomKill, pressure, diskFull,
+  inodeExhausted, fdExhausted, unitFailed, containerFailed, containerOom, healthFailed,
+  healthRecovered, artifactObserved, configFingerprint, dependencyFingerprint,
+};
+
+enum class Outcome { unknown, ok, failed };
+
+struct FingerprintEntry {
+  std::string name;  // file path or environment variable name
+  std::string kind;  // "file", "env", "command"
+  std::string hmac;  // keyed hash of the value
+  bool operator==(const FingerprintEntry&) const = default;
+};
+
+struct EventFact {
+  EventRef ref;
+  std::int64_t timeNs = 0;
+  std::string host;
+  std::string service;  // empty when the event did not say
+  std::string release;  // empty when the event did not say
+  FactKind type = FactKind::hookOutput;
+  std::string kind;     // kindName(): "hook.exit", "pressure.memory", ...
+  std::string summary;  // one line for humans: "hook migrate `./migrate.sh` exited 3: ..."
+
+  // Payload fields (only those of the event's kind are set).
+  std::string phase;                // deploy markers, hook.output, hook.exit
+  Outcome outcome = Outcome::unknown;  // deploy.finish
+  std::string command;              // hook.exit
+  std::optional<int> exitCode;      // hook.exit, container.*, unit.failed (exit status)
+  std::optional<int> signal;        // hook.exit
+  std::uint64_t durationMs = 0;     // hook.exit
+  bool stderrLine = false;          // hook.output
+  bool raised = false;              // pressure.*, disk.full, inode.exhausted, fd.exhausted
+  std::string mount;                // disk.full, inode.exhausted
+  double usedPercent = 0;           // disk.full, inode.exhausted, fd.exhausted
+  double avg10 = 0;                 // pressure.* (some avg10)
+  std::string unit;                 // unit.failed, oom.kill
+  std::string result;               // unit.failed (systemd's word)
+  bool oomKilled = false;           // unit.failed, container.*
+  std::string process;              // oom.kill
+  int pid = 0;                      // oom.kill
+  std::uint64_t rssKb = 0;          // oom.kill anon rss
+  std::string constraint;           // oom.kill
+  std::string taskMemcg;            // oom.kill
+  std::string containerId;          // oom.kill, container.*
+  std::string containerName;        // container.*, artifact.observed
+  std::string image;                // container.*
+  std::vector<std::string> digests; // artifact.observed digest + image digests; container.* digests
+  std::string probe;                // health.*
+  std::string status;               // health.*
+  std::string error;                // health.*, container.*
+  std::vector<FingerprintEntry> entries;  // config/dependency.fingerprint
+};
+
+EventFact factFromEvent(schema::Event::Reader event);
+
+// True for exhaustion of a shared host resource (disk, inodes, fds, pressure): linked to a
+// release as context when it happens on a host inside the release's deploy window.
+bool isHostWideExhaustion(const EventFact& fact);
+
+// True for events that say the service (or its deploy) is failing on that host.
+bool isFailureSignal(const EventFact& fact);
+
+// "1.5 GiB", "12 MiB", "512 KiB"
+std::string humanBytes(std::uint64_t bytes);
+
+}  // namespace octolaunch::analysis

@@ -1,0 +1,95 @@
+#include "collector/analysis/linker.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace octolaunch::analysis {
+
+const char* linkKindName(LinkKind kind) {
+  switch (kind) {
+    case LinkKind::release: return "release";
+    case LinkKind::service: return "service";
+    case LinkKind::context: return "context";
+  }
+  return "release";
+}
+
+std::vector<HostRange> markerRanges(std::span<const EventFact> tagged, const WindowOptions& options,
+                                    std::int64_t lookbackNs) {
+  std::map<std::string, HostRange> byHost;
+  for (const auto& f : tagged) {
+    auto [it, fresh] = byHost.try_emplace(f.host, HostRange{f.host, f.timeNs, f.timeNs});
+    if (!fresh) {
+      it->second.sinceNs = std::min(it->second.sinceNs, f.timeNs);
+      it->second.untilNs = std::max(it->second.untilNs, f.timeNs);
+    }
+  }
+  std::vector<HostRange> out;
+  for (auto& [host, r] : byHost) {
+    r.sinceNs -= std::max(lookbackNs, options.maxOpenNs);
+    r.untilNs += options.maxOpenNs + 1;
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<HostRange> windowRanges(std::span<const DeployWindow> windows) {
+  std::vector<HostRange> out;
+  for (const auto& w : windows) {  // ordered by host, then start
+    if (!out.empty() && out.back().host == w.host && w.startNs <= out.back().untilNs) {
+      out.back().untilNs = std::max(out.back().untilNs, w.endNs);
+      continue;
+    }
+    out.push_back({w.host, w.startNs, w.endNs});
+  }
+  return out;
+}
+
+namespace {
+
+bool inWindow(const EventFact& f, std::span<const DeployWindow> windows) {
+  for (const auto& w : windows) {
+    if (w.host == f.host && f.timeNs >= w.startNs && f.timeNs < w.endNs) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<LinkedFact> linkEvents(const Release& release, std::span<const DeployWindow> windows,
+                                   std::vector<EventFact> tagged, std::vector<EventFact> candidates,
+                                   const ServiceMappings& mappings) {
+  std::vector<LinkedFact> out;
+  out.reserve(tagged.size() + candidates.size() / 4);
+  std::set<EventRef> seen;
+  for (auto& f : tagged) {
+    if (f.release != release.id || !seen.insert(f.ref).second) continue;
+    out.push_back({std::move(f), LinkKind::release});
+  }
+  for (auto& f : candidates) {
+    if (f.release == release.id) {
+      if (seen.insert(f.ref).second) out.push_back({std::move(f), LinkKind::release});
+      continue;
+    }
+    if (!f.release.empty()) continue;  // another release's event
+    if (!inWindow(f, windows)) continue;
+    LinkKind how;
+    if (concernsService(f, release.service, mappings)) {
+      how = LinkKind::service;
+    } else if (f.service.empty() && (isHostWideExhaustion(f) || f.type == FactKind::oomKill)) {
+      how = LinkKind::context;
+    } else {
+      continue;
+    }
+    if (seen.insert(f.ref).second) out.push_back({std::move(f), how});
+  }
+  std::sort(out.begin(), out.end(), [](const LinkedFact& a, const LinkedFact& b) {
+    if (a.fact.timeNs != b.fact.timeNs) return a.fact.timeNs < b.fact.timeNs;
+    if (a.fact.host != b.fact.host) return a.fact.host < b.fact.host;
+    return a.fact.ref < b.fact.ref;
+  });
+  return out;
+}
+
+}  // namespace octolaunch::analysis

@@ -1,0 +1,57 @@
+// Linking: which events belong to a release.
+//
+// An event belongs to release R when it carries R's id (LinkKind::release), or when it happened on
+// a host inside one of R's deploy windows and concerns R's service (LinkKind::service); host-wide
+// exhaustion (disk, inodes, fds, pressure) and OOM kills of other processes inside a window are
+// linked as context (LinkKind::context). Events that carry another release's id never link.
+//
+// The linker never scans the store. Its caller fetches in three rounds, each an indexed range:
+//   1. events by release id                       -> tagged
+//   2. deploy markers per markerRanges(tagged)    -> computeWindows(...)
+//   3. events per windowRanges(windows)           -> linkEvents(...)
+// Linking happens at query time, so a release registered late links retroactively.
+#pragma once
+
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/event_fact.h"
+#include "collector/analysis/release_model.h"
+#include "collector/analysis/service_match.h"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace octolaunch::analysis {
+
+// Events of one host with sinceNs <= timeNs < untilNs.
+struct HostRange {
+  std::string host;
+  std::int64_t sinceNs = 0;
+  std::int64_t untilNs = 0;
+};
+
+enum class LinkKind { release, service, context };
+const char* linkKindName(LinkKind kind);
+
+struct LinkedFact {
+  EventFact fact;
+  LinkKind how = LinkKind::release;
+};
+
+// Where deploy markers (deploy.start, deploy.finish) that shape R's windows can be: per host that
+// reported R, from `lookbackNs` before its first event (to see the release it replaced: rollbacks)
+// to maxOpen after its last.
+std::vector<HostRange> markerRanges(std::span<const EventFact> tagged, const WindowOptions& options,
+                                    std::int64_t lookbackNs);
+
+// The ranges to fetch for linking: one per window, overlapping windows of a host merged.
+std::vector<HostRange> windowRanges(std::span<const DeployWindow> windows);
+
+// Links tagged (carrying R's id) and candidate events (fetched by windowRanges; may repeat tagged
+// ones). Returns each linked event once, ordered by time, then host, then ref.
+std::vector<LinkedFact> linkEvents(const Release& release, std::span<const DeployWindow> windows,
+                                   std::vector<EventFact> tagged, std::vector<EventFact> candidates,
+                                   const ServiceMappings& mappings);
+
+}  // namespace octolaunch::analysis

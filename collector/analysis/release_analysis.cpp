@@ -1,0 +1,123 @@
+#include "collector/analysis/release_analysis.h"
+
+#include "collector/analysis/drift.h"
+
+#include <algorithm>
+#include <set>
+
+namespace octolaunch::analysis {
+
+namespace {
+
+constexpr std::size_t kMaxBaselineReleases = 5;
+
+std::vector<EventFact> fetch(EventSource& source, const EventSource::Query& q, std::size_t& read,
+                             const std::function<bool(schema::Event::Reader)>& keep = {}) {
+  std::vector<EventFact> out;
+  source.forEach(q, [&](schema::Event::Reader e) {
+    ++read;
+    if (!keep || keep(e)) out.push_back(factFromEvent(e));
+    return true;
+  });
+  return out;
+}
+
+void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOptions& opt) {
+  std::set<std::string> need;
+  for (const auto& w : a.windows) need.insert(w.host);
+  std::size_t n = 0;
+  for (const auto& prev : opt.previousReleases) {
+    if (need.empty() || n++ == kMaxBaselineReleases) break;
+    if (prev == a.release.id) continue;
+    std::set<std::string> okHosts;
+    for (const auto& f : fetch(source, {prev, "", "deploy.finish", {}, {}}, a.eventsRead)) {
+      if (f.outcome == Outcome::ok && need.count(f.host)) okHosts.insert(f.host);
+    }
+    if (okHosts.empty()) continue;
+    auto config = fetch(source, {prev, "", "config.fingerprint", {}, {}}, a.eventsRead);
+    auto deps = fetch(source, {prev, "", "dependency.fingerprint", {}, {}}, a.eventsRead);
+    auto c = latestPerHost(config, FactKind::configFingerprint, "");
+    auto d = latestPerHost(deps, FactKind::dependencyFingerprint, "");
+    for (const auto& host : okHosts) {
+      HostBaseline b;
+      b.release = prev;
+      for (const auto& fp : c) {
+        if (fp.host == host) b.config = fp.entries;
+      }
+      for (const auto& fp : d) {
+        if (fp.host == host) b.dependency = fp.entries;
+      }
+      if (!b.config && !b.dependency) continue;
+      a.baselines[host] = std::move(b);
+      need.erase(host);
+    }
+  }
+}
+
+}  // namespace
+
+ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& opt,
+                               std::int64_t nowNs) {
+  ReleaseAnalysis a;
+  a.release = release;
+  a.windowOptions = opt.window;
+  // 1. Events carrying the release id (release index).
+  std::vector<EventFact> tagged = fetch(source, {release.id, "", "", {}, {}}, a.eventsRead);
+  // 2. Deploy markers around them, per host (host + kind + time range).
+  std::vector<EventFact> markers;
+  for (const auto& r : markerRanges(tagged, opt.window, opt.markerLookbackNs)) {
+    for (const char* kind : {"deploy.start", "deploy.finish"}) {
+      auto got = fetch(source, {"", r.host, kind, r.sinceNs, r.untilNs}, a.eventsRead,
+                       [&](schema::Event::Reader e) { return e.getRelease() != release.id.c_str(); });
+      std::move(got.begin(), got.end(), std::back_inserter(markers));
+    }
+  }
+  a.windows = computeWindows(release, tagged, markers, opt.order, opt.window);
+  // 3. Events inside the windows that carry no release id (host + time range).
+  std::vector<EventFact> candidates;
+  for (const auto& r : windowRanges(a.windows)) {
+    auto got = fetch(source, {"", r.host, "", r.sinceNs, r.untilNs}, a.eventsRead,
+                     [](schema::Event::Reader e) { return e.getRelease().size() == 0; });
+    std::move(got.begin(), got.end(), std::back_inserter(candidates));
+  }
+  a.linked = linkEvents(release, a.windows, std::move(tagged), std::move(candidates), opt.mappings);
+  a.state = deployState(release, a.windows, a.linked, nowNs, opt.window);
+  if (a.state.failed > 0) readBaselines(a, source, opt);
+  return a;
+}
+
+CauseReport ReleaseAnalysis::causes() const {
+  CauseInput in{release, windows, linked, state, baselines, windowOptions};
+  return findCauses(in);
+}
+
+nlohmann::json ReleaseAnalysis::causesJson() const { return causeReportJson(causes(), state); }
+
+nlohmann::json ReleaseAnalysis::timelineJson(const TimelineOptions& options) const {
+  return analysis::timelineJson(release, windows, linked, state, options);
+}
+
+nlohmann::json ReleaseAnalysis::viewJson() const {
+  nlohmann::json j = releaseToJson(release);
+  j.erase("stage_reports");
+  j.update(releaseStateJson(state, windows));
+  return j;
+}
+
+nlohmann::json driftReport(EventSource& source, const std::string& service, std::int64_t sinceNs,
+                           const std::string& environment,
+                           const std::function<std::string(const std::string&)>& environmentOf) {
+  std::size_t read = 0;
+  auto keep = [&](schema::Event::Reader e) {
+    if (e.getService() != service.c_str()) return false;
+    if (environment.empty() || !environmentOf) return true;
+    return environmentOf(std::string(e.getRelease().cStr())) == environment;
+  };
+  auto config = fetch(source, {"", "", "config.fingerprint", sinceNs, {}}, read, keep);
+  auto deps = fetch(source, {"", "", "dependency.fingerprint", sinceNs, {}}, read, keep);
+  auto c = latestPerHost(config, FactKind::configFingerprint, service);
+  auto d = latestPerHost(deps, FactKind::dependencyFingerprint, service);
+  return driftJson(service, c, d);
+}
+
+}  // namespace octolaunch::analysis

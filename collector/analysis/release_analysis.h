@@ -1,0 +1,84 @@
+// One release analysed end to end: fetch its events through EventSource in indexed ranges (never a
+// full scan), compute windows, link, deploy state; then causes, timeline and the release view.
+//
+// Threads: analyzeRelease() is a pure function of its inputs and the source's answers; call it from
+// any thread (the HTTP pool). It holds no state between calls. Errors thrown by the source propagate.
+#pragma once
+
+#include "collector/analysis/cause_ranker.h"
+#include "collector/analysis/deploy_state.h"
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/linker.h"
+#include "collector/analysis/release_model.h"
+#include "collector/analysis/service_match.h"
+#include "collector/analysis/timeline.h"
+
+#include "octolaunch/schema/event.capnp.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace octolaunch::analysis {
+
+// Read access to stored events. The store adapter forwards to EventStore::forEachEvent; tests use an
+// in-memory fake.
+class EventSource {
+ public:
+  struct Query {
+    std::string release;  // empty: any
+    std::string host;     // empty: any
+    std::string kind;     // empty: any
+    std::optional<std::int64_t> sinceNs;  // inclusive
+    std::optional<std::int64_t> untilNs;  // exclusive
+  };
+  virtual ~EventSource() = default;
+  // Calls fn for every matching event, oldest first, until fn returns false. The Reader is valid
+  // only during the call.
+  virtual void forEach(const Query& query, const std::function<bool(schema::Event::Reader)>& fn) = 0;
+};
+
+struct AnalysisOptions {
+  WindowOptions window;
+  ServiceMappings mappings;
+  // How far before a host's first event of the release to look for the deploy it replaced.
+  std::int64_t markerLookbackNs = 24LL * 3600 * 1'000'000'000;
+  // Earlier releases of the same service, newest first: the last one that finished ok on a host
+  // gives that host's baseline fingerprints (config-drift, dependency-change). At most 5 are read.
+  std::vector<std::string> previousReleases;
+  // Registration times of releases of the service (rollback detection).
+  ReleaseOrder order;
+  TimelineOptions timeline;
+};
+
+struct ReleaseAnalysis {
+  Release release;
+  std::vector<DeployWindow> windows;
+  std::vector<LinkedFact> linked;  // time order
+  ReleaseState state;
+  Baselines baselines;
+  WindowOptions windowOptions;
+  std::size_t eventsRead = 0;  // events the source returned (a measure of the work done)
+
+  CauseReport causes() const;
+  nlohmann::json causesJson() const;
+  nlohmann::json timelineJson(const TimelineOptions& options = {}) const;
+  // GET /api/v1/releases/{id}: the release document plus status, per-host deploy state and windows.
+  nlohmann::json viewJson() const;
+};
+
+ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& options,
+                               std::int64_t nowNs);
+
+// `octolaunch drift`: the latest fingerprints per host of a service (read by kind since sinceNs) and
+// the hosts that differ from the majority. environmentOf (may be empty) maps a release id to its
+// environment; with `environment` set, only hosts whose fingerprint's release is in it count.
+nlohmann::json driftReport(EventSource& source, const std::string& service, std::int64_t sinceNs,
+                           const std::string& environment,
+                           const std::function<std::string(const std::string&)>& environmentOf);
+
+}  // namespace octolaunch::analysis

@@ -1,0 +1,29 @@
+// The timeline of a release: its pipeline stages, then per host the deploy windows, the deploy
+// state and the linked events in time order.
+#pragma once
+
+#include "collector/analysis/deploy_state.h"
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/linker.h"
+#include "collector/analysis/release_model.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <span>
+
+namespace octolaunch::analysis {
+
+struct TimelineOptions {
+  // At most this many events per host (the earliest; "events_omitted" counts the rest). 0: all.
+  std::size_t maxEventsPerHost = 0;
+};
+
+// {"release","service","status","stages":[...],"events_total",
+//  "hosts":[{"host","state","windows":[...],"events":[{"time","time_ns","kind","agent_id","epoch",
+//            "seq","summary","link"}],"events_omitted"}]}
+nlohmann::json timelineJson(const Release& release, std::span<const DeployWindow> windows,
+                            std::span<const LinkedFact> linked, const ReleaseState& state,
+                            const TimelineOptions& options);
+
+}  // namespace octolaunch::analysis
