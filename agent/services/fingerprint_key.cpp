@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -120,10 +121,11 @@ bool createKeyFile(const std::filesystem::path& path) {
   std::array<unsigned char, 32> random{};
   if (RAND_bytes(random.data(), random.size()) != 1) throw std::runtime_error("OpenSSL: RAND_bytes failed");
   const std::string text = toHex(random.data(), random.size()) + "\n";
-  const std::string tmp = path.string() + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) throw std::runtime_error("cannot create fingerprint key " + tmp + ": " + std::strerror(errno));
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  std::string tmp = path.string() + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot create fingerprint key in " + path.parent_path().string() + ": " + std::strerror(errno));
+  const bool written = ::fchmod(fd, 0640) == 0 &&
+                       ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!written) {
     ::unlink(tmp.c_str());

@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,7 +75,8 @@ SpawnedCommand spawnShell(const std::string& command) {
   }
   ::setpgid(pid, pid);  // also from the parent, so killGroup() works before the child ran
   ::close(fds[1]);
-  const int pidfd = ::pidfd_open(pid, 0);
+  // glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++: call the syscall directly.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
     const int err = errno;
     ::kill(-pid, SIGKILL);
