@@ -1,0 +1,56 @@
+// Runs a command with its stdout and stderr on two pipes (not a pty, so the streams stay apart),
+// passing both through to this process's stdout and stderr unchanged and as soon as they are
+// read, while handing every chunk to an observer.
+//
+// Contract
+//  * Same bytes, same order per stream. When writing to our stdout (or stderr) fails (EPIPE: the
+//    reader went away), that pipe's read end is closed so the command sees EPIPE/SIGPIPE, as it
+//    would have without the wrapper.
+//  * SIGINT, SIGTERM and SIGHUP sent to this process are forwarded to the command. Signals the
+//    terminal sends to the whole foreground process group (si_code SI_KERNEL) are not forwarded:
+//    the command got them already.
+//  * Returns when the command has exited and both pipes are at EOF, or `grace` after the command
+//    exited when a background child still holds the pipes.
+//  * exec failures come back through a close-on-exec pipe: 127 when the command is not found,
+//    126 when it cannot be executed; ChildResult::execError says why.
+//  * The caller must have blocked SIGINT, SIGTERM, SIGHUP and SIGCHLD in every thread
+//    (blockHookSignals() before starting threads); the command starts with the mask restored.
+#pragma once
+
+#include "agent/hook/hook_recorder.h"
+#include "shared/util/clock.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace octolaunch::agent {
+
+struct ChildResult {
+  int status = 0;                   // what the wrapper exits with: code, 128+signal, 126, 127
+  std::optional<int> exitCode;      // exactly one of exitCode / signal
+  std::optional<int> signal;
+  std::int64_t durationNs = 0;      // start to the command's exit
+  std::int64_t endTimeNs = 0;       // wall clock at the command's exit
+  std::optional<std::string> execError;  // "No such file or directory" when exec failed
+  bool graceExpired = false;        // returned while a background child still held the pipes
+};
+
+using OutputObserver = std::function<void(HookStream, std::string_view bytes, std::int64_t timeNs)>;
+
+// Blocks the signals the runner handles in the calling thread; returns the previous mask. Call
+// it before starting any other thread.
+sigset_t blockHookSignals();
+
+// Throws std::runtime_error only BEFORE the command was started (no pipes, no fork): the caller
+// may then run the command some other way. argv must not be empty. previousMask is what blockHookSignals() returned (given to the child).
+ChildResult runChild(const std::vector<std::string>& argv, std::chrono::milliseconds grace,
+                     const sigset_t& previousMask, const Clock& clock,
+                     const OutputObserver& observer);
+
+}  // namespace octolaunch::agent

@@ -1,0 +1,151 @@
+#include "agent/hook/hook_recorder.h"
+
+#include "agent/hook/utf8_escape.h"
+
+#include <cstring>
+
+namespace octolaunch::agent {
+
+namespace {
+constexpr unsigned kArenaFirstSegmentWords = 1u << 17;  // 1 MiB
+}
+
+HookRecorder::HookRecorder(EventSink& sink, const Redactor& redactor, HookContext context,
+                           HookLimits limits, Warn warn)
+    : sink_(sink),
+      redactor_(redactor),
+      context_(std::move(context)),
+      limits_(limits),
+      warn_(std::move(warn)) {
+  if (limits_.maxLineBytes < 16) limits_.maxLineBytes = 16;
+  if (limits_.flushEvents == 0) limits_.flushEvents = 1;
+  resetArena();
+}
+
+HookRecorder::~HookRecorder() {
+  orphans_.clear();  // orphans must go before their arena
+}
+
+void HookRecorder::resetArena() {
+  readers_.clear();
+  orphans_.clear();
+  arena_ = std::make_unique<capnp::MallocMessageBuilder>(kArenaFirstSegmentWords);
+}
+
+schema::Event::Builder HookRecorder::newEvent(std::int64_t timeNs) {
+  orphans_.push_back(arena_->getOrphanage().newOrphan<schema::Event>());
+  auto event = orphans_.back().get();
+  event.setTimeNs(timeNs);
+  if (!context_.service.empty()) event.setService(context_.service);
+  if (!context_.release.empty()) event.setRelease(context_.release);
+  return event;
+}
+
+void HookRecorder::feed(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
+  StreamState& s = streams_[index(stream)];
+  while (!bytes.empty()) {
+    const void* nl = std::memchr(bytes.data(), '\n', bytes.size());
+    if (nl == nullptr) {
+      s.partial.append(bytes);
+      bytes = {};
+    } else {
+      std::size_t n = static_cast<std::size_t>(static_cast<const char*>(nl) - bytes.data());
+      if (s.partial.empty()) {
+        emitLine(stream, bytes.substr(0, n), timeNs, true);
+      } else {
+        s.partial.append(bytes.substr(0, n));
+        emitLine(stream, s.partial, timeNs, true);
+        s.partial.clear();
+      }
+      bytes.remove_prefix(n + 1);
+      continue;
+    }
+    // An unterminated line that is already too long: record full pieces now (bounded memory).
+    while (s.partial.size() > limits_.maxLineBytes) {
+      std::size_t cut = utf8SplitPoint(s.partial, limits_.maxLineBytes);
+      emitLine(stream, std::string_view(s.partial).substr(0, cut), timeNs, false);
+      s.partial.erase(0, cut);
+    }
+  }
+  if (orphans_.size() >= limits_.flushEvents) flush();
+}
+
+void HookRecorder::emitLine(HookStream stream, std::string_view bytes, std::int64_t timeNs,
+                            bool complete) {
+  StreamState& s = streams_[index(stream)];
+  if (complete && !bytes.empty() && bytes.back() == '\r') bytes.remove_suffix(1);
+  // Pieces of a split line share its number; the line counts once its end is seen.
+  std::uint32_t lineNo = s.lines + 1;
+  // Split first (so a piece never exceeds the limit), then escape and redact each piece.
+  do {
+    std::size_t cut = utf8SplitPoint(bytes, limits_.maxLineBytes);
+    std::string_view piece = bytes.substr(0, cut);
+    bytes.remove_prefix(cut);
+    scratch_.clear();
+    appendEscapedUtf8(scratch_, piece);
+    redactor_.redact(scratch_, s.redact);
+    if (!failed_) {
+      auto event = newEvent(timeNs);
+      auto out = event.getPayload().initHookOutput();
+      out.setStream(stream == HookStream::out ? schema::HookOutput::Stream::STDOUT
+                                              : schema::HookOutput::Stream::STDERR);
+      out.setLineNo(lineNo);
+      out.setLine(scratch_);
+      if (!context_.phase.empty()) out.setPhase(context_.phase);
+    }
+    if (limits_.tailLines > 0) {
+      tail_.push_back(scratch_);
+      if (tail_.size() > limits_.tailLines) tail_.pop_front();
+    }
+  } while (!bytes.empty());
+  if (complete) s.lines = lineNo;
+}
+
+void HookRecorder::flush() {
+  if (orphans_.empty()) return;
+  if (failed_) {
+    resetArena();
+    return;
+  }
+  readers_.reserve(orphans_.size());
+  for (const auto& o : orphans_) readers_.push_back(o.getReader());
+  try {
+    sink_.append(readers_);
+  } catch (const std::exception& e) {
+    failed_ = true;
+    warn_(std::string("cannot record hook output (the command runs on, unrecorded): ") + e.what());
+  }
+  resetArena();
+}
+
+void HookRecorder::finish(const HookOutcome& outcome) {
+  for (HookStream stream : {HookStream::out, HookStream::err}) {
+    StreamState& s = streams_[index(stream)];
+    if (!s.partial.empty()) {
+      std::string last = std::move(s.partial);
+      s.partial.clear();
+      emitLine(stream, last, outcome.timeNs, true);
+    }
+  }
+  if (!failed_) {
+    auto event = newEvent(outcome.timeNs);
+    auto exit = event.getPayload().initHookExit();
+    if (!context_.phase.empty()) exit.setPhase(context_.phase);
+    std::string command;
+    appendEscapedUtf8(command, outcome.command);
+    exit.setCommand(redactor_.redacted(command));
+    if (outcome.signal) {
+      exit.setSignal(*outcome.signal);
+    } else {
+      exit.setExitCode(outcome.exitCode.value_or(-1));
+    }
+    exit.setDurationMs(outcome.durationMs);
+    auto tail = exit.initTail(static_cast<unsigned>(tail_.size()));
+    for (unsigned i = 0; i < tail_.size(); ++i) tail.set(i, tail_[i]);
+    exit.setStdoutLines(lineCount(HookStream::out));
+    exit.setStderrLines(lineCount(HookStream::err));
+  }
+  flush();
+}
+
+}  // namespace octolaunch::agent

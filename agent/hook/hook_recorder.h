@@ -1,0 +1,97 @@
+// Turns the bytes of a hook command's stdout and stderr into hook.output events (one per line,
+// redacted, invalid UTF-8 escaped, long lines split) and, at the end, one hook.exit; appends them
+// to an EventSink in batches.
+//
+// Contract
+//  * Lines are numbered per stream from 1. A line longer than max_line_bytes is stored as several
+//    events with the same line number, split between characters; nothing is dropped. A trailing
+//    "\r" (CRLF output) is not part of the line. A last line without "\n" is recorded by finish().
+//  * The sink sees events in arrival order. If the sink throws, the recorder warns once through
+//    `warn` and records nothing more (the command's output is not affected: it never passes
+//    through here).
+// Threads: single-threaded; RecorderThread runs it on a thread of its own.
+#pragma once
+
+#include "agent/redact/redactor.h"
+#include "octolaunch/schema/event.capnp.h"
+#include "shared/event/event_sink.h"
+
+#include <capnp/message.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace octolaunch::agent {
+
+enum class HookStream { out = 0, err = 1 };
+
+struct HookContext {
+  std::string release;
+  std::string service;
+  std::string phase;
+};
+
+struct HookLimits {
+  std::uint32_t tailLines = 20;
+  std::uint32_t maxLineBytes = 8192;
+  std::uint32_t flushEvents = 8192;  // flush() is due once this many events are pending
+};
+
+struct HookOutcome {
+  std::string command;             // argv joined with spaces, not yet redacted
+  std::optional<int> exitCode;     // exactly one of exitCode / signal is set
+  std::optional<int> signal;
+  std::uint64_t durationMs = 0;
+  std::int64_t timeNs = 0;         // when the command ended
+};
+
+class HookRecorder final {
+ public:
+  using Warn = std::function<void(const std::string&)>;
+  // sink, redactor: not owned, must outlive the recorder.
+  HookRecorder(EventSink& sink, const Redactor& redactor, HookContext context, HookLimits limits,
+               Warn warn);
+  ~HookRecorder();
+
+  void feed(HookStream stream, std::string_view bytes, std::int64_t timeNs);
+  std::size_t pendingEvents() const { return orphans_.size(); }
+  // Appends pending events to the sink (no-op when none are pending or the sink failed).
+  void flush();
+  // Records unterminated last lines and the hook.exit event, then flushes.
+  void finish(const HookOutcome& outcome);
+
+  std::uint32_t lineCount(HookStream stream) const { return streams_[index(stream)].lines; }
+  bool failed() const { return failed_; }
+
+ private:
+  struct StreamState {
+    std::string partial;
+    std::uint32_t lines = 0;
+    RedactState redact;
+  };
+  static int index(HookStream s) { return static_cast<int>(s); }
+  void emitLine(HookStream stream, std::string_view bytes, std::int64_t timeNs, bool complete);
+  schema::Event::Builder newEvent(std::int64_t timeNs);
+  void resetArena();
+
+  EventSink& sink_;
+  const Redactor& redactor_;
+  HookContext context_;
+  HookLimits limits_;
+  Warn warn_;
+  StreamState streams_[2];
+  std::deque<std::string> tail_;
+  std::string scratch_;
+  std::unique_ptr<capnp::MallocMessageBuilder> arena_;
+  std::vector<capnp::Orphan<schema::Event>> orphans_;
+  std::vector<schema::Event::Reader> readers_;
+  bool failed_ = false;
+};
+
+}  // namespace octolaunch::agent

@@ -1,0 +1,82 @@
+#include "agent/hook/recorder_thread.h"
+
+namespace octolaunch::agent {
+
+RecorderThread::RecorderThread(HookRecorder& recorder, std::chrono::milliseconds flushInterval,
+                               std::size_t maxQueuedBytes)
+    : recorder_(recorder), flushInterval_(flushInterval), maxQueuedBytes_(maxQueuedBytes) {}
+
+RecorderThread::~RecorderThread() { stop(std::nullopt); }
+
+void RecorderThread::push(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
+  std::unique_lock lock(mutex_);
+  if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
+  drained_.wait(lock, [&] { return queuedBytes_ < maxQueuedBytes_; });
+  bool wasEmpty = queue_.empty();
+  queue_.push_back(Chunk{stream, std::string(bytes), timeNs});
+  queuedBytes_ += bytes.size();
+  if (wasEmpty) wake_.notify_one();
+}
+
+void RecorderThread::finish(const HookOutcome& outcome) { stop(outcome); }
+
+void RecorderThread::stop(std::optional<HookOutcome> outcome) {
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+    outcome_ = std::move(outcome);
+    if (!thread_.joinable()) {
+      lock.unlock();
+      // Nothing was ever pushed: record the outcome on this thread.
+      if (outcome_) recorder_.finish(*outcome_);
+      return;
+    }
+    wake_.notify_one();
+  }
+  thread_.join();
+}
+
+void RecorderThread::run() {
+  using Clock = std::chrono::steady_clock;
+  std::vector<Chunk> work;
+  Clock::time_point oldest{};
+  bool pending = false;  // events wait in the recorder since `oldest`
+  for (;;) {
+    bool stop = false;
+    {
+      std::unique_lock lock(mutex_);
+      if (queue_.empty() && !stopping_) {
+        if (pending) {
+          wake_.wait_until(lock, oldest + flushInterval_,
+                           [&] { return !queue_.empty() || stopping_; });
+        } else {
+          wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        }
+      }
+      work.swap(queue_);
+      queuedBytes_ = 0;
+      stop = stopping_ && work.empty();
+    }
+    drained_.notify_all();
+    if (!work.empty() && !pending) {
+      oldest = Clock::now();
+      pending = true;
+    }
+    for (const Chunk& c : work) recorder_.feed(c.stream, c.bytes, c.timeNs);
+    work.clear();
+    if (recorder_.pendingEvents() == 0) pending = false;
+    if (stop) break;
+    if (pending && Clock::now() >= oldest + flushInterval_) {
+      recorder_.flush();
+      pending = false;
+    }
+  }
+  if (outcome_) {
+    recorder_.finish(*outcome_);
+  } else {
+    recorder_.flush();
+  }
+}
+
+}  // namespace octolaunch::agent

@@ -1,0 +1,60 @@
+// Runs a HookRecorder on a thread of its own, so that passing the command's output through never
+// waits for redaction or a spool commit.
+//
+// Contract
+//  * push() hands over a chunk of one stream (in read order); it blocks only while more than
+//    maxQueuedBytes are waiting (back-pressure instead of unbounded memory).
+//  * Pending events are flushed to the sink when flushEvents are pending or flushInterval after
+//    the oldest pending chunk arrived, whichever comes first.
+//  * finish() records the outcome, waits until everything is in the sink and stops the thread.
+// Threads: push() and finish() from one thread (the I/O loop); the recorder is touched only by the
+// worker thread until finish() returns.
+#pragma once
+
+#include "agent/hook/hook_recorder.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace octolaunch::agent {
+
+class RecorderThread final {
+ public:
+  // recorder: not owned, must outlive this object.
+  RecorderThread(HookRecorder& recorder, std::chrono::milliseconds flushInterval,
+                 std::size_t maxQueuedBytes);
+  RecorderThread(const RecorderThread&) = delete;
+  RecorderThread& operator=(const RecorderThread&) = delete;
+  ~RecorderThread();  // finish()es with no outcome if finish() was not called
+
+  void push(HookStream stream, std::string_view bytes, std::int64_t timeNs);
+  void finish(const HookOutcome& outcome);
+
+ private:
+  struct Chunk {
+    HookStream stream;
+    std::string bytes;
+    std::int64_t timeNs;
+  };
+  void run();
+  void stop(std::optional<HookOutcome> outcome);
+
+  HookRecorder& recorder_;
+  std::chrono::milliseconds flushInterval_;
+  std::size_t maxQueuedBytes_;
+  std::mutex mutex_;
+  std::condition_variable wake_;      // worker: work or stop
+  std::condition_variable drained_;   // producer: queue has room
+  std::vector<Chunk> queue_;
+  std::size_t queuedBytes_ = 0;
+  bool stopping_ = false;
+  std::optional<HookOutcome> outcome_;
+  std::thread thread_;  // started on first use, after any fork()
+};
+
+}  // namespace octolaunch::agent
