@@ -160,8 +160,12 @@ int exitCodeOf(int waitStatus) {
 }
 
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-              const std::vector<std::string>& extraEnv) {
-  Process p({.argv = argv, .extraEnv = extraEnv, .captureStdout = true, .captureStderr = true});
+              const std::vector<std::string>& extraEnv, const std::string& workDir) {
+  Process p({.argv = argv,
+             .extraEnv = extraEnv,
+             .captureStdout = true,
+             .captureStderr = true,
+             .workDir = workDir});
   RunResult r;
   r.out = p.readAllStdout(timeout);
   auto st = p.wait(timeout);

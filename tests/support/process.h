@@ -61,6 +61,6 @@ struct RunResult {
   std::string err;
 };
 RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-              const std::vector<std::string>& extraEnv = {});
+              const std::vector<std::string>& extraEnv = {}, const std::string& workDir = "");
 
 }  // namespace octolaunch::testing

@@ -1,0 +1,144 @@
+// Scenarios run end to end with real processes: a collector, one agent per simulated host, a
+// release registered with CI URLs, a real deploy with real hooks — then "why did it fail?".
+// Each asserts the top cause's category, its hosts count, that its evidence points at the right
+// events and that open_first holds the CI job URL.
+#include "tests/scenarios/fleet.h"
+#include "tests/support/skip.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace octolaunch::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+constexpr const char* kJobUrl = "https://ci.example.com/acme/api/jobs/4411";
+constexpr const char* kRunUrl = "https://ci.example.com/acme/api/runs/812";
+
+json ciRelease(std::vector<std::string> targets = {}) {
+  return {{"version", "1.4.0"},
+          {"commit", "9f2c1e7d"},
+          {"ci_run_url", kRunUrl},
+          {"ci_job_urls", {kJobUrl}},
+          {"target_hosts", targets}};
+}
+
+const json& topCause(const json& answer) {
+  static const json none = json::object();
+  if (!answer.contains("causes") || answer["causes"].empty()) return none;
+  return answer["causes"][0];
+}
+
+bool mentions(const json& value, const std::string& needle) {
+  return value.dump().find(needle) != std::string::npos;
+}
+
+bool evidenceHasKind(const json& cause, const std::string& kind) {
+  for (const auto& e : cause.value("evidence", json::array())) {
+    if (e.value("kind", "") == kind) return true;
+  }
+  return false;
+}
+
+// Runs a three-step deploy (start, one hook, finish) on host and returns the hook's exit code.
+int deployWithHook(Fleet& fleet, const std::string& host, const std::string& release,
+                   const std::string& phase, const std::string& script) {
+  fleet.deploy(host, "start", release, "api");
+  int rc = fleet.hook(host, release, "api", phase, script);
+  fleet.deploy(host, "finish", release, "api", rc == 0 ? "ok" : "failed");
+  return rc;
+}
+
+TEST(Scenario, DeployScriptFailingEverywhere) {
+  Fleet fleet;
+  for (auto h : {"web1", "web2", "web3"}) fleet.addHost(h);
+  ASSERT_EQ(fleet.registerRelease("r100", "api", ciRelease({"web1", "web2", "web3"})).status, 201);
+  for (auto h : {"web1", "web2", "web3"}) {
+    EXPECT_EQ(deployWithHook(fleet, h, "r100", "migrate",
+                             "echo 'ERROR: relation \"users\" already exists' >&2; exit 1"),
+              1);
+  }
+  ASSERT_TRUE(fleet.waitDelivered(20s));
+  json answer = fleet.causes("r100");
+  const json& top = topCause(answer);
+  EXPECT_EQ(top.value("category", ""), "deploy-script") << answer.dump(2);
+  EXPECT_EQ(top.value("hosts_affected", 0), 3);
+  EXPECT_EQ(top.value("hosts_total", 0), 3);
+  EXPECT_TRUE(evidenceHasKind(top, "hook.exit")) << top.dump(2);
+  EXPECT_TRUE(mentions(top["open_first"], kJobUrl)) << top.dump(2);
+}
+
+TEST(Scenario, SameHookFailingOnOneOfThreeHostsIsFlaky) {
+  Fleet fleet;
+  for (auto h : {"web1", "web2", "web3"}) fleet.addHost(h);
+  ASSERT_EQ(fleet.registerRelease("r101", "api", ciRelease({"web1", "web2", "web3"})).status, 201);
+  EXPECT_EQ(deployWithHook(fleet, "web1", "r101", "migrate", "echo migrated"), 0);
+  EXPECT_EQ(deployWithHook(fleet, "web2", "r101", "migrate",
+                           "echo 'could not obtain lock on relation \"orders\"' >&2; exit 1"),
+            1);
+  EXPECT_EQ(deployWithHook(fleet, "web3", "r101", "migrate", "echo migrated"), 0);
+  ASSERT_TRUE(fleet.waitDelivered(20s));
+  json answer = fleet.causes("r101");
+  const json& top = topCause(answer);
+  EXPECT_EQ(top.value("category", ""), "flaky-deploy") << answer.dump(2);
+  EXPECT_EQ(top.value("hosts_affected", 0), 1);
+  EXPECT_EQ(top.value("hosts_total", 0), 3);
+  EXPECT_TRUE(mentions(top["evidence"], "web2"));
+  EXPECT_TRUE(mentions(top["open_first"], kJobUrl)) << top.dump(2);
+}
+
+TEST(Scenario, PushStageFailedBeforeAnyHost) {
+  Fleet fleet;
+  ASSERT_EQ(fleet.registerRelease("r102", "api", ciRelease()).status, 201);
+  const std::string pushJob = "https://ci.example.com/acme/api/jobs/4420";
+  EXPECT_LT(fleet.reportStage("r102", {{"name", "build"}, {"status", "ok"}, {"job_url", kJobUrl}}).status, 300);
+  EXPECT_LT(fleet.reportStage("r102", {{"name", "push"}, {"status", "failed"}, {"job_url", pushJob}}).status, 300);
+  json answer = fleet.causes("r102");
+  const json& top = topCause(answer);
+  EXPECT_EQ(top.value("category", ""), "pipeline") << answer.dump(2);
+  EXPECT_EQ(top.value("hosts_affected", -1), 0);
+  EXPECT_TRUE(mentions(top["open_first"], pushJob)) << top.dump(2);
+}
+
+TEST(Scenario, HealthyReleaseHasNoCauses) {
+  Fleet fleet;
+  for (auto h : {"web1", "web2"}) fleet.addHost(h);
+  ASSERT_EQ(fleet.registerRelease("r103", "api", ciRelease({"web1", "web2"})).status, 201);
+  for (auto h : {"web1", "web2"}) EXPECT_EQ(deployWithHook(fleet, h, "r103", "migrate", "echo ok"), 0);
+  ASSERT_TRUE(fleet.waitDelivered(20s));
+  json answer = fleet.causes("r103");
+  for (const auto& c : answer["causes"]) {
+    EXPECT_TRUE(c.value("context", false)) << "a healthy release has only context: " << c.dump(2);
+  }
+  EXPECT_NE(answer.value("status", ""), "failed");
+}
+
+TEST(Scenario, ChangedConfigFileOnTheFailingHostIsConfigDrift) {
+  Fleet fleet;
+  // Both hosts know the file by the same relative path; web2's copy was changed by hand.
+  fleet.addHost("web1", "[service.api]\nconfig_files = [\"etc/api.conf\"]\n");
+  fleet.addHost("web2", "[service.api]\nconfig_files = [\"etc/api.conf\"]\n");
+  for (auto [host, text] : {std::pair{"web1", "pool_size = 20\nlisten = 8080\n"},
+                            std::pair{"web2", "pool_size = 2000\nlisten = 8080\n"}}) {
+    std::filesystem::create_directories(fleet.hostDir(host) / "etc");
+    std::ofstream(fleet.hostDir(host) / "etc" / "api.conf") << text;
+  }
+  ASSERT_EQ(fleet.registerRelease("r104", "api", ciRelease({"web1", "web2"})).status, 201);
+  EXPECT_EQ(deployWithHook(fleet, "web1", "r104", "restart", "echo started"), 0);
+  EXPECT_EQ(deployWithHook(fleet, "web2", "r104", "restart",
+                           "echo 'FATAL: sorry, too many clients already' >&2; exit 1"),
+            1);
+  ASSERT_TRUE(fleet.waitDelivered(20s));
+  json answer = fleet.causes("r104");
+  const json& top = topCause(answer);
+  EXPECT_EQ(top.value("category", ""), "config-drift") << answer.dump(2);
+  EXPECT_EQ(top.value("hosts_affected", 0), 1);
+  EXPECT_TRUE(mentions(top, "web2")) << top.dump(2);
+  EXPECT_TRUE(mentions(top, "api.conf")) << top.dump(2);
+}
+
+}  // namespace
+}  // namespace octolaunch::testing
