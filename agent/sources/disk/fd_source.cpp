@@ -1,0 +1,72 @@
+#include "agent/sources/disk/fd_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace octolaunch::sources {
+
+std::optional<FileNr> parseFileNr(std::string_view text) {
+  std::uint64_t values[3] = {0, 0, 0};
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  for (auto& value : values) {
+    while (p < end && (*p == ' ' || *p == '\t')) ++p;
+    auto [next, ec] = std::from_chars(p, end, value);
+    if (ec != std::errc()) return std::nullopt;
+    p = next;
+  }
+  return FileNr{values[0], values[1], values[2]};
+}
+
+FdSource::FdSource(asio::io_context& io, EventOut& out, FdConfig config)
+    : out_(out), config_(std::move(config)), timer_(io), state_(config_.usedPercent, config_.clearMarginPercent) {}
+
+bool FdSource::start() {
+  std::ifstream in(config_.fileNr);
+  if (!in) {
+    spdlog::warn("sources: fd: cannot read {}; file handle exhaustion is not watched", config_.fileNr.string());
+    return false;
+  }
+  scan();
+  arm();
+  return true;
+}
+
+void FdSource::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void FdSource::arm() {
+  timer_.expires_after(std::chrono::milliseconds(config_.intervalMs));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    scan();
+    arm();
+  });
+}
+
+void FdSource::scan() {
+  std::ifstream in(config_.fileNr);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto nr = parseFileNr(text.str());
+  if (!nr || nr->max == 0) return;
+  const std::uint64_t used = nr->allocated >= nr->unused ? nr->allocated - nr->unused : 0;
+  const double percent = 100.0 * static_cast<double>(used) / static_cast<double>(nr->max);
+  const auto t = state_.update(percent);
+  if (t == Transition::none) return;
+  EventBatch batch;
+  auto x = batch.add(out_.clock().nowNs()).getPayload().initFdExhausted();
+  x.setState(t == Transition::raised ? schema::Pressure::State::RAISED : schema::Pressure::State::CLEARED);
+  x.setUsedPercent(percent);
+  x.setFree(nr->max > used ? nr->max - used : 0);
+  x.setTotal(nr->max);
+  x.setThreshold(config_.usedPercent);
+  out_.publish(batch);
+}
+
+}  // namespace octolaunch::sources

@@ -1,0 +1,43 @@
+// fd.exhausted: the system-wide file handle table (/proc/sys/fs/file-nr: allocated, unused, max),
+// every interval_ms; raised when allocated - unused reaches used_percent of max, cleared below
+// used_percent - clear_margin_percent. Thread: io_context thread only (see source.h).
+#pragma once
+
+#include "agent/sources/asio.h"
+#include "agent/sources/disk/threshold_state.h"
+#include "agent/sources/event_out.h"
+#include "agent/sources/source.h"
+#include "agent/sources/sources_config.h"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace octolaunch::sources {
+
+struct FileNr {
+  std::uint64_t allocated = 0;
+  std::uint64_t unused = 0;
+  std::uint64_t max = 0;
+};
+// "487\t0\t2466160\n" -> {487, 0, 2466160}; nullopt unless three numbers.
+std::optional<FileNr> parseFileNr(std::string_view text);
+
+class FdSource final : public Source {
+ public:
+  FdSource(asio::io_context& io, EventOut& out, FdConfig config);
+  std::string_view name() const override { return "fd"; }
+  bool start() override;
+  void stop() override;
+  void scan();
+
+ private:
+  void arm();
+  EventOut& out_;
+  FdConfig config_;
+  asio::steady_timer timer_;
+  ThresholdState state_;
+  bool stopped_ = false;
+};
+
+}  // namespace octolaunch::sources
