@@ -2,12 +2,13 @@
 
 #include "agent/hook/utf8_escape.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace octolaunch::agent {
 
 namespace {
-constexpr unsigned kArenaFirstSegmentWords = 1u << 17;  // 1 MiB
+constexpr std::size_t kArenaFirstSegmentWords = std::size_t{1} << 19;  // 4 MiB
 }
 
 HookRecorder::HookRecorder(EventSink& sink, const Redactor& redactor, HookContext context,
@@ -16,20 +17,26 @@ HookRecorder::HookRecorder(EventSink& sink, const Redactor& redactor, HookContex
       redactor_(redactor),
       context_(std::move(context)),
       limits_(limits),
-      warn_(std::move(warn)) {
+      warn_(std::move(warn)),
+      tail_(limits.tailLines),
+      arenaSegment_(kArenaFirstSegmentWords) {
   if (limits_.maxLineBytes < 16) limits_.maxLineBytes = 16;
   if (limits_.flushEvents == 0) limits_.flushEvents = 1;
   resetArena();
 }
 
 HookRecorder::~HookRecorder() {
+  readers_.clear();
   orphans_.clear();  // orphans must go before their arena
+  arena_.reset();
 }
 
 void HookRecorder::resetArena() {
   readers_.clear();
   orphans_.clear();
-  arena_ = std::make_unique<capnp::MallocMessageBuilder>(kArenaFirstSegmentWords);
+  arena_.reset();  // zeroes the reused first segment before the next builder takes it
+  arena_ = std::make_unique<capnp::MallocMessageBuilder>(
+      kj::arrayPtr(arenaSegment_.data(), arenaSegment_.size()));
 }
 
 schema::Event::Builder HookRecorder::newEvent(std::int64_t timeNs) {
@@ -93,9 +100,10 @@ void HookRecorder::emitLine(HookStream stream, std::string_view bytes, std::int6
       out.setLine(scratch_);
       if (!context_.phase.empty()) out.setPhase(context_.phase);
     }
-    if (limits_.tailLines > 0) {
-      tail_.push_back(scratch_);
-      if (tail_.size() > limits_.tailLines) tail_.pop_front();
+    if (!tail_.empty()) {
+      tail_[tailNext_].assign(scratch_);
+      tailNext_ = (tailNext_ + 1) % tail_.size();
+      if (tailSize_ < tail_.size()) ++tailSize_;
     }
   } while (!bytes.empty());
   if (complete) s.lines = lineNo;
@@ -140,8 +148,11 @@ void HookRecorder::finish(const HookOutcome& outcome) {
       exit.setExitCode(outcome.exitCode.value_or(-1));
     }
     exit.setDurationMs(outcome.durationMs);
-    auto tail = exit.initTail(static_cast<unsigned>(tail_.size()));
-    for (unsigned i = 0; i < tail_.size(); ++i) tail.set(i, tail_[i]);
+    auto tail = exit.initTail(static_cast<unsigned>(tailSize_));
+    std::size_t first = (tailNext_ + tail_.size() - tailSize_) % std::max<std::size_t>(tail_.size(), 1);
+    for (std::size_t i = 0; i < tailSize_; ++i) {
+      tail.set(static_cast<unsigned>(i), tail_[(first + i) % tail_.size()]);
+    }
     exit.setStdoutLines(lineCount(HookStream::out));
     exit.setStderrLines(lineCount(HookStream::err));
   }

@@ -19,7 +19,6 @@
 #include <capnp/message.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -86,8 +85,14 @@ class HookRecorder final {
   HookLimits limits_;
   Warn warn_;
   StreamState streams_[2];
-  std::deque<std::string> tail_;
+  // The last tailLines lines: a ring whose strings keep their capacity (no allocation per line).
+  std::vector<std::string> tail_;
+  std::size_t tailNext_ = 0;
+  std::size_t tailSize_ = 0;
   std::string scratch_;
+  // The batch's events live in one message whose first segment is reused from batch to batch
+  // (MallocMessageBuilder zeroes what it used when destroyed).
+  std::vector<capnp::word> arenaSegment_;
   std::unique_ptr<capnp::MallocMessageBuilder> arena_;
   std::vector<capnp::Orphan<schema::Event>> orphans_;
   std::vector<schema::Event::Reader> readers_;

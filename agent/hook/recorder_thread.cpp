@@ -13,7 +13,13 @@ void RecorderThread::push(HookStream stream, std::string_view bytes, std::int64_
   if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
   drained_.wait(lock, [&] { return queuedBytes_ < maxQueuedBytes_; });
   bool wasEmpty = queue_.empty();
-  queue_.push_back(Chunk{stream, std::string(bytes), timeNs});
+  std::string buffer;
+  if (!spare_.empty()) {
+    buffer = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  buffer.assign(bytes);
+  queue_.push_back(Chunk{stream, std::move(buffer), timeNs});
   queuedBytes_ += bytes.size();
   if (wasEmpty) wake_.notify_one();
 }
@@ -64,6 +70,12 @@ void RecorderThread::run() {
       pending = true;
     }
     for (const Chunk& c : work) recorder_.feed(c.stream, c.bytes, c.timeNs);
+    if (!work.empty()) {
+      std::lock_guard lock(mutex_);
+      for (Chunk& c : work) {
+        if (spare_.size() < 64) spare_.push_back(std::move(c.bytes));
+      }
+    }
     work.clear();
     if (recorder_.pendingEvents() == 0) pending = false;
     if (stop) break;

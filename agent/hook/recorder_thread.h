@@ -51,6 +51,7 @@ class RecorderThread final {
   std::condition_variable wake_;      // worker: work or stop
   std::condition_variable drained_;   // producer: queue has room
   std::vector<Chunk> queue_;
+  std::vector<std::string> spare_;  // emptied chunk buffers, reused to avoid page faults
   std::size_t queuedBytes_ = 0;
   bool stopping_ = false;
   std::optional<HookOutcome> outcome_;
