@@ -98,6 +98,16 @@ double proximityOf(const CauseInput& in, const Cause& c) {
 }
 
 void score(const CauseInput& in, std::vector<Cause>& causes) {
+  // A failure signal on hosts that all ended fine is background, not a cause (a probe that
+  // recovered, a restart during the deploy). A wrong artifact is wrong even on a healthy host.
+  for (auto& c : causes) {
+    if (c.context || c.hosts.empty() || c.category == "pipeline" || c.category == "artifact-mismatch") continue;
+    bool anyFailed = std::any_of(c.hosts.begin(), c.hosts.end(), [&](const std::string& h) { return hostFailed(in, h); });
+    if (!anyFailed && in.state.inProgress == 0) {
+      c.context = true;
+      c.rootKind = false;
+    }
+  }
   for (auto& c : causes) {
     if (c.rootKind && !c.context && linkSymptoms(in, c) > 0) c.score += 0.20;
   }
