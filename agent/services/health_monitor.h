@@ -1,0 +1,119 @@
+// The daemon's post-deploy health watch: runs each service's configured probes and records
+// health.failed / health.recovered when a probe's outcome CHANGES, tagged with the service and the
+// release last deployed there.
+//
+// Schedule: every health_interval (slow, default 60 s) from start; after a deploy.finish for the
+// service, at once and then every health_watch_interval (default 5 s) for health_watch (default
+// 5 min), then slow again.
+//
+// Learning of deploys: `octolaunch-agent deploy finish` writes <spool>/deploys/<service>
+// (deploy_record.h); the monitor watches that directory with inotify (an asio stream descriptor)
+// and reads existing records at start (a deploy that finished less than health_watch ago, e.g.
+// while the daemon restarted, still gets its watch period). deployFinished() is the same entry
+// for callers that learn of deploys otherwise.
+//
+// Change semantics: each probe starts "unknown"; a failure from unknown or healthy emits
+// health.failed, a success after a failure emits health.recovered, nothing else emits. A new
+// deploy of the service resets its probes to unknown (so a failure that persists across a deploy
+// is reported again, for the new release), and results of runs started before it are ignored. If
+// the sink refuses an event, the state does not change, so the next run tries again.
+//
+// Threads: everything runs on the io_context's thread; construct, start() and stop() there too.
+// After stop(), let the io_context finish its handlers (or destroy it) before destroying the
+// monitor. The sink is called from the io thread.
+#pragma once
+
+#include "agent/services/deploy_record.h"
+#include "agent/services/event_list.h"
+#include "agent/services/health_probe.h"
+#include "agent/services/services_config.h"
+#include "agent/sources/asio.h"
+#include "agent/sources/source.h"
+#include "shared/event/event_sink.h"
+#include "shared/util/clock.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace octolaunch::services {
+
+struct HealthMonitorStats {
+  std::uint64_t runs = 0;
+  std::uint64_t failedEvents = 0;
+  std::uint64_t recoveredEvents = 0;
+  std::uint64_t sinkErrors = 0;
+  std::uint64_t deploysSeen = 0;
+};
+
+class HealthMonitor final : public sources::Source {
+ public:
+  // services: those without probes are ignored. deploysDir: usually deploysDir(spool dir); it is
+  // created (2770) when missing. wake (may be empty) is called after each successful append.
+  HealthMonitor(sources::asio::io_context& io, std::vector<ServiceConfig> services, HealthProber& prober,
+                EventSink& sink, const Clock& clock, std::filesystem::path deploysDir,
+                std::function<void()> wake = {});
+  ~HealthMonitor() override;
+
+  std::string_view name() const override { return "health"; }
+  // False when no service has a probe (nothing to do). Without a usable deploys directory it logs
+  // once and still probes on the slow interval.
+  bool start() override;
+  void stop() override;
+
+  void deployFinished(const DeployRecord& record);
+  const HealthMonitorStats& stats() const { return stats_; }
+
+ private:
+  enum class State { unknown, healthy, failing };
+  struct ServiceState;
+  struct ProbeState {
+    ServiceState* service = nullptr;
+    HealthProbeConfig config;
+    std::unique_ptr<sources::asio::steady_timer> timer;
+    State state = State::unknown;
+    bool running = false;
+    bool runAgainAtOnce = false;
+    std::uint64_t timerGeneration = 0;
+  };
+  struct ServiceState {
+    ServiceConfig config;
+    std::string release;
+    std::int64_t lastDeployNs = 0;
+    std::uint64_t deployGeneration = 0;
+    std::chrono::steady_clock::time_point watchUntil{};
+    std::vector<std::unique_ptr<ProbeState>> probes;
+  };
+
+  void schedule(ProbeState& probe, std::chrono::milliseconds delay);
+  void runProbe(ProbeState& probe);
+  void onResult(ProbeState& probe, std::uint64_t deployGeneration, const ProbeResult& result);
+  bool emit(ProbeState& probe, bool failed, const ProbeResult& result);
+  std::chrono::milliseconds nextDelay(const ProbeState& probe) const;
+  ServiceState* findService(const std::string& name);
+
+  bool watchDeploys();
+  void readInotify();
+  void readRecord(const std::string& fileName);
+  void rescanRecords(bool atStart);
+  void applyRecord(const DeployRecord& record, bool atStart);
+
+  sources::asio::io_context& io_;
+  HealthProber& prober_;
+  EventSink& sink_;
+  const Clock& clock_;
+  std::filesystem::path deploysDir_;
+  std::function<void()> wake_;
+  std::vector<std::unique_ptr<ServiceState>> services_;
+  sources::asio::posix::stream_descriptor inotify_;
+  std::array<char, 8192> inotifyBuffer_{};
+  bool stopped_ = false;
+  HealthMonitorStats stats_;
+};
+
+}  // namespace octolaunch::services
