@@ -401,6 +401,8 @@ std::optional<KernelMessage> parseKernelLine(std::string_view line) {
     skipCaller(line, pos);
     while (pos < line.size() && line[pos] == ' ') ++pos;
   }
+  // "kernel: <message>" with no stamp (journalctl -o cat of syslog, log excerpts).
+  if (!stamped && startsWith(line.substr(pos), "kernel: ")) pos += 8;
   m.text = std::string(line.substr(pos));
   if (m.text.empty()) return std::nullopt;
   return m;

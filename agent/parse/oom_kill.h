@@ -90,8 +90,10 @@ class OomAssembler final {
     bool headerSeen = false;
     bool summarySeen = false;
     bool victimEmitted = false;   // a victim line already completed a kill from this context
+    bool unemitted = false;       // holds facts no emitted kill carried yet (flush emits them)
     std::string scoreVictim;      // "Kill process N (x) score S or sacrifice child"
     std::int32_t scoreVictimPid = 0;
+    std::string cpuset;           // trigger's cpuset (container fallback when no memcg is known)
   };
   std::vector<OomKill> flushPending();
 

@@ -1,14 +1,383 @@
 #include "agent/parse/unit_failure.h"
 
+#include "agent/parse/text_util.h"
+
+#include <algorithm>
+#include <array>
+
 namespace octolaunch::parse {
+
+namespace {
+
+// MESSAGE_IDs from systemd's sd-messages.h.
+constexpr std::string_view kIdUnitProcessExit = "98e322203f7a4ed290d09fe03c09fe15";
+constexpr std::string_view kIdUnitFailureResult = "d9b373ed55a64feb8242e02dbe79a49c";
+constexpr std::string_view kIdUnitFailed = "be02cf6855d2428ba40df7e9d022f03d";     // "Failed to start"
+constexpr std::string_view kIdSpawnFailed = "641257651c1b4ec9a8624d7a40a9e1e7";
+constexpr std::string_view kIdOomdKill = "d989611b15e44c9dbf31e3c81256e4ed";
+constexpr std::string_view kIdUnitOutOfMemory = "fe6faa94e7774663a0da52717891d8ef";
+constexpr std::string_view kIdCoredump = "fc2e22bc6ee647b6b90729ab34a250b1";
+
+constexpr std::array<std::string_view, 32> kSignals = {
+    "",     "HUP",  "INT",  "QUIT", "ILL",    "TRAP", "ABRT", "BUS",  "FPE",   "KILL", "USR1",
+    "SEGV", "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
+    "TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "PWR",  "SYS"};
+
+std::string signalName(std::string_view status) {
+  if (auto n = parseU64(status); n && *n < kSignals.size()) return std::string(kSignals[*n]);
+  if (startsWith(status, "SIG")) status.remove_prefix(3);
+  return sanitizeUtf8(status);
+}
+
+std::string firstLine(std::string_view text) { return sanitizeUtf8(text.substr(0, text.find('\n'))); }
+
+// "api.service: Main process exited, ..." -> "Main process exited, ..." (the unit name may be given
+// in UNIT already; older systemd wrote "api.service main process exited" or "Unit api.service ...").
+std::string_view body(std::string_view message, std::string_view unit) {
+  if (!unit.empty() && startsWith(message, unit)) {
+    std::string_view rest = message.substr(unit.size());
+    if (startsWith(rest, ": ")) return rest.substr(2);
+    if (startsWith(rest, " ")) return rest.substr(1);
+  }
+  return message;
+}
+
+bool startsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = s[i], b = prefix[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
+
+// "code=exited, status=1/FAILURE" -> ("exited", "1", "FAILURE").
+void parseExit(std::string_view text, std::string& code, std::string& status, std::string& name) {
+  auto c = text.find("code=");
+  if (c != std::string_view::npos) {
+    std::string_view v = text.substr(c + 5);
+    code = std::string(v.substr(0, v.find_first_of(", ")));
+  }
+  auto s = text.find("status=");
+  if (s != std::string_view::npos) {
+    std::string_view v = text.substr(s + 7);
+    v = v.substr(0, v.find_first_of(" ,)"));
+    auto slash = v.find('/');
+    status = std::string(v.substr(0, slash));
+    if (slash != std::string_view::npos) name = std::string(v.substr(slash + 1));
+  }
+}
+
+std::string resultFromCode(std::string_view code) {
+  if (code == "exited") return "exit-code";
+  if (code == "killed") return "signal";
+  if (code == "dumped") return "core-dump";
+  return "exit-code";
+}
+
+}  // namespace
+
+std::string normaliseUnitResult(std::string_view result) {
+  if (result == "start-limit") return "start-limit-hit";
+  return sanitizeUtf8(result);
+}
 
 UnitFailureAssembler::UnitFailureAssembler() : UnitFailureAssembler(Options{}) {}
 UnitFailureAssembler::UnitFailureAssembler(Options options) : options_(options) {}
-UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry&) { return {}; }
-UnitFailureAssembler::Output UnitFailureAssembler::finish() { return {}; }
-std::string normaliseUnitResult(std::string_view result) {
-  return result == "start-limit" ? "start-limit-hit" : std::string(result);
+
+UnitFailureAssembler::Invocation& UnitFailureAssembler::invocation(const std::string& key,
+                                                                   const std::string& unit,
+                                                                   const std::string& id) {
+  auto it = invocations_.find(key);
+  if (it != invocations_.end()) return it->second;
+  Invocation& inv = invocations_[key];
+  inv.failure.unit = unit;
+  inv.failure.invocationId = id;
+  order_.push_back(key);
+  bound();
+  return invocations_[key];
 }
-void fillUnitFailed(schema::UnitFailed::Builder, const UnitFailure&) {}
+
+void UnitFailureAssembler::bound() {
+  while (invocations_.size() > options_.maxUnits && !order_.empty()) {
+    invocations_.erase(order_.front());
+    order_.pop_front();
+  }
+  if (lines_.size() > options_.maxUnits) lines_.clear();
+  if (restarts_.size() > options_.maxUnits) restarts_.clear();
+  if (lastOom_.size() > options_.maxUnits) lastOom_.clear();
+}
+
+void UnitFailureAssembler::completeKey(const std::string& key, Output& out) {
+  auto it = invocations_.find(key);
+  if (it == invocations_.end()) return;
+  Invocation& inv = it->second;
+  if (inv.failed || inv.exitFailed) {
+    UnitFailure f = std::move(inv.failure);
+    if (f.result.empty()) f.result = resultFromCode(inv.exitCode);
+    if (auto r = restarts_.find(f.unit); r != restarts_.end() && f.restarts == 0) f.restarts = r->second;
+    if (auto o = lastOom_.find(f.unit); o != lastOom_.end()) {
+      std::int64_t at = f.realtimeUsec;
+      if (at == 0 || (o->second >= at - options_.oomJoinUsec && o->second <= at + options_.oomJoinUsec)) {
+        f.oomKilled = true;
+      }
+    }
+    if (f.result == "oom-kill") f.oomKilled = true;
+    if (auto l = lines_.find(f.unit); l != lines_.end()) {
+      for (const auto& line : l->second) {
+        if (line.invocationId.empty() || f.invocationId.empty() || line.invocationId == f.invocationId) {
+          f.lastLines.push_back(line.text);
+        }
+      }
+      if (f.lastLines.size() > options_.lastLines) {
+        f.lastLines.erase(f.lastLines.begin(),
+                          f.lastLines.end() - static_cast<std::ptrdiff_t>(options_.lastLines));
+      }
+    }
+    out.failures.push_back(std::move(f));
+  }
+  invocations_.erase(it);
+  order_.erase(std::remove(order_.begin(), order_.end(), key), order_.end());
+}
+
+void UnitFailureAssembler::completeUnitExcept(const std::string& unit, const std::string& keepKey,
+                                              Output& out) {
+  std::vector<std::string> done;
+  for (const auto& key : order_) {
+    if (key == keepKey) continue;
+    auto it = invocations_.find(key);
+    if (it != invocations_.end() && it->second.failure.unit == unit && it->second.failed) done.push_back(key);
+  }
+  for (const auto& key : done) completeKey(key, out);
+}
+
+void UnitFailureAssembler::noteOom(const OomKill& kill, std::int64_t atUsec) {
+  if (kill.unit.empty()) return;
+  lastOom_[kill.unit] = atUsec;
+  for (auto& [key, inv] : invocations_) {
+    if (inv.failure.unit == kill.unit) inv.failure.oomKilled = true;
+  }
+}
+
+UnitFailureAssembler::Output UnitFailureAssembler::expire(std::int64_t nowUsec) {
+  Output out;
+  std::vector<std::string> done;
+  for (const auto& key : order_) {
+    const Invocation& inv = invocations_[key];
+    if (inv.failed && nowUsec > inv.heldSinceUsec + options_.holdUsec) done.push_back(key);
+  }
+  for (const auto& key : done) completeKey(key, out);
+  return out;
+}
+
+UnitFailureAssembler::Output UnitFailureAssembler::finish() {
+  Output out;
+  for (auto& kill : kernel_.finish()) {
+    kill.source = "journal";
+    noteOom(kill, kill.realtimeNs ? *kill.realtimeNs / 1000 : 0);
+    out.oomKills.push_back(std::move(kill));
+  }
+  std::vector<std::string> keys(order_.begin(), order_.end());
+  for (const auto& key : keys) completeKey(key, out);
+  return out;
+}
+
+UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entry) {
+  std::int64_t now = entry.realtimeUsec();
+  Output out = now > 0 ? expire(now) : Output{};
+  std::string_view message = entry.value("MESSAGE");
+
+  if (entry.value("_TRANSPORT") == "kernel") {
+    KernelMessage km;
+    km.text = std::string(message);
+    if (auto mono = parseU64(entry.value("_SOURCE_MONOTONIC_TIMESTAMP"))) km.monoUsec = *mono;
+    if (now > 0) km.realtimeNs = now * 1000;
+    std::uint64_t before = kernel_.recognisedLines();
+    for (auto& kill : kernel_.feed(km)) {
+      kill.source = "journal";
+      noteOom(kill, kill.realtimeNs ? *kill.realtimeNs / 1000 : now);
+      out.oomKills.push_back(std::move(kill));
+    }
+    if (kernel_.recognisedLines() != before) ++recognised_;
+    return out;
+  }
+
+  std::string_view messageId = entry.value("MESSAGE_ID");
+  // systemd-coredump: attach to the unit it names.
+  if (messageId == kIdCoredump || entry.get("COREDUMP_UNIT")) {
+    std::string unit(entry.value("COREDUMP_UNIT"));
+    if (unit.empty()) return out;
+    ++recognised_;
+    for (auto& [key, inv] : invocations_) {
+      if (inv.failure.unit != unit) continue;
+      if (auto pid = parseI32(entry.value("COREDUMP_PID"))) inv.failure.pid = *pid;
+      inv.failure.message = firstLine(message);
+      if (inv.failure.signal.empty()) inv.failure.signal = signalName(entry.value("COREDUMP_SIGNAL_NAME"));
+    }
+    return out;
+  }
+
+  std::string unit(entry.value("UNIT"));
+  if (unit.empty()) {
+    // The unit's own output ("_SYSTEMD_UNIT" without "UNIT": not a message about the unit).
+    std::string own(entry.value("_SYSTEMD_UNIT"));
+    if (own.empty() || own == "init.scope" || message.empty()) return out;
+    auto& lines = lines_[own];
+    lines.push_back({std::string(entry.value("_SYSTEMD_INVOCATION_ID")), sanitizeUtf8(message)});
+    while (lines.size() > options_.lastLines * 4) lines.pop_front();
+    ++recognised_;
+    bound();
+    return out;
+  }
+
+  std::string id(entry.value("INVOCATION_ID"));
+  std::string key = id.empty() ? "unit:" + unit : id;
+  std::string_view text = body(message, unit);
+  if (startsWith(text, "Unit ") && text.find(unit) == 5) text = text.substr(5 + unit.size() + 1);
+
+  // A message of another invocation of this unit ends the hold of the earlier ones.
+  if (!id.empty()) completeUnitExcept(unit, key, out);
+  auto touch = [&]() -> Invocation& {
+    Invocation& inv = invocation(key, unit, id);
+    inv.lastUsec = now;
+    ++recognised_;
+    return inv;
+  };
+
+  if (messageId == kIdUnitProcessExit || startsWithNoCase(text, "main process exited, ")) {
+    std::string code(entry.value("EXIT_CODE")), status(entry.value("EXIT_STATUS")), name;
+    std::string textCode, textStatus;
+    parseExit(text, textCode, textStatus, name);
+    if (code.empty()) code = textCode;
+    if (status.empty()) status = textStatus;
+    bool failing = code != "exited" || status != "0";
+    if (!failing) return out;
+    Invocation& inv = touch();
+    inv.exitFailed = true;
+    inv.exitCode = code;
+    if (code == "exited") {
+      inv.failure.exitStatus = parseI32(status).value_or(-1);
+    } else {
+      inv.failure.signal = !name.empty() ? sanitizeUtf8(name) : signalName(status);
+    }
+    if (inv.failure.message.empty()) inv.failure.message = firstLine(text);
+    inv.failure.realtimeUsec = now;
+    inv.failure.host = std::string(entry.value("_HOSTNAME"));
+    return out;
+  }
+  if (messageId == kIdUnitFailureResult || startsWith(text, "Failed with result '")) {
+    std::string result(entry.value("UNIT_RESULT"));
+    if (result.empty()) {
+      std::string_view r = text.substr(text.find('\'') + 1);
+      result = std::string(r.substr(0, r.find('\'')));
+    }
+    Invocation& inv = touch();
+    result = normaliseUnitResult(result);
+    // The start limit is logged as a second result line of the last invocation.
+    if (inv.failure.result.empty() || result == "start-limit-hit") inv.failure.result = result;
+    if (!inv.failed) inv.heldSinceUsec = now;
+    inv.failed = true;
+    inv.failure.realtimeUsec = now;
+    inv.failure.host = std::string(entry.value("_HOSTNAME"));
+    return out;
+  }
+  if (messageId == kIdUnitFailed || startsWith(text, "Failed to start ")) {
+    auto it = invocations_.find(key);
+    if (it != invocations_.end() && (it->second.failed || it->second.exitFailed)) {
+      ++recognised_;
+      it->second.failed = true;
+      completeKey(key, out);
+    }
+    return out;
+  }
+  if (startsWith(text, "entered failed state") || text == "failed." ||
+      startsWith(text, "Unit entered failed state")) {
+    // Older systemd (no "Failed with result"): the result follows from the exit code.
+    Invocation& inv = touch();
+    if (inv.failure.result.empty()) inv.failure.result = resultFromCode(inv.exitCode);
+    if (!inv.failed) inv.heldSinceUsec = now;
+    inv.failed = true;
+    inv.failure.realtimeUsec = now;
+    return out;
+  }
+  if (startsWith(text, "Start request repeated too quickly")) {
+    touch().failure.message = firstLine(text);
+    return out;
+  }
+  if (startsWith(text, "start operation timed out") || startsWith(text, "Watchdog timeout") ||
+      (text.find("operation timed out") != std::string_view::npos) ||
+      startsWith(text, "State 'stop-sigterm' timed out")) {
+    touch().failure.message = firstLine(text);
+    return out;
+  }
+  if (messageId == kIdSpawnFailed || startsWith(text, "Failed to execute ") ||
+      startsWith(text, "Failed at step ") || startsWith(text, "Failed to locate executable ")) {
+    Invocation& inv = touch();
+    if (inv.failure.message.empty() || startsWith(inv.failure.message, "Main process exited")) {
+      inv.failure.message = firstLine(text);
+    }
+    return out;
+  }
+  if (startsWith(text, "Scheduled restart job, restart counter is at ")) {
+    auto n = leadingU64(text.substr(45));
+    if (n && *n <= 0xffffffffu) {
+      restarts_[unit] = static_cast<std::uint32_t>(*n);
+      touch().failure.restarts = static_cast<std::uint32_t>(*n);
+    }
+    return out;
+  }
+  if (text.find("holdoff time over, scheduling restart") != std::string_view::npos) {
+    std::uint32_t n = ++restarts_[unit];
+    touch().failure.restarts = n;
+    return out;
+  }
+  if (messageId == kIdOomdKill || startsWith(text, "systemd-oomd killed ")) {
+    Invocation& inv = touch();
+    inv.failure.oomKilled = true;
+    inv.failure.message = firstLine(text);
+    OomKill kill;
+    kill.unit = unit;
+    kill.killer = "systemd-oomd";
+    kill.source = "journal";
+    kill.victimSeen = false;
+    if (now > 0) kill.realtimeNs = now * 1000;
+    out.oomKills.push_back(std::move(kill));
+    return out;
+  }
+  if (messageId == kIdUnitOutOfMemory || startsWith(text, "A process of this unit has been killed by the OOM")) {
+    touch().failure.oomKilled = true;
+    return out;
+  }
+  if (startsWith(text, "Deactivated successfully") || startsWith(text, "Succeeded.")) {
+    // A clean end: nothing held for this invocation is a failure any more (unless it already failed).
+    auto it = invocations_.find(key);
+    if (it != invocations_.end() && !it->second.failed) {
+      invocations_.erase(it);
+      order_.erase(std::remove(order_.begin(), order_.end(), key), order_.end());
+    }
+    return out;
+  }
+  if (id.empty() && (startsWith(text, "Starting ") || startsWith(text, "Started "))) {
+    // No invocation ids (older systemd): a new start ends the previous invocation.
+    completeKey(key, out);
+  }
+  return out;
+}
+
+void fillUnitFailed(schema::UnitFailed::Builder b, const UnitFailure& f) {
+  b.setUnit(f.unit);
+  b.setResult(f.result);
+  b.setExitStatus(f.exitStatus);
+  b.setSignal(f.signal);
+  b.setRestarts(f.restarts);
+  b.setInvocationId(f.invocationId);
+  b.setOomKilled(f.oomKilled);
+  auto lines = b.initLastLines(static_cast<unsigned>(f.lastLines.size()));
+  for (unsigned i = 0; i < f.lastLines.size(); ++i) lines.set(i, f.lastLines[i]);
+  b.setPid(f.pid);
+  b.setMessage(f.message);
+}
 
 }  // namespace octolaunch::parse

@@ -45,12 +45,22 @@ struct UnitFailure {
 class UnitFailureAssembler final {
  public:
   struct Options {
-    std::size_t lastLines = 10;        // per unit
-    std::size_t maxUnits = 4096;       // state kept for at most this many units / invocations
+    std::size_t lastLines = 10;          // per failure
+    std::size_t maxUnits = 4096;         // state kept for at most this many invocations / units
+    // A failed invocation is held this long (journal time) after its "Failed with result" line so
+    // that what systemd logs right after it (restart counter, start limit, core dump, the kernel's
+    // OOM lines) joins it; "Failed to start", a new invocation of the unit, expire() and finish()
+    // end the hold earlier.
+    std::int64_t holdUsec = 1'000'000;
+    // A kernel OOM kill in the unit's cgroup this close (journal time) to the failure marks it
+    // oom_killed.
+    std::int64_t oomJoinUsec = 10'000'000;
   };
   struct Output {
     std::vector<UnitFailure> failures;
-    std::vector<OomKill> oomKills;     // systemd-oomd kills (killer "systemd-oomd", source "journal")
+    std::vector<OomKill> oomKills;     // kernel OOM kills from _TRANSPORT=kernel entries (killer
+                                       // "kernel") and systemd-oomd kills (killer "systemd-oomd");
+                                       // source "journal"
     bool empty() const { return failures.empty() && oomKills.empty(); }
   };
 
@@ -59,28 +69,40 @@ class UnitFailureAssembler final {
 
   // Feeds one entry in journal order; returns what it completes.
   Output feed(const JournalEntry& entry);
-  // End of input: failures that never got a "Failed with result" line but are clearly failed
-  // (older systemd: exit message without a result line) are returned.
+  // Completes held failures whose hold ended at nowRealtimeUsec (wall clock, microseconds).
+  Output expire(std::int64_t nowRealtimeUsec);
+  // End of input: completes every held failure and every invocation that clearly failed (an exit
+  // with a failing status) but never got a result line.
   Output finish();
-  // Entries that took part in a failure or in a unit's last lines, so far.
+  // Entries that took part in a failure, an OOM kill or a unit's last lines, so far.
   std::uint64_t recognisedEntries() const { return recognised_; }
 
  private:
   struct Invocation {
     UnitFailure failure;
-    bool exited = false;             // a "Main process exited" with a failing code was seen
-    bool complete = false;
+    bool exitFailed = false;         // "Main process exited" with a failing code/status
+    std::string exitCode;            // exited | killed | dumped
+    bool failed = false;             // a result line (or older systemd's "entered failed state")
+    std::int64_t heldSinceUsec = 0;  // journal time of the result line
+    std::int64_t lastUsec = 0;
   };
-  Invocation& invocation(const std::string& key, const std::string& unit);
-  UnitFailure complete(const std::string& key, Invocation& inv, std::string result);
-  void pushLine(const std::string& unit, std::string line);
+  struct Line {
+    std::string invocationId;
+    std::string text;
+  };
+  Invocation& invocation(const std::string& key, const std::string& unit, const std::string& id);
+  void completeKey(const std::string& key, Output& out);
+  void completeUnitExcept(const std::string& unit, const std::string& keepKey, Output& out);
+  void noteOom(const OomKill& kill, std::int64_t atUsec);
   void bound();
 
   Options options_;
+  OomAssembler kernel_;
   std::unordered_map<std::string, Invocation> invocations_;   // key: INVOCATION_ID or "unit:"+unit
-  std::deque<std::string> invocationOrder_;
-  std::unordered_map<std::string, std::deque<std::string>> lines_;  // unit -> last lines
-  std::unordered_map<std::string, std::uint32_t> restarts_;        // unit -> restart counter
+  std::deque<std::string> order_;                              // keys, oldest first
+  std::unordered_map<std::string, std::deque<Line>> lines_;   // unit -> its own last lines
+  std::unordered_map<std::string, std::uint32_t> restarts_;   // unit -> restart counter
+  std::unordered_map<std::string, std::int64_t> lastOom_;     // unit -> journal time of a kernel OOM kill
   std::uint64_t recognised_ = 0;
 };
 
