@@ -2,9 +2,18 @@
 // component that does the work (hook, deploy, run).
 #include "agent/config/agent_config.h"
 #include "agent/hook/hook_command.h"
+#include "agent/ship/shipper.h"
+#include "agent/spool/spool.h"
 #include "octolaunch_version.h"
 
 #include <CLI/CLI.hpp>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
 
 #include <cstdio>
 #include <iostream>
@@ -54,6 +63,68 @@ AgentConfig loadConfigLeniently(const CommonFlags& flags) {
     safe.collector.reset();  // not needed here, and possibly what was wrong
     return loadAgentConfig(std::filesystem::path("/dev/null"), safe);
   }
+}
+
+// Logs to stderr; under systemd (JOURNAL_STREAM set) without timestamps, journald adds them.
+std::shared_ptr<spdlog::logger> makeLogger() {
+  auto logger = spdlog::stderr_logger_mt("octolaunch-agent");
+  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+    logger->set_pattern("%l: %v");
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l: %v");
+  }
+  return logger;
+}
+
+// `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
+// SIGINT or SIGTERM (exit 0).
+int runDaemon(const AgentConfig& config) {
+  auto logger = makeLogger();
+  for (const auto& w : config.warnings) logger->warn("{}", w);
+  // Before any thread exists: KJ takes these signals through its event port.
+  kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGTERM);
+
+  std::unique_ptr<Spool> spool;
+  try {
+    spool = Spool::open({config.spool.dir, config.spool.maxBytes, nullptr});
+  } catch (const std::exception& e) {
+    logger->error("{}", e.what());
+    return 1;
+  }
+  auto io = kj::setupAsyncIo();
+  ShipperOptions options;
+  options.collector = config.collector;
+  options.agentId = config.agentId;
+  options.host = config.host;
+  options.token = config.token;
+  options.version = octolaunch::kVersion;
+  options.batchMaxEvents = config.ship.batchMaxEvents;
+  options.window = config.ship.window;
+  options.backoffMaxMs = config.ship.backoffMaxMs;
+  std::unique_ptr<Shipper> shipper;
+  try {
+    shipper = std::make_unique<Shipper>(io, *spool, options, logger);
+  } catch (const std::exception& e) {
+    logger->error("cannot watch the spool: {}", e.what());
+    return 1;
+  }
+
+  // ---- Host sources (agent/sources, built by another engineer) start HERE: on a Boost.Asio
+  // io_context thread of their own, appending to *spool (the EventSink) and calling
+  // shipper->wakeFromAnyThread() after each append. Before returning, stop that io_context and
+  // join its thread (the shipper and the spool must outlive it).
+
+  logger->info("octolaunch-agent {} running: agent {} host {}, spool {} (epoch {:016x}, {} pending), "
+               "collector {}",
+               octolaunch::kVersion, config.agentId, config.host, config.spool.dir.string(),
+               spool->epoch(), spool->pendingCount(), config.collector);
+  auto stop = io.unixEventPort.onSignal(SIGINT)
+                  .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM))
+                  .then([](siginfo_t info) { return info.si_signo; });
+  int signo = shipper->run().then([]() { return 0; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  logger->info("stopping on signal {} ({} events still in the spool)", signo, spool->pendingCount());
+  return 0;
 }
 
 }  // namespace
@@ -112,8 +183,12 @@ int main(int argc, char** argv) {
   }
   if (deploy->parsed()) return runDeployCommand(loadConfigLeniently(flags), deployArgs);
   if (run->parsed()) {
-    std::cerr << "octolaunch-agent run: not available in this build\n";
-    return 1;
+    try {
+      return runDaemon(loadConfig(flags));
+    } catch (const ConfigError& e) {
+      std::fprintf(stderr, "octolaunch-agent: %s\n", e.what());
+      return 1;
+    }
   }
   return 2;
 }

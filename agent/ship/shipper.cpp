@@ -1,0 +1,184 @@
+#include "agent/ship/shipper.h"
+
+#include "octolaunch/schema/rpc.capnp.h"
+
+#include <capnp/rpc-twoparty.h>
+#include <capnp/serialize.h>
+
+#include <algorithm>
+
+namespace octolaunch::agent {
+
+using schema::Event;
+
+// One connection: hello, then pushes within the window until something fails.
+class Shipper::Session final : private kj::TaskSet::ErrorHandler {
+ public:
+  Session(Shipper& shipper, kj::Own<kj::AsyncIoStream> stream)
+      : shipper_(shipper), stream_(kj::mv(stream)), client_(*stream_), tasks_(*this) {
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    failed_ = kj::mv(paf.promise);
+    failFulfiller_ = kj::mv(paf.fulfiller);
+  }
+
+  // Rejects when the session ends (it never resolves).
+  kj::Promise<void> run() {
+    auto collector = client_.bootstrap().castAs<schema::Collector>();
+    auto request = collector.helloRequest();
+    auto agent = request.initAgent();
+    agent.setAgentId(shipper_.options_.agentId);
+    agent.setHost(shipper_.options_.host);
+    agent.setVersion(shipper_.options_.version);
+    request.setEpoch(shipper_.spool_.epoch());
+    request.initCredentials().setToken(shipper_.options_.token);
+    auto hello = shipper_.io_.provider->getTimer().timeoutAfter(
+        shipper_.options_.connectTimeoutMs * kj::MILLISECONDS, request.send());
+    auto session = hello.then([this](capnp::Response<schema::Collector::HelloResults>&& response) {
+      ingest_ = response.getIngest();
+      std::uint64_t resume = response.getResumeAfterSeq();
+      // Never past what this spool ever assigned: a collector claiming more is not believed.
+      std::uint64_t last = shipper_.spool_.lastSeq();
+      ack(std::min(resume, last));
+      sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
+      shipper_.noteConnected(resume);
+      return pumpLoop();
+    });
+    auto disconnected = client_.onDisconnect().then([]() -> kj::Promise<void> {
+      return KJ_EXCEPTION(DISCONNECTED, "the collector closed the connection");
+    });
+    return session.exclusiveJoin(kj::mv(failed_)).exclusiveJoin(kj::mv(disconnected));
+  }
+
+ private:
+  void taskFailed(kj::Exception&& exception) override {
+    if (failFulfiller_->isWaiting()) failFulfiller_->reject(kj::mv(exception));
+  }
+
+  kj::Promise<void> pumpLoop() {
+    fill();
+    return shipper_.wake_.wait().then([this]() { return pumpLoop(); });
+  }
+
+  // Sends batches while the window has room and the spool has events after sentThrough_.
+  void fill() {
+    while (inflight_ < shipper_.options_.window) {
+      auto request = ingest_.pushRequest();
+      std::uint64_t firstSeq = 0;
+      std::uint64_t lastSeq = 0;
+      // Collect first (aligned copies), then size the list exactly.
+      std::vector<kj::Array<capnp::word>> copies;
+      shipper_.spool_.readAfter(sentThrough_, shipper_.options_.batchMaxEvents,
+                                [&](std::uint64_t seq, kj::ArrayPtr<const capnp::word> words) {
+                                  if (firstSeq == 0) firstSeq = seq;
+                                  lastSeq = seq;
+                                  copies.push_back(kj::heapArray(words));
+                                });
+      if (copies.empty()) return;
+      auto list = request.initEvents(static_cast<unsigned>(copies.size()));
+      for (unsigned i = 0; i < copies.size(); ++i) {
+        capnp::FlatArrayMessageReader reader(copies[i]);
+        list.setWithCaveats(i, reader.getRoot<Event>());
+        auto e = list[i];
+        e.setAgentId(shipper_.options_.agentId);
+        e.setHost(shipper_.options_.host);
+      }
+      sentThrough_ = lastSeq;
+      ++inflight_;
+      shipper_.stats_.eventsSent += copies.size();
+      tasks_.add(request.send().then(
+          [this, lastSeq](capnp::Response<schema::Ingest::PushResults>&& response) {
+            --inflight_;
+            // The explicit acknowledgement: the collector committed through this seq.
+            ack(std::min<std::uint64_t>(response.getCommittedThroughSeq(), sentThrough_));
+            (void)lastSeq;
+            fill();
+          }));
+    }
+  }
+
+  void ack(std::uint64_t seq) {
+    if (seq <= ackedThrough_) return;
+    shipper_.spool_.ackThrough(seq);
+    ackedThrough_ = seq;
+    shipper_.stats_.ackedThrough = std::max(shipper_.stats_.ackedThrough, seq);
+  }
+
+  Shipper& shipper_;
+  kj::Own<kj::AsyncIoStream> stream_;
+  capnp::TwoPartyClient client_;
+  schema::Ingest::Client ingest_ = nullptr;
+  kj::Promise<void> failed_ = nullptr;
+  kj::Own<kj::PromiseFulfiller<void>> failFulfiller_;
+  std::uint64_t sentThrough_ = 0;
+  std::uint64_t ackedThrough_ = 0;
+  std::uint32_t inflight_ = 0;
+  kj::TaskSet tasks_;  // last: destroyed (cancelling pushes) before the client they use
+};
+
+Shipper::Shipper(kj::AsyncIoContext& io, Spool& spool, ShipperOptions options,
+                 std::shared_ptr<spdlog::logger> logger)
+    : io_(io),
+      spool_(spool),
+      options_(std::move(options)),
+      logger_(std::move(logger)),
+      wake_(io.unixEventPort, io.provider->getTimer(), spool.dataFile(),
+            options_.recheckMs * kj::MILLISECONDS) {}
+
+Shipper::~Shipper() = default;
+
+kj::Promise<void> Shipper::run() { return connectLoop(); }
+
+kj::Promise<void> Shipper::connectLoop() {
+  return connectOnce().then(
+      [this]() { return connectLoop(); },
+      [this](kj::Exception&& e) -> kj::Promise<void> {
+        noteProblem(e);
+        auto delay = backoffMs_ * kj::MILLISECONDS;
+        backoffMs_ = std::min(backoffMs_ * 2, std::max<std::uint32_t>(options_.backoffMaxMs, 100));
+        return io_.provider->getTimer().afterDelay(delay).then([this]() { return connectLoop(); });
+      });
+}
+
+kj::Promise<void> Shipper::connectOnce() {
+  auto& timer = io_.provider->getTimer();
+  auto connected = io_.provider->getNetwork()
+                       .parseAddress(kj::StringPtr(options_.collector.c_str()))
+                       .then([](kj::Own<kj::NetworkAddress> address) {
+                         auto promise = address->connect();
+                         return promise.attach(kj::mv(address));
+                       });
+  return timer.timeoutAfter(options_.connectTimeoutMs * kj::MILLISECONDS, kj::mv(connected))
+      .then([this](kj::Own<kj::AsyncIoStream> stream) {
+        auto session = kj::heap<Session>(*this, kj::mv(stream));
+        auto promise = session->run();
+        return promise.attach(kj::mv(session));
+      });
+}
+
+void Shipper::noteConnected(std::uint64_t resumeAfterSeq) {
+  backoffMs_ = 100;
+  ++stats_.sessions;
+  connected_ = true;
+  lastProblem_.clear();
+  logger_->info("connected to collector {} (epoch {:016x}, collector has through seq {})",
+                options_.collector, spool_.epoch(), resumeAfterSeq);
+  everConnected_ = true;
+}
+
+void Shipper::noteProblem(const kj::Exception& e) {
+  std::string what(e.getDescription().cStr());
+  if (connected_) {
+    connected_ = false;
+    logger_->warn("lost collector {}: {}; reconnecting with backoff (events stay in the spool)",
+                  options_.collector, what);
+    lastProblem_ = what;
+    return;
+  }
+  if (what != lastProblem_) {
+    logger_->warn("cannot ship to collector {}: {}; retrying with backoff up to {} ms",
+                  options_.collector, what, options_.backoffMaxMs);
+    lastProblem_ = what;
+  }
+}
+
+}  // namespace octolaunch::agent

@@ -1,0 +1,85 @@
+// Ships the spool to the collector over Cap'n Proto RPC (capnp::TwoPartyClient on the calling
+// thread's KJ event loop).
+//
+// Contract (the delivery half of "nothing acknowledged is ever lost")
+//  * Connect to the collector, hello(agentInfo, epoch, credentials) -> (ingest, resumeAfterSeq);
+//    events through resumeAfterSeq are the collector's already and are deleted from the spool.
+//  * Push batches (<= batchMaxEvents, agentId and host filled in) with at most `window` push calls
+//    unanswered. Only a push result's committedThroughSeq (and hello's resumeAfterSeq) allows
+//    Spool::ackThrough(); a call merely completing never does. Acks never go past what this
+//    session sent.
+//  * Any failure (connect, hello, push, disconnect) ends the session; the shipper reconnects with
+//    exponential backoff (100 ms doubling up to backoffMax) and resends whatever is still in the
+//    spool (the collector drops redeliveries). Logs once per change of state, not per attempt.
+//  * Wakes when the spool grows (SpoolWake: inotify + cross-thread wake + slow re-check).
+//
+// Threads: construct, run() and destroy on one thread with a KJ event loop (kj::setupAsyncIo).
+// wakeFromAnyThread() may be called from any thread.
+#pragma once
+
+#include "agent/ship/spool_wake.h"
+#include "agent/spool/spool.h"
+
+#include <kj/async-io.h>
+#include <spdlog/logger.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace octolaunch::agent {
+
+struct ShipperOptions {
+  std::string collector;  // "HOST:PORT"
+  std::string agentId;
+  std::string host;
+  std::string token;
+  std::string version;
+  std::uint32_t batchMaxEvents = 2000;
+  std::uint32_t window = 4;
+  std::uint32_t backoffMaxMs = 30000;
+  std::uint32_t recheckMs = 5000;      // safety-net re-check of the spool
+  std::uint32_t connectTimeoutMs = 10000;  // connect + hello
+};
+
+struct ShipperStats {
+  std::uint64_t sessions = 0;        // successful hellos
+  std::uint64_t eventsSent = 0;      // including resends
+  std::uint64_t ackedThrough = 0;    // highest seq deleted from the spool on an acknowledgement
+};
+
+class Shipper final {
+ public:
+  // spool: not owned, must outlive the shipper. logger: spdlog hands loggers out as shared_ptr.
+  Shipper(kj::AsyncIoContext& io, Spool& spool, ShipperOptions options,
+          std::shared_ptr<spdlog::logger> logger);
+  ~Shipper();
+  Shipper(const Shipper&) = delete;
+  Shipper& operator=(const Shipper&) = delete;
+
+  // Ships until the promise is dropped (it never resolves on its own).
+  kj::Promise<void> run();
+  // Any thread, never blocks: "the spool grew" (in-process sources call this after appending).
+  void wakeFromAnyThread() const { wake_.wake(); }
+  const ShipperStats& stats() const { return stats_; }
+
+ private:
+  class Session;
+  kj::Promise<void> connectLoop();
+  kj::Promise<void> connectOnce();
+  void noteConnected(std::uint64_t resumeAfterSeq);
+  void noteProblem(const kj::Exception& e);
+
+  kj::AsyncIoContext& io_;
+  Spool& spool_;
+  ShipperOptions options_;
+  std::shared_ptr<spdlog::logger> logger_;
+  SpoolWake wake_;
+  ShipperStats stats_;
+  std::uint32_t backoffMs_ = 100;
+  std::string lastProblem_;
+  bool everConnected_ = false;
+  bool connected_ = false;
+};
+
+}  // namespace octolaunch::agent

@@ -1,0 +1,69 @@
+#include "agent/ship/spool_wake.h"
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace octolaunch::agent {
+
+SpoolWake::SpoolWake(kj::UnixEventPort& eventPort, kj::Timer& timer,
+                     const std::filesystem::path& dataFile, kj::Duration recheck)
+    : timer_(timer), recheck_(recheck) {
+  inotifyFd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotifyFd_ < 0) throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
+  if (::inotify_add_watch(inotifyFd_, dataFile.c_str(), IN_MODIFY | IN_CLOSE_WRITE) < 0) {
+    int e = errno;
+    ::close(inotifyFd_);
+    inotifyFd_ = -1;
+    throw std::runtime_error("inotify_add_watch " + dataFile.string() + ": " + std::strerror(e));
+  }
+  observer_ = kj::heap<kj::UnixEventPort::FdObserver>(eventPort, inotifyFd_,
+                                                      kj::UnixEventPort::FdObserver::OBSERVE_READ);
+  watchTask_ = watchLoop().eagerlyEvaluate(nullptr);
+}
+
+SpoolWake::~SpoolWake() {
+  watchTask_ = nullptr;
+  observer_ = nullptr;
+  if (inotifyFd_ >= 0) ::close(inotifyFd_);
+}
+
+kj::Promise<void> SpoolWake::watchLoop() {
+  return observer_->whenBecomesReadable().then([this]() {
+    // Edge-triggered: drain everything that is there.
+    alignas(inotify_event) std::array<char, 4096> buffer;
+    while (::read(inotifyFd_, buffer.data(), buffer.size()) > 0) {
+    }
+    wake();
+    return watchLoop();
+  });
+}
+
+void SpoolWake::wake() const {
+  auto locked = shared_.lockExclusive();
+  KJ_IF_MAYBE(f, locked->fulfiller) {
+    if ((*f)->isWaiting()) {
+      (*f)->fulfill();
+      return;
+    }
+  }
+  locked->pending = true;
+}
+
+kj::Promise<void> SpoolWake::wait() {
+  auto locked = shared_.lockExclusive();
+  if (locked->pending) {
+    locked->pending = false;
+    locked->fulfiller = nullptr;
+    return kj::READY_NOW;
+  }
+  auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
+  locked->fulfiller = kj::mv(paf.fulfiller);  // the previous one is released on this thread
+  return paf.promise.exclusiveJoin(timer_.afterDelay(recheck_));
+}
+
+}  // namespace octolaunch::agent
