@@ -88,9 +88,9 @@ std::chrono::milliseconds HealthMonitor::nextDelay(const ProbeState& probe) cons
 void HealthMonitor::schedule(ProbeState& probe, std::chrono::milliseconds delay) {
   const std::uint64_t generation = ++probe.timerGeneration;
   probe.timer->expires_after(delay);
-  probe.timer->async_wait([this, &probe, generation](const error_code& ec) {
+  probe.timer->async_wait([this, alive = std::weak_ptr<int>(alive_), &probe, generation](const error_code& ec) {
     // A cancelled or superseded timer (a deploy re-armed it) does nothing.
-    if (ec || stopped_ || generation != probe.timerGeneration) return;
+    if (ec || alive.expired() || stopped_ || generation != probe.timerGeneration) return;
     runProbe(probe);
   });
 }
@@ -103,8 +103,8 @@ void HealthMonitor::runProbe(ProbeState& probe) {
   probe.running = true;
   ++stats_.runs;
   const std::uint64_t deployGeneration = probe.service->deployGeneration;
-  prober_.run(probe.config, [this, &probe, deployGeneration](ProbeResult result) {
-    if (stopped_) return;
+  prober_.run(probe.config, [this, alive = std::weak_ptr<int>(alive_), &probe, deployGeneration](ProbeResult result) {
+    if (alive.expired() || stopped_) return;
     probe.running = false;
     onResult(probe, deployGeneration, result);
     if (probe.runAgainAtOnce) {
@@ -207,8 +207,9 @@ bool HealthMonitor::watchDeploys() {
 }
 
 void HealthMonitor::readInotify() {
-  inotify_.async_read_some(asio::buffer(inotifyBuffer_), [this](const error_code& ec, std::size_t size) {
-    if (ec || stopped_) return;
+  inotify_.async_read_some(asio::buffer(inotifyBuffer_), [this, alive = std::weak_ptr<int>(alive_)](
+                                                              const error_code& ec, std::size_t size) {
+    if (ec || alive.expired() || stopped_) return;
     std::size_t offset = 0;
     bool overflow = false;
     while (offset + sizeof(inotify_event) <= size) {

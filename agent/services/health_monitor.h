@@ -18,9 +18,9 @@
 // is reported again, for the new release), and results of runs started before it are ignored. If
 // the sink refuses an event, the state does not change, so the next run tries again.
 //
-// Threads: everything runs on the io_context's thread; construct, start() and stop() there too.
-// After stop(), let the io_context finish its handlers (or destroy it) before destroying the
-// monitor. The sink is called from the io thread.
+// Threads: everything runs on the io_context's thread; construct, start(), stop() and destroy it
+// there too (handlers still queued after its destruction do nothing). The sink is called from the
+// io thread.
 #pragma once
 
 #include "agent/services/deploy_record.h"
@@ -114,6 +114,9 @@ class HealthMonitor final : public sources::Source {
   std::array<char, 8192> inotifyBuffer_{};
   bool stopped_ = false;
   HealthMonitorStats stats_;
+  // Handlers hold a weak reference to this token and do nothing once it is gone: a prober's
+  // completion or an already-fired timer may still be queued when the monitor is destroyed.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace octolaunch::services

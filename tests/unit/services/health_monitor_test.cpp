@@ -1,0 +1,209 @@
+#include "agent/services/health_monitor.h"
+
+#include "fake_sink.h"
+#include "io_thread.h"
+#include "temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+namespace octolaunch::services {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeSink;
+using testing::IoThread;
+using testing::TempDir;
+using Events = std::vector<nlohmann::json>;
+
+// cpp-httplib on 127.0.0.1 port 0 whose /healthz answers `status`; counts the requests.
+class FlakyServer final {
+ public:
+  FlakyServer() {
+    server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      res.status = status_.load();
+      std::lock_guard lock(mutex_);
+      ++hits_;
+      cv_.notify_all();
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FlakyServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/healthz"; }
+  void setStatus(int status) { status_ = status; }
+  int hits() {
+    std::lock_guard lock(mutex_);
+    return hits_;
+  }
+  // Waits until at least n requests were answered in all.
+  bool waitForHits(int n, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return hits_ >= n; });
+  }
+
+ private:
+  httplib::Server server_;
+  std::atomic<int> status_{200};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int hits_ = 0;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+ServiceConfig apiService(const std::string& url) {
+  ServiceConfig service;
+  service.name = "api";
+  HealthProbeConfig probe;
+  probe.type = ProbeType::http;
+  probe.url = url;
+  probe.timeout = 2s;
+  service.health = {probe};
+  service.healthWatch = 60s;
+  service.healthWatchInterval = 20ms;
+  service.healthInterval = 60s;  // slow: before a deploy only the first run at start happens
+  return service;
+}
+
+std::size_t countKind(const Events& events, const std::string& kind) {
+  std::size_t n = 0;
+  for (const auto& e : events) n += e["kind"] == kind;
+  return n;
+}
+
+struct Harness {
+  TempDir spool;
+  FakeSink sink;
+  SystemClock clock;
+  IoThread io;
+  std::unique_ptr<AsioHealthProber> prober;
+  std::unique_ptr<HealthMonitor> monitor;
+
+  explicit Harness(std::vector<ServiceConfig> services) {
+    io.call([&] {
+      prober = std::make_unique<AsioHealthProber>(io.io());
+      monitor = std::make_unique<HealthMonitor>(io.io(), std::move(services), *prober, sink, clock,
+                                                deploysDir(spool.path()));
+      return 0;
+    });
+  }
+  bool start() {
+    return io.call([&] { return monitor->start(); });
+  }
+  void deploy(const std::string& release) {
+    writeDeployRecord(spool.path(), DeployRecord{"api", release, clock.nowNs(), "ok"});
+  }
+  ~Harness() {
+    io.call([&] {  // asio objects are the io thread's: stop and destroy them there
+      monitor->stop();
+      monitor.reset();
+      prober.reset();
+      return 0;
+    });
+  }
+};
+
+TEST(HealthMonitor, FailingThenRecoveringEmitsExactlyOneFailedThenOneRecovered) {
+  FlakyServer server;
+  Harness h({apiService(server.url())});
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(server.waitForHits(1));  // the first run at start
+  h.deploy("r42");
+  // Runs every 20 ms only once the deploy record was seen through inotify (the slow interval is 60 s).
+  ASSERT_TRUE(server.waitForHits(5)) << "deploy record not noticed";
+
+  server.setStatus(503);
+  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  ASSERT_TRUE(server.waitForHits(server.hits() + 5));  // still failing: no new event
+  server.setStatus(200);
+  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
+  ASSERT_TRUE(server.waitForHits(server.hits() + 5));  // healthy again: no new event
+
+  const Events events = h.sink.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["kind"], "health.failed");
+  EXPECT_EQ(events[0]["service"], "api");
+  EXPECT_EQ(events[0]["release"], "r42");
+  EXPECT_EQ(events[0]["data"]["probe"], "http");
+  EXPECT_EQ(events[0]["data"]["target"], server.url());
+  EXPECT_EQ(events[0]["data"]["status"], "503");
+  EXPECT_EQ(events[0]["data"]["error"], "expected status 200, got 503");
+  EXPECT_LT(events[0]["data"]["latency_ms"].get<std::uint64_t>(), 2000u);
+  EXPECT_EQ(events[1]["kind"], "health.recovered");
+  EXPECT_EQ(events[1]["release"], "r42");
+  EXPECT_EQ(events[1]["data"]["status"], "200");
+  EXPECT_EQ(events[1]["data"]["error"], "");
+}
+
+TEST(HealthMonitor, FailureThatOutlivesADeployIsReportedAgainForTheNewRelease) {
+  FlakyServer server;
+  server.setStatus(500);
+  Harness h({apiService(server.url())});
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  EXPECT_EQ(h.sink.events()[0]["release"], "");  // no deploy seen yet
+  h.deploy("r43");
+  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
+  ASSERT_TRUE(server.waitForHits(server.hits() + 5));
+  const Events events = h.sink.events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["release"], "r43");
+}
+
+TEST(HealthMonitor, RecentDeployRecordAtStartStartsTheWatchPeriod) {
+  FlakyServer server;
+  Harness h({apiService(server.url())});
+  h.deploy("r44");  // written while the daemon was down
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(server.waitForHits(5)) << "watch period not started from the existing record";
+  server.setStatus(502);
+  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  EXPECT_EQ(h.sink.events()[0]["release"], "r44");
+}
+
+TEST(HealthMonitor, TcpProbeToClosedPortReportsOnce) {
+  ServiceConfig service;
+  service.name = "db";
+  HealthProbeConfig probe;
+  probe.type = ProbeType::tcp;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    probe.address = "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  }
+  service.health = {probe};
+  service.healthInterval = 20ms;
+  Harness h({service});
+  ASSERT_TRUE(h.start());
+  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return !e.empty(); }, 10s));
+  const std::uint64_t runsAtFirstEvent = h.io.call([&] { return h.monitor->stats().runs; });
+  // Wait for several more runs (each 20 ms apart) without polling the sink for luck.
+  for (int i = 0; i < 500 && h.io.call([&] { return h.monitor->stats().runs; }) < runsAtFirstEvent + 5; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(h.io.call([&] { return h.monitor->stats().runs; }), runsAtFirstEvent + 5);
+  const Events events = h.sink.events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["kind"], "health.failed");
+  EXPECT_EQ(events[0]["service"], "db");
+  EXPECT_EQ(events[0]["data"]["probe"], "tcp");
+  EXPECT_EQ(events[0]["data"]["error"], "connect " + probe.address + ": Connection refused");
+}
+
+TEST(HealthMonitor, NothingToDoWithoutProbes) {
+  ServiceConfig service;
+  service.name = "quiet";
+  Harness h({service});
+  EXPECT_FALSE(h.start());
+}
+
+}  // namespace
+}  // namespace octolaunch::services
