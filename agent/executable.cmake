@@ -3,3 +3,8 @@ add_executable(octolaunch-agent ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 target_link_libraries(octolaunch-agent PRIVATE
   octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_ship octolaunch_shared CLI11::CLI11
   spdlog::spdlog CapnProto::kj-async)
+# `parse` comes from agent/parse when that component is in the tree.
+if(TARGET octolaunch_parse)
+  target_link_libraries(octolaunch-agent PRIVATE octolaunch_parse)
+  target_compile_definitions(octolaunch-agent PRIVATE OCTOLAUNCH_HAVE_PARSE)
+endif()

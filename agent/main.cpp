@@ -5,6 +5,9 @@
 #include "agent/ship/shipper.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
+#ifdef OCTOLAUNCH_HAVE_PARSE
+#include "agent/parse/parse_command.h"
+#endif
 
 #include <CLI/CLI.hpp>
 #include <kj/async-io.h>
@@ -165,7 +168,17 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "ship the spool to the collector (the daemon)");
   run->fallthrough();
 
-  // parse: another component provides agent/parse/parse_command.h; wired by the lead.
+  // parse: the agent's parsers offline on a captured file (agent/parse).
+  std::string parseSource;
+  std::string parsePath;
+  CLI::App* parse = nullptr;
+#ifdef OCTOLAUNCH_HAVE_PARSE
+  parse = app.add_subcommand(
+      "parse", "run the agent's parsers on a captured file, one JSON event per line: parse SOURCE FILE|-");
+  parse->add_option("source", parseSource,
+                    "kmsg, journal-json, docker-events, psi, memory-events")->required();
+  parse->add_option("file", parsePath, "captured file, or - for stdin")->required();
+#endif
 
   try {
     app.parse(argc, argv);
@@ -180,6 +193,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     return runHookCommand(loadConfigLeniently(flags), hookArgs);
+  }
+  if (parse != nullptr && parse->parsed()) {
+#ifdef OCTOLAUNCH_HAVE_PARSE
+    return octolaunch::parse::runParseCommand(parseSource, parsePath);
+#endif
   }
   if (deploy->parsed()) return runDeployCommand(loadConfigLeniently(flags), deployArgs);
   if (run->parsed()) {

@@ -166,5 +166,35 @@ TEST(AgentConfig, AgentIdIsAHashOfMachineIdNeverTheRawId) {
   EXPECT_EQ(c.host, "box");
 }
 
+TEST(AgentConfig, ShippedFileDocumentsEveryKeyWithItsDefault) {
+  std::ifstream in(SHIPPED_AGENT_TOML);
+  ASSERT_TRUE(in);
+  // Uncomment every "# key = value" line: the result must parse, warn about nothing, and give
+  // exactly the defaults.
+  std::string text;
+  int keys = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# ", 0) == 0 && line.find(" = ") != std::string::npos &&
+        line.find(' ', 2) == line.find(" = ")) {
+      line = line.substr(2);
+      ++keys;
+    }
+    text += line + "\n";
+  }
+  EXPECT_EQ(keys, 12);
+  AgentConfig shipped = parseAgentConfig(text, "agent.toml");
+  AgentConfig defaults = parseAgentConfig("", "agent.toml");
+  EXPECT_TRUE(shipped.warnings.empty());
+  EXPECT_EQ(shipped.collector, defaults.collector);
+  EXPECT_EQ(shipped.spool.dir, defaults.spool.dir);
+  EXPECT_EQ(shipped.spool.maxBytes, defaults.spool.maxBytes);
+  EXPECT_EQ(shipped.hook.graceSeconds, defaults.hook.graceSeconds);
+  EXPECT_EQ(shipped.hook.tailLines, defaults.hook.tailLines);
+  EXPECT_EQ(shipped.hook.maxLineBytes, defaults.hook.maxLineBytes);
+  EXPECT_EQ(shipped.ship.batchMaxEvents, defaults.ship.batchMaxEvents);
+  EXPECT_EQ(shipped.ship.window, defaults.ship.window);
+  EXPECT_EQ(shipped.ship.backoffMaxMs, defaults.ship.backoffMaxMs);
+}
+
 }  // namespace
 }  // namespace octolaunch::agent
