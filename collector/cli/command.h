@@ -1,0 +1,49 @@
+// One `octolaunch` command. To add a command: write commands/<name>_command.cpp defining a class
+// derived from Command and a make<Name>Command() factory, declare the factory in
+// command_registry.h and add it to allCommands() in command_registry.cpp.
+//
+// Exit codes every command keeps: 0 ok, 1 not found (or the check failed), 2 usage (including a
+// 400 from the API), 3 collector unreachable (the message names the address).
+#pragma once
+
+#include "collector/cli/api_client.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace octolaunch::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNotFound = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUnreachable = 3;
+
+struct CliContext {
+  ApiClient& api;
+  bool json = false;  // print the API's JSON object instead of a table
+  std::ostream& out;
+  std::ostream& err;
+};
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  // Where it sits in the command tree, e.g. {"release", "show"}.
+  virtual std::vector<std::string> path() const = 0;
+  virtual std::string description() const = 0;
+  // Adds the command's own options and positionals, bound to members of the command.
+  virtual void addOptions(CLI::App& app) = 0;
+  // Runs after parsing. Throws Unreachable when the collector cannot be reached.
+  virtual int run(CliContext& context) = 0;
+};
+
+// Prints the error of a non-2xx answer on err and returns its exit code (404 -> 1, 400 -> 2,
+// others -> 1).
+int reportApiError(CliContext& context, const ApiResponse& response);
+// Prints body as indented JSON on out.
+void printJson(CliContext& context, const nlohmann::json& body);
+
+}  // namespace octolaunch::cli

@@ -1,0 +1,14 @@
+#include "collector/cli/command_registry.h"
+
+namespace octolaunch::cli {
+
+std::vector<std::unique_ptr<Command>> allCommands() {
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(makeEventsCommand());
+  commands.push_back(makeReleasesCommand());
+  commands.push_back(makeReleaseShowCommand());
+  commands.push_back(makeReleaseCreateCommand());
+  return commands;
+}
+
+}  // namespace octolaunch::cli

@@ -1,0 +1,19 @@
+// Every `octolaunch` command. Adding one: a file in commands/, its factory declared here and
+// listed in allCommands() (command_registry.cpp).
+#pragma once
+
+#include "collector/cli/command.h"
+
+#include <memory>
+#include <vector>
+
+namespace octolaunch::cli {
+
+std::unique_ptr<Command> makeEventsCommand();         // events [--release R] [--host H] ...
+std::unique_ptr<Command> makeReleasesCommand();       // releases
+std::unique_ptr<Command> makeReleaseShowCommand();    // release show R
+std::unique_ptr<Command> makeReleaseCreateCommand();  // release create --id R --service S ...
+
+std::vector<std::unique_ptr<Command>> allCommands();
+
+}  // namespace octolaunch::cli

@@ -1,0 +1,10 @@
+# The collector daemon and the `octolaunch` CLI (included by collector/CMakeLists.txt).
+add_executable(octolaunch-collector ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
+target_link_libraries(octolaunch-collector PRIVATE
+  octolaunch_collector_config octolaunch_collector_ingest octolaunch_collector_http
+  octolaunch_collector_store CLI11::CLI11 spdlog::spdlog)
+
+if(TARGET octolaunch_cli)
+  add_executable(octolaunch ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_main.cpp)
+  target_link_libraries(octolaunch PRIVATE octolaunch_cli CLI11::CLI11)
+endif()

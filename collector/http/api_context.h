@@ -1,0 +1,25 @@
+// What the HTTP routes may use. Built in main(); every member outlives the HTTP server.
+// A new route that needs another component adds a member here and a line in routes.cpp.
+#pragma once
+
+#include "collector/store/event_store.h"
+#include "collector/store/release_store.h"
+#include "collector/store/write_serializer.h"
+#include "shared/util/clock.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace octolaunch::http {
+
+struct ApiContext {
+  EventStore& events;
+  ReleaseStore& releases;
+  WriteSerializer& writer;  // every store write from a handler goes through it
+  const Clock& clock;
+  // Each returns Prometheus text for /metrics; called on HTTP threads.
+  std::vector<std::function<std::string()>> metrics;
+};
+
+}  // namespace octolaunch::http

@@ -1,0 +1,24 @@
+// Reading query parameters: every malformed value is an HttpError(400) naming the parameter.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace octolaunch::http {
+
+// Throws 400 "unknown parameter 'x'" for a parameter not in allowed.
+void requireKnownParams(const httplib::Request& req, std::initializer_list<std::string_view> allowed);
+// The value, or "" when absent. Throws 400 when given twice or longer than 256 bytes.
+std::string stringParam(const httplib::Request& req, const char* name);
+// RFC 3339 or integer nanoseconds; nullopt when absent.
+std::optional<std::int64_t> timeParam(const httplib::Request& req, const char* name);
+// An integer in [min, max]; fallback when absent.
+std::uint64_t intParam(const httplib::Request& req, const char* name, std::uint64_t fallback,
+                       std::uint64_t min, std::uint64_t max);
+
+}  // namespace octolaunch::http

@@ -1,0 +1,12 @@
+#include "collector/http/routes/routes.h"
+
+namespace octolaunch::http {
+
+void registerAllRoutes(Router& router, ApiContext& api) {
+  registerHealthRoutes(router, api);
+  registerEventRoutes(router, api);
+  registerHostRoutes(router, api);
+  registerReleaseRoutes(router, api);
+}
+
+}  // namespace octolaunch::http

@@ -1,0 +1,18 @@
+// Every HTTP route group of the collector. To add routes: write routes/<name>_routes.cpp with a
+// register<Name>Routes(Router&, ApiContext&) function, declare it here, and call it from
+// registerAllRoutes() in routes.cpp.
+#pragma once
+
+#include "collector/http/api_context.h"
+#include "collector/http/router.h"
+
+namespace octolaunch::http {
+
+void registerHealthRoutes(Router& router, ApiContext& api);   // GET /healthz, GET /metrics
+void registerEventRoutes(Router& router, ApiContext& api);    // GET /api/v1/events
+void registerHostRoutes(Router& router, ApiContext& api);     // GET /api/v1/hosts
+void registerReleaseRoutes(Router& router, ApiContext& api);  // /api/v1/releases[/{id}]
+
+void registerAllRoutes(Router& router, ApiContext& api);
+
+}  // namespace octolaunch::http

@@ -1,0 +1,57 @@
+#include "collector/ingest/batch_validator.h"
+
+#include "shared/event/event_json.h"
+
+namespace octolaunch::ingest {
+
+namespace {
+std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+}  // namespace
+
+std::optional<std::string> checkIdentifier(std::string_view what, std::string_view value,
+                                           bool required) {
+  if (required && value.empty()) return std::string(what) + " is empty";
+  if (value.size() > kMaxIdBytes) {
+    return std::string(what) + " is longer than " + std::to_string(kMaxIdBytes) + " bytes";
+  }
+  if (value.find('\0') != std::string_view::npos) return std::string(what) + " contains a NUL byte";
+  return std::nullopt;
+}
+
+std::optional<std::string> validateBatch(capnp::List<schema::Event>::Reader events,
+                                         std::string_view agentId, std::uint64_t epoch,
+                                         const BatchLimits& limits) {
+  if (events.size() > limits.maxEvents) {
+    return "batch of " + std::to_string(events.size()) + " events exceeds the limit of " +
+           std::to_string(limits.maxEvents);
+  }
+  std::uint64_t previous = 0;
+  for (unsigned i = 0; i < events.size(); ++i) {
+    schema::Event::Reader e = events[i];
+    const std::string where = "event " + std::to_string(i) + " (seq " + std::to_string(e.getSeq()) + ")";
+    if (view(e.getAgentId()) != agentId) {
+      return where + ": agent_id does not match the agent of hello()";
+    }
+    if (e.getEpoch() != epoch) {
+      return where + ": epoch " + epochHex(e.getEpoch()) + " is not the epoch of hello() " +
+             epochHex(epoch);
+    }
+    if (e.getSeq() == 0) return where + ": seq 0 is not valid (seqs start at 1)";
+    if (e.getSeq() <= previous) {
+      return where + ": seq is not above the previous seq " + std::to_string(previous);
+    }
+    previous = e.getSeq();
+    for (auto [name, text] : {std::pair{"host", view(e.getHost())},
+                              std::pair{"service", view(e.getService())},
+                              std::pair{"release", view(e.getRelease())}}) {
+      if (auto bad = checkIdentifier(name, text, false)) return where + ": " + *bad;
+    }
+    if (kindName(e) == "unknown") {
+      return where + ": unknown payload kind (union tag " +
+             std::to_string(static_cast<unsigned>(e.getPayload().which())) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace octolaunch::ingest

@@ -1,0 +1,66 @@
+#include "collector/ingest/collector_service.h"
+
+#include "shared/event/event_json.h"
+
+#include <kj/exception.h>
+#include <spdlog/spdlog.h>
+
+namespace octolaunch::ingest {
+
+namespace {
+std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+// The agent sees exactly this description (no KJ macro decoration).
+kj::Exception refusal(kj::Exception::Type type, const std::string& what) {
+  return kj::Exception(type, __FILE__, __LINE__, kj::heapString(what.data(), what.size()));
+}
+}  // namespace
+
+kj::Promise<void> CollectorImpl::hello(HelloContext context) {
+  auto params = context.getParams();
+  const std::string agentId = text(params.getAgent().getAgentId());
+  const std::string host = text(params.getAgent().getHost());
+  const std::uint64_t epoch = params.getEpoch();
+  if (!shared_.tokens.accepts(text(params.getCredentials().getToken()))) {
+    shared_.metrics.hellosRejected++;
+    spdlog::warn("hello from {} (agent {:.64}) refused: credentials not accepted", peer_.address,
+                 agentId);
+    return refusal(kj::Exception::Type::FAILED, "credentials not accepted");
+  }
+  for (auto [what, value] : {std::pair{"agent_id", std::string_view(agentId)},
+                             std::pair{"host", std::string_view(host)}}) {
+    if (auto bad = checkIdentifier(what, value, true)) {
+      shared_.metrics.hellosRejected++;
+      return refusal(kj::Exception::Type::FAILED, "hello refused: " + *bad);
+    }
+  }
+  std::uint64_t resumeAfter = 0;
+  try {
+    resumeAfter = shared_.store.highWater(agentId, epoch);
+  } catch (const StoreError& e) {
+    return refusal(kj::Exception::Type::OVERLOADED,
+                   std::string("collector store unavailable: ") + e.what());
+  }
+  spdlog::info("agent {} ({}, epoch {}) connected from {}, resumes after seq {}", agentId, host,
+               epochHex(epoch), peer_.address, resumeAfter);
+  auto results = context.getResults();
+  results.setIngest(kj::heap<IngestImpl>(shared_, agentId, epoch, host, peer_.address));
+  results.setResumeAfterSeq(resumeAfter);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> IngestImpl::push(PushContext context) {
+  auto events = context.getParams().getEvents();
+  if (auto bad = validateBatch(events, agentId_, epoch_, shared_.limits)) {
+    shared_.metrics.batchesRejected++;
+    spdlog::warn("push from agent {} ({}) refused: {}", agentId_, peer_, *bad);
+    return refusal(kj::Exception::Type::FAILED, "batch refused: " + *bad);
+  }
+  // No allowCancellation(): the params (and so `events`) stay alive until the commit settles.
+  return shared_.queue.submit(agentId_, epoch_, host_, events)
+      .then([context](BatchResult result) mutable {
+        context.getResults().setCommittedThroughSeq(result.committedThroughSeq);
+      });
+}
+
+}  // namespace octolaunch::ingest

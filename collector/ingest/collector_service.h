@@ -1,0 +1,70 @@
+// The capabilities an agent connection gets: Collector (the bootstrap, one per connection) and,
+// after a hello() with accepted credentials, an Ingest bound to (agentId, epoch).
+//
+// Contract
+//  * Both live on the ingest event-loop thread.
+//  * PeerIdentity is what the connection itself proved before any call (the remote address now;
+//    a TLS peer certificate later). hello() checks the token against the TokenSet.
+//  * hello() fails (kj FAILED "credentials not accepted") for a wrong token and for malformed
+//    identifiers; push() fails with the validator's reason for a malformed batch, or OVERLOADED
+//    with the store's reason when the commit failed. The connection survives those errors.
+#pragma once
+
+#include "collector/ingest/batch_validator.h"
+#include "collector/ingest/commit_queue.h"
+#include "collector/ingest/ingest_metrics.h"
+#include "collector/ingest/token_set.h"
+#include "collector/store/event_store.h"
+#include "octolaunch/schema/rpc.capnp.h"
+
+#include <string>
+
+namespace octolaunch::ingest {
+
+struct PeerIdentity {
+  std::string address;  // "127.0.0.1:53122"; for logs
+};
+
+// What a connection's capabilities share; owned by IngestServer, outlives every connection.
+struct IngestShared {
+  EventStore& store;
+  CommitQueue& queue;
+  const TokenSet& tokens;
+  IngestMetrics& metrics;
+  BatchLimits limits;
+};
+
+class CollectorImpl final : public schema::Collector::Server {
+ public:
+  CollectorImpl(IngestShared& shared, PeerIdentity peer) : shared_(shared), peer_(std::move(peer)) {}
+
+ protected:
+  kj::Promise<void> hello(HelloContext context) override;
+
+ private:
+  IngestShared& shared_;
+  PeerIdentity peer_;
+};
+
+class IngestImpl final : public schema::Ingest::Server {
+ public:
+  IngestImpl(IngestShared& shared, std::string agentId, std::uint64_t epoch, std::string host,
+             std::string peer)
+      : shared_(shared),
+        agentId_(std::move(agentId)),
+        epoch_(epoch),
+        host_(std::move(host)),
+        peer_(std::move(peer)) {}
+
+ protected:
+  kj::Promise<void> push(PushContext context) override;
+
+ private:
+  IngestShared& shared_;
+  std::string agentId_;
+  std::uint64_t epoch_;
+  std::string host_;
+  std::string peer_;
+};
+
+}  // namespace octolaunch::ingest

@@ -1,0 +1,207 @@
+// octolaunch-collector: wiring only. Reads the config, opens the store, serves RPC ingest on the
+// KJ event loop of this (main) thread — the only thread that writes the store — and the HTTP API
+// on cpp-httplib's worker threads. SIGINT/SIGTERM stop it cleanly (exit 0).
+#include "collector/config/collector_config.h"
+#include "collector/http/http_server.h"
+#include "collector/ingest/ingest_server.h"
+#include "collector/ingest/kj_write_serializer.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/release_store.h"
+#include "collector/store/store_env.h"
+#include "octolaunch_version.h"
+#include "shared/util/clock.h"
+
+#include <CLI/CLI.hpp>
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <thread>
+
+namespace {
+
+using namespace octolaunch;
+
+struct Flags {
+  std::string config{std::string(collector::kDefaultConfigPath)};
+  bool configGiven = false;
+  std::optional<std::string> dataDir;
+  std::optional<std::string> rpcListen;
+  std::optional<std::string> httpListen;
+  std::vector<std::string> agentTokens;
+  bool checkConfig = false;
+};
+
+void setUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("collector");
+  // Under systemd journald adds the time.
+  logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "%l: %v" : "%Y-%m-%dT%H:%M:%S.%e %l: %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+collector::CollectorConfig configure(const Flags& flags) {
+  collector::CollectorConfig config = collector::loadCollectorConfig(flags.config, flags.configGiven);
+  auto address = [](const std::string& flag, const std::string& value) {
+    if (!collector::parseListenAddress(value)) {
+      throw collector::ConfigError(flag + ": expected HOST:PORT (port 0 to 65535), got \"" + value + "\"");
+    }
+    return value;
+  };
+  if (flags.dataDir) config.store.dataDir = *flags.dataDir;
+  if (flags.rpcListen) config.rpc.listen = address("--rpc-listen", *flags.rpcListen);
+  if (flags.httpListen) config.http.listen = address("--http-listen", *flags.httpListen);
+  for (const std::string& t : flags.agentTokens) {
+    if (t.empty()) throw collector::ConfigError("--agent-token: a token must not be empty");
+    config.rpc.tokens.push_back(t);
+  }
+  return config;
+}
+
+// Clears stale LMDB reader slots (readers of killed processes) every minute.
+kj::Promise<void> readerCheckLoop(kj::Timer& timer, lmdb::Env& env) {
+  return timer.afterDelay(60 * kj::SECONDS).then([&timer, &env]() {
+    if (int cleared = env.readerCheck()) spdlog::warn("cleared {} stale LMDB reader slot(s)", cleared);
+    return readerCheckLoop(timer, env);
+  });
+}
+
+int serve(const collector::CollectorConfig& config) {
+  if (config.rpc.tokens.empty()) {
+    spdlog::warn("no agent tokens configured ([rpc] tokens or --agent-token): every agent is accepted");
+  }
+  // Before any thread exists, so every thread inherits the blocked mask and the loop gets them.
+  kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  std::signal(SIGPIPE, SIG_IGN);
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+
+  SystemClock clock;
+  lmdb::Env env = openCollectorEnv(config.store.dataDir, config.store.mapSize);
+  LmdbEventStore events(env, clock);
+  LmdbReleaseStore releases(env);
+  ingest::IngestMetrics metrics;
+  ingest::TokenSet tokens(config.rpc.tokens);
+  ingest::IngestServer ingestServer(
+      events, tokens,
+      ingest::IngestLimits{.maxMessageBytes = config.rpc.maxMessageBytes,
+                           .maxNesting = config.rpc.maxNesting,
+                           .flowLimitBytes = config.rpc.flowLimitBytes,
+                           .maxBatchEvents = config.rpc.maxBatchEvents},
+      metrics, io.provider->getTimer());
+
+  const auto rpcAddress = *collector::parseListenAddress(config.rpc.listen);
+  kj::Own<kj::ConnectionReceiver> listener =
+      io.provider->getNetwork().parseAddress(config.rpc.listen).wait(io.waitScope)->listen();
+  std::cout << "rpc listening on " << rpcAddress.host << ":" << listener->getPort() << std::endl;
+
+  ingest::KjWriteSerializer writer(kj::getCurrentThreadExecutor());
+  http::ApiContext api{events, releases, writer, clock, {}};
+  api.metrics.push_back([&metrics]() { return metrics.prometheus(); });
+  api.metrics.push_back([&env]() {
+    return "# HELP octolaunch_store_used_bytes Bytes of the LMDB map in use.\n"
+           "# TYPE octolaunch_store_used_bytes gauge\noctolaunch_store_used_bytes " +
+           std::to_string(env.usedBytes()) +
+           "\n# HELP octolaunch_store_map_bytes The LMDB map size (the store's upper bound).\n"
+           "# TYPE octolaunch_store_map_bytes gauge\noctolaunch_store_map_bytes " +
+           std::to_string(env.mapSize()) + "\n";
+  });
+  http::HttpServer httpServer(api, http::HttpOptions{.threads = config.http.threads,
+                                                     .readTimeoutMs = config.http.readTimeoutMs,
+                                                     .writeTimeoutMs = config.http.writeTimeoutMs,
+                                                     .keepAliveTimeoutMs = config.http.keepAliveTimeoutMs,
+                                                     .maxBodyBytes = config.http.maxBodyBytes});
+  const auto httpAddress = *collector::parseListenAddress(config.http.listen);
+  const int httpPort = httpServer.bind(httpAddress.host, httpAddress.port);
+  std::cout << "http listening on " << httpAddress.host << ":" << httpPort << std::endl;
+
+  auto httpDone = kj::newPromiseAndCrossThreadFulfiller<bool>();
+  // The fulfiller stays owned here (its Own may not cross into std::thread's state); the thread
+  // is joined before it goes away.
+  kj::CrossThreadPromiseFulfiller<bool>* fulfiller = httpDone.fulfiller.get();
+  std::thread httpThread([&httpServer, fulfiller]() {
+    bool ok = httpServer.run();
+    fulfiller->fulfill(kj::mv(ok));
+  });
+  kj::ForkedPromise<bool> httpFinished = httpDone.promise.fork();
+
+  bool failed = false;
+  kj::Promise<void> stop =
+      io.unixEventPort.onSignal(SIGINT)
+          .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM))
+          .then([](siginfo_t info) { spdlog::info("signal {}: shutting down", info.si_signo); })
+          .exclusiveJoin(httpFinished.addBranch().then([&failed](bool) {
+            spdlog::error("HTTP server stopped unexpectedly");
+            failed = true;
+          }))
+          .exclusiveJoin(ingestServer.serve(*listener).then([&failed]() { failed = true; }))
+          .exclusiveJoin(readerCheckLoop(io.provider->getTimer(), env));
+  try {
+    stop.wait(io.waitScope);
+  } catch (const kj::Exception& e) {
+    spdlog::error("RPC server failed: {}", e.getDescription().cStr());
+    failed = true;
+  }
+  // Keep the loop turning while HTTP drains: its handlers may be waiting in executeSync.
+  httpServer.stop();
+  httpFinished.addBranch().wait(io.waitScope);
+  httpThread.join();
+  spdlog::info("stopped");
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"octolaunch-collector: stores what OctoLaunch agents send and serves the HTTP API"};
+  app.set_version_flag("--version", std::string("octolaunch-collector ") + octolaunch::kVersion);
+  Flags flags;
+  app.add_option("--config", flags.config, "TOML config file")
+      ->capture_default_str()
+      ->each([&flags](const std::string&) { flags.configGiven = true; });
+  app.add_option("--data-dir", flags.dataDir, "LMDB store directory (default /var/lib/octolaunch/collector)");
+  app.add_option("--rpc-listen", flags.rpcListen, "agent RPC address HOST:PORT (default 127.0.0.1:7701; port 0 = any)");
+  app.add_option("--http-listen", flags.httpListen, "HTTP API address HOST:PORT (default 127.0.0.1:7702; port 0 = any)");
+  app.add_option("--agent-token", flags.agentTokens, "token agents must present (repeatable)")
+      ->allow_extra_args(false);
+  app.add_flag("--check-config", flags.checkConfig, "validate the configuration and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+
+  collector::CollectorConfig config;
+  try {
+    config = configure(flags);
+  } catch (const collector::ConfigError& e) {
+    std::cerr << "octolaunch-collector: " << e.what() << "\n";
+    return 2;
+  }
+  setUpLogging(config.logLevel);
+  for (const std::string& w : config.warnings) spdlog::warn("{}", w);
+  if (flags.checkConfig) {
+    std::cout << "config ok" << (flags.configGiven || std::filesystem::exists(flags.config)
+                                     ? " (" + flags.config + ")"
+                                     : " (defaults; " + flags.config + " not present)")
+              << std::endl;
+    return 0;
+  }
+  try {
+    return serve(config);
+  } catch (const lmdb::Error& e) {
+    spdlog::critical("cannot open the store in {}: {}", config.store.dataDir.string(), e.what());
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+  } catch (const kj::Exception& e) {
+    spdlog::critical("{}", e.getDescription().cStr());
+  }
+  return 1;
+}
