@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace octolaunch::parse {
@@ -42,9 +43,11 @@ struct ContainerFailure {
   std::int64_t timeNs = 0;
 };
 
-// Turns events into failures: die/died with a non-zero exit code -> failed; oom -> oom; a container
-// that was created and then cleaned up / removed without ever starting -> failed ("start-failed").
-// Keeps a bounded set of container ids seen created. Not thread-safe.
+// Turns events into failures: die/died with a non-zero exit code -> failed (oom_killed only when an
+// oom event for it came first: an exit code of 137 alone is not an OOM); oom -> oom; a container that
+// podman cleaned up after creating it without ever starting it -> failed ("start-failed"). Docker
+// reports no event for a failed start (create, then destroy on --rm): the live source has to
+// inspect created containers for that. Keeps a bounded set of container ids. Not thread-safe.
 class ContainerEventTracker final {
  public:
   explicit ContainerEventTracker(std::size_t maxTracked = 4096);
@@ -54,6 +57,7 @@ class ContainerEventTracker final {
   std::size_t maxTracked_;
   std::unordered_map<std::string, bool> started_;  // id -> started (created ones only)
   std::vector<std::string> order_;
+  std::unordered_set<std::string> oomSeen_;        // ids with an oom event and no die yet
 };
 
 struct ContainerInspect {
