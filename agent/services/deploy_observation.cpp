@@ -156,7 +156,8 @@ DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const
     if (needsKey) {
       try {
         key.emplace(loadFingerprintKey(services.fingerprint, config.spool.dir));
-        if (key->warning) result.warnings.push_back(*key->warning);
+        // Said once, when the per-host key is made (the daemon repeats it in its log at start).
+        if (key->warning && key->generatedNow) result.warnings.push_back(*key->warning);
       } catch (const std::exception& e) {
         result.warnings.push_back(std::string("config/dependency fingerprints skipped: ") + e.what());
       }

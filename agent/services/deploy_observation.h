@@ -52,7 +52,8 @@ struct DeployObservationResult {
 };
 
 // What `octolaunch-agent deploy start` calls: parses the services from config.raw, loads the
-// fingerprint key (generating a per-host one into the spool dir when none is configured), observes
+// fingerprint key (generating a per-host one into the spool dir when none is configured, with a
+// warning that time only), observes
 // `service` and appends the events to `sink`. Never throws — a deploy must not fail because of
 // OctoLaunch: every problem becomes a warning. A service that is not configured observes nothing.
 DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const std::string& service,

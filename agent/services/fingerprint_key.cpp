@@ -184,7 +184,7 @@ LoadedFingerprintKey loadFingerprintKey(const FingerprintSettings& settings,
                         path.string() +
                         ": config and dependency fingerprints can be compared across hosts only when every "
                         "host has the same key; set [fingerprint] key_file to one shared key";
-  return {FingerprintKey(readKeyFile(path)), path.string(), std::move(warning)};
+  return {FingerprintKey(readKeyFile(path)), path.string(), std::move(warning), created};
 }
 
 }  // namespace octolaunch::services

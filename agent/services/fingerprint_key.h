@@ -37,6 +37,7 @@ struct LoadedFingerprintKey {
   FingerprintKey key;
   std::string source;                  // "config", the key file path, or the generated file path
   std::optional<std::string> warning;  // set for a generated, per-host key
+  bool generatedNow = false;           // this call created the per-host key file
 };
 
 LoadedFingerprintKey loadFingerprintKey(const FingerprintSettings& settings,

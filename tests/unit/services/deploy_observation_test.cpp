@@ -194,6 +194,12 @@ TEST(ObserveForDeploy, AppendsToSinkWithGeneratedKeyAndWarns) {
   EXPECT_EQ(events[0]["release"], "r7");
   EXPECT_EQ(events[1]["kind"], "config.fingerprint");
 
+  auto again = observeForDeploy(config, "app", "r8", sink, clock);
+  EXPECT_EQ(again.appended, 2u);
+  EXPECT_TRUE(again.warnings.empty()) << "the per-host key warning is given once, when it is made";
+  events = sink.events();
+  EXPECT_EQ(events[1]["data"], events[3]["data"]) << "same key and files: same fingerprint";
+
   EXPECT_EQ(observeForDeploy(config, "unconfigured", "r7", sink, clock).appended, 0u);
 }
 
