@@ -1,0 +1,349 @@
+#include "agent/ship/shipper.h"
+
+#include "octolaunch/schema/rpc.capnp.h"
+
+#include <capnp/message.h>
+#include <capnp/rpc-twoparty.h>
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace octolaunch::agent {
+namespace {
+
+using schema::Event;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ship-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::filesystem::path spool() const { return path_ / "spool"; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void appendLines(Spool& spool, int count, int from = 0) {
+  capnp::MallocMessageBuilder arena;
+  std::vector<capnp::Orphan<Event>> orphans;
+  std::vector<Event::Reader> readers;
+  for (int i = 0; i < count; ++i) {
+    orphans.push_back(arena.getOrphanage().newOrphan<Event>());
+    auto e = orphans.back().get();
+    e.setTimeNs(1000 + from + i);
+    e.getPayload().initHookOutput().setLine("line " + std::to_string(from + i));
+  }
+  for (auto& o : orphans) readers.push_back(o.getReader());
+  spool.append(readers);
+}
+
+// What the fake collector saw and how it behaves.
+struct CollectorState {
+  std::string token = "good";
+  bool commit = true;           // answer push with the high-water mark (false: with 0)
+  bool holdReplies = false;     // keep push replies until released
+  int dropAfterPushes = -1;     // drop every connection when this many pushes arrived
+  std::uint64_t highWater = 0;  // the store's committed-through seq
+  std::map<std::uint64_t, std::string> stored;  // seq -> line
+  std::set<std::string> agents, hosts;
+  std::set<std::uint64_t> epochs;
+  int hellos = 0;
+  int badHellos = 0;
+  int pushes = 0;
+  int inflight = 0;
+  int maxInflight = 0;
+  std::vector<kj::Own<kj::PromiseFulfiller<void>>> held;
+  std::function<void()> dropAll;
+};
+
+class FakeIngest final : public schema::Ingest::Server {
+ public:
+  explicit FakeIngest(CollectorState& state) : state_(state) {}
+
+ protected:
+  kj::Promise<void> push(PushContext context) override {
+    ++state_.pushes;
+    for (auto e : context.getParams().getEvents()) {
+      state_.agents.insert(e.getAgentId().cStr());
+      state_.hosts.insert(e.getHost().cStr());
+      state_.epochs.insert(e.getEpoch());
+      if (e.getSeq() > state_.highWater) {
+        state_.stored[e.getSeq()] = e.getPayload().getHookOutput().getLine().cStr();
+        state_.highWater = e.getSeq();
+      }
+    }
+    if (state_.dropAfterPushes >= 0 && state_.pushes >= state_.dropAfterPushes) {
+      state_.dropAfterPushes = -1;
+      state_.dropAll();
+      return kj::NEVER_DONE;
+    }
+    ++state_.inflight;
+    state_.maxInflight = std::max(state_.maxInflight, state_.inflight);
+    auto answer = [this, context]() mutable {
+      --state_.inflight;
+      context.getResults().setCommittedThroughSeq(state_.commit ? state_.highWater : 0);
+    };
+    if (state_.holdReplies) {
+      auto paf = kj::newPromiseAndFulfiller<void>();
+      state_.held.push_back(kj::mv(paf.fulfiller));
+      return paf.promise.then(kj::mv(answer));
+    }
+    answer();
+    return kj::READY_NOW;
+  }
+
+ private:
+  CollectorState& state_;
+};
+
+class FakeCollector final : public schema::Collector::Server {
+ public:
+  explicit FakeCollector(CollectorState& state) : state_(state) {}
+
+ protected:
+  kj::Promise<void> hello(HelloContext context) override {
+    auto params = context.getParams();
+    if (params.getCredentials().getToken() != state_.token.c_str()) {
+      ++state_.badHellos;
+      return KJ_EXCEPTION(FAILED, "bad credentials");
+    }
+    ++state_.hellos;
+    auto results = context.getResults();
+    results.setIngest(kj::heap<FakeIngest>(state_));
+    results.setResumeAfterSeq(state_.highWater);
+    return kj::READY_NOW;
+  }
+
+ private:
+  CollectorState& state_;
+};
+
+// Accepts connections on loopback; each gets its own RPC system, so the test can drop them.
+class FakeServer {
+ public:
+  FakeServer(kj::AsyncIoContext& io, CollectorState& state) : state_(state), tasks_(handler_) {
+    auto addr = io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope);
+    listener_ = addr->listen();
+    port_ = listener_->getPort();
+    state_.dropAll = [this]() {
+      state_.held.clear();
+      connections_.clear();
+    };
+    tasks_.add(acceptLoop());
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  struct Connection {
+    kj::Own<kj::AsyncIoStream> stream;
+    kj::Own<capnp::TwoPartyVatNetwork> network;
+    kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
+  };
+  struct Handler final : kj::TaskSet::ErrorHandler {
+    void taskFailed(kj::Exception&&) override {}
+  };
+  kj::Promise<void> acceptLoop() {
+    return listener_->accept().then([this](kj::Own<kj::AsyncIoStream> stream) {
+      auto c = kj::heap<Connection>();
+      c->stream = kj::mv(stream);
+      c->network = kj::heap<capnp::TwoPartyVatNetwork>(*c->stream, capnp::rpc::twoparty::Side::SERVER);
+      c->rpc = kj::heap<capnp::RpcSystem<capnp::rpc::twoparty::VatId>>(capnp::makeRpcServer(
+          *c->network, capnp::Capability::Client(kj::heap<FakeCollector>(state_))));
+      connections_.push_back(kj::mv(c));
+      return acceptLoop();
+    });
+  }
+  CollectorState& state_;
+  Handler handler_;
+  kj::Own<kj::ConnectionReceiver> listener_;
+  unsigned port_ = 0;
+  std::vector<kj::Own<Connection>> connections_;
+  kj::TaskSet tasks_;
+};
+
+class ShipperTest : public ::testing::Test {
+ protected:
+  ShipperTest()
+      : io_(kj::setupAsyncIo()),
+        spool_(Spool::open({dir_.spool(), 64 << 20})),
+        server_(io_, state_),
+        logStream_(std::make_shared<std::ostringstream>()),
+        logger_(std::make_shared<spdlog::logger>(
+            "ship-test", std::make_shared<spdlog::sinks::ostream_sink_mt>(*logStream_))) {}
+  // KJ members' destructors are noexcept(false); gtest's is not.
+  ~ShipperTest() noexcept override {}
+
+  ShipperOptions options() {
+    ShipperOptions o;
+    o.collector = server_.address();
+    o.agentId = "agent-1";
+    o.host = "web-1";
+    o.token = "good";
+    o.version = "test";
+    o.batchMaxEvents = 100;
+    o.window = 2;
+    o.backoffMaxMs = 400;
+    o.recheckMs = 60000;  // far away: a test passing on time proves the wake-up, not the re-check
+    return o;
+  }
+
+  // Runs the event loop until pred() or the deadline.
+  bool runUntil(const std::function<bool()>& pred, int ms = 10000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io_.provider->getTimer().afterDelay(2 * kj::MILLISECONDS).wait(io_.waitScope);
+    }
+    return true;
+  }
+
+  TempDir dir_;
+  kj::AsyncIoContext io_;
+  std::unique_ptr<Spool> spool_;
+  CollectorState state_;
+  FakeServer server_;
+  std::shared_ptr<std::ostringstream> logStream_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+TEST_F(ShipperTest, ShipsEverythingAndDeletesWhatWasAcknowledged) {
+  appendLines(*spool_, 1000);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; })) << state_.stored.size();
+  ASSERT_EQ(state_.stored.size(), 1000u);
+  EXPECT_EQ(state_.stored.begin()->first, 1u);
+  EXPECT_EQ(state_.stored.rbegin()->first, 1000u);
+  EXPECT_EQ(state_.stored[1000], "line 999");
+  EXPECT_EQ(state_.agents, std::set<std::string>{"agent-1"});
+  EXPECT_EQ(state_.hosts, std::set<std::string>{"web-1"});
+  EXPECT_EQ(state_.epochs, std::set<std::uint64_t>{spool_->epoch()});
+  EXPECT_LE(state_.maxInflight, 2);
+  EXPECT_EQ(shipper.stats().ackedThrough, 1000u);
+}
+
+TEST_F(ShipperTest, NeverDeletesWithoutACommittedSeq) {
+  state_.commit = false;  // the collector answers, but acknowledges nothing
+  appendLines(*spool_, 500);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.stored.size() == 500 && state_.inflight == 0; }));
+  runUntil([] { return false; }, 100);
+  EXPECT_EQ(spool_->pendingCount(), 500u);
+  EXPECT_EQ(shipper.stats().ackedThrough, 0u);
+}
+
+TEST_F(ShipperTest, KeepsAtMostWindowPushesUnanswered) {
+  state_.holdReplies = true;
+  appendLines(*spool_, 1000);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.inflight == 2; }));
+  runUntil([] { return false; }, 200);
+  EXPECT_EQ(state_.pushes, 2);  // the window is full: nothing more is sent
+  EXPECT_EQ(spool_->pendingCount(), 1000u);
+  state_.holdReplies = false;
+  for (auto& f : state_.held) f->fulfill();
+  state_.held.clear();
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  EXPECT_EQ(state_.maxInflight, 2);
+  EXPECT_EQ(state_.stored.size(), 1000u);
+}
+
+TEST_F(ShipperTest, ReconnectsAfterADropAndResendsWhatWasNotAcknowledged) {
+  state_.dropAfterPushes = 3;
+  appendLines(*spool_, 1000);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; })) << logStream_->str();
+  EXPECT_GE(state_.hellos, 2);
+  EXPECT_EQ(state_.stored.size(), 1000u);
+  EXPECT_GE(shipper.stats().sessions, 2u);
+  EXPECT_NE(logStream_->str().find("lost collector"), std::string::npos) << logStream_->str();
+}
+
+TEST_F(ShipperTest, RejectedCredentialsKeepTheSpoolAndLogOnce) {
+  state_.token = "other";
+  appendLines(*spool_, 10);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.badHellos >= 3; }));
+  EXPECT_EQ(spool_->pendingCount(), 10u);
+  std::string log = logStream_->str();
+  std::size_t first = log.find("bad credentials");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find("bad credentials", first + 1), std::string::npos) << "logged per attempt:\n" << log;
+  // Accepted again: everything goes.
+  state_.token = "good";
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+}
+
+TEST_F(ShipperTest, CollectorDownAtStartThenUp) {
+  auto o = options();
+  // A port where nothing listens yet: take one and close it.
+  unsigned port = 0;
+  {
+    auto addr = io_.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io_.waitScope);
+    auto l = addr->listen();
+    port = l->getPort();
+  }
+  o.collector = "127.0.0.1:" + std::to_string(port);
+  appendLines(*spool_, 50);
+  Shipper shipper(io_, *spool_, o, logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  runUntil([] { return false; }, 300);
+  EXPECT_EQ(spool_->pendingCount(), 50u);
+  EXPECT_NE(logStream_->str().find("Connection refused"), std::string::npos) << logStream_->str();
+}
+
+TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherThread) {
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.hellos == 1; }));
+  runUntil([] { return false; }, 50);
+  auto start = std::chrono::steady_clock::now();
+  std::thread source([&] {
+    appendLines(*spool_, 5);
+    shipper.wakeFromAnyThread();
+  });
+  ASSERT_TRUE(runUntil([&] { return state_.stored.size() == 5; }, 3000));
+  source.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherProcess) {
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.hellos == 1; }));
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    try {
+      auto other = Spool::open({dir_.spool(), 64 << 20});  // its own environment, as `hook` has
+      appendLines(*other, 7);
+    } catch (...) {
+      _exit(1);
+    }
+    _exit(0);
+  }
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(runUntil([&] { return state_.stored.size() == 7; }, 3000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace octolaunch::agent
