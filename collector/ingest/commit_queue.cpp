@@ -8,15 +8,17 @@
 
 namespace octolaunch::ingest {
 
-CommitQueue::CommitQueue(EventStore& store, IngestMetrics& metrics)
-    : store_(store), metrics_(metrics), tasks_(*this) {}
+CommitQueue::CommitQueue(EventStore& store, IngestMetrics& metrics, bool groupCommits)
+    : store_(store), metrics_(metrics), groupCommits_(groupCommits), tasks_(*this) {}
 
 kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t epoch,
                                              std::string host,
                                              capnp::List<schema::Event>::Reader events) {
   auto paf = kj::newPromiseAndFulfiller<BatchResult>();
   pending_.add(Pending{std::move(agentId), epoch, std::move(host), events, kj::mv(paf.fulfiller)});
-  if (!flushScheduled_) {
+  if (!groupCommits_) {
+    tasks_.add(kj::evalLater([this]() { flush(); }));
+  } else if (!flushScheduled_) {
     // evalLater runs after the events already queued in this turn: pushes that other connections
     // delivered at the same time join this transaction.
     flushScheduled_ = true;
@@ -27,8 +29,17 @@ kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t 
 
 void CommitQueue::flush() {
   flushScheduled_ = false;
-  kj::Vector<Pending> group = kj::mv(pending_);
-  pending_ = kj::Vector<Pending>();
+  kj::Vector<Pending> group;
+  if (groupCommits_) {
+    group = kj::mv(pending_);
+    pending_ = kj::Vector<Pending>();
+  } else {
+    if (pending_.empty()) return;
+    group.add(kj::mv(pending_.front()));
+    kj::Vector<Pending> rest;
+    for (std::size_t i = 1; i < pending_.size(); ++i) rest.add(kj::mv(pending_[i]));
+    pending_ = kj::mv(rest);
+  }
   std::vector<IngestBatch> batches;
   batches.reserve(group.size());
   for (const Pending& p : group) batches.push_back({p.agentId, p.epoch, p.host, p.events});

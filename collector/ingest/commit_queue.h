@@ -23,7 +23,8 @@ namespace octolaunch::ingest {
 
 class CommitQueue final : private kj::TaskSet::ErrorHandler {
  public:
-  CommitQueue(EventStore& store, IngestMetrics& metrics);
+  // groupCommits false: one transaction per batch (only to measure what grouping gains).
+  CommitQueue(EventStore& store, IngestMetrics& metrics, bool groupCommits = true);
 
   kj::Promise<BatchResult> submit(std::string agentId, std::uint64_t epoch, std::string host,
                                   capnp::List<schema::Event>::Reader events);
@@ -42,6 +43,7 @@ class CommitQueue final : private kj::TaskSet::ErrorHandler {
   EventStore& store_;
   IngestMetrics& metrics_;
   kj::Vector<Pending> pending_;
+  bool groupCommits_;
   bool flushScheduled_ = false;
   kj::TaskSet tasks_;
 };

@@ -54,7 +54,7 @@ IngestServer::IngestServer(EventStore& store, const TokenSet& tokens, IngestLimi
     : limits_(limits),
       metrics_(metrics),
       timer_(timer),
-      queue_(store, metrics),
+      queue_(store, metrics, limits.groupCommits),
       shared_{store, queue_, tokens, metrics, BatchLimits{limits.maxBatchEvents}},
       connections_(*this) {}
 

@@ -27,6 +27,7 @@ struct IngestLimits {
   unsigned maxNesting = 16;
   std::size_t flowLimitBytes = std::size_t{32} << 20;
   std::uint32_t maxBatchEvents = 100'000;
+  bool groupCommits = true;  // false only to measure: one transaction per batch
 };
 
 class IngestServer final : private kj::TaskSet::ErrorHandler {

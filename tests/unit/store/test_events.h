@@ -43,14 +43,16 @@ class BatchMessage {
   }
 
  private:
+  static capnp::Text::Reader text(const std::string& s) { return {s.data(), s.size()}; }
+
   void fill(schema::Event::Builder e, const EventSpec& s) {
     e.setAgentId(agentId_);
     e.setEpoch(epoch_);
     e.setSeq(s.seq);
     e.setTimeNs(s.timeNs);
-    e.setHost(s.host);
+    e.setHost(text(s.host));
     e.setService(s.service);
-    e.setRelease(s.release);
+    e.setRelease(text(s.release));
     auto p = e.initPayload();
     if (s.kind == "hook.exit") {
       auto x = p.initHookExit();
@@ -67,7 +69,7 @@ class BatchMessage {
       auto o = p.initHookOutput();
       o.setStream(schema::HookOutput::Stream::STDOUT);
       o.setLineNo(static_cast<std::uint32_t>(s.seq));
-      o.setLine(s.line);
+      o.setLine(text(s.line));
     }
   }
 

@@ -1,0 +1,297 @@
+// The RPC ingest against a real LMDB store, over loopback TCP on port 0, with real capnp clients
+// and raw sockets for bad input. Client and server share this thread's KJ event loop.
+#include "collector/ingest/ingest_server.h"
+
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/store_env.h"
+#include "tests/unit/store/test_events.h"
+
+#include <capnp/rpc-twoparty.h>
+#include <capnp/serialize.h>
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+
+namespace octolaunch::ingest {
+namespace {
+
+using testing::BatchMessage;
+using testing::outputLines;
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void start(std::vector<std::string> tokens = {}, IngestLimits limits = {},
+             std::size_t mapSize = std::size_t{64} << 20) {
+    env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), mapSize));
+    store_ = std::make_unique<LmdbEventStore>(*env_, clock_);
+    tokens_ = std::make_unique<TokenSet>(std::move(tokens));
+    server_ = std::make_unique<IngestServer>(*store_, *tokens_, limits, metrics_,
+                                             io_.provider->getTimer());
+    listener_ = io_.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(ws())->listen();
+    serving_ = server_->serve(*listener_).eagerlyEvaluate([](kj::Exception&& e) {
+      ADD_FAILURE() << e.getDescription().cStr();
+    });
+  }
+  void TearDown() override {
+    serving_ = nullptr;
+    server_.reset();
+    listener_ = nullptr;
+  }
+
+  kj::WaitScope& ws() { return io_.waitScope; }
+
+  kj::Own<kj::AsyncIoStream> connect() {
+    return io_.provider->getNetwork()
+        .parseAddress("127.0.0.1", listener_->getPort())
+        .wait(ws())
+        ->connect()
+        .wait(ws());
+  }
+
+  // A capnp agent connection.
+  struct Agent {
+    kj::Own<kj::AsyncIoStream> stream;
+    kj::Own<capnp::TwoPartyClient> rpc;
+    schema::Collector::Client collector;
+    explicit Agent(kj::Own<kj::AsyncIoStream> s)
+        : stream(kj::mv(s)),
+          rpc(kj::heap<capnp::TwoPartyClient>(*stream)),
+          collector(rpc->bootstrap().castAs<schema::Collector>()) {}
+  };
+
+  Agent agent() { return Agent(connect()); }
+
+  struct Hello {
+    schema::Ingest::Client ingest;
+    std::uint64_t resumeAfterSeq;
+  };
+  Hello hello(Agent& a, const std::string& agentId, std::uint64_t epoch,
+              const std::string& token = "") {
+    auto req = a.collector.helloRequest();
+    req.getAgent().setAgentId(agentId);
+    req.getAgent().setHost("web-1");
+    req.setEpoch(epoch);
+    req.getCredentials().setToken(token);
+    auto resp = req.send().wait(ws());
+    return {resp.getIngest(), resp.getResumeAfterSeq()};
+  }
+
+  kj::Promise<capnp::Response<schema::Ingest::PushResults>> pushAsync(schema::Ingest::Client& ingest,
+                                                                      BatchMessage& batch) {
+    auto req = ingest.pushRequest();
+    req.setEvents(batch.batch().events);
+    return req.send();
+  }
+  std::uint64_t push(schema::Ingest::Client& ingest, BatchMessage& batch) {
+    return pushAsync(ingest, batch).wait(ws()).getCommittedThroughSeq();
+  }
+
+  // Reads until EOF; fails the test if the server keeps the connection open for 5 s.
+  void expectClosedByServer(kj::AsyncIoStream& stream) {
+    auto buffer = kj::heapArray<kj::byte>(4096);
+    auto readAll = kj::evalLater([&]() -> kj::Promise<void> {
+      struct Loop {
+        static kj::Promise<void> go(kj::AsyncIoStream& s, kj::ArrayPtr<kj::byte> buf) {
+          return s.tryRead(buf.begin(), 1, buf.size()).then([&s, buf](size_t n) -> kj::Promise<void> {
+            if (n == 0) return kj::READY_NOW;
+            return go(s, buf);
+          });
+        }
+      };
+      return Loop::go(stream, buffer);
+    });
+    bool closed = io_.provider->getTimer()
+                      .timeoutAfter(5 * kj::SECONDS, kj::mv(readAll))
+                      .then([]() { return true; }, [](kj::Exception&& e) {
+                        // A reset is a close too; only the timeout is a failure.
+                        return e.getType() != kj::Exception::Type::OVERLOADED;
+                      })
+                      .wait(ws());
+    EXPECT_TRUE(closed) << "the collector kept a connection that sent bad bytes";
+  }
+
+  // KJ objects may throw from destructors: kept behind a pointer (gtest needs a noexcept fixture).
+  struct Loop {
+    kj::AsyncIoContext io = kj::setupAsyncIo();
+    kj::Own<kj::ConnectionReceiver> listener;
+    kj::Promise<void> serving = nullptr;
+  };
+  std::unique_ptr<Loop> loop_ = std::make_unique<Loop>();
+  kj::AsyncIoContext& io_ = loop_->io;
+  kj::Own<kj::ConnectionReceiver>& listener_ = loop_->listener;
+  kj::Promise<void>& serving_ = loop_->serving;
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<lmdb::Env> env_;
+  std::unique_ptr<LmdbEventStore> store_;
+  std::unique_ptr<TokenSet> tokens_;
+  IngestMetrics metrics_;
+  std::unique_ptr<IngestServer> server_;
+};
+
+TEST_F(IngestTest, PushIsAcknowledgedAfterCommitAndRedeliveryIsANoOp) {
+  start();
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 5);
+  EXPECT_EQ(h.resumeAfterSeq, 0u);
+  BatchMessage first("agent-a", 5, outputLines(1, 100));
+  EXPECT_EQ(push(h.ingest, first), 100u);
+  EXPECT_EQ(store_->highWater("agent-a", 5), 100u);
+
+  // Reconnect (an agent restart): hello says where to resume; a redelivered batch adds nothing.
+  Agent again = agent();
+  Hello h2 = hello(again, "agent-a", 5);
+  EXPECT_EQ(h2.resumeAfterSeq, 100u);
+  BatchMessage overlap("agent-a", 5, outputLines(51, 150));
+  EXPECT_EQ(push(h2.ingest, overlap), 150u);
+  EXPECT_EQ(store_->hosts()[0].eventsStored, 150u);
+  EXPECT_EQ(metrics_.eventsDuplicate.load(), 50u);
+}
+
+TEST_F(IngestTest, TokensAreChecked) {
+  start({"s3cret"});
+  Agent a = agent();
+  try {
+    hello(a, "agent-a", 1, "wrong");
+    FAIL() << "a wrong token was accepted";
+  } catch (const kj::Exception& e) {
+    EXPECT_NE(std::string(e.getDescription().cStr()).find("credentials not accepted"),
+              std::string::npos);
+  }
+  // Same connection, right token: accepted.
+  Hello h = hello(a, "agent-a", 1, "s3cret");
+  BatchMessage batch("agent-a", 1, outputLines(1, 3));
+  EXPECT_EQ(push(h.ingest, batch), 3u);
+  EXPECT_EQ(metrics_.hellosRejected.load(), 1u);
+}
+
+TEST_F(IngestTest, MalformedBatchesAreRefusedByNameAndTheConnectionLives) {
+  start();
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 1);
+  auto refused = [&](BatchMessage& batch) -> std::string {
+    try {
+      push(h.ingest, batch);
+    } catch (const kj::Exception& e) {
+      return e.getDescription().cStr();
+    }
+    return "accepted";
+  };
+  BatchMessage otherAgent("agent-b", 1, outputLines(1, 2));
+  EXPECT_NE(refused(otherAgent).find("agent_id does not match"), std::string::npos);
+  BatchMessage otherEpoch("agent-a", 2, outputLines(1, 2));
+  EXPECT_NE(refused(otherEpoch).find("epoch 0000000000000002 is not the epoch of hello()"),
+            std::string::npos);
+  BatchMessage backwards("agent-a", 1, {{.seq = 5, .timeNs = 1}, {.seq = 4, .timeNs = 2}});
+  EXPECT_NE(refused(backwards).find("event 1 (seq 4): seq is not above the previous seq 5"),
+            std::string::npos)
+      << refused(backwards);
+  BatchMessage nulHost("agent-a", 1, {{.seq = 1, .timeNs = 1, .host = std::string("a\0b", 3)}});
+  EXPECT_NE(refused(nulHost).find("host contains a NUL byte"), std::string::npos);
+  EXPECT_EQ(metrics_.batchesRejected.load(), 4u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 0u);
+
+  BatchMessage good("agent-a", 1, outputLines(1, 2));
+  EXPECT_EQ(push(h.ingest, good), 2u);
+}
+
+TEST_F(IngestTest, GarbageBytesDropOnlyThatConnection) {
+  start();
+  Agent healthy = agent();
+  Hello h = hello(healthy, "agent-a", 1);
+
+  auto garbage = connect();
+  const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n\xff\xfe\x00\x01 not capnp at all";
+  garbage->write(junk, sizeof(junk)).wait(ws());
+  expectClosedByServer(*garbage);
+
+  BatchMessage batch("agent-a", 1, outputLines(1, 10));
+  EXPECT_EQ(push(h.ingest, batch), 10u);
+}
+
+TEST_F(IngestTest, TruncatedMessageDropsOnlyThatConnection) {
+  start();
+  Agent healthy = agent();
+  Hello h = hello(healthy, "agent-a", 1);
+
+  // A real hello() message, cut in half, then the writer closes.
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<capnp::AnyPointer>();
+  const std::string text(400, 'x');
+  root.initAs<capnp::List<capnp::Text>>(20).set(0, capnp::Text::Reader(text.c_str(), text.size()));
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  auto truncated = connect();
+  truncated->write(bytes.begin(), bytes.size() / 2).wait(ws());
+  truncated->shutdownWrite();
+  expectClosedByServer(*truncated);
+
+  BatchMessage batch("agent-a", 1, outputLines(1, 10));
+  EXPECT_EQ(push(h.ingest, batch), 10u);
+  EXPECT_GE(metrics_.connectionsClosed.load(), 1u);
+}
+
+TEST_F(IngestTest, MessageOverTheLimitDropsTheConnection) {
+  start({}, IngestLimits{.maxMessageBytes = 256 * 1024});
+  Agent big = agent();
+  Hello h = hello(big, "agent-a", 1);
+  auto specs = outputLines(1, 2000);
+  for (auto& s : specs) s.line = std::string(500, 'y');  // ~1 MB > 256 KiB
+  BatchMessage batch("agent-a", 1, specs);
+  EXPECT_THROW(push(h.ingest, batch), kj::Exception);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 0u);
+
+  Agent other = agent();
+  Hello h2 = hello(other, "agent-b", 1);
+  BatchMessage small("agent-b", 1, outputLines(1, 10));
+  EXPECT_EQ(push(h2.ingest, small), 10u);
+}
+
+TEST_F(IngestTest, FullStoreRefusesThePushAndKeepsServing) {
+  start({}, {}, std::size_t{1} << 20);
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 1);
+  BatchMessage first("agent-a", 1, outputLines(1, 50));
+  EXPECT_EQ(push(h.ingest, first), 50u);
+  auto specs = outputLines(51, 8000);
+  for (auto& s : specs) s.line = std::string(300, 'z');
+  BatchMessage huge("agent-a", 1, specs);
+  try {
+    push(h.ingest, huge);
+    FAIL() << "a 2.4 MB batch fit a 1 MiB map";
+  } catch (const kj::Exception& e) {
+    EXPECT_NE(std::string(e.getDescription().cStr()).find("store is full"), std::string::npos)
+        << e.getDescription().cStr();
+  }
+  EXPECT_EQ(metrics_.commitErrorsFull.load(), 1u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 50u);
+  BatchMessage next("agent-a", 1, outputLines(51, 60));
+  EXPECT_EQ(push(h.ingest, next), 60u);
+}
+
+TEST_F(IngestTest, PushesArrivingTogetherShareATransaction) {
+  start();
+  constexpr int kAgents = 4;
+  std::vector<Agent> agents;
+  std::vector<Hello> hellos;
+  std::vector<std::unique_ptr<BatchMessage>> batches;
+  for (int i = 0; i < kAgents; ++i) {
+    agents.push_back(agent());
+    hellos.push_back(hello(agents.back(), "agent-" + std::to_string(i), 1));
+  }
+  kj::Vector<kj::Promise<void>> pending;
+  for (int i = 0; i < kAgents; ++i) {
+    batches.push_back(std::make_unique<BatchMessage>("agent-" + std::to_string(i), 1,
+                                                     outputLines(1, 500)));
+    pending.add(pushAsync(hellos[i].ingest, *batches.back()).then([](auto resp) {
+      EXPECT_EQ(resp.getCommittedThroughSeq(), 500u);
+    }));
+  }
+  kj::joinPromises(pending.releaseAsArray()).wait(ws());
+  EXPECT_EQ(metrics_.batchesCommitted.load(), static_cast<std::uint64_t>(kAgents));
+  // All four were sent before the loop ran; they should not need four transactions.
+  EXPECT_LT(metrics_.commitTransactions.load(), static_cast<std::uint64_t>(kAgents));
+  EXPECT_EQ(store_->hosts().size(), static_cast<std::size_t>(kAgents));
+}
+
+}  // namespace
+}  // namespace octolaunch::ingest
