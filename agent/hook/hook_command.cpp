@@ -4,6 +4,7 @@
 #include "agent/hook/hook_recorder.h"
 #include "agent/hook/recorder_thread.h"
 #include "agent/redact/redactor.h"
+#include "agent/services/deploy_observation.h"
 #include "agent/spool/spool.h"
 #include "shared/util/clock.h"
 
@@ -143,6 +144,17 @@ int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
     spool->append(std::span<const schema::Event::Reader>(&reader, 1));
   } catch (const std::exception& e) {
     warn(std::string("deploy marker not recorded: ") + e.what());
+  }
+  // ---- agent/services (deploy-time observations; never throws, problems are warnings):
+  // start: artifact.observed, config.fingerprint, dependency.fingerprint for the service;
+  // finish: <spool>/deploys/<service>, which starts the daemon's post-deploy health watch.
+  if (start) {
+    for (const auto& w : services::observeForDeploy(config, args.service, args.release, *spool, clock).warnings) {
+      warn(w);
+    }
+  } else if (auto w = services::recordDeployFinish(config, args.service, args.release,
+                                                   args.outcome.empty() ? "unknown" : args.outcome, clock)) {
+    warn(*w);
   }
   return 0;
 }
