@@ -1,5 +1,6 @@
 #include "agent/parse/container_events.h"
 
+#include "agent/parse/json_object.h"
 #include "agent/parse/text_util.h"
 #include "shared/util/clock.h"
 
@@ -12,21 +13,6 @@ namespace octolaunch::parse {
 namespace {
 
 using nlohmann::json;
-
-constexpr int kMaxDepth = 32;
-
-std::optional<json> parseObject(std::string_view text, std::string* error) {
-  if (!jsonDepthWithin(text, kMaxDepth)) {
-    if (error) *error = "JSON nested too deeply";
-    return std::nullopt;
-  }
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) {
-    if (error) *error = doc.is_discarded() ? "not JSON" : "not a JSON object";
-    return std::nullopt;
-  }
-  return doc;
-}
 
 // A string member, or "" (numbers are printed; other types ignored).
 std::string str(const json& obj, const char* key) {
@@ -68,7 +54,7 @@ std::optional<std::int32_t> exitCodeOf(std::optional<std::int64_t> v) {
 }  // namespace
 
 std::optional<ContainerEvent> parseContainerEvent(std::string_view text, std::string* error) {
-  auto doc = parseObject(text, error);
+  auto doc = parseJsonObject(text, error);
   if (!doc) return std::nullopt;
   const json& d = *doc;
   ContainerEvent e;
@@ -167,7 +153,7 @@ std::optional<ContainerFailure> ContainerEventTracker::feed(const ContainerEvent
 }
 
 std::optional<ContainerInspect> parseContainerInspect(std::string_view text, std::string* error) {
-  auto doc = parseObject(text, error);
+  auto doc = parseJsonObject(text, error);
   if (!doc) return std::nullopt;
   const json& d = *doc;
   ContainerInspect c;
@@ -204,7 +190,7 @@ void applyInspect(ContainerFailure& f, const ContainerInspect& c) {
 }
 
 std::optional<std::vector<std::string>> parseImageRepoDigests(std::string_view text, std::string* error) {
-  auto doc = parseObject(text, error);
+  auto doc = parseJsonObject(text, error);
   if (!doc) return std::nullopt;
   std::vector<std::string> out;
   if (const json* digests = member(*doc, "RepoDigests"); digests && digests->is_array()) {

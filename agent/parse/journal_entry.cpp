@@ -1,5 +1,6 @@
 #include "agent/parse/journal_entry.h"
 
+#include "agent/parse/json_object.h"
 #include "agent/parse/text_util.h"
 
 #include <nlohmann/json.hpp>
@@ -54,17 +55,10 @@ std::optional<JournalEntry> parseJournalJson(std::string_view line, std::string*
     if (error) *error = "empty line";
     return std::nullopt;
   }
-  if (!jsonDepthWithin(line, 16)) {
-    if (error) *error = "JSON nested too deeply";
-    return std::nullopt;
-  }
-  json doc = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) {
-    if (error) *error = doc.is_discarded() ? "not JSON" : "not a JSON object";
-    return std::nullopt;
-  }
+  auto doc = parseJsonObject(line, error);
+  if (!doc) return std::nullopt;
   JournalEntry entry;
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
+  for (auto it = doc->begin(); it != doc->end(); ++it) {
     const json& v = it.value();
     std::optional<std::string> value;
     if (v.is_array() && !v.empty() && !v.front().is_number_integer()) {

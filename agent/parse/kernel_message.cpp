@@ -408,4 +408,30 @@ std::optional<KernelMessage> parseKernelLine(std::string_view line) {
   return m;
 }
 
+std::vector<KernelMessage> parseKernelLog(std::string_view text, std::size_t* skipped) {
+  std::vector<KernelMessage> out;
+  auto lines = splitLines(text);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    std::optional<KernelMessage> message;
+    if (!isKmsgContinuationLine(line) && looksLikeKmsgHeader(line)) {
+      std::string record(line);
+      while (i + 1 < lines.size() && isKmsgContinuationLine(lines[i + 1])) {
+        record += '\n';
+        record += lines[++i];
+      }
+      message = parseKmsgRecord(record);
+      if (!message) message = parseKernelLine(line);
+    } else {
+      message = parseKernelLine(line);
+    }
+    if (message) {
+      out.push_back(std::move(*message));
+    } else if (skipped && !trim(line).empty()) {
+      ++*skipped;
+    }
+  }
+  return out;
+}
+
 }  // namespace octolaunch::parse

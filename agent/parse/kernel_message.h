@@ -4,6 +4,7 @@
 // Pure functions: no I/O, no allocation beyond the returned values, never throw on any input.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,11 @@ bool isKmsgContinuationLine(std::string_view line);
 // for lines that are not kernel messages: empty lines, journalctl "-- Boot ... --" / "-- Logs begin"
 // markers, syslog lines from other programs than "kernel".
 std::optional<KernelMessage> parseKernelLine(std::string_view line);
+
+// Splits captured kernel log text (any mix of the shapes above) into messages: one per line, a raw
+// kmsg record together with its dictionary continuation lines. Lines that are not kernel messages are
+// counted in *skipped (blank lines are not counted).
+std::vector<KernelMessage> parseKernelLog(std::string_view text, std::size_t* skipped = nullptr);
 
 // Decodes the \xNN escapes /dev/kmsg writes for non-printable bytes (newlines included).
 std::string unescapeKmsg(std::string_view text);

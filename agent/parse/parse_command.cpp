@@ -73,31 +73,12 @@ void printFailures(std::ostream& out, const UnitFailureAssembler::Output& output
 
 Counts runKmsg(std::string_view text, std::ostream& out) {
   Counts counts;
+  counts.lines = splitLines(text).size();
+  std::size_t skipped = 0;
   OomAssembler assembler;
-  auto lines = splitLines(text);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    std::string_view line = lines[i];
-    ++counts.lines;
-    std::optional<KernelMessage> message;
-    if (!isKmsgContinuationLine(line) && parseKmsgRecord(line)) {
-      // A raw /dev/kmsg record: its dictionary lines (" SUBSYSTEM=...") follow it.
-      std::string record(line);
-      while (i + 1 < lines.size() && isKmsgContinuationLine(lines[i + 1])) {
-        record += '\n';
-        record += lines[++i];
-        ++counts.lines;
-      }
-      message = parseKmsgRecord(record);
-    } else {
-      message = parseKernelLine(line);
-    }
-    if (!message) {
-      if (!trim(line).empty()) ++counts.skipped;
-      continue;
-    }
-    printKills(out, assembler.feed(*message), counts);
-  }
+  for (const auto& message : parseKernelLog(text, &skipped)) printKills(out, assembler.feed(message), counts);
   printKills(out, assembler.finish(), counts);
+  counts.skipped = skipped;
   return counts;
 }
 
