@@ -40,9 +40,11 @@ HostMarkers collectMarkers(const Release& release, std::span<const EventFact> ta
   return out;
 }
 
+// Older/newer: the earlier of the registration time and the first deploy.start seen (CI may
+// register a release after rolling it out).
 std::int64_t orderKey(const std::string& id, const ReleaseOrder& order, const HostMarkers& markers) {
-  if (auto it = order.find(id); it != order.end()) return it->second;
   std::int64_t first = INT64_MAX;
+  if (auto it = order.find(id); it != order.end()) first = it->second;
   for (const auto& [host, list] : markers) {
     for (const auto& m : list) {
       if (m.start && m.release == id) first = std::min(first, m.timeNs);

@@ -42,8 +42,8 @@ struct DeployWindow {
   std::optional<EventRef> finishRef;
 };
 
-// Release id -> registration time, to tell an older release from a newer one (rollbacks). Releases
-// not in it are ordered by their first deploy.start among the markers.
+// Release id -> registration time, to tell an older release from a newer one (rollbacks). A release
+// is as old as the earlier of its registration and its first deploy.start among the markers.
 using ReleaseOrder = std::map<std::string, std::int64_t, std::less<>>;
 
 // tagged: events carrying the release id (any kind). markers: deploy.start/deploy.finish events on

@@ -22,11 +22,13 @@ std::vector<EventFact> fetch(EventSource& source, const EventSource::Query& q, s
   return out;
 }
 
-void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOptions& opt) {
+void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOptions& opt, ReleaseHistory* history) {
   std::set<std::string> need;
   for (const auto& w : a.windows) need.insert(w.host);
   std::size_t n = 0;
-  for (const auto& prev : opt.previousReleases) {
+  std::vector<std::string> previous =
+      history ? history->previousReleases(a.release, kMaxBaselineReleases) : opt.previousReleases;
+  for (const auto& prev : previous) {
     if (need.empty() || n++ == kMaxBaselineReleases) break;
     if (prev == a.release.id) continue;
     std::set<std::string> okHosts;
@@ -57,7 +59,7 @@ void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOption
 }  // namespace
 
 ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& opt,
-                               std::int64_t nowNs) {
+                               std::int64_t nowNs, ReleaseHistory* history) {
   ReleaseAnalysis a;
   a.release = release;
   a.windowOptions = opt.window;
@@ -72,7 +74,15 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, cons
       std::move(got.begin(), got.end(), std::back_inserter(markers));
     }
   }
-  a.windows = computeWindows(release, tagged, markers, opt.order, opt.window);
+  ReleaseOrder order = opt.order;
+  if (history) {
+    order[release.id] = release.createdNs;
+    for (const auto& m : markers) {
+      if (order.count(m.release)) continue;
+      if (auto t = history->registeredAt(m.release)) order[m.release] = *t;
+    }
+  }
+  a.windows = computeWindows(release, tagged, markers, order, opt.window);
   // 3. Events inside the windows that carry no release id (host + time range).
   std::vector<EventFact> candidates;
   for (const auto& r : windowRanges(a.windows)) {
@@ -82,7 +92,7 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, cons
   }
   a.linked = linkEvents(release, a.windows, std::move(tagged), std::move(candidates), opt.mappings);
   a.state = deployState(release, a.windows, a.linked, nowNs, opt.window);
-  if (a.state.failed > 0) readBaselines(a, source, opt);
+  if (a.state.failed > 0) readBaselines(a, source, opt, history);
   return a;
 }
 

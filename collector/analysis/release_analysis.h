@@ -42,6 +42,17 @@ class EventSource {
   virtual void forEach(const Query& query, const std::function<bool(schema::Event::Reader)>& fn) = 0;
 };
 
+// What the collector knows about other releases (the release store). Optional: without it, the
+// options' order and previousReleases are used as given.
+class ReleaseHistory {
+ public:
+  virtual ~ReleaseHistory() = default;
+  // When the release was registered; nullopt when it is unknown.
+  virtual std::optional<std::int64_t> registeredAt(const std::string& id) = 0;
+  // Releases of the same service registered before `release`, newest first, at most n.
+  virtual std::vector<std::string> previousReleases(const Release& release, std::size_t n) = 0;
+};
+
 struct AnalysisOptions {
   WindowOptions window;
   ServiceMappings mappings;
@@ -71,8 +82,10 @@ struct ReleaseAnalysis {
   nlohmann::json viewJson() const;
 };
 
+// history may be null. Asks it only for the releases seen in deploy markers (order) and, when a
+// host failed, for the previous releases (baselines).
 ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& options,
-                               std::int64_t nowNs);
+                               std::int64_t nowNs, ReleaseHistory* history = nullptr);
 
 // `octolaunch drift`: the latest fingerprints per host of a service (read by kind since sinceNs) and
 // the hosts that differ from the majority. environmentOf (may be empty) maps a release id to its

@@ -1,0 +1,53 @@
+#include "collector/analysis/analysis_config.h"
+
+#include <gtest/gtest.h>
+
+namespace octolaunch::analysis {
+namespace {
+
+AnalysisOptions parse(std::string_view text) { return parseAnalysisConfig(toml::parse(text), "collector.toml"); }
+
+std::string errorOf(std::string_view text) {
+  try {
+    parse(text);
+  } catch (const AnalysisConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(AnalysisConfig, DefaultsWithoutTheSection) {
+  auto o = parse("[store]\ndata_dir = \"/tmp/x\"\n");
+  EXPECT_EQ(o.window.graceNs, 900LL * 1'000'000'000);
+  EXPECT_EQ(o.window.maxOpenNs, 3600LL * 1'000'000'000);
+  EXPECT_TRUE(o.mappings.empty());
+}
+
+TEST(AnalysisConfig, ReadsWindowsAndServiceMappings) {
+  auto o = parse(R"(
+[analysis]
+deploy_grace_seconds = 60
+deploy_max_seconds = 7200
+[analysis.services.api]
+units = ["api.service", "api-worker@1.service"]
+images = ["registry.acme.io/api"]
+processes = ["gunicorn"]
+)");
+  EXPECT_EQ(o.window.graceNs, 60LL * 1'000'000'000);
+  EXPECT_EQ(o.window.maxOpenNs, 7200LL * 1'000'000'000);
+  ASSERT_EQ(o.mappings.count("api"), 1u);
+  EXPECT_EQ(o.mappings["api"].units.size(), 2u);
+  EXPECT_EQ(o.mappings["api"].processes, std::vector<std::string>{"gunicorn"});
+}
+
+TEST(AnalysisConfig, BadValuesNameFileAndKey) {
+  EXPECT_EQ(errorOf("[analysis]\ndeploy_grace_seconds = \"15m\"\n"),
+            "collector.toml: analysis.deploy_grace_seconds: expected an integer from 0 to 604800");
+  EXPECT_NE(errorOf("[analysis]\ngrace = 5\n").find("analysis.grace: unknown key"), std::string::npos);
+  EXPECT_NE(errorOf("[analysis.services.api]\nunits = \"api.service\"\n").find("analysis.services.api.units"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[analysis]\ndeploy_max_seconds = 0\n").find("deploy_max_seconds"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace octolaunch::analysis
