@@ -59,6 +59,19 @@ struct OomReaped {
 };
 std::optional<OomReaped> parseOomReaped(std::string_view text);
 
+namespace detail {
+struct OomPending {  // internal state of OomAssembler
+  OomKill kill;
+  bool headerSeen = false;
+  bool summarySeen = false;
+  bool victimEmitted = false;   // a victim line already completed a kill from this context
+  bool unemitted = false;       // holds facts no emitted kill carried yet (flush emits them)
+  std::string scoreVictim;      // "Kill process N (x) score S or sacrifice child"
+  std::int32_t scoreVictimPid = 0;
+  std::string cpuset;           // trigger's cpuset (container fallback when no memcg is known)
+};
+}  // namespace detail
+
 class OomAssembler final {
  public:
   struct Options {
@@ -85,19 +98,10 @@ class OomAssembler final {
   bool pending() const { return pending_.has_value(); }
 
  private:
-  struct Pending {
-    OomKill kill;
-    bool headerSeen = false;
-    bool summarySeen = false;
-    bool victimEmitted = false;   // a victim line already completed a kill from this context
-    bool unemitted = false;       // holds facts no emitted kill carried yet (flush emits them)
-    std::string scoreVictim;      // "Kill process N (x) score S or sacrifice child"
-    std::int32_t scoreVictimPid = 0;
-    std::string cpuset;           // trigger's cpuset (container fallback when no memcg is known)
-  };
   std::vector<OomKill> flushPending();
 
   Options options_;
+  using Pending = detail::OomPending;
   std::optional<Pending> pending_;
   std::vector<OomReaped> reaped_;
   std::uint64_t recognised_ = 0;

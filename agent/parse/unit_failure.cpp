@@ -116,6 +116,12 @@ void UnitFailureAssembler::completeKey(const std::string& key, Output& out) {
   Invocation& inv = it->second;
   if (inv.failed || inv.exitFailed) {
     UnitFailure f = std::move(inv.failure);
+    // Journal fields are bytes: what leaves the parser is valid UTF-8.
+    f.unit = sanitizeUtf8(f.unit);
+    f.invocationId = sanitizeUtf8(f.invocationId);
+    f.host = sanitizeUtf8(f.host);
+    f.result = sanitizeUtf8(f.result);
+    f.signal = sanitizeUtf8(f.signal);
     if (f.result.empty()) f.result = resultFromCode(inv.exitCode);
     if (auto r = restarts_.find(f.unit); r != restarts_.end() && f.restarts == 0) f.restarts = r->second;
     if (auto o = lastOom_.find(f.unit); o != lastOom_.end()) {
@@ -338,7 +344,7 @@ UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entr
     inv.failure.oomKilled = true;
     inv.failure.message = firstLine(text);
     OomKill kill;
-    kill.unit = unit;
+    kill.unit = sanitizeUtf8(unit);
     kill.killer = "systemd-oomd";
     kill.source = "journal";
     kill.victimSeen = false;
