@@ -3,12 +3,17 @@
 #include "agent/hook/child_runner.h"
 #include "agent/hook/hook_recorder.h"
 #include "agent/hook/recorder_thread.h"
+#include "agent/hook/recording_lock.h"
 #include "agent/redact/redactor.h"
 #include "agent/services/deploy_observation.h"
 #include "agent/spool/spool.h"
 #include "shared/util/clock.h"
 
 #include <capnp/message.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,7 +27,9 @@ namespace octolaunch::agent {
 namespace {
 
 constexpr std::chrono::milliseconds kFlushInterval{50};
-constexpr std::size_t kMaxQueuedBytes = 32u << 20;
+// Output waiting for the recorder: up to this much, the command never waits for recording.
+constexpr std::size_t kMaxQueuedBytes = std::size_t{128} << 20;
+constexpr std::chrono::milliseconds kRecorderWait{10000};
 
 void warn(const std::string& message) {
   std::fprintf(stderr, "octolaunch-agent: warning: %s\n", message.c_str());
@@ -61,15 +68,26 @@ int execDirectly(const std::vector<std::string>& argv, const sigset_t& mask) {
 
 }  // namespace
 
-int runHookCommand(const AgentConfig& config, const HookArgs& args) {
-  const sigset_t previousMask = blockHookSignals();
+namespace {
+
+// Runs the command and records it. With statusFd >= 0 (the supervisor is a child of the process
+// the shell waits for): as soon as the command is done, its status goes down statusFd, this
+// process lets go of the terminal and the caller's pipes, and finishes recording detached.
+// Returns the command's status, or kRunDirectly when the command could not be started here.
+constexpr int kRunDirectly = -1;
+
+int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& previousMask,
+              int statusFd) {
   SystemClock clock;
   std::unique_ptr<Spool> spool =
       openSpoolOrWarn(config, "running the command without recording its output");
+  std::unique_ptr<RecordingLock> lock;
   std::unique_ptr<Redactor> redactor;
   std::unique_ptr<HookRecorder> recorder;
   std::unique_ptr<RecorderThread> recorderThread;
   if (spool) {
+    lock = std::make_unique<RecordingLock>(spool->dir(), RecordingLock::Mode::shared,
+                                           std::chrono::milliseconds(0));
     redactor = std::make_unique<Redactor>();
     HookLimits limits;
     limits.tailLines = config.hook.tailLines;
@@ -87,8 +105,7 @@ int runHookCommand(const AgentConfig& config, const HookArgs& args) {
                       });
   } catch (const std::exception& e) {
     warn(std::string("cannot supervise the command (") + e.what() + "); running it unrecorded");
-    recorderThread.reset();
-    return execDirectly(args.command, previousMask);
+    return kRunDirectly;
   }
   if (result.execError) {
     std::fprintf(stderr, "octolaunch-agent: %s: %s\n", args.command[0].c_str(),
@@ -97,6 +114,21 @@ int runHookCommand(const AgentConfig& config, const HookArgs& args) {
   if (result.graceExpired) {
     warn("the command exited but a background process still holds its output; stopped reading after " +
          std::to_string(config.hook.graceSeconds) + " s");
+  }
+  if (statusFd >= 0) {
+    // The deploy goes on now; recording finishes in the background, holding nothing of the
+    // caller's (no terminal, no pipe a `| cat` would wait on).
+    int status = result.status;
+    (void)!::write(statusFd, &status, sizeof(status));
+    ::close(statusFd);
+    int devNull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devNull >= 0) {
+      ::dup2(devNull, STDIN_FILENO);
+      ::dup2(devNull, STDOUT_FILENO);
+      ::dup2(devNull, STDERR_FILENO);
+      ::close(devNull);
+    }
+    ::setsid();
   }
   if (recorderThread) {
     HookOutcome outcome;
@@ -108,6 +140,76 @@ int runHookCommand(const AgentConfig& config, const HookArgs& args) {
     recorderThread->finish(outcome);
   }
   return result.status;
+}
+
+// The process the shell waits for: waits for the supervisor's status, forwarding signals to it.
+int awaitStatus(pid_t supervisor, int statusFd, const HookArgs& args, const sigset_t& previousMask) {
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, s);
+  int signals = ::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+  int status = 0;
+  std::size_t got = 0;
+  for (;;) {
+    pollfd fds[2] = {{statusFd, POLLIN, 0}, {signals, POLLIN, 0}};
+    if (::poll(fds, signals >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) break;
+    if (signals >= 0 && fds[1].revents != 0) {
+      signalfd_siginfo info{};
+      while (::read(signals, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        // The terminal signals the whole process group itself (SI_KERNEL): no second copy.
+        if (info.ssi_code != SI_KERNEL) ::kill(supervisor, static_cast<int>(info.ssi_signo));
+      }
+    }
+    if (fds[0].revents != 0) {
+      ssize_t n = ::read(statusFd, reinterpret_cast<char*>(&status) + got, sizeof(status) - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+      if (got == sizeof(status)) break;
+    }
+  }
+  if (signals >= 0) ::close(signals);
+  if (got == sizeof(status)) {
+    if (status == kRunDirectly) {
+      ::waitpid(supervisor, nullptr, 0);
+      return execDirectly(args.command, previousMask);
+    }
+    return status;  // the supervisor finishes recording on its own (init reaps it)
+  }
+  // The supervisor ended without a status: it returned early (no detach) or crashed.
+  int wstatus = 0;
+  while (::waitpid(supervisor, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  warn("the hook supervisor died of signal " + std::to_string(WTERMSIG(wstatus)));
+  return 128 + WTERMSIG(wstatus);
+}
+
+}  // namespace
+
+int runHookCommand(const AgentConfig& config, const HookArgs& args) {
+  const sigset_t previousMask = blockHookSignals();
+  int statusPipe[2];
+  pid_t supervisor = -1;
+  if (::pipe2(statusPipe, O_CLOEXEC) == 0) {
+    supervisor = ::fork();
+    if (supervisor == 0) {
+      ::close(statusPipe[0]);
+      int status = supervise(config, args, previousMask, statusPipe[1]);
+      if (status == kRunDirectly) {
+        (void)!::write(statusPipe[1], &status, sizeof(status));
+        status = 0;
+      }
+      std::fflush(nullptr);
+      ::_exit(status);
+    }
+    ::close(statusPipe[1]);
+    if (supervisor > 0) return awaitStatus(supervisor, statusPipe[0], args, previousMask);
+    ::close(statusPipe[0]);
+  }
+  // No second process: supervise and record here, returning only when recording is done.
+  int status = supervise(config, args, previousMask, -1);
+  return status == kRunDirectly ? execDirectly(args.command, previousMask) : status;
 }
 
 int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
@@ -139,6 +241,9 @@ int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
 
   auto spool = openSpoolOrWarn(config, "deploy marker not recorded");
   if (!spool) return 0;
+  // Hooks that returned before this marker finish recording first (bounded wait), so the marker
+  // comes after their lines in seq order too.
+  RecordingLock recorded(spool->dir(), RecordingLock::Mode::exclusive, kRecorderWait);
   try {
     schema::Event::Reader reader = event.asReader();
     spool->append(std::span<const schema::Event::Reader>(&reader, 1));

@@ -1,6 +1,14 @@
 // `octolaunch-agent hook [--release R] [--service S] [--phase P] -- CMD [ARGS...]` and
 // `octolaunch-agent deploy start|finish --release R --service S [--outcome ok|failed] [--phase P]`.
 //
+// How `hook` runs: the process the shell waits for forks a supervisor, which runs CMD (two pipes,
+// passthrough, signal forwarding) and records its output on a thread of its own. As soon as CMD
+// is done (exited, pipes closed or the grace expired) the supervisor hands CMD's status to the
+// waiting process, which exits with it at once; the supervisor lets go of the terminal and the
+// caller's pipes (setsid, /dev/null) and finishes writing the spool detached. So a deploy never
+// waits for recording; while a supervisor records it holds a shared lock on <spool>/hook.lock,
+// and `deploy` waits (up to 10 s) for such recorders before appending its marker.
+//
 // Contract: OctoLaunch is never the reason a deploy fails. When the spool cannot be opened or
 // written, these commands warn once on stderr and carry on: `hook` still runs CMD, passes its
 // output through and returns its exit status; `deploy` exits 0.

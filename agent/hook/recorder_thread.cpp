@@ -1,6 +1,13 @@
 #include "agent/hook/recorder_thread.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace octolaunch::agent {
+
+namespace {
+constexpr int kRecorderNice = 10;
+}
 
 RecorderThread::RecorderThread(HookRecorder& recorder, std::chrono::milliseconds flushInterval,
                                std::size_t maxQueuedBytes)
@@ -44,6 +51,9 @@ void RecorderThread::stop(std::optional<HookOutcome> outcome) {
 }
 
 void RecorderThread::run() {
+  // Below the deploy's own processes: when the CPU is short, the command runs first and the
+  // recording catches up from the queue (and, detached, after the command is done).
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kRecorderNice);
   using Clock = std::chrono::steady_clock;
   std::vector<Chunk> work;
   Clock::time_point oldest{};

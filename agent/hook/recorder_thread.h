@@ -6,6 +6,7 @@
 //    maxQueuedBytes are waiting (back-pressure instead of unbounded memory).
 //  * Pending events are flushed to the sink when flushEvents are pending or flushInterval after
 //    the oldest pending chunk arrived, whichever comes first.
+//  * The worker thread runs at nice +10: when CPU is short the command goes first.
 //  * finish() records the outcome, waits until everything is in the sink and stops the thread.
 // Threads: push() and finish() from one thread (the I/O loop); the recorder is touched only by the
 // worker thread until finish() returns.

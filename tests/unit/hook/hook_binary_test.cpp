@@ -1,5 +1,6 @@
 // The real octolaunch-agent binary on real commands: exit statuses, byte-identical passthrough,
 // what lands in the spool, the grace period, signal forwarding, a missing spool.
+#include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
 
 #include <capnp/serialize.h>
@@ -104,6 +105,10 @@ struct Recorded {
 
 Recorded readSpool(const std::filesystem::path& dir) {
   Recorded r;
+  // `hook` returns before its detached supervisor has finished recording: wait for it the way
+  // `deploy` does, through the recording lock.
+  RecordingLock recorded(dir, RecordingLock::Mode::exclusive, Ms(20000));
+  EXPECT_TRUE(recorded.held());
   auto spool = Spool::open({dir, 64 << 20});
   spool->readAfter(0, 1u << 30, [&](std::uint64_t, kj::ArrayPtr<const capnp::word> words) {
     capnp::FlatArrayMessageReader reader(words);
@@ -358,6 +363,19 @@ TEST_F(HookBinary, DeployMarkers) {
   EXPECT_EQ(r.kinds, (std::vector<std::string>{"deploy.start", "deploy.finish failed"}));
   EXPECT_EQ(r.release, "r42");
   EXPECT_EQ(r.service, "api");
+}
+
+TEST_F(HookBinary, DeployFinishAfterAHookComesAfterItsLinesInSeqOrder) {
+  // The hook returns before its supervisor finished recording; the marker must still follow it.
+  Child hookRun(hook({"/bin/sh", "-c", "seq 1 50000"}), io_.path());
+  ASSERT_EQ(hookRun.wait(), 0);
+  std::vector<std::string> argv = {AGENT_BIN, "deploy", "finish", "--release", "r1", "--service",
+                                   "api", "--outcome", "ok", "--spool-dir", spool().string()};
+  Child marker(argv, io_.path());
+  ASSERT_EQ(marker.wait(), 0);
+  Recorded r = readSpool(spool());
+  EXPECT_EQ(r.lines.size(), 50000u);
+  EXPECT_EQ(r.kinds, (std::vector<std::string>{"hook.exit", "deploy.finish"}));
 }
 
 }  // namespace
