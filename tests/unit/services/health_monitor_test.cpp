@@ -1,5 +1,9 @@
 #include "agent/services/health_monitor.h"
 
+#include "agent/config/agent_config.h"
+#include "agent/services/deploy_observation.h"
+#include "agent/services/health_source.h"
+
 #include "fake_sink.h"
 #include "io_thread.h"
 #include "temp_dir.h"
@@ -203,6 +207,57 @@ TEST(HealthMonitor, NothingToDoWithoutProbes) {
   service.name = "quiet";
   Harness h({service});
   EXPECT_FALSE(h.start());
+}
+
+}  // namespace
+}  // namespace octolaunch::services
+
+namespace octolaunch::services {
+namespace {
+
+// Both sides as the binaries use them: the daemon's makeHealthSource() from agent.toml, and
+// recordDeployFinish() as `deploy finish` calls it.
+TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
+  FlakyServer server;
+  server.setStatus(500);
+  TempDir spool;
+  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
+                                            "\"\n[service.api]\nconfig_files = [\"/etc/hostname\"]\n"
+                                            "health = [{ type = \"http\", url = \"" + server.url() +
+                                            "\" }]\nhealth_watch_interval_seconds = 0.02\n"
+                                            "[service.quiet]\nunits = [\"quiet.service\"]\n",
+                                        "agent.toml");
+  FakeSink sink;
+  SystemClock clock;
+  IoThread io;
+  HealthSetup health = io.call([&] { return makeHealthSource(io.io(), config, sink, clock, {}); });
+  ASSERT_NE(health.source, nullptr);
+  ASSERT_EQ(health.warnings.size(), 1u);
+  EXPECT_NE(health.warnings[0].find("no [fingerprint] key"), std::string::npos);
+  ASSERT_TRUE(io.call([&] { return health.source->start(); }));
+  ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  EXPECT_FALSE(recordDeployFinish(config, "api", "r9", "ok", clock));
+  ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
+  EXPECT_EQ(sink.events()[1]["release"], "r9");
+  server.setStatus(200);
+  ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
+  EXPECT_EQ(sink.events()[2]["release"], "r9");
+  io.call([&] {
+    health.source->stop();
+    health.source.reset();
+    return 0;
+  });
+}
+
+TEST(HealthSource, NoProbesNoSource) {
+  TempDir spool;
+  auto config = agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
+  FakeSink sink;
+  SystemClock clock;
+  boost::asio::io_context io;
+  auto health = makeHealthSource(io, config, sink, clock, {});
+  EXPECT_EQ(health.source, nullptr);
+  EXPECT_TRUE(health.warnings.empty());
 }
 
 }  // namespace
