@@ -5,11 +5,11 @@
 #include "agent/services/health_source.h"
 
 #include "fake_sink.h"
+#include "http_test_server.h"
 #include "io_thread.h"
 #include "temp_dir.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -24,44 +24,7 @@ using testing::IoThread;
 using testing::TempDir;
 using Events = std::vector<nlohmann::json>;
 
-// cpp-httplib on 127.0.0.1 port 0 whose /healthz answers `status`; counts the requests.
-class FlakyServer final {
- public:
-  FlakyServer() {
-    server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-      res.status = status_.load();
-      std::lock_guard lock(mutex_);
-      ++hits_;
-      cv_.notify_all();
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FlakyServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/healthz"; }
-  void setStatus(int status) { status_ = status; }
-  int hits() {
-    std::lock_guard lock(mutex_);
-    return hits_;
-  }
-  // Waits until at least n requests were answered in all.
-  bool waitForHits(int n, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return hits_ >= n; });
-  }
-
- private:
-  httplib::Server server_;
-  std::atomic<int> status_{200};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  int hits_ = 0;
-  int port_ = 0;
-  std::thread thread_;
-};
+using FlakyServer = testing::HttpTestServer;
 
 ServiceConfig apiService(const std::string& url) {
   ServiceConfig service;

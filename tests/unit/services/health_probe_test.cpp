@@ -1,9 +1,9 @@
 #include "agent/services/health_probe.h"
 
+#include "http_test_server.h"
 #include "io_thread.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 
 #include <fstream>
@@ -15,30 +15,7 @@ namespace {
 using testing::IoThread;
 namespace asio = boost::asio;
 
-// cpp-httplib on 127.0.0.1, port 0, answering /healthz with `status`.
-class TestServer final {
- public:
-  explicit TestServer(int status) : status_(status) {
-    server_.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-      res.status = status_.load();
-      res.set_content("state", "text/plain");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~TestServer() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/healthz"; }
-
- private:
-  std::atomic<int> status_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using TestServer = testing::HttpTestServer;
 
 ProbeResult runProbe(const HealthProbeConfig& probe) {
   IoThread io;
