@@ -118,11 +118,13 @@ void fillFromTable(AgentConfig& config, const std::string& name) {
   reader.readUnsigned(ship, "ship", "backoff_max_ms", config.ship.backoffMaxMs, 100);
   reader.warnUnknown(ship, "ship", {"batch_max_events", "window", "backoff_max_ms"});
 
-  // [sources.*] and [service.*] belong to other components; only check they are tables.
+  // [sources.*], [service.*] and [fingerprint] belong to other components (agent/sources,
+  // agent/services); only check they are tables.
   reader.section("sources");
   reader.section("service");
+  reader.section("fingerprint");
   reader.warnUnknown(&root, "", {"agent_id", "host", "token", "collector", "spool", "hook", "ship",
-                                 "sources", "service"});
+                                 "sources", "service", "fingerprint"});
 }
 
 std::string trim(std::string s) {
