@@ -18,8 +18,10 @@ std::optional<std::string_view> JournalEntry::get(std::string_view name) const {
 std::string_view JournalEntry::value(std::string_view name) const { return get(name).value_or(""); }
 
 std::int64_t JournalEntry::realtimeUsec() const {
+  // Anything past the year 2200 is malformed (and would overflow nanoseconds).
+  constexpr std::uint64_t kMaxUsec = 7'258'118'400'000'000;
   auto v = parseU64(value("__REALTIME_TIMESTAMP"));
-  if (!v || *v > static_cast<std::uint64_t>(INT64_MAX)) return 0;
+  if (!v || *v > kMaxUsec) return 0;
   return static_cast<std::int64_t>(*v);
 }
 

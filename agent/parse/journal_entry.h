@@ -21,7 +21,7 @@ struct JournalEntry {
   std::optional<std::string_view> get(std::string_view name) const;
   // The value, or "" when absent.
   std::string_view value(std::string_view name) const;
-  // __REALTIME_TIMESTAMP (microseconds since the Unix epoch), 0 when absent or malformed.
+  // __REALTIME_TIMESTAMP (microseconds since the Unix epoch), 0 when absent, malformed or past 2200.
   std::int64_t realtimeUsec() const;
 };
 

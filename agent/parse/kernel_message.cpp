@@ -27,6 +27,10 @@ std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+// Wall-clock stamps beyond this year are not taken as times (nanoseconds since 1970 stay far from
+// the int64 limit, which is in 2262).
+constexpr unsigned kMaxYear = 2200;
+
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -97,7 +101,7 @@ std::optional<std::int64_t> isoTimestamp(std::string_view s, std::size_t& pos) {
   auto d = digits(s, p, 2);
   if (!d || (!expect(s, p, 'T') && !expect(s, p, ' '))) return std::nullopt;
   auto secs = clock(s, p);
-  if (!secs || *mo < 1 || *mo > 12 || *d < 1 || *d > 31) return std::nullopt;
+  if (!secs || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *y < 1970 || *y > kMaxYear) return std::nullopt;
   std::int64_t ns = fraction(s, p);
   std::int64_t offset = 0;
   if (p < s.size() && s[p] == 'Z') {
@@ -156,7 +160,7 @@ std::optional<std::int64_t> dmesgTBracket(std::string_view s, std::size_t& pos) 
   auto secs = clock(s, p);
   if (!secs || !expect(s, p, ' ')) return std::nullopt;
   auto y = digits(s, p, 4);
-  if (!y || !expect(s, p, ']') || day < 1 || day > 31) return std::nullopt;
+  if (!y || !expect(s, p, ']') || day < 1 || day > 31 || *y < 1970 || *y > kMaxYear) return std::nullopt;
   pos = p;
   return (daysFromCivil(*y, static_cast<unsigned>(mo), day) * 86400 + *secs) * 1'000'000'000;
 }

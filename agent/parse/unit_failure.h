@@ -32,12 +32,16 @@ struct UnitFailure {
   std::string result;          // systemd's word; "start-limit" normalised to "start-limit-hit"
   std::int32_t exitStatus = -1;  // for code=exited
   std::string signal;          // "KILL", "SEGV", ... for code=killed|dumped
-  std::uint32_t restarts = 0;  // systemd's restart counter when this invocation failed
+  std::uint32_t restarts = 0;  // systemd's restart counter: N of the "Scheduled restart job, restart
+                               // counter is at N" this failure caused, else the unit's last counter
   std::string invocationId;
-  bool oomKilled = false;      // journal said so (cgroup v2 / oomd); the live source may also set it
+  bool oomKilled = false;      // result oom-kill, an oomd / cgroup-v2 OOM line, or a kernel OOM kill in
+                               // the unit's cgroup in the same journal (oomJoinUsec); the live source
+                               // may also set it from /dev/kmsg
   std::vector<std::string> lastLines;  // the unit's own last log lines, oldest first (not redacted)
-  std::int32_t pid = 0;        // main pid (from the exit message / core dump)
-  std::string message;         // the most telling systemd line (spawn error, timeout, watchdog, ...)
+  std::int32_t pid = 0;        // the dumped process (systemd-coredump's COREDUMP_PID), else 0
+  std::string message;         // the most telling systemd line: spawn error, timeout, watchdog, start
+                               // limit, oomd kill, core dump; else "Main process exited, ..."
   std::int64_t realtimeUsec = 0;  // journal time of the completing entry
   std::string host;            // _HOSTNAME
 };

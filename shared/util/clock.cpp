@@ -99,6 +99,8 @@ std::optional<std::int64_t> parseTimeNs(std::string_view text) {
   tm.tm_min = min;
   tm.tm_sec = sec;
   std::int64_t secs = static_cast<std::int64_t>(timegm(&tm)) - offsetSecs;
+  // Nanoseconds since 1970 overflow int64 in 2262 (and before 1678): not a representable time.
+  if (secs >= INT64_MAX / 1'000'000'000 || secs <= INT64_MIN / 1'000'000'000) return std::nullopt;
   return secs * 1'000'000'000 + frac;
 }
 
