@@ -29,7 +29,8 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
     agent.setAgentId(shipper_.options_.agentId);
     agent.setHost(shipper_.options_.host);
     agent.setVersion(shipper_.options_.version);
-    request.setEpoch(shipper_.spool_.epoch());
+    epoch_ = shipper_.spool_.epoch();
+    request.setEpoch(epoch_);
     request.initCredentials().setToken(shipper_.options_.token);
     auto hello = shipper_.io_.provider->getTimer().timeoutAfter(
         shipper_.options_.connectTimeoutMs * kj::MILLISECONDS, request.send());
@@ -55,6 +56,10 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   }
 
   kj::Promise<void> pumpLoop() {
+    if (shipper_.reopenSpoolIfReplaced()) {
+      // A new spool is a new epoch: say hello again.
+      return KJ_EXCEPTION(DISCONNECTED, "the spool was replaced (new epoch); starting a new session");
+    }
     fill();
     return shipper_.wake_.wait().then([this]() { return pumpLoop(); });
   }
@@ -67,6 +72,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       std::uint64_t lastSeq = 0;
       // Collect first (aligned copies), then size the list exactly.
       std::vector<kj::Array<capnp::word>> copies;
+      if (shipper_.spool_.epoch() != epoch_) return;
       shipper_.spool_.readAfter(sentThrough_, shipper_.options_.batchMaxEvents,
                                 [&](std::uint64_t seq, kj::ArrayPtr<const capnp::word> words) {
                                   if (firstSeq == 0) firstSeq = seq;
@@ -98,6 +104,8 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
 
   void ack(std::uint64_t seq) {
     if (seq <= ackedThrough_) return;
+    // Seqs of this session's epoch only: never delete from a spool that replaced it.
+    if (shipper_.spool_.epoch() != epoch_) return;
     shipper_.spool_.ackThrough(seq);
     ackedThrough_ = seq;
     shipper_.stats_.ackedThrough = std::max(shipper_.stats_.ackedThrough, seq);
@@ -109,6 +117,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   schema::Ingest::Client ingest_ = nullptr;
   kj::Promise<void> failed_ = nullptr;
   kj::Own<kj::PromiseFulfiller<void>> failFulfiller_;
+  std::uint64_t epoch_ = 0;  // the spool epoch this session said hello with
   std::uint64_t sentThrough_ = 0;
   std::uint64_t ackedThrough_ = 0;
   std::uint32_t inflight_ = 0;
@@ -139,7 +148,23 @@ kj::Promise<void> Shipper::connectLoop() {
       });
 }
 
+bool Shipper::reopenSpoolIfReplaced() {
+  try {
+    if (!spool_.reopenIfReplaced()) return false;
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    if (what != lastProblem_) logger_->error("{}", what);
+    lastProblem_ = what;
+    return false;
+  }
+  wake_.rewatch(spool_.dataFile());
+  logger_->warn("spool {} was replaced: shipping the new one (epoch {:016x})", spool_.dir().string(),
+                spool_.epoch());
+  return true;
+}
+
 kj::Promise<void> Shipper::connectOnce() {
+  reopenSpoolIfReplaced();
   auto& timer = io_.provider->getTimer();
   auto connected = io_.provider->getNetwork()
                        .parseAddress(kj::StringPtr(options_.collector.c_str()))

@@ -12,6 +12,8 @@
 //    exponential backoff (100 ms doubling up to backoffMax) and resends whatever is still in the
 //    spool (the collector drops redeliveries). Logs once per change of state, not per attempt.
 //  * Wakes when the spool grows (SpoolWake: inotify + cross-thread wake + slow re-check).
+//  * A spool deleted or recreated under the daemon (a reinstall) is reopened (new epoch) and a
+//    new session starts, so its events are not mistaken for redeliveries.
 //
 // Threads: construct, run() and destroy on one thread with a KJ event loop (kj::setupAsyncIo).
 // wakeFromAnyThread() may be called from any thread.
@@ -68,6 +70,8 @@ class Shipper final {
   kj::Promise<void> connectLoop();
   kj::Promise<void> connectOnce();
   void noteConnected(std::uint64_t resumeAfterSeq);
+  // Reopens the spool if it was deleted or recreated under us (a reinstall); true when it did.
+  bool reopenSpoolIfReplaced();
   void noteProblem(const kj::Exception& e);
 
   kj::AsyncIoContext& io_;

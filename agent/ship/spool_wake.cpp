@@ -10,12 +10,18 @@
 
 namespace octolaunch::agent {
 
+namespace {
+// Writes, plus the file's deletion (link count change) so a removed spool is noticed promptly.
+constexpr std::uint32_t kMask = IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF;
+}
+
 SpoolWake::SpoolWake(kj::UnixEventPort& eventPort, kj::Timer& timer,
                      const std::filesystem::path& dataFile, kj::Duration recheck)
     : timer_(timer), recheck_(recheck) {
   inotifyFd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (inotifyFd_ < 0) throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
-  if (::inotify_add_watch(inotifyFd_, dataFile.c_str(), IN_MODIFY | IN_CLOSE_WRITE) < 0) {
+  watch_ = ::inotify_add_watch(inotifyFd_, dataFile.c_str(), kMask);
+  if (watch_ < 0) {
     int e = errno;
     ::close(inotifyFd_);
     inotifyFd_ = -1;
@@ -41,6 +47,11 @@ kj::Promise<void> SpoolWake::watchLoop() {
     wake();
     return watchLoop();
   });
+}
+
+void SpoolWake::rewatch(const std::filesystem::path& dataFile) {
+  if (watch_ >= 0) ::inotify_rm_watch(inotifyFd_, watch_);
+  watch_ = ::inotify_add_watch(inotifyFd_, dataFile.c_str(), kMask);
 }
 
 void SpoolWake::wake() const {

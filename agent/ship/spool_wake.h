@@ -32,6 +32,8 @@ class SpoolWake final {
   // re-check interval, whichever is first. One waiter at a time.
   kj::Promise<void> wait();
   bool watching() const { return inotifyFd_ >= 0; }
+  // Watches dataFile instead of the file watched so far (after the spool was reopened).
+  void rewatch(const std::filesystem::path& dataFile);
 
  private:
   kj::Promise<void> watchLoop();
@@ -44,6 +46,7 @@ class SpoolWake final {
   kj::Timer& timer_;
   kj::Duration recheck_;
   int inotifyFd_ = -1;
+  int watch_ = -1;
   kj::Own<kj::UnixEventPort::FdObserver> observer_;
   kj::Promise<void> watchTask_ = nullptr;
 };

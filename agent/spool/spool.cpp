@@ -11,6 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 namespace octolaunch::agent {
@@ -62,29 +64,30 @@ struct Spool::Meta {
   std::uint64_t shedTotal = 0;
 };
 
+lmdb::Env Spool::openEnv(const std::filesystem::path& dir, std::uint64_t maxBytes) {
+  makeSharedDir(dir);
+  lmdb::EnvOptions env;
+  env.dir = dir;
+  env.mapSize = 2 * maxBytes + kMapHeadroom;
+  env.maxDbs = 4;
+  env.flags = MDB_NOTLS;
+  env.fileMode = 0660;
+  // Files must come out group-writable whatever the caller's umask says.
+  mode_t old = ::umask(0);
+  ::umask(old & ~static_cast<mode_t>(0060));
+  try {
+    auto opened = lmdb::Env::open(env);
+    ::umask(old);
+    return opened;
+  } catch (...) {
+    ::umask(old);
+    throw;
+  }
+}
+
 std::unique_ptr<Spool> Spool::open(const SpoolOptions& options) {
   try {
-    makeSharedDir(options.dir);
-    lmdb::EnvOptions env;
-    env.dir = options.dir;
-    env.mapSize = 2 * options.maxBytes + kMapHeadroom;
-    env.maxDbs = 4;
-    env.flags = MDB_NOTLS;
-    env.fileMode = 0660;
-    // Files must come out group-writable whatever the caller's umask says.
-    mode_t old = ::umask(0);
-    ::umask(old & ~static_cast<mode_t>(0060));
-    lmdb::Env opened = [&] {
-      try {
-        auto e = lmdb::Env::open(env);
-        ::umask(old);
-        return e;
-      } catch (...) {
-        ::umask(old);
-        throw;
-      }
-    }();
-    return std::unique_ptr<Spool>(new Spool(std::move(opened), options));
+    return std::unique_ptr<Spool>(new Spool(openEnv(options.dir, options.maxBytes), options));
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot open spool " + options.dir.string() + ": " + e.what());
   }
@@ -96,6 +99,10 @@ Spool::Spool(lmdb::Env env, const SpoolOptions& options)
       maxBytes_(options.maxBytes),
       clock_(options.clock != nullptr ? *options.clock : systemClock_),
       scratch_(kScratchWords) {
+  attach();
+}
+
+void Spool::attach() {
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
   events_ = lmdb::openDbi(txn, "events");
   meta_ = lmdb::openDbi(txn, "meta");
@@ -113,6 +120,20 @@ Spool::Spool(lmdb::Env env, const SpoolOptions& options)
     dataDev_ = st.st_dev;
     dataIno_ = st.st_ino;
   }
+}
+
+bool Spool::reopenIfReplaced() {
+  if (!replacedOnDisk()) return false;
+  std::unique_lock lock(envMutex_);
+  if (!replacedOnDisk()) return false;
+  try {
+    lmdb::Env fresh = openEnv(dir_, maxBytes_);
+    env_ = std::move(fresh);  // closes the old (unlinked) environment
+    attach();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot reopen spool " + dir_.string() + ": " + e.what());
+  }
+  return true;
 }
 
 Spool::~Spool() = default;
@@ -189,6 +210,7 @@ void Spool::maybeStoreShedEvent(lmdb::Txn& txn, Meta& meta) {
 }
 
 std::size_t Spool::append(std::span<const schema::Event::Reader> events) {
+  std::shared_lock lock(envMutex_);
   std::size_t accepted = 0;
   try {
     auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
@@ -209,6 +231,7 @@ std::size_t Spool::append(std::span<const schema::Event::Reader> events) {
 }
 
 std::size_t Spool::readAfter(std::uint64_t afterSeq, std::size_t maxEvents, const ReadFn& fn) {
+  std::shared_lock lock(envMutex_);
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
   lmdb::Cursor cursor(txn, events_);
   std::vector<capnp::word> aligned;
@@ -229,6 +252,7 @@ std::size_t Spool::readAfter(std::uint64_t afterSeq, std::size_t maxEvents, cons
 }
 
 std::size_t Spool::ackThrough(std::uint64_t seq) {
+  std::shared_lock lock(envMutex_);
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
   Meta meta = loadMeta(txn);
   std::size_t deleted = 0;
@@ -257,6 +281,7 @@ std::uint64_t Spool::lastSeq() { return stats().lastSeq; }
 std::uint64_t Spool::pendingCount() { return stats().pendingEvents; }
 
 SpoolStats Spool::stats() {
+  std::shared_lock lock(envMutex_);
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
   Meta meta = loadMeta(txn);
   MDB_stat st{};

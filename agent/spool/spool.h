@@ -21,6 +21,7 @@
 //
 // Threads: one Spool per process (never open the environment twice in one process). Any thread
 // may call any method; LMDB serialises writers (across processes too), readers never block.
+// The readAfter() callback must not call into the same Spool.
 //
 // Caveats
 //  * Values in LMDB are not 8-byte aligned: readAfter() copies each event into aligned memory that
@@ -42,6 +43,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -82,7 +84,11 @@ class Spool final : public EventSink {
   // both cases nothing of the call was stored.
   std::size_t append(std::span<const schema::Event::Reader> events) override;
 
-  std::uint64_t epoch() const { return epoch_; }
+  // The epoch of the environment open now (it changes only through reopenIfReplaced()).
+  std::uint64_t epoch() const {
+    std::shared_lock lock(envMutex_);
+    return epoch_;
+  }
 
   // Calls fn(seq, words) for up to maxEvents stored events with seq > afterSeq, in seq order.
   // `words` is a flat Cap'n Proto message (readable with capnp::FlatArrayMessageReader), valid only
@@ -104,10 +110,16 @@ class Spool final : public EventSink {
   // True when data.mdb on disk is no longer the file this Spool has open (the spool was deleted
   // or recreated).
   bool replacedOnDisk() const;
+  // When replacedOnDisk(): opens the spool now in the directory (creating it, with a new epoch,
+  // when it is gone) and returns true. Waits for calls in progress on other threads. Throws
+  // std::runtime_error when the new spool cannot be opened (the old one stays in use).
+  bool reopenIfReplaced();
   int readerCheck() { return env_.readerCheck(); }
 
  private:
   Spool(lmdb::Env env, const SpoolOptions& options);
+  static lmdb::Env openEnv(const std::filesystem::path& dir, std::uint64_t maxBytes);
+  void attach();  // opens the databases, reads or creates the epoch
   struct Meta;
   Meta loadMeta(lmdb::Txn& txn);
   void saveMeta(lmdb::Txn& txn, const Meta& meta);
@@ -115,6 +127,8 @@ class Spool final : public EventSink {
   void storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, bool mayShed,
                   std::size_t& accepted);
 
+  // Shared by every call, exclusive while reopenIfReplaced() swaps the environment.
+  mutable std::shared_mutex envMutex_;
   lmdb::Env env_;
   std::filesystem::path dir_;
   std::uint64_t maxBytes_;

@@ -54,7 +54,7 @@ struct CollectorState {
   bool commit = true;           // answer push with the high-water mark (false: with 0)
   bool holdReplies = false;     // keep push replies until released
   int dropAfterPushes = -1;     // drop every connection when this many pushes arrived
-  std::uint64_t highWater = 0;  // the store's committed-through seq
+  std::map<std::uint64_t, std::uint64_t> highWater;  // per epoch: the store's committed-through seq
   std::map<std::uint64_t, std::string> stored;  // seq -> line
   std::set<std::string> agents, hosts;
   std::set<std::uint64_t> epochs;
@@ -69,7 +69,7 @@ struct CollectorState {
 
 class FakeIngest final : public schema::Ingest::Server {
  public:
-  explicit FakeIngest(CollectorState& state) : state_(state) {}
+  FakeIngest(CollectorState& state, std::uint64_t epoch) : state_(state), epoch_(epoch) {}
 
  protected:
   kj::Promise<void> push(PushContext context) override {
@@ -78,9 +78,10 @@ class FakeIngest final : public schema::Ingest::Server {
       state_.agents.insert(e.getAgentId().cStr());
       state_.hosts.insert(e.getHost().cStr());
       state_.epochs.insert(e.getEpoch());
-      if (e.getSeq() > state_.highWater) {
+      epoch_ = e.getEpoch();
+      if (e.getSeq() > state_.highWater[epoch_]) {
         state_.stored[e.getSeq()] = e.getPayload().getHookOutput().getLine().cStr();
-        state_.highWater = e.getSeq();
+        state_.highWater[epoch_] = e.getSeq();
       }
     }
     if (state_.dropAfterPushes >= 0 && state_.pushes >= state_.dropAfterPushes) {
@@ -92,7 +93,7 @@ class FakeIngest final : public schema::Ingest::Server {
     state_.maxInflight = std::max(state_.maxInflight, state_.inflight);
     auto answer = [this, context]() mutable {
       --state_.inflight;
-      context.getResults().setCommittedThroughSeq(state_.commit ? state_.highWater : 0);
+      context.getResults().setCommittedThroughSeq(state_.commit ? state_.highWater[epoch_] : 0);
     };
     if (state_.holdReplies) {
       auto paf = kj::newPromiseAndFulfiller<void>();
@@ -105,6 +106,7 @@ class FakeIngest final : public schema::Ingest::Server {
 
  private:
   CollectorState& state_;
+  std::uint64_t epoch_;
 };
 
 class FakeCollector final : public schema::Collector::Server {
@@ -120,8 +122,8 @@ class FakeCollector final : public schema::Collector::Server {
     }
     ++state_.hellos;
     auto results = context.getResults();
-    results.setIngest(kj::heap<FakeIngest>(state_));
-    results.setResumeAfterSeq(state_.highWater);
+    results.setIngest(kj::heap<FakeIngest>(state_, params.getEpoch()));
+    results.setResumeAfterSeq(state_.highWater[params.getEpoch()]);
     return kj::READY_NOW;
   }
 
@@ -343,6 +345,35 @@ TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherProcess) {
   int status = 0;
   waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST_F(ShipperTest, ASpoolReplacedUnderTheDaemonIsShippedWithItsNewEpoch) {
+  appendLines(*spool_, 20);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  std::uint64_t oldEpoch = spool_->epoch();
+  // A reinstall: the spool is deleted and a hook creates a new one (new epoch, seq from 1).
+  std::filesystem::remove_all(dir_.spool());
+  {
+    pid_t pid = fork();
+    if (pid == 0) {
+      try {
+        auto fresh = Spool::open({dir_.spool(), 64 << 20});
+        appendLines(*fresh, 3, 100);
+      } catch (...) {
+        _exit(1);
+      }
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  ASSERT_TRUE(runUntil([&] { return state_.epochs.size() == 2; }, 10000)) << logStream_->str();
+  EXPECT_NE(spool_->epoch(), oldEpoch);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  EXPECT_EQ(state_.hellos, 2);
 }
 
 }  // namespace

@@ -160,6 +160,29 @@ TEST(Spool, ReopenKeepsEpochRecreateGetsNewEpoch) {
   EXPECT_EQ(all[0].epoch, spool->epoch());
 }
 
+TEST(Spool, ReopenIfReplacedSwitchesToTheNewSpool) {
+  TempDir dir;
+  auto spool = Spool::open({dir.spool(), 1 << 20});
+  Batch b;
+  b.output("old", 1);
+  b.appendTo(*spool);
+  std::uint64_t oldEpoch = spool->epoch();
+  EXPECT_FALSE(spool->reopenIfReplaced());
+  std::filesystem::remove_all(dir.spool());
+  EXPECT_TRUE(spool->reopenIfReplaced());
+  EXPECT_NE(spool->epoch(), oldEpoch);
+  EXPECT_EQ(spool->pendingCount(), 0u);
+  Batch c;
+  c.output("new", 1);
+  c.appendTo(*spool);
+  auto all = readAll(*spool);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].seq, 1u);
+  EXPECT_EQ(all[0].line, "new");
+  EXPECT_EQ(all[0].epoch, spool->epoch());
+  EXPECT_TRUE(std::filesystem::exists(spool->dataFile()));
+}
+
 TEST(Spool, AckThroughDeletesOnlyThroughSeq) {
   TempDir dir;
   auto spool = Spool::open({dir.spool(), 1 << 20});
