@@ -15,7 +15,6 @@ namespace octolaunch::agent {
 
 namespace {
 
-constexpr std::size_t kReadBytes = 64 * 1024;
 
 class Fd final {
  public:
@@ -150,7 +149,7 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
   struct sigaction oldPipe {};
   ::sigaction(SIGPIPE, &ignore, &oldPipe);
 
-  std::array<char, kReadBytes> buffer;
+  OutputChunk chunk;
   bool exited = false;
   std::int64_t exitMono = 0;
   Fd* streams[2] = {&outRead, &errRead};
@@ -188,20 +187,21 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
     for (int i = 1; i < count; ++i) {
       if (fds[i].revents == 0) continue;
       int s = which[i];
-      ssize_t n = ::read(streams[s]->get(), buffer.data(), buffer.size());
+      if (!chunk.data) chunk.data.reset(new char[OutputChunk::kCapacity]);
+      ssize_t n = ::read(streams[s]->get(), chunk.data.get(), OutputChunk::kCapacity);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
         streams[s]->close();
         continue;
       }
       std::int64_t now = clock.nowNs();
-      if (!writeAll(targets[s], buffer.data(), static_cast<std::size_t>(n))) {
+      chunk.size = static_cast<std::size_t>(n);
+      if (!writeAll(targets[s], chunk.data.get(), chunk.size)) {
         // Our reader is gone: let the command find out the way it would have.
         streams[s]->close();
       }
       try {
-        observer(s == 0 ? HookStream::out : HookStream::err,
-                 std::string_view(buffer.data(), static_cast<std::size_t>(n)), now);
+        observer(s == 0 ? HookStream::out : HookStream::err, chunk, now);
       } catch (...) {
         // Recording is best effort; passing output through is not.
       }

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,7 +42,16 @@ struct ChildResult {
   bool graceExpired = false;        // returned while a background child still held the pipes
 };
 
-using OutputObserver = std::function<void(HookStream, std::string_view bytes, std::int64_t timeNs)>;
+// One read from the command's stdout or stderr. The observer may take `data` (leaving it null or
+// putting another buffer of kCapacity bytes there): reading goes on into whatever is left, so
+// output is never copied on its way to the recorder.
+struct OutputChunk {
+  static constexpr std::size_t kCapacity = 64 * 1024;
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;
+};
+
+using OutputObserver = std::function<void(HookStream, OutputChunk& chunk, std::int64_t timeNs)>;
 
 // Blocks the signals the runner handles in the calling thread; returns the previous mask. Call
 // it before starting any other thread.

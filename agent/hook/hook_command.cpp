@@ -100,8 +100,8 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
   ChildResult result;
   try {
     result = runChild(args.command, std::chrono::seconds(config.hook.graceSeconds), previousMask,
-                      clock, [&](HookStream stream, std::string_view bytes, std::int64_t timeNs) {
-                        if (recorderThread) recorderThread->push(stream, bytes, timeNs);
+                      clock, [&](HookStream stream, OutputChunk& chunk, std::int64_t timeNs) {
+                        if (recorderThread) recorderThread->push(stream, chunk, timeNs);
                       });
   } catch (const std::exception& e) {
     warn(std::string("cannot supervise the command (") + e.what() + "); running it unrecorded");

@@ -1,6 +1,8 @@
 #include "agent/hook/recorder_thread.h"
 
 #include <sys/resource.h>
+#include <algorithm>
+#include <cstring>
 #include <unistd.h>
 
 namespace octolaunch::agent {
@@ -15,20 +17,30 @@ RecorderThread::RecorderThread(HookRecorder& recorder, std::chrono::milliseconds
 
 RecorderThread::~RecorderThread() { stop(std::nullopt); }
 
-void RecorderThread::push(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
+void RecorderThread::push(HookStream stream, OutputChunk& chunk, std::int64_t timeNs) {
   std::unique_lock lock(mutex_);
   if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
   drained_.wait(lock, [&] { return queuedBytes_ < maxQueuedBytes_; });
   bool wasEmpty = queue_.empty();
-  std::string buffer;
+  queuedBytes_ += chunk.size;
+  queue_.push_back(Chunk{stream, std::move(chunk.data), chunk.size, timeNs});
+  chunk.size = 0;
   if (!spare_.empty()) {
-    buffer = std::move(spare_.back());
+    chunk.data = std::move(spare_.back());
     spare_.pop_back();
   }
-  buffer.assign(bytes);
-  queue_.push_back(Chunk{stream, std::move(buffer), timeNs});
-  queuedBytes_ += bytes.size();
   if (wasEmpty) wake_.notify_one();
+}
+
+void RecorderThread::push(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
+  while (!bytes.empty()) {
+    OutputChunk chunk;
+    chunk.data.reset(new char[OutputChunk::kCapacity]);
+    chunk.size = std::min(bytes.size(), OutputChunk::kCapacity);
+    std::memcpy(chunk.data.get(), bytes.data(), chunk.size);
+    bytes.remove_prefix(chunk.size);
+    push(stream, chunk, timeNs);
+  }
 }
 
 void RecorderThread::finish(const HookOutcome& outcome) { stop(outcome); }
@@ -79,11 +91,11 @@ void RecorderThread::run() {
       oldest = Clock::now();
       pending = true;
     }
-    for (const Chunk& c : work) recorder_.feed(c.stream, c.bytes, c.timeNs);
+    for (const Chunk& c : work) recorder_.feed(c.stream, std::string_view(c.data.get(), c.size), c.timeNs);
     if (!work.empty()) {
       std::lock_guard lock(mutex_);
       for (Chunk& c : work) {
-        if (spare_.size() < 64) spare_.push_back(std::move(c.bytes));
+        if (spare_.size() < 64) spare_.push_back(std::move(c.data));
       }
     }
     work.clear();

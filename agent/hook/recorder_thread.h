@@ -12,10 +12,12 @@
 // worker thread until finish() returns.
 #pragma once
 
+#include "agent/hook/child_runner.h"
 #include "agent/hook/hook_recorder.h"
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -33,13 +35,17 @@ class RecorderThread final {
   RecorderThread& operator=(const RecorderThread&) = delete;
   ~RecorderThread();  // finish()es with no outcome if finish() was not called
 
+  // Takes chunk.data (no copy) and leaves a recycled buffer, or null, in its place.
+  void push(HookStream stream, OutputChunk& chunk, std::int64_t timeNs);
+  // Copying variant, for callers without an OutputChunk.
   void push(HookStream stream, std::string_view bytes, std::int64_t timeNs);
   void finish(const HookOutcome& outcome);
 
  private:
   struct Chunk {
     HookStream stream;
-    std::string bytes;
+    std::unique_ptr<char[]> data;  // OutputChunk::kCapacity bytes
+    std::size_t size;
     std::int64_t timeNs;
   };
   void run();
@@ -52,7 +58,7 @@ class RecorderThread final {
   std::condition_variable wake_;      // worker: work or stop
   std::condition_variable drained_;   // producer: queue has room
   std::vector<Chunk> queue_;
-  std::vector<std::string> spare_;  // emptied chunk buffers, reused to avoid page faults
+  std::vector<std::unique_ptr<char[]>> spare_;  // processed buffers, handed back to push()
   std::size_t queuedBytes_ = 0;
   bool stopping_ = false;
   std::optional<HookOutcome> outcome_;
