@@ -209,13 +209,14 @@ class CommandOp final : public ProbeOp {
   }
   void exited() {
     if (!child_) return;
-    const int status = child_->reap();
+    const std::optional<int> status = child_->reap();
     child_.reset();
     error_code ignored;
     out_.close(ignored);
     pidfd_.close(ignored);
-    const int code = exitCodeOf(status);
-    finish(code == 0, std::to_string(code), code == 0 ? "" : describeWaitStatus(status));
+    if (!status) return finish(false, "", "exit status unknown (waitpid failed)");
+    const int code = exitCodeOf(*status);
+    finish(code == 0, std::to_string(code), code == 0 ? "" : describeWaitStatus(*status));
   }
   void abort() override {
     if (child_) child_->killGroup();  // the pidfd then becomes readable: exited() reports

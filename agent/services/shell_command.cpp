@@ -40,12 +40,14 @@ void SpawnedCommand::killGroup() {
   if (pid_ > 0 && !reaped_) ::kill(-pid_, SIGKILL);
 }
 
-int SpawnedCommand::reap() {
+std::optional<int> SpawnedCommand::reap() {
+  if (reaped_ || pid_ <= 0) return std::nullopt;
   int status = 0;
-  if (reaped_ || pid_ <= 0) return status;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  pid_t rc;
+  while ((rc = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
   }
   reaped_ = true;
+  if (rc < 0) return std::nullopt;
   return status;
 }
 
@@ -146,7 +148,14 @@ CommandResult runShellCommand(const std::string& command, std::chrono::milliseco
   }
   if (!exited) child->killGroup();
   drain();  // what the command wrote before it exited is in the pipe now
-  const int status = child->reap();
+  const std::optional<int> waited = child->reap();
+  if (!waited) {
+    result.exitCode = -1;
+    result.error = result.timedOut ? "timed out after " + std::to_string(timeout.count()) + " ms"
+                                   : std::string("exit status unknown (waitpid failed)");
+    return result;
+  }
+  const int status = *waited;
   result.exitCode = exitCodeOf(status);
   if (result.timedOut) {
     result.error = "timed out after " + std::to_string(timeout.count()) + " ms";

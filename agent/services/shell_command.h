@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace octolaunch::services {
@@ -37,8 +38,9 @@ class SpawnedCommand final {
   // SIGKILL to the whole process group.
   void killGroup();
   // Waits for the exit (call it once the pidfd is readable or after killGroup) and returns the
-  // raw wait status.
-  int reap();
+  // raw wait status; nullopt when it cannot be collected (e.g. the process ignores SIGCHLD, so
+  // the kernel reaped the child already).
+  std::optional<int> reap();
 
  private:
   pid_t pid_;

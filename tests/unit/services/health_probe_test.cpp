@@ -1,5 +1,6 @@
 #include "agent/services/health_probe.h"
 
+#include "agent/services/shell_command.h"
 #include "http_test_server.h"
 #include "io_thread.h"
 
@@ -157,6 +158,27 @@ TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
   }
   EXPECT_TRUE(state.empty() || state == "Z") << "background child still running, state " << state;
   std::filesystem::remove_all(pattern);
+}
+
+}  // namespace
+}  // namespace octolaunch::services
+
+namespace octolaunch::services {
+namespace {
+
+// With SIGCHLD ignored the kernel reaps children itself: the exit status is unknown, which must
+// not read as healthy.
+TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
+  struct sigaction ignore {}, previous{};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGCHLD, &ignore, &previous), 0);
+  auto result = runProbe(command("exit 0"));
+  auto sync = runShellCommand("exit 0", std::chrono::seconds(5), 1024);
+  ::sigaction(SIGCHLD, &previous, nullptr);
+  EXPECT_FALSE(result.healthy);
+  EXPECT_EQ(result.error, "exit status unknown (waitpid failed)");
+  EXPECT_FALSE(sync.ok());
+  EXPECT_EQ(sync.error, "exit status unknown (waitpid failed)");
 }
 
 }  // namespace
