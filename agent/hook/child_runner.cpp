@@ -96,7 +96,7 @@ sigset_t blockHookSignals() {
 }
 
 ChildResult runChild(const std::vector<std::string>& argv, std::chrono::milliseconds grace,
-                     const sigset_t& previousMask, const Clock& clock,
+                     const sigset_t& previousMask, const Clock& clock, ChunkPool& pool,
                      const OutputObserver& observer) {
   if (argv.empty()) throw std::invalid_argument("runChild: empty argv");
   sigset_t handled;
@@ -187,8 +187,8 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
     for (int i = 1; i < count; ++i) {
       if (fds[i].revents == 0) continue;
       int s = which[i];
-      if (!chunk.data) chunk.data.reset(new char[OutputChunk::kCapacity]);
-      ssize_t n = ::read(streams[s]->get(), chunk.data.get(), OutputChunk::kCapacity);
+      if (chunk.data == nullptr) chunk.data = pool.acquire();
+      ssize_t n = ::read(streams[s]->get(), chunk.data, ChunkPool::kChunkBytes);
       if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (n <= 0) {
         streams[s]->close();
@@ -196,7 +196,7 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
       }
       std::int64_t now = clock.nowNs();
       chunk.size = static_cast<std::size_t>(n);
-      if (!writeAll(targets[s], chunk.data.get(), chunk.size)) {
+      if (!writeAll(targets[s], chunk.data, chunk.size)) {
         // Our reader is gone: let the command find out the way it would have.
         streams[s]->close();
       }
@@ -247,6 +247,7 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
     }
   }
   ::sigaction(SIGPIPE, &oldPipe, nullptr);
+  pool.release(chunk.data);
   return result;
 }
 

@@ -17,6 +17,7 @@
 //    (blockHookSignals() before starting threads); the command starts with the mask restored.
 #pragma once
 
+#include "agent/hook/chunk_pool.h"
 #include "agent/hook/hook_recorder.h"
 #include "shared/util/clock.h"
 
@@ -42,12 +43,11 @@ struct ChildResult {
   bool graceExpired = false;        // returned while a background child still held the pipes
 };
 
-// One read from the command's stdout or stderr. The observer may take `data` (leaving it null or
-// putting another buffer of kCapacity bytes there): reading goes on into whatever is left, so
-// output is never copied on its way to the recorder.
+// One read from the command's stdout or stderr, in a ChunkPool buffer. The observer may take
+// `data` (setting it to null; it then releases it to the pool when done): the next read goes into
+// a fresh buffer, so output is never copied on its way to the recorder.
 struct OutputChunk {
-  static constexpr std::size_t kCapacity = 64 * 1024;
-  std::unique_ptr<char[]> data;
+  char* data = nullptr;
   std::size_t size = 0;
 };
 
@@ -60,7 +60,7 @@ sigset_t blockHookSignals();
 // Throws std::runtime_error only BEFORE the command was started (no pipes, no fork): the caller
 // may then run the command some other way. argv must not be empty. previousMask is what blockHookSignals() returned (given to the child).
 ChildResult runChild(const std::vector<std::string>& argv, std::chrono::milliseconds grace,
-                     const sigset_t& previousMask, const Clock& clock,
+                     const sigset_t& previousMask, const Clock& clock, ChunkPool& pool,
                      const OutputObserver& observer);
 
 }  // namespace octolaunch::agent

@@ -79,6 +79,7 @@ constexpr int kRunDirectly = -1;
 int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& previousMask,
               int statusFd) {
   SystemClock clock;
+  ChunkPool pool;  // declared first: outlives the recorder thread that releases into it
   std::unique_ptr<Spool> spool =
       openSpoolOrWarn(config, "running the command without recording its output");
   std::unique_ptr<RecordingLock> lock;
@@ -94,13 +95,14 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
     limits.maxLineBytes = config.hook.maxLineBytes;
     recorder = std::make_unique<HookRecorder>(
         *spool, *redactor, HookContext{args.release, args.service, args.phase}, limits, warn);
-    recorderThread = std::make_unique<RecorderThread>(*recorder, kFlushInterval, kMaxQueuedBytes);
+    recorderThread =
+        std::make_unique<RecorderThread>(*recorder, pool, kFlushInterval, kMaxQueuedBytes);
   }
 
   ChildResult result;
   try {
     result = runChild(args.command, std::chrono::seconds(config.hook.graceSeconds), previousMask,
-                      clock, [&](HookStream stream, OutputChunk& chunk, std::int64_t timeNs) {
+                      clock, pool, [&](HookStream stream, OutputChunk& chunk, std::int64_t timeNs) {
                         if (recorderThread) recorderThread->push(stream, chunk, timeNs);
                       });
   } catch (const std::exception& e) {

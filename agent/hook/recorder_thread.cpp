@@ -8,39 +8,40 @@
 namespace octolaunch::agent {
 
 namespace {
-constexpr int kRecorderNice = 10;
+constexpr std::int64_t kJoinWindowNs = 10'000'000;
+constexpr std::size_t kWakeChunks = 16;
+constexpr std::chrono::milliseconds kGatherInterval{10};
 }
 
-RecorderThread::RecorderThread(HookRecorder& recorder, std::chrono::milliseconds flushInterval,
-                               std::size_t maxQueuedBytes)
-    : recorder_(recorder), flushInterval_(flushInterval), maxQueuedBytes_(maxQueuedBytes) {}
+RecorderThread::RecorderThread(HookRecorder& recorder, ChunkPool& pool,
+                               std::chrono::milliseconds flushInterval, std::size_t maxQueuedBytes)
+    : recorder_(recorder), pool_(pool), flushInterval_(flushInterval), maxQueuedBytes_(maxQueuedBytes) {}
 
 RecorderThread::~RecorderThread() { stop(std::nullopt); }
 
 void RecorderThread::push(HookStream stream, OutputChunk& chunk, std::int64_t timeNs) {
   std::unique_lock lock(mutex_);
   if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
+  // A small read joins the waiting chunk of the same stream when it fits and is recent (its
+  // lines then carry that chunk's time, at most kJoinWindowNs early): memory is bounded by
+  // chunks, and a command writing 4 KiB at a time must not cost 64 KiB per write.
+  if (!queue_.empty()) {
+    Chunk& tail = queue_.back();
+    if (tail.stream == stream && tail.size + chunk.size <= ChunkPool::kChunkBytes &&
+        timeNs - tail.timeNs <= kJoinWindowNs) {
+      std::memcpy(tail.data + tail.size, chunk.data, chunk.size);
+      tail.size += chunk.size;
+      chunk.size = 0;
+      return;  // the caller reads into the same buffer again
+    }
+  }
   drained_.wait(lock, [&] { return queuedBytes_ < maxQueuedBytes_; });
   bool wasEmpty = queue_.empty();
-  queuedBytes_ += chunk.size;
-  queue_.push_back(Chunk{stream, std::move(chunk.data), chunk.size, timeNs});
+  queuedBytes_ += ChunkPool::kChunkBytes;  // memory held, whatever the fill
+  queue_.push_back(Chunk{stream, chunk.data, chunk.size, timeNs});
+  chunk.data = nullptr;
   chunk.size = 0;
-  if (!spare_.empty()) {
-    chunk.data = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  if (wasEmpty) wake_.notify_one();
-}
-
-void RecorderThread::push(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
-  while (!bytes.empty()) {
-    OutputChunk chunk;
-    chunk.data.reset(new char[OutputChunk::kCapacity]);
-    chunk.size = std::min(bytes.size(), OutputChunk::kCapacity);
-    std::memcpy(chunk.data.get(), bytes.data(), chunk.size);
-    bytes.remove_prefix(chunk.size);
-    push(stream, chunk, timeNs);
-  }
+  if (wasEmpty || queue_.size() == kWakeChunks) wake_.notify_one();
 }
 
 void RecorderThread::finish(const HookOutcome& outcome) { stop(outcome); }
@@ -63,9 +64,6 @@ void RecorderThread::stop(std::optional<HookOutcome> outcome) {
 }
 
 void RecorderThread::run() {
-  // Below the deploy's own processes: when the CPU is short, the command runs first and the
-  // recording catches up from the queue (and, detached, after the command is done).
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kRecorderNice);
   using Clock = std::chrono::steady_clock;
   std::vector<Chunk> work;
   Clock::time_point oldest{};
@@ -74,13 +72,13 @@ void RecorderThread::run() {
     bool stop = false;
     {
       std::unique_lock lock(mutex_);
-      if (queue_.empty() && !stopping_) {
-        if (pending) {
-          wake_.wait_until(lock, oldest + flushInterval_,
-                           [&] { return !queue_.empty() || stopping_; });
-        } else {
-          wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-        }
+      if (!stopping_) {
+        // Idle: sleep until the first chunk. Then let chunks gather for a moment (or until
+        // kWakeChunks are there): one wake-up per gathering, not one per read.
+        if (queue_.empty() && !pending) wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        auto deadline = Clock::now() + kGatherInterval;
+        if (pending) deadline = std::min(deadline, oldest + flushInterval_);
+        wake_.wait_until(lock, deadline, [&] { return queue_.size() >= kWakeChunks || stopping_; });
       }
       work.swap(queue_);
       queuedBytes_ = 0;
@@ -91,12 +89,9 @@ void RecorderThread::run() {
       oldest = Clock::now();
       pending = true;
     }
-    for (const Chunk& c : work) recorder_.feed(c.stream, std::string_view(c.data.get(), c.size), c.timeNs);
-    if (!work.empty()) {
-      std::lock_guard lock(mutex_);
-      for (Chunk& c : work) {
-        if (spare_.size() < 64) spare_.push_back(std::move(c.data));
-      }
+    for (const Chunk& c : work) {
+      recorder_.feed(c.stream, std::string_view(c.data, c.size), c.timeNs);
+      pool_.release(c.data);
     }
     work.clear();
     if (recorder_.pendingEvents() == 0) pending = false;

@@ -6,7 +6,9 @@
 //    maxQueuedBytes are waiting (back-pressure instead of unbounded memory).
 //  * Pending events are flushed to the sink when flushEvents are pending or flushInterval after
 //    the oldest pending chunk arrived, whichever comes first.
-//  * The worker thread runs at nice +10: when CPU is short the command goes first.
+//  * The worker runs at normal priority on purpose: a recorder that keeps up recycles the
+//    chunk buffers; a lagging one makes the I/O thread fault in fresh memory for the backlog,
+//    which costs the command more than sharing the CPU does (measured).
 //  * finish() records the outcome, waits until everything is in the sink and stops the thread.
 // Threads: push() and finish() from one thread (the I/O loop); the recorder is touched only by the
 // worker thread until finish() returns.
@@ -29,22 +31,21 @@ namespace octolaunch::agent {
 class RecorderThread final {
  public:
   // recorder: not owned, must outlive this object.
-  RecorderThread(HookRecorder& recorder, std::chrono::milliseconds flushInterval,
+  // recorder, pool: not owned, must outlive this object.
+  RecorderThread(HookRecorder& recorder, ChunkPool& pool, std::chrono::milliseconds flushInterval,
                  std::size_t maxQueuedBytes);
   RecorderThread(const RecorderThread&) = delete;
   RecorderThread& operator=(const RecorderThread&) = delete;
   ~RecorderThread();  // finish()es with no outcome if finish() was not called
 
-  // Takes chunk.data (no copy) and leaves a recycled buffer, or null, in its place.
+  // Takes chunk.data (no copy; released to the pool once recorded) and leaves null in its place.
   void push(HookStream stream, OutputChunk& chunk, std::int64_t timeNs);
-  // Copying variant, for callers without an OutputChunk.
-  void push(HookStream stream, std::string_view bytes, std::int64_t timeNs);
   void finish(const HookOutcome& outcome);
 
  private:
   struct Chunk {
     HookStream stream;
-    std::unique_ptr<char[]> data;  // OutputChunk::kCapacity bytes
+    char* data;  // from pool_
     std::size_t size;
     std::int64_t timeNs;
   };
@@ -52,13 +53,13 @@ class RecorderThread final {
   void stop(std::optional<HookOutcome> outcome);
 
   HookRecorder& recorder_;
+  ChunkPool& pool_;
   std::chrono::milliseconds flushInterval_;
   std::size_t maxQueuedBytes_;
   std::mutex mutex_;
   std::condition_variable wake_;      // worker: work or stop
   std::condition_variable drained_;   // producer: queue has room
   std::vector<Chunk> queue_;
-  std::vector<std::unique_ptr<char[]>> spare_;  // processed buffers, handed back to push()
   std::size_t queuedBytes_ = 0;
   bool stopping_ = false;
   std::optional<HookOutcome> outcome_;

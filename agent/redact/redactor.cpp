@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace octolaunch::agent {
@@ -20,6 +21,28 @@ std::unique_ptr<re2::RE2> compile(const char* pattern) {
 // Words that name a secret when they are (part of) a key.
 #define OCTOLAUNCH_SECRET_KEY \
   "(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
+
+// Cheap necessary condition for any pattern below to match, checked before RE2 runs: every
+// pattern needs ':', '=', '-' or '@' somewhere, except "Bearer <token>" and AWS key ids.
+bool mayHoldSecret(std::string_view line) {
+  const char* p = line.data();
+  std::size_t n = line.size();
+  for (char c : {':', '=', '-', '@'}) {
+    if (std::memchr(p, c, n) != nullptr) return true;
+  }
+  for (std::size_t i = 0; i + 4 <= n; ++i) {
+    char c = p[i];
+    if (c == 'A' && i + 20 <= n) {
+      std::string_view next(p + i + 1, 3);
+      if (next == "KIA" || next == "SIA" || next == "ROA" || next == "IDA") return true;
+    } else if ((c == 'b' || c == 'B') && i + 6 <= n) {
+      bool bearer = true;
+      for (int k = 1; k < 6 && bearer; ++k) bearer = (p[i + k] | 0x20) == "bearer"[k];
+      if (bearer) return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -54,7 +77,7 @@ bool Redactor::redact(std::string& line, RedactState& state) const {
       return true;
     }
   }
-  if (!re2::RE2::PartialMatch(line, *trigger_)) return changed;
+  if (!mayHoldSecret(line) || !re2::RE2::PartialMatch(line, *trigger_)) return changed;
   if (re2::RE2::GlobalReplace(&line, *pemWhole_, "\\1***\\2") > 0) {
     changed = true;
   } else if (re2::RE2::Replace(&line, *pemBegin_, "\\1***")) {

@@ -5,7 +5,8 @@
 //
 // Contract
 //  * RE2 only: time linear in the line length, whatever the input (no backtracking blow-ups).
-//  * Lines without a trigger word (the vast majority) are left untouched after one cheap scan.
+//  * Lines without a trigger word (the vast majority) are left untouched after one cheap scan
+//    (a few memchr for the characters the patterns need, then one RE2 pass for trigger words).
 //  * PEM keys span lines: the per-stream RedactState remembers that a
 //    "-----BEGIN ... PRIVATE KEY-----" was seen, and every line up to the END line is masked.
 //  * Over-masking is preferred to leaking: a key name that merely contains "token" or "secret"

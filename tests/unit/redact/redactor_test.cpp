@@ -128,6 +128,9 @@ TEST(Redactor, AwsAccessKeyIdAnywhere) {
   Redactor r;
   EXPECT_EQ(r.redacted("using key AKIAIOSFODNN7EXAMPLE for upload"), "using key *** for upload");
   EXPECT_EQ(r.redacted("AKIAIOSFODNN7EXAMPLEXX is too long"), "AKIAIOSFODNN7EXAMPLEXX is too long");
+  // Neither needs a ':' or '=' (the cheap pre-check must let them through).
+  EXPECT_EQ(r.redacted("AKIAIOSFODNN7EXAMPLE"), "***");
+  EXPECT_EQ(r.redacted("sent BEARER eyJhbGciOiJIUzI1NiJ9 upstream"), "sent BEARER *** upstream");
 }
 
 TEST(Redactor, FlagsAndQuotedValues) {

@@ -1,0 +1,36 @@
+// Fixed-size buffers for the command's output on its way from read() to the recorder, carved
+// from large slabs (transparent huge pages where the kernel allows, pre-faulted) and reused until
+// the pool goes. A recorder lagging far behind a fast command then costs a few slab allocations
+// instead of a page fault per 4 KiB of output.
+//
+// Threads: acquire() and release() from any thread.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+namespace octolaunch::agent {
+
+class ChunkPool final {
+ public:
+  static constexpr std::size_t kChunkBytes = 64 * 1024;
+
+  explicit ChunkPool(std::size_t slabBytes = std::size_t{8} << 20);
+  ~ChunkPool();
+  ChunkPool(const ChunkPool&) = delete;
+  ChunkPool& operator=(const ChunkPool&) = delete;
+
+  // A buffer of kChunkBytes. Throws std::bad_alloc when no memory can be had.
+  char* acquire();
+  void release(char* chunk);
+
+ private:
+  void addSlab();  // with mutex_ held
+  std::size_t slabBytes_;
+  std::mutex mutex_;
+  std::vector<char*> free_;
+  std::vector<void*> slabs_;
+};
+
+}  // namespace octolaunch::agent
