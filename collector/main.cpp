@@ -1,6 +1,7 @@
 // octolaunch-collector: wiring only. Reads the config, opens the store, serves RPC ingest on the
 // KJ event loop of this (main) thread — the only thread that writes the store — and the HTTP API
 // on cpp-httplib's worker threads. SIGINT/SIGTERM stop it cleanly (exit 0).
+#include "collector/analysis/analysis_config.h"
 #include "collector/config/collector_config.h"
 #include "collector/http/http_server.h"
 #include "collector/ingest/ingest_server.h"
@@ -72,7 +73,7 @@ kj::Promise<void> readerCheckLoop(kj::Timer& timer, lmdb::Env& env) {
   });
 }
 
-int serve(const collector::CollectorConfig& config) {
+int serve(const collector::CollectorConfig& config, const analysis::AnalysisOptions& analysisOptions) {
   if (config.rpc.tokens.empty()) {
     spdlog::warn("no agent tokens configured ([rpc] tokens or --agent-token): every agent is accepted");
   }
@@ -103,6 +104,7 @@ int serve(const collector::CollectorConfig& config) {
 
   ingest::KjWriteSerializer writer(kj::getCurrentThreadExecutor());
   http::ApiContext api{events, releases, writer, clock, {}};
+  api.analysis = &analysisOptions;
   api.metrics.push_back([&metrics]() { return metrics.prometheus(); });
   api.metrics.push_back([&env]() {
     return "# HELP octolaunch_store_used_bytes Bytes of the LMDB map in use.\n"
@@ -179,9 +181,14 @@ int main(int argc, char** argv) {
   }
 
   collector::CollectorConfig config;
+  analysis::AnalysisOptions analysisOptions;
   try {
     config = configure(flags);
+    analysisOptions = analysis::parseAnalysisConfig(config.raw, flags.config);
   } catch (const collector::ConfigError& e) {
+    std::cerr << "octolaunch-collector: " << e.what() << "\n";
+    return 2;
+  } catch (const analysis::AnalysisConfigError& e) {
     std::cerr << "octolaunch-collector: " << e.what() << "\n";
     return 2;
   }
@@ -195,7 +202,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return serve(config);
+    return serve(config, analysisOptions);
   } catch (const lmdb::Error& e) {
     spdlog::critical("cannot open the store in {}: {}", config.store.dataDir.string(), e.what());
   } catch (const std::exception& e) {

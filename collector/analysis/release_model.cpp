@@ -17,12 +17,12 @@ bool readString(const json& body, const char* key, std::string& out, std::string
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) return true;
   if (!it->is_string()) {
-    error = std::string("field '") + key + "' must be a string";
+    error = std::string(key) + ": expected a string";
     return false;
   }
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > kMaxField || s.find('\0') != std::string::npos) {
-    error = std::string("field '") + key + "' is too long or contains a NUL byte";
+    error = std::string(key) + ": at most " + std::to_string(kMaxField) + " bytes, no NUL";
     return false;
   }
   out = s;
@@ -39,7 +39,7 @@ bool readStrings(const json& body, const char* one, const char* many, std::vecto
     for (const auto& item : items) {
       if (!item.is_string() || item.get_ref<const std::string&>().empty() ||
           item.get_ref<const std::string&>().size() > kMaxField) {
-        error = std::string("field '") + key + "' must be a non-empty string or an array of them";
+        error = std::string(key) + ": expected a non-empty string or an array of them";
         return false;
       }
       const auto& s = item.get_ref<const std::string&>();
@@ -62,7 +62,7 @@ bool readTime(const json& body, const char* key, std::int64_t& out, std::string&
       return true;
     }
   }
-  error = std::string("field '") + key + "' must be RFC 3339 or integer nanoseconds";
+  error = std::string(key) + ": expected RFC 3339 or integer nanoseconds";
   return false;
 }
 
@@ -121,12 +121,12 @@ Parsed<StageReport> stageFromJson(const json& body, std::int64_t nowNs) {
     return out;
   }
   if (s.name.empty() || s.name.size() > 100) {
-    out.error = "field 'name' is required (build, test, push, deploy, ...)";
+    out.error = "name: required, a stage name such as build, test, push, deploy";
     return out;
   }
   auto st = parseStageStatus(status);
   if (!st) {
-    out.error = "field 'status' must be one of started, ok, failed";
+    out.error = "status: expected started, ok or failed";
     return out;
   }
   s.status = *st;
@@ -152,15 +152,15 @@ Parsed<Release> releaseFromJson(const json& body, std::int64_t nowNs) {
     return out;
   }
   if (!validId(r.id)) {
-    out.error = "field 'id' is required: 1-200 printable characters, no spaces or '/'";
+    out.error = r.id.empty() ? "id: required, a non-empty string" : "id: at most 200 printable characters, no spaces or '/'";
     return out;
   }
   if (r.service.empty()) {
-    out.error = "field 'service' is required";
+    out.error = "service: required, a non-empty string";
     return out;
   }
   if (!r.artifactDigest.empty() && r.artifactDigest.find(':') == std::string::npos) {
-    out.error = "field 'artifact_digest' must look like sha256:<hex>";
+    out.error = "artifact_digest: expected <algorithm>:<hex>, e.g. sha256:...";
     return out;
   }
   r.createdNs = nowNs;
@@ -201,7 +201,7 @@ json releaseToJson(const Release& r) {
           {"target_hosts", r.targetHosts},
           {"stages", stageStatesJson(stageStates(r))},
           {"stage_reports", reports},
-          {"created", formatRfc3339Ns(r.createdNs)},
+          {"registered_at", formatRfc3339Ns(r.createdNs)},
           {"created_ns", r.createdNs},
           {"updated_ns", r.updatedNs}};
 }

@@ -8,6 +8,10 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   commands.push_back(makeReleasesCommand());
   commands.push_back(makeReleaseShowCommand());
   commands.push_back(makeReleaseCreateCommand());
+  commands.push_back(makeReleaseStageCommand());
+  commands.push_back(makeWhyCommand());
+  commands.push_back(makeTimelineCommand());
+  commands.push_back(makeDriftCommand());
   return commands;
 }
 

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace octolaunch::analysis {
+struct AnalysisOptions;
+}
+
 namespace octolaunch::http {
 
 struct ApiContext {
@@ -20,6 +24,8 @@ struct ApiContext {
   const Clock& clock;
   // Each returns Prometheus text for /metrics; called on HTTP threads.
   std::vector<std::function<std::string()>> metrics;
+  // The [analysis] section of the config (deploy windows, service mappings); defaults when null.
+  const analysis::AnalysisOptions* analysis = nullptr;
 };
 
 }  // namespace octolaunch::http

@@ -2,8 +2,10 @@
 //   [--artifact-digest sha256:...] [--artifact-uri URI] [--ci-run-url URL] [--ci-job-url URL ...]
 //   [--environment E] [--target-host H ...]
 // POST /api/v1/releases. Minimal: the fields are sent as given (issue 4 adds CI autodetection).
+#include "collector/cli/ci_environment.h"
 #include "collector/cli/command_registry.h"
 
+#include <cstdlib>
 #include <ostream>
 
 namespace octolaunch::cli {
@@ -38,6 +40,7 @@ class ReleaseCreateCommand final : public Command {
     }
     if (!ciJobUrls_.empty()) body["ci_job_urls"] = ciJobUrls_;
     if (!targetHosts_.empty()) body["target_hosts"] = targetHosts_;
+    fillReleaseFromCi(body, [](const char* name) { return std::getenv(name); });  // issue 4: CI env fill
     ApiResponse response = context.api.post("/api/v1/releases", body);
     if (!response.ok()) return reportApiError(context, response);
     if (context.json) {

@@ -12,6 +12,8 @@ void registerHealthRoutes(Router& router, ApiContext& api);   // GET /healthz, G
 void registerEventRoutes(Router& router, ApiContext& api);    // GET /api/v1/events
 void registerHostRoutes(Router& router, ApiContext& api);     // GET /api/v1/hosts
 void registerReleaseRoutes(Router& router, ApiContext& api);  // /api/v1/releases[/{id}]
+// issue 4: releases (merge, stages, state, timeline, causes) and drift; see release_analysis_routes.cpp
+void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
 
 void registerAllRoutes(Router& router, ApiContext& api);
 

@@ -181,6 +181,12 @@ class Scenario final : public EventSource {
   }
 
   std::size_t size() const { return messages_.size(); }
+  // Every event so far, in the order added (per agent, seq order).
+  std::vector<schema::Event::Reader> events() const {
+    std::vector<schema::Event::Reader> out;
+    for (const auto& m : messages_) out.push_back(m->getRoot<schema::Event>().asReader());
+    return out;
+  }
   std::vector<Query> queries;
 
  private:

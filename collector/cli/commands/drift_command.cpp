@@ -1,0 +1,61 @@
+// octolaunch drift --service S [--environment E] [--since T]: GET /api/v1/drift. The hosts whose
+// config or dependency fingerprints differ from the majority of the service's hosts, and which
+// file or variable names differ. Exit 1 when there is drift (a check CI runs before deploying).
+#include "collector/cli/command_registry.h"
+#include "collector/cli/table.h"
+
+#include <ostream>
+
+namespace octolaunch::cli {
+
+namespace {
+
+std::string join(const nlohmann::json& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n.get<std::string>();
+  return out;
+}
+
+class DriftCommand final : public Command {
+ public:
+  std::vector<std::string> path() const override { return {"drift"}; }
+  std::string description() const override { return "hosts whose config or dependencies differ from the majority (exit 1 on drift)"; }
+  void addOptions(CLI::App& app) override {
+    app.add_option("--service", service_, "the service to check")->required();
+    app.add_option("--environment", environment_, "only hosts running releases of this environment");
+    app.add_option("--since", since_, "only fingerprints since (RFC 3339 or ns; default 30 days)");
+  }
+  int run(CliContext& context) override {
+    std::vector<std::pair<std::string, std::string>> params = {{"service", service_}};
+    if (!environment_.empty()) params.emplace_back("environment", environment_);
+    if (!since_.empty()) params.emplace_back("since", since_);
+    ApiResponse response = context.api.get("/api/v1/drift", params);
+    if (!response.ok()) return reportApiError(context, response);
+    bool drift = response.body.value("drift", false);
+    if (context.json) {
+      printJson(context, response.body);
+      return drift ? kExitNotFound : kExitOk;
+    }
+    int total = response.body.value("hosts_total", 0);
+    if (!drift) {
+      context.out << "no drift: " << total << " host(s) of " << service_ << " agree\n";
+      return kExitOk;
+    }
+    Table table({"HOST", "CONFIG DIFFERS", "DEPENDENCIES DIFFER"});
+    for (const auto& h : response.body.value("hosts", nlohmann::json::array())) {
+      table.addRow({h.value("host", ""), cell(join(h["config"]), 100), cell(join(h["dependency"]), 100)});
+    }
+    context.out << "drift on " << response.body["hosts"].size() << " of " << total << " host(s) of " << service_ << ":\n";
+    table.print(context.out);
+    return kExitNotFound;
+  }
+
+ private:
+  std::string service_, environment_, since_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> makeDriftCommand() { return std::make_unique<DriftCommand>(); }
+
+}  // namespace octolaunch::cli

@@ -1,0 +1,245 @@
+// The release routes and CLI commands of issue 4 end to end in one process: the real LMDB store in
+// a temp dir, the real HTTP server on port 0, the real `octolaunch` CLI code talking to it.
+#include "collector/cli/ci_environment.h"
+#include "collector/cli/cli_app.h"
+#include "collector/http/http_server.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/release_store.h"
+#include "collector/store/store_env.h"
+
+#include "scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace octolaunch::analysis {
+namespace {
+
+using nlohmann::json;
+using testing::at;
+using testing::Scenario;
+
+class FixedClock final : public Clock {
+ public:
+  std::int64_t nowNs() const override { return now; }
+  std::int64_t monotonicNs() const override { return now; }
+  std::int64_t now = at(3600);
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("octolaunch-analysis-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class ReleaseApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), std::size_t{64} << 20));
+    events_ = std::make_unique<LmdbEventStore>(*env_, clock_);
+    releases_ = std::make_unique<LmdbReleaseStore>(*env_);
+    api_ = std::make_unique<http::ApiContext>(http::ApiContext{*events_, *releases_, writer_, clock_, {}});
+    api_->analysis = &options_;
+    server_ = std::make_unique<http::HttpServer>(*api_, http::HttpOptions{.threads = 2});
+    port_ = server_->bind("127.0.0.1", 0);
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  void TearDown() override {
+    server_->stop();
+    thread_.join();
+  }
+
+  // Commits the scenario's events, one batch per agent, like ingest does.
+  void store(const Scenario& s) {
+    std::map<std::string, std::vector<schema::Event::Reader>> byAgent;
+    for (auto e : s.events()) byAgent[e.getAgentId().cStr()].push_back(e);
+    std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages;
+    std::vector<IngestBatch> batches;
+    std::vector<std::string> hosts;
+    hosts.reserve(byAgent.size());
+    for (auto& [agent, list] : byAgent) {
+      messages.push_back(std::make_unique<capnp::MallocMessageBuilder>());
+      auto out = messages.back()->getRoot<capnp::AnyPointer>().initAs<capnp::List<schema::Event>>(
+          static_cast<unsigned>(list.size()));
+      for (unsigned i = 0; i < list.size(); ++i) out.setWithCaveats(i, list[i]);
+      hosts.push_back(list.front().getHost().cStr());
+      batches.push_back({list.front().getAgentId().cStr(), list.front().getEpoch(), hosts.back(),
+                         messages.back()->getRoot<capnp::AnyPointer>().getAs<capnp::List<schema::Event>>()});
+    }
+    events_->commitBatches(batches);
+  }
+
+  int cli(std::vector<std::string> args, std::string* out, std::string* err = nullptr) {
+    std::string url = "--url=http://127.0.0.1:" + std::to_string(port_);
+    std::vector<const char*> argv = {"octolaunch", url.c_str()};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    std::ostringstream o, e;
+    int rc = cli::runCli(static_cast<int>(argv.size()), argv.data(), o, e);
+    *out = o.str();
+    if (err) *err = e.str();
+    return rc;
+  }
+
+  TempDir dir_;
+  FixedClock clock_;
+  InlineWriteSerializer writer_;
+  AnalysisOptions options_;
+  std::unique_ptr<lmdb::Env> env_;
+  std::unique_ptr<LmdbEventStore> events_;
+  std::unique_ptr<LmdbReleaseStore> releases_;
+  std::unique_ptr<http::ApiContext> api_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+const std::string kDigest = "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+
+TEST_F(ReleaseApiTest, RegistrationMergesAndConflictsNameTheFields) {
+  std::string out, err;
+  ASSERT_EQ(cli({"release", "create", "--id", "r42", "--service", "api", "--commit", "abc", "--artifact-digest",
+                 kDigest, "--ci-job-url", "https://ci/job/1", "--target-host", "web-1"}, &out, &err), 0) << err;
+  EXPECT_EQ(out, "registered release r42 (api)\n");
+  // A test job registers the same release: its job URL and target accumulate.
+  ASSERT_EQ(cli({"--json", "release", "create", "--id", "r42", "--service", "api", "--ci-job-url", "https://ci/job/2",
+                 "--target-host", "web-2"}, &out, &err), 0) << err;
+  json merged = json::parse(out);
+  EXPECT_EQ(merged["ci_job_urls"], json({"https://ci/job/1", "https://ci/job/2"}));
+  EXPECT_EQ(merged["target_hosts"], json({"web-1", "web-2"}));
+  EXPECT_EQ(merged["commit"], "abc");
+  // A different commit and digest for the same id: 409 naming both.
+  EXPECT_NE(cli({"release", "create", "--id", "r42", "--service", "api", "--commit", "def", "--artifact-digest",
+                 "sha256:ffff"}, &out, &err), 0);
+  EXPECT_NE(err.find("commit, artifact_digest"), std::string::npos) << err;
+  httplib::Client client("127.0.0.1", port_);
+  auto res = client.Post("/api/v1/releases", R"({"id":"r42","service":"web"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 409);
+  json conflict = json::parse(res->body);
+  EXPECT_EQ(conflict["conflicts"][0]["field"], "service");
+  EXPECT_EQ(conflict["conflicts"][0]["registered"], "api");
+  EXPECT_EQ(conflict["conflicts"][0]["requested"], "web");
+  // Stages: unknown release is 404 (exit 1); a known one records the stage and its job URL.
+  EXPECT_EQ(cli({"release", "stage", "nope", "--name", "build", "--status", "ok"}, &out, &err), 1);
+  EXPECT_EQ(cli({"release", "stage", "r42", "--name", "build", "--status", "bogus"}, &out, &err), 2);
+  ASSERT_EQ(cli({"release", "stage", "r42", "--name", "push", "--status", "failed", "--job-url", "https://ci/job/3"},
+                &out, &err), 0) << err;
+  ASSERT_EQ(cli({"--json", "release", "show", "r42"}, &out, &err), 0) << err;
+  json shown = json::parse(out);
+  EXPECT_EQ(shown["status"], "pipeline_failed");
+  EXPECT_EQ(shown["hosts_total"], 2);
+  EXPECT_EQ(shown["hosts_pending"], 2);
+  EXPECT_EQ(shown["stages"][0]["job_url"], "https://ci/job/3");
+  // why: the pipeline cause points at the push job.
+  ASSERT_EQ(cli({"why", "r42"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("pipeline stage 'push' failed: the release never reached a host"), std::string::npos) << out;
+  EXPECT_NE(out.find("https://ci/job/3"), std::string::npos) << out;
+}
+
+TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
+  Scenario s;
+  for (const auto& h : {"web-1", "web-2", "web-3"}) {
+    s.deployStart(h, 0, "r42", "api");
+    s.fingerprint(h, 1, "r42", "api", true,
+                  {{"/etc/api/api.toml", "file", std::string(h) == "web-3" ? "41f0" : "9a1c"}});
+  }
+  s.hook("web-1", 30, "r42", "api", "migrate", "./migrate.sh", 0, {"applied 2 migrations"}, 20);
+  s.hook("web-3", 31, "r42", "api", "migrate", "./migrate.sh", 0, {"applied 2 migrations"}, 20);
+  s.diskFull("web-2", 25, "/var/lib/api", 99.2);
+  s.hook("web-2", 32, "r42", "api", "migrate", "./migrate.sh", 1,
+         {"!could not extend file \"base/16384/24576\": No space left on device"}, 20);
+  s.deployFinish("web-2", 33, "r42", "api", false);
+  s.deployFinish("web-1", 40, "r42", "api", true);
+  s.deployFinish("web-3", 40, "r42", "api", true);
+  s.diskFull("web-1", -500, "/var/lib/api", 99);  // before the window: not linked
+  store(s);
+  std::string out, err;
+  // Registered after the rollout: linked retroactively.
+  ASSERT_EQ(cli({"release", "create", "--id", "r42", "--service", "api", "--ci-job-url", "https://ci/job/9"}, &out,
+                &err), 0) << err;
+  ASSERT_EQ(cli({"--json", "why", "r42"}, &out, &err), 0) << err;
+  json causes = json::parse(out);
+  EXPECT_EQ(causes["release"], "r42");
+  EXPECT_EQ(causes["status"], "partially_failed");
+  ASSERT_FALSE(causes["causes"].empty());
+  const json& top = causes["causes"][0];
+  EXPECT_EQ(top["category"], "resource-exhaustion");
+  EXPECT_EQ(top["hosts_affected"], 1);
+  EXPECT_EQ(top["hosts_total"], 3);
+  EXPECT_EQ(top["evidence"][0]["agent_id"], "agent-web-2");
+  EXPECT_EQ(top["evidence"][0]["kind"], "disk.full");
+  bool job = false;
+  for (const auto& o : top["open_first"]) job |= o.value("url", "") == "https://ci/job/9";
+  EXPECT_TRUE(job);
+  ASSERT_EQ(cli({"why", "r42"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("disk full on /var/lib/api (99%) on web-2 (1 of 3 hosts) during migrate"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("symptom"), std::string::npos) << out;
+
+  ASSERT_EQ(cli({"--json", "timeline", "r42"}, &out, &err), 0) << err;
+  json t = json::parse(out);
+  EXPECT_EQ(t["hosts"].size(), 3u);
+  EXPECT_EQ(t["events_total"], s.size() - 1);  // all but the disk.full before the window
+  ASSERT_EQ(cli({"timeline", "r42"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("host web-2: failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
+
+  ASSERT_EQ(cli({"drift", "--service", "api", "--since", std::to_string(at(-10))}, &out, &err), 1) << err;
+  EXPECT_NE(out.find("web-3"), std::string::npos) << out;
+  EXPECT_NE(out.find("/etc/api/api.toml"), std::string::npos) << out;
+  EXPECT_EQ(cli({"drift", "--service", "billing", "--since", std::to_string(at(-10))}, &out, &err), 0) << err;
+  EXPECT_EQ(cli({"why", "r404"}, &out, &err), 1);
+}
+
+TEST(CiEnvironment, GithubAndGitlabFillWhatFlagsLeftOut) {
+  std::map<std::string, std::string> github = {{"GITHUB_ACTIONS", "true"},
+                                               {"GITHUB_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"},
+                                               {"GITHUB_SERVER_URL", "https://github.com"},
+                                               {"GITHUB_REPOSITORY", "acme/api"},
+                                               {"GITHUB_RUN_ID", "7001"},
+                                               {"GITHUB_RUN_ATTEMPT", "1"}};
+  auto from = [](const std::map<std::string, std::string>& env) {
+    return [&env](const char* n) -> const char* {
+      auto it = env.find(n);
+      return it == env.end() ? nullptr : it->second.c_str();
+    };
+  };
+  json body = {{"id", "r42"}, {"service", "api"}};
+  cli::fillReleaseFromCi(body, from(github));
+  EXPECT_EQ(body["commit"], "9fceb02d0ae598e95dc970b74767f19372d61af8");
+  EXPECT_EQ(body["ci_run_url"], "https://github.com/acme/api/actions/runs/7001");
+  json flagged = {{"id", "r42"}, {"service", "api"}, {"commit", "abc"}};
+  cli::fillReleaseFromCi(flagged, from(github));
+  EXPECT_EQ(flagged["commit"], "abc");  // flags win
+
+  std::map<std::string, std::string> gitlab = {{"GITLAB_CI", "true"},
+                                               {"CI_COMMIT_SHA", "1111111111111111111111111111111111111111"},
+                                               {"CI_PIPELINE_URL", "https://gitlab.com/acme/api/-/pipelines/42"},
+                                               {"CI_JOB_URL", "https://gitlab.com/acme/api/-/jobs/4242"}};
+  json gl = {{"id", "r42"}, {"service", "api"}};
+  cli::fillReleaseFromCi(gl, from(gitlab));
+  EXPECT_EQ(gl["ci_run_url"], "https://gitlab.com/acme/api/-/pipelines/42");
+  EXPECT_EQ(gl["ci_job_urls"], json({"https://gitlab.com/acme/api/-/jobs/4242"}));
+  EXPECT_EQ(cli::ciJobUrl(from(gitlab)), "https://gitlab.com/acme/api/-/jobs/4242");
+  std::map<std::string, std::string> none;
+  json plain = {{"id", "r42"}, {"service", "api"}};
+  cli::fillReleaseFromCi(plain, from(none));
+  EXPECT_EQ(plain, json({{"id", "r42"}, {"service", "api"}}));
+}
+
+}  // namespace
+}  // namespace octolaunch::analysis
