@@ -3,6 +3,7 @@
 #include "agent/config/agent_config.h"
 #include "agent/services/deploy_observation.h"
 #include "agent/services/health_source.h"
+#include "agent/services/health_thread.h"
 
 #include "fake_sink.h"
 #include "http_test_server.h"
@@ -221,6 +222,41 @@ TEST(HealthSource, NoProbesNoSource) {
   auto health = makeHealthSource(io, config, sink, clock, {});
   EXPECT_EQ(health.source, nullptr);
   EXPECT_TRUE(health.warnings.empty());
+}
+
+}  // namespace
+}  // namespace octolaunch::services
+
+namespace octolaunch::services {
+namespace {
+
+TEST(HealthThread, RunsProbesOnItsOwnThreadUntilDestroyed) {
+  FlakyServer server;
+  server.setStatus(503);
+  TempDir spool;
+  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
+                                            "\"\n[service.api]\nhealth = [{ type = \"http\", url = \"" + server.url() +
+                                            "\" }]\nhealth_interval_seconds = 0.02\n",
+                                        "agent.toml");
+  FakeSink sink;
+  SystemClock clock;
+  std::atomic<int> wakes{0};
+  {
+    HealthThread health(config, sink, clock, [&] { ++wakes; });
+    EXPECT_TRUE(health.running());
+    EXPECT_TRUE(health.warnings().empty());
+    ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  }
+  EXPECT_EQ(wakes.load(), 1);  // one event appended, one wake
+  EXPECT_EQ(sink.events().size(), 1u);
+}
+
+TEST(HealthThread, NoProbesNoThread) {
+  auto config = agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
+  FakeSink sink;
+  SystemClock clock;
+  HealthThread health(config, sink, clock, {});
+  EXPECT_FALSE(health.running());
 }
 
 }  // namespace
