@@ -13,6 +13,7 @@
 #pragma once
 
 #include "agent/services/health_source.h"
+#include "agent/services/services_config.h"  // ServicesConfigError
 
 #include <functional>
 #include <memory>
