@@ -92,14 +92,31 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       ++inflight_;
       shipper_.stats_.eventsSent += copies.size();
       tasks_.add(request.send().then(
-          [this, lastSeq](capnp::Response<schema::Ingest::PushResults>&& response) {
+          [this](capnp::Response<schema::Ingest::PushResults>&& response) {
             --inflight_;
             // The explicit acknowledgement: the collector committed through this seq.
-            ack(std::min<std::uint64_t>(response.getCommittedThroughSeq(), sentThrough_));
-            (void)lastSeq;
+            ackSoon(std::min<std::uint64_t>(response.getCommittedThroughSeq(), sentThrough_));
             fill();
           }));
     }
+  }
+
+  // Deleting costs a synced spool commit: acknowledged seqs are deleted together, kAckDelay
+  // after the first of them (or at once when many are waiting). Until then they stay in the
+  // spool; after a crash they are resent and the collector drops them.
+  void ackSoon(std::uint64_t seq) {
+    if (seq <= ackedThrough_) return;
+    ackPending_ = std::max(ackPending_, seq);
+    if (ackPending_ - ackedThrough_ >= kAckNowEvents) {
+      ack(ackPending_);
+      return;
+    }
+    if (ackScheduled_) return;
+    ackScheduled_ = true;
+    tasks_.add(shipper_.io_.provider->getTimer().afterDelay(kAckDelay).then([this]() {
+      ackScheduled_ = false;
+      ack(ackPending_);
+    }));
   }
 
   void ack(std::uint64_t seq) {
@@ -117,7 +134,11 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   schema::Ingest::Client ingest_ = nullptr;
   kj::Promise<void> failed_ = nullptr;
   kj::Own<kj::PromiseFulfiller<void>> failFulfiller_;
+  static constexpr kj::Duration kAckDelay = 100 * kj::MILLISECONDS;
+  static constexpr std::uint64_t kAckNowEvents = 20000;
   std::uint64_t epoch_ = 0;  // the spool epoch this session said hello with
+  std::uint64_t ackPending_ = 0;  // committed by the collector, not yet deleted here
+  bool ackScheduled_ = false;
   std::uint64_t sentThrough_ = 0;
   std::uint64_t ackedThrough_ = 0;
   std::uint32_t inflight_ = 0;
