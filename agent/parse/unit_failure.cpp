@@ -183,7 +183,7 @@ UnitFailureAssembler::Output UnitFailureAssembler::finish() {
   for (auto& kill : kernel_.finish()) {
     kill.source = "journal";
     noteOom(kill, kill.realtimeNs ? *kill.realtimeNs / 1000 : 0);
-    out.oomKills.push_back(std::move(kill));
+    if (options_.kernelOomKills) out.oomKills.push_back(std::move(kill));
   }
   std::vector<std::string> keys(order_.begin(), order_.end());
   for (const auto& key : keys) completeKey(key, out);
@@ -204,7 +204,7 @@ UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entr
     for (auto& kill : kernel_.feed(km)) {
       kill.source = "journal";
       noteOom(kill, kill.realtimeNs ? *kill.realtimeNs / 1000 : now);
-      out.oomKills.push_back(std::move(kill));
+      if (options_.kernelOomKills) out.oomKills.push_back(std::move(kill));
     }
     if (kernel_.recognisedLines() != before) ++recognised_;
     return out;

@@ -59,6 +59,9 @@ class UnitFailureAssembler final {
     // A kernel OOM kill in the unit's cgroup this close (journal time) to the failure marks it
     // oom_killed.
     std::int64_t oomJoinUsec = 10'000'000;
+    // Report the kernel's OOM kills found in _TRANSPORT=kernel entries as Output::oomKills. A live
+    // source that also reads /dev/kmsg turns this off (the kills still mark unit failures oom_killed).
+    bool kernelOomKills = true;
   };
   struct Output {
     std::vector<UnitFailure> failures;

@@ -171,6 +171,34 @@ TEST_F(Systemd252Journal, FillsTheCapnpPayload) {
   EXPECT_EQ(std::string(r.getLastLines()[1].cStr()), "error: config /etc/api/api.toml: no such file");
 }
 
+TEST(JournalKernelOnly, KernelKillsCanBeLeftToTheKmsgSourceButStillMarkTheUnit) {
+  UnitFailureAssembler::Options options;
+  options.kernelOomKills = false;
+  UnitFailureAssembler assembler(options);
+  std::vector<UnitFailure> failures;
+  std::size_t kills = 0;
+  std::string text = test::fixture("journal/systemd-252-unit-failures.json");
+  for (auto line : splitLines(text)) {
+    auto e = parseJournalJson(line);
+    ASSERT_TRUE(e);
+    auto out = assembler.feed(*e);
+    kills += out.oomKills.size();
+    for (auto& f : out.failures) failures.push_back(std::move(f));
+  }
+  auto out = assembler.finish();
+  kills += out.oomKills.size();
+  for (auto& f : out.failures) failures.push_back(std::move(f));
+  EXPECT_EQ(kills, 0u);
+  bool found = false;
+  for (const auto& f : failures) {
+    if (f.unit == "ol-oom.service") {
+      found = true;
+      EXPECT_TRUE(f.oomKilled);
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(JournalKernelOnly, KernelEntriesAloneGiveTheOomKill) {
   JournalRun run = runJournal("journal/systemd-252-kernel-oom.json");
   EXPECT_EQ(run.skipped, 0u);
