@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 namespace octolaunch::testing {
@@ -175,7 +176,11 @@ TEST(Pipeline, ExitStatusesFollowTheCommand) {
     return argv;
   };
   EXPECT_EQ(run(hookArgs({"/nonexistent/command"}), 10s).exitCode, 127);
-  EXPECT_EQ(run(hookArgs({"/etc/hostname"}), 10s).exitCode, 126);
+  std::filesystem::path notExecutable = fleet.dir / "notes.txt";
+  std::ofstream(notExecutable) << "not a program\n";
+  std::filesystem::permissions(notExecutable, std::filesystem::perms::owner_read |
+                                                  std::filesystem::perms::owner_write);
+  EXPECT_EQ(run(hookArgs({notExecutable.string()}), 10s).exitCode, 126);
   EXPECT_EQ(run(hookArgs({"sh", "-c", "kill -TERM $$"}), 10s).exitCode, 128 + 15);
   RunResult usage = run(base, 10s);
   EXPECT_EQ(usage.exitCode, 2);
