@@ -130,6 +130,7 @@ SourcesConfig parseSourcesConfig(const toml::table& root) {
   const std::set<std::string_view> sectionNames{"kmsg", "cgroup", "psi", "disk", "fd", "journal", "containers"};
 
   Section top(sources, "sources");
+  top.boolean("enabled", config.enabled);
   top.path("state_dir", config.stateDir);
   for (auto name : sectionNames) top.node(name);  // sections are known keys of [sources]
   top.warnUnknown(config.warnings);

@@ -1,6 +1,6 @@
 // Configuration of the agent's host sources: the [sources.*] sections of agent.toml.
 //
-//   [sources]                       state_dir = "..."     (default: the spool dir)
+//   [sources]                       enabled (all sources; default true), state_dir (default: the spool dir)
 //   [sources.kmsg]                  enabled, device, recover_previous_boot, journal_dir
 //   [sources.cgroup]                enabled, root, slices, cgroups, poll_interval_ms, dedupe_window_ms
 //   [sources.psi]                   enabled, resources, some_avg10_percent, clear_avg10_percent,
@@ -92,6 +92,7 @@ struct ContainersConfig {
 };
 
 struct SourcesConfig {
+  bool enabled = true;                // false: no host source runs (the hook and shipper still do)
   std::filesystem::path stateDir;     // empty: the caller supplies the spool dir
   KmsgConfig kmsg;
   CgroupConfig cgroup;

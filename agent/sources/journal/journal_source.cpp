@@ -1,0 +1,192 @@
+#include "agent/sources/journal/journal_source.h"
+
+#include "agent/parse/journal_entry.h"
+#include "agent/sources/state_file.h"
+
+#include <spdlog/spdlog.h>
+#include <systemd/sd-journal.h>
+
+#include <cstring>
+
+namespace octolaunch::sources {
+
+namespace {
+
+constexpr std::size_t kDataThreshold = 64 * 1024;
+constexpr std::size_t kBatchMax = 256;
+
+parse::JournalEntry currentEntry(sd_journal* journal) {
+  parse::JournalEntry entry;
+  const void* data = nullptr;
+  size_t length = 0;
+  sd_journal_restart_data(journal);
+  while (sd_journal_enumerate_data(journal, &data, &length) > 0) {
+    std::string_view field(static_cast<const char*>(data), length);
+    const auto eq = field.find('=');
+    if (eq == std::string_view::npos) continue;
+    entry.fields.try_emplace(std::string(field.substr(0, eq)), field.substr(eq + 1));
+  }
+  std::uint64_t realtime = 0;
+  if (sd_journal_get_realtime_usec(journal, &realtime) >= 0) {
+    entry.fields["__REALTIME_TIMESTAMP"] = std::to_string(realtime);
+  }
+  return entry;
+}
+
+}  // namespace
+
+JournalSource::JournalSource(asio::io_context& io, EventOut& out, OomLedger& ledger, JournalConfig config,
+                             std::filesystem::path stateDir, LineRedactor redact)
+    : out_(out),
+      ledger_(ledger),
+      config_(std::move(config)),
+      statePath_(stateDir / "journal.state"),
+      redact_(std::move(redact)),
+      descriptor_(io),
+      timeoutTimer_(io),
+      saveTimer_(io),
+      units_(parse::UnitFailureAssembler::Options{config_.lastLines, 4096}) {}
+
+JournalSource::~JournalSource() {
+  if (descriptor_.is_open()) descriptor_.release();  // sd-journal owns the fd
+  if (journal_ != nullptr) sd_journal_close(journal_);
+}
+
+bool JournalSource::start() {
+  int r = 0;
+  if (config_.directory.empty()) {
+    if (!std::filesystem::exists("/run/systemd/journal")) {
+      spdlog::info("sources: journal: no systemd-journald on this host (/run/systemd/journal); source off");
+      return false;
+    }
+    journalName_ = "system";
+    r = sd_journal_open(&journal_, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+  } else {
+    journalName_ = config_.directory.string();
+    r = sd_journal_open_directory(&journal_, config_.directory.c_str(), 0);
+  }
+  if (r < 0) {
+    spdlog::warn("sources: journal: cannot open the {} journal: {}; source off", journalName_, std::strerror(-r));
+    journal_ = nullptr;
+    return false;
+  }
+  sd_journal_set_data_threshold(journal_, kDataThreshold);
+  const int fd = sd_journal_get_fd(journal_);
+  if (fd < 0) {
+    spdlog::warn("sources: journal: sd_journal_get_fd: {}; source off", std::strerror(-fd));
+    return false;
+  }
+  descriptor_.assign(fd);
+  positionAtStart();
+  drain();
+  waitReadable();
+  armTimeout();
+  spdlog::info("sources: journal: following the {} journal{}", journalName_,
+               cursor_.empty() ? " from its end" : " after the saved cursor");
+  return true;
+}
+
+void JournalSource::positionAtStart() {
+  const auto state = readStateFile(statePath_);
+  if (state && state->contains("journal") && state->at("journal") == journalName_ && state->contains("cursor")) {
+    const std::string& cursor = state->at("cursor");
+    if (sd_journal_seek_cursor(journal_, cursor.c_str()) >= 0 && sd_journal_next(journal_) > 0) {
+      cursor_ = cursor;
+      // The cursor's own entry was handled before; if it is gone, we stand on the next one.
+      if (sd_journal_test_cursor(journal_, cursor.c_str()) <= 0) sd_journal_previous(journal_);
+      return;
+    }
+  }
+  sd_journal_seek_tail(journal_);
+  sd_journal_previous(journal_);
+}
+
+void JournalSource::stop() {
+  stopped_ = true;
+  if (descriptor_.is_open()) {
+    descriptor_.cancel();
+    descriptor_.release();
+  }
+  timeoutTimer_.cancel();
+  saveTimer_.cancel();
+  if (!cursor_.empty()) saveCursor();
+}
+
+void JournalSource::waitReadable() {
+  descriptor_.async_wait(asio::posix::descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    sd_journal_process(journal_);
+    drain();
+    waitReadable();
+  });
+}
+
+void JournalSource::armTimeout() {
+  // sd-journal asks for periodic wake-ups only where inotify cannot see changes (network fs).
+  std::uint64_t usec = 0;
+  if (sd_journal_get_timeout(journal_, &usec) < 0 || usec == static_cast<std::uint64_t>(-1)) return;
+  timeoutTimer_.expires_after(std::chrono::seconds(1));
+  timeoutTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    sd_journal_process(journal_);
+    drain();
+    armTimeout();
+  });
+}
+
+void JournalSource::drain() {
+  EventBatch batch;
+  const std::int64_t windowNs = static_cast<std::int64_t>(config_.oomJoinWindowMs) * 1'000'000;
+  bool advanced = false;
+  while (sd_journal_next(journal_) > 0) {
+    ++entriesRead_;
+    advanced = true;
+    const auto entry = currentEntry(journal_);
+    if (entry.value("_TRANSPORT") == "kernel") {
+      parse::KernelMessage message;
+      message.text = std::string(entry.value("MESSAGE"));
+      message.realtimeNs = entry.realtimeUsec() * 1000;
+      for (const auto& kill : kernel_.feed(message)) {
+        if (kill.pid != 0) ledger_.record({*message.realtimeNs, kill.pid, kill.memcg, kill.taskMemcg, kill.unit, false});
+      }
+    }
+    auto out = units_.feed(entry);
+    for (auto& failure : out.failures) {
+      const std::int64_t timeNs = failure.realtimeUsec > 0 ? failure.realtimeUsec * 1000 : out_.clock().nowNs();
+      if (!failure.oomKilled) failure.oomKilled = ledger_.killedInUnit(failure.unit, timeNs, windowNs);
+      if (redact_) {
+        for (auto& line : failure.lastLines) redact_(line);
+        redact_(failure.message);
+      }
+      parse::fillUnitFailed(batch.add(timeNs).getPayload().initUnitFailed(), failure);
+    }
+    for (const auto& kill : out.oomKills) {
+      const std::int64_t timeNs = kill.realtimeNs.value_or(out_.clock().nowNs());
+      parse::fillOomKill(batch.add(timeNs).getPayload().initOomKill(), kill);
+    }
+    if (batch.size() >= kBatchMax) out_.publish(batch);
+  }
+  out_.publish(batch);
+  if (advanced) {
+    char* cursor = nullptr;
+    if (sd_journal_get_cursor(journal_, &cursor) >= 0) {
+      cursor_ = cursor;
+      free(cursor);
+    }
+    if (!saveArmed_ && !stopped_) {
+      saveArmed_ = true;
+      saveTimer_.expires_after(std::chrono::seconds(1));
+      saveTimer_.async_wait([this](const boost::system::error_code& ec) {
+        saveArmed_ = false;
+        if (ec || stopped_) return;
+        saveCursor();
+      });
+    }
+  }
+}
+
+void JournalSource::saveCursor() {
+  writeStateFile(statePath_, {{"journal", journalName_}, {"cursor", cursor_}});
+}
+
+}  // namespace octolaunch::sources

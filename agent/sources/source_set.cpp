@@ -1,0 +1,106 @@
+#include "agent/sources/source_set.h"
+
+#include "agent/sources/cgroup/memory_events_source.h"
+#include "agent/sources/containers/container_source.h"
+#include "agent/sources/disk/disk_source.h"
+#include "agent/sources/disk/fd_source.h"
+#include "agent/sources/kmsg/kmsg_source.h"
+#include "agent/sources/psi/psi_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <future>
+
+namespace octolaunch::sources {
+
+SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config, const Clock& clock,
+                     std::function<void()> wake, LineRedactor redact)
+    : io_(io), config_(config), out_(sink, clock, std::move(wake)), redact_(std::move(redact)) {}
+
+SourceSet::~SourceSet() = default;
+
+std::vector<std::string> SourceSet::start() {
+  if (!config_.enabled) {
+    spdlog::info("sources: all host sources are off (sources.enabled = false)");
+    return {};
+  }
+  std::error_code ec;
+  if (!config_.stateDir.empty()) std::filesystem::create_directories(config_.stateDir, ec);
+  const auto& c = config_;
+  if (c.kmsg.enabled) sources_.push_back(std::make_unique<KmsgSource>(io_, out_, ledger_, c.kmsg, c.stateDir));
+  if (c.cgroup.enabled) sources_.push_back(std::make_unique<MemoryEventsSource>(io_, out_, ledger_, c.cgroup));
+  if (c.psi.enabled) sources_.push_back(std::make_unique<PsiSource>(io_, out_, c.psi));
+  if (c.disk.enabled) sources_.push_back(std::make_unique<DiskSource>(io_, out_, c.disk));
+  if (c.fd.enabled) sources_.push_back(std::make_unique<FdSource>(io_, out_, c.fd));
+  if (c.journal.enabled) {
+    sources_.push_back(std::make_unique<JournalSource>(io_, out_, ledger_, c.journal, c.stateDir, redact_));
+  }
+  if (c.containers.enabled) sources_.push_back(std::make_unique<ContainerSource>(io_, out_, c.containers));
+  for (auto& source : sources_) {
+    bool started = false;
+    try {
+      started = source->start();
+    } catch (const std::exception& e) {
+      spdlog::error("sources: {}: failed to start: {}", source->name(), e.what());
+    }
+    if (started) running_.emplace_back(source->name());
+  }
+  std::string list;
+  for (const auto& name : running_) list += (list.empty() ? "" : ", ") + name;
+  spdlog::info("sources: running: {}", list.empty() ? "none" : list);
+  return running_;
+}
+
+void SourceSet::stop() {
+  for (auto& source : sources_) source->stop();
+}
+
+SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::path& spoolDir) {
+  auto config = parseSourcesConfig(raw);
+  if (config.stateDir.empty()) config.stateDir = spoolDir;
+  for (const auto& warning : config.warnings) spdlog::warn("config: {}", warning);
+  return config;
+}
+
+SourcesThread::SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config, std::function<void()> wake,
+                             LineRedactor redact)
+    : guard_(io_.get_executor()) {
+  set_ = std::make_unique<SourceSet>(io_, sink, config, clock, std::move(wake), std::move(redact));
+  thread_ = std::thread([this] {
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("sources: a handler failed: {}; going on", e.what());
+      }
+    }
+  });
+  std::promise<std::vector<std::string>> started;
+  asio::post(io_, [&] { started.set_value(set_->start()); });
+  running_ = started.get_future().get();
+}
+
+SourcesThread::~SourcesThread() { stop(); }
+
+void SourcesThread::stop() {
+  if (!thread_.joinable()) return;
+  std::promise<void> stopped;
+  asio::post(io_, [&] {
+    set_->stop();
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  guard_.reset();
+  // Handlers finish promptly once their descriptors are closed; a stuck request (an inspect
+  // waiting on a hung daemon) is cut off after its own timeout, and at worst here.
+  std::thread watchdog([this] {
+    for (int i = 0; i < 300 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    io_.stop();
+  });
+  thread_.join();
+  watchdog.join();
+  set_.reset();
+}
+
+}  // namespace octolaunch::sources

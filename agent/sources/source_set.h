@@ -1,0 +1,79 @@
+// The agent's host sources, wired together: what `octolaunch-agent run` starts.
+//
+//   SourceSet     every enabled source on a given io_context, sharing one EventOut (the spool
+//                 and the shipper's wake-up) and one OomLedger (so kmsg, cgroup memory events and
+//                 the journal agree on what is one OOM kill). Constructed, started and stopped on
+//                 that io_context's thread.
+//   SourcesThread owns an io_context, its thread and a SourceSet: the one object `run` needs.
+//                 Its constructor returns once every source has started (or turned itself off);
+//                 its destructor (or stop()) stops them and joins the thread.
+//
+// The EventSink is called on the sources' thread: it must be safe to call from there while the
+// shipper works on its own thread (the spool is). `wake` runs on the sources' thread after each
+// append and must not block (e.g. post to the shipper's loop).
+#pragma once
+
+#include "agent/sources/asio.h"
+#include "agent/sources/event_out.h"
+#include "agent/sources/journal/journal_source.h"
+#include "agent/sources/oom_ledger.h"
+#include "agent/sources/source.h"
+#include "agent/sources/sources_config.h"
+#include "shared/event/event_sink.h"
+#include "shared/util/clock.h"
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace octolaunch::sources {
+
+class SourceSet final {
+ public:
+  SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config, const Clock& clock,
+            std::function<void()> wake, LineRedactor redact = {});
+  ~SourceSet();
+
+  // Starts every enabled source; returns the names of those that run.
+  std::vector<std::string> start();
+  void stop();
+  const std::vector<std::string>& running() const { return running_; }
+
+ private:
+  asio::io_context& io_;
+  SourcesConfig config_;
+  EventOut out_;
+  OomLedger ledger_;
+  LineRedactor redact_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::vector<std::string> running_;
+};
+
+// parseSourcesConfig(raw) with the state dir defaulting to the agent's spool dir. Throws
+// SourcesConfigError naming the key.
+SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::path& spoolDir);
+
+class SourcesThread final {
+ public:
+  SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config, std::function<void()> wake,
+                LineRedactor redact = {});
+  ~SourcesThread();
+  SourcesThread(const SourcesThread&) = delete;
+  SourcesThread& operator=(const SourcesThread&) = delete;
+
+  // Stops the sources and joins the thread; idempotent.
+  void stop();
+  const std::vector<std::string>& running() const { return running_; }
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::unique_ptr<SourceSet> set_;
+  std::vector<std::string> running_;
+  std::thread thread_;
+};
+
+}  // namespace octolaunch::sources

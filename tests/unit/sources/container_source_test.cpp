@@ -1,0 +1,140 @@
+// The container source against real containers: rootful podman's Docker-compatible API, real
+// busybox containers that exit 1, never start (missing command) and are OOM-killed under
+// --memory; and the engine restarting under the source.
+#include "agent/sources/containers/container_source.h"
+
+#include "tests/support/process.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/fake_sink.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/podman_fixture.h"
+#include "tests/unit/sources/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+namespace octolaunch::sources {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeSink;
+using testing::IoThread;
+
+std::string containerName(const char* what) {
+  static std::atomic<int> counter{0};
+  return "octolaunch-test-" + std::string(what) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+std::vector<nlohmann::json> eventsFor(const std::vector<nlohmann::json>& events, const std::string& kind,
+                                      const std::string& name) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : events) {
+    if (e.value("kind", "") == kind && e["data"].value("name", "") == name) out.push_back(e);
+  }
+  return out;
+}
+
+class ContainerSourceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { unavailable_ = new std::string(testing::preparePodman()); }
+  static void TearDownTestSuite() { delete unavailable_; }
+  void SetUp() override {
+    if (!unavailable_->empty()) OCTOLAUNCH_SKIP_UNLESS_CI(*unavailable_);
+    service_ = std::make_unique<testing::PodmanService>(dir_.path() / "podman.sock");
+    ASSERT_TRUE(service_->ready()) << "podman system service did not create its socket";
+    config_.sockets = {"/nonexistent/docker.sock", service_->socket().string()};
+    config_.reconnectMaxMs = 500;
+    source_ = std::make_unique<ContainerSource>(io_.io(), out_, config_);
+    ASSERT_TRUE(io_.run([&] { return source_->start(); }));
+    for (int i = 0; i < 500 && !io_.run([&] { return source_->connected(); }); ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(io_.run([&] { return source_->connected(); })) << "never connected to the events stream";
+  }
+  void TearDown() override {
+    if (source_) io_.run([&] { source_->stop(); });
+    for (const auto& name : created_) testing::run({"podman", "rm", "-f", name}, 60s);
+  }
+  // podman run NAME ... ; returns its exit code.
+  int podmanRun(const std::string& name, std::vector<std::string> args) {
+    created_.push_back(name);
+    std::vector<std::string> argv = {"podman", "run", "--name", name, "--network", "none"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return testing::run(argv, 120s).exitCode;
+  }
+
+  static std::string* unavailable_;
+  testing::SourcesTempDir dir_;
+  FakeSink sink_;
+  SystemClock clock_;
+  IoThread io_;
+  EventOut out_{sink_, clock_, {}};
+  ContainersConfig config_;
+  std::unique_ptr<testing::PodmanService> service_;
+  std::unique_ptr<ContainerSource> source_;
+  std::vector<std::string> created_;
+};
+std::string* ContainerSourceTest::unavailable_ = nullptr;
+
+TEST_F(ContainerSourceTest, ContainerExitingOneIsContainerFailedWithExitCodeOne) {
+  const auto name = containerName("false");
+  EXPECT_EQ(podmanRun(name, {"localhost/bb:1", "/bin/false"}), 1);
+  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
+  const auto data = eventsFor(sink_.events(), "container.failed", name).at(0)["data"];
+  EXPECT_EQ(data.value("exit_code", -1), 1);
+  EXPECT_EQ(data.value("image", ""), "localhost/bb:1");
+  EXPECT_EQ(data.value("container_id", "").size(), 64u);
+  EXPECT_FALSE(data.value("oom_killed", true));
+  EXPECT_TRUE(eventsFor(sink_.events(), "container.oom", name).empty());
+}
+
+TEST_F(ContainerSourceTest, ContainerThatNeverStartsIsContainerFailedWithTheError) {
+  const auto name = containerName("nope");
+  EXPECT_NE(podmanRun(name, {"localhost/bb:1", "/bin/nope"}), 0);
+  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
+  const auto data = eventsFor(sink_.events(), "container.failed", name).at(0)["data"];
+  EXPECT_EQ(data.value("action", ""), "start-failed") << data.dump();
+  // Docker keeps the runtime's message ("... /bin/nope: no such file ..."); podman 4.3.1 keeps no
+  // State.Error for it, so the source says that it never started.
+  EXPECT_FALSE(data.value("error", "").empty()) << data.dump();
+}
+
+TEST_F(ContainerSourceTest, ContainerKilledUnderItsMemoryLimitIsContainerOom) {
+  const auto name = containerName("oom");
+  // Doubling a shell variable passes 16 MiB within a second.
+  EXPECT_EQ(podmanRun(name, {"--memory", "16m", "localhost/bb:1", "sh", "-c", "a=xxxxxxxx; while :; do a=$a$a; done"}), 137);
+  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.oom", name).empty(); }, 5s));
+  const auto oom = eventsFor(sink_.events(), "container.oom", name).at(0)["data"];
+  EXPECT_TRUE(oom.value("oom_killed", false));
+  const auto failed = eventsFor(sink_.events(), "container.failed", name);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["data"].value("exit_code", -1), 137);
+  EXPECT_TRUE(failed[0]["data"].value("oom_killed", false));
+}
+
+TEST_F(ContainerSourceTest, ReconnectsWhenTheEngineRestarts) {
+  const auto connects = io_.run([&] { return source_->connects(); });
+  service_->kill();
+  for (int i = 0; i < 200 && io_.run([&] { return source_->connected(); }); ++i) std::this_thread::sleep_for(10ms);
+  service_->start();
+  ASSERT_TRUE(service_->ready());
+  for (int i = 0; i < 500 && io_.run([&] { return source_->connects(); }) == connects; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GT(io_.run([&] { return source_->connects(); }), connects) << "no reconnect after the engine came back";
+  const auto name = containerName("after-restart");
+  EXPECT_EQ(podmanRun(name, {"localhost/bb:1", "sh", "-c", "exit 3"}), 3);
+  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
+  EXPECT_EQ(eventsFor(sink_.events(), "container.failed", name).at(0)["data"].value("exit_code", -1), 3);
+}
+
+TEST(ContainerSourceOff, NoSocketTurnsTheSourceOff) {
+  FakeSink sink;
+  SystemClock clock;
+  IoThread io;
+  EventOut out(sink, clock, {});
+  ContainersConfig config;
+  config.sockets = {"/nonexistent/docker.sock"};
+  ContainerSource source(io.io(), out, config);
+  EXPECT_FALSE(io.run([&] { return source.start(); }));
+}
+
+}  // namespace
+}  // namespace octolaunch::sources

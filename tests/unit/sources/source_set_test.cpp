@@ -1,0 +1,103 @@
+// SourceSet / SourcesThread: the config the agent reads, and the set started and stopped as the
+// agent's `run` does it.
+#include "agent/sources/source_set.h"
+
+#include "tests/unit/sources/fake_sink.h"
+#include "tests/unit/sources/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+namespace octolaunch::sources {
+namespace {
+
+TEST(SourcesConfig, DefaultsTurnEverySourceOn) {
+  const auto config = parseSourcesConfig(toml::table{});
+  EXPECT_TRUE(config.enabled && config.kmsg.enabled && config.cgroup.enabled && config.psi.enabled &&
+              config.disk.enabled && config.fd.enabled && config.journal.enabled && config.containers.enabled);
+  EXPECT_EQ(config.psi.triggerStallUs, 150000u);
+  EXPECT_EQ(config.psi.triggerWindowUs, 2000000u);
+}
+
+TEST(SourcesConfig, ValuesAreRead) {
+  const auto config = parseSourcesConfig(toml::parse(R"(
+[sources]
+state_dir = "/var/lib/x"
+[sources.psi]
+resources = ["memory"]
+some_avg10_percent = 20
+clear_avg10_percent = 10.5
+[sources.disk]
+mounts = ["/", "/data"]
+include_tmpfs = true
+[sources.containers]
+sockets = ["/run/docker.sock"]
+)"));
+  EXPECT_EQ(config.stateDir, "/var/lib/x");
+  EXPECT_EQ(config.psi.resources, std::vector<std::string>{"memory"});
+  EXPECT_DOUBLE_EQ(config.psi.someAvg10Percent, 20.0);
+  EXPECT_DOUBLE_EQ(config.psi.clearAvg10Percent, 10.5);
+  EXPECT_EQ(config.disk.mounts.size(), 2u);
+  EXPECT_TRUE(config.disk.includeTmpfs);
+  EXPECT_EQ(config.containers.sockets, std::vector<std::string>{"/run/docker.sock"});
+}
+
+TEST(SourcesConfig, BadValuesAreErrorsNamingTheKey) {
+  auto error = [](const char* text) {
+    try {
+      parseSourcesConfig(toml::parse(text));
+    } catch (const SourcesConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error("[sources.psi]\nsome_avg10_percent = \"high\"\n"),
+            "sources.psi.some_avg10_percent: expected a number, got string");
+  EXPECT_EQ(error("[sources.kmsg]\nenabled = 1\n"), "sources.kmsg.enabled: expected true or false, got integer");
+  EXPECT_EQ(error("[sources.psi]\nresources = [\"disk\"]\n"),
+            "sources.psi.resources: unknown resource \"disk\" (memory, io, cpu)");
+  EXPECT_EQ(error("[sources.disk]\ninterval_ms = 5\n"), "sources.disk.interval_ms: must be between 100 and 86400000, got 5");
+  EXPECT_EQ(error("[sources]\ncgroup = 3\n"), "sources.cgroup: expected a table, got integer");
+  EXPECT_EQ(error("sources = 1\n"), "sources: expected a table, got integer");
+  EXPECT_EQ(error("[sources.containers]\nsockets = [1]\n"), "sources.containers.sockets: expected an array of strings, found a integer");
+}
+
+TEST(SourcesConfig, UnknownKeysAreWarnings) {
+  const auto config = parseSourcesConfig(toml::parse("[sources.kmsg]\nenabeld = false\n"));
+  ASSERT_EQ(config.warnings.size(), 1u);
+  EXPECT_EQ(config.warnings[0], "sources.kmsg.enabeld: unknown key (ignored)");
+  EXPECT_TRUE(config.kmsg.enabled);
+}
+
+TEST(SourcesThreadTest, StartsWhatTheHostSupportsAndStopsCleanly) {
+  testing::SourcesTempDir state;
+  testing::FakeSink sink;
+  SystemClock clock;
+  auto config = sourcesConfigFor(toml::table{}, state.path());
+  EXPECT_EQ(config.stateDir, state.path());
+  config.containers.sockets = {"/nonexistent/docker.sock"};
+  std::atomic<int> wakes{0};
+  {
+    SourcesThread sources(sink, clock, config, [&] { ++wakes; });
+    const auto& running = sources.running();
+    EXPECT_NE(std::find(running.begin(), running.end(), "disk"), running.end());
+    EXPECT_EQ(std::find(running.begin(), running.end(), "containers"), running.end());
+    if (::geteuid() == 0 && std::filesystem::exists("/dev/kmsg")) {
+      EXPECT_NE(std::find(running.begin(), running.end(), "kmsg"), running.end());
+    }
+    sources.stop();
+  }
+  SUCCEED();
+}
+
+TEST(SourcesThreadTest, DisabledMeansNothingRuns) {
+  testing::SourcesTempDir state;
+  testing::FakeSink sink;
+  SystemClock clock;
+  SourcesConfig config;
+  config.enabled = false;
+  SourcesThread sources(sink, clock, config, {});
+  EXPECT_TRUE(sources.running().empty());
+}
+
+}  // namespace
+}  // namespace octolaunch::sources
