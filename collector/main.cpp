@@ -65,6 +65,18 @@ collector::CollectorConfig configure(const Flags& flags) {
   return config;
 }
 
+// Stops the HTTP server and resolves when its thread has returned from run(). stop() is repeated:
+// cpp-httplib ignores a stop() that comes before its listen loop has started (a signal right
+// after start-up).
+kj::Promise<void> stopHttp(kj::Timer& timer, http::HttpServer& server,
+                           kj::ForkedPromise<bool>& finished) {
+  server.stop();
+  return finished.addBranch().ignoreResult().exclusiveJoin(
+      timer.afterDelay(50 * kj::MILLISECONDS).then([&timer, &server, &finished]() {
+        return stopHttp(timer, server, finished);
+      }));
+}
+
 // Clears stale LMDB reader slots (readers of killed processes) every minute.
 kj::Promise<void> readerCheckLoop(kj::Timer& timer, lmdb::Env& env) {
   return timer.afterDelay(60 * kj::SECONDS).then([&timer, &env]() {
@@ -151,8 +163,7 @@ int serve(const collector::CollectorConfig& config, const analysis::AnalysisOpti
     failed = true;
   }
   // Keep the loop turning while HTTP drains: its handlers may be waiting in executeSync.
-  httpServer.stop();
-  httpFinished.addBranch().wait(io.waitScope);
+  stopHttp(io.provider->getTimer(), httpServer, httpFinished).wait(io.waitScope);
   httpThread.join();
   spdlog::info("stopped");
   return failed ? 1 : 0;
