@@ -67,7 +67,6 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   // Sends batches while the window has room and the spool has events after sentThrough_.
   void fill() {
     while (inflight_ < shipper_.options_.window) {
-      auto request = ingest_.pushRequest();
       std::uint64_t firstSeq = 0;
       std::uint64_t lastSeq = 0;
       // Collect first (aligned copies), then size the list exactly.
@@ -80,6 +79,12 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
                                   copies.push_back(kj::heapArray(words));
                                 });
       if (copies.empty()) return;
+      // Size the request's first segment for the whole batch (plus agentId/host per event):
+      // one allocation instead of a chain of growing segments.
+      std::size_t words = 16;
+      std::size_t perEvent = 2 + (shipper_.options_.agentId.size() + shipper_.options_.host.size()) / 8 + 2;
+      for (const auto& c : copies) words += c.size() + perEvent;
+      auto request = ingest_.pushRequest(capnp::MessageSize{words, 0});
       auto list = request.initEvents(static_cast<unsigned>(copies.size()));
       for (unsigned i = 0; i < copies.size(); ++i) {
         capnp::FlatArrayMessageReader reader(copies[i]);
