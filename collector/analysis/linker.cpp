@@ -84,12 +84,20 @@ std::vector<LinkedFact> linkEvents(const Release& release, std::span<const Deplo
     }
     if (seen.insert(f.ref).second) out.push_back({std::move(f), how});
   }
-  std::sort(out.begin(), out.end(), [](const LinkedFact& a, const LinkedFact& b) {
-    if (a.fact.timeNs != b.fact.timeNs) return a.fact.timeNs < b.fact.timeNs;
-    if (a.fact.host != b.fact.host) return a.fact.host < b.fact.host;
-    return a.fact.ref < b.fact.ref;
+  // Sort an index, then move each (large) fact once.
+  std::vector<std::uint32_t> order(out.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
+    const EventFact& a = out[x].fact;
+    const EventFact& b = out[y].fact;
+    if (a.timeNs != b.timeNs) return a.timeNs < b.timeNs;
+    if (a.host != b.host) return a.host < b.host;
+    return a.ref < b.ref;
   });
-  return out;
+  std::vector<LinkedFact> sorted;
+  sorted.reserve(out.size());
+  for (std::uint32_t i : order) sorted.push_back(std::move(out[i]));
+  return sorted;
 }
 
 }  // namespace octolaunch::analysis
