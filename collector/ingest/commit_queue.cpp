@@ -19,10 +19,10 @@ kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t 
   if (!groupCommits_) {
     tasks_.add(kj::evalLater([this]() { flush(); }));
   } else if (!flushScheduled_) {
-    // evalLater runs after the events already queued in this turn: pushes that other connections
-    // delivered at the same time join this transaction.
+    // evalLast runs once the event queue is empty, just before the loop waits for I/O: every push
+    // that the connections' already-received bytes carry joins this transaction.
     flushScheduled_ = true;
-    tasks_.add(kj::evalLater([this]() { flush(); }));
+    tasks_.add(kj::evalLast([this]() { flush(); }));
   }
   return kj::mv(paf.promise);
 }

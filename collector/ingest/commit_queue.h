@@ -1,4 +1,4 @@
-// Groups the batches pushed during one turn of the ingest event loop (from any number of
+// Groups the batches pushed before the ingest event loop next waits for I/O (from any number of
 // connections) into ONE store transaction, then answers each push with its own result.
 //
 // Contract
