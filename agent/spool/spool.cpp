@@ -103,6 +103,23 @@ Spool::Spool(lmdb::Env env, const SpoolOptions& options)
 }
 
 void Spool::attach() {
+  // Usual case, without a synced write: the spool exists already.
+  {
+    auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    MDB_dbi events = 0;
+    MDB_dbi meta = 0;
+    if (mdb_dbi_open(txn.get(), "events", 0, &events) == 0 &&
+        mdb_dbi_open(txn.get(), "meta", 0, &meta) == 0) {
+      if (auto stored = lmdb::get(txn, meta, kEpochKey)) {
+        events_ = events;
+        meta_ = meta;
+        epoch_ = lmdb::readBigEndian(*stored);
+        txn.commit();  // keeps the database handles
+        rememberDataFile();
+        return;
+      }
+    }
+  }
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
   events_ = lmdb::openDbi(txn, "events");
   meta_ = lmdb::openDbi(txn, "meta");
@@ -115,6 +132,10 @@ void Spool::attach() {
   }
   // Committed either way: database handles opened in an aborted transaction are closed.
   txn.commit();
+  rememberDataFile();
+}
+
+void Spool::rememberDataFile() {
   struct stat st {};
   if (::stat(dataFile().c_str(), &st) == 0) {
     dataDev_ = st.st_dev;

@@ -120,6 +120,7 @@ class Spool final : public EventSink {
   Spool(lmdb::Env env, const SpoolOptions& options);
   static lmdb::Env openEnv(const std::filesystem::path& dir, std::uint64_t maxBytes);
   void attach();  // opens the databases, reads or creates the epoch
+  void rememberDataFile();
   struct Meta;
   Meta loadMeta(lmdb::Txn& txn);
   void saveMeta(lmdb::Txn& txn, const Meta& meta);
