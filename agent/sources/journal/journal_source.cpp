@@ -33,6 +33,14 @@ parse::JournalEntry currentEntry(sd_journal* journal) {
   return entry;
 }
 
+parse::UnitFailureAssembler::Options assemblerOptions(const JournalConfig& config) {
+  parse::UnitFailureAssembler::Options options;
+  options.lastLines = config.lastLines;
+  options.oomJoinUsec = static_cast<std::int64_t>(config.oomJoinWindowMs) * 1000;
+  options.kernelOomKills = false;  // the kmsg source reports the kernel's kills
+  return options;
+}
+
 }  // namespace
 
 JournalSource::JournalSource(asio::io_context& io, EventOut& out, OomLedger& ledger, JournalConfig config,
@@ -45,7 +53,8 @@ JournalSource::JournalSource(asio::io_context& io, EventOut& out, OomLedger& led
       descriptor_(io),
       timeoutTimer_(io),
       saveTimer_(io),
-      units_(parse::UnitFailureAssembler::Options{config_.lastLines, 4096}) {}
+      expiryTimer_(io),
+      units_(assemblerOptions(config_)) {}
 
 JournalSource::~JournalSource() {
   if (descriptor_.is_open()) descriptor_.release();  // sd-journal owns the fd
@@ -109,6 +118,7 @@ void JournalSource::stop() {
   }
   timeoutTimer_.cancel();
   saveTimer_.cancel();
+  expiryTimer_.cancel();
   if (!cursor_.empty()) saveCursor();
 }
 
@@ -136,7 +146,6 @@ void JournalSource::armTimeout() {
 
 void JournalSource::drain() {
   EventBatch batch;
-  const std::int64_t windowNs = static_cast<std::int64_t>(config_.oomJoinWindowMs) * 1'000'000;
   bool advanced = false;
   while (sd_journal_next(journal_) > 0) {
     ++entriesRead_;
@@ -151,22 +160,11 @@ void JournalSource::drain() {
       }
     }
     auto out = units_.feed(entry);
-    for (auto& failure : out.failures) {
-      const std::int64_t timeNs = failure.realtimeUsec > 0 ? failure.realtimeUsec * 1000 : out_.clock().nowNs();
-      if (!failure.oomKilled) failure.oomKilled = ledger_.killedInUnit(failure.unit, timeNs, windowNs);
-      if (redact_) {
-        for (auto& line : failure.lastLines) redact_(line);
-        redact_(failure.message);
-      }
-      parse::fillUnitFailed(batch.add(timeNs).getPayload().initUnitFailed(), failure);
-    }
-    for (const auto& kill : out.oomKills) {
-      const std::int64_t timeNs = kill.realtimeNs.value_or(out_.clock().nowNs());
-      parse::fillOomKill(batch.add(timeNs).getPayload().initOomKill(), kill);
-    }
+    emit(out, batch);
     if (batch.size() >= kBatchMax) out_.publish(batch);
   }
   out_.publish(batch);
+  if (advanced) armExpiry();
   if (advanced) {
     char* cursor = nullptr;
     if (sd_journal_get_cursor(journal_, &cursor) >= 0) {
@@ -183,6 +181,36 @@ void JournalSource::drain() {
       });
     }
   }
+}
+
+void JournalSource::emit(parse::UnitFailureAssembler::Output& out, EventBatch& batch) {
+  const std::int64_t windowNs = static_cast<std::int64_t>(config_.oomJoinWindowMs) * 1'000'000;
+  for (auto& failure : out.failures) {
+    const std::int64_t timeNs = failure.realtimeUsec > 0 ? failure.realtimeUsec * 1000 : out_.clock().nowNs();
+    if (!failure.oomKilled) failure.oomKilled = ledger_.killedInUnit(failure.unit, timeNs, windowNs);
+    if (redact_) {
+      for (auto& line : failure.lastLines) redact_(line);
+      redact_(failure.message);
+    }
+    parse::fillUnitFailed(batch.add(timeNs).getPayload().initUnitFailed(), failure);
+  }
+  for (const auto& kill : out.oomKills) {  // systemd-oomd (the kernel's own kills come from kmsg)
+    const std::int64_t timeNs = kill.realtimeNs.value_or(out_.clock().nowNs());
+    parse::fillOomKill(batch.add(timeNs).getPayload().initOomKill(), kill);
+  }
+}
+
+void JournalSource::armExpiry() {
+  // The assembler holds a failure for a moment after "Failed with result" so that what systemd
+  // logs next (restart counter, start limit, core dump) joins it; release it when nothing follows.
+  expiryTimer_.expires_after(std::chrono::milliseconds(1100));
+  expiryTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    auto out = units_.expire(out_.clock().nowNs() / 1000);
+    EventBatch batch;
+    emit(out, batch);
+    out_.publish(batch);
+  });
 }
 
 void JournalSource::saveCursor() {

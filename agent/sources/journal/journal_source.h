@@ -50,6 +50,8 @@ class JournalSource final : public Source {
   void waitReadable();
   void drain();
   void armTimeout();
+  void armExpiry();
+  void emit(parse::UnitFailureAssembler::Output& out, EventBatch& batch);
   void saveCursor();
 
   EventOut& out_;
@@ -61,6 +63,7 @@ class JournalSource final : public Source {
   asio::posix::stream_descriptor descriptor_;
   asio::steady_timer timeoutTimer_;
   asio::steady_timer saveTimer_;
+  asio::steady_timer expiryTimer_;
   parse::UnitFailureAssembler units_;
   parse::OomAssembler kernel_;
   std::string journalName_;     // what the state file's cursor belongs to
