@@ -252,16 +252,18 @@ int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
   } catch (const std::exception& e) {
     warn(std::string("deploy marker not recorded: ") + e.what());
   }
-  // ---- agent/services (deploy-time observations; never throws, problems are warnings):
-  // start: artifact.observed, config.fingerprint, dependency.fingerprint for the service;
-  // finish: <spool>/deploys/<service>, which starts the daemon's post-deploy health watch.
-  if (start) {
+  // ---- agent/services (never throws, problems are warnings). On finish, when the host runs
+  // what the deploy put there: <spool>/deploys/<service> first (starts the daemon's post-deploy
+  // health watch), then artifact.observed, config.fingerprint, dependency.fingerprint. (Observed
+  // at start they would record the previous release's artifact under the new release's id.)
+  if (!start) {
+    if (auto w = services::recordDeployFinish(config, args.service, args.release,
+                                              args.outcome.empty() ? "unknown" : args.outcome, clock)) {
+      warn(*w);
+    }
     for (const auto& w : services::observeForDeploy(config, args.service, args.release, *spool, clock).warnings) {
       warn(w);
     }
-  } else if (auto w = services::recordDeployFinish(config, args.service, args.release,
-                                                   args.outcome.empty() ? "unknown" : args.outcome, clock)) {
-    warn(*w);
   }
   return 0;
 }

@@ -9,7 +9,7 @@
 // read gives an entry with hmac "missing" (no such file, variable not set), "unreadable" (e.g.
 // permission denied) or "failed" (a command that failed or timed out) — never an exception.
 //
-// Threads: synchronous; runs in the `deploy start` process (commands and the container CLI are
+// Threads: synchronous; runs in the `deploy finish` process (commands and the container CLI are
 // run with timeouts). Not for the daemon's io thread.
 #pragma once
 
@@ -51,11 +51,12 @@ struct DeployObservationResult {
   std::vector<std::string> warnings;  // for the deploy command to print on stderr
 };
 
-// What `octolaunch-agent deploy start` calls: parses the services from config.raw, loads the
-// fingerprint key (generating a per-host one into the spool dir when none is configured, with a
-// warning that time only), observes
-// `service` and appends the events to `sink`. Never throws — a deploy must not fail because of
-// OctoLaunch: every problem becomes a warning. A service that is not configured observes nothing.
+// What `octolaunch-agent deploy finish` calls (after recordDeployFinish): at finish the host runs
+// what the deploy installed (at start it still runs the previous release). Parses the services
+// from config.raw, loads the fingerprint key (generating a per-host one into the spool dir when
+// none is configured, with a warning that time only), observes `service` and appends the events
+// to `sink`. Never throws — a deploy must not fail because of OctoLaunch: every problem becomes a
+// warning. A service that is not configured observes nothing.
 DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const std::string& service,
                                          const std::string& release, EventSink& sink, const Clock& clock);
 
