@@ -1,5 +1,7 @@
 #include "collector/ingest/ingest_server.h"
 
+#include "collector/ingest/eof_watching_stream.h"
+
 #include <capnp/rpc-twoparty.h>
 #include <spdlog/spdlog.h>
 
@@ -39,12 +41,12 @@ std::string peerAddress(kj::AsyncIoStream& stream) {
 struct IngestServer::Connection {
   Connection(kj::Own<kj::AsyncIoStream>&& s, capnp::ReaderOptions options,
              capnp::Capability::Client bootstrap, std::size_t flowLimitWords)
-      : stream(kj::mv(s)),
+      : stream(kj::heap<EofWatchingStream>(kj::mv(s))),
         network(*stream, capnp::rpc::twoparty::Side::SERVER, options),
         rpcSystem(capnp::makeRpcServer(network, kj::mv(bootstrap))) {
     rpcSystem.setFlowLimit(flowLimitWords);
   }
-  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<EofWatchingStream> stream;
   capnp::TwoPartyVatNetwork network;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpcSystem;
 };
@@ -89,11 +91,18 @@ void IngestServer::accepted(kj::Own<kj::AsyncIoStream>&& stream) {
   spdlog::debug("RPC connection from {}", address);
   // onDisconnect() resolves when the RpcSystem drops the connection: peer closed, or a read or
   // protocol error (bad bytes, truncated or oversized message) made it abort.
-  // (KJ logs the protocol error itself; the two cases are not told apart here.)
-  auto done = connection->network.onDisconnect().then([this, address]() {
+  // The peer had not closed its side: we dropped it for what it sent.
+  Connection& c = *connection;
+  auto done = connection->network.onDisconnect().then([this, address, &c]() {
     metrics_.connectionsOpen--;
     metrics_.connectionsClosed++;
-    spdlog::debug("RPC connection from {} closed", address);
+    if (!c.stream->peerClosed()) {
+      metrics_.connectionsRejected++;
+      spdlog::warn("RPC connection from {} dropped: it sent bytes that are not a valid agent "
+                   "message (or one over the limits)", address);
+    } else {
+      spdlog::debug("RPC connection from {} closed", address);
+    }
   });
   connections_.add(done.attach(kj::mv(connection)));
 }

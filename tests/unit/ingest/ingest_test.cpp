@@ -145,6 +145,14 @@ TEST_F(IngestTest, PushIsAcknowledgedAfterCommitAndRedeliveryIsANoOp) {
   EXPECT_EQ(push(h2.ingest, overlap), 150u);
   EXPECT_EQ(store_->hosts()[0].eventsStored, 150u);
   EXPECT_EQ(metrics_.eventsDuplicate.load(), 50u);
+
+  // An agent that hangs up cleanly is a close, not a rejection.
+  { Agent gone = std::move(again); }
+  for (int i = 0; i < 5000 && metrics_.connectionsClosed.load() == 0; ++i) {
+    io_.provider->getTimer().afterDelay(1 * kj::MILLISECONDS).wait(ws());
+  }
+  EXPECT_EQ(metrics_.connectionsClosed.load(), 1u);
+  EXPECT_EQ(metrics_.connectionsRejected.load(), 0u);
 }
 
 TEST_F(IngestTest, TokensAreChecked) {
@@ -206,6 +214,7 @@ TEST_F(IngestTest, GarbageBytesDropOnlyThatConnection) {
 
   BatchMessage batch("agent-a", 1, outputLines(1, 10));
   EXPECT_EQ(push(h.ingest, batch), 10u);
+  EXPECT_EQ(metrics_.connectionsRejected.load(), 1u);
 }
 
 TEST_F(IngestTest, TruncatedMessageDropsOnlyThatConnection) {
@@ -244,6 +253,7 @@ TEST_F(IngestTest, MessageOverTheLimitDropsTheConnection) {
   Hello h2 = hello(other, "agent-b", 1);
   BatchMessage small("agent-b", 1, outputLines(1, 10));
   EXPECT_EQ(push(h2.ingest, small), 10u);
+  EXPECT_EQ(metrics_.connectionsRejected.load(), 1u);
 }
 
 TEST_F(IngestTest, FullStoreRefusesThePushAndKeepsServing) {
