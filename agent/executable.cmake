@@ -1,7 +1,8 @@
 # The octolaunch-agent executable (included by agent/CMakeLists.txt when main.cpp exists).
 add_executable(octolaunch-agent ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 target_link_libraries(octolaunch-agent PRIVATE
-  octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_ship octolaunch_shared CLI11::CLI11
+  octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_ship octolaunch_agent_redact
+  octolaunch_sources octolaunch_services octolaunch_shared CLI11::CLI11
   spdlog::spdlog CapnProto::kj-async)
 # `parse` comes from agent/parse when that component is in the tree.
 if(TARGET octolaunch_parse)

@@ -2,6 +2,9 @@
 // component that does the work (hook, deploy, run).
 #include "agent/config/agent_config.h"
 #include "agent/hook/hook_command.h"
+#include "agent/redact/redactor.h"
+#include "agent/services/health_thread.h"
+#include "agent/sources/source_set.h"
 #include "agent/ship/shipper.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
@@ -113,10 +116,29 @@ int runDaemon(const AgentConfig& config) {
     return 1;
   }
 
-  // ---- Host sources (agent/sources, built by another engineer) start HERE: on a Boost.Asio
-  // io_context thread of their own, appending to *spool (the EventSink) and calling
-  // shipper->wakeFromAnyThread() after each append. Before returning, stop that io_context and
-  // join its thread (the shipper and the spool must outlive it).
+  // Host sources and health probes run on Boost.Asio threads of their own, appending to the
+  // spool and waking the shipper. Declared after the spool and the shipper: destroyed (stopped and
+  // joined) before them.
+  octolaunch::SystemClock clock;
+  auto wake = [&shipper] { shipper->wakeFromAnyThread(); };
+  octolaunch::agent::Redactor redactor;
+  std::unique_ptr<octolaunch::sources::SourcesThread> sources;
+  std::unique_ptr<octolaunch::services::HealthThread> health;
+  try {
+    auto sourcesConfig = octolaunch::sources::sourcesConfigFor(config.raw, config.spool.dir);
+    sources = std::make_unique<octolaunch::sources::SourcesThread>(
+        *spool, clock, sourcesConfig, wake,
+        [&redactor](std::string& line) { line = redactor.redacted(line); });
+    health = std::make_unique<octolaunch::services::HealthThread>(config, *spool, clock, wake);
+    for (const auto& w : health->warnings()) logger->warn("{}", w);
+  } catch (const std::exception& e) {
+    logger->error("{}", e.what());
+    return 2;
+  }
+  std::string running;
+  for (const auto& name : sources->running()) running += (running.empty() ? "" : ", ") + name;
+  if (health->running()) running += running.empty() ? "health" : ", health";
+  logger->info("host sources running: {}", running.empty() ? "none" : running);
 
   logger->info("octolaunch-agent {} running: agent {} host {}, spool {} (epoch {:016x}, {} pending), "
                "collector {}",
@@ -126,6 +148,8 @@ int runDaemon(const AgentConfig& config) {
                   .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM))
                   .then([](siginfo_t info) { return info.si_signo; });
   int signo = shipper->run().then([]() { return 0; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  health->stop();
+  sources->stop();
   logger->info("stopping on signal {} ({} events still in the spool)", signo, spool->pendingCount());
   return 0;
 }
