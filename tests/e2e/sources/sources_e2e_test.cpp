@@ -42,11 +42,12 @@ TEST(SourcesEndToEnd, RealKernelOomKillReachesTheCollectorAsOneOomKillWithinTwoS
                           collector.rpcAddress()},
                  .captureStdout = true,
                  .captureStderr = true});
-  // The agent logs "sources: running: ..." once its sources have started.
+  // The agent logs "host sources running: ..." once its sources have started.
   bool started = false;
   for (int i = 0; i < 500 && !started; ++i) {
     agent.readAllStdout(10ms);
-    started = agent.stderrText().find("sources: running:") != std::string::npos;
+    started = agent.stderrText().find("sources running:") != std::string::npos ||
+              agent.stderrText().find("sources: running:") != std::string::npos;
   }
   if (!started) {
     OCTOLAUNCH_SKIP_UNLESS_CI("octolaunch-agent run did not start the host sources (not wired into agent/main.cpp yet?): " +
