@@ -176,13 +176,12 @@ TEST(HostScenario, UnrelatedOomOfAnotherServiceDoesNotOutrankTheRealCause) {
 TEST(HostScenario, ArtifactOnOneHostIsNotWhatCiBuilt) {
   Fleet fleet;
   std::string built = "api build 2.0.0 (commit a1b2c3d4)\n";
-  for (auto [host, content] : {std::pair{"web1", built}, std::pair{"web2", std::string("api build 1.9.3\n")}}) {
-    fleet.addHost(host, "[service.api]\nartifact = \"opt/api.tar\"\n");
-    std::filesystem::create_directories(fleet.hostDir(host) / "opt");
-    std::ofstream(fleet.hostDir(host) / "opt" / "api.tar") << content;
-  }
+  std::filesystem::path artifact = fleet.dir() / "api.tar";
+  for (auto host : {"web1", "web2"}) fleet.addHost(host, "[service.api]\nartifact = \"" + artifact.string() + "\"\n");
+  std::ofstream(artifact) << built;
   ASSERT_EQ(fleet.registerRelease("r303", "api", ciRelease({"web1", "web2"}, "sha256:" + sha256Hex(built))).status, 201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r303", "restart", "echo started"), 0);
+  std::ofstream(artifact) << "api build 1.9.3\n";  // web2 still has the previous build
   EXPECT_EQ(deployWithHook(fleet, "web2", "r303", "restart", "echo 'api: schema version 7 expected, found 6' >&2; exit 1"), 1);
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r303");
@@ -195,11 +194,12 @@ TEST(HostScenario, ArtifactOnOneHostIsNotWhatCiBuilt) {
 
 TEST(HostScenario, DependencyManifestChangedSinceTheLastGoodRelease) {
   Fleet fleet;
-  fleet.addHost("web1", "[service.api]\ndependency_manifests = [\"requirements.txt\"]\n");
-  std::ofstream(fleet.hostDir("web1") / "requirements.txt") << "flask==2.2.5\nsqlalchemy==1.4.49\n";
+  std::filesystem::path manifest = fleet.dir() / "requirements.txt";
+  fleet.addHost("web1", "[service.api]\ndependency_manifests = [\"" + manifest.string() + "\"]\n");
+  std::ofstream(manifest) << "flask==2.2.5\nsqlalchemy==1.4.49\n";
   ASSERT_EQ(fleet.registerRelease("r304", "api", ciRelease({"web1"})).status, 201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r304", "restart", "echo started"), 0);
-  std::ofstream(fleet.hostDir("web1") / "requirements.txt") << "flask==2.2.5\nsqlalchemy==2.0.23\n";
+  std::ofstream(manifest) << "flask==2.2.5\nsqlalchemy==2.0.23\n";
   json next = ciRelease({"web1"});
   next["commit"] = "e5f6a7b8";
   ASSERT_EQ(fleet.registerRelease("r305", "api", next).status, 201);

@@ -75,11 +75,14 @@ TEST(Scenario, SameHookFailingOnOneOfThreeHostsIsFlaky) {
   Fleet fleet;
   for (auto h : {"web1", "web2", "web3"}) fleet.addHost(h);
   ASSERT_EQ(fleet.registerRelease("r101", "api", ciRelease({"web1", "web2", "web3"})).status, 201);
-  EXPECT_EQ(deployWithHook(fleet, "web1", "r101", "migrate", "echo migrated"), 0);
-  EXPECT_EQ(deployWithHook(fleet, "web2", "r101", "migrate",
-                           "echo 'could not obtain lock on relation \"orders\"' >&2; exit 1"),
-            1);
-  EXPECT_EQ(deployWithHook(fleet, "web3", "r101", "migrate", "echo migrated"), 0);
+  // The same migration on every host; on web2 it cannot get its lock (a leftover lock file).
+  std::ofstream(fleet.hostDir("web2") / "migration.lock") << "held by pid 4242\n";
+  const std::string migrate =
+      "if [ -e migration.lock ]; then echo 'could not obtain lock on relation \"orders\"' >&2; exit 1; fi; "
+      "echo migrated";
+  EXPECT_EQ(deployWithHook(fleet, "web1", "r101", "migrate", migrate), 0);
+  EXPECT_EQ(deployWithHook(fleet, "web2", "r101", "migrate", migrate), 1);
+  EXPECT_EQ(deployWithHook(fleet, "web3", "r101", "migrate", migrate), 0);
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r101");
   const json& top = topCause(answer);
@@ -118,16 +121,16 @@ TEST(Scenario, HealthyReleaseHasNoCauses) {
 
 TEST(Scenario, ChangedConfigFileOnTheFailingHostIsConfigDrift) {
   Fleet fleet;
-  // Both hosts know the file by the same relative path; web2's copy was changed by hand.
-  fleet.addHost("web1", "[service.api]\nconfig_files = [\"etc/api.conf\"]\n");
-  fleet.addHost("web2", "[service.api]\nconfig_files = [\"etc/api.conf\"]\n");
-  for (auto [host, text] : {std::pair{"web1", "pool_size = 20\nlisten = 8080\n"},
-                            std::pair{"web2", "pool_size = 2000\nlisten = 8080\n"}}) {
-    std::filesystem::create_directories(fleet.hostDir(host) / "etc");
-    std::ofstream(fleet.hostDir(host) / "etc" / "api.conf") << text;
+  // Both hosts read the service's config from the same path; between the two deploys the file
+  // was changed by hand (on one host — here one machine plays both, so the edit comes in between).
+  std::filesystem::path conf = fleet.dir() / "etc-api.conf";
+  std::ofstream(conf) << "pool_size = 20\nlisten = 8080\n";
+  for (auto host : {"web1", "web2"}) {
+    fleet.addHost(host, "[service.api]\nconfig_files = [\"" + conf.string() + "\"]\n");
   }
   ASSERT_EQ(fleet.registerRelease("r104", "api", ciRelease({"web1", "web2"})).status, 201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r104", "restart", "echo started"), 0);
+  std::ofstream(conf) << "pool_size = 2000\nlisten = 8080\n";
   EXPECT_EQ(deployWithHook(fleet, "web2", "r104", "restart",
                            "echo 'FATAL: sorry, too many clients already' >&2; exit 1"),
             1);
