@@ -85,7 +85,7 @@ std::shared_ptr<spdlog::logger> makeLogger() {
 // `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
 // SIGINT or SIGTERM (exit 0).
 int runDaemon(const AgentConfig& config) {
-  auto logger = makeLogger();
+  auto logger = spdlog::default_logger();
   for (const auto& w : config.warnings) logger->warn("{}", w);
   // Before any thread exists: KJ takes these signals through its event port.
   kj::UnixEventPort::captureSignal(SIGINT);
@@ -157,6 +157,8 @@ int runDaemon(const AgentConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every component logs through the default logger: stderr, never the hook's stdout.
+  spdlog::set_default_logger(makeLogger());
   CLI::App app{"octolaunch-agent: records deploy hooks and host evidence, ships them to the "
                "OctoLaunch collector"};
   app.set_version_flag("--version", std::string("octolaunch-agent ") + octolaunch::kVersion);
