@@ -1,6 +1,7 @@
 // Scenarios whose evidence comes from the host itself: a real full filesystem, real kernel OOM
 // kills in a memory cgroup, the artifact, config and dependency files on the host, health probes.
 // Those needing root and cgroup v1 skip with the reason (and fail in CI, which must run them).
+#include "tests/scenarios/cause_checks.h"
 #include "tests/scenarios/fleet.h"
 #include "tests/support/skip.h"
 
@@ -24,40 +25,9 @@ using nlohmann::json;
 constexpr const char* kJobUrl = "https://ci.example.com/acme/api/jobs/5120";
 
 json ciRelease(std::vector<std::string> targets, const std::string& digest = "") {
-  json r = {{"version", "2.0.0"},
-            {"commit", "a1b2c3d4"},
-            {"ci_run_url", "https://ci.example.com/acme/api/runs/900"},
-            {"ci_job_urls", {kJobUrl}},
-            {"target_hosts", targets}};
+  json r = octolaunch::testing::ciRelease(kJobUrl, std::move(targets));
   if (!digest.empty()) r["artifact_digest"] = digest;
   return r;
-}
-
-const json& topCause(const json& answer) {
-  static const json none = json::object();
-  if (!answer.contains("causes") || answer["causes"].empty()) return none;
-  return answer["causes"][0];
-}
-
-bool mentions(const json& value, const std::string& needle) {
-  return value.dump().find(needle) != std::string::npos;
-}
-
-bool anyCauseHasEvidenceKind(const json& answer, const std::string& kind) {
-  for (const auto& c : answer["causes"]) {
-    for (const auto& e : c.value("evidence", json::array())) {
-      if (e.value("kind", "") == kind) return true;
-    }
-  }
-  return false;
-}
-
-int deployWithHook(Fleet& fleet, const std::string& host, const std::string& release,
-                   const std::string& phase, const std::string& script) {
-  fleet.deploy(host, "start", release, "api");
-  int rc = fleet.hook(host, release, "api", phase, script);
-  fleet.deploy(host, "finish", release, "api", rc == 0 ? "ok" : "failed");
-  return rc;
 }
 
 bool eventArrived(Fleet& fleet, const std::string& query) {

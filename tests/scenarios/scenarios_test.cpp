@@ -2,6 +2,7 @@
 // release registered with CI URLs, a real deploy with real hooks — then "why did it fail?".
 // Each asserts the top cause's category, its hosts count, that its evidence points at the right
 // events and that open_first holds the CI job URL.
+#include "tests/scenarios/cause_checks.h"
 #include "tests/scenarios/fleet.h"
 #include "tests/support/skip.h"
 
@@ -16,40 +17,9 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr const char* kJobUrl = "https://ci.example.com/acme/api/jobs/4411";
-constexpr const char* kRunUrl = "https://ci.example.com/acme/api/runs/812";
 
 json ciRelease(std::vector<std::string> targets = {}) {
-  return {{"version", "1.4.0"},
-          {"commit", "9f2c1e7d"},
-          {"ci_run_url", kRunUrl},
-          {"ci_job_urls", {kJobUrl}},
-          {"target_hosts", targets}};
-}
-
-const json& topCause(const json& answer) {
-  static const json none = json::object();
-  if (!answer.contains("causes") || answer["causes"].empty()) return none;
-  return answer["causes"][0];
-}
-
-bool mentions(const json& value, const std::string& needle) {
-  return value.dump().find(needle) != std::string::npos;
-}
-
-bool evidenceHasKind(const json& cause, const std::string& kind) {
-  for (const auto& e : cause.value("evidence", json::array())) {
-    if (e.value("kind", "") == kind) return true;
-  }
-  return false;
-}
-
-// Runs a three-step deploy (start, one hook, finish) on host and returns the hook's exit code.
-int deployWithHook(Fleet& fleet, const std::string& host, const std::string& release,
-                   const std::string& phase, const std::string& script) {
-  fleet.deploy(host, "start", release, "api");
-  int rc = fleet.hook(host, release, "api", phase, script);
-  fleet.deploy(host, "finish", release, "api", rc == 0 ? "ok" : "failed");
-  return rc;
+  return octolaunch::testing::ciRelease(kJobUrl, std::move(targets));
 }
 
 TEST(Scenario, DeployScriptFailingEverywhere) {
