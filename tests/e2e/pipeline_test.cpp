@@ -26,8 +26,13 @@ struct Fleet {
   CollectorProcess collector{{.dataDir = dir / "collector"}};
   std::unique_ptr<Process> agent;
 
+  // Host sources off: these tests count exactly the events their hooks produce.
   std::vector<std::string> flags(const std::string& id = "agent-1") {
-    return agentFlags(dir / "spool", id, "web1", collector.rpcAddress());
+    std::filesystem::path config = dir / "agent.toml";
+    if (!std::filesystem::exists(config)) std::ofstream(config) << "[sources]\nenabled = false\n";
+    auto f = agentFlags(dir / "spool", id, "web1", collector.rpcAddress());
+    f[1] = config.string();  // --config
+    return f;
   }
   void startAgent() {
     std::vector<std::string> argv = {binPath("octolaunch-agent"), "run"};
