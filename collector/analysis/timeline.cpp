@@ -2,54 +2,113 @@
 
 #include "shared/event/event_json.h"
 #include "shared/util/clock.h"
+#include "shared/util/json_text.h"
 
 #include <map>
 
 namespace octolaunch::analysis {
 
+namespace {
+
+namespace jt = json_text;
+
+// One host's part of the timeline, its events already written as JSON text.
+struct HostPart {
+  std::string state = "context";
+  std::string reason;
+  nlohmann::json windows = nlohmann::json::array();
+  std::string events;
+  std::size_t count = 0;
+  std::size_t omitted = 0;
+};
+
+void appendDump(std::string& out, const nlohmann::json& value) {
+  out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void appendEvent(std::string& out, const LinkedFact& l) {
+  const EventFact& f = l.fact;
+  out += "{\"time\":";
+  jt::appendString(out, formatRfc3339Ns(f.timeNs));
+  out += ",\"time_ns\":";
+  jt::appendInt(out, f.timeNs);
+  out += ",\"kind\":";
+  jt::appendString(out, f.kind);
+  out += ",\"agent_id\":";
+  jt::appendString(out, f.ref.agentId);
+  out += ",\"epoch\":";
+  jt::appendString(out, epochHex(f.ref.epoch));
+  out += ",\"seq\":";
+  jt::appendUint(out, f.ref.seq);
+  out += ",\"summary\":";
+  jt::appendString(out, f.summary);
+  out += ",\"link\":";
+  jt::appendString(out, linkKindName(l.how));
+  out += '}';
+}
+
+}  // namespace
+
+std::string timelineText(const Release& release, std::span<const DeployWindow> windows,
+                         std::span<const LinkedFact> linked, const ReleaseState& state,
+                         const TimelineOptions& options) {
+  std::map<std::string, HostPart> hosts;
+  for (const auto& h : state.hosts) {
+    HostPart& part = hosts[h.host];
+    part.state = hostStateName(h.state);
+    part.reason = h.reason;
+  }
+  for (const auto& w : windows) hosts[w.host].windows.push_back(windowJson(w));
+  for (const auto& l : linked) {  // already in time order
+    HostPart& part = hosts[l.fact.host];
+    if (options.maxEventsPerHost && part.count >= options.maxEventsPerHost) {
+      ++part.omitted;
+      continue;
+    }
+    if (part.count++) part.events += ',';
+    appendEvent(part.events, l);
+  }
+  std::string out;
+  std::size_t size = 256;
+  for (const auto& [name, part] : hosts) size += part.events.size() + 256;
+  out.reserve(size);
+  out += "{\"release\":";
+  jt::appendString(out, release.id);
+  out += ",\"service\":";
+  jt::appendString(out, release.service);
+  out += ",\"status\":";
+  jt::appendString(out, state.status);
+  out += ",\"stages\":";
+  appendDump(out, stageStatesJson(stageStates(release)));
+  out += ",\"events_total\":";
+  jt::appendUint(out, linked.size());
+  out += ",\"hosts\":[";
+  bool first = true;
+  for (const auto& [name, part] : hosts) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"host\":";
+    jt::appendString(out, name);
+    out += ",\"state\":";
+    jt::appendString(out, part.state);
+    out += ",\"reason\":";
+    jt::appendString(out, part.reason);
+    out += ",\"windows\":";
+    appendDump(out, part.windows);
+    out += ",\"events\":[";
+    out += part.events;
+    out += "],\"events_omitted\":";
+    jt::appendUint(out, part.omitted);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
 nlohmann::json timelineJson(const Release& release, std::span<const DeployWindow> windows,
                             std::span<const LinkedFact> linked, const ReleaseState& state,
                             const TimelineOptions& options) {
-  using nlohmann::json;
-  std::map<std::string, json> hosts;
-  std::map<std::string, std::size_t> omitted;
-  for (const auto& h : state.hosts) {
-    hosts[h.host] = {{"host", h.host}, {"state", hostStateName(h.state)}, {"reason", h.reason},
-                     {"windows", json::array()}, {"events", json::array()}};
-  }
-  for (const auto& w : windows) hosts[w.host]["windows"].push_back(windowJson(w));
-  for (const auto& l : linked) {  // already in time order
-    const EventFact& f = l.fact;
-    auto it = hosts.find(f.host);
-    if (it == hosts.end()) {
-      it = hosts.emplace(f.host, json{{"host", f.host}, {"state", "context"}, {"reason", ""},
-                                      {"windows", json::array()}, {"events", json::array()}}).first;
-    }
-    json& events = it->second["events"];
-    if (options.maxEventsPerHost && events.size() >= options.maxEventsPerHost) {
-      ++omitted[f.host];
-      continue;
-    }
-    events.push_back({{"time", formatRfc3339Ns(f.timeNs)},
-                      {"time_ns", f.timeNs},
-                      {"kind", f.kind},
-                      {"agent_id", f.ref.agentId},
-                      {"epoch", epochHex(f.ref.epoch)},
-                      {"seq", f.ref.seq},
-                      {"summary", f.summary},
-                      {"link", linkKindName(l.how)}});
-  }
-  json hostList = json::array();
-  for (auto& [name, h] : hosts) {
-    h["events_omitted"] = omitted[name];
-    hostList.push_back(std::move(h));
-  }
-  return {{"release", release.id},
-          {"service", release.service},
-          {"status", state.status},
-          {"stages", stageStatesJson(stageStates(release))},
-          {"events_total", linked.size()},
-          {"hosts", std::move(hostList)}};
+  return nlohmann::json::parse(timelineText(release, windows, linked, state, options));
 }
 
 }  // namespace octolaunch::analysis

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 
 namespace octolaunch::analysis {
 
@@ -22,6 +23,11 @@ struct TimelineOptions {
 // {"release","service","status","stages":[...],"events_total",
 //  "hosts":[{"host","state","windows":[...],"events":[{"time","time_ns","kind","agent_id","epoch",
 //            "seq","summary","link"}],"events_omitted"}]}
+// Written as text directly (a timeline may hold tens of thousands of events); timelineJson() parses
+// that text back, for callers that want to inspect it.
+std::string timelineText(const Release& release, std::span<const DeployWindow> windows,
+                         std::span<const LinkedFact> linked, const ReleaseState& state,
+                         const TimelineOptions& options);
 nlohmann::json timelineJson(const Release& release, std::span<const DeployWindow> windows,
                             std::span<const LinkedFact> linked, const ReleaseState& state,
                             const TimelineOptions& options);

@@ -72,8 +72,11 @@ httplib::Server::Handler Router::wrap(JsonHandler handler) {
     try {
       JsonReply reply = handler(req);
       res.status = reply.status;
-      res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      kJson);
+      if (!reply.text.empty()) {
+        res.set_content(std::move(reply.text), kJson);
+      } else {
+        res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
+      }
     } catch (...) {
       replyForException(req, res, std::current_exception());
     }

@@ -22,6 +22,7 @@ namespace octolaunch::http {
 struct JsonReply {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
+  std::string text;  // when not empty: the body, already JSON text (body is then unused)
 };
 
 class HttpError final : public std::runtime_error {

@@ -23,7 +23,9 @@ struct ReleaseRoutesState {
   analysis::ReleaseService service;
 };
 
-JsonReply reply(analysis::ReleaseService::Reply r) { return JsonReply{r.status, std::move(r.body)}; }
+JsonReply reply(analysis::ReleaseService::Reply r) {
+  return JsonReply{r.status, std::move(r.body), std::move(r.text)};
+}
 
 }  // namespace
 
