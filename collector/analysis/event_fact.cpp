@@ -207,6 +207,11 @@ void readPayload(Event::Reader event, EventFact& f) {
 
 EventFact factFromEvent(Event::Reader event) {
   EventFact f;
+  fillFact(f, event);
+  return f;
+}
+
+void fillFact(EventFact& f, Event::Reader event) {
   f.ref = {text(event.getAgentId()), event.getEpoch(), event.getSeq()};
   f.timeNs = event.getTimeNs();
   f.host = text(event.getHost());
@@ -214,7 +219,6 @@ EventFact factFromEvent(Event::Reader event) {
   f.release = text(event.getRelease());
   f.kind = kindName(event);
   readPayload(event, f);
-  return f;
 }
 
 bool isHostWideExhaustion(const EventFact& f) {

@@ -80,6 +80,8 @@ struct EventFact {
 };
 
 EventFact factFromEvent(schema::Event::Reader event);
+// The same, into a default-constructed fact in place (no copy of the large struct).
+void fillFact(EventFact& fact, schema::Event::Reader event);
 
 // True for exhaustion of a shared host resource (disk, inodes, fds, pressure): linked to a
 // release as context when it happens on a host inside the release's deploy window.

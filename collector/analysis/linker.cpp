@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 
 namespace octolaunch::analysis {
 
@@ -62,14 +61,12 @@ std::vector<LinkedFact> linkEvents(const Release& release, std::span<const Deplo
                                    const ServiceMappings& mappings) {
   std::vector<LinkedFact> out;
   out.reserve(tagged.size() + candidates.size() / 4);
-  std::set<EventRef> seen;
   for (auto& f : tagged) {
-    if (f.release != release.id || !seen.insert(f.ref).second) continue;
-    out.push_back({std::move(f), LinkKind::release});
+    if (f.release == release.id) out.push_back({std::move(f), LinkKind::release});
   }
   for (auto& f : candidates) {
     if (f.release == release.id) {
-      if (seen.insert(f.ref).second) out.push_back({std::move(f), LinkKind::release});
+      out.push_back({std::move(f), LinkKind::release});
       continue;
     }
     if (!f.release.empty()) continue;  // another release's event
@@ -82,9 +79,10 @@ std::vector<LinkedFact> linkEvents(const Release& release, std::span<const Deplo
     } else {
       continue;
     }
-    if (seen.insert(f.ref).second) out.push_back({std::move(f), how});
+    out.push_back({std::move(f), how});
   }
-  // Sort an index, then move each (large) fact once.
+  // Sort an index, then move each (large) fact once; an event read twice (overlapping queries)
+  // sorts next to itself and is kept once, with the first (strongest) link.
   std::vector<std::uint32_t> order(out.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) {
@@ -92,11 +90,15 @@ std::vector<LinkedFact> linkEvents(const Release& release, std::span<const Deplo
     const EventFact& b = out[y].fact;
     if (a.timeNs != b.timeNs) return a.timeNs < b.timeNs;
     if (a.host != b.host) return a.host < b.host;
-    return a.ref < b.ref;
+    if (a.ref != b.ref) return a.ref < b.ref;
+    return x < y;
   });
   std::vector<LinkedFact> sorted;
   sorted.reserve(out.size());
-  for (std::uint32_t i : order) sorted.push_back(std::move(out[i]));
+  for (std::uint32_t i : order) {
+    if (!sorted.empty() && sorted.back().fact.ref == out[i].fact.ref) continue;
+    sorted.push_back(std::move(out[i]));
+  }
   return sorted;
 }
 

@@ -3,6 +3,7 @@
 #include "collector/analysis/drift.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace octolaunch::analysis {
@@ -16,7 +17,7 @@ std::vector<EventFact> fetch(EventSource& source, const EventSource::Query& q, s
   std::vector<EventFact> out;
   source.forEach(q, [&](schema::Event::Reader e) {
     ++read;
-    if (!keep || keep(e)) out.push_back(factFromEvent(e));
+    if (!keep || keep(e)) fillFact(out.emplace_back(), e);
     return true;
   });
   return out;
@@ -59,12 +60,39 @@ void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOption
 }  // namespace
 
 ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& opt,
-                               std::int64_t nowNs, ReleaseHistory* history) {
+                               std::int64_t nowNs, ReleaseHistory* history, Detail detail) {
   ReleaseAnalysis a;
   a.release = release;
   a.windowOptions = opt.window;
-  // 1. Events carrying the release id (release index).
-  std::vector<EventFact> tagged = fetch(source, {release.id, "", "", {}, {}}, a.eventsRead);
+  // 1. Events carrying the release id (release index). Skipped stdout lines still place their host
+  // in time: the first and last one per host join `tagged` for the windows, not for linking.
+  EventSource::Query byRelease{release.id, "", "", {}, {}};
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>, std::less<>> skippedSpans;
+  if (detail == Detail::withoutHookStdout) {
+    byRelease.skipHookStdout = true;
+    byRelease.onSkippedHookStdout = [&](std::int64_t t, std::string_view host) {
+      auto it = skippedSpans.find(host);
+      if (it == skippedSpans.end()) {
+        skippedSpans.emplace(std::string(host), std::make_pair(t, t));
+      } else {
+        it->second.first = std::min(it->second.first, t);
+        it->second.second = std::max(it->second.second, t);
+      }
+    };
+  }
+  std::vector<EventFact> tagged = fetch(source, byRelease, a.eventsRead);
+  const std::size_t fetched = tagged.size();
+  for (const auto& [host, span] : skippedSpans) {
+    for (std::int64_t t : {span.first, span.second}) {
+      EventFact& f = tagged.emplace_back();
+      f.host = host;
+      f.timeNs = t;
+      f.release = release.id;
+      f.service = release.service;
+      f.type = FactKind::hookOutput;
+      f.kind = "hook.output";
+    }
+  }
   // 2. Deploy markers around them, per host (host + kind + time range).
   std::vector<EventFact> markers;
   for (const auto& r : markerRanges(tagged, opt.window, opt.markerLookbackNs)) {
@@ -83,11 +111,13 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, cons
     }
   }
   a.windows = computeWindows(release, tagged, markers, order, opt.window);
+  tagged.resize(fetched);
   // 3. Events inside the windows that carry no release id (host + time range).
   std::vector<EventFact> candidates;
   for (const auto& r : windowRanges(a.windows)) {
-    auto got = fetch(source, {"", r.host, "", r.sinceNs, r.untilNs}, a.eventsRead,
-                     [](schema::Event::Reader e) { return e.getRelease().size() == 0; });
+    EventSource::Query q{"", r.host, "", r.sinceNs, r.untilNs};
+    q.skipWithRelease = true;
+    auto got = fetch(source, q, a.eventsRead, [](schema::Event::Reader e) { return e.getRelease().size() == 0; });
     std::move(got.begin(), got.end(), std::back_inserter(candidates));
   }
   a.linked = linkEvents(release, a.windows, std::move(tagged), std::move(candidates), opt.mappings);
@@ -105,6 +135,10 @@ nlohmann::json ReleaseAnalysis::causesJson() const { return causeReportJson(caus
 
 nlohmann::json ReleaseAnalysis::timelineJson(const TimelineOptions& options) const {
   return analysis::timelineJson(release, windows, linked, state, options);
+}
+
+std::string ReleaseAnalysis::timelineText(const TimelineOptions& options) const {
+  return analysis::timelineText(release, windows, linked, state, options);
 }
 
 nlohmann::json ReleaseAnalysis::viewJson() const {

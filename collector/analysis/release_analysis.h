@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace octolaunch::analysis {
@@ -35,6 +36,12 @@ class EventSource {
     std::string kind;     // empty: any
     std::optional<std::int64_t> sinceNs;  // inclusive
     std::optional<std::int64_t> untilNs;  // exclusive
+    // Hints a source may honour (the store does, from its indexes) or ignore: leave out hook.output
+    // lines on stdout (reporting each one's time and host to onSkippedHookStdout instead), and
+    // events that carry a release id. The analysis gives the same answer either way.
+    bool skipHookStdout = false;
+    bool skipWithRelease = false;
+    std::function<void(std::int64_t timeNs, std::string_view host)> onSkippedHookStdout;
   };
   virtual ~EventSource() = default;
   // Calls fn for every matching event, oldest first, until fn returns false. The Reader is valid
@@ -78,14 +85,20 @@ struct ReleaseAnalysis {
   CauseReport causes() const;
   nlohmann::json causesJson() const;
   nlohmann::json timelineJson(const TimelineOptions& options = {}) const;
+  std::string timelineText(const TimelineOptions& options = {}) const;  // the same, as JSON text
   // GET /api/v1/releases/{id}: the release document plus status, per-host deploy state and windows.
   nlohmann::json viewJson() const;
 };
 
 // history may be null. Asks it only for the releases seen in deploy markers (order) and, when a
 // host failed, for the previous releases (baselines).
+// Detail::withoutHookStdout: hook.output lines on stdout are not read (most of a deploy's events,
+// and neither deploy state nor causes look at them) — for causes and the release view; a timeline
+// needs Detail::all. Windows are the same either way: the skipped lines' hosts and times count.
+enum class Detail { all, withoutHookStdout };
 ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& options,
-                               std::int64_t nowNs, ReleaseHistory* history = nullptr);
+                               std::int64_t nowNs, ReleaseHistory* history = nullptr,
+                               Detail detail = Detail::all);
 
 // `octolaunch drift`: the latest fingerprints per host of a service (read by kind since sinceNs) and
 // the hosts that differ from the majority. environmentOf (may be empty) maps a release id to its

@@ -38,6 +38,9 @@ void StoreEventSource::forEach(const Query& q, const std::function<bool(schema::
   query.kind = q.kind;
   query.sinceNs = q.sinceNs;
   query.untilNs = q.untilNs;
+  query.skipHookStdout = q.skipHookStdout;
+  query.skipWithRelease = q.skipWithRelease;
+  query.onSkippedHookStdout = q.onSkippedHookStdout;
   store_.forEachEvent(query, fn);
 }
 
@@ -50,16 +53,10 @@ std::optional<std::int64_t> StoreReleaseHistory::registeredAt(const std::string&
 }
 
 std::vector<std::string> StoreReleaseHistory::previousReleases(const Release& release, std::size_t n) {
-  std::vector<std::pair<std::int64_t, std::string>> earlier;
-  for (const auto& doc : releases_.list()) {
-    auto r = releaseFromJson(doc, 0);
-    if (!r.value || r.value->service != release.service || r.value->id == release.id) continue;
-    if (!release.environment.empty() && r.value->environment != release.environment) continue;
-    if (r.value->createdNs < release.createdNs) earlier.emplace_back(r.value->createdNs, r.value->id);
-  }
-  std::sort(earlier.rbegin(), earlier.rend());
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < earlier.size() && i < n; ++i) out.push_back(earlier[i].second);
+  std::vector<std::string> out =
+      releases_.previousOfService(release.service, release.environment, release.createdNs, n + 1);
+  std::erase(out, release.id);
+  if (out.size() > n) out.resize(n);
   return out;
 }
 
@@ -131,18 +128,18 @@ ReleaseService::Reply ReleaseService::addStage(const std::string& id, const std:
   return {200, std::move(stored)};
 }
 
-std::optional<ReleaseAnalysis> ReleaseService::analyze(const std::string& id) {
+std::optional<ReleaseAnalysis> ReleaseService::analyze(const std::string& id, Detail detail) {
   auto doc = releases_.get(id);
   if (!doc) return std::nullopt;
   auto r = releaseFromJson(*doc, 0);
   if (!r.value) return std::nullopt;
   StoreEventSource source(events_);
   StoreReleaseHistory history(releases_);
-  return analyzeRelease(*r.value, source, options_, clock_.nowNs(), &history);
+  return analyzeRelease(*r.value, source, options_, clock_.nowNs(), &history, detail);
 }
 
 ReleaseService::Reply ReleaseService::view(const std::string& id) {
-  auto a = analyze(id);
+  auto a = analyze(id, Detail::withoutHookStdout);
   if (!a) return {404, errorBody("release " + id + " not found")};
   return {200, a->viewJson()};
 }
@@ -150,11 +147,11 @@ ReleaseService::Reply ReleaseService::view(const std::string& id) {
 ReleaseService::Reply ReleaseService::timeline(const std::string& id) {
   auto a = analyze(id);
   if (!a) return {404, errorBody("release " + id + " not found")};
-  return {200, a->timelineJson(options_.timeline)};
+  return {200, {}, a->timelineText(options_.timeline)};
 }
 
 ReleaseService::Reply ReleaseService::causes(const std::string& id) {
-  auto a = analyze(id);
+  auto a = analyze(id, Detail::withoutHookStdout);
   if (!a) return {404, errorBody("release " + id + " not found")};
   return {200, a->causesJson()};
 }

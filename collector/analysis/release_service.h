@@ -47,6 +47,7 @@ class ReleaseService final {
   struct Reply {
     int status = 200;
     nlohmann::json body;
+    std::string text;  // when not empty: the body, already JSON text (body is then unused)
   };
 
   // Borrows everything; all must outlive the service.
@@ -66,7 +67,7 @@ class ReleaseService final {
   Reply drift(const std::string& service, const std::string& environment, std::optional<std::int64_t> sinceNs);
 
   // The analysis of a registered release; nullopt when the id is unknown.
-  std::optional<ReleaseAnalysis> analyze(const std::string& id);
+  std::optional<ReleaseAnalysis> analyze(const std::string& id, Detail detail = Detail::all);
 
  private:
   EventStore& events_;

@@ -2,13 +2,15 @@
 //
 //   events       id(BE8)                                -> packed Cap'n Proto Event
 //   idx_time     time(BE8) id(BE8)                      -> ""
-//   idx_release  release \0 time(BE8) id(BE8)           -> ""
-//   idx_host     host \0 time(BE8) id(BE8)              -> ""
+//   idx_release  release \0 time(BE8) id(BE8)           -> tags(1) host
+//   idx_host     host \0 time(BE8) id(BE8)              -> tags(1)
 //   idx_kind     kind \0 time(BE8) id(BE8)              -> ""
 //   marks        agentId \0 epoch(BE8)                  -> lastSeq(BE8) stored(BE8) lastSeenNs(BE8)
 //   agents       agentId                                -> epoch(BE8) lastSeenNs(BE8) host
 //   counts       'r'|'h'|'k' value                      -> events in that index prefix (BE8)
 //
+// tags: what a scan may skip by without reading the event (kTag* below); an empty value (a store
+// written before tags existed) means "unknown: read it".
 // time(BE8) is the signed timeNs with its sign bit flipped, so byte order is numeric order.
 // Every index sorts by (time, id) inside its prefix: a "position" (time, id) is the same in all
 // of them, which is what the opaque query cursor holds.
@@ -22,6 +24,10 @@
 namespace octolaunch::store_keys {
 
 inline constexpr std::size_t kPositionSize = 16;
+
+inline constexpr unsigned char kTagHookStdout = 0x01;  // a hook.output line on stdout
+inline constexpr unsigned char kTagHasRelease = 0x02;  // the event carries a release id
+inline constexpr unsigned char kTagsPresent = 0x80;    // always set, so the byte is never 0
 
 std::uint64_t timeKey(std::int64_t timeNs);
 std::int64_t timeFromKey(std::uint64_t key);

@@ -84,6 +84,12 @@ struct EventQuery {
   std::optional<std::int64_t> sinceNs;  // inclusive
   std::optional<std::int64_t> untilNs;  // exclusive
   std::size_t limit = 100;  // query(): page size, >= 1. forEachEvent() ignores it.
+  // Skips answered from the index entry alone, without reading the event; entries stored before
+  // the indexes carried these facts are read and passed on as if the flag were unset.
+  bool skipHookStdout = false;   // hook.output lines on stdout; applies when the release index is used
+  bool skipWithRelease = false;  // events that carry a release id; applies when the host index is used
+  // Called for each event skipHookStdout skipped, with its time and host.
+  std::function<void(std::int64_t timeNs, std::string_view host)> onSkippedHookStdout;
   std::string cursor;       // empty: from the start; otherwise a nextCursor from this store
 };
 

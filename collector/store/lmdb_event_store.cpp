@@ -5,6 +5,7 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
+#include <kj/common.h>
 #include <kj/io.h>
 
 #include <limits>
@@ -46,9 +47,19 @@ std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
 }  // namespace
 
 void withEvent(std::string_view packedBytes, const std::function<void(Event::Reader)>& fn) {
+  // Unpack into a per-thread buffer: a stored event is a few hundred bytes, and a scan unpacks
+  // thousands, so a heap allocation per event would cost more than the unpacking. A nested call
+  // (fn reading another event) or a larger message gets the reader's own allocation.
+  constexpr std::size_t kScratchWords = 1024;
+  thread_local capnp::word scratch[kScratchWords];
+  thread_local bool scratchInUse = false;
   kj::ArrayInputStream in(kj::arrayPtr(reinterpret_cast<const kj::byte*>(packedBytes.data()),
                                        packedBytes.size()));
-  capnp::PackedMessageReader reader(in);
+  const bool useScratch = !scratchInUse;
+  kj::ArrayPtr<capnp::word> space = useScratch ? kj::arrayPtr(scratch, kScratchWords) : nullptr;
+  capnp::PackedMessageReader reader(in, capnp::ReaderOptions(), space);
+  if (useScratch) scratchInUse = true;
+  KJ_DEFER(if (useScratch) scratchInUse = false);
   fn(reader.getRoot<Event>());
 }
 
@@ -92,6 +103,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   std::map<std::string, std::uint64_t> countDeltas;
   StringOutput packed;
   std::string key;
+  std::string tagged;  // idx_release value
 
   for (std::size_t b = 0; b < batches.size(); ++b) {
     const IngestBatch& batch = batches[b];
@@ -129,12 +141,22 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(kind), timeNs, id), {});
       ++countDeltas[countKey('k', kind)];
       const std::string_view host = view(event.getHost());
-      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(host), timeNs, id), {});
+      unsigned char tags = keys::kTagsPresent;
+      if (event.getRelease().size() > 0) tags |= keys::kTagHasRelease;
+      if (event.getPayload().isHookOutput() &&
+          event.getPayload().getHookOutput().getStream() == schema::HookOutput::Stream::STDOUT) {
+        tags |= keys::kTagHookStdout;
+      }
+      const char tagByte = static_cast<char>(tags);
+      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(host), timeNs, id),
+                std::string_view(&tagByte, 1));
       ++countDeltas[countKey('h', host)];
       if (event.getRelease().size() > 0) {
         const std::string_view release = view(event.getRelease());
+        tagged.assign(1, tagByte);
+        tagged.append(host);
         lmdb::put(txn, dbs_.byRelease, keys::indexKey(keys::indexPrefix(release), timeNs, id),
-                  {});
+                  tagged);
         ++countDeltas[countKey('r', release)];
       }
       mark.lastSeq = seq;
@@ -196,6 +218,8 @@ void LmdbEventStore::scan(
   const bool needHost = !query.host.empty() && !(chosen && chosen->tag == 'h');
   const bool needKind = !query.kind.empty() && !(chosen && chosen->tag == 'k');
   const bool needDecode = needRelease || needHost || needKind;
+  const bool skipStdout = query.skipHookStdout && chosen && chosen->tag == 'r';
+  const bool skipReleased = query.skipWithRelease && chosen && chosen->tag == 'h';
 
   std::string start = prefix;
   std::string after;  // a position to skip (the cursor's own event)
@@ -220,6 +244,17 @@ void LmdbEventStore::scan(
     if (endKey && k >= *endKey) break;
     if (k == after) continue;
     std::string_view position = k.substr(prefix.size());
+    if (skipStdout || skipReleased) {
+      std::string_view tags = cursor.value();
+      const auto t = tags.empty() ? 0u : static_cast<unsigned char>(tags[0]);
+      if (skipReleased && (t & keys::kTagHasRelease)) continue;
+      if (skipStdout && (t & keys::kTagHookStdout)) {
+        if (query.onSkippedHookStdout) {
+          query.onSkippedHookStdout(keys::timeFromKey(lmdb::readBigEndian(position.substr(0, 8))), tags.substr(1));
+        }
+        continue;
+      }
+    }
     const std::uint64_t id = lmdb::readBigEndian(position.substr(8));
     auto bytes = lmdb::get(txn, dbs_.events, lmdb::bigEndian(id));
     if (!bytes) continue;  // index without event: cannot happen within one transaction

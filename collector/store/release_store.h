@@ -1,5 +1,7 @@
 // Registered releases, as JSON documents keyed by release id (what CI sent with
-// POST /api/v1/releases, plus what the collector adds). Minimal here; issue 4 grows it.
+// POST /api/v1/releases, plus what the collector adds), and an index of them by service and
+// registration time (`releases_by_service`: service NUL created_ns id -> environment), kept in the
+// same write transaction as the document, so "the releases of S before R" is a range scan.
 //
 // Contract
 //  * put/modify write in their own write transaction: call them on the store's one writer thread
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +36,10 @@ class ReleaseStore {
   virtual std::optional<nlohmann::json> get(const std::string& id) = 0;
   // Every release, ordered by id.
   virtual std::vector<nlohmann::json> list() = 0;
+  // Ids of the releases of `service` registered before beforeNs (their "created_ns"), newest
+  // first, at most n; with environment non-empty, only releases of that environment.
+  virtual std::vector<std::string> previousOfService(const std::string& service, const std::string& environment,
+                                                     std::int64_t beforeNs, std::size_t n) = 0;
 };
 
 // Borrows the Env (the same one as LmdbEventStore); construct before other threads use it.
@@ -46,10 +53,13 @@ class LmdbReleaseStore final : public ReleaseStore {
       const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) override;
   std::optional<nlohmann::json> get(const std::string& id) override;
   std::vector<nlohmann::json> list() override;
+  std::vector<std::string> previousOfService(const std::string& service, const std::string& environment,
+                                             std::int64_t beforeNs, std::size_t n) override;
 
  private:
   lmdb::Env& env_;
   MDB_dbi releases_ = 0;
+  MDB_dbi byService_ = 0;
 };
 
 }  // namespace octolaunch

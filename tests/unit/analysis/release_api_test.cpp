@@ -1,5 +1,6 @@
 // The release routes and CLI commands of issue 4 end to end in one process: the real LMDB store in
 // a temp dir, the real HTTP server on port 0, the real `octolaunch` CLI code talking to it.
+#include "collector/analysis/release_service.h"
 #include "collector/cli/ci_environment.h"
 #include "collector/cli/cli_app.h"
 #include "collector/http/http_server.h"
@@ -203,6 +204,39 @@ TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
   EXPECT_NE(out.find("/etc/api/api.toml"), std::string::npos) << out;
   EXPECT_EQ(cli({"drift", "--service", "billing", "--since", std::to_string(at(-10))}, &out, &err), 0) << err;
   EXPECT_EQ(cli({"why", "r404"}, &out, &err), 1);
+}
+
+// Causes and the release view skip stdout hook lines in the store's index; what they answer must
+// not change: compare with an analysis that read every event.
+TEST_F(ReleaseApiTest, SkippingStdoutLinesChangesNoAnswer) {
+  Scenario s;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 200; ++i) lines.push_back("step " + std::to_string(i));
+  lines.push_back("!ERROR: relation \"orders\" already exists");
+  s.deployStart("web-1", 0, "r7", "api");
+  s.hook("web-1", 30, "r7", "api", "migrate", "./migrate.sh", 1, lines, 20);
+  s.deployFinish("web-1", 31, "r7", "api", false);
+  s.deployStart("web-2", 0, "r7", "api");
+  s.hook("web-2", 30, "r7", "api", "migrate", "./migrate.sh", 0, {"step 1", "step 2"}, 20);
+  s.deployFinish("web-2", 31, "r7", "api", true);
+  // web-3 runs hooks only and its first one is still printing: only stdout lines so far, and a
+  // unit of the service failing on it right after.
+  for (int i = 0; i < 50; ++i) s.output("web-3", 5 + i * 0.1, "r7", "api", "migrate", "row " + std::to_string(i));
+  s.unitFailed("web-3", 12, "api.service", "exit-code", 1);
+  // Another release's stdout lines on the same host, inside the window.
+  s.output("web-2", 10, "r6", "api", "migrate", "older release line");
+  store(s);
+  releases_->put("r7", {{"id", "r7"}, {"service", "api"}, {"ci_job_url", "https://ci/job/7"}, {"created_ns", at(-60)}});
+  ReleaseService service(*events_, *releases_, writer_, clock_, options_);
+  auto lean = service.analyze("r7", Detail::withoutHookStdout);
+  auto full = service.analyze("r7", Detail::all);
+  ASSERT_TRUE(lean && full);
+  EXPECT_EQ(lean->causesJson(), full->causesJson());
+  EXPECT_EQ(lean->viewJson(), full->viewJson());
+  EXPECT_EQ(lean->viewJson()["hosts_total"], 3);
+  EXPECT_LT(lean->eventsRead + 250, full->eventsRead);  // the stdout lines were not read
+  // The failed hook's stderr line is still evidence.
+  EXPECT_NE(lean->causesJson().dump().find("already exists"), std::string::npos) << lean->causesJson().dump(2);
 }
 
 TEST(CiEnvironment, GithubAndGitlabFillWhatFlagsLeftOut) {

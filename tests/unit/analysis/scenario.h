@@ -77,6 +77,14 @@ class Scenario final : public EventSource {
     auto tl = x.initTail(static_cast<unsigned>(std::min<std::size_t>(tail.size(), 5)));
     for (unsigned i = 0; i < tl.size(); ++i) tl.set(i, tail[tail.size() - tl.size() + i]);
   }
+  // A line from a hook that is still running (no hook.exit yet).
+  void output(const std::string& host, double t, const std::string& release, const std::string& service,
+              const std::string& phase, const std::string& line, bool stderrLine = false) {
+    auto o = add(host, t, release, service).getPayload().initHookOutput();
+    o.setStream(stderrLine ? schema::HookOutput::Stream::STDERR : schema::HookOutput::Stream::STDOUT);
+    o.setLine(line);
+    o.setPhase(phase);
+  }
   // As the kernel reports a memcg OOM kill (kmsg "oom-kill:constraint=CONSTRAINT_MEMCG,...,
   // oom_memcg=/system.slice/api.service,task_memcg=/system.slice/api.service,task=api,pid=4242,uid=998"
   // followed by "Memory cgroup out of memory: Killed process 4242 (api) total-vm:1843200kB,

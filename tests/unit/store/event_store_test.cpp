@@ -275,5 +275,37 @@ TEST_F(EventStoreTest, ReleasesAreJsonDocumentsById) {
   EXPECT_EQ(list[1]["id"], "r2");
 }
 
+TEST_F(EventStoreTest, PreviousReleasesOfAServiceNewestFirstFromTheIndex) {
+  {
+    LmdbReleaseStore releases(*env_);
+    releases.put("api-1", {{"id", "api-1"}, {"service", "api"}, {"created_ns", 100}});
+    releases.put("api-3", {{"id", "api-3"}, {"service", "api"}, {"created_ns", 300}, {"environment", "prod"}});
+    releases.put("api-2", {{"id", "api-2"}, {"service", "api"}, {"created_ns", 200}, {"environment", "prod"}});
+    releases.put("web-1", {{"id", "web-1"}, {"service", "web"}, {"created_ns", 150}});
+    releases.put("ap-1", {{"id", "ap-1"}, {"service", "ap"}, {"created_ns", 250}});
+    EXPECT_EQ(releases.previousOfService("api", "", 300, 10), (std::vector<std::string>{"api-2", "api-1"}));
+    EXPECT_EQ(releases.previousOfService("api", "", 1000, 2), (std::vector<std::string>{"api-3", "api-2"}));
+    EXPECT_EQ(releases.previousOfService("api", "prod", 1000, 10), (std::vector<std::string>{"api-3", "api-2"}));
+    EXPECT_TRUE(releases.previousOfService("api", "", 100, 10).empty());
+    EXPECT_TRUE(releases.previousOfService("db", "", 1000, 10).empty());
+    // Re-registering with another time moves the entry (no stale key left behind).
+    releases.modify("api-1", [](const std::optional<nlohmann::json>& cur) {
+      nlohmann::json doc = *cur;
+      doc["created_ns"] = 400;
+      return doc;
+    });
+    EXPECT_EQ(releases.previousOfService("api", "", 1000, 10), (std::vector<std::string>{"api-1", "api-3", "api-2"}));
+  }
+  // A store whose index is missing (written before it existed) gets it rebuilt on open.
+  {
+    lmdb::Txn txn = lmdb::Txn::begin(*env_, lmdb::Txn::Mode::write);
+    MDB_dbi index = lmdb::openDbi(txn, "releases_by_service");
+    lmdb::check(mdb_drop(txn.get(), index, 0), "emptying the index");
+    txn.commit();
+  }
+  LmdbReleaseStore reopened(*env_);
+  EXPECT_EQ(reopened.previousOfService("api", "", 1000, 10), (std::vector<std::string>{"api-1", "api-3", "api-2"}));
+}
+
 }  // namespace
 }  // namespace octolaunch
