@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <span>
 #include <utility>
@@ -27,21 +28,47 @@ std::vector<schema::Event::Reader> EventBatch::readers() {
   return out;
 }
 
-EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake)
-    : sink_(sink), clock_(clock), wake_(std::move(wake)) {}
+void EventBatch::append(EventBatch&& other) {
+  if (messages_.empty()) {
+    messages_ = std::move(other.messages_);
+  } else {
+    for (auto& m : other.messages_) messages_.push_back(std::move(m));
+  }
+  other.messages_.clear();
+}
+
+void EventBatch::dropOldest(std::size_t n) {
+  n = std::min(n, messages_.size());
+  messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake, std::function<void()> onHold)
+    : sink_(sink), clock_(clock), wake_(std::move(wake)), onHold_(std::move(onHold)) {}
 
 bool EventOut::publish(EventBatch& batch) {
-  if (batch.empty()) return true;
-  auto events = batch.readers();
+  held_.append(std::move(batch));
+  if (held_.empty()) return true;
+  auto events = held_.readers();
   try {
-    const std::size_t accepted = sink_.append(std::span<const schema::Event::Reader>(events));
-    published_ += accepted;
+    published_ += sink_.append(std::span<const schema::Event::Reader>(events));
   } catch (const std::exception& e) {
-    ++failures_;
-    spdlog::error("sources: could not append {} event(s) to the spool: {}", events.size(), e.what());
+    if (failures_++ == 0) {
+      spdlog::error("sources: could not append {} event(s) to the spool: {}; holding them, retrying every second",
+                    events.size(), e.what());
+    }
+    if (held_.size() > kMaxHeld) {
+      const std::size_t excess = held_.size() - kMaxHeld;
+      held_.dropOldest(excess);
+      dropped_ += excess;
+      spdlog::error("sources: the spool has refused events for a while: dropped the {} oldest held event(s) "
+                    "({} dropped in all)", excess, dropped_);
+    }
+    if (onHold_) onHold_();
     return false;
   }
-  batch = EventBatch();
+  if (failures_ > 0) spdlog::info("sources: the spool accepts events again ({} held event(s) appended)", events.size());
+  failures_ = 0;
+  held_ = EventBatch();
   if (wake_) wake_();
   return true;
 }

@@ -1,6 +1,13 @@
 // How a source hands what it captured to the agent: events built into an EventBatch, then
 // published to the EventSink (the spool) in one append, after which the shipper is woken.
 //
+// Nothing captured is dropped because the spool failed once (disk full, I/O error): EventOut holds
+// the events it could not append, in order, and appends them before anything newer on the next
+// publish (SourceSet retries every second while events are held). Sources that remember a read
+// position (kmsg sequence, journal cursor) save it only while nothing is held, so an agent stopped
+// while holding reads those records again. At most kMaxHeld events are held; beyond that the
+// oldest are dropped and counted (dropped()).
+//
 // Threading: EventBatch and EventOut are used on the sources' io_context thread only.
 #pragma once
 
@@ -27,6 +34,10 @@ class EventBatch final {
   std::size_t size() const { return messages_.size(); }
   // Readers over the events, in the order they were added; valid while the batch lives.
   std::vector<schema::Event::Reader> readers();
+  // Moves other's events after this batch's; other is left empty.
+  void append(EventBatch&& other);
+  // Drops the n oldest events.
+  void dropOldest(std::size_t n);
 
  private:
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages_;
@@ -34,24 +45,32 @@ class EventBatch final {
 
 class EventOut final {
  public:
-  // wake is called (on the io thread) after each successful append; it must not block.
-  EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake);
+  static constexpr std::size_t kMaxHeld = 10'000;
 
-  // Appends the batch to the sink, wakes the shipper and clears the batch. Returns false when
-  // the sink threw: the error is logged and the batch is left as it was, for the caller to
-  // retry or drop.
+  // wake is called (on the io thread) after each successful append; onHold after each failed one
+  // (to arrange a retry: publish() of an empty batch). Neither may block.
+  EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake, std::function<void()> onHold = {});
+
+  // Takes the batch's events (the batch is left empty) and appends every held event, then these,
+  // in one append; wakes the shipper. Returns false when the sink threw: the events are held.
   bool publish(EventBatch& batch);
+  // Events captured but not yet in the spool.
+  bool holding() const { return !held_.empty(); }
 
   const Clock& clock() const { return clock_; }
   std::uint64_t published() const { return published_; }
-  std::uint64_t failures() const { return failures_; }
+  std::uint64_t failures() const { return failures_; }  // failed appends since the last success
+  std::uint64_t dropped() const { return dropped_; }
 
  private:
   EventSink& sink_;
   const Clock& clock_;
   std::function<void()> wake_;
+  std::function<void()> onHold_;
+  EventBatch held_;
   std::uint64_t published_ = 0;
   std::uint64_t failures_ = 0;
+  std::uint64_t dropped_ = 0;
 };
 
 }  // namespace octolaunch::sources

@@ -15,7 +15,23 @@ namespace octolaunch::sources {
 
 SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config, const Clock& clock,
                      std::function<void()> wake, LineRedactor redact)
-    : io_(io), config_(config), out_(sink, clock, std::move(wake)), redact_(std::move(redact)) {}
+    : io_(io),
+      config_(config),
+      retry_(io),
+      out_(sink, clock, std::move(wake), [this] { retryHeldLater(); }),
+      redact_(std::move(redact)) {}
+
+void SourceSet::retryHeldLater() {
+  if (retryArmed_ || stopped_) return;
+  retryArmed_ = true;
+  retry_.expires_after(std::chrono::seconds(1));
+  retry_.async_wait([this](const boost::system::error_code& ec) {
+    retryArmed_ = false;
+    if (ec || stopped_) return;
+    EventBatch none;
+    out_.publish(none);  // on failure, onHold arms the next try
+  });
+}
 
 SourceSet::~SourceSet() = default;
 
@@ -52,6 +68,14 @@ std::vector<std::string> SourceSet::start() {
 }
 
 void SourceSet::stop() {
+  // A last try for held events first, so that the sources save their positions past them.
+  stopped_ = true;
+  retry_.cancel();
+  EventBatch none;
+  if (out_.holding() && !out_.publish(none)) {
+    spdlog::error("sources: stopping with captured events the spool did not take; their records will be "
+                  "read again at the next start");
+  }
   for (auto& source : sources_) source->stop();
 }
 

@@ -43,8 +43,13 @@ class SourceSet final {
   const std::vector<std::string>& running() const { return running_; }
 
  private:
+  void retryHeldLater();
+
   asio::io_context& io_;
   SourcesConfig config_;
+  asio::steady_timer retry_;
+  bool retryArmed_ = false;
+  bool stopped_ = false;
   EventOut out_;
   OomLedger ledger_;
   LineRedactor redact_;

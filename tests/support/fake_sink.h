@@ -1,6 +1,6 @@
-// An EventSink for source tests: keeps copies of every appended event and lets the test wait,
-// with a deadline, until the events it expects have arrived. Thread-safe (sources append on
-// their io thread, the test reads on its own).
+// EventSinks for tests of the agent's sources and services. FakeSink keeps copies of every appended
+// event and lets the test wait, with a deadline, until the events it expects have arrived.
+// Thread-safe (sources append on their io thread, the test reads on its own).
 #pragma once
 
 #include "shared/event/event_json.h"
@@ -9,11 +9,13 @@
 #include <capnp/message.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 namespace octolaunch::testing {
@@ -64,6 +66,25 @@ class FakeSink final : public EventSink {
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages_;
   std::vector<nlohmann::json> json_;
   std::size_t appends_ = 0;
+};
+
+// A spool that refuses appends (as a full disk or map makes it) while `refuse` is set; otherwise
+// appends go to inner.
+class RefusingSink final : public EventSink {
+ public:
+  explicit RefusingSink(FakeSink& inner) : inner_(inner) {}
+  std::size_t append(std::span<const schema::Event::Reader> events) override {
+    if (refuse) {
+      ++refused;
+      throw std::runtime_error("storing events: mdb_put: MDB_MAP_FULL: Environment mapsize limit reached");
+    }
+    return inner_.append(events);
+  }
+  std::atomic<bool> refuse{true};
+  std::atomic<int> refused{0};
+
+ private:
+  FakeSink& inner_;
 };
 
 }  // namespace octolaunch::testing

@@ -171,15 +171,7 @@ void JournalSource::drain() {
       cursor_ = cursor;
       free(cursor);
     }
-    if (!saveArmed_ && !stopped_) {
-      saveArmed_ = true;
-      saveTimer_.expires_after(std::chrono::seconds(1));
-      saveTimer_.async_wait([this](const boost::system::error_code& ec) {
-        saveArmed_ = false;
-        if (ec || stopped_) return;
-        saveCursor();
-      });
-    }
+    scheduleCursorSave();
   }
 }
 
@@ -213,7 +205,22 @@ void JournalSource::armExpiry() {
   });
 }
 
+void JournalSource::scheduleCursorSave() {
+  if (saveArmed_ || stopped_) return;
+  saveArmed_ = true;
+  saveTimer_.expires_after(std::chrono::seconds(1));
+  saveTimer_.async_wait([this](const boost::system::error_code& ec) {
+    saveArmed_ = false;
+    if (ec || stopped_) return;
+    saveCursor();
+  });
+}
+
 void JournalSource::saveCursor() {
+  if (out_.holding()) {  // entries behind this cursor are not in the spool yet: keep the old one
+    scheduleCursorSave();
+    return;
+  }
   writeStateFile(statePath_, {{"journal", journalName_}, {"cursor", cursor_}});
 }
 

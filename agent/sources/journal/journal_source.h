@@ -53,6 +53,7 @@ class JournalSource final : public Source {
   void armExpiry();
   void emit(parse::UnitFailureAssembler::Output& out, EventBatch& batch);
   void saveCursor();
+  void scheduleCursorSave();
 
   EventOut& out_;
   OomLedger& ledger_;

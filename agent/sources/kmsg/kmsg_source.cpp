@@ -221,6 +221,10 @@ void KmsgSource::scheduleSave() {
 
 void KmsgSource::saveState() {
   if (bootId_.empty()) return;
+  if (out_.holding()) {  // records behind this position are not in the spool yet: keep the old one
+    scheduleSave();
+    return;
+  }
   StateValues values{{"boot_id", bootId_}, {"usec", std::to_string(lastUsec_)}};
   if (lastSeq_) values["seq"] = std::to_string(*lastSeq_);
   if (writeStateFile(statePath_, values)) dirty_ = false;

@@ -2,7 +2,7 @@
 
 #include "agent/config/agent_config.h"
 #include "agent/services/deploy_record.h"
-#include "fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "temp_dir.h"
 
 #include <capnp/serialize.h>

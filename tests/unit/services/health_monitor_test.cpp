@@ -5,7 +5,7 @@
 #include "agent/services/health_source.h"
 #include "agent/services/health_thread.h"
 
-#include "fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "http_test_server.h"
 #include "io_thread.h"
 #include "temp_dir.h"

@@ -2,7 +2,7 @@
 
 #include "agent/services/deploy_observation.h"
 #include "agent/services/shell_command.h"
-#include "fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "tests/support/skip.h"
 
 #include <gtest/gtest.h>

@@ -5,7 +5,7 @@
 
 #include "tests/support/process.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "tests/unit/sources/io_thread.h"
 #include "tests/unit/sources/podman_fixture.h"
 #include "tests/unit/sources/temp_dir.h"

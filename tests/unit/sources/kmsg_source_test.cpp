@@ -4,7 +4,7 @@
 
 #include "agent/sources/state_file.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "tests/unit/sources/io_thread.h"
 #include "tests/unit/sources/memcg_v1.h"
 
@@ -12,11 +12,15 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <thread>
 
 namespace octolaunch::sources {
 namespace {
 
 using testing::FakeSink;
+using testing::RefusingSink;
 using testing::IoThread;
 using testing::MemcgV1;
 using namespace std::chrono_literals;
@@ -144,6 +148,68 @@ TEST_F(KmsgSourceTest, RestartInTheSameBootResumesAfterTheLastSeqAndMissesNothin
   }
   EXPECT_EQ(killsOf(sink_.events(), first).size(), 1u) << "the first kill was reported again after the restart";
   EXPECT_EQ(killsOf(sink_.events(), second).size(), 1u);
+}
+
+bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+TEST_F(KmsgSourceTest, KillsTheSpoolRefusedAreHeldDeliveredLaterAndReadAgainAfterARestart) {
+  OomLedger ledger;
+  {  // A first run records a position in the state file.
+    IoThread io;
+    EventOut out(sink_, clock_, {});
+    auto source = startSource(io, out, ledger);
+    const pid_t first = oomKillOnce().first;
+    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s));
+    io.run([&] { source->stop(); });
+  }
+  RefusingSink refusing(sink_);
+  std::atomic<int> holds{0};
+  pid_t lostIfNotHeld = 0;
+  {  // The spool refuses: the kill is held, and the agent stops before the spool recovers.
+    IoThread io;
+    EventOut out(refusing, clock_, {}, [&] { ++holds; });
+    auto source = startSource(io, out, ledger);
+    lostIfNotHeld = oomKillOnce().first;
+    ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s)) << "the kill never reached the spool";
+    EXPECT_TRUE(io.run([&] { return out.holding(); }));
+    EXPECT_GT(holds.load(), 0);
+    io.run([&] { source->stop(); });
+  }
+  EXPECT_TRUE(killsOf(sink_.events(), lostIfNotHeld).empty());
+  refusing.refuse = false;
+  {  // The next start reads the kill's records again.
+    IoThread io;
+    EventOut out(sink_, clock_, {});
+    auto source = startSource(io, out, ledger);
+    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, lostIfNotHeld).empty(); }, 2s))
+        << "a kill captured while the spool refused was lost across the restart";
+    io.run([&] { source->stop(); });
+  }
+  refusing.refuse = true;
+  {  // Within one run: held while refused, appended (once) by the retry after the spool recovers.
+    IoThread io;
+    EventOut out(refusing, clock_, {});
+    auto source = startSource(io, out, ledger);
+    const int before = refusing.refused;
+    const pid_t held = oomKillOnce().first;
+    ASSERT_TRUE(waitUntil([&] { return refusing.refused > before; }, 2s));
+    refusing.refuse = false;
+    EXPECT_TRUE(io.run([&] {
+      EventBatch none;
+      return out.publish(none);
+    }));
+    EXPECT_EQ(killsOf(sink_.events(), held).size(), 1u);
+    EXPECT_FALSE(io.run([&] { return out.holding(); }));
+    io.run([&] { source->stop(); });
+  }
+  EXPECT_EQ(killsOf(sink_.events(), lostIfNotHeld).size(), 1u);
 }
 
 TEST_F(KmsgSourceTest, FreshStateStartsAtTheEndAndDoesNotReplayOldKills) {

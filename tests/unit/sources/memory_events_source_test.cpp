@@ -4,7 +4,7 @@
 
 #include "agent/sources/kmsg/kmsg_source.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "tests/unit/sources/io_thread.h"
 #include "tests/unit/sources/memcg_v1.h"
 #include "tests/unit/sources/temp_dir.h"

@@ -4,7 +4,7 @@
 #include "agent/sources/psi/psi_source.h"
 
 #include "tests/support/skip.h"
-#include "tests/unit/sources/fake_sink.h"
+#include "tests/support/fake_sink.h"
 #include "tests/unit/sources/io_thread.h"
 
 #include <gtest/gtest.h>

@@ -2,10 +2,15 @@
 // agent's `run` does it.
 #include "agent/sources/source_set.h"
 
-#include "tests/unit/sources/fake_sink.h"
+#include "tests/support/fake_sink.h"
+#include "tests/unit/sources/io_thread.h"
 #include "tests/unit/sources/temp_dir.h"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <limits>
+#include <thread>
 
 namespace octolaunch::sources {
 namespace {
@@ -97,6 +102,36 @@ TEST(SourcesThreadTest, DisabledMeansNothingRuns) {
   config.enabled = false;
   SourcesThread sources(sink, clock, config, {});
   EXPECT_TRUE(sources.running().empty());
+}
+
+// The set retries held events on its own (every second), without waiting for a source to publish
+// again: here the only source polls once a day.
+TEST(SourceSet, HeldEventsAreRetriedUntilTheSpoolTakesThem) {
+  testing::FakeSink sink;
+  testing::RefusingSink refusing(sink);
+  SystemClock clock;
+  SourcesConfig config;
+  config.kmsg.enabled = config.cgroup.enabled = config.psi.enabled = config.disk.enabled = false;
+  config.journal.enabled = config.containers.enabled = false;
+  // The real file table is "exhausted" at the first poll (file-max may be 2^63 - 1 here).
+  config.fd.usedPercent = std::numeric_limits<double>::min();
+  config.fd.intervalMs = 86'400'000;
+  testing::SourcesTempDir state;
+  config.stateDir = state.path();
+  testing::IoThread io;
+  SourceSet set(io.io(), refusing, config, clock, {});
+  EXPECT_EQ(io.run([&] { return set.start(); }), std::vector<std::string>{"fd"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (refusing.refused < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(refusing.refused.load(), 2) << "the held event was not retried";
+  EXPECT_TRUE(sink.events().empty());
+  refusing.refuse = false;
+  EXPECT_TRUE(sink.waitFor([](const auto& events) { return !events.empty(); }, std::chrono::seconds(3)))
+      << "the held fd.exhausted never reached the spool";
+  EXPECT_EQ(sink.eventsOfKind("fd.exhausted").size(), 1u);
+  io.run([&] { set.stop(); });
 }
 
 }  // namespace
