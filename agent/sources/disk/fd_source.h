@@ -5,6 +5,7 @@
 
 #include "agent/sources/asio.h"
 #include "agent/sources/disk/threshold_state.h"
+#include "agent/sources/disk/file_nr.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
@@ -14,14 +15,6 @@
 #include <string_view>
 
 namespace octolaunch::sources {
-
-struct FileNr {
-  std::uint64_t allocated = 0;
-  std::uint64_t unused = 0;
-  std::uint64_t max = 0;
-};
-// "487\t0\t2466160\n" -> {487, 0, 2466160}; nullopt unless three numbers.
-std::optional<FileNr> parseFileNr(std::string_view text);
 
 class FdSource final : public Source {
  public:
