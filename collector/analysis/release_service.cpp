@@ -138,6 +138,32 @@ std::optional<ReleaseAnalysis> ReleaseService::analyze(const std::string& id, De
   return analyzeRelease(*r.value, source, options_, clock_.nowNs(), &history, detail);
 }
 
+ReleaseService::Reply ReleaseService::list(const std::string& service, const std::string& environment,
+                                           std::size_t limit) {
+  std::vector<Release> matching;
+  for (const auto& doc : releases_.list()) {
+    auto r = releaseFromJson(doc, 0);
+    if (!r.value) continue;  // cannot happen: only valid documents are stored
+    if (!service.empty() && r.value->service != service) continue;
+    if (!environment.empty() && r.value->environment != environment) continue;
+    matching.push_back(std::move(*r.value));
+  }
+  std::sort(matching.begin(), matching.end(), [](const Release& a, const Release& b) {
+    return a.createdNs != b.createdNs ? a.createdNs > b.createdNs : a.id < b.id;
+  });
+  json out = json::array();
+  StoreEventSource source(events_);
+  StoreReleaseHistory history(releases_);
+  for (std::size_t i = 0; i < matching.size() && i < limit; ++i) {
+    ReleaseAnalysis a =
+        analyzeRelease(matching[i], source, options_, clock_.nowNs(), &history, Detail::withoutHookStdout);
+    json j = a.viewJson();
+    j.erase("hosts");  // per-host detail: GET /api/v1/releases/{id}
+    out.push_back(std::move(j));
+  }
+  return {200, {{"releases", std::move(out)}, {"total", matching.size()}}};
+}
+
 ReleaseService::Reply ReleaseService::view(const std::string& id) {
   auto a = analyze(id, Detail::withoutHookStdout);
   if (!a) return {404, errorBody("release " + id + " not found")};

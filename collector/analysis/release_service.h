@@ -54,6 +54,10 @@ class ReleaseService final {
   ReleaseService(EventStore& events, ReleaseStore& releases, WriteSerializer& writer, const Clock& clock,
                  const AnalysisOptions& options);
 
+  // GET /api/v1/releases: the newest `limit` releases (by registration time; of `service` and in
+  // `environment` when not empty), each the release document with "status" and the host counts
+  // of its deploy state; "total" counts every match.
+  Reply list(const std::string& service, const std::string& environment, std::size_t limit);
   // POST /api/v1/releases: 201 created, 200 merged (idempotent), 400 bad body, 409 conflicting
   // service/commit/artifact digest: {"error", "conflicts": [{"field","registered","requested"}]}.
   Reply registerRelease(const std::string& body);

@@ -1,4 +1,5 @@
-// octolaunch releases: GET /api/v1/releases as a table (ID, SERVICE, VERSION, REGISTERED).
+// octolaunch releases [--service S] [--environment E] [--limit N]: GET /api/v1/releases as a table,
+// newest first, with each release's status and how many of its hosts failed.
 #include "collector/cli/command_registry.h"
 #include "collector/cli/table.h"
 
@@ -9,26 +10,43 @@ namespace {
 class ReleasesCommand final : public Command {
  public:
   std::vector<std::string> path() const override { return {"releases"}; }
-  std::string description() const override { return "list registered releases"; }
-  void addOptions(CLI::App&) override {}
+  std::string description() const override { return "list registered releases, newest first, with their status"; }
+  void addOptions(CLI::App& app) override {
+    app.add_option("--service", service_, "only releases of this service");
+    app.add_option("--environment", environment_, "only releases of this environment");
+    app.add_option("--limit", limit_, "at most N releases (1..1000)")->capture_default_str();
+  }
   int run(CliContext& context) override {
-    ApiResponse response = context.api.get("/api/v1/releases");
+    std::vector<std::pair<std::string, std::string>> params = {{"limit", std::to_string(limit_)}};
+    if (!service_.empty()) params.emplace_back("service", service_);
+    if (!environment_.empty()) params.emplace_back("environment", environment_);
+    ApiResponse response = context.api.get("/api/v1/releases", params);
     if (!response.ok()) return reportApiError(context, response);
     if (context.json) {
       printJson(context, response.body);
       return kExitOk;
     }
-    Table table({"ID", "SERVICE", "VERSION", "STATUS", "REGISTERED"});
-    for (const auto& r : response.body.value("releases", nlohmann::json::array())) {
+    Table table({"ID", "SERVICE", "VERSION", "STATUS", "HOSTS FAILED", "REGISTERED"});
+    const auto releases = response.body.value("releases", nlohmann::json::array());
+    for (const auto& r : releases) {
       auto text = [&r](const char* key) {
         return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string();
       };
-      table.addRow({cell(text("id")), cell(text("service")), cell(text("version")),
-                    cell(text("status")), text("registered_at")});
+      std::string hosts = std::to_string(r.value("hosts_failed", 0)) + "/" + std::to_string(r.value("hosts_total", 0));
+      table.addRow({cell(text("id")), cell(text("service")), cell(text("version")), cell(text("status")), hosts,
+                    text("registered_at")});
     }
     table.print(context.out);
+    std::size_t total = response.body.value("total", releases.size());
+    if (total > releases.size()) {
+      context.err << "(" << releases.size() << " of " << total << " releases; --limit for more)\n";
+    }
     return kExitOk;
   }
+
+ private:
+  std::string service_, environment_;
+  unsigned limit_ = 50;
 };
 
 }  // namespace

@@ -1,11 +1,12 @@
-// The release routes of issue 4, answered by analysis::ReleaseService:
+// The release routes, answered by analysis::ReleaseService:
+//   GET  /api/v1/releases[?service=S][&environment=E][&limit=N]
+//                                            newest first, each with its status and host counts
 //   POST /api/v1/releases                    register or merge (201 / 200 / 400 / 409 naming fields)
 //   POST /api/v1/releases/{id}/stages        a pipeline stage report {"name","status","job_url"}
 //   GET  /api/v1/releases/{id}               the release with per-host deploy state and status
 //   GET  /api/v1/releases/{id}/timeline      events per host in time order, with deploy windows
 //   GET  /api/v1/releases/{id}/causes        {"release","status","advice","causes":[...]}
 //   GET  /api/v1/drift?service=S[&environment=E][&since=T]
-// Registered before registerReleaseRoutes(), so these answer POST /releases and GET /releases/{id}.
 #include "collector/analysis/release_service.h"
 #include "collector/http/query_params.h"
 #include "collector/http/routes/routes.h"
@@ -33,6 +34,12 @@ void registerReleaseAnalysisRoutes(Router& router, ApiContext& api) {
   // shared_ptr: owned jointly by the route handlers below, which live as long as the server.
   auto state = std::make_shared<ReleaseRoutesState>(api, api.analysis ? *api.analysis : analysis::AnalysisOptions{});
 
+  router.get("/api/v1/releases", [state](const httplib::Request& req) {
+    requireKnownParams(req, {"service", "environment", "limit"});
+    constexpr std::uint64_t kDefaultLimit = 50, kMaxLimit = 1000;
+    return reply(state->service.list(stringParam(req, "service"), stringParam(req, "environment"),
+                                     intParam(req, "limit", kDefaultLimit, 1, kMaxLimit)));
+  });
   router.post("/api/v1/releases", [state](const httplib::Request& req) {
     return reply(state->service.registerRelease(req.body));
   });

@@ -6,8 +6,7 @@ void registerAllRoutes(Router& router, ApiContext& api) {
   registerHealthRoutes(router, api);
   registerEventRoutes(router, api);
   registerHostRoutes(router, api);
-  registerReleaseAnalysisRoutes(router, api);  // before registerReleaseRoutes: its handlers win
-  registerReleaseRoutes(router, api);
+  registerReleaseAnalysisRoutes(router, api);
 }
 
 }  // namespace octolaunch::http

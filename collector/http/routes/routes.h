@@ -11,8 +11,7 @@ namespace octolaunch::http {
 void registerHealthRoutes(Router& router, ApiContext& api);   // GET /healthz, GET /metrics
 void registerEventRoutes(Router& router, ApiContext& api);    // GET /api/v1/events
 void registerHostRoutes(Router& router, ApiContext& api);     // GET /api/v1/hosts
-void registerReleaseRoutes(Router& router, ApiContext& api);  // /api/v1/releases[/{id}]
-// issue 4: releases (merge, stages, state, timeline, causes) and drift; see release_analysis_routes.cpp
+// /api/v1/releases[/{id}[/stages|/timeline|/causes]] and /api/v1/drift
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
 
 void registerAllRoutes(Router& router, ApiContext& api);

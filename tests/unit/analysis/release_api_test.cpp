@@ -206,6 +206,36 @@ TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
   EXPECT_EQ(cli({"why", "r404"}, &out, &err), 1);
 }
 
+TEST_F(ReleaseApiTest, ReleasesListNewestFirstWithTheirStatus) {
+  Scenario s;
+  s.deployStart("web-1", 0, "api-1", "api");
+  s.hook("web-1", 10, "api-1", "api", "migrate", "./migrate.sh", 0, {"ok"});
+  s.deployFinish("web-1", 11, "api-1", "api", true);
+  s.deployStart("web-1", 100, "api-2", "api");
+  s.hook("web-1", 110, "api-2", "api", "migrate", "./migrate.sh", 4, {"!boom"});
+  s.deployFinish("web-1", 111, "api-2", "api", false);
+  store(s);
+  releases_->put("api-1", {{"id", "api-1"}, {"service", "api"}, {"version", "1.0"}, {"created_ns", at(-10)}});
+  releases_->put("api-2", {{"id", "api-2"}, {"service", "api"}, {"version", "1.1"}, {"created_ns", at(90)}});
+  releases_->put("web-9", {{"id", "web-9"}, {"service", "web"}, {"created_ns", at(200)}});
+  std::string out, err;
+  ASSERT_EQ(cli({"--json", "releases", "--service", "api"}, &out, &err), 0) << err;
+  json list = json::parse(out);
+  EXPECT_EQ(list["total"], 2);
+  ASSERT_EQ(list["releases"].size(), 2u);
+  EXPECT_EQ(list["releases"][0]["id"], "api-2");
+  EXPECT_EQ(list["releases"][0]["status"], "failed");
+  EXPECT_EQ(list["releases"][0]["hosts_failed"], 1);
+  EXPECT_EQ(list["releases"][1]["id"], "api-1");
+  EXPECT_EQ(list["releases"][1]["status"], "succeeded");
+  EXPECT_FALSE(list["releases"][0].contains("hosts"));
+  ASSERT_EQ(cli({"releases", "--limit", "1"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("web-9"), std::string::npos) << out;
+  EXPECT_EQ(out.find("api-1"), std::string::npos) << out;
+  EXPECT_NE(err.find("(1 of 3 releases; --limit for more)"), std::string::npos) << err;
+  EXPECT_EQ(cli({"releases", "--limit", "0"}, &out, &err), 2);  // 400 from the collector: usage
+}
+
 // Causes and the release view skip stdout hook lines in the store's index; what they answer must
 // not change: compare with an analysis that read every event.
 TEST_F(ReleaseApiTest, SkippingStdoutLinesChangesNoAnswer) {

@@ -234,7 +234,8 @@ TEST_F(HttpApiTest, CliCommandsAndExitCodes) {
   EXPECT_EQ(cli({"release", "show", "nope"}, &out, &err), 1);
   EXPECT_EQ(err, "octolaunch: release nope not found\n");
   EXPECT_EQ(cli({"releases"}, &out), 0);
-  EXPECT_EQ(out.substr(0, out.find('\n')), "ID  SERVICE  VERSION  STATUS  REGISTERED");
+  EXPECT_EQ(out.substr(0, out.find('\n')), "ID  SERVICE  VERSION  STATUS   HOSTS FAILED  REGISTERED");
+  EXPECT_NE(out.find("r7  api               pending  0/0"), std::string::npos) << out;
 
   store("agent-a", 1, {{.seq = 1, .timeNs = 5, .host = "web-1", .release = "r7", .line = "hello"},
                        {.seq = 2, .timeNs = 6, .host = "web-22", .release = "r7", .line = "world"}});
