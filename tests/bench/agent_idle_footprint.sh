@@ -22,7 +22,7 @@
 #                  agent binary and the shared libraries the image lacks are copied into
 #                  /opt/octolaunch/{bin,lib} and found through LD_LIBRARY_PATH. /proc is read
 #                  from inside the container. The container is stopped and removed at the end.
-#   Env: SDVM_SCRIPT (default /work/shared/containers/systemd-vm.sh),
+#   Env: SDVM_SCRIPT (default ../shared/containers/systemd-vm.sh next to the repository),
 #        OL_FOOTPRINT_NAME (container name, default octolaunch-footprint-PID).
 set -euo pipefail
 
@@ -55,7 +55,7 @@ for b in octolaunch-agent octolaunch-collector; do
 done
 for t in getconf awk sed mktemp sort; do command -v "$t" >/dev/null || die "$t not found"; done
 clk_tck=$(getconf CLK_TCK)
-sdvm=${SDVM_SCRIPT:-/work/shared/containers/systemd-vm.sh}
+sdvm=${SDVM_SCRIPT:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/containers/systemd-vm.sh}
 name=${OL_FOOTPRINT_NAME:-octolaunch-footprint-$$}
 if [ "$container" = 1 ]; then
   command -v podman >/dev/null || die "--container needs podman (not found in PATH)"

@@ -9,18 +9,15 @@ set -euo pipefail
 bin=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
 lines=${2:-1000000}
 work=$(mktemp -d /tmp/octolaunch-bench.XXXXXX)
+agent="" collector=""
 trap 'kill $agent $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 gen="awk 'BEGIN { for (i = 1; i <= $lines; i++) printf \"%08d the quick brown fox jumps over the lazy dog, deploy step output line with some padding\\n\", i }'"
 
 now() { date +%s.%N; }
 
-"$bin/octolaunch-collector" --config /dev/null --data-dir "$work/c" --rpc-listen 127.0.0.1:0 \
-  --http-listen 127.0.0.1:0 >"$work/c.out" 2>"$work/c.log" &
-collector=$!
-until grep -q '^http listening' "$work/c.out" 2>/dev/null; do sleep 0.05; done
-rpc=$(sed -n 's/^rpc listening on //p' "$work/c.out")
-http=$(sed -n 's/^http listening on //p' "$work/c.out")
+source "$(dirname "$0")/start_collector.sh"
+start_collector "$bin" "$work"
 flags=(--config /dev/null --spool-dir "$work/spool" --collector "$rpc" --agent-id bench --host bench)
 "$bin/octolaunch-agent" run "${flags[@]}" 2>"$work/a.log" &
 agent=$!

@@ -85,8 +85,11 @@ TEST(HostScenario, DiskFilledUnderAFailingMigrationIsTheRootCause) {
                             "\"]\ninclude_tmpfs = true\ninterval_ms = 100\n");
   fleet.addHost("web2");
   ASSERT_EQ(fleet.registerRelease("r300", "api", ciRelease({"web1", "web2"})).status, 201);
+  // The migration fills the disk, and fails once the agent has reported the full disk (as a real
+  // one fails at its next write): it waits, at most 10 s, until the collector has the disk.full.
   std::string fill = "dd if=/dev/zero of=" + (data / "orders.idx").string() +
-                     " bs=64k count=64 2>/dev/null; sleep 0.5; "
+                     " bs=64k count=64 2>/dev/null; for i in $(seq 200); do curl -sf '" + fleet.collector().url() +
+                     "/api/v1/events?host=web1&kind=disk.full' | grep -q disk.full && break; sleep 0.05; done; "
                      "echo 'ERROR: could not extend file \"base/16384/24576\": No space left on device' >&2; exit 1";
   EXPECT_EQ(deployWithHook(fleet, "web1", "r300", "migrate", fill), 1);
   EXPECT_EQ(deployWithHook(fleet, "web2", "r300", "migrate", "echo migrated"), 0);
