@@ -1,5 +1,6 @@
 #include "agent/parse/unit_failure.h"
 
+#include "agent/parse/earlyoom.h"
 #include "agent/parse/text_util.h"
 
 #include <algorithm>
@@ -208,6 +209,16 @@ UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entr
     }
     if (kernel_.recognisedLines() != before) ++recognised_;
     return out;
+  }
+
+  // earlyoom kills from user space: no kernel line, only its own report.
+  if (isEarlyoomEntry(entry.value("SYSLOG_IDENTIFIER"), entry.value("_COMM"))) {
+    if (auto kill = parseEarlyoomKill(message)) {
+      ++recognised_;
+      if (now > 0) kill->realtimeNs = now * 1000;
+      out.oomKills.push_back(std::move(*kill));
+      return out;
+    }
   }
 
   std::string_view messageId = entry.value("MESSAGE_ID");

@@ -66,7 +66,8 @@ class UnitFailureAssembler final {
   struct Output {
     std::vector<UnitFailure> failures;
     std::vector<OomKill> oomKills;     // kernel OOM kills from _TRANSPORT=kernel entries (killer
-                                       // "kernel") and systemd-oomd kills (killer "systemd-oomd");
+                                       // "kernel"), systemd-oomd kills (killer "systemd-oomd") and
+                                       // earlyoom kills (killer "earlyoom");
                                        // source "journal"
     bool empty() const { return failures.empty() && oomKills.empty(); }
   };

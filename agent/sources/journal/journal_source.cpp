@@ -186,7 +186,7 @@ void JournalSource::emit(parse::UnitFailureAssembler::Output& out, EventBatch& b
     }
     parse::fillUnitFailed(batch.add(timeNs).getPayload().initUnitFailed(), failure);
   }
-  for (const auto& kill : out.oomKills) {  // systemd-oomd (the kernel's own kills come from kmsg)
+  for (const auto& kill : out.oomKills) {  // systemd-oomd, earlyoom (the kernel's own kills come from kmsg)
     const std::int64_t timeNs = kill.realtimeNs.value_or(out_.clock().nowNs());
     parse::fillOomKill(batch.add(timeNs).getPayload().initOomKill(), kill);
   }

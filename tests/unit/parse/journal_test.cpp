@@ -1,6 +1,7 @@
 // Journal entries and UnitFailureAssembler on a real systemd 252 journal (tests/fixtures/SOURCES.md).
 #include "agent/parse/journal_entry.h"
 #include "agent/parse/text_util.h"
+#include "agent/parse/earlyoom.h"
 #include "agent/parse/unit_failure.h"
 #include "tests/unit/parse/fixture.h"
 
@@ -312,6 +313,56 @@ TEST(UnitFailureAssembler, OomdKillAndOldStartLimitWord) {
   EXPECT_TRUE(failures[0].oomKilled);
   EXPECT_EQ(failures[1].result, "start-limit-hit");
   EXPECT_EQ(normaliseUnitResult("start-limit"), "start-limit-hit");
+}
+
+// earlyoom's own reports, as its users posted them (one per version), message part only.
+TEST(Earlyoom, KillLinesOfEveryVersionAndNothingElse) {
+  std::vector<OomKill> kills;
+  std::size_t lines = 0;
+  for (auto line : splitLines(test::fixture("journal/public-earlyoom-lines.txt"))) {
+    ++lines;
+    std::string_view message = line;
+    if (auto colon = message.find(": "); colon != std::string_view::npos && colon < 50 &&
+                                         message.substr(0, colon).find('"') == std::string_view::npos) {
+      message.remove_prefix(colon + 2);  // "Feb 16 13:58:29 host earlyoom[1233]: " or "Jun 12 06:39:16: "
+    }
+    if (auto k = parseEarlyoomKill(message)) kills.push_back(*k);
+  }
+  EXPECT_EQ(lines, 12u);
+  ASSERT_EQ(kills.size(), 5u);
+  EXPECT_EQ(kills[0].pid, 27541);
+  EXPECT_EQ(kills[0].process, "bash");
+  EXPECT_EQ(kills[0].anonRssKb, 7609u * 1024);
+  EXPECT_EQ(kills[1].pid, 12006);
+  EXPECT_EQ(kills[1].uid, -1);
+  EXPECT_EQ(kills[2].process, "cluster");
+  EXPECT_EQ(kills[2].uid, 1000);
+  EXPECT_EQ(kills[3].process, "ipfs");
+  EXPECT_EQ(kills[4].pid, 906175);
+  EXPECT_EQ(kills[4].process, "java");
+  EXPECT_EQ(kills[4].anonRssKb, 43912u * 1024);
+  for (const auto& k : kills) {
+    EXPECT_EQ(k.killer, "earlyoom");
+    EXPECT_TRUE(k.victimSeen);
+  }
+}
+
+// A real earlyoom 1.7 kill in systemd 252's journal: one oom.kill, killer earlyoom, and the
+// start-up banner ("sending SIGTERM when mem <= ...") is not one.
+TEST(Earlyoom, RealKillInTheJournal) {
+  JournalRun run = runJournal("journal/systemd-252-earlyoom-1.7-kill.json");
+  EXPECT_EQ(run.skipped, 0u);
+  ASSERT_EQ(run.kills.size(), 1u);
+  const OomKill& k = run.kills[0];
+  EXPECT_EQ(k.killer, "earlyoom");
+  EXPECT_EQ(k.source, "journal");
+  EXPECT_EQ(k.pid, 365);
+  EXPECT_EQ(k.uid, 0);
+  EXPECT_EQ(k.process, "python3");
+  EXPECT_EQ(k.anonRssKb, 1032u * 1024);
+  ASSERT_TRUE(k.realtimeNs.has_value());
+  EXPECT_GT(*k.realtimeNs, 1'700'000'000'000'000'000);
+  EXPECT_TRUE(run.failures.empty());  // systemd took SIGTERM as a clean stop
 }
 
 }  // namespace
