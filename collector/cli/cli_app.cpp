@@ -1,11 +1,15 @@
 #include "collector/cli/cli_app.h"
 
+#include "collector/cli/colour.h"
 #include "collector/cli/command_registry.h"
 #include "octolaunch_version.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <ostream>
+
+#include <unistd.h>
 
 namespace octolaunch::cli {
 
@@ -27,6 +31,10 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   app.add_option("--url", url, "collector URL (env OCTOLAUNCH_URL)")->capture_default_str();
   app.add_option("--token", token, "API token (env OCTOLAUNCH_TOKEN)");
   app.add_flag("--json", json, "print the API's JSON object instead of a table");
+  std::string colourMode = "auto";
+  app.add_option("--color", colourMode, "colour status words: auto (on a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
 
   // Build the command tree: intermediate nodes ("release") are created on first use.
   std::vector<std::unique_ptr<Command>> commands = allCommands();
@@ -63,6 +71,7 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     try {
       ApiClient api(url, token);
       CliContext context{api, json, out, err};
+      context.colour = colourWanted(colourMode, &out == &std::cout && ::isatty(STDOUT_FILENO) == 1);
       return command->run(context);
     } catch (const Unreachable& e) {
       err << "octolaunch: " << e.what() << "\n";

@@ -26,6 +26,7 @@ struct CliContext {
   bool json = false;  // print the API's JSON object instead of a table
   std::ostream& out;
   std::ostream& err;
+  bool colour = false;  // paint status words (see colour.h)
 };
 
 class Command {

@@ -1,5 +1,7 @@
 #include "collector/cli/table.h"
 
+#include "collector/cli/colour.h"
+
 #include <algorithm>
 
 namespace octolaunch::cli {
@@ -18,23 +20,23 @@ std::size_t width(const std::string& s) {
 }
 }  // namespace
 
-void Table::print(std::ostream& out) const {
+void Table::print(std::ostream& out, bool colour) const {
   std::vector<std::size_t> widths(headers_.size());
   for (std::size_t c = 0; c < headers_.size(); ++c) {
     widths[c] = width(headers_[c]);
     for (const auto& row : rows_) widths[c] = std::max(widths[c], width(row[c]));
   }
-  auto line = [&](const std::vector<std::string>& cells) {
+  auto line = [&](const std::vector<std::string>& cells, bool paint) {
     std::string text;
     for (std::size_t c = 0; c < cells.size(); ++c) {
-      text += cells[c];
+      text += paint && c == statusColumn_ ? paintStatus(cells[c], true) : cells[c];
       if (c + 1 < cells.size()) text.append(widths[c] - width(cells[c]) + 2, ' ');
     }
     while (!text.empty() && text.back() == ' ') text.pop_back();
     out << text << '\n';
   };
-  line(headers_);
-  for (const auto& row : rows_) line(row);
+  line(headers_, false);
+  for (const auto& row : rows_) line(row, colour);
 }
 
 std::string cell(const std::string& text, std::size_t maxBytes) {

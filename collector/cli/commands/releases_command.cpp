@@ -1,6 +1,7 @@
 // octolaunch releases [--service S] [--environment E] [--limit N]: GET /api/v1/releases as a table,
 // newest first, with each release's status and how many of its hosts failed.
 #include "collector/cli/command_registry.h"
+#include "collector/cli/colour.h"
 #include "collector/cli/table.h"
 
 namespace octolaunch::cli {
@@ -27,6 +28,7 @@ class ReleasesCommand final : public Command {
       return kExitOk;
     }
     Table table({"ID", "SERVICE", "VERSION", "STATUS", "HOSTS FAILED", "REGISTERED"});
+    table.statusColumn(3);
     const auto releases = response.body.value("releases", nlohmann::json::array());
     for (const auto& r : releases) {
       auto text = [&r](const char* key) {
@@ -36,7 +38,7 @@ class ReleasesCommand final : public Command {
       table.addRow({cell(text("id")), cell(text("service")), cell(text("version")), cell(text("status")), hosts,
                     text("registered_at")});
     }
-    table.print(context.out);
+    table.print(context.out, context.colour);
     std::size_t total = response.body.value("total", releases.size());
     if (total > releases.size()) {
       context.err << "(" << releases.size() << " of " << total << " releases; --limit for more)\n";

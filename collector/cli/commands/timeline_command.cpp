@@ -1,6 +1,7 @@
 // octolaunch timeline R [--host H]: GET /api/v1/releases/R/timeline. Prints the pipeline stages,
 // each host's deploy state and windows, then every event of the release in time order (hosts merged).
 #include "collector/cli/command_registry.h"
+#include "collector/cli/colour.h"
 #include "collector/cli/table.h"
 
 
@@ -41,7 +42,7 @@ class TimelineCommand final : public Command {
     for (const auto& h : b.value("hosts", nlohmann::json::array())) {
       std::string host = h.value("host", "");
       if (!host_.empty() && host != host_) continue;
-      context.out << "  host " << host << ": " << h.value("state", "") << (h.value("reason", "").empty() ? "" : " — " + h.value("reason", "")) << "\n";
+      context.out << "  host " << host << ": " << paintStatus(h.value("state", ""), context.colour) << (h.value("reason", "").empty() ? "" : " — " + h.value("reason", "")) << "\n";
       for (const auto& w : h.value("windows", nlohmann::json::array())) {
         context.out << "    window " << w.value("start", "") << " .. " << w.value("end", "")
                     << (w.value("unfinished", false) ? " (unfinished)" : "")

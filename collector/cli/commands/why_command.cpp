@@ -2,6 +2,7 @@
 // ranked causes, then the evidence and what to open first for the top cause (--all: every cause).
 // Exit 0 when the release is known (whatever its status), 1 when not found.
 #include "collector/cli/command_registry.h"
+#include "collector/cli/colour.h"
 #include "collector/cli/table.h"
 
 
@@ -60,7 +61,7 @@ class WhyCommand final : public Command {
       return kExitOk;
     }
     const auto& b = response.body;
-    context.out << "release " << b.value("release", "") << ": " << b.value("status", "") << " ("
+    context.out << "release " << b.value("release", "") << ": " << paintStatus(b.value("status", ""), context.colour) << " ("
                 << b.value("hosts_failed", 0) << " of " << b.value("hosts_total", 0) << " hosts failed)\n"
                 << b.value("advice", "") << "\n";
     const auto causes = b.value("causes", nlohmann::json::array());

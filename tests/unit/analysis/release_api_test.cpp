@@ -234,6 +234,13 @@ TEST_F(ReleaseApiTest, ReleasesListNewestFirstWithTheirStatus) {
   EXPECT_EQ(out.find("api-1"), std::string::npos) << out;
   EXPECT_NE(err.find("(1 of 3 releases; --limit for more)"), std::string::npos) << err;
   EXPECT_EQ(cli({"releases", "--limit", "0"}, &out, &err), 2);  // 400 from the collector: usage
+  // Status words are painted only when asked (or on a terminal); alignment ignores the colour codes.
+  ASSERT_EQ(cli({"--color", "always", "releases", "--service", "api"}, &out, &err), 0) << err;
+  EXPECT_NE(out.find("\x1b[31mfailed\x1b[0m     1/1"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[32msucceeded\x1b[0m  0/1"), std::string::npos) << out;
+  ASSERT_EQ(cli({"releases", "--service", "api"}, &out, &err), 0) << err;
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << "colour on an output that is not a terminal";
+  EXPECT_EQ(cli({"--color", "sometimes", "releases"}, &out, &err), 2);
 }
 
 // Causes and the release view skip stdout hook lines in the store's index; what they answer must
