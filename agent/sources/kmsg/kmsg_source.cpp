@@ -88,12 +88,31 @@ void KmsgSource::positionAtStart() {
     lastUsec_ = usec;
     return;
   }
-  ::lseek(fd, 0, SEEK_END);
+  // Fresh in this boot: start after the newest record, and learn its seq by reading the ring once
+  // (nothing is reported from it), so the state file holds a position from the start: a kill
+  // captured but not yet in the spool when the agent stops is then read again at the next start.
+  lastSeq_ = newestSeq(fd);  // leaves fd after the newest record: nothing newer is skipped
+  if (!lastSeq_) ::lseek(fd, 0, SEEK_END);
   if (!stateBoot.empty() && stateBoot != bootId_ && config_.recoverPreviousBoot) {
     recoverPreviousBoot(stateBoot, usec);
   }
-  dirty_ = true;  // record this boot in the state file even before the first record
-  scheduleSave();
+  dirty_ = true;  // record this boot and position now, before any record is read
+  saveState();
+}
+
+std::optional<std::uint64_t> KmsgSource::newestSeq(int fd) {
+  std::optional<std::uint64_t> newest;
+  std::string buffer(kRecordBuffer, '\0');
+  ::lseek(fd, 0, SEEK_SET);
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && (errno == EINTR || errno == EPIPE)) continue;
+    if (n < 0 && errno != EAGAIN) return std::nullopt;  // position unknown: the caller seeks to the end
+    if (n <= 0) break;
+    auto record = parse::parseKmsgRecord(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    if (record && record->seq) newest = record->seq;
+  }
+  return newest;
 }
 
 void KmsgSource::recoverPreviousBoot(const std::string& bootId, std::uint64_t afterUsec) {

@@ -42,6 +42,9 @@ class KmsgSource final : public Source {
 
  private:
   void positionAtStart();
+  // The seq of the newest record in the kernel's ring, read once from the start; fd is left after
+  // it. nullopt (position unknown) on a read error or an empty ring.
+  static std::optional<std::uint64_t> newestSeq(int fd);
   void recoverPreviousBoot(const std::string& bootId, std::uint64_t afterUsec);
   void waitReadable();
   void drain();

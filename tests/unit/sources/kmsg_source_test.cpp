@@ -72,10 +72,11 @@ class KmsgSourceTest : public ::testing::Test {
   void SetUp() override {
     if (auto why = kmsgUnavailable(); !why.empty()) OCTOLAUNCH_SKIP_UNLESS_CI(why);
   }
-  std::unique_ptr<KmsgSource> startSource(IoThread& io, EventOut& out, OomLedger& ledger) {
+  std::unique_ptr<KmsgSource> startSource(IoThread& io, EventOut& out, OomLedger& ledger,
+                                          const std::filesystem::path* stateDir = nullptr) {
     KmsgConfig config;
     config.recoverPreviousBoot = false;
-    auto source = std::make_unique<KmsgSource>(io.io(), out, ledger, config, state_.path);
+    auto source = std::make_unique<KmsgSource>(io.io(), out, ledger, config, stateDir ? *stateDir : state_.path);
     EXPECT_TRUE(io.run([&] { return source->start(); }));
     return source;
   }
@@ -210,6 +211,34 @@ TEST_F(KmsgSourceTest, KillsTheSpoolRefusedAreHeldDeliveredLaterAndReadAgainAfte
     io.run([&] { source->stop(); });
   }
   EXPECT_EQ(killsOf(sink_.events(), lostIfNotHeld).size(), 1u);
+}
+
+// The very first run of an agent (no state file yet): its position is known from the start, so a
+// kill the spool refused before anything was saved is read again at the next start.
+TEST_F(KmsgSourceTest, AFreshStateAlreadyKnowsItsPositionSoARefusedFirstKillIsNotLost) {
+  OomLedger ledger;
+  TempDir fresh;
+  RefusingSink refusing(sink_);
+  pid_t first = 0;
+  {
+    IoThread io;
+    EventOut out(refusing, clock_, {});
+    auto source = startSource(io, out, ledger, &fresh.path);
+    first = oomKillOnce().first;
+    ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s)) << "the kill never reached the spool";
+    io.run([&] { source->stop(); });
+  }
+  const auto state = readStateFile(fresh.path / "kmsg.state");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_TRUE(state->contains("seq")) << "the first run saved no kmsg position";
+  {
+    IoThread io;
+    EventOut out(sink_, clock_, {});
+    auto source = startSource(io, out, ledger, &fresh.path);
+    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s))
+        << "the first run's refused kill was lost";
+    io.run([&] { source->stop(); });
+  }
 }
 
 TEST_F(KmsgSourceTest, FreshStateStartsAtTheEndAndDoesNotReplayOldKills) {
