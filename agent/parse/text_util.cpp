@@ -1,5 +1,7 @@
 #include "agent/parse/text_util.h"
 
+#include "shared/util/utf8.h"
+
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -68,35 +70,13 @@ std::string sanitizeUtf8(std::string_view s) {
   out.reserve(s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) ok = false;
-    }
-    if (ok && len >= 3) {
-      auto c1 = static_cast<unsigned char>(s[i + 1]);
-      if (c == 0xe0 && c1 < 0xa0) ok = false;          // overlong
-      if (c == 0xed && c1 >= 0xa0) ok = false;         // surrogates
-      if (c == 0xf0 && c1 < 0x90) ok = false;          // overlong
-      if (c == 0xf4 && c1 >= 0x90) ok = false;         // > U+10FFFF
-    }
-    if (ok) {
+    const std::size_t len = utf8SequenceLength(s, i);
+    if (len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {
       char buf[5];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(s[i]));
       out += buf;
       ++i;
     }

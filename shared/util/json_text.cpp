@@ -1,5 +1,7 @@
 #include "shared/util/json_text.h"
 
+#include "shared/util/utf8.h"
+
 #include <charconv>
 
 namespace octolaunch::json_text {
@@ -7,24 +9,6 @@ namespace octolaunch::json_text {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// Length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), 0 if ill-formed.
-std::size_t sequenceLength(std::string_view s, std::size_t i) {
-  auto at = [&](std::size_t k) -> unsigned char { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
-  unsigned char c = at(0);
-  if (c >= 0xC2 && c <= 0xDF) return continuation(at(1)) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return at(1) >= lo && at(1) <= hi && continuation(at(2)) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return at(1) >= lo && at(1) <= hi && continuation(at(2)) && continuation(at(3)) ? 4 : 0;
-  }
-  return 0;
-}
 
 bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
@@ -41,7 +25,7 @@ void appendString(std::string& out, std::string_view s) {
     if (i == s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      std::size_t n = sequenceLength(s, i);
+      std::size_t n = utf8SequenceLength(s, i);
       if (n == 0) {
         out.append(kReplacement);
         ++i;

@@ -2,6 +2,7 @@
 // between characters. Checks: the result is always valid UTF-8 without NUL, every input byte is
 // accounted for, and a split point never passes its limit.
 #include "agent/hook/utf8_escape.h"
+#include "shared/util/utf8.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -11,27 +12,10 @@
 
 namespace {
 
-// Length of the well-formed UTF-8 sequence at s[i], 0 if there is none (Unicode table 3-7).
-std::size_t sequenceAt(std::string_view s, std::size_t i) {
-  auto at = [&](std::size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
-  auto cont = [&](std::size_t k) { return (at(k) & 0xC0u) == 0x80u; };
-  const unsigned c = at(0);
-  if (c >= 0x01 && c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    const unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-    return at(1) >= lo && at(1) <= hi && cont(2) ? 3 : 0;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    const unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-    return at(1) >= lo && at(1) <= hi && cont(2) && cont(3) ? 4 : 0;
-  }
-  return 0;
-}
-
 bool validUtf8WithoutNul(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = sequenceAt(s, i);
+    if (s[i] == '\0') return false;
+    const std::size_t n = octolaunch::utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;
   }

@@ -319,7 +319,8 @@ TEST(UnitFailureAssembler, OomdKillAndOldStartLimitWord) {
 TEST(Earlyoom, KillLinesOfEveryVersionAndNothingElse) {
   std::vector<OomKill> kills;
   std::size_t lines = 0;
-  for (auto line : splitLines(test::fixture("journal/public-earlyoom-lines.txt"))) {
+  const std::string text = test::fixture("journal/public-earlyoom-lines.txt");
+  for (auto line : splitLines(text)) {
     ++lines;
     std::string_view message = line;
     if (auto colon = message.find(": "); colon != std::string_view::npos && colon < 50 &&

@@ -3,6 +3,7 @@
 #include "agent/sources/kmsg/kmsg_source.h"
 
 #include "agent/sources/state_file.h"
+#include "tests/support/harness.h"
 #include "tests/support/skip.h"
 #include "tests/support/fake_sink.h"
 #include "tests/unit/sources/io_thread.h"
@@ -12,15 +13,14 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
 #include <stdexcept>
-#include <thread>
 
 namespace octolaunch::sources {
 namespace {
 
 using testing::FakeSink;
 using testing::RefusingSink;
+using testing::waitUntil;
 using testing::IoThread;
 using testing::MemcgV1;
 using namespace std::chrono_literals;
@@ -149,15 +149,6 @@ TEST_F(KmsgSourceTest, RestartInTheSameBootResumesAfterTheLastSeqAndMissesNothin
   }
   EXPECT_EQ(killsOf(sink_.events(), first).size(), 1u) << "the first kill was reported again after the restart";
   EXPECT_EQ(killsOf(sink_.events(), second).size(), 1u);
-}
-
-bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
 }
 
 TEST_F(KmsgSourceTest, KillsTheSpoolRefusedAreHeldDeliveredLaterAndReadAgainAfterARestart) {

@@ -3,6 +3,7 @@
 #include "agent/sources/source_set.h"
 
 #include "tests/support/fake_sink.h"
+#include "tests/support/harness.h"
 #include "tests/unit/sources/io_thread.h"
 #include "tests/unit/sources/temp_dir.h"
 
@@ -10,7 +11,6 @@
 
 #include <chrono>
 #include <limits>
-#include <thread>
 
 namespace octolaunch::sources {
 namespace {
@@ -121,10 +121,7 @@ TEST(SourceSet, HeldEventsAreRetriedUntilTheSpoolTakesThem) {
   testing::IoThread io;
   SourceSet set(io.io(), refusing, config, clock, {});
   EXPECT_EQ(io.run([&] { return set.start(); }), std::vector<std::string>{"fd"});
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (refusing.refused < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  testing::waitUntil([&] { return refusing.refused >= 2; }, std::chrono::seconds(3));
   EXPECT_GE(refusing.refused.load(), 2) << "the held event was not retried";
   EXPECT_TRUE(sink.events().empty());
   refusing.refuse = false;
