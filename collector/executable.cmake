@@ -2,7 +2,7 @@
 add_executable(octolaunch-collector ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 target_link_libraries(octolaunch-collector PRIVATE
   octolaunch_collector_config octolaunch_collector_ingest octolaunch_collector_http
-  octolaunch_collector_store CLI11::CLI11 spdlog::spdlog)
+  octolaunch_collector_store CLI11::CLI11 octolaunch_log)
 
 if(TARGET octolaunch_cli)
   add_executable(octolaunch ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_main.cpp)

@@ -1,6 +1,7 @@
 #include "agent/config/agent_config.h"
 
-#include <openssl/evp.h>
+#include "shared/util/sha256.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,21 +137,7 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-std::string sha256Hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("EVP_Digest(sha256) failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
-}
+std::string sha256Hex(std::string_view data) { return toHex(Sha256::of(data)); }
 
 std::string localHostname() {
   std::array<char, 256> buf{};

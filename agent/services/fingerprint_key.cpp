@@ -1,10 +1,9 @@
 #include "agent/services/fingerprint_key.h"
 
+#include "shared/util/sha256.h"
+
 #include <fcntl.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,17 +19,6 @@
 namespace octolaunch::services {
 
 namespace {
-
-std::string toHex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xf]);
-  }
-  return out;
-}
 
 // Feeds a file to `update` in 64 KiB pieces. False (and *error) when it cannot be read.
 bool readFileInPieces(const std::filesystem::path& path, std::string* error,
@@ -56,46 +44,6 @@ bool readFileInPieces(const std::filesystem::path& path, std::string* error,
   return true;
 }
 
-struct MacDeleter {
-  void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-// HMAC-SHA256 through OpenSSL 3's EVP_MAC (HMAC_CTX is deprecated there).
-class Hmac final {
- public:
-  explicit Hmac(std::string_view key) {
-    mac_.reset(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    if (!mac_) throw std::runtime_error("OpenSSL: HMAC unavailable");
-    ctx_.reset(EVP_MAC_CTX_new(mac_.get()));
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    if (!ctx_ || EVP_MAC_init(ctx_.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                              params) != 1) {
-      throw std::runtime_error("OpenSSL: HMAC-SHA256 init failed");
-    }
-  }
-  void update(const char* data, std::size_t size) {
-    if (EVP_MAC_update(ctx_.get(), reinterpret_cast<const unsigned char*>(data), size) != 1) {
-      throw std::runtime_error("OpenSSL: HMAC update failed");
-    }
-  }
-  std::string finalHex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    std::size_t length = 0;
-    if (EVP_MAC_final(ctx_.get(), out.data(), &length, out.size()) != 1) {
-      throw std::runtime_error("OpenSSL: HMAC final failed");
-    }
-    return toHex(out.data(), length);
-  }
-
- private:
-  std::unique_ptr<EVP_MAC, MacDeleter> mac_;
-  std::unique_ptr<EVP_MAC_CTX, MacDeleter> ctx_;
-};
-
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
   std::size_t start = s.find_first_not_of(" \t\r\n");
@@ -118,8 +66,11 @@ std::string readKeyFile(const std::filesystem::path& path) {
 
 // Creates path with a fresh random key unless it exists. Returns true when this call created it.
 bool createKeyFile(const std::filesystem::path& path) {
-  std::array<unsigned char, 32> random{};
-  if (RAND_bytes(random.data(), random.size()) != 1) throw std::runtime_error("OpenSSL: RAND_bytes failed");
+  std::array<std::uint8_t, 32> random{};
+  // getrandom() blocks only until the kernel's pool is first initialised, and 32 bytes are never cut short.
+  if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
+    throw std::runtime_error(std::string("cannot make a fingerprint key: getrandom: ") + std::strerror(errno));
+  }
   const std::string text = toHex(random.data(), random.size()) + "\n";
   std::string tmp = path.string() + ".tmp.XXXXXX";
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
@@ -143,33 +94,26 @@ bool createKeyFile(const std::filesystem::path& path) {
 }  // namespace
 
 std::string FingerprintKey::hmacHex(std::string_view data) const {
-  Hmac hmac(key_);
-  hmac.update(data.data(), data.size());
-  return hmac.finalHex();
+  HmacSha256 hmac(key_);
+  hmac.update(data);
+  return toHex(hmac.finish());
 }
 
 std::optional<std::string> FingerprintKey::hmacFileHex(const std::filesystem::path& path,
                                                        std::string* error) const {
-  Hmac hmac(key_);
+  HmacSha256 hmac(key_);
   if (!readFileInPieces(path, error, [&](const char* data, std::size_t size) { hmac.update(data, size); })) {
     return std::nullopt;
   }
-  return hmac.finalHex();
+  return toHex(hmac.finish());
 }
 
 std::optional<std::string> sha256FileHex(const std::filesystem::path& path, std::string* error) {
-  std::unique_ptr<EVP_MD_CTX, MacDeleter> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL: sha256 init failed");
+  Sha256 hash;
+  if (!readFileInPieces(path, error, [&](const char* data, std::size_t size) { hash.update(data, size); })) {
+    return std::nullopt;
   }
-  bool ok = readFileInPieces(path, error, [&](const char* data, std::size_t size) {
-    if (EVP_DigestUpdate(ctx.get(), data, size) != 1) throw std::runtime_error("OpenSSL: sha256 update failed");
-  });
-  if (!ok) return std::nullopt;
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned length = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), out.data(), &length) != 1) throw std::runtime_error("OpenSSL: sha256 final failed");
-  return toHex(out.data(), length);
+  return toHex(hash.finish());
 }
 
 LoadedFingerprintKey loadFingerprintKey(const FingerprintSettings& settings,
