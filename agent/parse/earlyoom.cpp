@@ -8,8 +8,7 @@ namespace {
 
 // Reads the decimal number at the front of s and drops it; nullopt when there is none.
 std::optional<std::uint64_t> takeNumber(std::string_view& s) {
-  std::size_t n = 0;
-  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+  const std::size_t n = leadingDigitCount(s);
   auto value = parseU64(s.substr(0, n));
   if (value) s.remove_prefix(n);
   return value;

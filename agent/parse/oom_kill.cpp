@@ -45,15 +45,13 @@ std::optional<std::int32_t> signedAfter(std::string_view text, std::string_view 
   auto at = text.find(key);
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = text.substr(at + key.size());
-  std::size_t n = 0;
-  if (n < rest.size() && rest[n] == '-') ++n;
-  while (n < rest.size() && rest[n] >= '0' && rest[n] <= '9') ++n;
+  const std::size_t sign = startsWith(rest, "-") ? 1 : 0;
+  const std::size_t n = sign + leadingDigitCount(rest.substr(sign));
   return parseI32(rest.substr(0, n));
 }
 
 std::optional<std::int32_t> leadingPid(std::string_view& text) {
-  std::size_t n = 0;
-  while (n < text.size() && text[n] >= '0' && text[n] <= '9') ++n;
+  const std::size_t n = leadingDigitCount(text);
   auto pid = parseI32(text.substr(0, n));
   if (pid) text.remove_prefix(n);
   return pid;

@@ -58,9 +58,14 @@ std::optional<std::int32_t> parseI32(std::string_view s) {
   return static_cast<std::int32_t>(*v);
 }
 
-std::optional<std::uint64_t> leadingU64(std::string_view s) {
+std::size_t leadingDigitCount(std::string_view s) {
   std::size_t n = 0;
   while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+  return n;
+}
+
+std::optional<std::uint64_t> leadingU64(std::string_view s) {
+  const std::size_t n = leadingDigitCount(s);
   if (n == 0) return std::nullopt;
   return parseU64(s.substr(0, n));
 }

@@ -1,6 +1,7 @@
 // Small string helpers shared by the parsers (internal to agent/parse). Pure; never throw.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,8 @@ std::vector<std::string_view> splitLines(std::string_view text);
 std::optional<std::uint64_t> parseU64(std::string_view s);
 // Optional leading '-', then decimal digits; nullopt when out of int32 range.
 std::optional<std::int32_t> parseI32(std::string_view s);
+// How many decimal digits s starts with ("123kB" -> 3).
+std::size_t leadingDigitCount(std::string_view s);
 // Leading digits of s ("123kB" -> 123); nullopt when s does not start with a digit.
 std::optional<std::uint64_t> leadingU64(std::string_view s);
 

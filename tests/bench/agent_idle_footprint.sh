@@ -87,18 +87,8 @@ trap 'exit 141' PIPE   # e.g. piped into head: still clean up
 
 # ---- collector on the host's loopback ---------------------------------------------------------
 token="footprint-$$-$RANDOM"
-"$bin/octolaunch-collector" --config /dev/null --data-dir "$work/collector" \
-  --rpc-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 --agent-token "$token" \
-  >"$work/collector.out" 2>"$work/collector.log" &
-collector=$!
-for _ in $(seq 1 200); do
-  grep -q '^http listening' "$work/collector.out" 2>/dev/null && break
-  kill -0 "$collector" 2>/dev/null || { cat "$work/collector.log" >&2; die "collector exited at start"; }
-  sleep 0.05
-done
-rpc=$(sed -n 's/^rpc listening on //p' "$work/collector.out")
-http=$(sed -n 's/^http listening on //p' "$work/collector.out")
-[ -n "$rpc" ] && [ -n "$http" ] || die "collector did not report its listening addresses"
+source "$(dirname "$0")/start_collector.sh"
+start_collector "$bin" "$work" --agent-token "$token" || die "collector did not start"
 log "collector: rpc $rpc, http $http"
 
 # Agent config: every host source on (each switches itself off where the host lacks it).
