@@ -1,4 +1,4 @@
-# The octolaunch-agent executable (included by agent/CMakeLists.txt when main.cpp exists).
+# The octolaunch-agent executable (included by agent/CMakeLists.txt).
 add_executable(octolaunch-agent ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 # Unused sections of the static archives stay out of the binary.
 target_link_options(octolaunch-agent PRIVATE LINKER:--gc-sections)
@@ -9,10 +9,5 @@ if(OCTOLAUNCH_STATIC_LIBS AND NOT OCTOLAUNCH_SANITIZE AND NOT OCTOLAUNCH_FUZZ)
 endif()
 target_link_libraries(octolaunch-agent PRIVATE
   octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_ship octolaunch_agent_redact
-  octolaunch_sources octolaunch_services octolaunch_shared CLI11::CLI11
-  octolaunch_log CapnProto::kj-async)
-# `parse` comes from agent/parse when that component is in the tree.
-if(TARGET octolaunch_parse)
-  target_link_libraries(octolaunch-agent PRIVATE octolaunch_parse)
-  target_compile_definitions(octolaunch-agent PRIVATE OCTOLAUNCH_HAVE_PARSE)
-endif()
+  octolaunch_agent_sources octolaunch_agent_services octolaunch_shared CLI11::CLI11
+  octolaunch_agent_parse octolaunch_log CapnProto::kj-async)

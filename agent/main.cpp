@@ -1,31 +1,28 @@
 // octolaunch-agent: wiring only. Parses the command line, loads the config and hands over to the
 // component that does the work (hook, deploy, run).
-#include "agent/config/agent_config.h"
-#include "agent/hook/hook_command.h"
-#include "agent/redact/redactor.h"
-#include "agent/services/health_thread.h"
-#include "agent/sources/source_set.h"
-#include "agent/ship/shipper.h"
-#include "agent/spool/spool.h"
-#include "octolaunch_version.h"
-#ifdef OCTOLAUNCH_HAVE_PARSE
-#include "agent/parse/parse_command.h"
-#endif
-
-#include <CLI/CLI.hpp>
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
-#include <cstdlib>
-
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "agent/config/agent_config.h"
+#include "agent/hook/hook_command.h"
+#include "agent/parse/parse_command.h"
+#include "agent/redact/redactor.h"
+#include "agent/services/health_thread.h"
+#include "agent/ship/shipper.h"
+#include "agent/sources/source_set.h"
+#include "agent/spool/spool.h"
+#include "octolaunch_version.h"
 
 namespace {
 
@@ -41,7 +38,8 @@ void addCommonFlags(CLI::App& app, CommonFlags& flags) {
                  "TOML config file (default /etc/octolaunch/agent.toml)");
   app.add_option("--spool-dir", flags.overrides.spoolDir, "spool directory");
   app.add_option("--collector", flags.overrides.collector, "collector RPC address HOST:PORT");
-  app.add_option("--agent-id", flags.overrides.agentId, "agent id (default: hash of /etc/machine-id)");
+  app.add_option("--agent-id", flags.overrides.agentId,
+                 "agent id (default: hash of /etc/machine-id)");
   app.add_option("--host", flags.overrides.host, "host name to report (default: hostname)");
   app.add_option("--token", flags.overrides.token, "the agent's credential");
 }
@@ -54,7 +52,8 @@ std::optional<std::filesystem::path> explicitConfig(const CommonFlags& flags) {
 // Loads the config; prints unknown-key warnings. Throws ConfigError.
 AgentConfig loadConfig(const CommonFlags& flags) {
   AgentConfig config = loadAgentConfig(explicitConfig(flags), flags.overrides);
-  for (const auto& w : config.warnings) std::fprintf(stderr, "octolaunch-agent: warning: %s\n", w.c_str());
+  for (const auto& w : config.warnings)
+    std::fprintf(stderr, "octolaunch-agent: warning: %s\n", w.c_str());
   return config;
 }
 
@@ -140,17 +139,20 @@ int runDaemon(const AgentConfig& config) {
   if (health->running()) running += running.empty() ? "health" : ", health";
   logger->info("host sources running: {}", running.empty() ? "none" : running);
 
-  logger->info("octolaunch-agent {} running: agent {} host {}, spool {} (epoch {:016x}, {} pending), "
-               "collector {}",
-               octolaunch::kVersion, config.agentId, config.host, config.spool.dir.string(),
-               spool->epoch(), spool->pendingCount(), config.collector);
+  logger->info(
+      "octolaunch-agent {} running: agent {} host {}, spool {} (epoch {:016x}, {} pending), "
+      "collector {}",
+      octolaunch::kVersion, config.agentId, config.host, config.spool.dir.string(), spool->epoch(),
+      spool->pendingCount(), config.collector);
   auto stop = io.unixEventPort.onSignal(SIGINT)
                   .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM))
                   .then([](siginfo_t info) { return info.si_signo; });
-  int signo = shipper->run().then([]() { return 0; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  int signo =
+      shipper->run().then([]() { return 0; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
   health->stop();
   sources->stop();
-  logger->info("stopping on signal {} ({} events still in the spool)", signo, spool->pendingCount());
+  logger->info("stopping on signal {} ({} events still in the spool)", signo,
+               spool->pendingCount());
   return 0;
 }
 
@@ -159,8 +161,9 @@ int runDaemon(const AgentConfig& config) {
 int main(int argc, char** argv) {
   // Every component logs through the default logger: stderr, never the hook's stdout.
   spdlog::set_default_logger(makeLogger());
-  CLI::App app{"octolaunch-agent: records deploy hooks and host evidence, ships them to the "
-               "OctoLaunch collector"};
+  CLI::App app{
+      "octolaunch-agent: records deploy hooks and host evidence, ships them to the "
+      "OctoLaunch collector"};
   app.set_version_flag("--version", std::string("octolaunch-agent ") + octolaunch::kVersion);
   app.require_subcommand(1);
   CommonFlags flags;
@@ -169,8 +172,9 @@ int main(int argc, char** argv) {
   // hook
   HookArgs hookArgs;
   CLI::App* hook = app.add_subcommand(
-      "hook", "run CMD, pass its output through unchanged and record it: hook [--release R] "
-              "[--service S] [--phase P] -- CMD [ARGS...]");
+      "hook",
+      "run CMD, pass its output through unchanged and record it: hook [--release R] "
+      "[--service S] [--phase P] -- CMD [ARGS...]");
   hook->fallthrough();
   hook->add_option("--release", hookArgs.release, "release id");
   hook->add_option("--service", hookArgs.service, "service name");
@@ -197,14 +201,12 @@ int main(int argc, char** argv) {
   // parse: the agent's parsers offline on a captured file (agent/parse).
   std::string parseSource;
   std::string parsePath;
-  CLI::App* parse = nullptr;
-#ifdef OCTOLAUNCH_HAVE_PARSE
-  parse = app.add_subcommand(
-      "parse", "run the agent's parsers on a captured file, one JSON event per line: parse SOURCE FILE|-");
-  parse->add_option("source", parseSource,
-                    "kmsg, journal-json, docker-events, psi, memory-events")->required();
+  CLI::App* parse = app.add_subcommand(
+      "parse",
+      "run the agent's parsers on a captured file, one JSON event per line: parse SOURCE FILE|-");
+  parse->add_option("source", parseSource, "kmsg, journal-json, docker-events, psi, memory-events")
+      ->required();
   parse->add_option("file", parsePath, "captured file, or - for stdin")->required();
-#endif
 
   try {
     app.parse(argc, argv);
@@ -215,16 +217,13 @@ int main(int argc, char** argv) {
   if (hook->parsed()) {
     if (hookArgs.command.empty()) {
       std::cerr << "octolaunch-agent hook: no command given\n"
-                << "usage: octolaunch-agent hook [--release R] [--service S] [--phase P] -- CMD [ARGS...]\n";
+                << "usage: octolaunch-agent hook [--release R] [--service S] [--phase P] -- CMD "
+                   "[ARGS...]\n";
       return 2;
     }
     return runHookCommand(loadConfigLeniently(flags), hookArgs);
   }
-  if (parse != nullptr && parse->parsed()) {
-#ifdef OCTOLAUNCH_HAVE_PARSE
-    return octolaunch::parse::runParseCommand(parseSource, parsePath);
-#endif
-  }
+  if (parse->parsed()) return octolaunch::parse::runParseCommand(parseSource, parsePath);
   if (deploy->parsed()) return runDeployCommand(loadConfigLeniently(flags), deployArgs);
   if (run->parsed()) {
     try {

@@ -4,7 +4,5 @@ target_link_libraries(octolaunch-collector PRIVATE
   octolaunch_collector_config octolaunch_collector_ingest octolaunch_collector_http
   octolaunch_collector_store CLI11::CLI11 octolaunch_log)
 
-if(TARGET octolaunch_cli)
-  add_executable(octolaunch ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_main.cpp)
-  target_link_libraries(octolaunch PRIVATE octolaunch_cli CLI11::CLI11)
-endif()
+add_executable(octolaunch ${CMAKE_CURRENT_SOURCE_DIR}/cli/cli_main.cpp)
+target_link_libraries(octolaunch PRIVATE octolaunch_collector_cli CLI11::CLI11)

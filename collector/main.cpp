@@ -1,6 +1,20 @@
 // octolaunch-collector: wiring only. Reads the config, opens the store, serves RPC ingest on the
 // KJ event loop of this (main) thread — the only thread that writes the store — and the HTTP API
 // on cpp-httplib's worker threads. SIGINT/SIGTERM stop it cleanly (exit 0).
+#include <kj/async-io.h>
+#include <kj/async-unix.h>
+#include <malloc.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <thread>
+
 #include "collector/analysis/analysis_config.h"
 #include "collector/config/collector_config.h"
 #include "collector/http/http_server.h"
@@ -11,21 +25,6 @@
 #include "collector/store/store_env.h"
 #include "octolaunch_version.h"
 #include "shared/util/clock.h"
-
-#include <CLI/CLI.hpp>
-#include <kj/async-io.h>
-#include <kj/async-unix.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
-#include <malloc.h>
-
-#include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <iostream>
-#include <optional>
-#include <thread>
 
 namespace {
 
@@ -50,10 +49,12 @@ void setUpLogging(const std::string& level) {
 }
 
 collector::CollectorConfig configure(const Flags& flags) {
-  collector::CollectorConfig config = collector::loadCollectorConfig(flags.config, flags.configGiven);
+  collector::CollectorConfig config =
+      collector::loadCollectorConfig(flags.config, flags.configGiven);
   auto address = [](const std::string& flag, const std::string& value) {
     if (!collector::parseListenAddress(value)) {
-      throw collector::ConfigError(flag + ": expected HOST:PORT (port 0 to 65535), got \"" + value + "\"");
+      throw collector::ConfigError(flag + ": expected HOST:PORT (port 0 to 65535), got \"" + value +
+                                   "\"");
     }
     return value;
   };
@@ -82,14 +83,17 @@ kj::Promise<void> stopHttp(kj::Timer& timer, http::HttpServer& server,
 // Clears stale LMDB reader slots (readers of killed processes) every minute.
 kj::Promise<void> readerCheckLoop(kj::Timer& timer, lmdb::Env& env) {
   return timer.afterDelay(60 * kj::SECONDS).then([&timer, &env]() {
-    if (int cleared = env.readerCheck()) spdlog::warn("cleared {} stale LMDB reader slot(s)", cleared);
+    if (int cleared = env.readerCheck())
+      spdlog::warn("cleared {} stale LMDB reader slot(s)", cleared);
     return readerCheckLoop(timer, env);
   });
 }
 
-int serve(const collector::CollectorConfig& config, const analysis::AnalysisOptions& analysisOptions) {
+int serve(const collector::CollectorConfig& config,
+          const analysis::AnalysisOptions& analysisOptions) {
   if (config.rpc.tokens.empty()) {
-    spdlog::warn("no agent tokens configured ([rpc] tokens or --agent-token): every agent is accepted");
+    spdlog::warn(
+        "no agent tokens configured ([rpc] tokens or --agent-token): every agent is accepted");
   }
   // Before any thread exists, so every thread inherits the blocked mask and the loop gets them.
   kj::UnixEventPort::captureSignal(SIGINT);
@@ -128,11 +132,12 @@ int serve(const collector::CollectorConfig& config, const analysis::AnalysisOpti
            "# TYPE octolaunch_store_map_bytes gauge\noctolaunch_store_map_bytes " +
            std::to_string(env.mapSize()) + "\n";
   });
-  http::HttpServer httpServer(api, http::HttpOptions{.threads = config.http.threads,
-                                                     .readTimeoutMs = config.http.readTimeoutMs,
-                                                     .writeTimeoutMs = config.http.writeTimeoutMs,
-                                                     .keepAliveTimeoutMs = config.http.keepAliveTimeoutMs,
-                                                     .maxBodyBytes = config.http.maxBodyBytes});
+  http::HttpServer httpServer(
+      api, http::HttpOptions{.threads = config.http.threads,
+                             .readTimeoutMs = config.http.readTimeoutMs,
+                             .writeTimeoutMs = config.http.writeTimeoutMs,
+                             .keepAliveTimeoutMs = config.http.keepAliveTimeoutMs,
+                             .maxBodyBytes = config.http.maxBodyBytes});
   const auto httpAddress = *collector::parseListenAddress(config.http.listen);
   const int httpPort = httpServer.bind(httpAddress.host, httpAddress.port);
   std::cout << "http listening on " << httpAddress.host << ":" << httpPort << std::endl;
@@ -185,9 +190,12 @@ int main(int argc, char** argv) {
   app.add_option("--config", flags.config, "TOML config file")
       ->capture_default_str()
       ->each([&flags](const std::string&) { flags.configGiven = true; });
-  app.add_option("--data-dir", flags.dataDir, "LMDB store directory (default /var/lib/octolaunch/collector)");
-  app.add_option("--rpc-listen", flags.rpcListen, "agent RPC address HOST:PORT (default 127.0.0.1:7701; port 0 = any)");
-  app.add_option("--http-listen", flags.httpListen, "HTTP API address HOST:PORT (default 127.0.0.1:7702; port 0 = any)");
+  app.add_option("--data-dir", flags.dataDir,
+                 "LMDB store directory (default /var/lib/octolaunch/collector)");
+  app.add_option("--rpc-listen", flags.rpcListen,
+                 "agent RPC address HOST:PORT (default 127.0.0.1:7701; port 0 = any)");
+  app.add_option("--http-listen", flags.httpListen,
+                 "HTTP API address HOST:PORT (default 127.0.0.1:7702; port 0 = any)");
   app.add_option("--agent-token", flags.agentTokens, "token agents must present (repeatable)")
       ->allow_extra_args(false);
   app.add_flag("--check-config", flags.checkConfig, "validate the configuration and exit");
@@ -213,9 +221,10 @@ int main(int argc, char** argv) {
   setUpLogging(config.logLevel);
   for (const std::string& w : config.warnings) spdlog::warn("{}", w);
   if (flags.checkConfig) {
-    std::cout << "config ok" << (flags.configGiven || std::filesystem::exists(flags.config)
-                                     ? " (" + flags.config + ")"
-                                     : " (defaults; " + flags.config + " not present)")
+    std::cout << "config ok"
+              << (flags.configGiven || std::filesystem::exists(flags.config)
+                      ? " (" + flags.config + ")"
+                      : " (defaults; " + flags.config + " not present)")
               << std::endl;
     return 0;
   }

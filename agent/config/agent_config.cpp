@@ -1,7 +1,5 @@
 #include "agent/config/agent_config.h"
 
-#include "shared/util/sha256.h"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +10,8 @@
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include "shared/util/sha256.h"
 
 namespace octolaunch::agent {
 
@@ -45,7 +45,8 @@ class Reader final {
     const toml::node* node = lookup(table, key);
     if (node == nullptr) return;
     auto value = node->value<std::string>();
-    if (!node->is_string() || !value) fail(dotted(section, key), "expected a string, got " + typeName(*node));
+    if (!node->is_string() || !value)
+      fail(dotted(section, key), "expected a string, got " + typeName(*node));
     out = *value;
   }
 
@@ -54,7 +55,8 @@ class Reader final {
                     T& out, std::uint64_t min = 0) const {
     const toml::node* node = lookup(table, key);
     if (node == nullptr) return;
-    if (!node->is_integer()) fail(dotted(section, key), "expected an integer, got " + typeName(*node));
+    if (!node->is_integer())
+      fail(dotted(section, key), "expected an integer, got " + typeName(*node));
     std::int64_t v = node->as_integer()->get();
     if (v < 0 || static_cast<std::uint64_t>(v) < min ||
         static_cast<std::uint64_t>(v) > std::numeric_limits<T>::max()) {
@@ -124,8 +126,9 @@ void fillFromTable(AgentConfig& config, const std::string& name) {
   reader.section("sources");
   reader.section("service");
   reader.section("fingerprint");
-  reader.warnUnknown(&root, "", {"agent_id", "host", "token", "collector", "spool", "hook", "ship",
-                                 "sources", "service", "fingerprint"});
+  reader.warnUnknown(&root, "",
+                     {"agent_id", "host", "token", "collector", "spool", "hook", "ship", "sources",
+                      "service", "fingerprint"});
 }
 
 std::string trim(std::string s) {
@@ -155,7 +158,8 @@ std::string defaultAgentId(const IdentitySources& identity) {
   return sha256Hex("octolaunch-agent-host:" + host);
 }
 
-std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address, std::string_view what) {
+std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
+                                                    std::string_view what) {
   auto bad = [&](std::string_view why) -> ConfigError {
     return ConfigError(std::string(what) + ": expected HOST:PORT, got \"" + std::string(address) +
                        "\" (" + std::string(why) + ")");
@@ -191,16 +195,17 @@ AgentConfig parseAgentConfig(std::string_view text, std::string_view name) {
 
 AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
                             const ConfigOverrides& overrides, const IdentitySources& identity) {
-  std::filesystem::path path = explicitPath ? *explicitPath
-                                            : std::filesystem::path(std::string(kDefaultAgentConfigPath));
+  std::filesystem::path path =
+      explicitPath ? *explicitPath : std::filesystem::path(std::string(kDefaultAgentConfigPath));
   AgentConfig config;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code ec;
     bool exists = std::filesystem::exists(path, ec);
     if (explicitPath || exists) {
-      throw ConfigError(path.string() + ": cannot read config file" +
-                        (exists ? std::string(" (permission denied?)") : std::string(": no such file")));
+      throw ConfigError(
+          path.string() + ": cannot read config file" +
+          (exists ? std::string(" (permission denied?)") : std::string(": no such file")));
     }
   } else {
     std::stringstream text;

@@ -47,8 +47,8 @@ struct HookSettings {
 
 struct ShipSettings {
   std::uint32_t batchMaxEvents = 2000;
-  std::uint32_t window = 4;             // push calls in flight without an answer
-  std::uint32_t backoffMaxMs = 30000;   // reconnect backoff ceiling (starts at 100 ms)
+  std::uint32_t window = 4;            // push calls in flight without an answer
+  std::uint32_t backoffMaxMs = 30000;  // reconnect backoff ceiling (starts at 100 ms)
 };
 
 struct AgentConfig {
@@ -59,8 +59,8 @@ struct AgentConfig {
   SpoolSettings spool;
   HookSettings hook;
   ShipSettings ship;
-  toml::table raw;                  // the whole file, for components with their own sections
-  std::filesystem::path file;       // the file read; empty when none was
+  toml::table raw;             // the whole file, for components with their own sections
+  std::filesystem::path file;  // the file read; empty when none was
   std::vector<std::string> warnings;
 };
 
@@ -82,8 +82,7 @@ struct IdentitySources {
 // Reads explicitPath (error when missing) or the default path (fine when missing), applies the
 // overrides and fills the defaults. Throws ConfigError.
 AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
-                            const ConfigOverrides& overrides,
-                            const IdentitySources& identity = {});
+                            const ConfigOverrides& overrides, const IdentitySources& identity = {});
 
 // Parses TOML text; `name` is what error messages call the file. Does not apply identity defaults.
 AgentConfig parseAgentConfig(std::string_view text, std::string_view name);
@@ -94,7 +93,8 @@ std::string defaultAgentId(const IdentitySources& identity);
 std::string localHostname();
 
 // Splits "HOST:PORT" ("[::1]:7701" too); throws ConfigError naming `what` when malformed.
-std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address, std::string_view what);
+std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
+                                                    std::string_view what);
 
 // Lower-case hex SHA-256 of data (OpenSSL EVP).
 std::string sha256Hex(std::string_view data);

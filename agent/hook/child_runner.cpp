@@ -15,7 +15,6 @@ namespace octolaunch::agent {
 
 namespace {
 
-
 class Fd final {
  public:
   Fd() = default;
@@ -119,7 +118,8 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
   const std::int64_t start = clock.monotonicNs();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) execChild(args.data(), previousMask, outWrite.get(), errWrite.get(), reportWrite.get());
+  if (pid == 0)
+    execChild(args.data(), previousMask, outWrite.get(), errWrite.get(), reportWrite.get());
   outWrite.close();
   errWrite.close();
   reportWrite.close();

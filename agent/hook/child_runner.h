@@ -17,10 +17,6 @@
 //    (blockHookSignals() before starting threads); the command starts with the mask restored.
 #pragma once
 
-#include "agent/hook/chunk_pool.h"
-#include "agent/hook/hook_recorder.h"
-#include "shared/util/clock.h"
-
 #include <signal.h>
 
 #include <chrono>
@@ -31,16 +27,20 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/hook/chunk_pool.h"
+#include "agent/hook/hook_recorder.h"
+#include "shared/util/clock.h"
+
 namespace octolaunch::agent {
 
 struct ChildResult {
-  int status = 0;                   // what the wrapper exits with: code, 128+signal, 126, 127
-  std::optional<int> exitCode;      // exactly one of exitCode / signal
+  int status = 0;               // what the wrapper exits with: code, 128+signal, 126, 127
+  std::optional<int> exitCode;  // exactly one of exitCode / signal
   std::optional<int> signal;
-  std::int64_t durationNs = 0;      // start to the command's exit
-  std::int64_t endTimeNs = 0;       // wall clock at the command's exit
+  std::int64_t durationNs = 0;           // start to the command's exit
+  std::int64_t endTimeNs = 0;            // wall clock at the command's exit
   std::optional<std::string> execError;  // "No such file or directory" when exec failed
-  bool graceExpired = false;        // returned while a background child still held the pipes
+  bool graceExpired = false;             // returned while a background child still held the pipes
 };
 
 // One read from the command's stdout or stderr, in a ChunkPool buffer. The observer may take
@@ -58,7 +58,8 @@ using OutputObserver = std::function<void(HookStream, OutputChunk& chunk, std::i
 sigset_t blockHookSignals();
 
 // Throws std::runtime_error only BEFORE the command was started (no pipes, no fork): the caller
-// may then run the command some other way. argv must not be empty. previousMask is what blockHookSignals() returned (given to the child).
+// may then run the command some other way. argv must not be empty. previousMask is what
+// blockHookSignals() returned (given to the child).
 ChildResult runChild(const std::vector<std::string>& argv, std::chrono::milliseconds grace,
                      const sigset_t& previousMask, const Clock& clock, ChunkPool& pool,
                      const OutputObserver& observer);

@@ -18,7 +18,8 @@ ChunkPool::~ChunkPool() {
 }
 
 void ChunkPool::addSlab() {
-  void* slab = ::mmap(nullptr, slabBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* slab =
+      ::mmap(nullptr, slabBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (slab == MAP_FAILED) throw std::bad_alloc();
   // Best effort, in this order: huge pages, then fault everything in with one call.
   ::madvise(slab, slabBytes_, MADV_HUGEPAGE);

@@ -1,14 +1,5 @@
 #include "agent/hook/hook_command.h"
 
-#include "agent/hook/child_runner.h"
-#include "agent/hook/hook_recorder.h"
-#include "agent/hook/recorder_thread.h"
-#include "agent/hook/recording_lock.h"
-#include "agent/redact/redactor.h"
-#include "agent/services/deploy_observation.h"
-#include "agent/spool/spool.h"
-#include "shared/util/clock.h"
-
 #include <capnp/message.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +12,15 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+
+#include "agent/hook/child_runner.h"
+#include "agent/hook/hook_recorder.h"
+#include "agent/hook/recorder_thread.h"
+#include "agent/hook/recording_lock.h"
+#include "agent/redact/redactor.h"
+#include "agent/services/deploy_observation.h"
+#include "agent/spool/spool.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::agent {
 
@@ -114,8 +114,10 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
                  result.execError->c_str());
   }
   if (result.graceExpired) {
-    warn("the command exited but a background process still holds its output; stopped reading after " +
-         std::to_string(config.hook.graceSeconds) + " s");
+    warn(
+        "the command exited but a background process still holds its output; stopped reading "
+        "after " +
+        std::to_string(config.hook.graceSeconds) + " s");
   }
   if (statusFd >= 0) {
     // The deploy goes on now; recording finishes in the background, holding nothing of the
@@ -145,7 +147,8 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
 }
 
 // The process the shell waits for: waits for the supervisor's status, forwarding signals to it.
-int awaitStatus(pid_t supervisor, int statusFd, const HookArgs& args, const sigset_t& previousMask) {
+int awaitStatus(pid_t supervisor, int statusFd, const HookArgs& args,
+                const sigset_t& previousMask) {
   sigset_t handled;
   sigemptyset(&handled);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&handled, s);
@@ -237,7 +240,8 @@ int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
   event.setTimeNs(clock.nowNs());
   event.setRelease(args.release);
   event.setService(args.service);
-  auto marker = start ? event.getPayload().initDeployStart() : event.getPayload().initDeployFinish();
+  auto marker =
+      start ? event.getPayload().initDeployStart() : event.getPayload().initDeployFinish();
   if (!start) marker.setOutcome(outcome);
   if (!args.phase.empty()) marker.setPhase(args.phase);
 
@@ -257,11 +261,13 @@ int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
   // health watch), then artifact.observed, config.fingerprint, dependency.fingerprint. (Observed
   // at start they would record the previous release's artifact under the new release's id.)
   if (!start) {
-    if (auto w = services::recordDeployFinish(config, args.service, args.release,
-                                              args.outcome.empty() ? "unknown" : args.outcome, clock)) {
+    if (auto w =
+            services::recordDeployFinish(config, args.service, args.release,
+                                         args.outcome.empty() ? "unknown" : args.outcome, clock)) {
       warn(*w);
     }
-    for (const auto& w : services::observeForDeploy(config, args.service, args.release, *spool, clock).warnings) {
+    for (const auto& w :
+         services::observeForDeploy(config, args.service, args.release, *spool, clock).warnings) {
       warn(w);
     }
   }

@@ -14,10 +14,10 @@
 // output through and returns its exit status; `deploy` exits 0.
 #pragma once
 
-#include "agent/config/agent_config.h"
-
 #include <string>
 #include <vector>
+
+#include "agent/config/agent_config.h"
 
 namespace octolaunch::agent {
 
@@ -33,7 +33,7 @@ struct HookArgs {
 int runHookCommand(const AgentConfig& config, const HookArgs& args);
 
 struct DeployArgs {
-  std::string action;   // "start" or "finish"
+  std::string action;  // "start" or "finish"
   std::string release;
   std::string service;
   std::string outcome;  // "ok", "failed" or empty (finish only)

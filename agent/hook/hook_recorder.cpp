@@ -1,9 +1,9 @@
 #include "agent/hook/hook_recorder.h"
 
-#include "agent/hook/utf8_escape.h"
-
 #include <algorithm>
 #include <cstring>
+
+#include "agent/hook/utf8_escape.h"
 
 namespace octolaunch::agent {
 
@@ -149,7 +149,8 @@ void HookRecorder::finish(const HookOutcome& outcome) {
     }
     exit.setDurationMs(outcome.durationMs);
     auto tail = exit.initTail(static_cast<unsigned>(tailSize_));
-    std::size_t first = (tailNext_ + tail_.size() - tailSize_) % std::max<std::size_t>(tail_.size(), 1);
+    std::size_t first =
+        (tailNext_ + tail_.size() - tailSize_) % std::max<std::size_t>(tail_.size(), 1);
     for (std::size_t i = 0; i < tailSize_; ++i) {
       tail.set(static_cast<unsigned>(i), tail_[(first + i) % tail_.size()]);
     }

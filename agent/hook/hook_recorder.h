@@ -12,10 +12,6 @@
 // Threads: single-threaded; RecorderThread runs it on a thread of its own.
 #pragma once
 
-#include "agent/redact/redactor.h"
-#include "octolaunch/schema/event.capnp.h"
-#include "shared/event/event_sink.h"
-
 #include <capnp/message.h>
 
 #include <cstdint>
@@ -25,6 +21,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "agent/redact/redactor.h"
+#include "octolaunch/schema/event.capnp.h"
+#include "shared/event/event_sink.h"
 
 namespace octolaunch::agent {
 
@@ -43,11 +43,11 @@ struct HookLimits {
 };
 
 struct HookOutcome {
-  std::string command;             // argv joined with spaces, not yet redacted
-  std::optional<int> exitCode;     // exactly one of exitCode / signal is set
+  std::string command;          // argv joined with spaces, not yet redacted
+  std::optional<int> exitCode;  // exactly one of exitCode / signal is set
   std::optional<int> signal;
   std::uint64_t durationMs = 0;
-  std::int64_t timeNs = 0;         // when the command ended
+  std::int64_t timeNs = 0;  // when the command ended
 };
 
 class HookRecorder final {

@@ -1,9 +1,10 @@
 #include "agent/hook/recorder_thread.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
-#include <unistd.h>
 
 namespace octolaunch::agent {
 
@@ -11,11 +12,14 @@ namespace {
 constexpr std::int64_t kJoinWindowNs = 10'000'000;
 constexpr std::size_t kWakeChunks = 16;
 constexpr std::chrono::milliseconds kGatherInterval{10};
-}
+}  // namespace
 
 RecorderThread::RecorderThread(HookRecorder& recorder, ChunkPool& pool,
                                std::chrono::milliseconds flushInterval, std::size_t maxQueuedBytes)
-    : recorder_(recorder), pool_(pool), flushInterval_(flushInterval), maxQueuedBytes_(maxQueuedBytes) {}
+    : recorder_(recorder),
+      pool_(pool),
+      flushInterval_(flushInterval),
+      maxQueuedBytes_(maxQueuedBytes) {}
 
 RecorderThread::~RecorderThread() { stop(std::nullopt); }
 
@@ -75,7 +79,8 @@ void RecorderThread::run() {
       if (!stopping_) {
         // Idle: sleep until the first chunk. Then let chunks gather for a moment (or until
         // kWakeChunks are there): one wake-up per gathering, not one per read.
-        if (queue_.empty() && !pending) wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        if (queue_.empty() && !pending)
+          wake_.wait(lock, [&] { return !queue_.empty() || stopping_; });
         auto deadline = Clock::now() + kGatherInterval;
         if (pending) deadline = std::min(deadline, oldest + flushInterval_);
         wake_.wait_until(lock, deadline, [&] { return queue_.size() >= kWakeChunks || stopping_; });

@@ -14,9 +14,6 @@
 // worker thread until finish() returns.
 #pragma once
 
-#include "agent/hook/child_runner.h"
-#include "agent/hook/hook_recorder.h"
-
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -25,6 +22,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "agent/hook/child_runner.h"
+#include "agent/hook/hook_recorder.h"
 
 namespace octolaunch::agent {
 
@@ -57,8 +57,8 @@ class RecorderThread final {
   std::chrono::milliseconds flushInterval_;
   std::size_t maxQueuedBytes_;
   std::mutex mutex_;
-  std::condition_variable wake_;      // worker: work or stop
-  std::condition_variable drained_;   // producer: queue has room
+  std::condition_variable wake_;     // worker: work or stop
+  std::condition_variable drained_;  // producer: queue has room
   std::vector<Chunk> queue_;
   std::size_t queuedBytes_ = 0;
   bool stopping_ = false;

@@ -1,9 +1,9 @@
 #include "agent/hook/utf8_escape.h"
 
-#include "shared/util/utf8.h"
-
 #include <cstdint>
 #include <cstring>
+
+#include "shared/util/utf8.h"
 
 namespace octolaunch::agent {
 
@@ -18,7 +18,8 @@ void appendEscapedUtf8(std::string& out, std::string_view bytes) {
     out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(run - p));
     p = run;
     if (p == end) break;
-    const std::size_t at = static_cast<std::size_t>(p - reinterpret_cast<const unsigned char*>(bytes.data()));
+    const std::size_t at =
+        static_cast<std::size_t>(p - reinterpret_cast<const unsigned char*>(bytes.data()));
     std::size_t n = *p == 0 ? 0 : utf8SequenceLength(bytes, at);
     if (n > 0) {
       out.append(reinterpret_cast<const char*>(p), n);

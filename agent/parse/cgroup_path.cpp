@@ -1,9 +1,9 @@
 #include "agent/parse/cgroup_path.h"
 
-#include "agent/parse/text_util.h"
-
 #include <array>
 #include <vector>
+
+#include "agent/parse/text_util.h"
 
 namespace octolaunch::parse {
 
@@ -45,8 +45,8 @@ std::string_view containerIdOf(std::string_view c) {
 }  // namespace
 
 std::string unitFromCgroup(std::string_view cgroup) {
-  static constexpr std::array<std::string_view, 5> kSuffixes = {".service", ".scope", ".socket", ".mount",
-                                                                ".swap"};
+  static constexpr std::array<std::string_view, 5> kSuffixes = {".service", ".scope", ".socket",
+                                                                ".mount", ".swap"};
   std::string_view best;
   for (auto c : components(cgroup)) {
     if (!containerIdOf(c).empty() || startsWith(c, "libpod-conmon-")) continue;
@@ -61,7 +61,8 @@ std::string containerIdFromCgroup(std::string_view cgroup) {
   std::string_view best;
   for (auto c : components(cgroup)) {
     auto id = containerIdOf(c);
-    if (!id.empty()) best = id;  // the deepest (a container nested in a container's cgroup: the inner one)
+    if (!id.empty())
+      best = id;  // the deepest (a container nested in a container's cgroup: the inner one)
   }
   return std::string(best);
 }

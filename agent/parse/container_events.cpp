@@ -1,12 +1,11 @@
 #include "agent/parse/container_events.h"
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include "agent/parse/json_object.h"
 #include "agent/parse/text_util.h"
 #include "shared/util/clock.h"
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 
 namespace octolaunch::parse {
 
@@ -146,7 +145,8 @@ std::optional<ContainerFailure> ContainerEventTracker::feed(const ContainerEvent
     // podman cleans up a container whose start failed without ever reporting init/start; Docker's
     // destroy of a never-started container may just be `docker create` + `docker rm`, so only
     // podman's cleanup counts as a start failure.
-    if (neverStarted && a == "cleanup") return failure(ContainerFailure::Kind::failed, "start-failed");
+    if (neverStarted && a == "cleanup")
+      return failure(ContainerFailure::Kind::failed, "start-failed");
     return std::nullopt;
   }
   return std::nullopt;
@@ -167,7 +167,8 @@ std::optional<ContainerInspect> parseContainerInspect(std::string_view text, std
     c.status = str(*state, "Status");
     c.exitCode = exitCodeOf(integer(*state, "ExitCode")).value_or(-1);
     c.error = str(*state, "Error");
-    if (const json* oom = member(*state, "OOMKilled"); oom && oom->is_boolean()) c.oomKilled = oom->get<bool>();
+    if (const json* oom = member(*state, "OOMKilled"); oom && oom->is_boolean())
+      c.oomKilled = oom->get<bool>();
     if (const json* running = member(*state, "Running"); running && running->is_boolean()) {
       c.running = running->get<bool>();
     }
@@ -189,7 +190,8 @@ void applyInspect(ContainerFailure& f, const ContainerInspect& c) {
   f.oomKilled = f.oomKilled || c.oomKilled;
 }
 
-std::optional<std::vector<std::string>> parseImageRepoDigests(std::string_view text, std::string* error) {
+std::optional<std::vector<std::string>> parseImageRepoDigests(std::string_view text,
+                                                              std::string* error) {
   auto doc = parseJsonObject(text, error);
   if (!doc) return std::nullopt;
   std::vector<std::string> out;

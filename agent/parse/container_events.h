@@ -4,8 +4,6 @@
 // Pure: no I/O; never throws on any input.
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,20 +12,23 @@
 #include <unordered_set>
 #include <vector>
 
+#include "octolaunch/schema/event.capnp.h"
+
 namespace octolaunch::parse {
 
 struct ContainerEvent {
-  std::string type;        // "container", "image", ... (Docker "Type"; podman CLI "Type")
-  std::string action;      // Docker "Action" / "status"; podman CLI "Status" ("died", ...)
-  std::string id;          // Actor.ID / id / ID
-  std::string name;        // Actor.Attributes.name / Name
-  std::string image;       // Actor.Attributes.image / from / Image
+  std::string type;    // "container", "image", ... (Docker "Type"; podman CLI "Type")
+  std::string action;  // Docker "Action" / "status"; podman CLI "Status" ("died", ...)
+  std::string id;      // Actor.ID / id / ID
+  std::string name;    // Actor.Attributes.name / Name
+  std::string image;   // Actor.Attributes.image / from / Image
   std::optional<std::int32_t> exitCode;  // Actor.Attributes.exitCode / ContainerExitCode
-  std::int64_t timeNs = 0; // timeNano, else time * 1e9, else podman CLI "Time" (RFC 3339)
+  std::int64_t timeNs = 0;  // timeNano, else time * 1e9, else podman CLI "Time" (RFC 3339)
 };
 
 // One event JSON object. Returns nullopt (and sets *error) for text that is not an event object.
-std::optional<ContainerEvent> parseContainerEvent(std::string_view json, std::string* error = nullptr);
+std::optional<ContainerEvent> parseContainerEvent(std::string_view json,
+                                                  std::string* error = nullptr);
 
 struct ContainerFailure {
   enum class Kind { failed, oom };
@@ -37,16 +38,16 @@ struct ContainerFailure {
   std::string image;
   std::vector<std::string> imageDigests;  // RepoDigests of the image (from parseImageRepoDigests)
   std::int32_t exitCode = -1;
-  std::string error;        // State.Error
-  bool oomKilled = false;   // State.OOMKilled (an exit code of 137 alone is not an OOM)
-  std::string action;       // "die", "died", "oom", "start-failed"
+  std::string error;       // State.Error
+  bool oomKilled = false;  // State.OOMKilled (an exit code of 137 alone is not an OOM)
+  std::string action;      // "die", "died", "oom", "start-failed"
   std::int64_t timeNs = 0;
 };
 
 // Turns events into failures: die/died with a non-zero exit code -> failed (oom_killed only when an
-// oom event for it came first: an exit code of 137 alone is not an OOM); oom -> oom; a container that
-// podman cleaned up after creating it without ever starting it -> failed ("start-failed"). Docker
-// reports no event for a failed start (create, then destroy on --rm): the live source has to
+// oom event for it came first: an exit code of 137 alone is not an OOM); oom -> oom; a container
+// that podman cleaned up after creating it without ever starting it -> failed ("start-failed").
+// Docker reports no event for a failed start (create, then destroy on --rm): the live source has to
 // inspect created containers for that. Keeps a bounded set of container ids. Not thread-safe.
 class ContainerEventTracker final {
  public:
@@ -57,26 +58,27 @@ class ContainerEventTracker final {
   std::size_t maxTracked_;
   std::unordered_map<std::string, bool> started_;  // id -> started (created ones only)
   std::vector<std::string> order_;
-  std::unordered_set<std::string> oomSeen_;        // ids with an oom event and no die yet
+  std::unordered_set<std::string> oomSeen_;  // ids with an oom event and no die yet
 };
 
 struct ContainerInspect {
   std::string id;
-  std::string name;         // without the leading '/'
-  std::string image;        // Config.Image (what the user asked for)
-  std::string imageId;      // Image (the local image id, for GET /images/{id}/json)
-  std::string status;       // State.Status
+  std::string name;     // without the leading '/'
+  std::string image;    // Config.Image (what the user asked for)
+  std::string imageId;  // Image (the local image id, for GET /images/{id}/json)
+  std::string status;   // State.Status
   std::int32_t exitCode = -1;
   bool oomKilled = false;
-  std::string error;        // State.Error
+  std::string error;  // State.Error
   bool running = false;
 };
 
 // The body of GET /containers/{id}/json. Returns nullopt (and sets *error) unless it is an object.
-std::optional<ContainerInspect> parseContainerInspect(std::string_view json, std::string* error = nullptr);
+std::optional<ContainerInspect> parseContainerInspect(std::string_view json,
+                                                      std::string* error = nullptr);
 
-// Copies what inspect knows into a failure (fills empty fields; exit code, error, oom_killed from State;
-// an OOM-killed container's failure keeps kind failed unless it came from an oom event).
+// Copies what inspect knows into a failure (fills empty fields; exit code, error, oom_killed from
+// State; an OOM-killed container's failure keeps kind failed unless it came from an oom event).
 void applyInspect(ContainerFailure& failure, const ContainerInspect& inspect);
 
 // RepoDigests of GET /images/{id}/json ("name@sha256:..."). nullopt (and *error) unless an object.
@@ -84,6 +86,7 @@ std::optional<std::vector<std::string>> parseImageRepoDigests(std::string_view j
                                                               std::string* error = nullptr);
 
 // Fills a container.failed / container.oom payload.
-void fillContainerFailure(schema::ContainerFailure::Builder builder, const ContainerFailure& failure);
+void fillContainerFailure(schema::ContainerFailure::Builder builder,
+                          const ContainerFailure& failure);
 
 }  // namespace octolaunch::parse

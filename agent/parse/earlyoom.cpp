@@ -55,7 +55,8 @@ std::optional<OomKill> parseEarlyoomKill(std::string_view s) {
   kill.killer = "earlyoom";
   kill.source = "journal";
   kill.victimSeen = true;
-  if (takePrefix(s, "sending SIGTERM to process ") || takePrefix(s, "sending SIGKILL to process ")) {
+  if (takePrefix(s, "sending SIGTERM to process ") ||
+      takePrefix(s, "sending SIGKILL to process ")) {
     if (!toPid(takeNumber(s), kill.pid)) return std::nullopt;
     if (takePrefix(s, " uid ")) {
       auto uid = takeNumber(s);

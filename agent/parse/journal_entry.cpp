@@ -1,9 +1,9 @@
 #include "agent/parse/journal_entry.h"
 
+#include <nlohmann/json.hpp>
+
 #include "agent/parse/json_object.h"
 #include "agent/parse/text_util.h"
-
-#include <nlohmann/json.hpp>
 
 namespace octolaunch::parse {
 

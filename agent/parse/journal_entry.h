@@ -21,14 +21,15 @@ struct JournalEntry {
   std::optional<std::string_view> get(std::string_view name) const;
   // The value, or "" when absent.
   std::string_view value(std::string_view name) const;
-  // __REALTIME_TIMESTAMP (microseconds since the Unix epoch), 0 when absent, malformed or past 2200.
+  // __REALTIME_TIMESTAMP (microseconds since the Unix epoch), 0 when absent, malformed or past
+  // 2200.
   std::int64_t realtimeUsec() const;
 };
 
 // One line of `journalctl -o json` (or json-seq without its RS byte). Field values may be JSON
 // strings, numbers, null (dropped), byte arrays (non-UTF-8 values, decoded to bytes) or arrays of
-// those (repeated fields: first kept). Returns nullopt (and sets *error when given) for text that is
-// not a JSON object.
+// those (repeated fields: first kept). Returns nullopt (and sets *error when given) for text that
+// is not a JSON object.
 std::optional<JournalEntry> parseJournalJson(std::string_view line, std::string* error = nullptr);
 
 }  // namespace octolaunch::parse

@@ -1,8 +1,8 @@
 #include "agent/parse/kernel_message.h"
 
-#include "agent/parse/text_util.h"
-
 #include <array>
+
+#include "agent/parse/text_util.h"
 
 namespace octolaunch::parse {
 
@@ -91,7 +91,8 @@ std::int64_t fraction(std::string_view s, std::size_t& pos) {
   return ns;
 }
 
-// "2026-11-28T06:12:34[.frac][Z|+hh:mm|+hhmm]" followed by a space (or the end). Advances pos past it.
+// "2026-11-28T06:12:34[.frac][Z|+hh:mm|+hhmm]" followed by a space (or the end). Advances pos past
+// it.
 std::optional<std::int64_t> isoTimestamp(std::string_view s, std::size_t& pos) {
   std::size_t p = pos;
   auto y = digits(s, p, 4);
@@ -101,7 +102,8 @@ std::optional<std::int64_t> isoTimestamp(std::string_view s, std::size_t& pos) {
   auto d = digits(s, p, 2);
   if (!d || (!expect(s, p, 'T') && !expect(s, p, ' '))) return std::nullopt;
   auto secs = clock(s, p);
-  if (!secs || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *y < 1970 || *y > kMaxYear) return std::nullopt;
+  if (!secs || *mo < 1 || *mo > 12 || *d < 1 || *d > 31 || *y < 1970 || *y > kMaxYear)
+    return std::nullopt;
   std::int64_t ns = fraction(s, p);
   std::int64_t offset = 0;
   if (p < s.size() && s[p] == 'Z') {
@@ -136,7 +138,8 @@ std::optional<std::uint64_t> monotonicBracket(std::string_view s, std::size_t& p
   if (p == fs || p - fs > 9 || !expect(s, p, ']')) return std::nullopt;
   std::string_view frac = s.substr(fs, p - 1 - fs);
   std::uint64_t usec = 0;
-  for (std::size_t i = 0; i < 6; ++i) usec = usec * 10 + (i < frac.size() ? static_cast<unsigned>(frac[i] - '0') : 0);
+  for (std::size_t i = 0; i < 6; ++i)
+    usec = usec * 10 + (i < frac.size() ? static_cast<unsigned>(frac[i] - '0') : 0);
   pos = p;
   return *sec * 1'000'000 + usec;
 }
@@ -160,7 +163,8 @@ std::optional<std::int64_t> dmesgTBracket(std::string_view s, std::size_t& pos) 
   auto secs = clock(s, p);
   if (!secs || !expect(s, p, ' ')) return std::nullopt;
   auto y = digits(s, p, 4);
-  if (!y || !expect(s, p, ']') || day < 1 || day > 31 || *y < 1970 || *y > kMaxYear) return std::nullopt;
+  if (!y || !expect(s, p, ']') || day < 1 || day > 31 || *y < 1970 || *y > kMaxYear)
+    return std::nullopt;
   pos = p;
   return (daysFromCivil(*y, static_cast<unsigned>(mo), day) * 86400 + *secs) * 1'000'000'000;
 }
@@ -208,10 +212,11 @@ Program hostProgram(std::string_view s, std::size_t& pos, std::string& host) {
 }
 
 constexpr std::array<std::string_view, 20> kFacilities = {
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-    "authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
-constexpr std::array<std::string_view, 8> kLevels = {"emerg", "alert", "crit", "err",
-                                                     "warn", "notice", "info", "debug"};
+    "kern",   "user",   "mail",   "daemon",   "auth",   "syslog", "lpr",
+    "news",   "uucp",   "cron",   "authpriv", "ftp",    "local0", "local1",
+    "local2", "local3", "local4", "local5",   "local6", "local7"};
+constexpr std::array<std::string_view, 8> kLevels = {"emerg", "alert",  "crit", "err",
+                                                     "warn",  "notice", "info", "debug"};
 
 // dmesg -x: "kern  :err   : ". Advances pos.
 void decodedPriority(std::string_view s, std::size_t& pos, KernelMessage& m) {
@@ -337,11 +342,11 @@ std::optional<KernelMessage> parseKernelLine(std::string_view line) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (trim(line).empty()) return std::nullopt;
-  if (startsWith(line, "-- ") && (line.find("Boot") != std::string_view::npos ||
-                                  line.find("Logs begin") != std::string_view::npos ||
-                                  line.find("Journal begins") != std::string_view::npos ||
-                                  line.find("No entries") != std::string_view::npos ||
-                                  endsWith(line, " --"))) {
+  if (startsWith(line, "-- ") &&
+      (line.find("Boot") != std::string_view::npos ||
+       line.find("Logs begin") != std::string_view::npos ||
+       line.find("Journal begins") != std::string_view::npos ||
+       line.find("No entries") != std::string_view::npos || endsWith(line, " --"))) {
     return std::nullopt;
   }
   if (looksLikeKmsgHeader(line)) {
@@ -359,7 +364,8 @@ std::optional<KernelMessage> parseKernelLine(std::string_view line) {
   if (auto iso = isoTimestamp(line, pos)) {
     m.realtimeNs = *iso;
     stamped = true;
-    // dmesg --time-format=iso writes "2026-11-28T06:12:34,123456+00:00"; journalctl short-iso uses '.'.
+    // dmesg --time-format=iso writes "2026-11-28T06:12:34,123456+00:00"; journalctl short-iso uses
+    // '.'.
     otherProgramDrops = line.substr(0, pos).find(',') == std::string_view::npos;
   } else if (auto mono = monotonicBracket(line, pos)) {
     m.monoUsec = *mono;
@@ -367,7 +373,8 @@ std::optional<KernelMessage> parseKernelLine(std::string_view line) {
   } else if (auto wall = dmesgTBracket(line, pos)) {
     m.realtimeNs = *wall;
     stamped = true;
-  } else if (line.size() >= pos + 15 && monthIndex(line.substr(pos, 3)) != 0 && line[pos + 3] == ' ') {
+  } else if (line.size() >= pos + 15 && monthIndex(line.substr(pos, 3)) != 0 &&
+             line[pos + 3] == ' ') {
     // Syslog "Nov 28 06:12:34[.123456] " (no year: realtimeNs stays empty).
     std::size_t p = pos + 4;
     if (p < line.size() && line[p] == ' ') ++p;

@@ -1,6 +1,6 @@
 // cgroup memory counters: v2 memory.events / memory.events.local (low, high, max, oom, oom_kill,
-// oom_group_kill, sock_throttled) and v1 memory.oom_control (oom_kill_disable, under_oom, oom_kill).
-// Pure; never throws.
+// oom_group_kill, sock_throttled) and v1 memory.oom_control (oom_kill_disable, under_oom,
+// oom_kill). Pure; never throws.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +15,7 @@ namespace octolaunch::parse {
 
 struct MemoryEvents {
   std::vector<std::pair<std::string, std::uint64_t>> counters;  // every "key value" line, in order
-  std::size_t skipped = 0;   // lines not understood
+  std::size_t skipped = 0;                                      // lines not understood
 
   std::optional<std::uint64_t> get(std::string_view key) const;
   // oom_kill: present in v2 memory.events and v1 memory.oom_control (kernel 4.13+).

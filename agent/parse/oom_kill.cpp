@@ -1,9 +1,9 @@
 #include "agent/parse/oom_kill.h"
 
+#include <array>
+
 #include "agent/parse/cgroup_path.h"
 #include "agent/parse/text_util.h"
-
-#include <array>
 
 namespace octolaunch::parse {
 
@@ -21,7 +21,8 @@ constexpr std::string_view kMemcgPrefix = "Memory cgroup out of memory: ";
 
 // The prefixes the kernel has put before "Kill process" / "Killed process" over the years.
 constexpr std::array<std::string_view, 4> kVictimPrefixes = {
-    "Memory cgroup out of memory: ", "Out of memory: ", "Out of memory (oom_kill_allocating_task): ", ""};
+    "Memory cgroup out of memory: ", "Out of memory: ",
+    "Out of memory (oom_kill_allocating_task): ", ""};
 
 // Strips a known prefix; tells whether it was the memcg one.
 bool stripVictimPrefix(std::string_view& text, std::string_view what, bool& memcg) {
@@ -105,7 +106,8 @@ std::optional<Victim> parseVictim(std::string_view text, bool memcg) {
     auto comm = parenthesisedComm(text, rest);
     if (!comm) return std::nullopt;
     v.process = sanitizeUtf8(*comm);
-    if (startsWith(rest, ", UID ")) {  // 3.10 (RHEL 7): "Killed process N (comm), UID U, total-vm:..."
+    if (startsWith(rest,
+                   ", UID ")) {  // 3.10 (RHEL 7): "Killed process N (comm), UID U, total-vm:..."
       std::string_view u = rest.substr(6);
       if (auto uid = leadingPid(u)) v.uid = *uid;
     } else if (auto uid = signedAfter(rest, "UID:")) {  // 4.x+: ", UID:U pgtables:..."
@@ -215,8 +217,9 @@ std::vector<OomKill> OomAssembler::feed(const KernelMessage& message) {
       *message.monoUsec > *pending_->kill.monoUsec + options_.pendingTimeoutUsec) {
     out = flushPending();
   } else if (pending_ && message.realtimeNs && pending_->kill.realtimeNs &&
-             *message.realtimeNs > *pending_->kill.realtimeNs +
-                                       static_cast<std::int64_t>(options_.pendingTimeoutUsec) * 1000) {
+             *message.realtimeNs >
+                 *pending_->kill.realtimeNs +
+                     static_cast<std::int64_t>(options_.pendingTimeoutUsec) * 1000) {
     out = flushPending();
   }
   auto begin = [&]() -> Pending& {
@@ -370,7 +373,8 @@ std::vector<OomKill> OomAssembler::feed(const KernelMessage& message) {
 
 std::vector<OomKill> OomAssembler::expire(std::uint64_t nowMonoUsec) {
   if (!pending_) return {};
-  if (pending_->kill.monoUsec && nowMonoUsec <= *pending_->kill.monoUsec + options_.pendingTimeoutUsec) {
+  if (pending_->kill.monoUsec &&
+      nowMonoUsec <= *pending_->kill.monoUsec + options_.pendingTimeoutUsec) {
     return {};
   }
   return flushPending();

@@ -2,19 +2,19 @@
 //
 // OomAssembler is fed kernel messages in kernel order (any source: /dev/kmsg, dmesg, journal) and
 // joins, per kill:
-//   "X invoked oom-killer: gfp_mask=..., order=..., oom_score_adj=..."   (trigger; CPU:/PID: line for its pid)
+//   "X invoked oom-killer: gfp_mask=..., order=..., oom_score_adj=..."   (trigger; CPU:/PID: line
+//   for its pid)
 //   "oom-kill:constraint=...,nodemask=...,cpuset=...,mems_allowed=...,oom_memcg=...,task_memcg=...,
-//    task=...,pid=...,uid=..."                                          (4.19+, key=value, any order)
+//    task=...,pid=...,uid=..."                                          (4.19+, key=value, any
+//    order)
 //   "Task in X killed as a result of limit of Y"                        (pre-4.19 memcg)
 //   "[Memory cgroup out of memory: ]Kill process N (x) score S or sacrifice child"  (old kernels)
-//   "[Memory cgroup out of memory: |Out of memory: ]Killed process N (x) total-vm:...kB, anon-rss:...kB,
+//   "[Memory cgroup out of memory: |Out of memory: ]Killed process N (x) total-vm:...kB,
+//   anon-rss:...kB,
 //    file-rss:...kB, shmem-rss:...kB, UID:N pgtables:... oom_score_adj:N"          (the victim)
 // Unrelated lines (other subsystems, the memory dump, the task list) may be interleaved.
 // Thread: one assembler per reader thread; not thread-safe. Never throws on any text.
 #pragma once
-
-#include "agent/parse/kernel_message.h"
-#include "octolaunch/schema/event.capnp.h"
 
 #include <cstdint>
 #include <optional>
@@ -22,28 +22,31 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/parse/kernel_message.h"
+#include "octolaunch/schema/event.capnp.h"
+
 namespace octolaunch::parse {
 
 struct OomKill {
-  std::int32_t pid = 0;            // victim pid; 0 when the kernel named no victim (header only)
-  std::string process;             // victim comm
+  std::int32_t pid = 0;  // victim pid; 0 when the kernel named no victim (header only)
+  std::string process;   // victim comm
   std::int32_t uid = -1;
-  std::string trigger;             // the process that invoked the oom-killer
+  std::string trigger;  // the process that invoked the oom-killer
   std::int32_t triggerPid = 0;
-  std::string constraint;          // kernel's word: CONSTRAINT_MEMCG, CONSTRAINT_NONE, ...; for
-                                   // pre-4.19 memcg kills inferred as CONSTRAINT_MEMCG
-  std::string memcg;               // cgroup whose limit was hit (oom_memcg / "limit of Y")
-  std::string taskMemcg;           // victim's cgroup
-  std::string unit;                // from taskMemcg (else memcg), see cgroup_path.h
-  std::string containerId;         // from taskMemcg (else memcg)
+  std::string constraint;   // kernel's word: CONSTRAINT_MEMCG, CONSTRAINT_NONE, ...; for
+                            // pre-4.19 memcg kills inferred as CONSTRAINT_MEMCG
+  std::string memcg;        // cgroup whose limit was hit (oom_memcg / "limit of Y")
+  std::string taskMemcg;    // victim's cgroup
+  std::string unit;         // from taskMemcg (else memcg), see cgroup_path.h
+  std::string containerId;  // from taskMemcg (else memcg)
   std::uint64_t anonRssKb = 0;
   std::uint64_t totalVmKb = 0;
   std::uint64_t fileRssKb = 0;
   std::uint64_t shmemRssKb = 0;
-  std::int32_t oomScoreAdj = 0;    // victim's, from the Killed line (else the summary's absence: 0)
+  std::int32_t oomScoreAdj = 0;  // victim's, from the Killed line (else the summary's absence: 0)
   std::string killer = "kernel";
   std::string source = "kmsg";
-  bool victimSeen = false;         // a "Killed process" line was seen (false: flushed header/summary)
+  bool victimSeen = false;  // a "Killed process" line was seen (false: flushed header/summary)
   std::optional<std::uint64_t> monoUsec;   // kernel monotonic time of the last line joined
   std::optional<std::int64_t> realtimeNs;  // wall clock, when the input carried one
   std::optional<std::uint64_t> seq;        // kmsg seq of the last line joined
@@ -64,11 +67,11 @@ struct OomPending {  // internal state of OomAssembler
   OomKill kill;
   bool headerSeen = false;
   bool summarySeen = false;
-  bool victimEmitted = false;   // a victim line already completed a kill from this context
-  bool unemitted = false;       // holds facts no emitted kill carried yet (flush emits them)
-  std::string scoreVictim;      // "Kill process N (x) score S or sacrifice child"
+  bool victimEmitted = false;  // a victim line already completed a kill from this context
+  bool unemitted = false;      // holds facts no emitted kill carried yet (flush emits them)
+  std::string scoreVictim;     // "Kill process N (x) score S or sacrifice child"
   std::int32_t scoreVictimPid = 0;
-  std::string cpuset;           // trigger's cpuset (container fallback when no memcg is known)
+  std::string cpuset;  // trigger's cpuset (container fallback when no memcg is known)
 };
 }  // namespace detail
 
@@ -85,8 +88,8 @@ class OomAssembler final {
   // Feeds one kernel message; returns the kills it completes (usually none or one; a new header
   // also flushes a previous victim-less one).
   std::vector<OomKill> feed(const KernelMessage& message);
-  // Flushes a pending kill whose last line is older than the timeout at nowMonoUsec (CLOCK_MONOTONIC
-  // in microseconds, the clock of kmsg timestamps).
+  // Flushes a pending kill whose last line is older than the timeout at nowMonoUsec
+  // (CLOCK_MONOTONIC in microseconds, the clock of kmsg timestamps).
   std::vector<OomKill> expire(std::uint64_t nowMonoUsec);
   // End of input: flushes whatever is pending.
   std::vector<OomKill> finish();

@@ -1,5 +1,15 @@
 #include "agent/parse/parse_command.h"
 
+#include <capnp/message.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
 #include "agent/parse/container_events.h"
 #include "agent/parse/journal_entry.h"
 #include "agent/parse/kernel_message.h"
@@ -10,16 +20,6 @@
 #include "agent/parse/unit_failure.h"
 #include "shared/event/event_json.h"
 #include "shared/util/clock.h"
-
-#include <capnp/message.h>
-#include <nlohmann/json.hpp>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 
 namespace octolaunch::parse {
 
@@ -56,7 +56,8 @@ void printEvent(std::ostream& out, std::optional<std::int64_t> timeNs, Fill fill
 
 void printKills(std::ostream& out, const std::vector<OomKill>& kills, Counts& counts) {
   for (const auto& kill : kills) {
-    printEvent(out, kill.realtimeNs, [&](auto payload) { fillOomKill(payload.initOomKill(), kill); });
+    printEvent(out, kill.realtimeNs,
+               [&](auto payload) { fillOomKill(payload.initOomKill(), kill); });
     ++counts.events;
   }
 }
@@ -76,7 +77,8 @@ Counts runKmsg(std::string_view text, std::ostream& out) {
   counts.lines = splitLines(text).size();
   std::size_t skipped = 0;
   OomAssembler assembler;
-  for (const auto& message : parseKernelLog(text, &skipped)) printKills(out, assembler.feed(message), counts);
+  for (const auto& message : parseKernelLog(text, &skipped))
+    printKills(out, assembler.feed(message), counts);
   printKills(out, assembler.finish(), counts);
   counts.skipped = skipped;
   return counts;
@@ -132,7 +134,10 @@ Counts runPsi(std::string_view text, std::ostream& out, const std::string& name)
   PsiResource resource = psiResourceFromPath(name);
   PsiParse parsed = parsePsi(text, resource);
   for (const auto& s : parsed.samples) {
-    json data = {{"line", s.line}, {"avg10", s.avg10}, {"avg60", s.avg60}, {"avg300", s.avg300},
+    json data = {{"line", s.line},
+                 {"avg10", s.avg10},
+                 {"avg60", s.avg60},
+                 {"avg300", s.avg300},
                  {"total", s.totalUs}};
     if (s.resource != PsiResource::unknown) data["resource"] = psiResourceName(s.resource);
     print(out, {{"kind", "pressure"}, {"data", std::move(data)}});
@@ -158,8 +163,8 @@ Counts runMemoryEvents(std::string_view text, std::ostream& out) {
 }
 
 bool knownSource(const std::string& source, std::ostream& err) {
-  if (source == "kmsg" || source == "journal-json" || source == "docker-events" || source == "psi" ||
-      source == "memory-events") {
+  if (source == "kmsg" || source == "journal-json" || source == "docker-events" ||
+      source == "psi" || source == "memory-events") {
     return true;
   }
   err << "octolaunch-agent parse: unknown source '" << source
@@ -169,8 +174,8 @@ bool knownSource(const std::string& source, std::ostream& err) {
 
 }  // namespace
 
-int runParseCommand(const std::string& source, std::istream& in, std::ostream& out, std::ostream& err,
-                    const std::string& name) {
+int runParseCommand(const std::string& source, std::istream& in, std::ostream& out,
+                    std::ostream& err, const std::string& name) {
   if (!knownSource(source, err)) return 2;
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) {
@@ -205,7 +210,8 @@ int runParseCommand(const std::string& source, const std::string& path) {
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    std::cerr << "octolaunch-agent parse: cannot open " << path << ": " << std::strerror(errno) << "\n";
+    std::cerr << "octolaunch-agent parse: cannot open " << path << ": " << std::strerror(errno)
+              << "\n";
     return 2;
   }
   return runParseCommand(source, file, std::cout, std::cerr, path);

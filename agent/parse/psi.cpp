@@ -1,9 +1,9 @@
 #include "agent/parse/psi.h"
 
-#include "agent/parse/text_util.h"
-
 #include <charconv>
 #include <cmath>
+
+#include "agent/parse/text_util.h"
 
 namespace octolaunch::parse {
 
@@ -91,10 +91,14 @@ PsiResource psiResourceFromPath(std::string_view path) {
 
 const char* psiResourceName(PsiResource resource) {
   switch (resource) {
-    case PsiResource::memory: return "memory";
-    case PsiResource::cpu: return "cpu";
-    case PsiResource::io: return "io";
-    case PsiResource::unknown: break;
+    case PsiResource::memory:
+      return "memory";
+    case PsiResource::cpu:
+      return "cpu";
+    case PsiResource::io:
+      return "io";
+    case PsiResource::unknown:
+      break;
   }
   return "unknown";
 }

@@ -16,20 +16,20 @@ enum class PsiResource { unknown, memory, cpu, io };
 
 struct PsiSample {
   PsiResource resource = PsiResource::unknown;
-  std::string line;          // "some" or "full"
-  double avg10 = 0, avg60 = 0, avg300 = 0;   // percent
-  std::uint64_t totalUs = 0; // total stall time, microseconds
+  std::string line;                         // "some" or "full"
+  double avg10 = 0, avg60 = 0, avg300 = 0;  // percent
+  std::uint64_t totalUs = 0;                // total stall time, microseconds
 };
 
 struct PsiParse {
   std::vector<PsiSample> samples;
-  std::size_t skipped = 0;   // lines not understood
+  std::size_t skipped = 0;  // lines not understood
 };
 
 PsiParse parsePsi(std::string_view text, PsiResource resource = PsiResource::unknown);
 
 // "/proc/pressure/memory" or "memory.pressure" -> memory; unknown otherwise.
 PsiResource psiResourceFromPath(std::string_view path);
-const char* psiResourceName(PsiResource resource);   // "memory", "cpu", "io", "unknown"
+const char* psiResourceName(PsiResource resource);  // "memory", "cpu", "io", "unknown"
 
 }  // namespace octolaunch::parse

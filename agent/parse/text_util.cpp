@@ -1,24 +1,28 @@
 #include "agent/parse/text_util.h"
 
-#include "shared/util/utf8.h"
-
 #include <charconv>
 #include <cstdio>
 #include <limits>
 
+#include "shared/util/utf8.h"
+
 namespace octolaunch::parse {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
 }
 
-bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 bool endsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -51,10 +55,12 @@ std::optional<std::int32_t> parseI32(std::string_view s) {
   auto v = parseU64(s);
   if (!v) return std::nullopt;
   if (negative) {
-    if (*v > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()) + 1) return std::nullopt;
+    if (*v > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()) + 1)
+      return std::nullopt;
     return static_cast<std::int32_t>(-static_cast<std::int64_t>(*v));
   }
-  if (*v > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())) return std::nullopt;
+  if (*v > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()))
+    return std::nullopt;
   return static_cast<std::int32_t>(*v);
 }
 

@@ -14,7 +14,8 @@ std::string_view trim(std::string_view s);
 bool startsWith(std::string_view s, std::string_view prefix);
 bool endsWith(std::string_view s, std::string_view suffix);
 
-// Splits on '\n' (a trailing '\r' is dropped from each line); no empty last element for a final '\n'.
+// Splits on '\n' (a trailing '\r' is dropped from each line); no empty last element for a final
+// '\n'.
 std::vector<std::string_view> splitLines(std::string_view text);
 
 // Decimal digits only (no sign, no spaces); nullopt on overflow or anything else.

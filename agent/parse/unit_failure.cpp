@@ -1,10 +1,10 @@
 #include "agent/parse/unit_failure.h"
 
-#include "agent/parse/earlyoom.h"
-#include "agent/parse/text_util.h"
-
 #include <algorithm>
 #include <array>
+
+#include "agent/parse/earlyoom.h"
+#include "agent/parse/text_util.h"
 
 namespace octolaunch::parse {
 
@@ -13,16 +13,16 @@ namespace {
 // MESSAGE_IDs from systemd's sd-messages.h.
 constexpr std::string_view kIdUnitProcessExit = "98e322203f7a4ed290d09fe03c09fe15";
 constexpr std::string_view kIdUnitFailureResult = "d9b373ed55a64feb8242e02dbe79a49c";
-constexpr std::string_view kIdUnitFailed = "be02cf6855d2428ba40df7e9d022f03d";     // "Failed to start"
+constexpr std::string_view kIdUnitFailed = "be02cf6855d2428ba40df7e9d022f03d";  // "Failed to start"
 constexpr std::string_view kIdSpawnFailed = "641257651c1b4ec9a8624d7a40a9e1e7";
 constexpr std::string_view kIdOomdKill = "d989611b15e44c9dbf31e3c81256e4ed";
 constexpr std::string_view kIdUnitOutOfMemory = "fe6faa94e7774663a0da52717891d8ef";
 constexpr std::string_view kIdCoredump = "fc2e22bc6ee647b6b90729ab34a250b1";
 
 constexpr std::array<std::string_view, 32> kSignals = {
-    "",     "HUP",  "INT",  "QUIT", "ILL",    "TRAP", "ABRT", "BUS",  "FPE",   "KILL", "USR1",
-    "SEGV", "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
-    "TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO",  "PWR",  "SYS"};
+    "",     "HUP",  "INT",  "QUIT", "ILL",    "TRAP",   "ABRT",  "BUS",  "FPE",  "KILL", "USR1",
+    "SEGV", "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",  "CONT", "STOP", "TSTP", "TTIN",
+    "TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",   "WINCH", "IO",   "PWR",  "SYS"};
 
 std::string signalName(std::string_view status) {
   if (auto n = parseU64(status); n && *n < kSignals.size()) return std::string(kSignals[*n]);
@@ -30,10 +30,13 @@ std::string signalName(std::string_view status) {
   return sanitizeUtf8(status);
 }
 
-std::string firstLine(std::string_view text) { return sanitizeUtf8(text.substr(0, text.find('\n'))); }
+std::string firstLine(std::string_view text) {
+  return sanitizeUtf8(text.substr(0, text.find('\n')));
+}
 
 // "api.service: Main process exited, ..." -> "Main process exited, ..." (the unit name may be given
-// in UNIT already; older systemd wrote "api.service main process exited" or "Unit api.service ...").
+// in UNIT already; older systemd wrote "api.service main process exited" or "Unit api.service
+// ...").
 std::string_view body(std::string_view message, std::string_view unit) {
   if (!unit.empty() && startsWith(message, unit)) {
     std::string_view rest = message.substr(unit.size());
@@ -124,17 +127,20 @@ void UnitFailureAssembler::completeKey(const std::string& key, Output& out) {
     f.result = sanitizeUtf8(f.result);
     f.signal = sanitizeUtf8(f.signal);
     if (f.result.empty()) f.result = resultFromCode(inv.exitCode);
-    if (auto r = restarts_.find(f.unit); r != restarts_.end() && f.restarts == 0) f.restarts = r->second;
+    if (auto r = restarts_.find(f.unit); r != restarts_.end() && f.restarts == 0)
+      f.restarts = r->second;
     if (auto o = lastOom_.find(f.unit); o != lastOom_.end()) {
       std::int64_t at = f.realtimeUsec;
-      if (at == 0 || (o->second >= at - options_.oomJoinUsec && o->second <= at + options_.oomJoinUsec)) {
+      if (at == 0 ||
+          (o->second >= at - options_.oomJoinUsec && o->second <= at + options_.oomJoinUsec)) {
         f.oomKilled = true;
       }
     }
     if (f.result == "oom-kill") f.oomKilled = true;
     if (auto l = lines_.find(f.unit); l != lines_.end()) {
       for (const auto& line : l->second) {
-        if (line.invocationId.empty() || f.invocationId.empty() || line.invocationId == f.invocationId) {
+        if (line.invocationId.empty() || f.invocationId.empty() ||
+            line.invocationId == f.invocationId) {
           f.lastLines.push_back(line.text);
         }
       }
@@ -155,7 +161,8 @@ void UnitFailureAssembler::completeUnitExcept(const std::string& unit, const std
   for (const auto& key : order_) {
     if (key == keepKey) continue;
     auto it = invocations_.find(key);
-    if (it != invocations_.end() && it->second.failure.unit == unit && it->second.failed) done.push_back(key);
+    if (it != invocations_.end() && it->second.failure.unit == unit && it->second.failed)
+      done.push_back(key);
   }
   for (const auto& key : done) completeKey(key, out);
 }
@@ -231,7 +238,8 @@ UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entr
       if (inv.failure.unit != unit) continue;
       if (auto pid = parseI32(entry.value("COREDUMP_PID"))) inv.failure.pid = *pid;
       inv.failure.message = firstLine(message);
-      if (inv.failure.signal.empty()) inv.failure.signal = signalName(entry.value("COREDUMP_SIGNAL_NAME"));
+      if (inv.failure.signal.empty())
+        inv.failure.signal = signalName(entry.value("COREDUMP_SIGNAL_NAME"));
     }
     return out;
   }
@@ -363,12 +371,14 @@ UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entr
     out.oomKills.push_back(std::move(kill));
     return out;
   }
-  if (messageId == kIdUnitOutOfMemory || startsWith(text, "A process of this unit has been killed by the OOM")) {
+  if (messageId == kIdUnitOutOfMemory ||
+      startsWith(text, "A process of this unit has been killed by the OOM")) {
     touch().failure.oomKilled = true;
     return out;
   }
   if (startsWith(text, "Deactivated successfully") || startsWith(text, "Succeeded.")) {
-    // A clean end: nothing held for this invocation is a failure any more (unless it already failed).
+    // A clean end: nothing held for this invocation is a failure any more (unless it already
+    // failed).
     auto it = invocations_.find(key);
     if (it != invocations_.end() && !it->second.failed) {
       invocations_.erase(it);

@@ -1,22 +1,21 @@
 // systemd unit failures from the journal: UnitFailureAssembler joins the messages systemd (PID 1),
 // the unit's forked child (spawn failures), systemd-coredump and systemd-oomd log about one unit
 // invocation into one UnitFailure:
-//   "Main process exited, code=exited, status=1/FAILURE"  (MESSAGE_ID 98e322203f7a4ed290d09fe03c09fe15,
+//   "Main process exited, code=exited, status=1/FAILURE"  (MESSAGE_ID
+//   98e322203f7a4ed290d09fe03c09fe15,
 //                                                          EXIT_CODE=, EXIT_STATUS=)
-//   "Failed with result 'X'."                            (MESSAGE_ID d9b373ed55a64feb8242e02dbe79a49c,
+//   "Failed with result 'X'."                            (MESSAGE_ID
+//   d9b373ed55a64feb8242e02dbe79a49c,
 //                                                          UNIT_RESULT=) -> completes the failure
 //   "Start request repeated too quickly.", "start operation timed out. Terminating.",
 //   "Watchdog timeout (limit ...)!", "Failed to execute ...", "Failed at step EXEC spawning ...",
 //   "Scheduled restart job, restart counter is at N.", "Process N (x) of user U dumped core.",
-//   "systemd-oomd killed N process(es) in this unit.", "A process of this unit has been killed by the
-//   OOM killer.", older systemd's "Unit X entered failed state." / "X: main process exited, ...".
+//   "systemd-oomd killed N process(es) in this unit.", "A process of this unit has been killed by
+//   the OOM killer.", older systemd's "Unit X entered failed state." / "X: main process exited,
+//   ...".
 // Joined per INVOCATION_ID, or per unit where older systemd logs none. The unit's own log lines
 // (entries with _SYSTEMD_UNIT=unit) feed last_lines. Thread: not thread-safe; never throws.
 #pragma once
-
-#include "agent/parse/journal_entry.h"
-#include "agent/parse/oom_kill.h"
-#include "octolaunch/schema/event.capnp.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -25,32 +24,37 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/parse/journal_entry.h"
+#include "agent/parse/oom_kill.h"
+#include "octolaunch/schema/event.capnp.h"
+
 namespace octolaunch::parse {
 
 struct UnitFailure {
   std::string unit;
-  std::string result;          // systemd's word; "start-limit" normalised to "start-limit-hit"
+  std::string result;            // systemd's word; "start-limit" normalised to "start-limit-hit"
   std::int32_t exitStatus = -1;  // for code=exited
-  std::string signal;          // "KILL", "SEGV", ... for code=killed|dumped
-  std::uint32_t restarts = 0;  // systemd's restart counter: N of the "Scheduled restart job, restart
-                               // counter is at N" this failure caused, else the unit's last counter
+  std::string signal;            // "KILL", "SEGV", ... for code=killed|dumped
+  std::uint32_t restarts =
+      0;  // systemd's restart counter: N of the "Scheduled restart job, restart
+          // counter is at N" this failure caused, else the unit's last counter
   std::string invocationId;
-  bool oomKilled = false;      // result oom-kill, an oomd / cgroup-v2 OOM line, or a kernel OOM kill in
-                               // the unit's cgroup in the same journal (oomJoinUsec); the live source
-                               // may also set it from /dev/kmsg
+  bool oomKilled = false;  // result oom-kill, an oomd / cgroup-v2 OOM line, or a kernel OOM kill in
+                           // the unit's cgroup in the same journal (oomJoinUsec); the live source
+                           // may also set it from /dev/kmsg
   std::vector<std::string> lastLines;  // the unit's own last log lines, oldest first (not redacted)
-  std::int32_t pid = 0;        // the dumped process (systemd-coredump's COREDUMP_PID), else 0
-  std::string message;         // the most telling systemd line: spawn error, timeout, watchdog, start
-                               // limit, oomd kill, core dump; else "Main process exited, ..."
+  std::int32_t pid = 0;  // the dumped process (systemd-coredump's COREDUMP_PID), else 0
+  std::string message;   // the most telling systemd line: spawn error, timeout, watchdog, start
+                         // limit, oomd kill, core dump; else "Main process exited, ..."
   std::int64_t realtimeUsec = 0;  // journal time of the completing entry
-  std::string host;            // _HOSTNAME
+  std::string host;               // _HOSTNAME
 };
 
 class UnitFailureAssembler final {
  public:
   struct Options {
-    std::size_t lastLines = 10;          // per failure
-    std::size_t maxUnits = 4096;         // state kept for at most this many invocations / units
+    std::size_t lastLines = 10;   // per failure
+    std::size_t maxUnits = 4096;  // state kept for at most this many invocations / units
     // A failed invocation is held this long (journal time) after its "Failed with result" line so
     // that what systemd logs right after it (restart counter, start limit, core dump, the kernel's
     // OOM lines) joins it; "Failed to start", a new invocation of the unit, expire() and finish()
@@ -60,15 +64,16 @@ class UnitFailureAssembler final {
     // oom_killed.
     std::int64_t oomJoinUsec = 10'000'000;
     // Report the kernel's OOM kills found in _TRANSPORT=kernel entries as Output::oomKills. A live
-    // source that also reads /dev/kmsg turns this off (the kills still mark unit failures oom_killed).
+    // source that also reads /dev/kmsg turns this off (the kills still mark unit failures
+    // oom_killed).
     bool kernelOomKills = true;
   };
   struct Output {
     std::vector<UnitFailure> failures;
-    std::vector<OomKill> oomKills;     // kernel OOM kills from _TRANSPORT=kernel entries (killer
-                                       // "kernel"), systemd-oomd kills (killer "systemd-oomd") and
-                                       // earlyoom kills (killer "earlyoom");
-                                       // source "journal"
+    std::vector<OomKill> oomKills;  // kernel OOM kills from _TRANSPORT=kernel entries (killer
+                                    // "kernel"), systemd-oomd kills (killer "systemd-oomd") and
+                                    // earlyoom kills (killer "earlyoom");
+                                    // source "journal"
     bool empty() const { return failures.empty() && oomKills.empty(); }
   };
 
@@ -106,11 +111,12 @@ class UnitFailureAssembler final {
 
   Options options_;
   OomAssembler kernel_;
-  std::unordered_map<std::string, Invocation> invocations_;   // key: INVOCATION_ID or "unit:"+unit
-  std::deque<std::string> order_;                              // keys, oldest first
-  std::unordered_map<std::string, std::deque<Line>> lines_;   // unit -> its own last lines
-  std::unordered_map<std::string, std::uint32_t> restarts_;   // unit -> restart counter
-  std::unordered_map<std::string, std::int64_t> lastOom_;     // unit -> journal time of a kernel OOM kill
+  std::unordered_map<std::string, Invocation> invocations_;  // key: INVOCATION_ID or "unit:"+unit
+  std::deque<std::string> order_;                            // keys, oldest first
+  std::unordered_map<std::string, std::deque<Line>> lines_;  // unit -> its own last lines
+  std::unordered_map<std::string, std::uint32_t> restarts_;  // unit -> restart counter
+  std::unordered_map<std::string, std::int64_t>
+      lastOom_;  // unit -> journal time of a kernel OOM kill
   std::uint64_t recognised_ = 0;
 };
 

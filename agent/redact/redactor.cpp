@@ -53,14 +53,17 @@ Redactor::Redactor()
       keyValue_(compile("(?i)([a-z0-9_.-]*" OCTOLAUNCH_SECRET_KEY
                         "[a-z0-9_.-]*[\"']?\\s*[:=]\\s*)(?:\"[^\"]*\"?|'[^']*'?|[^\\s\"'&;,]+)")),
       // --password x, -token x
-      flagValue_(compile("(?i)(\\s--?[a-z0-9-]*" OCTOLAUNCH_SECRET_KEY "[a-z0-9-]*\\s+)([^\\s-]\\S*)")),
+      flagValue_(
+          compile("(?i)(\\s--?[a-z0-9-]*" OCTOLAUNCH_SECRET_KEY "[a-z0-9-]*\\s+)([^\\s-]\\S*)")),
       // Authorization: Bearer x / Basic x / x ; Proxy-Authorization too
-      authorization_(compile("(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?(?:(?:bearer|basic|digest|token|negotiate)\\s+)?)[^\\s\"',]+")),
+      authorization_(compile("(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?(?:(?:bearer|basic|digest|"
+                             "token|negotiate)\\s+)?)[^\\s\"',]+")),
       bearer_(compile("(?i)(\\bbearer\\s+)[A-Za-z0-9._~+/=-]{8,}")),
       cookie_(compile("(?i)(\\b(?:set-)?cookie\\s*:\\s*)\\S.*")),
       awsKeyId_(compile("\\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\\b")),
       urlPassword_(compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@]*:)[^/\\s@]+(@)")),
-      pemWhole_(compile("(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)")),
+      pemWhole_(
+          compile("(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)")),
       pemBegin_(compile("(-----BEGIN [A-Z ]*PRIVATE KEY-----).*")),
       pemEnd_(compile(".*?(-----END [A-Z ]*PRIVATE KEY-----)")) {}
 

@@ -1,16 +1,16 @@
 #include "agent/services/deploy_observation.h"
 
-#include "agent/config/agent_config.h"
-#include "agent/services/deploy_record.h"
-#include "agent/services/env_file.h"
-#include "agent/services/image_inspect.h"
-#include "agent/services/shell_command.h"
-
 #include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <map>
 #include <span>
+
+#include "agent/config/agent_config.h"
+#include "agent/services/deploy_record.h"
+#include "agent/services/env_file.h"
+#include "agent/services/image_inspect.h"
+#include "agent/services/shell_command.h"
 
 namespace octolaunch::services {
 
@@ -34,7 +34,8 @@ void setEntries(schema::Fingerprint::Builder fingerprint, const std::vector<Entr
 }
 
 // Files that cannot be read are "missing" (absent) or "unreadable" (present, e.g. no permission).
-Entry fileEntry(const std::filesystem::path& path, const FingerprintKey& key, std::vector<std::string>& notes) {
+Entry fileEntry(const std::filesystem::path& path, const FingerprintKey& key,
+                std::vector<std::string>& notes) {
   std::string error;
   if (auto hmac = key.hmacFileHex(path, &error)) return {path.string(), "file", *hmac};
   std::error_code ec;
@@ -53,7 +54,8 @@ void observeArtifacts(const ServiceConfig& service, const ObserveOptions& option
     if (digest) {
       artifact.setDigest(("sha256:" + *digest).c_str());
     } else {
-      notes.push_back("artifact: " + error);  // digest left empty: the collector sees "not observed"
+      notes.push_back("artifact: " +
+                      error);  // digest left empty: the collector sees "not observed"
     }
   }
   auto addImage = [&](const ImageObservation& obs) {
@@ -62,7 +64,8 @@ void observeArtifacts(const ServiceConfig& service, const ObserveOptions& option
     artifact.setPath(obs.image.c_str());
     artifact.setDigest(pickDigest(obs.image, obs.repoDigests).c_str());
     auto digests = artifact.initImageDigests(static_cast<unsigned>(obs.repoDigests.size()));
-    for (unsigned i = 0; i < obs.repoDigests.size(); ++i) digests.set(i, obs.repoDigests[i].c_str());
+    for (unsigned i = 0; i < obs.repoDigests.size(); ++i)
+      digests.set(i, obs.repoDigests[i].c_str());
     if (!obs.error.empty()) notes.push_back("image: " + obs.error);
   };
   if (!service.image.empty()) addImage(inspectImage(service.image, options.imageInspectTimeout));
@@ -75,7 +78,8 @@ void observeArtifacts(const ServiceConfig& service, const ObserveOptions& option
 }
 
 // Variables from the env files (later files win), then the process environment.
-std::optional<std::string> lookupEnv(const std::string& name, const std::vector<std::map<std::string, std::string>>& files,
+std::optional<std::string> lookupEnv(const std::string& name,
+                                     const std::vector<std::map<std::string, std::string>>& files,
                                      const ServiceConfig& service, const ObserveOptions& options) {
   for (auto it = files.rbegin(); it != files.rend(); ++it) {
     if (auto found = it->find(name); found != it->end()) return found->second;
@@ -84,8 +88,9 @@ std::optional<std::string> lookupEnv(const std::string& name, const std::vector<
   return std::nullopt;
 }
 
-void observeConfig(const ServiceConfig& service, const FingerprintKey& key, const ObserveOptions& options,
-                   std::int64_t now, EventList& out, std::vector<std::string>& notes) {
+void observeConfig(const ServiceConfig& service, const FingerprintKey& key,
+                   const ObserveOptions& options, std::int64_t now, EventList& out,
+                   std::vector<std::string>& notes) {
   if (service.configFiles.empty() && service.env.empty()) return;
   std::vector<Entry> entries;
   for (const auto& file : service.configFiles) entries.push_back(fileEntry(file, key, notes));
@@ -103,16 +108,20 @@ void observeConfig(const ServiceConfig& service, const FingerprintKey& key, cons
     auto value = lookupEnv(name, envFiles, service, options);
     entries.push_back({name, "env", value ? key.hmacHex(name + "=" + *value) : "missing"});
   }
-  setEntries(out.add(now, service.name, options.release).getPayload().initConfigFingerprint(), entries);
+  setEntries(out.add(now, service.name, options.release).getPayload().initConfigFingerprint(),
+             entries);
 }
 
-void observeDependencies(const ServiceConfig& service, const FingerprintKey& key, const ObserveOptions& options,
-                         std::int64_t now, EventList& out, std::vector<std::string>& notes) {
+void observeDependencies(const ServiceConfig& service, const FingerprintKey& key,
+                         const ObserveOptions& options, std::int64_t now, EventList& out,
+                         std::vector<std::string>& notes) {
   if (service.dependencyManifests.empty() && service.dependencyCommands.empty()) return;
   std::vector<Entry> entries;
-  for (const auto& file : service.dependencyManifests) entries.push_back(fileEntry(file, key, notes));
+  for (const auto& file : service.dependencyManifests)
+    entries.push_back(fileEntry(file, key, notes));
   for (const auto& command : service.dependencyCommands) {
-    CommandResult result = runShellCommand(command, service.dependencyCommandTimeout, kMaxCommandOutput);
+    CommandResult result =
+        runShellCommand(command, service.dependencyCommandTimeout, kMaxCommandOutput);
     if (result.ok() && !result.truncated) {
       entries.push_back({command, "command", key.hmacHex(result.output)});
     } else {
@@ -121,7 +130,8 @@ void observeDependencies(const ServiceConfig& service, const FingerprintKey& key
       entries.push_back({command, "command", "failed"});
     }
   }
-  setEntries(out.add(now, service.name, options.release).getPayload().initDependencyFingerprint(), entries);
+  setEntries(out.add(now, service.name, options.release).getPayload().initDependencyFingerprint(),
+             entries);
 }
 
 }  // namespace
@@ -134,16 +144,18 @@ EnvLookup processEnvLookup() {
   };
 }
 
-void observeDeploy(const ServiceConfig& service, const FingerprintKey& key, const ObserveOptions& options,
-                   const Clock& clock, EventList& out, std::vector<std::string>& notes) {
+void observeDeploy(const ServiceConfig& service, const FingerprintKey& key,
+                   const ObserveOptions& options, const Clock& clock, EventList& out,
+                   std::vector<std::string>& notes) {
   const std::int64_t now = clock.nowNs();
   observeArtifacts(service, options, now, out, notes);
   observeConfig(service, key, options, now, out, notes);
   observeDependencies(service, key, options, now, out, notes);
 }
 
-DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const std::string& service,
-                                         const std::string& release, EventSink& sink, const Clock& clock) {
+DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
+                                         const std::string& service, const std::string& release,
+                                         EventSink& sink, const Clock& clock) {
   DeployObservationResult result;
   try {
     ServicesConfig services = parseServicesConfig(config.raw);
@@ -159,7 +171,8 @@ DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const
         // Said once, when the per-host key is made (the daemon repeats it in its log at start).
         if (key->warning && key->generatedNow) result.warnings.push_back(*key->warning);
       } catch (const std::exception& e) {
-        result.warnings.push_back(std::string("config/dependency fingerprints skipped: ") + e.what());
+        result.warnings.push_back(std::string("config/dependency fingerprints skipped: ") +
+                                  e.what());
       }
     }
     ServiceConfig observed = *found;
@@ -183,12 +196,15 @@ DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const
   return result;
 }
 
-std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config, const std::string& service,
+std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config,
+                                              const std::string& service,
                                               const std::string& release, std::string_view outcome,
                                               const Clock& clock) {
-  if (!isValidServiceName(service)) return std::nullopt;  // not a configurable service: nothing to watch
+  if (!isValidServiceName(service))
+    return std::nullopt;  // not a configurable service: nothing to watch
   try {
-    writeDeployRecord(config.spool.dir, DeployRecord{service, release, clock.nowNs(), std::string(outcome)});
+    writeDeployRecord(config.spool.dir,
+                      DeployRecord{service, release, clock.nowNs(), std::string(outcome)});
   } catch (const std::exception& e) {
     return std::string("health watch not started: ") + e.what();
   }

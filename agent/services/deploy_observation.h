@@ -13,17 +13,17 @@
 // run with timeouts). Not for the daemon's io thread.
 #pragma once
 
-#include "agent/services/event_list.h"
-#include "agent/services/fingerprint_key.h"
-#include "agent/services/services_config.h"
-#include "shared/event/event_sink.h"
-#include "shared/util/clock.h"
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "agent/services/event_list.h"
+#include "agent/services/fingerprint_key.h"
+#include "agent/services/services_config.h"
+#include "shared/event/event_sink.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::agent {
 struct AgentConfig;
@@ -43,8 +43,9 @@ struct ObserveOptions {
 
 // Appends the service's deploy-time events to `out` (none for what the service does not
 // configure) and human notes (e.g. "image x has no RepoDigests") to `notes`.
-void observeDeploy(const ServiceConfig& service, const FingerprintKey& key, const ObserveOptions& options,
-                   const Clock& clock, EventList& out, std::vector<std::string>& notes);
+void observeDeploy(const ServiceConfig& service, const FingerprintKey& key,
+                   const ObserveOptions& options, const Clock& clock, EventList& out,
+                   std::vector<std::string>& notes);
 
 struct DeployObservationResult {
   std::size_t appended = 0;
@@ -57,12 +58,14 @@ struct DeployObservationResult {
 // none is configured, with a warning that time only), observes `service` and appends the events
 // to `sink`. Never throws — a deploy must not fail because of OctoLaunch: every problem becomes a
 // warning. A service that is not configured observes nothing.
-DeployObservationResult observeForDeploy(const agent::AgentConfig& config, const std::string& service,
-                                         const std::string& release, EventSink& sink, const Clock& clock);
+DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
+                                         const std::string& service, const std::string& release,
+                                         EventSink& sink, const Clock& clock);
 
 // What `octolaunch-agent deploy finish` calls: writes <spool dir>/deploys/<service> so the daemon's
 // HealthMonitor starts its watch period. Never throws; returns a warning when it could not.
-std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config, const std::string& service,
+std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config,
+                                              const std::string& service,
                                               const std::string& release, std::string_view outcome,
                                               const Clock& clock);
 

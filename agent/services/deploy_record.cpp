@@ -1,22 +1,23 @@
 #include "agent/services/deploy_record.h"
 
-#include "agent/services/services_config.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "agent/services/services_config.h"
 
 namespace octolaunch::services {
 
-std::filesystem::path deploysDir(const std::filesystem::path& spoolDir) { return spoolDir / "deploys"; }
+std::filesystem::path deploysDir(const std::filesystem::path& spoolDir) {
+  return spoolDir / "deploys";
+}
 
 void writeDeployRecord(const std::filesystem::path& spoolDir, const DeployRecord& record) {
   if (!isValidServiceName(record.service)) {
@@ -37,9 +38,11 @@ void writeDeployRecord(const std::filesystem::path& spoolDir, const DeployRecord
   // A dot name, so the watcher ignores it; renamed over the record when complete.
   std::string tmp = (dir / ("." + record.service + ".tmp.XXXXXX")).string();
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot write in " + dir.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot write in " + dir.string() + ": " + std::strerror(errno));
   const bool ok = ::fchmod(fd, 0660) == 0 &&
-                  ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+                  ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fsync(fd) == 0;
   const int err = errno;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
@@ -49,7 +52,8 @@ void writeDeployRecord(const std::filesystem::path& spoolDir, const DeployRecord
   }
 }
 
-std::optional<DeployRecord> readDeployRecord(const std::filesystem::path& file, std::string* error) {
+std::optional<DeployRecord> readDeployRecord(const std::filesystem::path& file,
+                                             std::string* error) {
   auto failWith = [&](const std::string& why) -> std::optional<DeployRecord> {
     if (error) *error = file.string() + ": " + why;
     return std::nullopt;

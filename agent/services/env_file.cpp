@@ -16,7 +16,8 @@ bool isShellName(std::string_view key) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -29,7 +30,8 @@ std::string unquote(std::string_view value) {
     value = value.substr(1, value.size() - 2);
     for (std::size_t i = 0; i < value.size(); ++i) {
       if (value[i] == '\\' && i + 1 < value.size() &&
-          (value[i + 1] == '"' || value[i + 1] == '\\' || value[i + 1] == '$' || value[i + 1] == '`')) {
+          (value[i + 1] == '"' || value[i + 1] == '\\' || value[i + 1] == '$' ||
+           value[i + 1] == '`')) {
         ++i;
       }
       out.push_back(value[i]);
@@ -47,7 +49,8 @@ std::map<std::string, std::string> parseEnvFile(std::string_view text) {
   std::size_t pos = 0;
   while (pos <= text.size()) {
     const std::size_t end = text.find('\n', pos);
-    std::string_view line = text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    std::string_view line =
+        text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
     pos = end == std::string_view::npos ? text.size() + 1 : end + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (!line.empty() && line.back() == '\\') {  // continued on the next line

@@ -3,8 +3,6 @@
 // whole sources library. Merge the two into shared/event when both have settled.)
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <capnp/message.h>
 
 #include <cstdint>
@@ -12,12 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "octolaunch/schema/event.capnp.h"
+
 namespace octolaunch::services {
 
 class EventList final {
  public:
   // A new event with time, service and release set; the caller fills the payload.
-  schema::Event::Builder add(std::int64_t timeNs, const std::string& service, const std::string& release) {
+  schema::Event::Builder add(std::int64_t timeNs, const std::string& service,
+                             const std::string& release) {
     auto& message = messages_.emplace_back(std::make_unique<capnp::MallocMessageBuilder>(256u));
     auto event = message->initRoot<schema::Event>();
     event.setTimeNs(timeNs);

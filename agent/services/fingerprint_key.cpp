@@ -1,7 +1,5 @@
 #include "agent/services/fingerprint_key.h"
 
-#include "shared/util/sha256.h"
-
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -16,6 +14,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "shared/util/sha256.h"
+
 namespace octolaunch::services {
 
 namespace {
@@ -27,8 +27,9 @@ bool readFileInPieces(const std::filesystem::path& path, std::string* error,
   if (!in) {
     if (error) {
       std::error_code ec;
-      *error = std::filesystem::exists(path, ec) ? "cannot read " + path.string() + ": " + std::strerror(errno)
-                                                 : "no such file: " + path.string();
+      *error = std::filesystem::exists(path, ec)
+                   ? "cannot read " + path.string() + ": " + std::strerror(errno)
+                   : "no such file: " + path.string();
     }
     return false;
   }
@@ -45,7 +46,9 @@ bool readFileInPieces(const std::filesystem::path& path, std::string* error,
 }
 
 std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.pop_back();
   std::size_t start = s.find_first_not_of(" \t\r\n");
   return start == std::string::npos ? std::string() : s.substr(start);
 }
@@ -53,7 +56,8 @@ std::string trimmed(std::string s) {
 std::string readKeyFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw std::runtime_error("cannot read fingerprint key file " + path.string() + ": " + std::strerror(errno));
+    throw std::runtime_error("cannot read fingerprint key file " + path.string() + ": " +
+                             std::strerror(errno));
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   text = trimmed(std::move(text));
@@ -67,16 +71,21 @@ std::string readKeyFile(const std::filesystem::path& path) {
 // Creates path with a fresh random key unless it exists. Returns true when this call created it.
 bool createKeyFile(const std::filesystem::path& path) {
   std::array<std::uint8_t, 32> random{};
-  // getrandom() blocks only until the kernel's pool is first initialised, and 32 bytes are never cut short.
+  // getrandom() blocks only until the kernel's pool is first initialised, and 32 bytes are never
+  // cut short.
   if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
-    throw std::runtime_error(std::string("cannot make a fingerprint key: getrandom: ") + std::strerror(errno));
+    throw std::runtime_error(std::string("cannot make a fingerprint key: getrandom: ") +
+                             std::strerror(errno));
   }
   const std::string text = toHex(random.data(), random.size()) + "\n";
   std::string tmp = path.string() + ".tmp.XXXXXX";
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot create fingerprint key in " + path.parent_path().string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error("cannot create fingerprint key in " + path.parent_path().string() +
+                             ": " + std::strerror(errno));
   const bool written = ::fchmod(fd, 0640) == 0 &&
-                       ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+                       ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
   ::close(fd);
   if (!written) {
     ::unlink(tmp.c_str());
@@ -88,7 +97,8 @@ bool createKeyFile(const std::filesystem::path& path) {
   ::unlink(tmp.c_str());
   if (rc == 0) return true;
   if (linkErrno == EEXIST) return false;
-  throw std::runtime_error("cannot create fingerprint key " + path.string() + ": " + std::strerror(linkErrno));
+  throw std::runtime_error("cannot create fingerprint key " + path.string() + ": " +
+                           std::strerror(linkErrno));
 }
 
 }  // namespace
@@ -102,7 +112,8 @@ std::string FingerprintKey::hmacHex(std::string_view data) const {
 std::optional<std::string> FingerprintKey::hmacFileHex(const std::filesystem::path& path,
                                                        std::string* error) const {
   HmacSha256 hmac(key_);
-  if (!readFileInPieces(path, error, [&](const char* data, std::size_t size) { hmac.update(data, size); })) {
+  if (!readFileInPieces(path, error,
+                        [&](const char* data, std::size_t size) { hmac.update(data, size); })) {
     return std::nullopt;
   }
   return toHex(hmac.finish());
@@ -110,7 +121,8 @@ std::optional<std::string> FingerprintKey::hmacFileHex(const std::filesystem::pa
 
 std::optional<std::string> sha256FileHex(const std::filesystem::path& path, std::string* error) {
   Sha256 hash;
-  if (!readFileInPieces(path, error, [&](const char* data, std::size_t size) { hash.update(data, size); })) {
+  if (!readFileInPieces(path, error,
+                        [&](const char* data, std::size_t size) { hash.update(data, size); })) {
     return std::nullopt;
   }
   return toHex(hash.finish());
@@ -119,15 +131,19 @@ std::optional<std::string> sha256FileHex(const std::filesystem::path& path, std:
 LoadedFingerprintKey loadFingerprintKey(const FingerprintSettings& settings,
                                         const std::filesystem::path& spoolDir) {
   if (settings.key) return {FingerprintKey(*settings.key), "config", std::nullopt};
-  if (settings.keyFile) return {FingerprintKey(readKeyFile(*settings.keyFile)), settings.keyFile->string(), std::nullopt};
+  if (settings.keyFile)
+    return {FingerprintKey(readKeyFile(*settings.keyFile)), settings.keyFile->string(),
+            std::nullopt};
   const std::filesystem::path path = spoolDir / "fingerprint.key";
   std::error_code ec;
   bool created = false;
   if (!std::filesystem::exists(path, ec)) created = createKeyFile(path);
-  std::string warning = std::string(created ? "generated a per-host fingerprint key in " : "using the per-host fingerprint key in ") +
-                        path.string() +
-                        ": config and dependency fingerprints can be compared across hosts only when every "
-                        "host has the same key; set [fingerprint] key_file to one shared key";
+  std::string warning =
+      std::string(created ? "generated a per-host fingerprint key in "
+                          : "using the per-host fingerprint key in ") +
+      path.string() +
+      ": config and dependency fingerprints can be compared across hosts only when every "
+      "host has the same key; set [fingerprint] key_file to one shared key";
   return {FingerprintKey(readKeyFile(path)), path.string(), std::move(warning), created};
 }
 

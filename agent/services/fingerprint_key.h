@@ -8,16 +8,16 @@
 //  * loadFingerprintKey() takes [fingerprint] key, else key_file, else <spool dir>/fingerprint.key,
 //    generating the last one (32 random bytes as hex, mode 0640) the first time; generation is
 //    safe when several processes race (O_EXCL, the loser reads the winner's key). A generated key
-//    is per host: the result says so in `warning`, since fleet-wide comparison needs one shared key.
-//    Throws std::runtime_error naming the file when a key cannot be read or made.
+//    is per host: the result says so in `warning`, since fleet-wide comparison needs one shared
+//    key. Throws std::runtime_error naming the file when a key cannot be read or made.
 #pragma once
-
-#include "agent/services/services_config.h"
 
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "agent/services/services_config.h"
 
 namespace octolaunch::services {
 
@@ -27,7 +27,8 @@ class FingerprintKey final {
 
   std::string hmacHex(std::string_view data) const;
   // HMAC of a file's contents, streamed; nullopt (and *error set) when it cannot be read.
-  std::optional<std::string> hmacFileHex(const std::filesystem::path& path, std::string* error) const;
+  std::optional<std::string> hmacFileHex(const std::filesystem::path& path,
+                                         std::string* error) const;
 
  private:
   std::string key_;

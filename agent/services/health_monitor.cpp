@@ -17,9 +17,9 @@ namespace asio = sources::asio;
 using boost::system::error_code;
 }  // namespace
 
-HealthMonitor::HealthMonitor(asio::io_context& io, std::vector<ServiceConfig> services, HealthProber& prober,
-                             EventSink& sink, const Clock& clock, std::filesystem::path deploysDir,
-                             std::function<void()> wake)
+HealthMonitor::HealthMonitor(asio::io_context& io, std::vector<ServiceConfig> services,
+                             HealthProber& prober, EventSink& sink, const Clock& clock,
+                             std::filesystem::path deploysDir, std::function<void()> wake)
     : io_(io),
       prober_(prober),
       sink_(sink),
@@ -81,18 +81,20 @@ HealthMonitor::ServiceState* HealthMonitor::findService(const std::string& name)
 
 std::chrono::milliseconds HealthMonitor::nextDelay(const ProbeState& probe) const {
   const ServiceState& service = *probe.service;
-  if (std::chrono::steady_clock::now() < service.watchUntil) return service.config.healthWatchInterval;
+  if (std::chrono::steady_clock::now() < service.watchUntil)
+    return service.config.healthWatchInterval;
   return service.config.healthInterval;
 }
 
 void HealthMonitor::schedule(ProbeState& probe, std::chrono::milliseconds delay) {
   const std::uint64_t generation = ++probe.timerGeneration;
   probe.timer->expires_after(delay);
-  probe.timer->async_wait([this, alive = std::weak_ptr<int>(alive_), &probe, generation](const error_code& ec) {
-    // A cancelled or superseded timer (a deploy re-armed it) does nothing.
-    if (ec || alive.expired() || stopped_ || generation != probe.timerGeneration) return;
-    runProbe(probe);
-  });
+  probe.timer->async_wait(
+      [this, alive = std::weak_ptr<int>(alive_), &probe, generation](const error_code& ec) {
+        // A cancelled or superseded timer (a deploy re-armed it) does nothing.
+        if (ec || alive.expired() || stopped_ || generation != probe.timerGeneration) return;
+        runProbe(probe);
+      });
 }
 
 void HealthMonitor::runProbe(ProbeState& probe) {
@@ -103,7 +105,8 @@ void HealthMonitor::runProbe(ProbeState& probe) {
   probe.running = true;
   ++stats_.runs;
   const std::uint64_t deployGeneration = probe.service->deployGeneration;
-  prober_.run(probe.config, [this, alive = std::weak_ptr<int>(alive_), &probe, deployGeneration](ProbeResult result) {
+  prober_.run(probe.config, [this, alive = std::weak_ptr<int>(alive_), &probe,
+                             deployGeneration](ProbeResult result) {
     if (alive.expired() || stopped_) return;
     probe.running = false;
     onResult(probe, deployGeneration, result);
@@ -116,7 +119,8 @@ void HealthMonitor::runProbe(ProbeState& probe) {
   });
 }
 
-void HealthMonitor::onResult(ProbeState& probe, std::uint64_t deployGeneration, const ProbeResult& result) {
+void HealthMonitor::onResult(ProbeState& probe, std::uint64_t deployGeneration,
+                             const ProbeResult& result) {
   // A run that started before the latest deploy says nothing about the new release.
   if (deployGeneration != probe.service->deployGeneration) return;
   if (!result.healthy) {
@@ -144,17 +148,18 @@ bool HealthMonitor::emit(ProbeState& probe, bool failed, const ProbeResult& resu
     sink_.append(std::span<const schema::Event::Reader>(readers));
   } catch (const std::exception& e) {
     ++stats_.sinkErrors;
-    spdlog::error("health: could not record {} for {} ({}): {}", failed ? "health.failed" : "health.recovered",
-                  service.config.name, probe.config.target(), e.what());
+    spdlog::error("health: could not record {} for {} ({}): {}",
+                  failed ? "health.failed" : "health.recovered", service.config.name,
+                  probe.config.target(), e.what());
     return false;
   }
   ++(failed ? stats_.failedEvents : stats_.recoveredEvents);
   if (failed) {
-    spdlog::warn("health: {} {} {} failed: {}", service.config.name, probeTypeName(probe.config.type),
-                 probe.config.target(), result.error);
+    spdlog::warn("health: {} {} {} failed: {}", service.config.name,
+                 probeTypeName(probe.config.type), probe.config.target(), result.error);
   } else {
-    spdlog::info("health: {} {} {} recovered", service.config.name, probeTypeName(probe.config.type),
-                 probe.config.target());
+    spdlog::info("health: {} {} {} recovered", service.config.name,
+                 probeTypeName(probe.config.type), probe.config.target());
   }
   if (wake_) wake_();
   return true;
@@ -170,7 +175,8 @@ void HealthMonitor::applyRecord(const DeployRecord& record, bool atStart) {
   service->lastDeployNs = record.timeNs;
   service->release = record.release;
   ++stats_.deploysSeen;
-  const std::int64_t ageMs = std::max<std::int64_t>(0, (clock_.nowNs() - record.timeNs) / 1'000'000);
+  const std::int64_t ageMs =
+      std::max<std::int64_t>(0, (clock_.nowNs() - record.timeNs) / 1'000'000);
   const auto left = service->config.healthWatch - std::chrono::milliseconds(ageMs);
   service->watchUntil = left.count() > 0 ? std::chrono::steady_clock::now() + left
                                          : std::chrono::steady_clock::time_point{};
@@ -207,25 +213,26 @@ bool HealthMonitor::watchDeploys() {
 }
 
 void HealthMonitor::readInotify() {
-  inotify_.async_read_some(asio::buffer(inotifyBuffer_), [this, alive = std::weak_ptr<int>(alive_)](
-                                                              const error_code& ec, std::size_t size) {
-    if (ec || alive.expired() || stopped_) return;
-    std::size_t offset = 0;
-    bool overflow = false;
-    while (offset + sizeof(inotify_event) <= size) {
-      inotify_event header;
-      std::memcpy(&header, inotifyBuffer_.data() + offset, sizeof header);
-      if (header.mask & IN_Q_OVERFLOW) overflow = true;
-      if (header.len > 0) {
-        const char* name = inotifyBuffer_.data() + offset + sizeof(inotify_event);
-        std::string fileName(name, ::strnlen(name, header.len));
-        if (!fileName.empty() && fileName.front() != '.') readRecord(fileName);
-      }
-      offset += sizeof(inotify_event) + header.len;
-    }
-    if (overflow) rescanRecords(false);
-    readInotify();
-  });
+  inotify_.async_read_some(
+      asio::buffer(inotifyBuffer_),
+      [this, alive = std::weak_ptr<int>(alive_)](const error_code& ec, std::size_t size) {
+        if (ec || alive.expired() || stopped_) return;
+        std::size_t offset = 0;
+        bool overflow = false;
+        while (offset + sizeof(inotify_event) <= size) {
+          inotify_event header;
+          std::memcpy(&header, inotifyBuffer_.data() + offset, sizeof header);
+          if (header.mask & IN_Q_OVERFLOW) overflow = true;
+          if (header.len > 0) {
+            const char* name = inotifyBuffer_.data() + offset + sizeof(inotify_event);
+            std::string fileName(name, ::strnlen(name, header.len));
+            if (!fileName.empty() && fileName.front() != '.') readRecord(fileName);
+          }
+          offset += sizeof(inotify_event) + header.len;
+        }
+        if (overflow) rescanRecords(false);
+        readInotify();
+      });
 }
 
 void HealthMonitor::readRecord(const std::string& fileName) {
@@ -233,7 +240,8 @@ void HealthMonitor::readRecord(const std::string& fileName) {
   std::string error;
   auto record = readDeployRecord(deploysDir_ / fileName, &error);
   if (!record || record->service != fileName) {
-    spdlog::warn("health: ignoring deploy record {}", record ? fileName + ": names another service" : error);
+    spdlog::warn("health: ignoring deploy record {}",
+                 record ? fileName + ": names another service" : error);
     return;
   }
   applyRecord(*record, false);
@@ -245,7 +253,8 @@ void HealthMonitor::rescanRecords(bool atStart) {
     const auto file = deploysDir_ / service->config.name;
     if (!std::filesystem::exists(file, ec)) continue;
     std::string error;
-    if (auto record = readDeployRecord(file, &error); record && record->service == service->config.name) {
+    if (auto record = readDeployRecord(file, &error);
+        record && record->service == service->config.name) {
       applyRecord(*record, atStart);
     }
   }

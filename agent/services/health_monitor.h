@@ -23,15 +23,6 @@
 // io thread.
 #pragma once
 
-#include "agent/services/deploy_record.h"
-#include "agent/services/event_list.h"
-#include "agent/services/health_probe.h"
-#include "agent/services/services_config.h"
-#include "agent/sources/asio.h"
-#include "agent/sources/source.h"
-#include "shared/event/event_sink.h"
-#include "shared/util/clock.h"
-
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -40,6 +31,15 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "agent/services/deploy_record.h"
+#include "agent/services/event_list.h"
+#include "agent/services/health_probe.h"
+#include "agent/services/services_config.h"
+#include "agent/sources/asio.h"
+#include "agent/sources/source.h"
+#include "shared/event/event_sink.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::services {
 
@@ -55,9 +55,9 @@ class HealthMonitor final : public sources::Source {
  public:
   // services: those without probes are ignored. deploysDir: usually deploysDir(spool dir); it is
   // created (2770) when missing. wake (may be empty) is called after each successful append.
-  HealthMonitor(sources::asio::io_context& io, std::vector<ServiceConfig> services, HealthProber& prober,
-                EventSink& sink, const Clock& clock, std::filesystem::path deploysDir,
-                std::function<void()> wake = {});
+  HealthMonitor(sources::asio::io_context& io, std::vector<ServiceConfig> services,
+                HealthProber& prober, EventSink& sink, const Clock& clock,
+                std::filesystem::path deploysDir, std::function<void()> wake = {});
   ~HealthMonitor() override;
 
   std::string_view name() const override { return "health"; }

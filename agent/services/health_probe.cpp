@@ -1,14 +1,13 @@
 #include "agent/services/health_probe.h"
 
-#include "agent/config/agent_config.h"
-#include "agent/services/shell_command.h"
-
+#include <array>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-
-#include <array>
 #include <chrono>
 #include <optional>
+
+#include "agent/config/agent_config.h"
+#include "agent/services/shell_command.h"
 
 namespace octolaunch::services {
 
@@ -25,7 +24,11 @@ constexpr std::uint64_t kMaxHttpBody = 64 * 1024;
 class ProbeOp : public AsioHealthProber::Operation, public std::enable_shared_from_this<ProbeOp> {
  public:
   ProbeOp(asio::io_context& io, const HealthProbeConfig& probe, HealthProber::Done done)
-      : io_(io), probe_(probe), done_(std::move(done)), deadline_(io), started_(std::chrono::steady_clock::now()) {}
+      : io_(io),
+        probe_(probe),
+        done_(std::move(done)),
+        deadline_(io),
+        started_(std::chrono::steady_clock::now()) {}
 
   virtual void start() = 0;
   void cancel() override {
@@ -55,12 +58,17 @@ class ProbeOp : public AsioHealthProber::Operation, public std::enable_shared_fr
     result.healthy = healthy && !timedOut_ && !cancelled_;
     result.status = std::move(status);
     result.error = std::move(error);
-    if (timedOut_) result.error = "timed out after " + std::to_string(probe_.timeout.count()) + " ms";
+    if (timedOut_)
+      result.error = "timed out after " + std::to_string(probe_.timeout.count()) + " ms";
     if (cancelled_) result.error = "cancelled";
-    result.latencyMs = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count());
+    result.latencyMs =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - started_)
+                                       .count());
     // Posted, so `done` never runs inside run() even when a probe fails at once.
-    asio::post(io_, [done = std::move(done_), result = std::move(result)]() mutable { done(std::move(result)); });
+    asio::post(io_, [done = std::move(done_), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
   }
 
   asio::io_context& io_;
@@ -85,18 +93,18 @@ class ConnectingOp : public ProbeOp {
     host_ = host;
     port_ = port;
     armDeadline();
-    resolver_.async_resolve(host, std::to_string(port),
-                            [self = sharedThis()](const error_code& ec, tcp::resolver::results_type results) {
-                              if (ec) return self->finish(false, "", "resolve " + self->host_ + ": " + ec.message());
-                              asio::async_connect(self->socket_, results,
-                                                  [self](const error_code& ec2, const tcp::endpoint&) {
-                                                    if (ec2) {
-                                                      return self->finish(false, "", "connect " + self->where() + ": " +
-                                                                                         ec2.message());
-                                                    }
-                                                    self->connected();
-                                                  });
-                            });
+    resolver_.async_resolve(
+        host, std::to_string(port),
+        [self = sharedThis()](const error_code& ec, tcp::resolver::results_type results) {
+          if (ec) return self->finish(false, "", "resolve " + self->host_ + ": " + ec.message());
+          asio::async_connect(
+              self->socket_, results, [self](const error_code& ec2, const tcp::endpoint&) {
+                if (ec2) {
+                  return self->finish(false, "", "connect " + self->where() + ": " + ec2.message());
+                }
+                self->connected();
+              });
+        });
   }
   virtual void connected() = 0;
   void abort() override {
@@ -105,9 +113,12 @@ class ConnectingOp : public ProbeOp {
     socket_.close(ignored);
   }
   std::string where() const {
-    return (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
+    return (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" +
+           std::to_string(port_);
   }
-  std::shared_ptr<ConnectingOp> sharedThis() { return std::static_pointer_cast<ConnectingOp>(shared_from_this()); }
+  std::shared_ptr<ConnectingOp> sharedThis() {
+    return std::static_pointer_cast<ConnectingOp>(shared_from_this());
+  }
 
   tcp::resolver resolver_{io_};
   tcp::socket socket_{io_};
@@ -158,20 +169,25 @@ class HttpOp final : public ConnectingOp {
     request_.set(http::field::connection, "close");
     auto self = std::static_pointer_cast<HttpOp>(shared_from_this());
     http::async_write(socket_, request_, [self](const error_code& ec, std::size_t) {
-      if (ec) return self->finish(false, "", "send request to " + self->where() + ": " + ec.message());
+      if (ec)
+        return self->finish(false, "", "send request to " + self->where() + ": " + ec.message());
       self->parser_.body_limit(kMaxHttpBody);
-      http::async_read(self->socket_, self->buffer_, self->parser_, [self](const error_code& ec2, std::size_t) {
-        // A body over the limit still told us the status: judge by the status when it arrived.
-        if (ec2 && !(ec2 == http::error::body_limit && self->parser_.is_header_done())) {
-          return self->finish(false, "", "read response from " + self->where() + ": " + ec2.message());
-        }
-        const unsigned status = self->parser_.get().result_int();
-        error_code ignored;
-        self->socket_.close(ignored);
-        if (status == self->probe_.expectStatus) return self->finish(true, std::to_string(status), "");
-        self->finish(false, std::to_string(status),
-                     "expected status " + std::to_string(self->probe_.expectStatus) + ", got " + std::to_string(status));
-      });
+      http::async_read(
+          self->socket_, self->buffer_, self->parser_, [self](const error_code& ec2, std::size_t) {
+            // A body over the limit still told us the status: judge by the status when it arrived.
+            if (ec2 && !(ec2 == http::error::body_limit && self->parser_.is_header_done())) {
+              return self->finish(false, "",
+                                  "read response from " + self->where() + ": " + ec2.message());
+            }
+            const unsigned status = self->parser_.get().result_int();
+            error_code ignored;
+            self->socket_.close(ignored);
+            if (status == self->probe_.expectStatus)
+              return self->finish(true, std::to_string(status), "");
+            self->finish(false, std::to_string(status),
+                         "expected status " + std::to_string(self->probe_.expectStatus) + ", got " +
+                             std::to_string(status));
+          });
     });
   }
 
@@ -196,7 +212,8 @@ class CommandOp final : public ProbeOp {
     out_.assign(child_->releaseOutFd());
     armDeadline();
     auto self = std::static_pointer_cast<CommandOp>(shared_from_this());
-    pidfd_.async_wait(asio::posix::stream_descriptor::wait_read, [self](const error_code&) { self->exited(); });
+    pidfd_.async_wait(asio::posix::stream_descriptor::wait_read,
+                      [self](const error_code&) { self->exited(); });
     readOutput();
   }
 
@@ -235,9 +252,15 @@ AsioHealthProber::~AsioHealthProber() { cancelAll(); }
 void AsioHealthProber::run(const HealthProbeConfig& probe, Done done) {
   std::shared_ptr<ProbeOp> op;
   switch (probe.type) {
-    case ProbeType::http: op = std::make_shared<HttpOp>(io_, probe, std::move(done)); break;
-    case ProbeType::tcp: op = std::make_shared<TcpOp>(io_, probe, std::move(done)); break;
-    case ProbeType::command: op = std::make_shared<CommandOp>(io_, probe, std::move(done)); break;
+    case ProbeType::http:
+      op = std::make_shared<HttpOp>(io_, probe, std::move(done));
+      break;
+    case ProbeType::tcp:
+      op = std::make_shared<TcpOp>(io_, probe, std::move(done));
+      break;
+    case ProbeType::command:
+      op = std::make_shared<CommandOp>(io_, probe, std::move(done));
+      break;
   }
   running_.remove_if([](const std::weak_ptr<Operation>& w) { return w.expired(); });
   running_.push_back(op);

@@ -1,20 +1,18 @@
 // One run of a configured health probe, asynchronous on the agent's Boost.Asio io_context:
-//  * http: GET the URL (Boost.Beast, HTTP/1.1, plain TCP); healthy when the status is expect_status;
+//  * http: GET the URL (Boost.Beast, HTTP/1.1, plain TCP); healthy when the status is
+//  expect_status;
 //  * tcp: connect to HOST:PORT; healthy when the connection is accepted;
 //  * command: `/bin/sh -c COMMAND` in its own process group; healthy when it exits 0.
 // Every run ends within the probe's timeout (the command's process group is killed then).
 //
 // Contract: run() calls `done` exactly once, on the io_context's thread, never from inside run().
-// A probe that cannot even start (bad URL, fork failure) reports a failed result, it does not throw.
-// cancelAll() makes every run in flight finish promptly with error "cancelled".
+// A probe that cannot even start (bad URL, fork failure) reports a failed result, it does not
+// throw. cancelAll() makes every run in flight finish promptly with error "cancelled".
 //
 // Threads: construct, run() and cancelAll() on the io_context's thread only. The prober must
 // outlive the runs it started: after cancelAll(), let the io_context run their handlers (or stop
 // and destroy the io_context) before destroying it.
 #pragma once
-
-#include "agent/services/services_config.h"
-#include "agent/sources/asio.h"
 
 #include <cstdint>
 #include <functional>
@@ -22,12 +20,16 @@
 #include <memory>
 #include <string>
 
+#include "agent/services/services_config.h"
+#include "agent/sources/asio.h"
+
 namespace octolaunch::services {
 
 struct ProbeResult {
   bool healthy = false;
-  std::string status;      // http: the status code ("200"); tcp: "connected"; command: the exit code
-  std::string error;       // empty when healthy: "expected status 200, got 503", "connect ...: Connection refused"
+  std::string status;  // http: the status code ("200"); tcp: "connected"; command: the exit code
+  std::string error;   // empty when healthy: "expected status 200, got 503", "connect ...:
+                       // Connection refused"
   std::uint64_t latencyMs = 0;
 };
 

@@ -11,15 +11,15 @@
 // on the io_context's thread (it is a sources::Source: the SourceSet may own it instead).
 #pragma once
 
-#include "agent/sources/asio.h"
-#include "agent/sources/source.h"
-#include "shared/event/event_sink.h"
-#include "shared/util/clock.h"
-
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "agent/sources/asio.h"
+#include "agent/sources/source.h"
+#include "shared/event/event_sink.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::agent {
 struct AgentConfig;
@@ -32,7 +32,7 @@ struct HealthSetup {
   std::vector<std::string> warnings;  // unknown keys, per-host fingerprint key
 };
 
-HealthSetup makeHealthSource(sources::asio::io_context& io, const agent::AgentConfig& config, EventSink& sink,
-                             const Clock& clock, std::function<void()> wake);
+HealthSetup makeHealthSource(sources::asio::io_context& io, const agent::AgentConfig& config,
+                             EventSink& sink, const Clock& clock, std::function<void()> wake);
 
 }  // namespace octolaunch::services

@@ -1,10 +1,9 @@
 #include "agent/services/image_inspect.h"
 
-#include "agent/services/shell_command.h"
-
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
+#include "agent/services/shell_command.h"
 
 namespace octolaunch::services {
 
@@ -16,8 +15,8 @@ constexpr std::size_t kMaxOutput = 1 << 20;
 bool isSafeReference(const std::string& reference) {
   return !reference.empty() && reference.size() <= 512 && reference.front() != '-' &&
          std::all_of(reference.begin(), reference.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-' || c == '/' || c == ':' || c == '@';
          });
 }
 
@@ -26,9 +25,10 @@ bool askCli(const std::string& args, std::chrono::milliseconds timeout, nlohmann
             std::string& via, std::string& error) {
   std::string errors;
   for (const char* cli : {"docker", "podman"}) {
-    CommandResult result = runShellCommand(std::string("command -v ") + cli + " >/dev/null 2>&1 || exit 127; " +
-                                               cli + " " + args + " 2>&1",
-                                           timeout, kMaxOutput);
+    CommandResult result =
+        runShellCommand(std::string("command -v ") + cli + " >/dev/null 2>&1 || exit 127; " + cli +
+                            " " + args + " 2>&1",
+                        timeout, kMaxOutput);
     if (result.ok()) {
       out = nlohmann::json::parse(result.output, nullptr, false);
       if (!out.is_discarded()) {
@@ -46,9 +46,11 @@ bool askCli(const std::string& args, std::chrono::milliseconds timeout, nlohmann
   return false;
 }
 
-void readRepoDigests(ImageObservation& obs, const std::string& reference, std::chrono::milliseconds timeout) {
+void readRepoDigests(ImageObservation& obs, const std::string& reference,
+                     std::chrono::milliseconds timeout) {
   nlohmann::json json;
-  if (!askCli("image inspect --format '{{json .RepoDigests}}' " + reference, timeout, json, obs.via, obs.error)) {
+  if (!askCli("image inspect --format '{{json .RepoDigests}}' " + reference, timeout, json, obs.via,
+              obs.error)) {
     return;
   }
   if (json.is_array()) {
@@ -57,7 +59,8 @@ void readRepoDigests(ImageObservation& obs, const std::string& reference, std::c
     }
   }
   if (obs.repoDigests.empty()) {
-    obs.error = "image " + reference + " has no RepoDigests (built locally, or never pushed/pulled)";
+    obs.error =
+        "image " + reference + " has no RepoDigests (built locally, or never pushed/pulled)";
   }
 }
 
@@ -74,7 +77,8 @@ ImageObservation inspectImage(const std::string& reference, std::chrono::millise
   return obs;
 }
 
-ImageObservation inspectContainerImage(const std::string& container, std::chrono::milliseconds timeout) {
+ImageObservation inspectContainerImage(const std::string& container,
+                                       std::chrono::milliseconds timeout) {
   ImageObservation obs;
   obs.container = container;
   if (!isSafeReference(container)) {
@@ -82,7 +86,8 @@ ImageObservation inspectContainerImage(const std::string& container, std::chrono
     return obs;
   }
   nlohmann::json json;
-  if (!askCli("container inspect --format '{{json .Image}}' " + container, timeout, json, obs.via, obs.error)) {
+  if (!askCli("container inspect --format '{{json .Image}}' " + container, timeout, json, obs.via,
+              obs.error)) {
     return obs;
   }
   if (!json.is_string() || !isSafeReference(json.get<std::string>())) {
@@ -99,7 +104,8 @@ std::string pickDigest(const std::string& image, const std::vector<std::string>&
   std::string repository = image.substr(0, image.find('@'));
   const auto slash = repository.rfind('/');
   const auto colon = repository.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) repository.resize(colon);
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    repository.resize(colon);
   std::string chosen;
   for (const auto& d : repoDigests) {
     const auto at = d.find('@');

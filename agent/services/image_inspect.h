@@ -26,7 +26,8 @@ struct ImageObservation {
 // `reference` is an image name, name:tag, name@digest or id.
 ImageObservation inspectImage(const std::string& reference, std::chrono::milliseconds timeout);
 // The image a container (name or id) runs, then that image's RepoDigests.
-ImageObservation inspectContainerImage(const std::string& container, std::chrono::milliseconds timeout);
+ImageObservation inspectContainerImage(const std::string& container,
+                                       std::chrono::milliseconds timeout);
 
 // "sha256:<hex>" from the RepoDigest that matches the image's repository (or the first one);
 // empty when there is none.

@@ -1,12 +1,12 @@
 #include "agent/services/services_config.h"
 
-#include "agent/config/agent_config.h"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
 #include <sstream>
+
+#include "agent/config/agent_config.h"
 
 namespace octolaunch::services {
 
@@ -56,7 +56,8 @@ class TableReader final {
     const toml::array& array = *node->as_array();
     for (std::size_t i = 0; i < array.size(); ++i) {
       if (!array[i].is_string()) {
-        fail(key(k) + "[" + std::to_string(i) + "]", "expected a string, got " + typeName(array[i]));
+        fail(key(k) + "[" + std::to_string(i) + "]",
+             "expected a string, got " + typeName(array[i]));
       }
       std::string value = array[i].as_string()->get();
       if (value.empty()) fail(key(k) + "[" + std::to_string(i) + "]", "must not be empty");
@@ -91,8 +92,8 @@ class TableReader final {
     } else if (node->is_floating_point() && !integerOnly) {
       value = node->as_floating_point()->get();
     } else {
-      fail(key(k), std::string(integerOnly ? "expected an integer" : "expected a number") + ", got " +
-                       typeName(*node));
+      fail(key(k), std::string(integerOnly ? "expected an integer" : "expected a number") +
+                       ", got " + typeName(*node));
     }
     if (!std::isfinite(value) || value < min || value > max) {
       std::ostringstream range;
@@ -102,8 +103,10 @@ class TableReader final {
     return value;
   }
 
-  void millis(std::string_view k, std::chrono::milliseconds& out, double minMs, double maxMs) const {
-    if (auto v = number(k, minMs, maxMs, true)) out = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
+  void millis(std::string_view k, std::chrono::milliseconds& out, double minMs,
+              double maxMs) const {
+    if (auto v = number(k, minMs, maxMs, true))
+      out = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
   }
 
   // Seconds may be fractional (0.05), which tests and impatient operators use.
@@ -137,8 +140,9 @@ HealthProbeConfig parseProbe(const toml::node& node, const std::string& prefix,
     probe.type = ProbeType::http;
     probe.url = reader.requiredString("url");
     if (!parseHttpUrl(probe.url)) {
-      fail(reader.key("url"), "expected http://HOST[:PORT][/PATH], got \"" + probe.url + "\"" +
-                                  (probe.url.starts_with("https://") ? " (https is not supported)" : ""));
+      fail(reader.key("url"),
+           "expected http://HOST[:PORT][/PATH], got \"" + probe.url + "\"" +
+               (probe.url.starts_with("https://") ? " (https is not supported)" : ""));
     }
     if (auto status = reader.number("expect_status", 100, 599, true)) {
       probe.expectStatus = static_cast<unsigned>(*status);
@@ -206,7 +210,8 @@ ServiceConfig parseService(const std::string& name, const toml::node& node,
     } else if (health->is_array()) {
       const toml::array& probes = *health->as_array();
       for (std::size_t i = 0; i < probes.size(); ++i) {
-        service.health.push_back(parseProbe(probes[i], key + "[" + std::to_string(i) + "]", warnings));
+        service.health.push_back(
+            parseProbe(probes[i], key + "[" + std::to_string(i) + "]", warnings));
       }
     } else {
       fail(key, "expected an array of tables, got " + typeName(*health));
@@ -226,18 +231,24 @@ ServiceConfig parseService(const std::string& name, const toml::node& node,
 
 std::string_view probeTypeName(ProbeType type) {
   switch (type) {
-    case ProbeType::http: return "http";
-    case ProbeType::tcp: return "tcp";
-    case ProbeType::command: return "command";
+    case ProbeType::http:
+      return "http";
+    case ProbeType::tcp:
+      return "tcp";
+    case ProbeType::command:
+      return "command";
   }
   return "unknown";
 }
 
 const std::string& HealthProbeConfig::target() const {
   switch (type) {
-    case ProbeType::http: return url;
-    case ProbeType::tcp: return address;
-    case ProbeType::command: return command;
+    case ProbeType::http:
+      return url;
+    case ProbeType::tcp:
+      return address;
+    case ProbeType::command:
+      return command;
   }
   return url;
 }
@@ -302,11 +313,13 @@ std::optional<HttpUrl> parseHttpUrl(std::string_view url) {
 ServicesConfig parseServicesConfig(const toml::table& root) {
   ServicesConfig config;
   if (const toml::node* fingerprint = root.get("fingerprint")) {
-    if (!fingerprint->is_table()) fail("fingerprint", "expected a table, got " + typeName(*fingerprint));
+    if (!fingerprint->is_table())
+      fail("fingerprint", "expected a table, got " + typeName(*fingerprint));
     TableReader reader(*fingerprint->as_table(), "fingerprint", config.warnings);
     config.fingerprint.key = reader.string("key");
     if (config.fingerprint.key && config.fingerprint.key->size() < 16) {
-      fail("fingerprint.key", "too short: use at least 16 characters (32 random bytes, hex, is best)");
+      fail("fingerprint.key",
+           "too short: use at least 16 characters (32 random bytes, hex, is best)");
     }
     if (auto keyFile = reader.string("key_file")) {
       if (keyFile->empty() || keyFile->front() != '/') {
@@ -320,7 +333,8 @@ ServicesConfig parseServicesConfig(const toml::table& root) {
     reader.warnUnknown({"key", "key_file"});
   }
   if (const toml::node* services = root.get("service")) {
-    if (!services->is_table()) fail("service", "expected a table of [service.NAME] tables, got " + typeName(*services));
+    if (!services->is_table())
+      fail("service", "expected a table of [service.NAME] tables, got " + typeName(*services));
     for (const auto& [name, node] : *services->as_table()) {
       config.services.push_back(parseService(std::string(name.str()), node, config.warnings));
     }

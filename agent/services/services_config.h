@@ -4,13 +4,14 @@
 //   [fingerprint]
 //   key = "..."                 # the fleet HMAC key itself, or
 //   key_file = "/etc/octolaunch/fingerprint.key"
-//                               # neither: one is generated into the spool dir (per host: fleet-wide
-//                               # comparison then needs a shared key, and the agent warns)
+//                               # neither: one is generated into the spool dir (per host:
+//                               fleet-wide # comparison then needs a shared key, and the agent
+//                               warns)
 //   [service.api]
 //   units = ["api.service"]                 # systemd units
 //   containers = ["api"]                    # container names (or images)
-//   artifact = "/opt/api/api.tar.gz"        # a file whose sha256 is observed at deploy time, and/or
-//   image = "registry.example/api:1.4"      # an image whose RepoDigests are observed
+//   artifact = "/opt/api/api.tar.gz"        # a file whose sha256 is observed at deploy time,
+//   and/or image = "registry.example/api:1.4"      # an image whose RepoDigests are observed
 //   config_files = ["/etc/api/api.conf"]
 //   env = ["DATABASE_URL"]                  # variable NAMES; values are only ever hashed
 //   env_file = "/etc/default/api"           # string or array; looked up before the process env
@@ -18,12 +19,13 @@
 //   dependency_manifests = ["/opt/api/package-lock.json"]
 //   dependency_commands = ["dpkg -l"]
 //   dependency_command_timeout_ms = 30000
-//   health = [{ type = "http", url = "http://127.0.0.1:8080/healthz", expect_status = 200, timeout_ms = 2000 },
+//   health = [{ type = "http", url = "http://127.0.0.1:8080/healthz", expect_status = 200,
+//   timeout_ms = 2000 },
 //             { type = "tcp", address = "127.0.0.1:5432" },
 //             { type = "command", command = "/usr/local/bin/check", timeout_ms = 5000 }]
-//   health_watch_seconds = 300              # after deploy.finish: probe every health_watch_interval_seconds
-//   health_watch_interval_seconds = 5
-//   health_interval_seconds = 60            # outside the watch period
+//   health_watch_seconds = 300              # after deploy.finish: probe every
+//   health_watch_interval_seconds health_watch_interval_seconds = 5 health_interval_seconds = 60 #
+//   outside the watch period
 //
 // Contract: parseServicesConfig() returns every service (sorted by name) with defaults filled, or
 // throws ServicesConfigError whose message names the key:
@@ -100,7 +102,8 @@ struct ServicesConfig {
 // Reads [service.*] and [fingerprint] from the whole agent config table (AgentConfig::raw).
 ServicesConfig parseServicesConfig(const toml::table& root);
 
-// A plain-HTTP URL split for a client: "http://127.0.0.1:8080/healthz" -> {127.0.0.1, 8080, /healthz}.
+// A plain-HTTP URL split for a client: "http://127.0.0.1:8080/healthz" -> {127.0.0.1, 8080,
+// /healthz}.
 struct HttpUrl {
   std::string host;
   std::uint16_t port = 80;

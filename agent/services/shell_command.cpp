@@ -53,7 +53,8 @@ std::optional<int> SpawnedCommand::reap() {
 
 SpawnedCommand spawnShell(const std::string& command) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
@@ -94,7 +95,8 @@ SpawnedCommand spawnShell(const std::string& command) {
 std::string describeWaitStatus(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
-    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + ::strsignal(WTERMSIG(status)) + ")";
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+           ::strsignal(WTERMSIG(status)) + ")";
   }
   return "wait status " + std::to_string(status);
 }
@@ -135,13 +137,16 @@ CommandResult runShellCommand(const std::string& command, std::chrono::milliseco
     }
   };
   while (!exited) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       result.timedOut = true;
       break;
     }
-    std::array<pollfd, 2> fds{pollfd{child->pidfd(), POLLIN, 0}, pollfd{outOpen ? child->outFd() : -1, POLLIN, 0}};
-    const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(left.count(), 60000)));
+    std::array<pollfd, 2> fds{pollfd{child->pidfd(), POLLIN, 0},
+                              pollfd{outOpen ? child->outFd() : -1, POLLIN, 0}};
+    const int rc = ::poll(fds.data(), fds.size(),
+                          static_cast<int>(std::min<std::int64_t>(left.count(), 60000)));
     if (rc < 0 && errno != EINTR) break;
     if (fds[1].revents != 0) drain();
     if (fds[0].revents != 0) exited = true;

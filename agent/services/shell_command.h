@@ -26,7 +26,8 @@ class SpawnedCommand final {
   SpawnedCommand(SpawnedCommand&& other) noexcept;
   SpawnedCommand& operator=(SpawnedCommand&&) = delete;
   SpawnedCommand(const SpawnedCommand&) = delete;
-  ~SpawnedCommand();  // kills the process group if not reaped, then reaps; closes what it still owns
+  ~SpawnedCommand();  // kills the process group if not reaped, then reaps; closes what it still
+                      // owns
 
   pid_t pid() const { return pid_; }
   // Hands the descriptor to the caller (e.g. an asio stream descriptor); -1 once released.
@@ -58,10 +59,10 @@ int exitCodeOf(int waitStatus);
 
 struct CommandResult {
   bool timedOut = false;
-  int exitCode = -1;        // 0 = success; 128+N for a signal; -1 when it could not be started
-  std::string output;       // stdout and stderr, interleaved as written, at most maxOutput bytes
+  int exitCode = -1;   // 0 = success; 128+N for a signal; -1 when it could not be started
+  std::string output;  // stdout and stderr, interleaved as written, at most maxOutput bytes
   bool truncated = false;
-  std::string error;        // empty on exit 0; otherwise what went wrong, for humans
+  std::string error;  // empty on exit 0; otherwise what went wrong, for humans
   bool ok() const { return exitCode == 0 && !timedOut; }
 };
 

@@ -1,11 +1,11 @@
 #include "agent/ship/shipper.h"
 
-#include "octolaunch/schema/rpc.capnp.h"
-
 #include <capnp/rpc-twoparty.h>
 #include <capnp/serialize.h>
 
 #include <algorithm>
+
+#include "octolaunch/schema/rpc.capnp.h"
 
 namespace octolaunch::agent {
 
@@ -58,7 +58,8 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   kj::Promise<void> pumpLoop() {
     if (shipper_.reopenSpoolIfReplaced()) {
       // A new spool is a new epoch: say hello again.
-      return KJ_EXCEPTION(DISCONNECTED, "the spool was replaced (new epoch); starting a new session");
+      return KJ_EXCEPTION(DISCONNECTED,
+                          "the spool was replaced (new epoch); starting a new session");
     }
     fill();
     return shipper_.wake_.wait().then([this]() { return pumpLoop(); });
@@ -82,7 +83,8 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       // Size the request's first segment for the whole batch (plus agentId/host per event):
       // one allocation instead of a chain of growing segments.
       std::size_t words = 16;
-      std::size_t perEvent = 2 + (shipper_.options_.agentId.size() + shipper_.options_.host.size()) / 8 + 2;
+      std::size_t perEvent =
+          2 + (shipper_.options_.agentId.size() + shipper_.options_.host.size()) / 8 + 2;
       for (const auto& c : copies) words += c.size() + perEvent;
       auto request = ingest_.pushRequest(capnp::MessageSize{words, 0});
       auto list = request.initEvents(static_cast<unsigned>(copies.size()));
@@ -96,8 +98,8 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       sentThrough_ = lastSeq;
       ++inflight_;
       shipper_.stats_.eventsSent += copies.size();
-      tasks_.add(request.send().then(
-          [this](capnp::Response<schema::Ingest::PushResults>&& response) {
+      tasks_.add(
+          request.send().then([this](capnp::Response<schema::Ingest::PushResults>&& response) {
             --inflight_;
             // The explicit acknowledgement: the collector committed through this seq.
             ackSoon(std::min<std::uint64_t>(response.getCommittedThroughSeq(), sentThrough_));
@@ -141,7 +143,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   kj::Own<kj::PromiseFulfiller<void>> failFulfiller_;
   static constexpr kj::Duration kAckDelay = 100 * kj::MILLISECONDS;
   static constexpr std::uint64_t kAckNowEvents = 20000;
-  std::uint64_t epoch_ = 0;  // the spool epoch this session said hello with
+  std::uint64_t epoch_ = 0;       // the spool epoch this session said hello with
   std::uint64_t ackPending_ = 0;  // committed by the collector, not yet deleted here
   bool ackScheduled_ = false;
   std::uint64_t sentThrough_ = 0;
@@ -184,8 +186,8 @@ bool Shipper::reopenSpoolIfReplaced() {
     return false;
   }
   wake_.rewatch(spool_.dataFile());
-  logger_->warn("spool {} was replaced: shipping the new one (epoch {:016x})", spool_.dir().string(),
-                spool_.epoch());
+  logger_->warn("spool {} was replaced: shipping the new one (epoch {:016x})",
+                spool_.dir().string(), spool_.epoch());
   return true;
 }
 

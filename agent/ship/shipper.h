@@ -19,15 +19,15 @@
 // wakeFromAnyThread() may be called from any thread.
 #pragma once
 
-#include "agent/ship/spool_wake.h"
-#include "agent/spool/spool.h"
-
 #include <kj/async-io.h>
 #include <spdlog/logger.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "agent/ship/spool_wake.h"
+#include "agent/spool/spool.h"
 
 namespace octolaunch::agent {
 
@@ -40,14 +40,14 @@ struct ShipperOptions {
   std::uint32_t batchMaxEvents = 2000;
   std::uint32_t window = 4;
   std::uint32_t backoffMaxMs = 30000;
-  std::uint32_t recheckMs = 5000;      // safety-net re-check of the spool
+  std::uint32_t recheckMs = 5000;          // safety-net re-check of the spool
   std::uint32_t connectTimeoutMs = 10000;  // connect + hello
 };
 
 struct ShipperStats {
-  std::uint64_t sessions = 0;        // successful hellos
-  std::uint64_t eventsSent = 0;      // including resends
-  std::uint64_t ackedThrough = 0;    // highest seq deleted from the spool on an acknowledgement
+  std::uint64_t sessions = 0;      // successful hellos
+  std::uint64_t eventsSent = 0;    // including resends
+  std::uint64_t ackedThrough = 0;  // highest seq deleted from the spool on an acknowledgement
 };
 
 class Shipper final {

@@ -13,13 +13,14 @@ namespace octolaunch::agent {
 namespace {
 // Writes, plus the file's deletion (link count change) so a removed spool is noticed promptly.
 constexpr std::uint32_t kMask = IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF;
-}
+}  // namespace
 
 SpoolWake::SpoolWake(kj::UnixEventPort& eventPort, kj::Timer& timer,
                      const std::filesystem::path& dataFile, kj::Duration recheck)
     : timer_(timer), recheck_(recheck) {
   inotifyFd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotifyFd_ < 0) throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
+  if (inotifyFd_ < 0)
+    throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
   watch_ = ::inotify_add_watch(inotifyFd_, dataFile.c_str(), kMask);
   if (watch_ < 0) {
     int e = errno;
@@ -56,7 +57,7 @@ void SpoolWake::rewatch(const std::filesystem::path& dataFile) {
 
 void SpoolWake::wake() const {
   auto locked = shared_.lockExclusive();
-  KJ_IF_MAYBE(f, locked->fulfiller) {
+  KJ_IF_MAYBE (f, locked->fulfiller) {
     if ((*f)->isWaiting()) {
       (*f)->fulfill();
       return;

@@ -3,9 +3,10 @@
 // <utility> comes first; every source includes this header instead of <boost/asio.hpp>.
 #pragma once
 
-#include <utility>
-
+// clang-format off
+#include <utility>  // must precede Boost.Asio (see above)
 #include <boost/asio.hpp>
+// clang-format on
 
 namespace octolaunch::sources {
 namespace asio = boost::asio;

@@ -15,7 +15,8 @@ constexpr unsigned kFirstSegmentWords = 128;
 }  // namespace
 
 schema::Event::Builder EventBatch::add(std::int64_t timeNs) {
-  auto& message = messages_.emplace_back(std::make_unique<capnp::MallocMessageBuilder>(kFirstSegmentWords));
+  auto& message =
+      messages_.emplace_back(std::make_unique<capnp::MallocMessageBuilder>(kFirstSegmentWords));
   auto event = message->initRoot<schema::Event>();
   event.setTimeNs(timeNs);
   return event;
@@ -42,7 +43,8 @@ void EventBatch::dropOldest(std::size_t n) {
   messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake, std::function<void()> onHold)
+EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake,
+                   std::function<void()> onHold)
     : sink_(sink), clock_(clock), wake_(std::move(wake)), onHold_(std::move(onHold)) {}
 
 bool EventOut::publish(EventBatch& batch) {
@@ -53,20 +55,26 @@ bool EventOut::publish(EventBatch& batch) {
     published_ += sink_.append(std::span<const schema::Event::Reader>(events));
   } catch (const std::exception& e) {
     if (failures_++ == 0) {
-      spdlog::error("sources: could not append {} event(s) to the spool: {}; holding them, retrying every second",
-                    events.size(), e.what());
+      spdlog::error(
+          "sources: could not append {} event(s) to the spool: {}; holding them, retrying every "
+          "second",
+          events.size(), e.what());
     }
     if (held_.size() > kMaxHeld) {
       const std::size_t excess = held_.size() - kMaxHeld;
       held_.dropOldest(excess);
       dropped_ += excess;
-      spdlog::error("sources: the spool has refused events for a while: dropped the {} oldest held event(s) "
-                    "({} dropped in all)", excess, dropped_);
+      spdlog::error(
+          "sources: the spool has refused events for a while: dropped the {} oldest held event(s) "
+          "({} dropped in all)",
+          excess, dropped_);
     }
     if (onHold_) onHold_();
     return false;
   }
-  if (failures_ > 0) spdlog::info("sources: the spool accepts events again ({} held event(s) appended)", events.size());
+  if (failures_ > 0)
+    spdlog::info("sources: the spool accepts events again ({} held event(s) appended)",
+                 events.size());
   failures_ = 0;
   held_ = EventBatch();
   if (wake_) wake_();

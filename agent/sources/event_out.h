@@ -11,10 +11,6 @@
 // Threading: EventBatch and EventOut are used on the sources' io_context thread only.
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-#include "shared/event/event_sink.h"
-#include "shared/util/clock.h"
-
 #include <capnp/message.h>
 
 #include <cstddef>
@@ -22,6 +18,10 @@
 #include <functional>
 #include <memory>
 #include <vector>
+
+#include "octolaunch/schema/event.capnp.h"
+#include "shared/event/event_sink.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::sources {
 
@@ -49,7 +49,8 @@ class EventOut final {
 
   // wake is called (on the io thread) after each successful append; onHold after each failed one
   // (to arrange a retry: publish() of an empty batch). Neither may block.
-  EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake, std::function<void()> onHold = {});
+  EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake,
+           std::function<void()> onHold = {});
 
   // Takes the batch's events (the batch is left empty) and appends every held event, then these,
   // in one append; wakes the shipper. Returns false when the sink threw: the events are held.

@@ -33,7 +33,8 @@ std::size_t OomLedger::claim(std::string_view cgroup, std::int64_t timeNs, std::
   for (auto& kill : kills_) {
     if (claimed == count) break;
     if (kill.claimed || !within(kill.timeNs, timeNs, windowNs)) continue;
-    const std::string_view victim = kill.taskMemcg.empty() ? std::string_view(kill.memcg) : kill.taskMemcg;
+    const std::string_view victim =
+        kill.taskMemcg.empty() ? std::string_view(kill.memcg) : kill.taskMemcg;
     if (!cgroupContains(cgroup, victim)) continue;
     kill.claimed = true;
     ++claimed;
@@ -41,11 +42,13 @@ std::size_t OomLedger::claim(std::string_view cgroup, std::int64_t timeNs, std::
   return claimed;
 }
 
-bool OomLedger::killedInUnit(std::string_view unit, std::int64_t timeNs, std::int64_t windowNs) const {
+bool OomLedger::killedInUnit(std::string_view unit, std::int64_t timeNs,
+                             std::int64_t windowNs) const {
   if (unit.empty()) return false;
   for (const auto& kill : kills_) {
     if (!within(kill.timeNs, timeNs, windowNs)) continue;
-    if (kill.unit == unit || endsWithComponent(kill.taskMemcg, unit) || endsWithComponent(kill.memcg, unit)) {
+    if (kill.unit == unit || endsWithComponent(kill.taskMemcg, unit) ||
+        endsWithComponent(kill.memcg, unit)) {
       return true;
     }
   }

@@ -21,10 +21,10 @@ class OomLedger final {
   struct Kill {
     std::int64_t timeNs = 0;
     std::int32_t pid = 0;
-    std::string memcg;       // the cgroup whose limit was hit
-    std::string taskMemcg;   // the victim's cgroup
+    std::string memcg;      // the cgroup whose limit was hit
+    std::string taskMemcg;  // the victim's cgroup
     std::string unit;
-    bool claimed = false;    // already matched to a memory-events counter increase
+    bool claimed = false;  // already matched to a memory-events counter increase
   };
 
   explicit OomLedger(std::size_t capacity = 256) : capacity_(capacity) {}
@@ -32,7 +32,8 @@ class OomLedger final {
   void record(Kill kill);
   // Claims up to `count` unclaimed kills whose victim cgroup is `cgroup` or below it, seen within
   // windowNs of timeNs. Returns how many were claimed.
-  std::size_t claim(std::string_view cgroup, std::int64_t timeNs, std::int64_t windowNs, std::size_t count);
+  std::size_t claim(std::string_view cgroup, std::int64_t timeNs, std::int64_t windowNs,
+                    std::size_t count);
   // Whether a kill in `unit` (victim's unit, or the cgroup path ends in "/unit") was seen within
   // windowNs of timeNs.
   bool killedInUnit(std::string_view unit, std::int64_t timeNs, std::int64_t windowNs) const;

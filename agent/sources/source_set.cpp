@@ -1,5 +1,9 @@
 #include "agent/sources/source_set.h"
 
+#include <spdlog/spdlog.h>
+
+#include <future>
+
 #include "agent/sources/cgroup/memory_events_source.h"
 #include "agent/sources/containers/container_source.h"
 #include "agent/sources/disk/disk_source.h"
@@ -7,14 +11,10 @@
 #include "agent/sources/kmsg/kmsg_source.h"
 #include "agent/sources/psi/psi_source.h"
 
-#include <spdlog/spdlog.h>
-
-#include <future>
-
 namespace octolaunch::sources {
 
-SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config, const Clock& clock,
-                     std::function<void()> wake, LineRedactor redact)
+SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config,
+                     const Clock& clock, std::function<void()> wake, LineRedactor redact)
     : io_(io),
       config_(config),
       retry_(io),
@@ -43,15 +43,19 @@ std::vector<std::string> SourceSet::start() {
   std::error_code ec;
   if (!config_.stateDir.empty()) std::filesystem::create_directories(config_.stateDir, ec);
   const auto& c = config_;
-  if (c.kmsg.enabled) sources_.push_back(std::make_unique<KmsgSource>(io_, out_, ledger_, c.kmsg, c.stateDir));
-  if (c.cgroup.enabled) sources_.push_back(std::make_unique<MemoryEventsSource>(io_, out_, ledger_, c.cgroup));
+  if (c.kmsg.enabled)
+    sources_.push_back(std::make_unique<KmsgSource>(io_, out_, ledger_, c.kmsg, c.stateDir));
+  if (c.cgroup.enabled)
+    sources_.push_back(std::make_unique<MemoryEventsSource>(io_, out_, ledger_, c.cgroup));
   if (c.psi.enabled) sources_.push_back(std::make_unique<PsiSource>(io_, out_, c.psi));
   if (c.disk.enabled) sources_.push_back(std::make_unique<DiskSource>(io_, out_, c.disk));
   if (c.fd.enabled) sources_.push_back(std::make_unique<FdSource>(io_, out_, c.fd));
   if (c.journal.enabled) {
-    sources_.push_back(std::make_unique<JournalSource>(io_, out_, ledger_, c.journal, c.stateDir, redact_));
+    sources_.push_back(
+        std::make_unique<JournalSource>(io_, out_, ledger_, c.journal, c.stateDir, redact_));
   }
-  if (c.containers.enabled) sources_.push_back(std::make_unique<ContainerSource>(io_, out_, c.containers));
+  if (c.containers.enabled)
+    sources_.push_back(std::make_unique<ContainerSource>(io_, out_, c.containers));
   for (auto& source : sources_) {
     bool started = false;
     try {
@@ -73,8 +77,9 @@ void SourceSet::stop() {
   retry_.cancel();
   EventBatch none;
   if (out_.holding() && !out_.publish(none)) {
-    spdlog::error("sources: stopping with captured events the spool did not take; their records will be "
-                  "read again at the next start");
+    spdlog::error(
+        "sources: stopping with captured events the spool did not take; their records will be "
+        "read again at the next start");
   }
   for (auto& source : sources_) source->stop();
 }
@@ -86,8 +91,8 @@ SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::pa
   return config;
 }
 
-SourcesThread::SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config, std::function<void()> wake,
-                             LineRedactor redact)
+SourcesThread::SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config,
+                             std::function<void()> wake, LineRedactor redact)
     : guard_(io_.get_executor()) {
   set_ = std::make_unique<SourceSet>(io_, sink, config, clock, std::move(wake), std::move(redact));
   thread_ = std::thread([this] {
@@ -119,7 +124,8 @@ void SourcesThread::stop() {
   // Handlers finish promptly once their descriptors are closed; a stuck request (an inspect
   // waiting on a hung daemon) is cut off after its own timeout, and at worst here.
   std::thread watchdog([this] {
-    for (int i = 0; i < 300 && !io_.stopped(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 300 && !io_.stopped(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     io_.stop();
   });
   thread_.join();

@@ -13,6 +13,13 @@
 // append and must not block (e.g. post to the shipper's loop).
 #pragma once
 
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "agent/sources/asio.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/journal/journal_source.h"
@@ -21,13 +28,6 @@
 #include "agent/sources/sources_config.h"
 #include "shared/event/event_sink.h"
 #include "shared/util/clock.h"
-
-#include <filesystem>
-#include <functional>
-#include <memory>
-#include <string>
-#include <thread>
-#include <vector>
 
 namespace octolaunch::sources {
 
@@ -63,8 +63,8 @@ SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::pa
 
 class SourcesThread final {
  public:
-  SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config, std::function<void()> wake,
-                LineRedactor redact = {});
+  SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config,
+                std::function<void()> wake, LineRedactor redact = {});
   ~SourcesThread();
   SourcesThread(const SourcesThread&) = delete;
   SourcesThread& operator=(const SourcesThread&) = delete;

@@ -9,20 +9,28 @@ namespace {
 
 std::string typeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "number";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::array: return "array";
-    case toml::node_type::table: return "table";
-    default: return "date/time";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "number";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::table:
+      return "table";
+    default:
+      return "date/time";
   }
 }
 
 // Reads one [sources.NAME] table, remembering which keys were used to report the others.
 class Section final {
  public:
-  Section(const toml::table* table, std::string prefix) : table_(table), prefix_(std::move(prefix)) {}
+  Section(const toml::table* table, std::string prefix)
+      : table_(table), prefix_(std::move(prefix)) {}
 
   [[noreturn]] void fail(std::string_view key, const std::string& message) const {
     throw SourcesConfigError(prefix_ + "." + std::string(key) + ": " + message);
@@ -84,7 +92,8 @@ class Section final {
       if (array == nullptr) fail(key, "expected an array of strings, got " + typeName(*n));
       std::vector<std::string> values;
       for (const auto& element : *array) {
-        if (!element.is_string()) fail(key, "expected an array of strings, found a " + typeName(element));
+        if (!element.is_string())
+          fail(key, "expected an array of strings, found a " + typeName(element));
         values.push_back(*element.value<std::string>());
       }
       out = std::move(values);
@@ -106,12 +115,14 @@ class Section final {
   std::set<std::string> used_;
 };
 
-const toml::table* subTable(const toml::table* parent, std::string_view name, const std::string& prefix) {
+const toml::table* subTable(const toml::table* parent, std::string_view name,
+                            const std::string& prefix) {
   if (parent == nullptr) return nullptr;
   const toml::node* n = parent->get(name);
   if (n == nullptr) return nullptr;
   if (!n->is_table()) {
-    throw SourcesConfigError(prefix + "." + std::string(name) + ": expected a table, got " + typeName(*n));
+    throw SourcesConfigError(prefix + "." + std::string(name) + ": expected a table, got " +
+                             typeName(*n));
   }
   return n->as_table();
 }
@@ -127,7 +138,8 @@ SourcesConfig parseSourcesConfig(const toml::table& root) {
     throw SourcesConfigError("sources: expected a table, got " + typeName(*sourcesNode));
   }
   const toml::table* sources = sourcesNode == nullptr ? nullptr : sourcesNode->as_table();
-  const std::set<std::string_view> sectionNames{"kmsg", "cgroup", "psi", "disk", "fd", "journal", "containers"};
+  const std::set<std::string_view> sectionNames{"kmsg", "cgroup",  "psi",       "disk",
+                                                "fd",   "journal", "containers"};
 
   Section top(sources, "sources");
   top.boolean("enabled", config.enabled);
@@ -158,7 +170,8 @@ SourcesConfig parseSourcesConfig(const toml::table& root) {
     s.boolean("enabled", config.psi.enabled);
     s.strings("resources", config.psi.resources);
     for (const auto& r : config.psi.resources) {
-      if (r != "memory" && r != "io" && r != "cpu") s.fail("resources", "unknown resource \"" + r + "\" (memory, io, cpu)");
+      if (r != "memory" && r != "io" && r != "cpu")
+        s.fail("resources", "unknown resource \"" + r + "\" (memory, io, cpu)");
     }
     s.number("some_avg10_percent", config.psi.someAvg10Percent, 0.0, 100.0);
     s.number("clear_avg10_percent", config.psi.clearAvg10Percent, 0.0, 100.0);

@@ -1,7 +1,5 @@
 #include "agent/spool/spool.h"
 
-#include "shared/event/event_json.h"
-
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/io.h>
@@ -14,6 +12,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <vector>
+
+#include "shared/event/event_json.h"
 
 namespace octolaunch::agent {
 

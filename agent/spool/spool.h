@@ -4,7 +4,8 @@
 // only through ackThrough(), which the shipper calls with a seq the collector acknowledged.
 //
 // Contract
-//  * epoch() is a random 64-bit id created with the spool's meta data; a deleted and recreated spool
+//  * epoch() is a random 64-bit id created with the spool's meta data; a deleted and recreated
+//  spool
 //    gets a new one. seq starts at 1 per epoch, is assigned inside the write transaction (so
 //    processes appending at once never collide or reorder) and is never reused within an epoch.
 //  * append() stores the whole call in one synced write transaction (all or nothing). Each stored
@@ -31,10 +32,6 @@
 //    the old (unlinked) files: replacedOnDisk() tells; the owner should reopen.
 #pragma once
 
-#include "shared/event/event_sink.h"
-#include "shared/lmdb/lmdb.h"
-#include "shared/util/clock.h"
-
 #include <capnp/common.h>
 #include <kj/common.h>
 #include <sys/types.h>
@@ -46,6 +43,10 @@
 #include <shared_mutex>
 #include <stdexcept>
 #include <vector>
+
+#include "shared/event/event_sink.h"
+#include "shared/lmdb/lmdb.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::agent {
 

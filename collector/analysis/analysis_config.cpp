@@ -18,13 +18,14 @@ std::int64_t seconds(const toml::table& t, std::string_view file, const char* ke
   if (!n) return def;
   auto v = n->value<std::int64_t>();
   if (!n->is_integer() || !v || *v < 0 || *v > max) {
-    fail(file, std::string("analysis.") + key, "expected an integer from 0 to " + std::to_string(max));
+    fail(file, std::string("analysis.") + key,
+         "expected an integer from 0 to " + std::to_string(max));
   }
   return *v;
 }
 
-std::vector<std::string> strings(const toml::table& t, std::string_view file, const std::string& prefix,
-                                 const char* key) {
+std::vector<std::string> strings(const toml::table& t, std::string_view file,
+                                 const std::string& prefix, const char* key) {
   std::vector<std::string> out;
   const toml::node* n = t.get(key);
   if (!n) return out;
@@ -32,7 +33,8 @@ std::vector<std::string> strings(const toml::table& t, std::string_view file, co
   if (!a) fail(file, prefix + key, "expected an array of strings");
   for (const auto& item : *a) {
     auto s = item.value<std::string>();
-    if (!item.is_string() || !s || s->empty()) fail(file, prefix + key, "expected an array of non-empty strings");
+    if (!item.is_string() || !s || s->empty())
+      fail(file, prefix + key, "expected an array of non-empty strings");
     out.push_back(*s);
   }
   return out;
@@ -47,17 +49,21 @@ AnalysisOptions parseAnalysisConfig(const toml::table& root, std::string_view fi
   const toml::table* t = node->as_table();
   if (!t) fail(file, "analysis", "expected a table");
   constexpr std::int64_t week = 7 * 24 * 3600;
-  o.window.graceNs = seconds(*t, file, "deploy_grace_seconds", o.window.graceNs / kNsPerSec, week) * kNsPerSec;
-  o.window.maxOpenNs = seconds(*t, file, "deploy_max_seconds", o.window.maxOpenNs / kNsPerSec, week) * kNsPerSec;
+  o.window.graceNs =
+      seconds(*t, file, "deploy_grace_seconds", o.window.graceNs / kNsPerSec, week) * kNsPerSec;
+  o.window.maxOpenNs =
+      seconds(*t, file, "deploy_max_seconds", o.window.maxOpenNs / kNsPerSec, week) * kNsPerSec;
   if (o.window.maxOpenNs == 0) fail(file, "analysis.deploy_max_seconds", "must be greater than 0");
-  o.markerLookbackNs = seconds(*t, file, "marker_lookback_seconds", o.markerLookbackNs / kNsPerSec, 30 * 24 * 3600) * kNsPerSec;
+  o.markerLookbackNs =
+      seconds(*t, file, "marker_lookback_seconds", o.markerLookbackNs / kNsPerSec, 30 * 24 * 3600) *
+      kNsPerSec;
   o.timeline.maxEventsPerHost =
       static_cast<std::size_t>(seconds(*t, file, "timeline_max_events_per_host", 0, 10'000'000));
   for (const auto& [key, value] : *t) {
     std::string k(key.str());
     if (k == "services") continue;
-    if (k != "deploy_grace_seconds" && k != "deploy_max_seconds" && k != "marker_lookback_seconds" &&
-        k != "timeline_max_events_per_host") {
+    if (k != "deploy_grace_seconds" && k != "deploy_max_seconds" &&
+        k != "marker_lookback_seconds" && k != "timeline_max_events_per_host") {
       fail(file, "analysis." + k, "unknown key");
     }
   }

@@ -17,12 +17,12 @@
 // A table without [analysis] gives the defaults.
 #pragma once
 
-#include "collector/analysis/release_analysis.h"
-
 #include <toml++/toml.h>
 
 #include <stdexcept>
 #include <string_view>
+
+#include "collector/analysis/release_analysis.h"
 
 namespace octolaunch::analysis {
 

@@ -1,10 +1,10 @@
 #include "collector/analysis/cause.h"
 
-#include "shared/event/event_json.h"
-#include "shared/util/clock.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "shared/event/event_json.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::analysis {
 
@@ -16,11 +16,14 @@ OpenFirst openEvent(const EventFact& f, std::string label) {
   return {"event", std::move(label), {}, evidenceOf(f, "open")};
 }
 
-OpenFirst openJob(const std::string& url, std::string label) { return {"ci_job", std::move(label), url, std::nullopt}; }
+OpenFirst openJob(const std::string& url, std::string label) {
+  return {"ci_job", std::move(label), url, std::nullopt};
+}
 
 const EventFact* firstFailure(const CauseInput& in, const std::string& host) {
   for (const auto& l : in.linked) {
-    if (l.how != LinkKind::context && l.fact.host == host && isFailureSignal(l.fact)) return &l.fact;
+    if (l.how != LinkKind::context && l.fact.host == host && isFailureSignal(l.fact))
+      return &l.fact;
   }
   return nullptr;
 }
@@ -59,7 +62,8 @@ std::string oneLine(std::string text, std::size_t n) {
   }
   if (text.size() > n) {
     std::size_t cut = n - 3;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut;  // keep UTF-8 whole
     text = text.substr(0, cut) + "...";
   }
   return text;
@@ -109,7 +113,8 @@ nlohmann::json causeJson(const Cause& c) {
           {"hosts_affected", c.hosts.size()},
           {"hosts_total", c.hostsTotal},
           {"hosts", c.hosts},
-          {"first_seen", c.firstSeenNs ? nlohmann::json(formatRfc3339Ns(c.firstSeenNs)) : nlohmann::json(nullptr)},
+          {"first_seen", c.firstSeenNs ? nlohmann::json(formatRfc3339Ns(c.firstSeenNs))
+                                       : nlohmann::json(nullptr)},
           {"evidence", std::move(evidence)},
           {"open_first", std::move(open)},
           {"context", c.context},

@@ -2,19 +2,18 @@
 // first; and the input every cause rule reads.
 #pragma once
 
-#include "collector/analysis/deploy_state.h"
-#include "collector/analysis/deploy_window.h"
-#include "collector/analysis/linker.h"
-#include "collector/analysis/release_model.h"
-
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/deploy_state.h"
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/linker.h"
+#include "collector/analysis/release_model.h"
 
 namespace octolaunch::analysis {
 
@@ -32,13 +31,13 @@ struct Evidence {
 struct OpenFirst {
   std::string kind;  // "ci_job" or "event"
   std::string label;
-  std::string url;                   // ci_job
-  std::optional<Evidence> event;     // event
+  std::string url;                // ci_job
+  std::optional<Evidence> event;  // event
 };
 
 struct Cause {
-  std::string category;  // pipeline, deploy-script, flaky-deploy, resource-exhaustion, orchestration,
-                         // artifact-mismatch, config-drift, dependency-change
+  std::string category;  // pipeline, deploy-script, flaky-deploy, resource-exhaustion,
+                         // orchestration, artifact-mismatch, config-drift, dependency-change
   std::string title;     // one line a human reads first
   double score = 0;
   std::vector<std::string> hosts;  // affected, sorted
@@ -46,7 +45,7 @@ struct Cause {
   std::int64_t firstSeenNs = 0;
   std::vector<Evidence> evidence;
   std::vector<OpenFirst> openFirst;
-  bool context = false;  // background seen during the deploy, not a failure of it
+  bool context = false;              // background seen during the deploy, not a failure of it
   std::vector<std::string> reasons;  // how the ranker placed it, for humans
 
   // Set by the rules, read by the ranker.
@@ -80,7 +79,8 @@ OpenFirst openJob(const std::string& url, std::string label);
 // The first failure signal (non-context) on a host, or nullptr.
 const EventFact* firstFailure(const CauseInput& in, const std::string& host);
 bool hostFailed(const CauseInput& in, const std::string& host);
-// "during migrate" (a hook was running), "after the deploy" (after deploy.finish) or "during the deploy".
+// "during migrate" (a hook was running), "after the deploy" (after deploy.finish) or "during the
+// deploy".
 std::string whenInDeploy(const CauseInput& in, const std::string& host, std::int64_t timeNs);
 // "1 of 3 hosts" / "web-2" when only one.
 std::string hostsPhrase(const std::vector<std::string>& hosts, int total);

@@ -1,10 +1,10 @@
 #include "collector/analysis/cause_ranker.h"
 
-#include "collector/analysis/cause_rules.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <set>
+
+#include "collector/analysis/cause_rules.h"
 
 namespace octolaunch::analysis {
 
@@ -20,7 +20,8 @@ std::string seconds(std::int64_t ns) {
 }
 
 bool inEvidence(const Cause& c, const EventRef& ref) {
-  return std::any_of(c.evidence.begin(), c.evidence.end(), [&](const Evidence& e) { return e.ref && *e.ref == ref; });
+  return std::any_of(c.evidence.begin(), c.evidence.end(),
+                     [&](const Evidence& e) { return e.ref && *e.ref == ref; });
 }
 
 // Root causes: find the failures they precede on their hosts, list them as symptoms.
@@ -32,12 +33,14 @@ int linkSymptoms(const CauseInput& in, Cause& root) {
     int shown = 0;
     for (const auto& l : in.linked) {
       const EventFact& f = l.fact;
-      if (f.host != host || l.how == LinkKind::context || !isFailureSignal(f) || f.timeNs + kSlackNs < t) continue;
+      if (f.host != host || l.how == LinkKind::context || !isFailureSignal(f) ||
+          f.timeNs + kSlackNs < t)
+        continue;
       if (inEvidence(root, f.ref)) continue;
       if (shown == 0) {
         ++explained;
-        root.reasons.push_back("root cause: precedes \"" + oneLine(f.summary, 100) + "\" on " + host + " by " +
-                               seconds(f.timeNs - t));
+        root.reasons.push_back("root cause: precedes \"" + oneLine(f.summary, 100) + "\" on " +
+                               host + " by " + seconds(f.timeNs - t));
       }
       if (shown++ < 2) symptoms.push_back(evidenceOf(f, "symptom"));
     }
@@ -53,7 +56,8 @@ const Cause* explainedBy(const Cause& s, const std::vector<Cause>& all) {
     bool covers = !s.hosts.empty();
     for (const auto& host : s.hosts) {
       auto it = r.hostFirstNs.find(host);
-      covers = covers && it != r.hostFirstNs.end() && it->second <= s.hostFirstNs.at(host) + kSlackNs;
+      covers =
+          covers && it != r.hostFirstNs.end() && it->second <= s.hostFirstNs.at(host) + kSlackNs;
     }
     if (covers) return &r;
   }
@@ -101,8 +105,11 @@ void score(const CauseInput& in, std::vector<Cause>& causes) {
   // A failure signal on hosts that all ended fine is background, not a cause (a probe that
   // recovered, a restart during the deploy). A wrong artifact is wrong even on a healthy host.
   for (auto& c : causes) {
-    if (c.context || c.hosts.empty() || c.category == "pipeline" || c.category == "artifact-mismatch") continue;
-    bool anyFailed = std::any_of(c.hosts.begin(), c.hosts.end(), [&](const std::string& h) { return hostFailed(in, h); });
+    if (c.context || c.hosts.empty() || c.category == "pipeline" ||
+        c.category == "artifact-mismatch")
+      continue;
+    bool anyFailed = std::any_of(c.hosts.begin(), c.hosts.end(),
+                                 [&](const std::string& h) { return hostFailed(in, h); });
     if (!anyFailed && in.state.inProgress == 0) {
       c.context = true;
       c.rootKind = false;
@@ -123,7 +130,8 @@ void score(const CauseInput& in, std::vector<Cause>& causes) {
     if (c.symptomKind && !c.context) {
       if (const Cause* r = explainedBy(c, causes)) {
         base -= 0.20;
-        c.reasons.push_back("likely a symptom: follows " + r->category + " (" + oneLine(r->title, 80) + ") on " +
+        c.reasons.push_back("likely a symptom: follows " + r->category + " (" +
+                            oneLine(r->title, 80) + ") on " +
                             (c.hosts.size() == 1 ? c.hosts.front() : "the same hosts"));
       }
     }
@@ -176,11 +184,13 @@ std::string adviceFor(const CauseInput& in, const CauseReport& r) {
   int total = in.state.total();
   std::string hosts = std::to_string(total) + (total == 1 ? " host" : " hosts");
   if (r.rollbackAdvised) {
-    return "Rolling back is advised: " + in.release.service + " is failing on " + std::to_string(in.state.failed) +
-           " of " + hosts + " after the deploy" + (top ? " (" + top->title + ")" : "") +
+    return "Rolling back is advised: " + in.release.service + " is failing on " +
+           std::to_string(in.state.failed) + " of " + hosts + " after the deploy" +
+           (top ? " (" + top->title + ")" : "") +
            ". The evidence is kept: these events stay in the store after a rollback.";
   }
-  if (r.status == "pipeline_failed" && top) return "The pipeline failed before the deploy: " + top->title + "; " + openText(*top) + ".";
+  if (r.status == "pipeline_failed" && top)
+    return "The pipeline failed before the deploy: " + top->title + "; " + openText(*top) + ".";
   if (r.status == "succeeded" && !top) return "No failures: the release deployed on " + hosts + ".";
   if (r.status == "pending" && !top) return "Nothing reported yet for this release.";
   if (!top) {
@@ -188,7 +198,8 @@ std::string adviceFor(const CauseInput& in, const CauseReport& r) {
     return "The release " + r.status + " but no cause stands out; read the timeline.";
   }
   std::string open = openText(*top);
-  return "Start with " + top->category + ": " + top->title + (open.empty() ? "" : "; " + open) + ".";
+  return "Start with " + top->category + ": " + top->title + (open.empty() ? "" : "; " + open) +
+         ".";
 }
 
 }  // namespace
@@ -197,8 +208,8 @@ CauseReport findCauses(const CauseInput& in) {
   CauseReport r;
   r.release = in.release.id;
   r.status = in.state.status;
-  for (auto* rule : {pipelineCauses, hookCauses, resourceCauses, orchestrationCauses, artifactCauses,
-                     fingerprintCauses}) {
+  for (auto* rule : {pipelineCauses, hookCauses, resourceCauses, orchestrationCauses,
+                     artifactCauses, fingerprintCauses}) {
     auto found = rule(in);
     std::move(found.begin(), found.end(), std::back_inserter(r.causes));
   }
@@ -211,12 +222,9 @@ CauseReport findCauses(const CauseInput& in) {
 nlohmann::json causeReportJson(const CauseReport& r, const ReleaseState& state) {
   nlohmann::json causes = nlohmann::json::array();
   for (const auto& c : r.causes) causes.push_back(causeJson(c));
-  return {{"release", r.release},
-          {"status", r.status},
-          {"advice", r.advice},
-          {"rollback_advised", r.rollbackAdvised},
-          {"hosts_total", state.total()},
-          {"hosts_failed", state.failed},
+  return {{"release", r.release},         {"status", r.status},
+          {"advice", r.advice},           {"rollback_advised", r.rollbackAdvised},
+          {"hosts_total", state.total()}, {"hosts_failed", state.failed},
           {"causes", std::move(causes)}};
 }
 

@@ -10,12 +10,11 @@
 // Every cause carries "reasons": the terms that placed it, in words.
 #pragma once
 
-#include "collector/analysis/cause.h"
-
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
+
+#include "collector/analysis/cause.h"
 
 namespace octolaunch::analysis {
 

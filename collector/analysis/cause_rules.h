@@ -1,11 +1,11 @@
 // The cause rules: each turns the linked events of a release into candidate causes of one family.
-// Rules only find and describe; cause_ranker.h scores and orders them. Every rule returns nothing for
-// a release without the corresponding signals, and never throws.
+// Rules only find and describe; cause_ranker.h scores and orders them. Every rule returns nothing
+// for a release without the corresponding signals, and never throws.
 #pragma once
 
-#include "collector/analysis/cause.h"
-
 #include <vector>
+
+#include "collector/analysis/cause.h"
 
 namespace octolaunch::analysis {
 
@@ -13,7 +13,8 @@ namespace octolaunch::analysis {
 std::vector<Cause> pipelineCauses(const CauseInput& in);
 
 // `deploy-script` (the same hook fails on every host that ran it) and `flaky-deploy` (it fails on
-// some hosts and passes on others, or passes on retry on the same host). A hook is its phase+command.
+// some hosts and passes on others, or passes on retry on the same host). A hook is its
+// phase+command.
 std::vector<Cause> hookCauses(const CauseInput& in);
 
 // `resource-exhaustion`: OOM kill of the service, container OOM, unit killed for memory, disk /
@@ -21,7 +22,8 @@ std::vector<Cause> hookCauses(const CauseInput& in);
 // (or only after its failure), and OOM kills of other processes, become context.
 std::vector<Cause> resourceCauses(const CauseInput& in);
 
-// `orchestration`: unit failed (start-limit-hit, exit-code, ...), container failed, health probe failed.
+// `orchestration`: unit failed (start-limit-hit, exit-code, ...), container failed, health probe
+// failed.
 std::vector<Cause> orchestrationCauses(const CauseInput& in);
 
 // `artifact-mismatch`: a host observed a digest different from the one CI registered.

@@ -1,19 +1,23 @@
 #include "collector/analysis/deploy_state.h"
 
-#include "shared/util/clock.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
+
+#include "shared/util/clock.h"
 
 namespace octolaunch::analysis {
 
 const char* hostStateName(HostState state) {
   switch (state) {
-    case HostState::pending: return "pending";
-    case HostState::inProgress: return "in_progress";
-    case HostState::succeeded: return "succeeded";
-    case HostState::failed: return "failed";
+    case HostState::pending:
+      return "pending";
+    case HostState::inProgress:
+      return "in_progress";
+    case HostState::succeeded:
+      return "succeeded";
+    case HostState::failed:
+      return "failed";
   }
   return "pending";
 }
@@ -25,8 +29,10 @@ const HostDeployState* ReleaseState::host(const std::string& name) const {
   return nullptr;
 }
 
-std::vector<const EventFact*> finalHookFailures(std::span<const LinkedFact> linked, const std::string& host) {
-  std::map<std::pair<std::string, std::string>, const EventFact*> last;  // (phase, command) -> last exit
+std::vector<const EventFact*> finalHookFailures(std::span<const LinkedFact> linked,
+                                                const std::string& host) {
+  std::map<std::pair<std::string, std::string>, const EventFact*>
+      last;  // (phase, command) -> last exit
   std::vector<std::pair<std::string, std::string>> order;
   for (const auto& l : linked) {
     const EventFact& f = l.fact;
@@ -55,7 +61,8 @@ const EventFact* serviceFailureAfter(std::span<const LinkedFact> linked, const s
       case FactKind::unitFailed:
       case FactKind::containerFailed:
       case FactKind::containerOom:
-      case FactKind::oomKill: return &f;
+      case FactKind::oomKill:
+        return &f;
       case FactKind::healthFailed: {
         bool recovered = false;
         for (std::size_t k = i + 1; k < linked.size() && !recovered; ++k) {
@@ -65,14 +72,16 @@ const EventFact* serviceFailureAfter(std::span<const LinkedFact> linked, const s
         if (!recovered) return &f;
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   return nullptr;
 }
 
 HostDeployState hostState(const std::string& host, std::span<const DeployWindow> windows,
-                          std::span<const LinkedFact> linked, std::int64_t nowNs, const WindowOptions& opt) {
+                          std::span<const LinkedFact> linked, std::int64_t nowNs,
+                          const WindowOptions& opt) {
   HostDeployState s;
   s.host = host;
   // The last window on the host is the deploy that counts (earlier ones were retried or replaced).
@@ -137,9 +146,10 @@ HostDeployState hostState(const std::string& host, std::span<const DeployWindow>
     s.state = HostState::failed;
     s.sinceNs = w->endNs;
     s.failure = w->startRef;
-    s.reason = !w->supersededBy.empty() ? "deploy never finished: replaced by " + w->supersededBy
-                                        : "deploy never finished (no deploy.finish within " +
-                                              std::to_string(opt.maxOpenNs / 60'000'000'000LL) + " min)";
+    s.reason = !w->supersededBy.empty()
+                   ? "deploy never finished: replaced by " + w->supersededBy
+                   : "deploy never finished (no deploy.finish within " +
+                         std::to_string(opt.maxOpenNs / 60'000'000'000LL) + " min)";
     if (during) s.reason += "; " + during->summary;
     return s;
   }
@@ -150,7 +160,8 @@ HostDeployState hostState(const std::string& host, std::span<const DeployWindow>
 }  // namespace
 
 ReleaseState deployState(const Release& release, std::span<const DeployWindow> windows,
-                         std::span<const LinkedFact> linked, std::int64_t nowNs, const WindowOptions& options) {
+                         std::span<const LinkedFact> linked, std::int64_t nowNs,
+                         const WindowOptions& options) {
   std::set<std::string> reporting;
   for (const auto& w : windows) reporting.insert(w.host);
   for (const auto& l : linked) {
@@ -168,12 +179,21 @@ ReleaseState deployState(const Release& release, std::span<const DeployWindow> w
       s.host = host;
       s.reason = "declared target; nothing reported yet";
     }
-    s.declared = std::find(release.targetHosts.begin(), release.targetHosts.end(), host) != release.targetHosts.end();
+    s.declared = std::find(release.targetHosts.begin(), release.targetHosts.end(), host) !=
+                 release.targetHosts.end();
     switch (s.state) {
-      case HostState::pending: ++out.pending; break;
-      case HostState::inProgress: ++out.inProgress; break;
-      case HostState::succeeded: ++out.succeeded; break;
-      case HostState::failed: ++out.failed; break;
+      case HostState::pending:
+        ++out.pending;
+        break;
+      case HostState::inProgress:
+        ++out.inProgress;
+        break;
+      case HostState::succeeded:
+        ++out.succeeded;
+        break;
+      case HostState::failed:
+        ++out.failed;
+        break;
     }
     out.hosts.push_back(std::move(s));
   }
@@ -194,12 +214,9 @@ ReleaseState deployState(const Release& release, std::span<const DeployWindow> w
 nlohmann::json releaseStateJson(const ReleaseState& state, std::span<const DeployWindow> windows) {
   nlohmann::json hosts = nlohmann::json::array();
   for (const auto& h : state.hosts) {
-    nlohmann::json j = {{"host", h.host},
-                        {"state", hostStateName(h.state)},
-                        {"declared", h.declared},
-                        {"rollback", h.rollback},
-                        {"unfinished", h.unfinished},
-                        {"reason", h.reason}};
+    nlohmann::json j = {
+        {"host", h.host},         {"state", hostStateName(h.state)}, {"declared", h.declared},
+        {"rollback", h.rollback}, {"unfinished", h.unfinished},      {"reason", h.reason}};
     j["since"] = h.sinceNs ? nlohmann::json(formatRfc3339Ns(h.sinceNs)) : nlohmann::json(nullptr);
     if (h.failure) j["failure"] = {{"agent_id", h.failure->agentId}, {"seq", h.failure->seq}};
     nlohmann::json ws = nlohmann::json::array();

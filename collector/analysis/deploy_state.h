@@ -8,17 +8,16 @@
 // hosts that reported nothing are pending. hosts_total = declared targets ∪ hosts that reported.
 #pragma once
 
-#include "collector/analysis/deploy_window.h"
-#include "collector/analysis/linker.h"
-#include "collector/analysis/release_model.h"
-
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/linker.h"
+#include "collector/analysis/release_model.h"
 
 namespace octolaunch::analysis {
 
@@ -34,7 +33,7 @@ struct HostDeployState {
   bool declared = false;            // a declared target host
   bool rollback = false;
   bool unfinished = false;
-  bool afterDeploy = false;         // failed after a deploy.finish: the service itself is failing
+  bool afterDeploy = false;  // failed after a deploy.finish: the service itself is failing
 };
 
 struct ReleaseState {
@@ -49,12 +48,14 @@ struct ReleaseState {
 // linked: the release's linked events in time order. nowNs decides whether an open window is still
 // in progress.
 ReleaseState deployState(const Release& release, std::span<const DeployWindow> windows,
-                         std::span<const LinkedFact> linked, std::int64_t nowNs, const WindowOptions& options);
+                         std::span<const LinkedFact> linked, std::int64_t nowNs,
+                         const WindowOptions& options);
 
 nlohmann::json releaseStateJson(const ReleaseState& state, std::span<const DeployWindow> windows);
 
 // Failed hooks of one host whose phase+command never passed afterwards (the final attempt failed).
 // `linked` in time order.
-std::vector<const EventFact*> finalHookFailures(std::span<const LinkedFact> linked, const std::string& host);
+std::vector<const EventFact*> finalHookFailures(std::span<const LinkedFact> linked,
+                                                const std::string& host);
 
 }  // namespace octolaunch::analysis

@@ -1,9 +1,9 @@
 #include "collector/analysis/deploy_window.h"
 
-#include "shared/util/clock.h"
-
 #include <algorithm>
 #include <set>
+
+#include "shared/util/clock.h"
 
 namespace octolaunch::analysis {
 
@@ -35,14 +35,16 @@ HostMarkers collectMarkers(const Release& release, std::span<const EventFact> ta
   for (const auto& f : tagged) add(f);
   for (const auto& f : markers) add(f);
   for (auto& [host, list] : out) {
-    std::stable_sort(list.begin(), list.end(), [](const Marker& a, const Marker& b) { return a.timeNs < b.timeNs; });
+    std::stable_sort(list.begin(), list.end(),
+                     [](const Marker& a, const Marker& b) { return a.timeNs < b.timeNs; });
   }
   return out;
 }
 
 // Older/newer: the earlier of the registration time and the first deploy.start seen (CI may
 // register a release after rolling it out).
-std::int64_t orderKey(const std::string& id, const ReleaseOrder& order, const HostMarkers& markers) {
+std::int64_t orderKey(const std::string& id, const ReleaseOrder& order,
+                      const HostMarkers& markers) {
   std::int64_t first = INT64_MAX;
   if (auto it = order.find(id); it != order.end()) first = it->second;
   for (const auto& [host, list] : markers) {
@@ -113,11 +115,12 @@ void windowsOnHost(const Release& release, const std::string& host, const std::v
 }  // namespace
 
 std::vector<DeployWindow> computeWindows(const Release& release, std::span<const EventFact> tagged,
-                                         std::span<const EventFact> markers, const ReleaseOrder& order,
-                                         const WindowOptions& options) {
+                                         std::span<const EventFact> markers,
+                                         const ReleaseOrder& order, const WindowOptions& options) {
   HostMarkers byHost = collectMarkers(release, tagged, markers);
   std::vector<DeployWindow> out;
-  for (const auto& [host, list] : byHost) windowsOnHost(release, host, list, order, byHost, options, out);
+  for (const auto& [host, list] : byHost)
+    windowsOnHost(release, host, list, order, byHost, options, out);
 
   // Hosts with the release's events but no deploy.start of it: infer the window from those events.
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> spans;
@@ -129,7 +132,8 @@ std::vector<DeployWindow> computeWindows(const Release& release, std::span<const
     }
   }
   for (const auto& [host, span] : spans) {
-    bool covered = std::any_of(out.begin(), out.end(), [&](const DeployWindow& w) { return w.host == host; });
+    bool covered =
+        std::any_of(out.begin(), out.end(), [&](const DeployWindow& w) { return w.host == host; });
     if (covered) continue;
     DeployWindow w;
     w.host = host;
@@ -157,7 +161,9 @@ nlohmann::json windowJson(const DeployWindow& w) {
                       {"start_ns", w.startNs},
                       {"end", formatRfc3339Ns(w.endNs)},
                       {"end_ns", w.endNs},
-                      {"outcome", w.outcome == Outcome::ok ? "ok" : w.outcome == Outcome::failed ? "failed" : "unknown"},
+                      {"outcome", w.outcome == Outcome::ok       ? "ok"
+                                  : w.outcome == Outcome::failed ? "failed"
+                                                                 : "unknown"},
                       {"unfinished", w.unfinished},
                       {"inferred", w.inferred},
                       {"rollback", w.rollback}};

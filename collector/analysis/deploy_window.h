@@ -5,20 +5,20 @@
 // marked unfinished. A deploy.start of another release of the same service on that host ends the
 // window there (superseded). Starting a release on a host after a newer release of the service was
 // started there is a rollback. A host that reported events carrying the release id but no deploy
-// markers gets an inferred window (first to last such event, plus grace), so hook-only deploys link.
+// markers gets an inferred window (first to last such event, plus grace), so hook-only deploys
+// link.
 #pragma once
-
-#include "collector/analysis/event_fact.h"
-#include "collector/analysis/release_model.h"
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/event_fact.h"
+#include "collector/analysis/release_model.h"
 
 namespace octolaunch::analysis {
 
@@ -37,7 +37,7 @@ struct DeployWindow {
   bool inferred = false;                 // no deploy markers: from the release's own events
   std::string supersededBy;              // the release whose deploy.start ended this window
   bool rollback = false;
-  std::string rolledBackFrom;            // the newer release this one replaced
+  std::string rolledBackFrom;  // the newer release this one replaced
   std::optional<EventRef> startRef;
   std::optional<EventRef> finishRef;
 };
@@ -50,8 +50,8 @@ using ReleaseOrder = std::map<std::string, std::int64_t, std::less<>>;
 // the release's hosts of any release (those of other services are ignored). Returns the windows
 // ordered by host, then start.
 std::vector<DeployWindow> computeWindows(const Release& release, std::span<const EventFact> tagged,
-                                         std::span<const EventFact> markers, const ReleaseOrder& order,
-                                         const WindowOptions& options);
+                                         std::span<const EventFact> markers,
+                                         const ReleaseOrder& order, const WindowOptions& options);
 
 nlohmann::json windowJson(const DeployWindow& window);
 

@@ -27,7 +27,8 @@ std::vector<std::string> differingNames(const std::vector<FingerprintEntry>& ent
   return {out.begin(), out.end()};
 }
 
-std::map<std::string, std::vector<std::string>> driftFromMajority(std::span<const HostFingerprint> hosts) {
+std::map<std::string, std::vector<std::string>> driftFromMajority(
+    std::span<const HostFingerprint> hosts) {
   // (kind, name) -> hmac ("" when absent) per host
   std::set<std::pair<std::string, std::string>> names;
   for (const auto& h : hosts) {
@@ -64,7 +65,8 @@ std::map<std::string, std::vector<std::string>> driftFromMajority(std::span<cons
   return out;
 }
 
-std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, FactKind kind, const std::string& service) {
+std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, FactKind kind,
+                                           const std::string& service) {
   std::map<std::string, HostFingerprint> latest;
   for (const auto& f : facts) {
     if (f.type != kind || (!service.empty() && f.service != service)) continue;
@@ -92,7 +94,10 @@ nlohmann::json driftJson(const std::string& service, std::span<const HostFingerp
                      {"dependency", d.count(h) ? nlohmann::json(d[h]) : nlohmann::json::array()}});
   }
   bool drift = !hosts.empty();
-  return {{"service", service}, {"hosts_total", all.size()}, {"drift", drift}, {"hosts", std::move(hosts)}};
+  return {{"service", service},
+          {"hosts_total", all.size()},
+          {"drift", drift},
+          {"hosts", std::move(hosts)}};
 }
 
 }  // namespace octolaunch::analysis

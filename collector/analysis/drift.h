@@ -1,16 +1,16 @@
 // Drift: which hosts' config or dependency fingerprints differ from the majority of a service's
-// hosts, and in which file or variable name. Used by `octolaunch drift` and by the config-drift rule.
+// hosts, and in which file or variable name. Used by `octolaunch drift` and by the config-drift
+// rule.
 #pragma once
-
-#include "collector/analysis/event_fact.h"
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/event_fact.h"
 
 namespace octolaunch::analysis {
 
@@ -32,14 +32,18 @@ std::vector<std::string> differingNames(const std::vector<FingerprintEntry>& ent
 
 // For each host, the names where it differs from the value most hosts share (a name where no value
 // is held by more than half of the hosts counts as differing on every host that is not in the
-// largest group, or on all hosts when the largest groups tie). Hosts without differences are left out.
-std::map<std::string, std::vector<std::string>> driftFromMajority(std::span<const HostFingerprint> hosts);
+// largest group, or on all hosts when the largest groups tie). Hosts without differences are left
+// out.
+std::map<std::string, std::vector<std::string>> driftFromMajority(
+    std::span<const HostFingerprint> hosts);
 
 // The latest fingerprint per host among facts of one kind (config.fingerprint or
 // dependency.fingerprint), for one service (empty: any).
-std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, FactKind kind, const std::string& service);
+std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, FactKind kind,
+                                           const std::string& service);
 
-// {"service","hosts_total","drift": bool, "hosts": [{"host","config":[names],"dependency":[names]}]}
+// {"service","hosts_total","drift": bool, "hosts":
+// [{"host","config":[names],"dependency":[names]}]}
 nlohmann::json driftJson(const std::string& service, std::span<const HostFingerprint> config,
                          std::span<const HostFingerprint> dependency);
 

@@ -1,8 +1,8 @@
 #include "collector/analysis/event_fact.h"
 
-#include "shared/event/event_json.h"
-
 #include <cstdio>
+
+#include "shared/event/event_json.h"
 
 namespace octolaunch::analysis {
 
@@ -28,9 +28,10 @@ void readExhaustion(schema::Exhaustion::Reader x, EventFact& f, const char* what
   f.raised = x.getState() == schema::Pressure::State::RAISED;
   f.mount = text(x.getMount());
   f.usedPercent = x.getUsedPercent();
-  f.summary = std::string(what) + (f.raised ? "" : " cleared") + (f.mount.empty() ? "" : " on " + f.mount) +
-              ": " + fmt("%.0f%% used", f.usedPercent);
-  if (x.getFree() > 0 && f.type == FactKind::diskFull) f.summary += ", " + humanBytes(x.getFree()) + " free";
+  f.summary = std::string(what) + (f.raised ? "" : " cleared") +
+              (f.mount.empty() ? "" : " on " + f.mount) + ": " + fmt("%.0f%% used", f.usedPercent);
+  if (x.getFree() > 0 && f.type == FactKind::diskFull)
+    f.summary += ", " + humanBytes(x.getFree()) + " free";
 }
 
 void readContainer(schema::ContainerFailure::Reader c, EventFact& f, const char* what) {
@@ -41,7 +42,8 @@ void readContainer(schema::ContainerFailure::Reader c, EventFact& f, const char*
   if (c.getExitCode() >= 0) f.exitCode = c.getExitCode();
   f.error = text(c.getError());
   f.oomKilled = c.getOomKilled();
-  f.summary = std::string("container ") + (f.containerName.empty() ? f.containerId : f.containerName) +
+  f.summary = std::string("container ") +
+              (f.containerName.empty() ? f.containerId : f.containerName) +
               (f.image.empty() ? "" : " (" + f.image + ")") + " " + what;
   if (f.exitCode) f.summary += ", exit " + std::to_string(*f.exitCode);
   if (!f.error.empty()) f.summary += ": " + f.error;
@@ -51,7 +53,8 @@ void readFingerprint(schema::Fingerprint::Reader fp, EventFact& f, const char* w
   for (auto e : fp.getEntries()) {
     f.entries.push_back({text(e.getName()), text(e.getKind()), text(e.getHmac())});
   }
-  f.summary = std::string(what) + " fingerprint of " + std::to_string(f.entries.size()) + " entries";
+  f.summary =
+      std::string(what) + " fingerprint of " + std::to_string(f.entries.size()) + " entries";
 }
 
 void readPayload(Event::Reader event, EventFact& f) {
@@ -71,7 +74,9 @@ void readPayload(Event::Reader event, EventFact& f) {
                   : d.getOutcome() == schema::DeployMarker::Outcome::FAILED ? Outcome::failed
                                                                             : Outcome::unknown;
       f.summary = "deploy finish of " + (f.release.empty() ? std::string("?") : f.release) + ": " +
-                  (f.outcome == Outcome::ok ? "ok" : f.outcome == Outcome::failed ? "failed" : "outcome unknown");
+                  (f.outcome == Outcome::ok       ? "ok"
+                   : f.outcome == Outcome::failed ? "failed"
+                                                  : "outcome unknown");
       return;
     }
     case Event::Payload::HOOK_OUTPUT: {
@@ -79,8 +84,8 @@ void readPayload(Event::Reader event, EventFact& f) {
       auto h = p.getHookOutput();
       f.phase = text(h.getPhase());
       f.stderrLine = h.getStream() == schema::HookOutput::Stream::STDERR;
-      f.summary = "[" + (f.phase.empty() ? std::string("hook") : f.phase) + (f.stderrLine ? " stderr] " : " stdout] ") +
-                  text(h.getLine());
+      f.summary = "[" + (f.phase.empty() ? std::string("hook") : f.phase) +
+                  (f.stderrLine ? " stderr] " : " stdout] ") + text(h.getLine());
       return;
     }
     case Event::Payload::HOOK_EXIT: {
@@ -94,7 +99,8 @@ void readPayload(Event::Reader event, EventFact& f) {
         f.exitCode = h.getExitCode();
       }
       f.durationMs = h.getDurationMs();
-      f.summary = "hook " + (f.phase.empty() ? std::string("") : f.phase + " ") + "`" + f.command + "` " + exitText(f) +
+      f.summary = "hook " + (f.phase.empty() ? std::string("") : f.phase + " ") + "`" + f.command +
+                  "` " + exitText(f) +
                   fmt(" after %.1f s", static_cast<double>(f.durationMs) / 1000.0);
       auto tail = h.getTail();
       if (tail.size() > 0 && (f.signal || (f.exitCode && *f.exitCode != 0))) {
@@ -104,7 +110,8 @@ void readPayload(Event::Reader event, EventFact& f) {
     }
     case Event::Payload::SPOOL_SHED: {
       f.type = FactKind::spoolShed;
-      f.summary = "agent spool shed " + std::to_string(p.getSpoolShed().getCount()) + " low-value events";
+      f.summary =
+          "agent spool shed " + std::to_string(p.getSpoolShed().getCount()) + " low-value events";
       return;
     }
     case Event::Payload::OOM_KILL: {
@@ -120,8 +127,10 @@ void readPayload(Event::Reader event, EventFact& f) {
       f.summary = "OOM kill of " + f.process + " (pid " + std::to_string(f.pid);
       if (f.rssKb > 0) f.summary += ", anon-rss " + humanBytes(f.rssKb * 1024);
       if (!f.constraint.empty()) f.summary += ", " + f.constraint;
-      if (!f.unit.empty()) f.summary += ", " + f.unit;
-      else if (!f.taskMemcg.empty()) f.summary += ", " + f.taskMemcg;
+      if (!f.unit.empty())
+        f.summary += ", " + f.unit;
+      else if (!f.taskMemcg.empty())
+        f.summary += ", " + f.taskMemcg;
       f.summary += ")";
       return;
     }
@@ -131,7 +140,8 @@ void readPayload(Event::Reader event, EventFact& f) {
       f.raised = x.getState() == schema::Pressure::State::RAISED;
       f.avg10 = x.getSomeAvg10();
       f.summary = f.kind.substr(9) + " pressure " + (f.raised ? "raised" : "cleared") +
-                  fmt(": some avg10 %.1f%%", x.getSomeAvg10()) + fmt(", full avg10 %.1f%%", x.getFullAvg10());
+                  fmt(": some avg10 %.1f%%", x.getSomeAvg10()) +
+                  fmt(", full avg10 %.1f%%", x.getFullAvg10());
       return;
     }
     case Event::Payload::DISK_FULL:
@@ -176,7 +186,8 @@ void readPayload(Event::Reader event, EventFact& f) {
       f.probe = text(h.getProbe());
       f.status = text(h.getStatus());
       f.error = text(h.getError());
-      f.summary = "health probe " + f.probe + (h.getTarget().size() > 0 ? " (" + text(h.getTarget()) + ")" : "") +
+      f.summary = "health probe " + f.probe +
+                  (h.getTarget().size() > 0 ? " (" + text(h.getTarget()) + ")" : "") +
                   (failed ? " failed" : " recovered");
       if (!f.status.empty()) f.summary += ": " + f.status;
       if (!f.error.empty()) f.summary += (f.status.empty() ? ": " : ", ") + f.error;
@@ -189,7 +200,8 @@ void readPayload(Event::Reader event, EventFact& f) {
       for (auto d : a.getImageDigests()) f.digests.push_back(text(d));
       f.containerName = text(a.getContainer());
       std::string what = a.getPath().size() > 0 ? text(a.getPath()) : f.containerName;
-      f.summary = "artifact " + what + " is " + (f.digests.empty() ? std::string("?") : f.digests.front());
+      f.summary =
+          "artifact " + what + " is " + (f.digests.empty() ? std::string("?") : f.digests.front());
       return;
     }
     case Event::Payload::CONFIG_FINGERPRINT:
@@ -226,21 +238,27 @@ bool isHostWideExhaustion(const EventFact& f) {
     case FactKind::pressure:
     case FactKind::diskFull:
     case FactKind::inodeExhausted:
-    case FactKind::fdExhausted: return true;
-    default: return false;
+    case FactKind::fdExhausted:
+      return true;
+    default:
+      return false;
   }
 }
 
 bool isFailureSignal(const EventFact& f) {
   switch (f.type) {
-    case FactKind::hookExit: return f.signal.has_value() || (f.exitCode && *f.exitCode != 0);
-    case FactKind::deployFinish: return f.outcome == Outcome::failed;
+    case FactKind::hookExit:
+      return f.signal.has_value() || (f.exitCode && *f.exitCode != 0);
+    case FactKind::deployFinish:
+      return f.outcome == Outcome::failed;
     case FactKind::unitFailed:
     case FactKind::containerFailed:
     case FactKind::containerOom:
     case FactKind::oomKill:
-    case FactKind::healthFailed: return true;
-    default: return false;
+    case FactKind::healthFailed:
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -6,12 +6,12 @@
 // empty fields stay empty.
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "octolaunch/schema/event.capnp.h"
 
 namespace octolaunch::analysis {
 
@@ -25,9 +25,24 @@ struct EventRef {
 };
 
 enum class FactKind {
-  deployStart, deployFinish, hookOutput, hookExit, spoolShed, oomKill, pressure, diskFull,
-  inodeExhausted, fdExhausted, unitFailed, containerFailed, containerOom, healthFailed,
-  healthRecovered, artifactObserved, configFingerprint, dependencyFingerprint,
+  deployStart,
+  deployFinish,
+  hookOutput,
+  hookExit,
+  spoolShed,
+  oomKill,
+  pressure,
+  diskFull,
+  inodeExhausted,
+  fdExhausted,
+  unitFailed,
+  containerFailed,
+  containerOom,
+  healthFailed,
+  healthRecovered,
+  artifactObserved,
+  configFingerprint,
+  dependencyFingerprint,
 };
 
 enum class Outcome { unknown, ok, failed };
@@ -50,32 +65,33 @@ struct EventFact {
   std::string summary;  // one line for humans: "hook migrate `./migrate.sh` exited 3: ..."
 
   // Payload fields (only those of the event's kind are set).
-  std::string phase;                // deploy markers, hook.output, hook.exit
+  std::string phase;                   // deploy markers, hook.output, hook.exit
   Outcome outcome = Outcome::unknown;  // deploy.finish
-  std::string command;              // hook.exit
-  std::optional<int> exitCode;      // hook.exit, container.*, unit.failed (exit status)
-  std::optional<int> signal;        // hook.exit
-  std::uint64_t durationMs = 0;     // hook.exit
-  bool stderrLine = false;          // hook.output
-  bool raised = false;              // pressure.*, disk.full, inode.exhausted, fd.exhausted
-  std::string mount;                // disk.full, inode.exhausted
-  double usedPercent = 0;           // disk.full, inode.exhausted, fd.exhausted
-  double avg10 = 0;                 // pressure.* (some avg10)
-  std::string unit;                 // unit.failed, oom.kill
-  std::string result;               // unit.failed (systemd's word)
-  bool oomKilled = false;           // unit.failed, container.*
-  std::string process;              // oom.kill
-  int pid = 0;                      // oom.kill
-  std::uint64_t rssKb = 0;          // oom.kill anon rss
-  std::string constraint;           // oom.kill
-  std::string taskMemcg;            // oom.kill
-  std::string containerId;          // oom.kill, container.*
-  std::string containerName;        // container.*, artifact.observed
-  std::string image;                // container.*
-  std::vector<std::string> digests; // artifact.observed digest + image digests; container.* digests
-  std::string probe;                // health.*
-  std::string status;               // health.*
-  std::string error;                // health.*, container.*
+  std::string command;                 // hook.exit
+  std::optional<int> exitCode;         // hook.exit, container.*, unit.failed (exit status)
+  std::optional<int> signal;           // hook.exit
+  std::uint64_t durationMs = 0;        // hook.exit
+  bool stderrLine = false;             // hook.output
+  bool raised = false;                 // pressure.*, disk.full, inode.exhausted, fd.exhausted
+  std::string mount;                   // disk.full, inode.exhausted
+  double usedPercent = 0;              // disk.full, inode.exhausted, fd.exhausted
+  double avg10 = 0;                    // pressure.* (some avg10)
+  std::string unit;                    // unit.failed, oom.kill
+  std::string result;                  // unit.failed (systemd's word)
+  bool oomKilled = false;              // unit.failed, container.*
+  std::string process;                 // oom.kill
+  int pid = 0;                         // oom.kill
+  std::uint64_t rssKb = 0;             // oom.kill anon rss
+  std::string constraint;              // oom.kill
+  std::string taskMemcg;               // oom.kill
+  std::string containerId;             // oom.kill, container.*
+  std::string containerName;           // container.*, artifact.observed
+  std::string image;                   // container.*
+  std::vector<std::string>
+      digests;         // artifact.observed digest + image digests; container.* digests
+  std::string probe;   // health.*
+  std::string status;  // health.*
+  std::string error;   // health.*, container.*
   std::vector<FingerprintEntry> entries;  // config/dependency.fingerprint
 };
 

@@ -7,9 +7,12 @@ namespace octolaunch::analysis {
 
 const char* linkKindName(LinkKind kind) {
   switch (kind) {
-    case LinkKind::release: return "release";
-    case LinkKind::service: return "service";
-    case LinkKind::context: return "context";
+    case LinkKind::release:
+      return "release";
+    case LinkKind::service:
+      return "service";
+    case LinkKind::context:
+      return "context";
   }
   return "release";
 }

@@ -12,15 +12,15 @@
 // Linking happens at query time, so a release registered late links retroactively.
 #pragma once
 
-#include "collector/analysis/deploy_window.h"
-#include "collector/analysis/event_fact.h"
-#include "collector/analysis/release_model.h"
-#include "collector/analysis/service_match.h"
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/deploy_window.h"
+#include "collector/analysis/event_fact.h"
+#include "collector/analysis/release_model.h"
+#include "collector/analysis/service_match.h"
 
 namespace octolaunch::analysis {
 

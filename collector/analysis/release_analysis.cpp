@@ -1,10 +1,10 @@
 #include "collector/analysis/release_analysis.h"
 
-#include "collector/analysis/drift.h"
-
 #include <algorithm>
 #include <map>
 #include <set>
+
+#include "collector/analysis/drift.h"
 
 namespace octolaunch::analysis {
 
@@ -23,7 +23,8 @@ std::vector<EventFact> fetch(EventSource& source, const EventSource::Query& q, s
   return out;
 }
 
-void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOptions& opt, ReleaseHistory* history) {
+void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOptions& opt,
+                   ReleaseHistory* history) {
   std::set<std::string> need;
   for (const auto& w : a.windows) need.insert(w.host);
   std::size_t n = 0;
@@ -59,8 +60,9 @@ void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOption
 
 }  // namespace
 
-ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& opt,
-                               std::int64_t nowNs, ReleaseHistory* history, Detail detail) {
+ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source,
+                               const AnalysisOptions& opt, std::int64_t nowNs,
+                               ReleaseHistory* history, Detail detail) {
   ReleaseAnalysis a;
   a.release = release;
   a.windowOptions = opt.window;
@@ -97,8 +99,9 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, cons
   std::vector<EventFact> markers;
   for (const auto& r : markerRanges(tagged, opt.window, opt.markerLookbackNs)) {
     for (const char* kind : {"deploy.start", "deploy.finish"}) {
-      auto got = fetch(source, {"", r.host, kind, r.sinceNs, r.untilNs}, a.eventsRead,
-                       [&](schema::Event::Reader e) { return e.getRelease() != release.id.c_str(); });
+      auto got =
+          fetch(source, {"", r.host, kind, r.sinceNs, r.untilNs}, a.eventsRead,
+                [&](schema::Event::Reader e) { return e.getRelease() != release.id.c_str(); });
       std::move(got.begin(), got.end(), std::back_inserter(markers));
     }
   }
@@ -117,7 +120,8 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, cons
   for (const auto& r : windowRanges(a.windows)) {
     EventSource::Query q{"", r.host, "", r.sinceNs, r.untilNs};
     q.skipWithRelease = true;
-    auto got = fetch(source, q, a.eventsRead, [](schema::Event::Reader e) { return e.getRelease().size() == 0; });
+    auto got = fetch(source, q, a.eventsRead,
+                     [](schema::Event::Reader e) { return e.getRelease().size() == 0; });
     std::move(got.begin(), got.end(), std::back_inserter(candidates));
   }
   a.linked = linkEvents(release, a.windows, std::move(tagged), std::move(candidates), opt.mappings);

@@ -2,8 +2,17 @@
 // full scan), compute windows, link, deploy state; then causes, timeline and the release view.
 //
 // Threads: analyzeRelease() is a pure function of its inputs and the source's answers; call it from
-// any thread (the HTTP pool). It holds no state between calls. Errors thrown by the source propagate.
+// any thread (the HTTP pool). It holds no state between calls. Errors thrown by the source
+// propagate.
 #pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "collector/analysis/cause_ranker.h"
 #include "collector/analysis/deploy_state.h"
@@ -12,28 +21,18 @@
 #include "collector/analysis/release_model.h"
 #include "collector/analysis/service_match.h"
 #include "collector/analysis/timeline.h"
-
 #include "octolaunch/schema/event.capnp.h"
-
-#include <nlohmann/json.hpp>
-
-#include <cstdint>
-#include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace octolaunch::analysis {
 
-// Read access to stored events. The store adapter forwards to EventStore::forEachEvent; tests use an
-// in-memory fake.
+// Read access to stored events. The store adapter forwards to EventStore::forEachEvent; tests use
+// an in-memory fake.
 class EventSource {
  public:
   struct Query {
-    std::string release;  // empty: any
-    std::string host;     // empty: any
-    std::string kind;     // empty: any
+    std::string release;                  // empty: any
+    std::string host;                     // empty: any
+    std::string kind;                     // empty: any
     std::optional<std::int64_t> sinceNs;  // inclusive
     std::optional<std::int64_t> untilNs;  // exclusive
     // Hints a source may honour (the store does, from its indexes) or ignore: leave out hook.output
@@ -46,7 +45,8 @@ class EventSource {
   virtual ~EventSource() = default;
   // Calls fn for every matching event, oldest first, until fn returns false. The Reader is valid
   // only during the call.
-  virtual void forEach(const Query& query, const std::function<bool(schema::Event::Reader)>& fn) = 0;
+  virtual void forEach(const Query& query,
+                       const std::function<bool(schema::Event::Reader)>& fn) = 0;
 };
 
 // What the collector knows about other releases (the release store). Optional: without it, the
@@ -96,13 +96,13 @@ struct ReleaseAnalysis {
 // and neither deploy state nor causes look at them) — for causes and the release view; a timeline
 // needs Detail::all. Windows are the same either way: the skipped lines' hosts and times count.
 enum class Detail { all, withoutHookStdout };
-ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source, const AnalysisOptions& options,
-                               std::int64_t nowNs, ReleaseHistory* history = nullptr,
-                               Detail detail = Detail::all);
+ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source,
+                               const AnalysisOptions& options, std::int64_t nowNs,
+                               ReleaseHistory* history = nullptr, Detail detail = Detail::all);
 
-// `octolaunch drift`: the latest fingerprints per host of a service (read by kind since sinceNs) and
-// the hosts that differ from the majority. environmentOf (may be empty) maps a release id to its
-// environment; with `environment` set, only hosts whose fingerprint's release is in it count.
+// `octolaunch drift`: the latest fingerprints per host of a service (read by kind since sinceNs)
+// and the hosts that differ from the majority. environmentOf (may be empty) maps a release id to
+// its environment; with `environment` set, only hosts whose fingerprint's release is in it count.
 nlohmann::json driftReport(EventSource& source, const std::string& service, std::int64_t sinceNs,
                            const std::string& environment,
                            const std::function<std::string(const std::string&)>& environmentOf);

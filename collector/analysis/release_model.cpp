@@ -1,8 +1,8 @@
 #include "collector/analysis/release_model.h"
 
-#include "shared/util/clock.h"
-
 #include <algorithm>
+
+#include "shared/util/clock.h"
 
 namespace octolaunch::analysis {
 
@@ -35,7 +35,8 @@ bool readStrings(const json& body, const char* one, const char* many, std::vecto
   for (const char* key : {one, many}) {
     auto it = body.find(key);
     if (it == body.end() || it->is_null()) continue;
-    std::vector<json> items = it->is_array() ? it->get<std::vector<json>>() : std::vector<json>{*it};
+    std::vector<json> items =
+        it->is_array() ? it->get<std::vector<json>>() : std::vector<json>{*it};
     for (const auto& item : items) {
       if (!item.is_string() || item.get_ref<const std::string&>().empty() ||
           item.get_ref<const std::string&>().size() > kMaxField) {
@@ -68,7 +69,8 @@ bool readTime(const json& body, const char* key, std::int64_t& out, std::string&
 
 bool validId(const std::string& id) {
   if (id.empty() || id.size() > 200) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 0x20 && c != 0x7f && c != '/'; });
+  return std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return c > 0x20 && c != 0x7f && c != '/'; });
 }
 
 template <typename T>
@@ -92,9 +94,12 @@ void fillEmpty(std::string& to, const std::string& from, bool& changed) {
 
 const char* stageStatusName(StageStatus status) {
   switch (status) {
-    case StageStatus::started: return "started";
-    case StageStatus::ok: return "ok";
-    case StageStatus::failed: return "failed";
+    case StageStatus::started:
+      return "started";
+    case StageStatus::ok:
+      return "ok";
+    case StageStatus::failed:
+      return "failed";
   }
   return "started";
 }
@@ -115,8 +120,10 @@ Parsed<StageReport> stageFromJson(const json& body, std::int64_t nowNs) {
   StageReport s;
   std::string status;
   s.timeNs = nowNs;
-  if (!readString(body, "name", s.name, out.error) || !readString(body, "status", status, out.error) ||
-      !readString(body, "job_url", s.jobUrl, out.error) || !readTime(body, "time_ns", s.timeNs, out.error) ||
+  if (!readString(body, "name", s.name, out.error) ||
+      !readString(body, "status", status, out.error) ||
+      !readString(body, "job_url", s.jobUrl, out.error) ||
+      !readTime(body, "time_ns", s.timeNs, out.error) ||
       !readTime(body, "time", s.timeNs, out.error)) {
     return out;
   }
@@ -145,14 +152,16 @@ Parsed<Release> releaseFromJson(const json& body, std::int64_t nowNs) {
   if (!readString(body, "id", r.id, e) || !readString(body, "service", r.service, e) ||
       !readString(body, "version", r.version, e) || !readString(body, "commit", r.commit, e) ||
       !readString(body, "artifact_digest", r.artifactDigest, e) ||
-      !readString(body, "artifact_uri", r.artifactUri, e) || !readString(body, "ci_run_url", r.ciRunUrl, e) ||
+      !readString(body, "artifact_uri", r.artifactUri, e) ||
+      !readString(body, "ci_run_url", r.ciRunUrl, e) ||
       !readString(body, "environment", r.environment, e) ||
       !readStrings(body, "ci_job_url", "ci_job_urls", r.jobUrls, e) ||
       !readStrings(body, "target_host", "target_hosts", r.targetHosts, e)) {
     return out;
   }
   if (!validId(r.id)) {
-    out.error = r.id.empty() ? "id: required, a non-empty string" : "id: at most 200 printable characters, no spaces or '/'";
+    out.error = r.id.empty() ? "id: required, a non-empty string"
+                             : "id: at most 200 printable characters, no spaces or '/'";
     return out;
   }
   if (r.service.empty()) {
@@ -184,7 +193,9 @@ Parsed<Release> releaseFromJson(const json& body, std::int64_t nowNs) {
 json releaseToJson(const Release& r) {
   json reports = json::array();
   for (const auto& s : r.stages) {
-    json j = {{"name", s.name}, {"status", stageStatusName(s.status)}, {"time", formatRfc3339Ns(s.timeNs)},
+    json j = {{"name", s.name},
+              {"status", stageStatusName(s.status)},
+              {"time", formatRfc3339Ns(s.timeNs)},
               {"time_ns", s.timeNs}};
     if (!s.jobUrl.empty()) j["job_url"] = s.jobUrl;
     reports.push_back(std::move(j));
@@ -222,10 +233,13 @@ json stageStatesJson(const std::vector<StageState>& stages) {
 MergeResult mergeRelease(const Release& existing, const Release& incoming, std::int64_t nowNs) {
   MergeResult m;
   m.merged = existing;
-  auto differs = [](const std::string& a, const std::string& b) { return !a.empty() && !b.empty() && a != b; };
+  auto differs = [](const std::string& a, const std::string& b) {
+    return !a.empty() && !b.empty() && a != b;
+  };
   if (existing.service != incoming.service) m.conflicts.push_back("service");
   if (differs(existing.commit, incoming.commit)) m.conflicts.push_back("commit");
-  if (differs(existing.artifactDigest, incoming.artifactDigest)) m.conflicts.push_back("artifact_digest");
+  if (differs(existing.artifactDigest, incoming.artifactDigest))
+    m.conflicts.push_back("artifact_digest");
   if (!m.conflicts.empty()) return m;
 
   Release& r = m.merged;
@@ -247,10 +261,12 @@ MergeResult mergeRelease(const Release& existing, const Release& incoming, std::
 
 bool addStage(Release& r, const StageReport& report, std::int64_t nowNs) {
   for (const auto& s : r.stages) {
-    if (s.name == report.name && s.status == report.status && s.jobUrl == report.jobUrl) return false;
+    if (s.name == report.name && s.status == report.status && s.jobUrl == report.jobUrl)
+      return false;
   }
   r.stages.push_back(report);
-  if (!report.jobUrl.empty() && std::find(r.jobUrls.begin(), r.jobUrls.end(), report.jobUrl) == r.jobUrls.end()) {
+  if (!report.jobUrl.empty() &&
+      std::find(r.jobUrls.begin(), r.jobUrls.end(), report.jobUrl) == r.jobUrls.end()) {
     r.jobUrls.push_back(report.jobUrl);
   }
   r.updatedNs = nowNs;
@@ -260,13 +276,15 @@ bool addStage(Release& r, const StageReport& report, std::int64_t nowNs) {
 std::vector<StageState> stageStates(const Release& r) {
   std::vector<StageState> out;
   for (const auto& s : r.stages) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const StageState& x) { return x.name == s.name; });
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const StageState& x) { return x.name == s.name; });
     if (it == out.end()) {
       out.push_back({s.name, s.status, s.jobUrl, s.timeNs, s.timeNs});
       continue;
     }
     // Reports may arrive out of order: the latest time wins; at equal times a final status wins.
-    if (s.timeNs > it->updatedNs || (s.timeNs == it->updatedNs && s.status != StageStatus::started)) {
+    if (s.timeNs > it->updatedNs ||
+        (s.timeNs == it->updatedNs && s.status != StageStatus::started)) {
       it->status = s.status;
       it->updatedNs = s.timeNs;
     }

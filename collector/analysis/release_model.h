@@ -1,17 +1,18 @@
-// The release as CI registers it: identity, artifact, CI pointers, pipeline stages and target hosts.
+// The release as CI registers it: identity, artifact, CI pointers, pipeline stages and target
+// hosts.
 //
 // Contract
 //  * A release id is unique across services. Registering an id again merges (mergeRelease): what is
-//    new accumulates (job URLs, stage reports, target hosts; empty fields are filled in); a different
-//    non-empty service, commit or artifact digest is a conflict naming those fields, and nothing changes.
+//    new accumulates (job URLs, stage reports, target hosts; empty fields are filled in); a
+//    different non-empty service, commit or artifact digest is a conflict naming those fields, and
+//    nothing changes.
 //  * The JSON produced by releaseToJson() is both the API's view and the stored document;
 //    releaseFromJson() reads either a POST body or a stored document and rejects bad input with a
 //    message that names the field (never throws for bad input).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,7 @@ struct StageReport {
 struct StageState {
   std::string name;
   StageStatus status = StageStatus::started;
-  std::string jobUrl;         // the last non-empty job URL reported for the stage
+  std::string jobUrl;          // the last non-empty job URL reported for the stage
   std::int64_t startedNs = 0;  // first report
   std::int64_t updatedNs = 0;  // last report
 };

@@ -31,7 +31,8 @@ std::string fieldValue(const Release& r, const std::string& field) {
 
 }  // namespace
 
-void StoreEventSource::forEach(const Query& q, const std::function<bool(schema::Event::Reader)>& fn) {
+void StoreEventSource::forEach(const Query& q,
+                               const std::function<bool(schema::Event::Reader)>& fn) {
   EventQuery query;
   query.release = q.release;
   query.host = q.host;
@@ -52,7 +53,8 @@ std::optional<std::int64_t> StoreReleaseHistory::registeredAt(const std::string&
   return r.value->createdNs;
 }
 
-std::vector<std::string> StoreReleaseHistory::previousReleases(const Release& release, std::size_t n) {
+std::vector<std::string> StoreReleaseHistory::previousReleases(const Release& release,
+                                                               std::size_t n) {
   std::vector<std::string> out =
       releases_.previousOfService(release.service, release.environment, release.createdNs, n + 1);
   std::erase(out, release.id);
@@ -91,11 +93,15 @@ ReleaseService::Reply ReleaseService::registerRelease(const std::string& text) {
     json fields = json::array();
     std::string names;
     for (const auto& f : c.fields) {
-      fields.push_back({{"field", f}, {"registered", fieldValue(c.registered, f)}, {"requested", fieldValue(incoming, f)}});
+      fields.push_back({{"field", f},
+                        {"registered", fieldValue(c.registered, f)},
+                        {"requested", fieldValue(incoming, f)}});
       names += (names.empty() ? "" : ", ") + f;
     }
-    return {409, {{"error", "release " + incoming.id + " is already registered with a different " + names},
-                  {"conflicts", std::move(fields)}}};
+    return {
+        409,
+        {{"error", "release " + incoming.id + " is already registered with a different " + names},
+         {"conflicts", std::move(fields)}}};
   }
   stored.erase("stage_reports");
   return {created ? 201 : 200, std::move(stored)};
@@ -123,7 +129,9 @@ ReleaseService::Reply ReleaseService::addStage(const std::string& id, const std:
   } catch (const Missing&) {
     found = false;
   }
-  if (!found) return {404, errorBody("release " + id + " not found: register it first (POST /api/v1/releases)")};
+  if (!found)
+    return {404,
+            errorBody("release " + id + " not found: register it first (POST /api/v1/releases)")};
   stored.erase("stage_reports");
   return {200, std::move(stored)};
 }
@@ -138,8 +146,8 @@ std::optional<ReleaseAnalysis> ReleaseService::analyze(const std::string& id, De
   return analyzeRelease(*r.value, source, options_, clock_.nowNs(), &history, detail);
 }
 
-ReleaseService::Reply ReleaseService::list(const std::string& service, const std::string& environment,
-                                           std::size_t limit) {
+ReleaseService::Reply ReleaseService::list(const std::string& service,
+                                           const std::string& environment, std::size_t limit) {
   std::vector<Release> matching;
   for (const auto& doc : releases_.list()) {
     auto r = releaseFromJson(doc, 0);
@@ -155,8 +163,8 @@ ReleaseService::Reply ReleaseService::list(const std::string& service, const std
   StoreEventSource source(events_);
   StoreReleaseHistory history(releases_);
   for (std::size_t i = 0; i < matching.size() && i < limit; ++i) {
-    ReleaseAnalysis a =
-        analyzeRelease(matching[i], source, options_, clock_.nowNs(), &history, Detail::withoutHookStdout);
+    ReleaseAnalysis a = analyzeRelease(matching[i], source, options_, clock_.nowNs(), &history,
+                                       Detail::withoutHookStdout);
     json j = a.viewJson();
     j.erase("hosts");  // per-host detail: GET /api/v1/releases/{id}
     out.push_back(std::move(j));
@@ -182,7 +190,8 @@ ReleaseService::Reply ReleaseService::causes(const std::string& id) {
   return {200, a->causesJson()};
 }
 
-ReleaseService::Reply ReleaseService::drift(const std::string& service, const std::string& environment,
+ReleaseService::Reply ReleaseService::drift(const std::string& service,
+                                            const std::string& environment,
                                             std::optional<std::int64_t> sinceNs) {
   if (service.empty()) return {400, errorBody("service: required")};
   std::int64_t since = sinceNs.value_or(clock_.nowNs() - kDriftDefaultLookbackNs);

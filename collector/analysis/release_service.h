@@ -3,21 +3,21 @@
 // timeline, causes, drift). The HTTP routes and tests call it; it knows nothing of HTTP.
 //
 // Threads: every method may run on any HTTP worker thread at once. Reads use the stores' own short
-// read transactions; every write goes through the WriteSerializer (the collector's one LMDB writer).
-// Errors: bad input is a Reply with a 4xx status and {"error": ...}; StoreError propagates.
+// read transactions; every write goes through the WriteSerializer (the collector's one LMDB
+// writer). Errors: bad input is a Reply with a 4xx status and {"error": ...}; StoreError
+// propagates.
 #pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 
 #include "collector/analysis/release_analysis.h"
 #include "collector/store/event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/write_serializer.h"
 #include "shared/util/clock.h"
-
-#include <nlohmann/json.hpp>
-
-#include <cstdint>
-#include <optional>
-#include <string>
 
 namespace octolaunch::analysis {
 
@@ -51,8 +51,8 @@ class ReleaseService final {
   };
 
   // Borrows everything; all must outlive the service.
-  ReleaseService(EventStore& events, ReleaseStore& releases, WriteSerializer& writer, const Clock& clock,
-                 const AnalysisOptions& options);
+  ReleaseService(EventStore& events, ReleaseStore& releases, WriteSerializer& writer,
+                 const Clock& clock, const AnalysisOptions& options);
 
   // GET /api/v1/releases: the newest `limit` releases (by registration time; of `service` and in
   // `environment` when not empty), each the release document with "status" and the host counts
@@ -68,7 +68,8 @@ class ReleaseService final {
   Reply timeline(const std::string& id);
   Reply causes(const std::string& id);
   // GET /api/v1/drift?service=S[&environment=E][&since=T]: 400 without service.
-  Reply drift(const std::string& service, const std::string& environment, std::optional<std::int64_t> sinceNs);
+  Reply drift(const std::string& service, const std::string& environment,
+              std::optional<std::int64_t> sinceNs);
 
   // The analysis of a registered release; nullopt when the id is unknown.
   std::optional<ReleaseAnalysis> analyze(const std::string& id, Detail detail = Detail::all);

@@ -1,12 +1,11 @@
 // Rules comparing what hosts run with what they should run: artifact-mismatch, config-drift,
 // dependency-change.
-#include "collector/analysis/cause_rules.h"
-
-#include "collector/analysis/drift.h"
-
 #include <algorithm>
 #include <cctype>
 #include <set>
+
+#include "collector/analysis/cause_rules.h"
+#include "collector/analysis/drift.h"
 
 namespace octolaunch::analysis {
 
@@ -43,12 +42,14 @@ struct Comparison {
   std::set<std::string> names;
 };
 
-void finish(const CauseInput& in, Comparison& cmp, const std::string& what, std::vector<Cause>& out) {
+void finish(const CauseInput& in, Comparison& cmp, const std::string& what,
+            std::vector<Cause>& out) {
   if (cmp.cause.hosts.empty()) return;
   Cause& c = cmp.cause;
   c.hostsTotal = in.state.total();
   c.rootKind = true;
-  c.title = oneLine(what + " on " + hostsPhrase(c.hosts, c.hostsTotal) + ": " + joinNames(cmp.names));
+  c.title =
+      oneLine(what + " on " + hostsPhrase(c.hosts, c.hostsTotal) + ": " + joinNames(cmp.names));
   for (const auto& e : c.evidence) {
     if (e.role == "cause" && e.ref) {
       c.openFirst.push_back({"event", "the fingerprint on " + e.host, {}, e});
@@ -60,8 +61,8 @@ void finish(const CauseInput& in, Comparison& cmp, const std::string& what, std:
   out.push_back(std::move(c));
 }
 
-void compare(const CauseInput& in, FactKind kind, const char* category, const char* noun, double specHealthy,
-             double specBaseline, std::vector<Cause>& out) {
+void compare(const CauseInput& in, FactKind kind, const char* category, const char* noun,
+             double specHealthy, double specBaseline, std::vector<Cause>& out) {
   std::vector<EventFact> facts;
   for (const auto& l : in.linked) {
     if (l.how != LinkKind::context && l.fact.type == kind) facts.push_back(l.fact);
@@ -88,7 +89,8 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
         names = ds;
       } else {
         std::set<std::string> keep;
-        std::set_intersection(names.begin(), names.end(), ds.begin(), ds.end(), std::inserter(keep, keep.end()));
+        std::set_intersection(names.begin(), names.end(), ds.begin(), ds.end(),
+                              std::inserter(keep, keep.end()));
         names = keep;
       }
       first = false;
@@ -97,7 +99,8 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     shown.ref = f->ref;
     shown.host = f->host;
     shown.timeNs = f->timeNs;
-    shown.kind = kind == FactKind::configFingerprint ? "config.fingerprint" : "dependency.fingerprint";
+    shown.kind =
+        kind == FactKind::configFingerprint ? "config.fingerprint" : "dependency.fingerprint";
     if (!names.empty()) {
       shown.summary = std::string(noun) + " differs from healthy hosts: " + joinNames(names);
       touchHost(vsHealthy.cause, f->host, f->timeNs);
@@ -107,12 +110,14 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     }
     auto b = in.baselines.find(f->host);
     if (b == in.baselines.end()) continue;
-    const auto& base = kind == FactKind::configFingerprint ? b->second.config : b->second.dependency;
+    const auto& base =
+        kind == FactKind::configFingerprint ? b->second.config : b->second.dependency;
     if (!base) continue;
     auto d = differingNames(f->entries, *base);
     if (d.empty()) continue;
     std::set<std::string> ds(d.begin(), d.end());
-    shown.summary = std::string(noun) + " changed since " + b->second.release + ": " + joinNames(ds);
+    shown.summary =
+        std::string(noun) + " changed since " + b->second.release + ": " + joinNames(ds);
     touchHost(vsBaseline.cause, f->host, f->timeNs);
     vsBaseline.cause.evidence.push_back(evidenceOf(shown, "cause"));
     vsBaseline.names.insert(ds.begin(), ds.end());
@@ -124,14 +129,19 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     ref.ref = h->ref;
     ref.host = h->host;
     ref.timeNs = h->timeNs;
-    ref.kind = kind == FactKind::configFingerprint ? "config.fingerprint" : "dependency.fingerprint";
+    ref.kind =
+        kind == FactKind::configFingerprint ? "config.fingerprint" : "dependency.fingerprint";
     ref.summary = std::string(noun) + " of a healthy host";
     vsHealthy.cause.evidence.push_back(evidenceOf(ref, "passed"));
   }
-  finish(in, vsHealthy, std::string(noun) + " differs from the " + std::to_string(healthy.size()) + " healthy hosts",
+  finish(
+      in, vsHealthy,
+      std::string(noun) + " differs from the " + std::to_string(healthy.size()) + " healthy hosts",
+      out);
+  std::string since =
+      baselineReleases.size() == 1 ? *baselineReleases.begin() : "the last good release";
+  finish(in, vsBaseline, std::string(noun) + " changed since the last good release (" + since + ")",
          out);
-  std::string since = baselineReleases.size() == 1 ? *baselineReleases.begin() : "the last good release";
-  finish(in, vsBaseline, std::string(noun) + " changed since the last good release (" + since + ")", out);
 }
 
 }  // namespace
@@ -142,7 +152,8 @@ std::vector<Cause> artifactCauses(const CauseInput& in) {
   std::string want = normalDigest(in.release.artifactDigest);
   std::vector<EventFact> facts;
   for (const auto& l : in.linked) {
-    if (l.how != LinkKind::context && l.fact.type == FactKind::artifactObserved) facts.push_back(l.fact);
+    if (l.how != LinkKind::context && l.fact.type == FactKind::artifactObserved)
+      facts.push_back(l.fact);
   }
   // The latest observation per host decides.
   std::map<std::string, const EventFact*> latest;
@@ -165,11 +176,15 @@ std::vector<Cause> artifactCauses(const CauseInput& in) {
   }
   if (c.hosts.empty()) return out;
   c.hostsTotal = in.state.total();
-  c.title = oneLine("artifact on " + hostsPhrase(c.hosts, c.hostsTotal) + " is " + shortDigest(seen) +
-                    ", but CI registered " + shortDigest(in.release.artifactDigest));
-  c.openFirst.push_back({"event", "the artifact.observed on " + c.hosts.front(), {}, c.evidence.front()});
-  for (const auto& url : in.release.jobUrls) c.openFirst.push_back(openJob(url, "CI job that registered the artifact"));
-  if (in.release.jobUrls.empty() && !in.release.ciRunUrl.empty()) c.openFirst.push_back(openJob(in.release.ciRunUrl, "CI run"));
+  c.title =
+      oneLine("artifact on " + hostsPhrase(c.hosts, c.hostsTotal) + " is " + shortDigest(seen) +
+              ", but CI registered " + shortDigest(in.release.artifactDigest));
+  c.openFirst.push_back(
+      {"event", "the artifact.observed on " + c.hosts.front(), {}, c.evidence.front()});
+  for (const auto& url : in.release.jobUrls)
+    c.openFirst.push_back(openJob(url, "CI job that registered the artifact"));
+  if (in.release.jobUrls.empty() && !in.release.ciRunUrl.empty())
+    c.openFirst.push_back(openJob(in.release.ciRunUrl, "CI run"));
   out.push_back(std::move(c));
   return out;
 }

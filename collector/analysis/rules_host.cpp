@@ -1,10 +1,10 @@
 // Rules for what the host reports about the service and its resources: resource-exhaustion and
 // orchestration.
-#include "collector/analysis/cause_rules.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
+
+#include "collector/analysis/cause_rules.h"
 
 namespace octolaunch::analysis {
 
@@ -35,11 +35,16 @@ std::string resourceKey(const LinkedFact& l) {
   if (f.type == FactKind::oomKill) return "oom-other:" + f.process;
   if (!f.raised) return "";
   switch (f.type) {
-    case FactKind::diskFull: return "disk:" + f.mount;
-    case FactKind::inodeExhausted: return "inode:" + f.mount;
-    case FactKind::fdExhausted: return "fd";
-    case FactKind::pressure: return f.kind == "pressure.cpu" ? "" : f.kind;
-    default: return "";
+    case FactKind::diskFull:
+      return "disk:" + f.mount;
+    case FactKind::inodeExhausted:
+      return "inode:" + f.mount;
+    case FactKind::fdExhausted:
+      return "fd";
+    case FactKind::pressure:
+      return f.kind == "pressure.cpu" ? "" : f.kind;
+    default:
+      return "";
   }
 }
 
@@ -51,21 +56,24 @@ bool causalOnHost(const CauseInput& in, const EventFact& f) {
   return failure == nullptr || failure->timeNs + kCausalSlackNs >= f.timeNs;
 }
 
-std::string resourceTitle(const std::string& key, const EventFact& worst, const std::vector<std::string>& hosts,
-                          int total, const std::string& when) {
+std::string resourceTitle(const std::string& key, const EventFact& worst,
+                          const std::vector<std::string>& hosts, int total,
+                          const std::string& when) {
   std::string where = " on " + hostsPhrase(hosts, total) + " " + when;
   if (key == "oom") {
-    std::string what = worst.type == FactKind::unitFailed ? "unit " + worst.unit + " was OOM-killed"
-                       : worst.type == FactKind::oomKill
-                           ? "OOM kill of " + worst.process +
-                                 (worst.rssKb ? " (anon-rss " + humanBytes(worst.rssKb * 1024) +
-                                                    (worst.constraint.empty() ? "" : ", " + worst.constraint) + ")"
-                                              : "")
-                           : "container " + worst.containerName + " was OOM-killed";
+    std::string what =
+        worst.type == FactKind::unitFailed ? "unit " + worst.unit + " was OOM-killed"
+        : worst.type == FactKind::oomKill
+            ? "OOM kill of " + worst.process +
+                  (worst.rssKb ? " (anon-rss " + humanBytes(worst.rssKb * 1024) +
+                                     (worst.constraint.empty() ? "" : ", " + worst.constraint) + ")"
+                               : "")
+            : "container " + worst.containerName + " was OOM-killed";
     return what + where;
   }
   if (key.starts_with("oom-other:")) return "OOM kill of another process, " + worst.process + where;
-  if (key.starts_with("disk:")) return "disk full on " + worst.mount + " (" + percent(worst.usedPercent) + ")" + where;
+  if (key.starts_with("disk:"))
+    return "disk full on " + worst.mount + " (" + percent(worst.usedPercent) + ")" + where;
   if (key.starts_with("inode:"))
     return "inodes exhausted on " + worst.mount + " (" + percent(worst.usedPercent) + ")" + where;
   if (key == "fd") return "file handles exhausted (" + percent(worst.usedPercent) + ")" + where;
@@ -103,7 +111,8 @@ std::vector<Cause> resourceCauses(const CauseInput& in) {
     const EventFact*& worst = real ? g.worstReal : g.worstContext;
     touchHost(c, f.host, f.timeNs);
     if (!worst || worse(f, *worst)) worst = &f;
-    if (g.perHost[f.host]++ < kEvidencePerHost) c.evidence.push_back(evidenceOf(f, real ? "cause" : "context"));
+    if (g.perHost[f.host]++ < kEvidencePerHost)
+      c.evidence.push_back(evidenceOf(f, real ? "cause" : "context"));
   }
   std::vector<Cause> out;
   std::string job = deployJobUrl(in.release);
@@ -148,15 +157,18 @@ std::vector<Cause> orchestrationCauses(const CauseInput& in) {
         key = "container:" + (f.image.empty() ? f.containerName : f.image);
         what = "container " + (f.containerName.empty() ? f.containerId : f.containerName) +
                (f.image.empty() ? "" : " (" + f.image + ")") + " failed" +
-               (f.exitCode ? ", exit " + std::to_string(*f.exitCode) : "") + (f.error.empty() ? "" : ": " + f.error);
+               (f.exitCode ? ", exit " + std::to_string(*f.exitCode) : "") +
+               (f.error.empty() ? "" : ": " + f.error);
         break;
       case FactKind::healthFailed:
         key = "health:" + f.probe;
-        what = "health probe " + f.probe + " failed" + (f.status.empty() ? "" : " (" + f.status + ")") +
+        what = "health probe " + f.probe + " failed" +
+               (f.status.empty() ? "" : " (" + f.status + ")") +
                (f.error.empty() ? "" : ": " + f.error);
         specificity = 0.45;
         break;
-      default: continue;
+      default:
+        continue;
     }
     Cause& c = groups[key];
     if (c.category.empty()) {
@@ -174,7 +186,8 @@ std::vector<Cause> orchestrationCauses(const CauseInput& in) {
   for (auto& [key, c] : groups) {
     const EventFact& f = *firstOf[key];
     c.hostsTotal = in.state.total();
-    c.title = oneLine(c.title + " on " + hostsPhrase(c.hosts, c.hostsTotal) + " " + whenInDeploy(in, f.host, f.timeNs));
+    c.title = oneLine(c.title + " on " + hostsPhrase(c.hosts, c.hostsTotal) + " " +
+                      whenInDeploy(in, f.host, f.timeNs));
     c.openFirst.push_back(openEvent(f, "the " + f.kind + " on " + f.host));
     if (!job.empty()) c.openFirst.push_back(openJob(job, "CI deploy job"));
     out.push_back(std::move(c));

@@ -1,8 +1,8 @@
 // Rules for what the pipeline and the deploy hooks report: pipeline, deploy-script, flaky-deploy.
-#include "collector/analysis/cause_rules.h"
-
 #include <algorithm>
 #include <map>
+
+#include "collector/analysis/cause_rules.h"
 
 namespace octolaunch::analysis {
 
@@ -18,8 +18,8 @@ std::vector<Cause> pipelineCauses(const CauseInput& in) {
     c.hostsTotal = in.state.total();
     c.firstSeenNs = st.updatedNs;
     c.specificity = reached ? 0.5 : 0.95;
-    c.evidence.push_back({std::nullopt, "pipeline.stage", "", st.updatedNs, "stage " + st.name + " failed",
-                          "stage", st.jobUrl});
+    c.evidence.push_back({std::nullopt, "pipeline.stage", "", st.updatedNs,
+                          "stage " + st.name + " failed", "stage", st.jobUrl});
     std::string url = st.jobUrl.empty() ? in.release.ciRunUrl : st.jobUrl;
     if (!url.empty()) c.openFirst.push_back(openJob(url, "CI job of stage " + st.name));
     out.push_back(std::move(c));
@@ -33,17 +33,20 @@ struct HookRun {
   std::vector<const EventFact*> attempts;  // time order
   bool lastFailed() const { return isFailureSignal(*attempts.back()); }
   bool anyFailed() const {
-    return std::any_of(attempts.begin(), attempts.end(), [](const EventFact* f) { return isFailureSignal(*f); });
+    return std::any_of(attempts.begin(), attempts.end(),
+                       [](const EventFact* f) { return isFailureSignal(*f); });
   }
 };
 
 // The last stderr lines a hook printed on a host before its exit (the error, usually).
-std::vector<const EventFact*> stderrBefore(const CauseInput& in, const EventFact& exit, std::size_t n) {
+std::vector<const EventFact*> stderrBefore(const CauseInput& in, const EventFact& exit,
+                                           std::size_t n) {
   std::vector<const EventFact*> out;
   for (const auto& l : in.linked) {
     const EventFact& f = l.fact;
     if (f.timeNs > exit.timeNs) break;
-    if (f.type == FactKind::hookOutput && f.stderrLine && f.host == exit.host && f.phase == exit.phase) {
+    if (f.type == FactKind::hookOutput && f.stderrLine && f.host == exit.host &&
+        f.phase == exit.phase) {
       out.push_back(&f);
       if (out.size() > n) out.erase(out.begin());
     }
@@ -52,7 +55,8 @@ std::vector<const EventFact*> stderrBefore(const CauseInput& in, const EventFact
 }
 
 std::string hookName(const EventFact& f) {
-  return "hook " + (f.phase.empty() ? std::string() : f.phase + " ") + "(`" + oneLine(f.command, 60) + "`)";
+  return "hook " + (f.phase.empty() ? std::string() : f.phase + " ") + "(`" +
+         oneLine(f.command, 60) + "`)";
 }
 
 std::string failureText(const EventFact& f) {
@@ -97,7 +101,8 @@ std::vector<Cause> hookCauses(const CauseInput& in) {
       const EventFact* last = run.attempts.back();
       touchHost(c, host, last->timeNs);
       if (!first || last->timeNs < first->timeNs) first = last;
-      for (const EventFact* line : stderrBefore(in, *last, 2)) c.evidence.push_back(evidenceOf(*line, "cause"));
+      for (const EventFact* line : stderrBefore(in, *last, 2))
+        c.evidence.push_back(evidenceOf(*line, "cause"));
       c.evidence.push_back(evidenceOf(*last, "cause"));
     }
     for (const auto& host : retried) {
@@ -119,13 +124,16 @@ std::vector<Cause> hookCauses(const CauseInput& in) {
     if (!failing.empty() && retried.empty() && passed.empty()) {
       c.category = "deploy-script";
       c.specificity = 0.5;
-      c.title = name + " " + failureText(shown) + " on " + hostsPhrase(failing, std::max(ran, c.hostsTotal));
+      c.title = name + " " + failureText(shown) + " on " +
+                hostsPhrase(failing, std::max(ran, c.hostsTotal));
     } else if (!failing.empty()) {
       c.category = "flaky-deploy";
       c.specificity = 0.55;
-      c.title = name + " failed on " + std::to_string(failing.size()) + " of " + std::to_string(ran) +
-                " hosts and passed on the others (" + failureText(shown) + " on " + failing.front() + ")";
-      if (!passed.empty()) c.evidence.push_back(evidenceOf(*byHost.at(passed.front()).attempts.back(), "passed"));
+      c.title = name + " failed on " + std::to_string(failing.size()) + " of " +
+                std::to_string(ran) + " hosts and passed on the others (" + failureText(shown) +
+                " on " + failing.front() + ")";
+      if (!passed.empty())
+        c.evidence.push_back(evidenceOf(*byHost.at(passed.front()).attempts.back(), "passed"));
     } else {
       c.category = "flaky-deploy";
       c.specificity = 0.45;

@@ -44,20 +44,26 @@ bool containerMatches(const EventFact& f, std::string_view service, const Servic
 
 }  // namespace
 
-bool concernsService(const EventFact& f, std::string_view service, const ServiceMappings& mappings) {
+bool concernsService(const EventFact& f, std::string_view service,
+                     const ServiceMappings& mappings) {
   if (!f.service.empty()) return f.service == service;
   auto it = mappings.find(service);
   const ServiceMapping* m = it == mappings.end() ? nullptr : &it->second;
   switch (f.type) {
-    case FactKind::unitFailed: return unitMatches(f.unit, service, m);
+    case FactKind::unitFailed:
+      return unitMatches(f.unit, service, m);
     case FactKind::containerFailed:
-    case FactKind::containerOom: return containerMatches(f, service, m);
+    case FactKind::containerOom:
+      return containerMatches(f, service, m);
     case FactKind::oomKill:
       if (f.process == service) return true;
-      if (m && std::find(m->processes.begin(), m->processes.end(), f.process) != m->processes.end()) return true;
+      if (m && std::find(m->processes.begin(), m->processes.end(), f.process) != m->processes.end())
+        return true;
       return unitMatches(f.unit, service, m) || cgroupMatches(f.taskMemcg, service, m);
-    case FactKind::artifactObserved: return containerMatches(f, service, m);
-    default: return false;
+    case FactKind::artifactObserved:
+      return containerMatches(f, service, m);
+    default:
+      return false;
   }
 }
 

@@ -1,10 +1,10 @@
 #include "collector/analysis/timeline.h"
 
+#include <map>
+
 #include "shared/event/event_json.h"
 #include "shared/util/clock.h"
 #include "shared/util/json_text.h"
-
-#include <map>
 
 namespace octolaunch::analysis {
 

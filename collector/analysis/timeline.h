@@ -2,16 +2,15 @@
 // state and the linked events in time order.
 #pragma once
 
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+
 #include "collector/analysis/deploy_state.h"
 #include "collector/analysis/deploy_window.h"
 #include "collector/analysis/linker.h"
 #include "collector/analysis/release_model.h"
-
-#include <nlohmann/json.hpp>
-
-#include <cstddef>
-#include <span>
-#include <string>
 
 namespace octolaunch::analysis {
 

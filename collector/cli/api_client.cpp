@@ -12,11 +12,21 @@ ApiResponse toResponse(const httplib::Result& result, const std::string& url) {
   if (!result) {
     const char* why = "no answer";
     switch (result.error()) {
-      case httplib::Error::Connection: why = "connection refused or no route"; break;
-      case httplib::Error::ConnectionTimeout: why = "connection timed out"; break;
-      case httplib::Error::Read: why = "no answer (read failed or timed out)"; break;
-      case httplib::Error::Write: why = "request could not be sent"; break;
-      default: why = "no answer"; break;
+      case httplib::Error::Connection:
+        why = "connection refused or no route";
+        break;
+      case httplib::Error::ConnectionTimeout:
+        why = "connection timed out";
+        break;
+      case httplib::Error::Read:
+        why = "no answer (read failed or timed out)";
+        break;
+      case httplib::Error::Write:
+        why = "request could not be sent";
+        break;
+      default:
+        why = "no answer";
+        break;
     }
     throw Unreachable("cannot reach the collector at " + url + " (" + why + ", " +
                       httplib::to_string(result.error()) + ")");

@@ -6,10 +6,9 @@
 //  * They throw Unreachable (naming the URL) when no HTTP answer came: refused, timed out, DNS.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <utility>

@@ -22,7 +22,8 @@ std::string githubRunUrl(const GetEnv& getenv) {
 void setIfAbsent(nlohmann::json& body, const char* key, const std::string& value) {
   if (value.empty()) return;
   auto it = body.find(key);
-  if (it == body.end() || it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty())) {
+  if (it == body.end() || it->is_null() ||
+      (it->is_string() && it->get_ref<const std::string&>().empty())) {
     body[key] = value;
   }
 }
@@ -40,7 +41,8 @@ void fillReleaseFromCi(nlohmann::json& body, const GetEnv& getenv) {
     setIfAbsent(body, "commit", var(getenv, "CI_COMMIT_SHA"));
     setIfAbsent(body, "ci_run_url", var(getenv, "CI_PIPELINE_URL"));
     std::string job = var(getenv, "CI_JOB_URL");
-    bool hasJobs = body.contains("ci_job_urls") && body["ci_job_urls"].is_array() && !body["ci_job_urls"].empty();
+    bool hasJobs = body.contains("ci_job_urls") && body["ci_job_urls"].is_array() &&
+                   !body["ci_job_urls"].empty();
     if (!job.empty() && !hasJobs) body["ci_job_urls"] = nlohmann::json::array({job});
   }
 }

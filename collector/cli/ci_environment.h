@@ -1,13 +1,13 @@
 // Filling a release registration from the CI provider's environment when flags are absent:
-//   GitHub Actions: commit GITHUB_SHA; run URL GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID
+//   GitHub Actions: commit GITHUB_SHA; run URL
+//   GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID
 //                   (+ /attempts/GITHUB_RUN_ATTEMPT when it is > 1)
 //   GitLab CI:      commit CI_COMMIT_SHA; run URL CI_PIPELINE_URL; job URL CI_JOB_URL
 // A field the body already has is never overwritten. Variables that are empty count as absent.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace octolaunch::cli {

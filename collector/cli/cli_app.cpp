@@ -1,15 +1,15 @@
 #include "collector/cli/cli_app.h"
 
-#include "collector/cli/colour.h"
-#include "collector/cli/command_registry.h"
-#include "octolaunch_version.h"
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <ostream>
 
-#include <unistd.h>
+#include "collector/cli/colour.h"
+#include "collector/cli/command_registry.h"
+#include "octolaunch_version.h"
 
 namespace octolaunch::cli {
 

@@ -12,7 +12,9 @@ constexpr const char* kGreen = "\x1b[32m";
 constexpr const char* kYellow = "\x1b[33m";
 constexpr const char* kReset = "\x1b[0m";
 
-bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 const char* colourOf(std::string_view text) {
   for (std::string_view w : {"failed", "partially_failed", "pipeline_failed"}) {

@@ -1,6 +1,7 @@
 // Colour in the CLI's human output: status words painted (failed red, succeeded green, in
 // progress/pending yellow) when the output is a terminal. --color=auto (the default) colours only
-// when stdout is a terminal, NO_COLOR is unset and TERM is not "dumb"; --color=always|never force it.
+// when stdout is a terminal, NO_COLOR is unset and TERM is not "dumb"; --color=always|never force
+// it.
 #pragma once
 
 #include <string>

@@ -6,13 +6,12 @@
 // 400 from the API), 3 collector unreachable (the message names the address).
 #pragma once
 
-#include "collector/cli/api_client.h"
-
 #include <CLI/CLI.hpp>
-
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+#include "collector/cli/api_client.h"
 
 namespace octolaunch::cli {
 

@@ -2,10 +2,10 @@
 // listed in allCommands() (command_registry.cpp).
 #pragma once
 
-#include "collector/cli/command.h"
-
 #include <memory>
 #include <vector>
+
+#include "collector/cli/command.h"
 
 namespace octolaunch::cli {
 
@@ -15,10 +15,10 @@ std::unique_ptr<Command> makeReleaseShowCommand();    // release show R
 std::unique_ptr<Command> makeReleaseCreateCommand();  // release create --id R --service S ...
 
 // issue 4 (releases, causes):
-std::unique_ptr<Command> makeReleaseStageCommand();   // release stage R --name N --status S
-std::unique_ptr<Command> makeWhyCommand();            // why R
-std::unique_ptr<Command> makeTimelineCommand();       // timeline R
-std::unique_ptr<Command> makeDriftCommand();          // drift --service S
+std::unique_ptr<Command> makeReleaseStageCommand();  // release stage R --name N --status S
+std::unique_ptr<Command> makeWhyCommand();           // why R
+std::unique_ptr<Command> makeTimelineCommand();      // timeline R
+std::unique_ptr<Command> makeDriftCommand();         // drift --service S
 
 std::vector<std::unique_ptr<Command>> allCommands();
 

@@ -1,8 +1,8 @@
 #include "collector/cli/table.h"
 
-#include "collector/cli/colour.h"
-
 #include <algorithm>
+
+#include "collector/cli/colour.h"
 
 namespace octolaunch::cli {
 

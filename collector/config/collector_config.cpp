@@ -11,13 +11,20 @@ namespace {
 
 std::string typeName(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::array: return "array";
-    case toml::node_type::table: return "table";
-    default: return "date/time";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::table:
+      return "table";
+    default:
+      return "date/time";
   }
 }
 
@@ -130,11 +137,16 @@ std::optional<std::size_t> parseByteSize(std::string_view text) {
     std::string_view name;
     std::uint64_t factor;
   };
-  static constexpr Unit kUnits[] = {
-      {"", 1},           {"B", 1},
-      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40},
-      {"KB", 1000ull},     {"MB", 1000'000ull}, {"GB", 1000'000'000ull},
-      {"TB", 1000'000'000'000ull}};
+  static constexpr Unit kUnits[] = {{"", 1},
+                                    {"B", 1},
+                                    {"KiB", 1ull << 10},
+                                    {"MiB", 1ull << 20},
+                                    {"GiB", 1ull << 30},
+                                    {"TiB", 1ull << 40},
+                                    {"KB", 1000ull},
+                                    {"MB", 1000'000ull},
+                                    {"GB", 1000'000'000ull},
+                                    {"TB", 1000'000'000'000ull}};
   for (const Unit& u : kUnits) {
     if (unit == u.name) {
       if (number > UINT64_MAX / u.factor) return std::nullopt;
@@ -212,7 +224,7 @@ CollectorConfig parseCollectorConfig(std::string_view text, std::string_view nam
   {
     SectionReader log(root, "log", file, config.warnings);
     log.string("level", config.logLevel);
-    static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn",
+    static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                   "error", "critical", "off"};
     if (!kLevels.count(config.logLevel)) {
       log.fail("level", "expected one of trace, debug, info, warn, error, critical, off, got \"" +

@@ -2,14 +2,14 @@
 // A new route that needs another component adds a member here and a line in routes.cpp.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "collector/store/event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/write_serializer.h"
 #include "shared/util/clock.h"
-
-#include <functional>
-#include <string>
-#include <vector>
 
 namespace octolaunch::analysis {
 struct AnalysisOptions;

@@ -8,13 +8,13 @@
 //    workers; bodies over maxBodyBytes are refused with 413.
 #pragma once
 
-#include "collector/http/api_context.h"
-#include "collector/http/router.h"
-
 #include <httplib.h>
 
 #include <cstdint>
 #include <string>
+
+#include "collector/http/api_context.h"
+#include "collector/http/router.h"
 
 namespace octolaunch::http {
 

@@ -1,9 +1,9 @@
 #include "collector/http/query_params.h"
 
+#include <charconv>
+
 #include "collector/http/router.h"
 #include "shared/util/clock.h"
-
-#include <charconv>
 
 namespace octolaunch::http {
 
@@ -35,7 +35,8 @@ std::optional<std::int64_t> timeParam(const httplib::Request& req, const char* n
   auto ns = parseTimeNs(value);
   if (!ns) {
     throw HttpError(400, std::string(name) +
-                             ": expected RFC 3339 time or integer nanoseconds, got \"" + value + "\"");
+                             ": expected RFC 3339 time or integer nanoseconds, got \"" + value +
+                             "\"");
   }
   return ns;
 }

@@ -12,7 +12,8 @@
 namespace octolaunch::http {
 
 // Throws 400 "unknown parameter 'x'" for a parameter not in allowed.
-void requireKnownParams(const httplib::Request& req, std::initializer_list<std::string_view> allowed);
+void requireKnownParams(const httplib::Request& req,
+                        std::initializer_list<std::string_view> allowed);
 // The value, or "" when absent. Throws 400 when given twice or longer than 256 bytes.
 std::string stringParam(const httplib::Request& req, const char* name);
 // RFC 3339 or integer nanoseconds; nullopt when absent.

@@ -1,8 +1,8 @@
 #include "collector/http/router.h"
 
-#include "collector/store/event_store.h"
-
 #include <spdlog/spdlog.h>
+
+#include "collector/store/event_store.h"
 
 namespace octolaunch::http {
 
@@ -11,12 +11,18 @@ constexpr const char* kJson = "application/json";
 
 const char* reasonFor(int status) {
   switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found";
-    case 405: return "method not allowed";
-    case 413: return "request body too large";
-    case 414: return "request URI too long";
-    default: return status < 500 ? "bad request" : "internal error";
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body too large";
+    case 414:
+      return "request URI too long";
+    default:
+      return status < 500 ? "bad request" : "internal error";
   }
 }
 
@@ -54,16 +60,16 @@ void writeError(httplib::Response& response, int status, const std::string& mess
 Router::Router(httplib::Server& server) : server_(server) {
   // cpp-httplib calls the error handler for every status >= 400; fill only empty bodies (its own
   // 404/413/... answers), keeping the JSON errors our handlers wrote.
-  server_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    if (res.status == 404) {
-      writeError(res, 404, "no route for " + req.method + " " + req.path);
-    } else {
-      writeError(res, res.status, reasonFor(res.status));
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server_.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (res.status == 404) {
+          writeError(res, 404, "no route for " + req.method + " " + req.path);
+        } else {
+          writeError(res, res.status, reasonFor(res.status));
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server_.set_exception_handler(replyForException);
 }
 
@@ -75,7 +81,8 @@ httplib::Server::Handler Router::wrap(JsonHandler handler) {
       if (!reply.text.empty()) {
         res.set_content(std::move(reply.text), kJson);
       } else {
-        res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kJson);
+        res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                        kJson);
       }
     } catch (...) {
       replyForException(req, res, std::current_exception());
@@ -92,14 +99,14 @@ void Router::post(const std::string& pattern, JsonHandler handler) {
 }
 
 void Router::getRaw(const std::string& pattern, RawHandler handler) {
-  server_.Get(pattern, [handler = std::move(handler)](const httplib::Request& req,
-                                                      httplib::Response& res) {
-    try {
-      handler(req, res);
-    } catch (...) {
-      replyForException(req, res, std::current_exception());
-    }
-  });
+  server_.Get(pattern,
+              [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+                try {
+                  handler(req, res);
+                } catch (...) {
+                  replyForException(req, res, std::current_exception());
+                }
+              });
 }
 
 }  // namespace octolaunch::http

@@ -28,7 +28,8 @@ std::optional<std::string> validateBatch(capnp::List<schema::Event>::Reader even
   std::uint64_t previous = 0;
   for (unsigned i = 0; i < events.size(); ++i) {
     schema::Event::Reader e = events[i];
-    const std::string where = "event " + std::to_string(i) + " (seq " + std::to_string(e.getSeq()) + ")";
+    const std::string where =
+        "event " + std::to_string(i) + " (seq " + std::to_string(e.getSeq()) + ")";
     if (view(e.getAgentId()) != agentId) {
       return where + ": agent_id does not match the agent of hello()";
     }
@@ -41,9 +42,9 @@ std::optional<std::string> validateBatch(capnp::List<schema::Event>::Reader even
       return where + ": seq is not above the previous seq " + std::to_string(previous);
     }
     previous = e.getSeq();
-    for (auto [name, text] : {std::pair{"host", view(e.getHost())},
-                              std::pair{"service", view(e.getService())},
-                              std::pair{"release", view(e.getRelease())}}) {
+    for (auto [name, text] :
+         {std::pair{"host", view(e.getHost())}, std::pair{"service", view(e.getService())},
+          std::pair{"release", view(e.getRelease())}}) {
       if (auto bad = checkIdentifier(name, text, false)) return where + ": " + *bad;
     }
     if (kindName(e) == "unknown") {

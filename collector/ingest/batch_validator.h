@@ -2,12 +2,12 @@
 // error naming what was wrong; it never reaches commitBatches() (whose preconditions these are).
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "octolaunch/schema/event.capnp.h"
 
 namespace octolaunch::ingest {
 

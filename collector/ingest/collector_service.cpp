@@ -1,9 +1,9 @@
 #include "collector/ingest/collector_service.h"
 
-#include "shared/event/event_json.h"
-
 #include <kj/exception.h>
 #include <spdlog/spdlog.h>
+
+#include "shared/event/event_json.h"
 
 namespace octolaunch::ingest {
 

@@ -10,14 +10,14 @@
 //    with the store's reason when the commit failed. The connection survives those errors.
 #pragma once
 
+#include <string>
+
 #include "collector/ingest/batch_validator.h"
 #include "collector/ingest/commit_queue.h"
 #include "collector/ingest/ingest_metrics.h"
 #include "collector/ingest/token_set.h"
 #include "collector/store/event_store.h"
 #include "octolaunch/schema/rpc.capnp.h"
-
-#include <string>
 
 namespace octolaunch::ingest {
 
@@ -36,7 +36,8 @@ struct IngestShared {
 
 class CollectorImpl final : public schema::Collector::Server {
  public:
-  CollectorImpl(IngestShared& shared, PeerIdentity peer) : shared_(shared), peer_(std::move(peer)) {}
+  CollectorImpl(IngestShared& shared, PeerIdentity peer)
+      : shared_(shared), peer_(std::move(peer)) {}
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;

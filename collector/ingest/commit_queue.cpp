@@ -51,18 +51,21 @@ void CommitQueue::flush() {
   } catch (const StoreError& e) {
     metrics_.commitErrors++;
     if (e.kind() == StoreError::Kind::full) metrics_.commitErrorsFull++;
-    spdlog::error("commit of {} batch(es) failed, nothing acknowledged: {}", group.size(), e.what());
+    spdlog::error("commit of {} batch(es) failed, nothing acknowledged: {}", group.size(),
+                  e.what());
     for (Pending& p : group) {
-      p.fulfiller->reject(kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
-                                        kj::str("collector could not store the batch: ", e.what())));
+      p.fulfiller->reject(
+          kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
+                        kj::str("collector could not store the batch: ", e.what())));
     }
     return;
   } catch (const std::exception& e) {
     metrics_.commitErrors++;
     spdlog::error("commit of {} batch(es) failed: {}", group.size(), e.what());
     for (Pending& p : group) {
-      p.fulfiller->reject(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
-                                        kj::str("collector could not store the batch: ", e.what())));
+      p.fulfiller->reject(
+          kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                        kj::str("collector could not store the batch: ", e.what())));
     }
     return;
   }

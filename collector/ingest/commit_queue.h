@@ -11,13 +11,13 @@
 //  * Destroying the queue rejects nothing: pending promises are simply broken (the loop is ending).
 #pragma once
 
-#include "collector/ingest/ingest_metrics.h"
-#include "collector/store/event_store.h"
-
 #include <kj/async.h>
 #include <kj/vector.h>
 
 #include <string>
+
+#include "collector/ingest/ingest_metrics.h"
+#include "collector/store/event_store.h"
 
 namespace octolaunch::ingest {
 

@@ -21,8 +21,8 @@ std::string IngestMetrics::prometheus() const {
        connectionsRejected},
       {"octolaunch_ingest_hellos_rejected_total", "counter",
        "hello() calls refused (credentials or identifiers).", hellosRejected},
-      {"octolaunch_ingest_batches_rejected_total", "counter", "push() batches refused as malformed.",
-       batchesRejected},
+      {"octolaunch_ingest_batches_rejected_total", "counter",
+       "push() batches refused as malformed.", batchesRejected},
       {"octolaunch_ingest_batches_committed_total", "counter",
        "push() batches committed and acknowledged.", batchesCommitted},
       {"octolaunch_ingest_events_stored_total", "counter", "Events newly stored.", eventsStored},
@@ -41,10 +41,11 @@ std::string IngestMetrics::prometheus() const {
     out += std::string("# HELP ") + r.name + " " + r.help + "\n# TYPE " + r.name + " " + r.type +
            "\n" + r.name + " " + std::to_string(r.value.load()) + "\n";
   }
-  out += "# HELP octolaunch_ingest_commit_seconds_total Time spent in event commits.\n"
-         "# TYPE octolaunch_ingest_commit_seconds_total counter\n"
-         "octolaunch_ingest_commit_seconds_total " +
-         std::to_string(static_cast<double>(commitNanosTotal.load()) / 1e9) + "\n";
+  out +=
+      "# HELP octolaunch_ingest_commit_seconds_total Time spent in event commits.\n"
+      "# TYPE octolaunch_ingest_commit_seconds_total counter\n"
+      "octolaunch_ingest_commit_seconds_total " +
+      std::to_string(static_cast<double>(commitNanosTotal.load()) / 1e9) + "\n";
   return out;
 }
 

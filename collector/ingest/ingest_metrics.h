@@ -10,17 +10,17 @@ namespace octolaunch::ingest {
 struct IngestMetrics {
   std::atomic<std::uint64_t> connectionsAccepted{0};
   std::atomic<std::uint64_t> connectionsOpen{0};
-  std::atomic<std::uint64_t> connectionsClosed{0};   // closed by the peer or dropped (bad bytes)
-  std::atomic<std::uint64_t> connectionsRejected{0}; // dropped by us before the peer closed:
+  std::atomic<std::uint64_t> connectionsClosed{0};    // closed by the peer or dropped (bad bytes)
+  std::atomic<std::uint64_t> connectionsRejected{0};  // dropped by us before the peer closed:
                                                       // bad bytes or a message over the limits
-  std::atomic<std::uint64_t> hellosRejected{0};      // bad credentials or identifiers
-  std::atomic<std::uint64_t> batchesRejected{0};     // failed validation
+  std::atomic<std::uint64_t> hellosRejected{0};       // bad credentials or identifiers
+  std::atomic<std::uint64_t> batchesRejected{0};      // failed validation
   std::atomic<std::uint64_t> batchesCommitted{0};
   std::atomic<std::uint64_t> eventsStored{0};
-  std::atomic<std::uint64_t> eventsDuplicate{0};     // redeliveries skipped
+  std::atomic<std::uint64_t> eventsDuplicate{0};  // redeliveries skipped
   std::atomic<std::uint64_t> commitTransactions{0};
   std::atomic<std::uint64_t> commitErrors{0};
-  std::atomic<std::uint64_t> commitErrorsFull{0};    // map or disk full
+  std::atomic<std::uint64_t> commitErrorsFull{0};  // map or disk full
   std::atomic<std::uint64_t> commitNanosTotal{0};
 
   // Prometheus text exposition of every counter (octolaunch_ingest_* names).

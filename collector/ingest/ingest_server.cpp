@@ -1,13 +1,12 @@
 #include "collector/ingest/ingest_server.h"
 
-#include "collector/ingest/eof_watching_stream.h"
-
-#include <capnp/rpc-twoparty.h>
-#include <spdlog/spdlog.h>
-
 #include <arpa/inet.h>
+#include <capnp/rpc-twoparty.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
+
+#include "collector/ingest/eof_watching_stream.h"
 
 namespace octolaunch::ingest {
 
@@ -98,8 +97,10 @@ void IngestServer::accepted(kj::Own<kj::AsyncIoStream>&& stream) {
     metrics_.connectionsClosed++;
     if (!c.stream->peerClosed()) {
       metrics_.connectionsRejected++;
-      spdlog::warn("RPC connection from {} dropped: it sent bytes that are not a valid agent "
-                   "message (or one over the limits)", address);
+      spdlog::warn(
+          "RPC connection from {} dropped: it sent bytes that are not a valid agent "
+          "message (or one over the limits)",
+          address);
     } else {
       spdlog::debug("RPC connection from {} closed", address);
     }

@@ -10,15 +10,15 @@
 //    agents keep those events and resend).
 #pragma once
 
-#include "collector/ingest/commit_queue.h"
-#include "collector/ingest/collector_service.h"
-#include "collector/ingest/ingest_metrics.h"
-#include "collector/ingest/token_set.h"
-#include "collector/store/event_store.h"
-
 #include <kj/async-io.h>
 
 #include <cstddef>
+
+#include "collector/ingest/collector_service.h"
+#include "collector/ingest/commit_queue.h"
+#include "collector/ingest/ingest_metrics.h"
+#include "collector/ingest/token_set.h"
+#include "collector/store/event_store.h"
 
 namespace octolaunch::ingest {
 

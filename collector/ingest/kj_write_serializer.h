@@ -3,9 +3,9 @@
 // thread (calling it from the loop thread itself would deadlock).
 #pragma once
 
-#include "collector/store/write_serializer.h"
-
 #include <kj/async.h>
+
+#include "collector/store/write_serializer.h"
 
 namespace octolaunch::ingest {
 

@@ -38,8 +38,6 @@
 //    kind name contain no NUL byte.
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -48,6 +46,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "octolaunch/schema/event.capnp.h"
 
 namespace octolaunch {
 
@@ -78,28 +78,30 @@ struct BatchResult {
 };
 
 struct EventQuery {
-  std::string release;  // empty: any
-  std::string host;     // empty: any
-  std::string kind;     // empty: any; otherwise a kindName() such as "hook.output"
+  std::string release;                  // empty: any
+  std::string host;                     // empty: any
+  std::string kind;                     // empty: any; otherwise a kindName() such as "hook.output"
   std::optional<std::int64_t> sinceNs;  // inclusive
   std::optional<std::int64_t> untilNs;  // exclusive
-  std::size_t limit = 100;  // query(): page size, >= 1. forEachEvent() ignores it.
+  std::size_t limit = 100;              // query(): page size, >= 1. forEachEvent() ignores it.
   // Skips answered from the index entry alone, without reading the event; entries stored before
   // the indexes carried these facts are read and passed on as if the flag were unset.
-  bool skipHookStdout = false;   // hook.output lines on stdout; applies when the release index is used
-  bool skipWithRelease = false;  // events that carry a release id; applies when the host index is used
+  bool skipHookStdout =
+      false;  // hook.output lines on stdout; applies when the release index is used
+  bool skipWithRelease =
+      false;  // events that carry a release id; applies when the host index is used
   // Called for each event skipHookStdout skipped, with its time and host.
   std::function<void(std::int64_t timeNs, std::string_view host)> onSkippedHookStdout;
-  std::string cursor;       // empty: from the start; otherwise a nextCursor from this store
+  std::string cursor;  // empty: from the start; otherwise a nextCursor from this store
 };
 
 struct StoredEvent {
-  std::uint64_t id = 0;        // the store's internal id (arrival order)
-  std::string bytes;           // one packed Cap'n Proto message whose root is schema::Event
+  std::uint64_t id = 0;  // the store's internal id (arrival order)
+  std::string bytes;     // one packed Cap'n Proto message whose root is schema::Event
 };
 
 struct EventPage {
-  std::vector<StoredEvent> events;    // oldest first
+  std::vector<StoredEvent> events;        // oldest first
   std::optional<std::string> nextCursor;  // set when more events match
 };
 
@@ -108,9 +110,9 @@ struct HostInfo {
   std::string agentId;
   std::string host;
   std::uint64_t epoch = 0;
-  std::uint64_t lastSeq = 0;        // high-water mark of (agentId, epoch)
-  std::uint64_t eventsStored = 0;   // events stored for (agentId, epoch)
-  std::int64_t lastSeenNs = 0;      // collector clock at the last commit for this agent
+  std::uint64_t lastSeq = 0;       // high-water mark of (agentId, epoch)
+  std::uint64_t eventsStored = 0;  // events stored for (agentId, epoch)
+  std::int64_t lastSeenNs = 0;     // collector clock at the last commit for this agent
 };
 
 class EventStore {

@@ -1,8 +1,5 @@
 #include "collector/store/lmdb_event_store.h"
 
-#include "collector/store/event_keys.h"
-#include "shared/event/event_json.h"
-
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
 #include <kj/common.h>
@@ -10,6 +7,9 @@
 
 #include <limits>
 #include <map>
+
+#include "collector/store/event_keys.h"
+#include "shared/event/event_json.h"
 
 namespace octolaunch {
 
@@ -30,8 +30,7 @@ class StringOutput final : public kj::OutputStream {
 [[noreturn]] void rethrowAsStoreError(const lmdb::Error& e, const char* doing) {
   if (e.mapFull() || e.noSpace()) {
     throw StoreError(StoreError::Kind::full,
-                     std::string(doing) + ": store is full (" + e.what() +
-                         "); nothing was stored");
+                     std::string(doing) + ": store is full (" + e.what() + "); nothing was stored");
   }
   throw StoreError(StoreError::Kind::io, std::string(doing) + ": " + e.what());
 }
@@ -53,8 +52,8 @@ void withEvent(std::string_view packedBytes, const std::function<void(Event::Rea
   constexpr std::size_t kScratchWords = 1024;
   thread_local capnp::word scratch[kScratchWords];
   thread_local bool scratchInUse = false;
-  kj::ArrayInputStream in(kj::arrayPtr(reinterpret_cast<const kj::byte*>(packedBytes.data()),
-                                       packedBytes.size()));
+  kj::ArrayInputStream in(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(packedBytes.data()), packedBytes.size()));
   const bool useScratch = !scratchInUse;
   kj::ArrayPtr<capnp::word> space = useScratch ? kj::arrayPtr(scratch, kScratchWords) : nullptr;
   capnp::PackedMessageReader reader(in, capnp::ReaderOptions(), space);
@@ -165,10 +164,10 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
     }
     mark.lastSeenNs = receivedNs;
     lmdb::put(txn, dbs_.marks, markKey, keys::encodeMark(mark));
-    lmdb::put(txn, dbs_.agents, batch.agentId,
-              keys::encodeAgent({.epoch = batch.epoch,
-                                 .lastSeenNs = receivedNs,
-                                 .host = std::string(batch.host)}));
+    lmdb::put(
+        txn, dbs_.agents, batch.agentId,
+        keys::encodeAgent(
+            {.epoch = batch.epoch, .lastSeenNs = receivedNs, .host = std::string(batch.host)}));
     result.committedThroughSeq = mark.lastSeq;
   }
   for (const auto& [countKeyBytes, delta] : countDeltas) {
@@ -228,9 +227,8 @@ void LmdbEventStore::scan(
     if (!position) throw StoreError(StoreError::Kind::badCursor, "malformed cursor");
     after = prefix + *position;
   }
-  std::string sinceKey = prefix + keys::position(query.sinceNs.value_or(
-                                                     std::numeric_limits<std::int64_t>::min()),
-                                                 0);
+  std::string sinceKey =
+      prefix + keys::position(query.sinceNs.value_or(std::numeric_limits<std::int64_t>::min()), 0);
   start = after.empty() || sinceKey > after ? sinceKey : after;
   std::optional<std::string> endKey;
   if (query.untilNs) endKey = prefix + keys::position(*query.untilNs, 0);
@@ -250,7 +248,8 @@ void LmdbEventStore::scan(
       if (skipReleased && (t & keys::kTagHasRelease)) continue;
       if (skipStdout && (t & keys::kTagHookStdout)) {
         if (query.onSkippedHookStdout) {
-          query.onSkippedHookStdout(keys::timeFromKey(lmdb::readBigEndian(position.substr(0, 8))), tags.substr(1));
+          query.onSkippedHookStdout(keys::timeFromKey(lmdb::readBigEndian(position.substr(0, 8))),
+                                    tags.substr(1));
         }
         continue;
       }

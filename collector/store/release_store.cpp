@@ -19,7 +19,8 @@ nlohmann::json parseDoc(std::string_view bytes) {
 std::string timeKey(std::int64_t ns) {
   auto u = static_cast<std::uint64_t>(ns) ^ (std::uint64_t{1} << 63);
   std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, u >>= 8) out[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xff);
+  for (int i = 7; i >= 0; --i, u >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xff);
   return out;
 }
 
@@ -34,7 +35,8 @@ std::string serviceKey(const nlohmann::json& doc, const std::string& id) {
   auto service = doc.find("service");
   if (service == doc.end() || !service->is_string()) return {};
   auto created = doc.find("created_ns");
-  std::int64_t ns = created != doc.end() && created->is_number_integer() ? created->get<std::int64_t>() : 0;
+  std::int64_t ns =
+      created != doc.end() && created->is_number_integer() ? created->get<std::int64_t>() : 0;
   return servicePrefix(service->get<std::string>()) + timeKey(ns) + id;
 }
 
@@ -57,7 +59,8 @@ LmdbReleaseStore::LmdbReleaseStore(lmdb::Env& env) : env_(env) {
       for (bool ok = all.first(); ok; ok = all.next()) {
         std::string id(all.key());
         nlohmann::json doc = parseDoc(all.value());
-        if (auto key = serviceKey(doc, id); !key.empty()) lmdb::put(txn, byService_, key, environmentOf(doc));
+        if (auto key = serviceKey(doc, id); !key.empty())
+          lmdb::put(txn, byService_, key, environmentOf(doc));
       }
     }
     txn.commit();

@@ -11,16 +11,15 @@
 //    A stored document that is not valid JSON (corruption) is StoreError{kind = io}.
 #pragma once
 
-#include "collector/store/event_store.h"
-#include "shared/lmdb/lmdb.h"
-
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "collector/store/event_store.h"
+#include "shared/lmdb/lmdb.h"
 
 namespace octolaunch {
 
@@ -38,7 +37,8 @@ class ReleaseStore {
   virtual std::vector<nlohmann::json> list() = 0;
   // Ids of the releases of `service` registered before beforeNs (their "created_ns"), newest
   // first, at most n; with environment non-empty, only releases of that environment.
-  virtual std::vector<std::string> previousOfService(const std::string& service, const std::string& environment,
+  virtual std::vector<std::string> previousOfService(const std::string& service,
+                                                     const std::string& environment,
                                                      std::int64_t beforeNs, std::size_t n) = 0;
 };
 
@@ -53,8 +53,9 @@ class LmdbReleaseStore final : public ReleaseStore {
       const std::function<nlohmann::json(const std::optional<nlohmann::json>&)>& fn) override;
   std::optional<nlohmann::json> get(const std::string& id) override;
   std::vector<nlohmann::json> list() override;
-  std::vector<std::string> previousOfService(const std::string& service, const std::string& environment,
-                                             std::int64_t beforeNs, std::size_t n) override;
+  std::vector<std::string> previousOfService(const std::string& service,
+                                             const std::string& environment, std::int64_t beforeNs,
+                                             std::size_t n) override;
 
  private:
   lmdb::Env& env_;

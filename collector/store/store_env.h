@@ -2,10 +2,10 @@
 // and the release store (never open the same environment twice in one process).
 #pragma once
 
-#include "shared/lmdb/lmdb.h"
-
 #include <cstddef>
 #include <filesystem>
+
+#include "shared/lmdb/lmdb.h"
 
 namespace octolaunch {
 

@@ -1,24 +1,24 @@
 #include "shared/event/event_json.h"
 
-#include "shared/util/clock.h"
-
 #include <array>
 #include <charconv>
 #include <cstdio>
 
+#include "shared/util/clock.h"
+
 namespace octolaunch {
 
-using schema::Event;
 using nlohmann::json;
+using schema::Event;
 
 namespace {
 
 constexpr std::array<std::string_view, 20> kKinds = {
-    "deploy.start",     "deploy.finish",     "hook.output",           "hook.exit",
-    "spool.shed",       "oom.kill",          "pressure.memory",       "pressure.cpu",
-    "pressure.io",      "disk.full",         "inode.exhausted",       "fd.exhausted",
-    "unit.failed",      "container.failed",  "container.oom",         "health.failed",
-    "health.recovered", "artifact.observed", "config.fingerprint",    "dependency.fingerprint",
+    "deploy.start",     "deploy.finish",     "hook.output",        "hook.exit",
+    "spool.shed",       "oom.kill",          "pressure.memory",    "pressure.cpu",
+    "pressure.io",      "disk.full",         "inode.exhausted",    "fd.exhausted",
+    "unit.failed",      "container.failed",  "container.oom",      "health.failed",
+    "health.recovered", "artifact.observed", "config.fingerprint", "dependency.fingerprint",
 };
 
 std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
@@ -35,18 +35,24 @@ const char* stateName(schema::Pressure::State s) {
 
 const char* resourceName(schema::Pressure::Resource r) {
   switch (r) {
-    case schema::Pressure::Resource::MEMORY: return "memory";
-    case schema::Pressure::Resource::CPU: return "cpu";
-    case schema::Pressure::Resource::IO: return "io";
+    case schema::Pressure::Resource::MEMORY:
+      return "memory";
+    case schema::Pressure::Resource::CPU:
+      return "cpu";
+    case schema::Pressure::Resource::IO:
+      return "io";
   }
   return "memory";
 }
 
 const char* outcomeName(schema::DeployMarker::Outcome o) {
   switch (o) {
-    case schema::DeployMarker::Outcome::OK: return "ok";
-    case schema::DeployMarker::Outcome::FAILED: return "failed";
-    default: return "unknown";
+    case schema::DeployMarker::Outcome::OK:
+      return "ok";
+    case schema::DeployMarker::Outcome::FAILED:
+      return "failed";
+    default:
+      return "unknown";
   }
 }
 
@@ -91,7 +97,8 @@ json healthJson(schema::Health::Reader h) {
 json fingerprintJson(schema::Fingerprint::Reader f) {
   json entries = json::array();
   for (auto e : f.getEntries()) {
-    entries.push_back({{"name", text(e.getName())}, {"kind", text(e.getKind())}, {"hmac", text(e.getHmac())}});
+    entries.push_back(
+        {{"name", text(e.getName())}, {"kind", text(e.getKind())}, {"hmac", text(e.getHmac())}});
   }
   return {{"entries", entries}};
 }
@@ -101,25 +108,42 @@ json fingerprintJson(schema::Fingerprint::Reader f) {
 std::string kindName(Event::Reader event) {
   auto p = event.getPayload();
   switch (p.which()) {
-    case Event::Payload::DEPLOY_START: return "deploy.start";
-    case Event::Payload::DEPLOY_FINISH: return "deploy.finish";
-    case Event::Payload::HOOK_OUTPUT: return "hook.output";
-    case Event::Payload::HOOK_EXIT: return "hook.exit";
-    case Event::Payload::SPOOL_SHED: return "spool.shed";
-    case Event::Payload::OOM_KILL: return "oom.kill";
+    case Event::Payload::DEPLOY_START:
+      return "deploy.start";
+    case Event::Payload::DEPLOY_FINISH:
+      return "deploy.finish";
+    case Event::Payload::HOOK_OUTPUT:
+      return "hook.output";
+    case Event::Payload::HOOK_EXIT:
+      return "hook.exit";
+    case Event::Payload::SPOOL_SHED:
+      return "spool.shed";
+    case Event::Payload::OOM_KILL:
+      return "oom.kill";
     case Event::Payload::PRESSURE:
       return std::string("pressure.") + resourceName(p.getPressure().getResource());
-    case Event::Payload::DISK_FULL: return "disk.full";
-    case Event::Payload::INODE_EXHAUSTED: return "inode.exhausted";
-    case Event::Payload::FD_EXHAUSTED: return "fd.exhausted";
-    case Event::Payload::UNIT_FAILED: return "unit.failed";
-    case Event::Payload::CONTAINER_FAILED: return "container.failed";
-    case Event::Payload::CONTAINER_OOM: return "container.oom";
-    case Event::Payload::HEALTH_FAILED: return "health.failed";
-    case Event::Payload::HEALTH_RECOVERED: return "health.recovered";
-    case Event::Payload::ARTIFACT_OBSERVED: return "artifact.observed";
-    case Event::Payload::CONFIG_FINGERPRINT: return "config.fingerprint";
-    case Event::Payload::DEPENDENCY_FINGERPRINT: return "dependency.fingerprint";
+    case Event::Payload::DISK_FULL:
+      return "disk.full";
+    case Event::Payload::INODE_EXHAUSTED:
+      return "inode.exhausted";
+    case Event::Payload::FD_EXHAUSTED:
+      return "fd.exhausted";
+    case Event::Payload::UNIT_FAILED:
+      return "unit.failed";
+    case Event::Payload::CONTAINER_FAILED:
+      return "container.failed";
+    case Event::Payload::CONTAINER_OOM:
+      return "container.oom";
+    case Event::Payload::HEALTH_FAILED:
+      return "health.failed";
+    case Event::Payload::HEALTH_RECOVERED:
+      return "health.recovered";
+    case Event::Payload::ARTIFACT_OBSERVED:
+      return "artifact.observed";
+    case Event::Payload::CONFIG_FINGERPRINT:
+      return "config.fingerprint";
+    case Event::Payload::DEPENDENCY_FINGERPRINT:
+      return "dependency.fingerprint";
   }
   return "unknown";
 }
@@ -136,24 +160,24 @@ bool isKnownKind(std::string_view name) {
 json payloadJson(Event::Reader event) {
   auto p = event.getPayload();
   switch (p.which()) {
-    case Event::Payload::DEPLOY_START: return deployJson(p.getDeployStart(), false);
-    case Event::Payload::DEPLOY_FINISH: return deployJson(p.getDeployFinish(), true);
+    case Event::Payload::DEPLOY_START:
+      return deployJson(p.getDeployStart(), false);
+    case Event::Payload::DEPLOY_FINISH:
+      return deployJson(p.getDeployFinish(), true);
     case Event::Payload::HOOK_OUTPUT: {
       auto h = p.getHookOutput();
-      json j = {{"stream", h.getStream() == schema::HookOutput::Stream::STDOUT ? "stdout" : "stderr"},
-                {"line_no", h.getLineNo()},
-                {"line", text(h.getLine())}};
+      json j = {
+          {"stream", h.getStream() == schema::HookOutput::Stream::STDOUT ? "stdout" : "stderr"},
+          {"line_no", h.getLineNo()},
+          {"line", text(h.getLine())}};
       if (h.getPhase().size() > 0) j["phase"] = text(h.getPhase());
       return j;
     }
     case Event::Payload::HOOK_EXIT: {
       auto h = p.getHookExit();
-      json j = {{"phase", text(h.getPhase())},
-                {"command", text(h.getCommand())},
-                {"duration_ms", h.getDurationMs()},
-                {"stdout_lines", h.getStdoutLines()},
-                {"stderr_lines", h.getStderrLines()},
-                {"tail", textList(h.getTail())}};
+      json j = {{"phase", text(h.getPhase())},        {"command", text(h.getCommand())},
+                {"duration_ms", h.getDurationMs()},   {"stdout_lines", h.getStdoutLines()},
+                {"stderr_lines", h.getStderrLines()}, {"tail", textList(h.getTail())}};
       if (h.isSignal()) {
         j["signal"] = h.getSignal();
       } else {
@@ -199,27 +223,31 @@ json payloadJson(Event::Reader event) {
       }
       return j;
     }
-    case Event::Payload::DISK_FULL: return exhaustionJson(p.getDiskFull());
-    case Event::Payload::INODE_EXHAUSTED: return exhaustionJson(p.getInodeExhausted());
-    case Event::Payload::FD_EXHAUSTED: return exhaustionJson(p.getFdExhausted());
+    case Event::Payload::DISK_FULL:
+      return exhaustionJson(p.getDiskFull());
+    case Event::Payload::INODE_EXHAUSTED:
+      return exhaustionJson(p.getInodeExhausted());
+    case Event::Payload::FD_EXHAUSTED:
+      return exhaustionJson(p.getFdExhausted());
     case Event::Payload::UNIT_FAILED: {
       auto u = p.getUnitFailed();
-      json j = {{"unit", text(u.getUnit())},
-                {"result", text(u.getResult())},
-                {"restarts", u.getRestarts()},
-                {"invocation_id", text(u.getInvocationId())},
-                {"oom_killed", u.getOomKilled()},
-                {"last_lines", textList(u.getLastLines())}};
+      json j = {{"unit", text(u.getUnit())},      {"result", text(u.getResult())},
+                {"restarts", u.getRestarts()},    {"invocation_id", text(u.getInvocationId())},
+                {"oom_killed", u.getOomKilled()}, {"last_lines", textList(u.getLastLines())}};
       if (u.getExitStatus() >= 0) j["exit_status"] = u.getExitStatus();
       if (u.getSignal().size() > 0) j["signal"] = text(u.getSignal());
       if (u.getPid() > 0) j["pid"] = u.getPid();
       if (u.getMessage().size() > 0) j["message"] = text(u.getMessage());
       return j;
     }
-    case Event::Payload::CONTAINER_FAILED: return containerJson(p.getContainerFailed());
-    case Event::Payload::CONTAINER_OOM: return containerJson(p.getContainerOom());
-    case Event::Payload::HEALTH_FAILED: return healthJson(p.getHealthFailed());
-    case Event::Payload::HEALTH_RECOVERED: return healthJson(p.getHealthRecovered());
+    case Event::Payload::CONTAINER_FAILED:
+      return containerJson(p.getContainerFailed());
+    case Event::Payload::CONTAINER_OOM:
+      return containerJson(p.getContainerOom());
+    case Event::Payload::HEALTH_FAILED:
+      return healthJson(p.getHealthFailed());
+    case Event::Payload::HEALTH_RECOVERED:
+      return healthJson(p.getHealthRecovered());
     case Event::Payload::ARTIFACT_OBSERVED: {
       auto a = p.getArtifactObserved();
       json j = {{"digest", text(a.getDigest())}, {"image_digests", textList(a.getImageDigests())}};
@@ -227,8 +255,10 @@ json payloadJson(Event::Reader event) {
       if (a.getContainer().size() > 0) j["container"] = text(a.getContainer());
       return j;
     }
-    case Event::Payload::CONFIG_FINGERPRINT: return fingerprintJson(p.getConfigFingerprint());
-    case Event::Payload::DEPENDENCY_FINGERPRINT: return fingerprintJson(p.getDependencyFingerprint());
+    case Event::Payload::CONFIG_FINGERPRINT:
+      return fingerprintJson(p.getConfigFingerprint());
+    case Event::Payload::DEPENDENCY_FINGERPRINT:
+      return fingerprintJson(p.getDependencyFingerprint());
   }
   return json::object();
 }

@@ -2,14 +2,13 @@
 // envelope fields plus the payload under "data", field names in snake_case.
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <nlohmann/json.hpp>
-
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "octolaunch/schema/event.capnp.h"
 
 namespace octolaunch {
 

@@ -1,10 +1,10 @@
 // Where sources put the events they capture. The agent's spool implements it; tests use fakes.
 #pragma once
 
-#include "octolaunch/schema/event.capnp.h"
-
 #include <cstddef>
 #include <span>
+
+#include "octolaunch/schema/event.capnp.h"
 
 namespace octolaunch {
 

@@ -18,9 +18,7 @@ void check(int rc, const char* what) {
 }
 
 namespace {
-MDB_val toVal(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+MDB_val toVal(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 }  // namespace
 
 Env Env::open(const EnvOptions& options) {
@@ -78,7 +76,9 @@ std::size_t Env::mapSize() const {
   return info.me_mapsize;
 }
 
-void Env::setMapSize(std::size_t bytes) { check(mdb_env_set_mapsize(env_, bytes), "mdb_env_set_mapsize"); }
+void Env::setMapSize(std::size_t bytes) {
+  check(mdb_env_set_mapsize(env_, bytes), "mdb_env_set_mapsize");
+}
 
 Txn Txn::begin(Env& env, Mode mode) {
   MDB_txn* txn = nullptr;
@@ -93,8 +93,7 @@ Txn Txn::begin(Env& env, Mode mode) {
   return Txn(txn, mode);
 }
 
-Txn::Txn(Txn&& other) noexcept
-    : txn_(std::exchange(other.txn_, nullptr)), mode_(other.mode_) {}
+Txn::Txn(Txn&& other) noexcept : txn_(std::exchange(other.txn_, nullptr)), mode_(other.mode_) {}
 
 Txn& Txn::operator=(Txn&& other) noexcept {
   if (this != &other) {

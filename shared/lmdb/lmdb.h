@@ -51,7 +51,7 @@ struct EnvOptions {
   std::size_t mapSize = std::size_t{1} << 30;
   unsigned maxDbs = 16;
   unsigned maxReaders = 126;
-  unsigned flags = 0;       // e.g. MDB_NOTLS; MDB_NOSUBDIR is not supported
+  unsigned flags = 0;  // e.g. MDB_NOTLS; MDB_NOSUBDIR is not supported
   mode_t fileMode = 0640;
 };
 

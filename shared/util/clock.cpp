@@ -54,8 +54,8 @@ std::optional<std::int64_t> parseTimeNs(std::string_view text) {
   }
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
   int year, mon, day, hour, min, sec;
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != 't' && text[10] != ' ') ||
-      text[13] != ':' || text[16] != ':')
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || text[13] != ':' || text[16] != ':')
     return std::nullopt;
   if (!readInt(text, 0, 4, year) || !readInt(text, 5, 2, mon) || !readInt(text, 8, 2, day) ||
       !readInt(text, 11, 2, hour) || !readInt(text, 14, 2, min) || !readInt(text, 17, 2, sec))

@@ -1,8 +1,8 @@
 #include "shared/util/json_text.h"
 
-#include "shared/util/utf8.h"
-
 #include <charconv>
+
+#include "shared/util/utf8.h"
 
 namespace octolaunch::json_text {
 
@@ -36,13 +36,27 @@ void appendString(std::string& out, std::string_view s) {
       continue;
     }
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
       default: {
         static constexpr char kHex[] = "0123456789abcdef";
         out.append("\\u00");

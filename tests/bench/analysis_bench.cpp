@@ -1,25 +1,21 @@
 // Benchmark: causes and timeline of one release with N linked events, read from a real LMDB store
 // that also holds a background of other releases' events (issue 4's speed figures).
 //
-//   analysis_bench [--background N] [--releases R] [--release-events N] [--hosts H] [--runs K] [--dir D]
+//   analysis_bench [--background N] [--releases R] [--release-events N] [--hosts H] [--runs K]
+//   [--dir D]
 //
 // Prints p50/p99 of: analyze+causes, analyze+timeline (JSON built and serialised), for the store;
 // and the same on an in-memory source holding every event the store returned, to separate store
 // reads from the analysis itself. Exits 1 if causes read through the index's skips differ from
 // causes computed from every event.
-#include "collector/analysis/release_service.h"
-#include "collector/store/lmdb_event_store.h"
-#include "collector/store/release_store.h"
-#include "collector/store/store_env.h"
-
 #include <capnp/message.h>
 #include <malloc.h>
 
 #include <algorithm>
-#include <ctime>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -27,6 +23,11 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/release_service.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/release_store.h"
+#include "collector/store/store_env.h"
 
 using namespace octolaunch;
 using namespace octolaunch::analysis;
@@ -46,7 +47,8 @@ class FixedClock final : public Clock {
 class AgentWriter {
  public:
   AgentWriter(std::string host) : host_(std::move(host)), agent_("agent-" + host_) {}
-  schema::Event::Builder add(std::int64_t t, const std::string& release, const std::string& service) {
+  schema::Event::Builder add(std::int64_t t, const std::string& release,
+                             const std::string& service) {
     if (!message_) start();
     auto e = list_[n_++];
     e.setAgentId(agent_);
@@ -65,7 +67,9 @@ class AgentWriter {
     capnp::MallocMessageBuilder trimmed;
     auto out = trimmed.getRoot<capnp::AnyPointer>().initAs<capnp::List<schema::Event>>(n_);
     for (unsigned i = 0; i < n_; ++i) out.setWithCaveats(i, all[i]);
-    IngestBatch b{agent_, 1, host_, trimmed.getRoot<capnp::AnyPointer>().getAs<capnp::List<schema::Event>>().asReader()};
+    IngestBatch b{
+        agent_, 1, host_,
+        trimmed.getRoot<capnp::AnyPointer>().getAs<capnp::List<schema::Event>>().asReader()};
     store.commitBatches(std::span<const IngestBatch>(&b, 1));
     message_.reset();
   }
@@ -104,8 +108,8 @@ double pct(std::vector<double> v, double p) {
 }
 
 void report(const char* what, const std::vector<double>& ms, const std::vector<double>& cpu) {
-  std::printf("%-40s wall p50 %7.2f ms p99 %7.2f ms | cpu p50 %7.2f ms p99 %7.2f ms (n=%zu)\n", what, pct(ms, 0.5),
-              pct(ms, 0.99), pct(cpu, 0.5), pct(cpu, 0.99), ms.size());
+  std::printf("%-40s wall p50 %7.2f ms p99 %7.2f ms | cpu p50 %7.2f ms p99 %7.2f ms (n=%zu)\n",
+              what, pct(ms, 0.5), pct(ms, 0.99), pct(cpu, 0.5), pct(cpu, 0.99), ms.size());
 }
 
 // An in-memory EventSource (the same answers, no LMDB), built from the store's answers.
@@ -132,8 +136,8 @@ class MemorySource final : public EventSource {
 
  private:
   static std::string key(const Query& q) {
-    return q.release + "|" + q.host + "|" + q.kind + "|" + std::to_string(q.sinceNs.value_or(-1)) + "|" +
-           std::to_string(q.untilNs.value_or(-1));
+    return q.release + "|" + q.host + "|" + q.kind + "|" + std::to_string(q.sinceNs.value_or(-1)) +
+           "|" + std::to_string(q.untilNs.value_or(-1));
   }
   std::map<std::string, std::vector<std::unique_ptr<capnp::MallocMessageBuilder>>> answers_;
 };
@@ -154,31 +158,43 @@ class RecordingSource final : public EventSource {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t background = 1'000'000, releases = 1000, releaseEvents = 10'000, hosts = 10, runs = 50;
+  std::size_t background = 1'000'000, releases = 1000, releaseEvents = 10'000, hosts = 10,
+              runs = 50;
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     std::size_t v = std::strtoull(argv[i + 1], nullptr, 10);
-    if (a == "--background") background = v;
-    else if (a == "--releases") releases = v;
-    else if (a == "--release-events") releaseEvents = v;
-    else if (a == "--hosts") hosts = v;
-    else if (a == "--runs") runs = v;
-    else if (a == "--dir") dir = argv[i + 1];
+    if (a == "--background")
+      background = v;
+    else if (a == "--releases")
+      releases = v;
+    else if (a == "--release-events")
+      releaseEvents = v;
+    else if (a == "--hosts")
+      hosts = v;
+    else if (a == "--runs")
+      runs = v;
+    else if (a == "--dir")
+      dir = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: analysis_bench [--background N] [--releases R] [--release-events N] [--hosts H] [--runs K] [--dir D]\n");
+      std::fprintf(stderr,
+                   "usage: analysis_bench [--background N] [--releases R] [--release-events N] "
+                   "[--hosts H] [--runs K] [--dir D]\n");
       return 2;
     }
   }
   // As the collector's main() does: large request buffers come from the heap and stay there, so a
-  // request does not page-fault its way through fresh mmap()ed memory. BENCH_MALLOC_DEFAULT=1: glibc
-  // defaults (to measure the difference).
+  // request does not page-fault its way through fresh mmap()ed memory. BENCH_MALLOC_DEFAULT=1:
+  // glibc defaults (to measure the difference).
   if (!std::getenv("BENCH_MALLOC_DEFAULT")) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum on 64-bit
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   }
   bool tempDir = dir.empty();
-  if (tempDir) dir = (std::filesystem::temp_directory_path() / ("octolaunch-analysis-bench-" + std::to_string(::getpid()))).string();
+  if (tempDir)
+    dir = (std::filesystem::temp_directory_path() /
+           ("octolaunch-analysis-bench-" + std::to_string(::getpid())))
+              .string();
   std::filesystem::create_directories(dir);
   FixedClock clock;
   lmdb::Env env = openCollectorEnv(dir, std::size_t{32} << 30);
@@ -195,24 +211,30 @@ int main(int argc, char** argv) {
   };
   std::mt19937_64 rng(42);
   const std::int64_t span = 30LL * 24 * 3600 * kSec;
-  std::size_t perRelease = std::max<std::size_t>(1, background / std::max<std::size_t>(1, releases));
+  std::size_t perRelease =
+      std::max<std::size_t>(1, background / std::max<std::size_t>(1, releases));
   for (std::size_t r = 0; r < releases; ++r) {
     std::string id = "bg-" + std::to_string(r), service = "svc-" + std::to_string(r % 20);
-    std::int64_t start = kT0 + static_cast<std::int64_t>(r) * (span / static_cast<std::int64_t>(releases));
+    std::int64_t start =
+        kT0 + static_cast<std::int64_t>(r) * (span / static_cast<std::int64_t>(releases));
     std::string host = "bg-host-" + std::to_string(r % 100);
     AgentWriter& w = writer(host);
     w.add(start, id, service).getPayload().initDeployStart();
     for (std::size_t i = 0; i < perRelease; ++i) {
-      hookLine(w.add(start + static_cast<std::int64_t>(i) * 1'000'000, id, service), "background output line " + std::to_string(i), false);
+      hookLine(w.add(start + static_cast<std::int64_t>(i) * 1'000'000, id, service),
+               "background output line " + std::to_string(i), false);
       if (w.full()) w.flush(store);
     }
-    w.add(start + static_cast<std::int64_t>(perRelease) * 1'000'000, id, service).getPayload().initDeployFinish().setOutcome(schema::DeployMarker::Outcome::OK);
+    w.add(start + static_cast<std::int64_t>(perRelease) * 1'000'000, id, service)
+        .getPayload()
+        .initDeployFinish()
+        .setOutcome(schema::DeployMarker::Outcome::OK);
     if (w.full()) w.flush(store);
     nlohmann::json doc = {{"id", id}, {"service", service}, {"created_ns", start}};
     releaseStore.put(id, releaseToJson(*releaseFromJson(doc, start).value));
   }
-  // The release under test: `releaseEvents` events over `hosts` hosts; one host fills its disk during
-  // the migration, which fails there; untagged noise of other services on the same hosts.
+  // The release under test: `releaseEvents` events over `hosts` hosts; one host fills its disk
+  // during the migration, which fails there; untagged noise of other services on the same hosts.
   const std::string id = "r-bench";
   std::int64_t start = kT0 + span / 2 + 17 * kSec;
   std::size_t perHost = releaseEvents / hosts;
@@ -242,15 +264,24 @@ int main(int argc, char** argv) {
     x.setCommand("./migrate.sh");
     x.setExitCode(h == 1 ? 1 : 0);
     x.setDurationMs(static_cast<std::uint64_t>(perHost) * 10);
-    w.add(end + kSec, id, "api").getPayload().initDeployFinish().setOutcome(
-        h == 1 ? schema::DeployMarker::Outcome::FAILED : schema::DeployMarker::Outcome::OK);
+    w.add(end + kSec, id, "api")
+        .getPayload()
+        .initDeployFinish()
+        .setOutcome(h == 1 ? schema::DeployMarker::Outcome::FAILED
+                           : schema::DeployMarker::Outcome::OK);
   }
   for (auto& [host, w] : writers) w->flush(store);
-  nlohmann::json doc = {{"id", id}, {"service", "api"}, {"ci_job_url", "https://ci/job/1"}, {"created_ns", start - 60 * kSec}};
+  nlohmann::json doc = {{"id", id},
+                        {"service", "api"},
+                        {"ci_job_url", "https://ci/job/1"},
+                        {"created_ns", start - 60 * kSec}};
   releaseStore.put(id, releaseToJson(*releaseFromJson(doc, start).value));
   double loadS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("store: %zu background events in %zu releases + %zu events of %s on %zu hosts, loaded in %.1f s (%s)\n",
-              perRelease * releases + 2 * releases, releases, releaseEvents, id.c_str(), hosts, loadS, dir.c_str());
+  std::printf(
+      "store: %zu background events in %zu releases + %zu events of %s on %zu hosts, loaded in "
+      "%.1f s (%s)\n",
+      perRelease * releases + 2 * releases, releases, releaseEvents, id.c_str(), hosts, loadS,
+      dir.c_str());
 
   InlineWriteSerializer writerSerial;
   AnalysisOptions options;

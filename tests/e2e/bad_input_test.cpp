@@ -1,17 +1,16 @@
 // Bad input on the RPC port: garbage bytes and a truncated Cap'n Proto message drop only that
 // connection; the collector keeps serving other agents.
-#include "tests/support/harness.h"
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <cstring>
+
+#include "tests/support/harness.h"
 
 namespace octolaunch::testing {
 namespace {
@@ -80,20 +79,22 @@ TEST(BadInput, GarbageAndTruncatedMessagesDropOnlyThatConnection) {
   // The collector still serves: a real agent's hook events arrive.
   ASSERT_TRUE(collector.running());
   EXPECT_EQ(httpGet(collector.httpPort(), "/healthz").status, 200);
-  Process agent({.argv = [&] {
-                   std::vector<std::string> a = {binPath("octolaunch-agent"), "run"};
-                   auto f = agentFlags(dir / "spool", "agent-ok", "web2", collector.rpcAddress());
-                   a.insert(a.end(), f.begin(), f.end());
-                   return a;
-                 }(),
+  Process agent({.argv =
+                     [&] {
+                       std::vector<std::string> a = {binPath("octolaunch-agent"), "run"};
+                       auto f =
+                           agentFlags(dir / "spool", "agent-ok", "web2", collector.rpcAddress());
+                       a.insert(a.end(), f.begin(), f.end());
+                       return a;
+                     }(),
                  .captureStdout = false});
   std::vector<std::string> hook = {binPath("octolaunch-agent"), "hook"};
   auto f = agentFlags(dir / "spool", "agent-ok", "web2", collector.rpcAddress());
   hook.insert(hook.end(), f.begin(), f.end());
   for (std::string a : {"--release", "r-ok", "--", "sh", "-c", "echo fine"}) hook.push_back(a);
   EXPECT_EQ(run(hook, 10s).exitCode, 0);
-  EXPECT_TRUE(waitUntil([&] { return allEvents(collector.httpPort(), "release=r-ok").size() == 2; },
-                        20s));
+  EXPECT_TRUE(
+      waitUntil([&] { return allEvents(collector.httpPort(), "release=r-ok").size() == 2; }, 20s));
   EXPECT_TRUE(collector.running());
 }
 

@@ -2,12 +2,12 @@
 // loopback. What a user relies on: output passes through unchanged, the exit status is the
 // command's, and every line reaches the collector's store exactly once — through collector
 // crashes, a collector that is away, and an agent reinstall.
-#include "tests/support/harness.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <set>
+
+#include "tests/support/harness.h"
 
 namespace octolaunch::testing {
 namespace {
@@ -18,7 +18,8 @@ std::string lineScript(int lines, int exitCode) {
   // awk prints fast and deterministically; the same script is run bare and under the wrapper.
   return "awk 'BEGIN { for (i = 1; i <= " + std::to_string(lines) +
          "; i++) { printf \"line %d of the migration output\\n\", i; if (i % 1000 == 0) "
-         "printf \"warn %d\\n\", i > \"/dev/stderr\" } }'; exit " + std::to_string(exitCode);
+         "printf \"warn %d\\n\", i > \"/dev/stderr\" } }'; exit " +
+         std::to_string(exitCode);
 }
 
 struct Fleet {
@@ -50,7 +51,9 @@ struct Fleet {
       argv.push_back(a);
     return run(argv, timeout);
   }
-  std::size_t count(const std::string& query) { return allEvents(collector.httpPort(), query).size(); }
+  std::size_t count(const std::string& query) {
+    return allEvents(collector.httpPort(), query).size();
+  }
 };
 
 TEST(Pipeline, HookOutputAndExitReachTheStoreAndPassThroughUnchanged) {
@@ -62,7 +65,7 @@ TEST(Pipeline, HookOutputAndExitReachTheStoreAndPassThroughUnchanged) {
   RunResult wrapped = fleet.hook("r42", lineScript(10000, 3));
   EXPECT_EQ(wrapped.exitCode, 3);
   EXPECT_EQ(bare.exitCode, 3);
-  EXPECT_EQ(wrapped.out, bare.out);  // byte-identical stdout
+  EXPECT_EQ(wrapped.out, bare.out);                          // byte-identical stdout
   EXPECT_NE(wrapped.err.find(bare.err), std::string::npos);  // stderr passes through too
 
   ASSERT_TRUE(waitUntil([&] { return fleet.count("release=r42&kind=hook.output") == 10010; }, 30s))
@@ -97,8 +100,9 @@ TEST(Pipeline, NothingIsLostWhenTheCollectorIsKilledRepeatedly) {
   std::vector<std::string> argv = {binPath("octolaunch-agent"), "hook"};
   auto f = fleet.flags();
   argv.insert(argv.end(), f.begin(), f.end());
-  std::string script = "awk 'BEGIN { for (i = 1; i <= " + std::to_string(kLines) +
-                       "; i++) { printf \"row %d\\n\", i; if (i % 20000 == 0) system(\"sleep 0.2\") } }'";
+  std::string script =
+      "awk 'BEGIN { for (i = 1; i <= " + std::to_string(kLines) +
+      "; i++) { printf \"row %d\\n\", i; if (i % 20000 == 0) system(\"sleep 0.2\") } }'";
   for (std::string a : {"--release", "r7", "--service", "api", "--", "sh", "-c", script.c_str()})
     argv.push_back(a);
   Process hook({.argv = argv, .captureStdout = false, .discardStdout = true});
@@ -183,16 +187,16 @@ TEST(Pipeline, ExitStatusesFollowTheCommand) {
   EXPECT_EQ(run(hookArgs({"/nonexistent/command"}), 10s).exitCode, 127);
   std::filesystem::path notExecutable = fleet.dir / "notes.txt";
   std::ofstream(notExecutable) << "not a program\n";
-  std::filesystem::permissions(notExecutable, std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      notExecutable, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   EXPECT_EQ(run(hookArgs({notExecutable.string()}), 10s).exitCode, 126);
   EXPECT_EQ(run(hookArgs({"sh", "-c", "kill -TERM $$"}), 10s).exitCode, 128 + 15);
   RunResult usage = run(base, 10s);
   EXPECT_EQ(usage.exitCode, 2);
   // No spool can be opened: the command still runs and its status is returned.
-  std::vector<std::string> broken = {binPath("octolaunch-agent"), "hook", "--config", "/dev/null",
-                                     "--spool-dir", "/proc/octolaunch-cannot-exist", "--",
-                                     "sh", "-c", "echo still here; exit 4"};
+  std::vector<std::string> broken = {
+      binPath("octolaunch-agent"),     "hook", "--config", "/dev/null", "--spool-dir",
+      "/proc/octolaunch-cannot-exist", "--",   "sh",       "-c",        "echo still here; exit 4"};
   RunResult r = run(broken, 10s);
   EXPECT_EQ(r.exitCode, 4);
   EXPECT_EQ(r.out, "still here\n");

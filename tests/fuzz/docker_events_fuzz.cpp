@@ -1,11 +1,11 @@
 // Docker Engine / podman event JSON lines -> ContainerEvent -> ContainerEventTracker.
-#include "agent/parse/container_events.h"
-#include "agent/parse/text_util.h"
-#include "tests/fuzz/fuzz_support.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "agent/parse/container_events.h"
+#include "agent/parse/text_util.h"
+#include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace octolaunch::parse;

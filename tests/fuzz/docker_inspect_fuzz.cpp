@@ -1,10 +1,10 @@
 // GET /containers/{id}/json and GET /images/{id}/json bodies.
-#include "agent/parse/container_events.h"
-#include "tests/fuzz/fuzz_support.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "agent/parse/container_events.h"
+#include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace octolaunch::parse;

@@ -1,11 +1,11 @@
 #include "tests/fuzz/fuzz_support.h"
 
-#include "shared/event/event_json.h"
-
 #include <capnp/message.h>
 
 #include <cstdio>
 #include <cstdlib>
+
+#include "shared/event/event_json.h"
 
 namespace octolaunch::parse::fuzz {
 

@@ -1,14 +1,14 @@
 // Bytes a deploy step prints: the hook recorder escapes them into UTF-8 Text and splits long lines
 // between characters. Checks: the result is always valid UTF-8 without NUL, every input byte is
 // accounted for, and a split point never passes its limit.
-#include "agent/hook/utf8_escape.h"
-#include "shared/util/utf8.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include "agent/hook/utf8_escape.h"
+#include "shared/util/utf8.h"
 
 namespace {
 

@@ -1,12 +1,12 @@
 // `journalctl -o json` lines -> JournalEntry -> UnitFailureAssembler (with the kernel OOM join).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
 #include "agent/parse/journal_entry.h"
 #include "agent/parse/text_util.h"
 #include "agent/parse/unit_failure.h"
 #include "tests/fuzz/fuzz_support.h"
-
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace octolaunch::parse;

@@ -1,12 +1,12 @@
 // Kernel log text in any shape -> KernelMessage -> OomAssembler (and the cgroup mapping).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
 #include "agent/parse/cgroup_path.h"
 #include "agent/parse/kernel_message.h"
 #include "agent/parse/oom_kill.h"
 #include "tests/fuzz/fuzz_support.h"
-
-#include <cstddef>
-#include <cstdint>
-#include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace octolaunch::parse;

@@ -1,9 +1,9 @@
 // cgroup memory.events / memory.oom_control contents.
-#include "agent/parse/memory_events.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "agent/parse/memory_events.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace octolaunch::parse;

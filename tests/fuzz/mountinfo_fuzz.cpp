@@ -1,10 +1,10 @@
 // /proc/self/mountinfo contents: the disk source's view of which filesystems to watch.
-#include "agent/sources/disk/mountinfo.h"
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+
+#include "agent/sources/disk/mountinfo.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace octolaunch::sources;

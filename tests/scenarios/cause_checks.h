@@ -1,12 +1,11 @@
 // What scenario tests ask of a causes answer, and the deploy step every scenario runs.
 #pragma once
 
-#include "tests/scenarios/fleet.h"
-
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
+
+#include "tests/scenarios/fleet.h"
 
 namespace octolaunch::testing {
 

@@ -1,11 +1,11 @@
 #include "tests/scenarios/fleet.h"
 
-#include "agent/spool/spool.h"
-
 #include <signal.h>
 
 #include <fstream>
 #include <stdexcept>
+
+#include "agent/spool/spool.h"
 
 namespace octolaunch::testing {
 
@@ -56,8 +56,9 @@ Fleet::~Fleet() {
 }
 
 std::vector<std::string> Fleet::agentArgs(const std::string& host) const {
-  return {"--config", configFile(host).string(), "--spool-dir", spoolDir(host).string(),
-          "--agent-id", "agent-" + host, "--host", host, "--collector", collector_.rpcAddress()};
+  return {"--config",    configFile(host).string(), "--spool-dir", spoolDir(host).string(),
+          "--agent-id",  "agent-" + host,           "--host",      host,
+          "--collector", collector_.rpcAddress()};
 }
 
 void Fleet::addHost(const std::string& host, const std::string& extraToml) {
@@ -90,7 +91,8 @@ int Fleet::deploy(const std::string& host, const std::string& verb, const std::s
   std::vector<std::string> argv = {binPath("octolaunch-agent"), "deploy", verb};
   auto args = agentArgs(host);
   argv.insert(argv.end(), args.begin(), args.end());
-  for (const std::string& a : {std::string("--release"), release, std::string("--service"), service})
+  for (const std::string& a :
+       {std::string("--release"), release, std::string("--service"), service})
     argv.push_back(a);
   if (!outcome.empty()) {
     argv.push_back("--outcome");
@@ -131,7 +133,8 @@ nlohmann::json Fleet::causes(const std::string& release) {
 
 nlohmann::json Fleet::get(const std::string& path) {
   HttpResult r = httpGet(collector_.httpPort(), path);
-  if (r.status != 200) throw std::runtime_error("GET " + path + ": " + std::to_string(r.status) + " " + r.raw);
+  if (r.status != 200)
+    throw std::runtime_error("GET " + path + ": " + std::to_string(r.status) + " " + r.raw);
   return r.body;
 }
 

@@ -3,15 +3,14 @@
 // file-nr) are switched on only for the agent playing the affected host.
 #pragma once
 
-#include "tests/support/harness.h"
-
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "tests/support/harness.h"
 
 namespace octolaunch::testing {
 
@@ -41,7 +40,8 @@ class Fleet final {
 
   CollectorProcess& collector() { return collector_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
-  // Each host's commands run with this working directory (relative paths in its config resolve here).
+  // Each host's commands run with this working directory (relative paths in its config resolve
+  // here).
   std::filesystem::path hostDir(const std::string& host) const { return dir_ / host; }
   std::filesystem::path spoolDir(const std::string& host) const { return dir_ / ("spool-" + host); }
   std::filesystem::path configFile(const std::string& host) const {

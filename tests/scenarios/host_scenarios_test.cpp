@@ -1,20 +1,19 @@
 // Scenarios whose evidence comes from the host itself: a real full filesystem, real kernel OOM
 // kills in a memory cgroup, the artifact, config and dependency files on the host, health probes.
 // Those needing root and cgroup v1 skip with the reason (and fail in CI, which must run them).
-#include "tests/scenarios/cause_checks.h"
-#include "tests/scenarios/fleet.h"
-#include "tests/support/skip.h"
-
+#include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/sha.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-#include <openssl/sha.h>
-
 #include <fstream>
 #include <sstream>
+
+#include "tests/scenarios/cause_checks.h"
+#include "tests/scenarios/fleet.h"
+#include "tests/support/skip.h"
 
 namespace octolaunch::testing {
 namespace {
@@ -87,10 +86,12 @@ TEST(HostScenario, DiskFilledUnderAFailingMigrationIsTheRootCause) {
   ASSERT_EQ(fleet.registerRelease("r300", "api", ciRelease({"web1", "web2"})).status, 201);
   // The migration fills the disk, and fails once the agent has reported the full disk (as a real
   // one fails at its next write): it waits, at most 10 s, until the collector has the disk.full.
-  std::string fill = "dd if=/dev/zero of=" + (data / "orders.idx").string() +
-                     " bs=64k count=64 2>/dev/null; for i in $(seq 200); do curl -sf '" + fleet.collector().url() +
-                     "/api/v1/events?host=web1&kind=disk.full' | grep -q disk.full && break; sleep 0.05; done; "
-                     "echo 'ERROR: could not extend file \"base/16384/24576\": No space left on device' >&2; exit 1";
+  std::string fill =
+      "dd if=/dev/zero of=" + (data / "orders.idx").string() +
+      " bs=64k count=64 2>/dev/null; for i in $(seq 200); do curl -sf '" + fleet.collector().url() +
+      "/api/v1/events?host=web1&kind=disk.full' | grep -q disk.full && break; sleep 0.05; done; "
+      "echo 'ERROR: could not extend file \"base/16384/24576\": No space left on device' >&2; exit "
+      "1";
   EXPECT_EQ(deployWithHook(fleet, "web1", "r300", "migrate", fill), 1);
   EXPECT_EQ(deployWithHook(fleet, "web2", "r300", "migrate", "echo migrated"), 0);
   ASSERT_TRUE(eventArrived(fleet, "host=web1&kind=disk.full"));
@@ -136,7 +137,9 @@ TEST(HostScenario, UnrelatedOomOfAnotherServiceDoesNotOutrankTheRealCause) {
   // Another service on web1 is OOM-killed during api's deploy window.
   EXPECT_EQ(run({"sh", "-c", oomScript(worker)}, 60s).exitCode, 128 + 9);
   for (auto h : {"web1", "web2"}) {
-    EXPECT_EQ(fleet.hook(h, "r302", "api", "migrate", "echo 'ERROR: syntax error at or near \"FROM\"' >&2; exit 2"), 2);
+    EXPECT_EQ(fleet.hook(h, "r302", "api", "migrate",
+                         "echo 'ERROR: syntax error at or near \"FROM\"' >&2; exit 2"),
+              2);
     fleet.deploy(h, "finish", "r302", "api", "failed");
   }
   ASSERT_TRUE(eventArrived(fleet, "host=web1&kind=oom.kill"));
@@ -150,12 +153,19 @@ TEST(HostScenario, ArtifactOnOneHostIsNotWhatCiBuilt) {
   Fleet fleet;
   std::string built = "api build 2.0.0 (commit a1b2c3d4)\n";
   std::filesystem::path artifact = fleet.dir() / "api.tar";
-  for (auto host : {"web1", "web2"}) fleet.addHost(host, "[service.api]\nartifact = \"" + artifact.string() + "\"\n");
+  for (auto host : {"web1", "web2"})
+    fleet.addHost(host, "[service.api]\nartifact = \"" + artifact.string() + "\"\n");
   std::ofstream(artifact) << built;
-  ASSERT_EQ(fleet.registerRelease("r303", "api", ciRelease({"web1", "web2"}, "sha256:" + sha256Hex(built))).status, 201);
+  ASSERT_EQ(
+      fleet
+          .registerRelease("r303", "api", ciRelease({"web1", "web2"}, "sha256:" + sha256Hex(built)))
+          .status,
+      201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r303", "restart", "echo started"), 0);
   std::ofstream(artifact) << "api build 1.9.3\n";  // web2 still has the previous build
-  EXPECT_EQ(deployWithHook(fleet, "web2", "r303", "restart", "echo 'api: schema version 7 expected, found 6' >&2; exit 1"), 1);
+  EXPECT_EQ(deployWithHook(fleet, "web2", "r303", "restart",
+                           "echo 'api: schema version 7 expected, found 6' >&2; exit 1"),
+            1);
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r303");
   const json& top = topCause(answer);
@@ -176,8 +186,9 @@ TEST(HostScenario, DependencyManifestChangedSinceTheLastGoodRelease) {
   json next = ciRelease({"web1"});
   next["commit"] = "e5f6a7b8";
   ASSERT_EQ(fleet.registerRelease("r305", "api", next).status, 201);
-  EXPECT_EQ(deployWithHook(fleet, "web1", "r305", "restart",
-                           "echo \"AttributeError: 'Engine' object has no attribute 'execute'\" >&2; exit 1"),
+  EXPECT_EQ(deployWithHook(
+                fleet, "web1", "r305", "restart",
+                "echo \"AttributeError: 'Engine' object has no attribute 'execute'\" >&2; exit 1"),
             1);
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r305");
@@ -203,8 +214,9 @@ int closedPort() {
 TEST(HostScenario, HealthProbeFailingAfterTheDeployIsOrchestration) {
   Fleet fleet;
   std::string url = "http://127.0.0.1:" + std::to_string(closedPort()) + "/healthz";
-  fleet.addHost("web1", "[service.api]\nhealth_interval_seconds = 1\nhealth = [{ type = \"http\", url = \"" + url +
-                            "\", expect_status = 200, timeout_ms = 500 }]\n");
+  fleet.addHost(
+      "web1", "[service.api]\nhealth_interval_seconds = 1\nhealth = [{ type = \"http\", url = \"" +
+                  url + "\", expect_status = 200, timeout_ms = 500 }]\n");
   ASSERT_EQ(fleet.registerRelease("r306", "api", ciRelease({"web1"})).status, 201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r306", "restart", "echo restarted"), 0);
   ASSERT_TRUE(eventArrived(fleet, "host=web1&kind=health.failed"));

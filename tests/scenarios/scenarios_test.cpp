@@ -2,13 +2,13 @@
 // release registered with CI URLs, a real deploy with real hooks — then "why did it fail?".
 // Each asserts the top cause's category, its hosts count, that its evidence points at the right
 // events and that open_first holds the CI job URL.
-#include "tests/scenarios/cause_checks.h"
-#include "tests/scenarios/fleet.h"
-#include "tests/support/skip.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
+
+#include "tests/scenarios/cause_checks.h"
+#include "tests/scenarios/fleet.h"
+#include "tests/support/skip.h"
 
 namespace octolaunch::testing {
 namespace {
@@ -48,7 +48,8 @@ TEST(Scenario, SameHookFailingOnOneOfThreeHostsIsFlaky) {
   // The same migration on every host; on web2 it cannot get its lock (a leftover lock file).
   std::ofstream(fleet.hostDir("web2") / "migration.lock") << "held by pid 4242\n";
   const std::string migrate =
-      "if [ -e migration.lock ]; then echo 'could not obtain lock on relation \"orders\"' >&2; exit 1; fi; "
+      "if [ -e migration.lock ]; then echo 'could not obtain lock on relation \"orders\"' >&2; "
+      "exit 1; fi; "
       "echo migrated";
   EXPECT_EQ(deployWithHook(fleet, "web1", "r101", "migrate", migrate), 0);
   EXPECT_EQ(deployWithHook(fleet, "web2", "r101", "migrate", migrate), 1);
@@ -67,8 +68,13 @@ TEST(Scenario, PushStageFailedBeforeAnyHost) {
   Fleet fleet;
   ASSERT_EQ(fleet.registerRelease("r102", "api", ciRelease()).status, 201);
   const std::string pushJob = "https://ci.example.com/acme/api/jobs/4420";
-  EXPECT_LT(fleet.reportStage("r102", {{"name", "build"}, {"status", "ok"}, {"job_url", kJobUrl}}).status, 300);
-  EXPECT_LT(fleet.reportStage("r102", {{"name", "push"}, {"status", "failed"}, {"job_url", pushJob}}).status, 300);
+  EXPECT_LT(
+      fleet.reportStage("r102", {{"name", "build"}, {"status", "ok"}, {"job_url", kJobUrl}}).status,
+      300);
+  EXPECT_LT(
+      fleet.reportStage("r102", {{"name", "push"}, {"status", "failed"}, {"job_url", pushJob}})
+          .status,
+      300);
   json answer = fleet.causes("r102");
   const json& top = topCause(answer);
   EXPECT_EQ(top.value("category", ""), "pipeline") << answer.dump(2);
@@ -80,7 +86,8 @@ TEST(Scenario, HealthyReleaseHasNoCauses) {
   Fleet fleet;
   for (auto h : {"web1", "web2"}) fleet.addHost(h);
   ASSERT_EQ(fleet.registerRelease("r103", "api", ciRelease({"web1", "web2"})).status, 201);
-  for (auto h : {"web1", "web2"}) EXPECT_EQ(deployWithHook(fleet, h, "r103", "migrate", "echo ok"), 0);
+  for (auto h : {"web1", "web2"})
+    EXPECT_EQ(deployWithHook(fleet, h, "r103", "migrate", "echo ok"), 0);
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r103");
   for (const auto& c : answer["causes"]) {

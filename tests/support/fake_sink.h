@@ -3,11 +3,7 @@
 // Thread-safe (sources append on their io thread, the test reads on its own).
 #pragma once
 
-#include "shared/event/event_json.h"
-#include "shared/event/event_sink.h"
-
 #include <capnp/message.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -15,8 +11,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
+
+#include "shared/event/event_json.h"
+#include "shared/event/event_sink.h"
 
 namespace octolaunch::testing {
 
@@ -76,7 +76,8 @@ class RefusingSink final : public EventSink {
   std::size_t append(std::span<const schema::Event::Reader> events) override {
     if (refuse) {
       ++refused;
-      throw std::runtime_error("storing events: mdb_put: MDB_MAP_FULL: Environment mapsize limit reached");
+      throw std::runtime_error(
+          "storing events: mdb_put: MDB_MAP_FULL: Environment mapsize limit reached");
     }
     return inner_.append(events);
   }

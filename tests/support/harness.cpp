@@ -42,17 +42,21 @@ int portOf(const std::string& line) {
 
 void CollectorProcess::start() {
   std::vector<std::string> argv = {binPath("octolaunch-collector"),
-                                   "--config", "/dev/null",
-                                   "--data-dir", options_.dataDir.string(),
-                                   "--rpc-listen", "127.0.0.1:" + std::to_string(rpcPort_),
-                                   "--http-listen", "127.0.0.1:" + std::to_string(httpPort_)};
+                                   "--config",
+                                   "/dev/null",
+                                   "--data-dir",
+                                   options_.dataDir.string(),
+                                   "--rpc-listen",
+                                   "127.0.0.1:" + std::to_string(rpcPort_),
+                                   "--http-listen",
+                                   "127.0.0.1:" + std::to_string(httpPort_)};
   argv.insert(argv.end(), options_.extraArgs.begin(), options_.extraArgs.end());
   // A just-killed collector's port can take a moment to be free again: retry a few times.
   for (int attempt = 0; attempt < 50; ++attempt) {
     process_ = std::make_unique<Process>(ProcessOptions{.argv = argv});
     auto rpc = process_->waitForLine("rpc listening on ", std::chrono::seconds(10));
-    auto http = rpc ? process_->waitForLine("http listening on ", std::chrono::seconds(10))
-                    : std::nullopt;
+    auto http =
+        rpc ? process_->waitForLine("http listening on ", std::chrono::seconds(10)) : std::nullopt;
     if (rpc && http) {
       rpcPort_ = portOf(*rpc);
       httpPort_ = portOf(*http);
@@ -114,7 +118,8 @@ std::vector<nlohmann::json> allEvents(int port, const std::string& query) {
     if (!cursor.empty()) path += "&cursor=" + httplib::detail::encode_query_param(cursor);
     HttpResult r = httpGet(port, path);
     if (r.status != 200 || !r.body.is_object() || !r.body["events"].is_array()) {
-      throw std::runtime_error("GET " + path + " failed: " + std::to_string(r.status) + " " + r.raw);
+      throw std::runtime_error("GET " + path + " failed: " + std::to_string(r.status) + " " +
+                               r.raw);
     }
     for (auto& e : r.body["events"]) out.push_back(std::move(e));
     if (!r.body.contains("next_cursor") || r.body["next_cursor"].is_null()) break;
@@ -128,14 +133,16 @@ bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds time
   while (true) {
     if (cond()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval, not a wait for luck
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(20));  // poll interval, not a wait for luck
   }
 }
 
-std::vector<std::string> agentFlags(const std::filesystem::path& spoolDir, const std::string& agentId,
-                                    const std::string& host, const std::string& collectorAddr) {
-  return {"--config", "/dev/null", "--spool-dir", spoolDir.string(), "--agent-id", agentId,
-          "--host", host, "--collector", collectorAddr};
+std::vector<std::string> agentFlags(const std::filesystem::path& spoolDir,
+                                    const std::string& agentId, const std::string& host,
+                                    const std::string& collectorAddr) {
+  return {"--config", "/dev/null", "--spool-dir", spoolDir.string(), "--agent-id",
+          agentId,    "--host",    host,          "--collector",     collectorAddr};
 }
 
 }  // namespace octolaunch::testing

@@ -2,17 +2,16 @@
 // loopback (port 0), and a small JSON-over-HTTP client for the collector's API.
 #pragma once
 
-#include "tests/support/process.h"
-
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "tests/support/process.h"
 
 namespace octolaunch::testing {
 
@@ -38,7 +37,7 @@ class CollectorProcess final {
  public:
   struct Options {
     std::filesystem::path dataDir;
-    int rpcPort = 0;   // 0: any free port
+    int rpcPort = 0;  // 0: any free port
     int httpPort = 0;
     std::vector<std::string> extraArgs;
   };
@@ -80,7 +79,8 @@ std::vector<nlohmann::json> allEvents(int port, const std::string& query);
 bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 
 // Common agent flags for a test agent with its own identity and spool.
-std::vector<std::string> agentFlags(const std::filesystem::path& spoolDir, const std::string& agentId,
-                                    const std::string& host, const std::string& collectorAddr);
+std::vector<std::string> agentFlags(const std::filesystem::path& spoolDir,
+                                    const std::string& agentId, const std::string& host,
+                                    const std::string& collectorAddr);
 
 }  // namespace octolaunch::testing

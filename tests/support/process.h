@@ -15,8 +15,8 @@ struct ProcessOptions {
   std::vector<std::string> argv;
   std::vector<std::string> extraEnv;  // "NAME=value"
   bool captureStdout = true;
-  bool captureStderr = false;         // when false, stderr goes to the test's stderr
-  bool discardStdout = false;         // stdout to /dev/null (when not captured)
+  bool captureStderr = false;  // when false, stderr goes to the test's stderr
+  bool discardStdout = false;  // stdout to /dev/null (when not captured)
   std::string workDir;
 };
 
@@ -29,7 +29,8 @@ class Process final {
 
   pid_t pid() const { return pid_; }
   // Reads stdout until a line starting with prefix arrives; returns that whole line.
-  std::optional<std::string> waitForLine(const std::string& prefix, std::chrono::milliseconds timeout);
+  std::optional<std::string> waitForLine(const std::string& prefix,
+                                         std::chrono::milliseconds timeout);
   // Reads all of stdout (and stderr when captured) until EOF or the timeout.
   std::string readAllStdout(std::chrono::milliseconds timeout);
   const std::string& stderrText() const { return stderr_; }

@@ -17,10 +17,10 @@ inline bool inCi() {
 }  // namespace octolaunch::testing
 
 // Use inside a TEST body: returns from the test.
-#define OCTOLAUNCH_SKIP_UNLESS_CI(reason)                                            \
-  do {                                                                               \
-    if (::octolaunch::testing::inCi()) {                                             \
-      FAIL() << "CI must run this test, but: " << (reason);                          \
-    }                                                                                \
-    GTEST_SKIP() << (reason);                                                        \
+#define OCTOLAUNCH_SKIP_UNLESS_CI(reason)                   \
+  do {                                                      \
+    if (::octolaunch::testing::inCi()) {                    \
+      FAIL() << "CI must run this test, but: " << (reason); \
+    }                                                       \
+    GTEST_SKIP() << (reason);                               \
   } while (0)

@@ -1,11 +1,7 @@
 #include "agent/sources/cgroup/memory_events_source.h"
 
-#include "agent/parse/cgroup_path.h"
-#include "agent/parse/memory_events.h"
-
-#include <spdlog/spdlog.h>
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -15,6 +11,9 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "agent/parse/cgroup_path.h"
+#include "agent/parse/memory_events.h"
 
 namespace octolaunch::sources {
 
@@ -59,8 +58,14 @@ bool controllersHaveMemory(const std::filesystem::path& file) {
 
 }  // namespace
 
-MemoryEventsSource::MemoryEventsSource(asio::io_context& io, EventOut& out, OomLedger& ledger, CgroupConfig config)
-    : io_(io), out_(out), ledger_(ledger), config_(std::move(config)), inotify_(io), pollTimer_(io) {}
+MemoryEventsSource::MemoryEventsSource(asio::io_context& io, EventOut& out, OomLedger& ledger,
+                                       CgroupConfig config)
+    : io_(io),
+      out_(out),
+      ledger_(ledger),
+      config_(std::move(config)),
+      inotify_(io),
+      pollTimer_(io) {}
 
 MemoryEventsSource::~MemoryEventsSource() = default;
 
@@ -83,9 +88,11 @@ bool MemoryEventsSource::start() {
     hierarchy_ = root;
     counterFile_ = "memory.oom_control";
   } else {
-    spdlog::warn("sources: cgroup: no memory controller under {} (neither v2 memory.events nor v1 memory.oom_control); "
-                 "source off",
-                 root.string());
+    spdlog::warn(
+        "sources: cgroup: no memory controller under {} (neither v2 memory.events nor v1 "
+        "memory.oom_control); "
+        "source off",
+        root.string());
     return false;
   }
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -97,8 +104,8 @@ bool MemoryEventsSource::start() {
   rescan(true);
   waitInotify();
   armPoll();
-  spdlog::info("sources: cgroup: v{} memory hierarchy at {}, watching {} cgroup(s)", version_, hierarchy_.string(),
-               watched_.size());
+  spdlog::info("sources: cgroup: v{} memory hierarchy at {}, watching {} cgroup(s)", version_,
+               hierarchy_.string(), watched_.size());
   return true;
 }
 
@@ -123,7 +130,9 @@ void MemoryEventsSource::rescan(bool atStart) {
     bool watchedSlice = false;
     for (const auto& [wd, rel] : sliceWatches_) watchedSlice = watchedSlice || rel == sliceRel;
     if (!watchedSlice) {
-      const int wd = ::inotify_add_watch(inotify_.native_handle(), dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+      const int wd =
+          ::inotify_add_watch(inotify_.native_handle(), dir.c_str(),
+                              IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
       if (wd >= 0) sliceWatches_[wd] = sliceRel;
     }
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -155,7 +164,8 @@ void MemoryEventsSource::addCgroup(const std::string& rel, bool createdSinceStar
   w->counterFd = fd;
   // A cgroup that appeared while we watch started from zero: every kill in it is new.
   if (!createdSinceStart) {
-    if (auto text = readFd(fd)) w->lastOomKill = parse::parseMemoryEvents(*text).oomKill().value_or(0);
+    if (auto text = readFd(fd))
+      w->lastOomKill = parse::parseMemoryEvents(*text).oomKill().value_or(0);
   }
   if (version_ == 2) {
     w->inotifyWd = ::inotify_add_watch(inotify_.native_handle(), file.c_str(), IN_MODIFY);
@@ -165,7 +175,8 @@ void MemoryEventsSource::addCgroup(const std::string& rel, bool createdSinceStar
     if (efd >= 0) {
       const std::string registration = std::to_string(efd) + " " + std::to_string(fd);
       const int control = ::open((dir / "cgroup.event_control").c_str(), O_WRONLY | O_CLOEXEC);
-      const bool ok = control >= 0 && ::write(control, registration.c_str(), registration.size()) >= 0;
+      const bool ok =
+          control >= 0 && ::write(control, registration.c_str(), registration.size()) >= 0;
       if (control >= 0) ::close(control);
       if (ok) {
         w->eventfd.assign(efd);
@@ -177,7 +188,8 @@ void MemoryEventsSource::addCgroup(const std::string& rel, bool createdSinceStar
   Watched& ref = *w;
   watched_[rel] = std::move(w);
   if (ref.eventfd.is_open()) waitOomEventfd(ref);
-  if (createdSinceStart && readCounter(ref)) armReport(ref);  // a kill may have come before the watch
+  if (createdSinceStart && readCounter(ref))
+    armReport(ref);  // a kill may have come before the watch
 }
 
 void MemoryEventsSource::removeCgroup(const std::string& rel) {
@@ -226,7 +238,8 @@ void MemoryEventsSource::report(const std::string& rel) {
   const std::int64_t now = out_.clock().nowNs();
   // kmsg's line for the same kill is claimed within this window (the poll may notice late).
   const std::int64_t windowNs =
-      (static_cast<std::int64_t>(config_.dedupeWindowMs) + config_.pollIntervalMs + 2000) * 1'000'000;
+      (static_cast<std::int64_t>(config_.dedupeWindowMs) + config_.pollIntervalMs + 2000) *
+      1'000'000;
   const std::size_t claimed = ledger_.claim(rel, now, windowNs, count);
   EventBatch batch;
   for (std::uint64_t i = claimed; i < count; ++i) {
@@ -239,17 +252,19 @@ void MemoryEventsSource::report(const std::string& rel) {
     kill.setSource(version_ == 2 ? "memory.events" : "memory.oom_control");
   }
   if (!batch.empty()) {
-    spdlog::info("sources: cgroup: {} OOM kill(s) in {} that the kernel log did not name", batch.size(), rel);
+    spdlog::info("sources: cgroup: {} OOM kill(s) in {} that the kernel log did not name",
+                 batch.size(), rel);
   }
   out_.publish(batch);
 }
 
 void MemoryEventsSource::waitInotify() {
-  inotify_.async_wait(asio::posix::descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    drainInotify();
-    waitInotify();
-  });
+  inotify_.async_wait(asio::posix::descriptor::wait_read,
+                      [this](const boost::system::error_code& ec) {
+                        if (ec || stopped_) return;
+                        drainInotify();
+                        waitInotify();
+                      });
 }
 
 void MemoryEventsSource::drainInotify() {
@@ -278,7 +293,8 @@ void MemoryEventsSource::drainInotify() {
         const std::string rel = (s->second == "/" ? std::string() : s->second) + "/" + event->name;
         if (event->mask & (IN_CREATE | IN_MOVED_TO)) addCgroup(rel, true);
         if (event->mask & (IN_DELETE | IN_MOVED_FROM)) {
-          if (auto w = watched_.find(rel); w != watched_.end() && !w->second->reportArmed) removeCgroup(rel);
+          if (auto w = watched_.find(rel); w != watched_.end() && !w->second->reportArmed)
+            removeCgroup(rel);
         }
       }
     }
@@ -288,20 +304,21 @@ void MemoryEventsSource::drainInotify() {
 
 void MemoryEventsSource::waitOomEventfd(Watched& w) {
   const std::string rel = w.rel;
-  w.eventfd.async_wait(asio::posix::descriptor::wait_read, [this, rel](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    auto it = watched_.find(rel);
-    if (it == watched_.end()) return;
-    Watched& w = *it->second;
-    std::uint64_t value = 0;
-    while (::read(w.eventfd.native_handle(), &value, sizeof value) == sizeof value) {
-    }
-    // The notifier fires when the cgroup hits OOM (and when it is removed): the kill, if any,
-    // is counted a moment later; report() re-reads the counter.
-    readCounter(w);
-    armReport(w);
-    waitOomEventfd(w);
-  });
+  w.eventfd.async_wait(
+      asio::posix::descriptor::wait_read, [this, rel](const boost::system::error_code& ec) {
+        if (ec || stopped_) return;
+        auto it = watched_.find(rel);
+        if (it == watched_.end()) return;
+        Watched& w = *it->second;
+        std::uint64_t value = 0;
+        while (::read(w.eventfd.native_handle(), &value, sizeof value) == sizeof value) {
+        }
+        // The notifier fires when the cgroup hits OOM (and when it is removed): the kill, if any,
+        // is counted a moment later; report() re-reads the counter.
+        readCounter(w);
+        armReport(w);
+        waitOomEventfd(w);
+      });
 }
 
 void MemoryEventsSource::armPoll() {

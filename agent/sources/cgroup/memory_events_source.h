@@ -14,18 +14,18 @@
 // say). Thread: io_context thread only (see source.h).
 #pragma once
 
-#include "agent/sources/asio.h"
-#include "agent/sources/event_out.h"
-#include "agent/sources/oom_ledger.h"
-#include "agent/sources/source.h"
-#include "agent/sources/sources_config.h"
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "agent/sources/asio.h"
+#include "agent/sources/event_out.h"
+#include "agent/sources/oom_ledger.h"
+#include "agent/sources/source.h"
+#include "agent/sources/sources_config.h"
 
 namespace octolaunch::sources {
 
@@ -60,12 +60,12 @@ class MemoryEventsSource final : public Source {
   EventOut& out_;
   OomLedger& ledger_;
   CgroupConfig config_;
-  int version_ = 0;                      // 1, 2; 0 when off
-  std::filesystem::path hierarchy_;      // the memory hierarchy's mount point
-  std::string counterFile_;              // "memory.events" or "memory.oom_control"
+  int version_ = 0;                  // 1, 2; 0 when off
+  std::filesystem::path hierarchy_;  // the memory hierarchy's mount point
+  std::string counterFile_;          // "memory.events" or "memory.oom_control"
   asio::posix::stream_descriptor inotify_;
-  std::map<int, std::string> sliceWatches_;   // inotify wd -> slice rel path
-  std::map<int, std::string> fileWatches_;    // inotify wd -> cgroup rel path (v2)
+  std::map<int, std::string> sliceWatches_;  // inotify wd -> slice rel path
+  std::map<int, std::string> fileWatches_;   // inotify wd -> cgroup rel path (v2)
   std::map<std::string, std::unique_ptr<Watched>> watched_;
   asio::steady_timer pollTimer_;
   bool stopped_ = false;

@@ -1,12 +1,11 @@
 #include "agent/sources/containers/container_source.h"
 
-#include "agent/sources/containers/docker_api.h"
-
 #include <spdlog/spdlog.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
+
+#include "agent/sources/containers/docker_api.h"
 
 namespace octolaunch::sources {
 
@@ -24,7 +23,8 @@ std::string sinceParam(std::int64_t ns) {
   const std::int64_t sec = ns / 1'000'000'000;
   const std::int64_t frac = ns % 1'000'000'000;
   char text[40];
-  std::snprintf(text, sizeof text, "%lld.%09lld", static_cast<long long>(sec), static_cast<long long>(frac));
+  std::snprintf(text, sizeof text, "%lld.%09lld", static_cast<long long>(sec),
+                static_cast<long long>(frac));
   return text;
 }
 
@@ -128,7 +128,8 @@ asio::awaitable<void> ContainerSource::drainFailures() {
   while (!queue_.empty() && !stopped_) {
     parse::ContainerFailure failure = std::move(queue_.front());
     queue_.pop_front();
-    const auto inspect = co_await apiGet(socket_, "/containers/" + failure.containerId + "/json", kInspectTimeout);
+    const auto inspect =
+        co_await apiGet(socket_, "/containers/" + failure.containerId + "/json", kInspectTimeout);
     std::string imageRef = failure.image;
     if (inspect.status == 200) {
       if (auto parsed = parse::parseContainerInspect(inspect.body)) {
@@ -141,7 +142,8 @@ asio::awaitable<void> ContainerSource::drainFailures() {
     if (!imageRef.empty()) {
       const auto image = co_await apiGet(socket_, "/images/" + imageRef + "/json", kInspectTimeout);
       if (image.status == 200) {
-        if (auto digests = parse::parseImageRepoDigests(image.body)) failure.imageDigests = std::move(*digests);
+        if (auto digests = parse::parseImageRepoDigests(image.body))
+          failure.imageDigests = std::move(*digests);
       }
     }
     if (stopped_) break;
@@ -157,8 +159,8 @@ asio::awaitable<void> ContainerSource::drainFailures() {
       parse::fillContainerFailure(payload.initContainerOom(), failure);
     } else {
       parse::fillContainerFailure(payload.initContainerFailed(), failure);
-      const bool engineSentOom =
-          std::find(oomEventIds_.begin(), oomEventIds_.end(), failure.containerId) != oomEventIds_.end();
+      const bool engineSentOom = std::find(oomEventIds_.begin(), oomEventIds_.end(),
+                                           failure.containerId) != oomEventIds_.end();
       if (failure.oomKilled && !engineSentOom) {
         parse::fillContainerFailure(batch.add(timeNs).getPayload().initContainerOom(), failure);
       }

@@ -13,16 +13,16 @@
 // Thread: io_context thread only (see source.h).
 #pragma once
 
+#include <deque>
+#include <functional>
+#include <set>
+#include <string>
+
 #include "agent/parse/container_events.h"
 #include "agent/sources/asio.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
-
-#include <deque>
-#include <functional>
-#include <set>
-#include <string>
 
 namespace octolaunch::sources {
 
@@ -50,14 +50,14 @@ class ContainerSource final : public Source {
   std::string socket_;
   parse::ContainerEventTracker tracker_;
   std::deque<parse::ContainerFailure> queue_;
-  std::deque<std::string> oomEventIds_;   // containers the engine sent "oom" for (bounded)
+  std::deque<std::string> oomEventIds_;  // containers the engine sent "oom" for (bounded)
   std::function<void()> cancelStream_;
   asio::steady_timer backoff_;
   std::int64_t lastEventNs_ = 0;
   bool draining_ = false;
   bool connected_ = false;
   bool stopped_ = false;
-  int running_ = 0;                        // coroutines alive (stop waits for none)
+  int running_ = 0;  // coroutines alive (stop waits for none)
   std::uint64_t connects_ = 0;
 };
 

@@ -24,13 +24,15 @@ http::request<http::empty_body> request(const std::string& path, bool keepAlive)
 
 }  // namespace
 
-asio::awaitable<ApiReply> apiGet(std::string socketPath, std::string path, std::chrono::milliseconds timeout) {
+asio::awaitable<ApiReply> apiGet(std::string socketPath, std::string path,
+                                 std::chrono::milliseconds timeout) {
   ApiReply reply;
   auto executor = co_await asio::this_coro::executor;
   beast::basic_stream<local, asio::any_io_executor, beast::unlimited_rate_policy> stream(executor);
   beast::error_code ec;
   stream.expires_after(timeout);
-  co_await stream.async_connect(local::endpoint(socketPath), asio::redirect_error(asio::use_awaitable, ec));
+  co_await stream.async_connect(local::endpoint(socketPath),
+                                asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     reply.error = "connect " + socketPath + ": " + ec.message();
     co_return reply;
@@ -58,7 +60,8 @@ asio::awaitable<ApiReply> apiGet(std::string socketPath, std::string path, std::
 
 asio::awaitable<std::string> apiStreamLines(std::string socketPath, std::string path,
                                             std::function<void(std::string_view)> onLine,
-                                            std::function<void()>& cancel, std::function<void()> onConnected) {
+                                            std::function<void()>& cancel,
+                                            std::function<void()> onConnected) {
   auto executor = co_await asio::this_coro::executor;
   local::socket socket(executor);
   cancel = [&socket] {
@@ -71,7 +74,8 @@ asio::awaitable<std::string> apiStreamLines(std::string socketPath, std::string 
   } reset{cancel};
 
   beast::error_code ec;
-  co_await socket.async_connect(local::endpoint(socketPath), asio::redirect_error(asio::use_awaitable, ec));
+  co_await socket.async_connect(local::endpoint(socketPath),
+                                asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return "connect " + socketPath + ": " + ec.message();
   auto req = request(path, true);
   co_await http::async_write(socket, req, asio::redirect_error(asio::use_awaitable, ec));
@@ -80,9 +84,11 @@ asio::awaitable<std::string> apiStreamLines(std::string socketPath, std::string 
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(boost::none);
-  co_await http::async_read_header(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  co_await http::async_read_header(socket, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return "read: " + ec.message();
-  if (parser.get().result_int() != 200) co_return "GET " + path + ": HTTP " + std::to_string(parser.get().result_int());
+  if (parser.get().result_int() != 200)
+    co_return "GET " + path + ": HTTP " + std::to_string(parser.get().result_int());
   if (onConnected) onConnected();
 
   std::string pending;
@@ -91,7 +97,8 @@ asio::awaitable<std::string> apiStreamLines(std::string socketPath, std::string 
     parser.get().body().data = chunk;
     parser.get().body().size = sizeof chunk;
     // read_some: hand over what has arrived (async_read would wait until the buffer is full).
-    co_await http::async_read_some(socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read_some(socket, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return "read: " + ec.message();
     const std::size_t got = sizeof chunk - parser.get().body().size;

@@ -1,14 +1,13 @@
 #include "agent/sources/disk/disk_source.h"
 
-#include "agent/sources/disk/mountinfo.h"
-
 #include <spdlog/spdlog.h>
-
 #include <sys/statvfs.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "agent/sources/disk/mountinfo.h"
 
 namespace octolaunch::sources {
 
@@ -22,9 +21,11 @@ std::string readFile(const std::filesystem::path& path, bool& ok) {
   return text.str();
 }
 
-void fill(schema::Exhaustion::Builder x, Transition t, const std::string& mount, const std::string& fsType,
-          double used, std::uint64_t free, std::uint64_t total, double threshold) {
-  x.setState(t == Transition::raised ? schema::Pressure::State::RAISED : schema::Pressure::State::CLEARED);
+void fill(schema::Exhaustion::Builder x, Transition t, const std::string& mount,
+          const std::string& fsType, double used, std::uint64_t free, std::uint64_t total,
+          double threshold) {
+  x.setState(t == Transition::raised ? schema::Pressure::State::RAISED
+                                     : schema::Pressure::State::CLEARED);
   x.setMount(mount);
   x.setFsType(fsType);
   x.setUsedPercent(used);
@@ -41,8 +42,8 @@ DiskSource::DiskSource(asio::io_context& io, EventOut& out, DiskConfig config)
 bool DiskSource::start() {
   scan();
   arm();
-  spdlog::info("sources: disk: watching {} filesystem(s) every {} ms (space {}%, inodes {}%)", mounts_.size(),
-               config_.intervalMs, config_.usedPercent, config_.inodeUsedPercent);
+  spdlog::info("sources: disk: watching {} filesystem(s) every {} ms (space {}%, inodes {}%)",
+               mounts_.size(), config_.intervalMs, config_.usedPercent, config_.inodeUsedPercent);
   return true;
 }
 
@@ -67,8 +68,8 @@ void DiskSource::scan() {
     loggedMountinfo_ = true;
     spdlog::warn("sources: disk: cannot read {}", config_.mountinfo.string());
   }
-  // Which mount points to look at now: configured ones (whatever their type), else real filesystems,
-  // one mount point per device.
+  // Which mount points to look at now: configured ones (whatever their type), else real
+  // filesystems, one mount point per device.
   std::map<std::string, std::string> wanted;  // mount point -> fs type
   if (!config_.mounts.empty()) {
     for (const auto& m : config_.mounts) {
@@ -94,7 +95,8 @@ void DiskSource::scan() {
   const std::int64_t now = out_.clock().nowNs();
   for (const auto& [mount, fsType] : wanted) {
     struct statvfs st {};
-    if (::statvfs(mount.c_str(), &st) != 0) continue;  // vanished or not a filesystem: nothing to report
+    if (::statvfs(mount.c_str(), &st) != 0)
+      continue;  // vanished or not a filesystem: nothing to report
     auto [it, inserted] = mounts_.try_emplace(
         mount, Watched{fsType, ThresholdState(config_.usedPercent, config_.clearMarginPercent),
                        ThresholdState(config_.inodeUsedPercent, config_.clearMarginPercent)});
@@ -104,7 +106,8 @@ void DiskSource::scan() {
     const std::uint64_t usedBlocks = st.f_blocks - st.f_bfree;
     const std::uint64_t denominator = usedBlocks + st.f_bavail;
     if (st.f_blocks > 0 && denominator > 0) {
-      const double used = 100.0 * static_cast<double>(usedBlocks) / static_cast<double>(denominator);
+      const double used =
+          100.0 * static_cast<double>(usedBlocks) / static_cast<double>(denominator);
       const auto t = w.space.update(used);
       if (t != Transition::none) {
         auto event = batch.add(now);
@@ -113,12 +116,13 @@ void DiskSource::scan() {
       }
     }
     if (st.f_files > 0) {  // btrfs and some others have no inode limit
-      const double used = 100.0 * static_cast<double>(st.f_files - st.f_ffree) / static_cast<double>(st.f_files);
+      const double used =
+          100.0 * static_cast<double>(st.f_files - st.f_ffree) / static_cast<double>(st.f_files);
       const auto t = w.inodes.update(used);
       if (t != Transition::none) {
         auto event = batch.add(now);
-        fill(event.getPayload().initInodeExhausted(), t, mount, w.fsType, used, st.f_favail, st.f_files,
-             config_.inodeUsedPercent);
+        fill(event.getPayload().initInodeExhausted(), t, mount, w.fsType, used, st.f_favail,
+             st.f_files, config_.inodeUsedPercent);
       }
     }
   }

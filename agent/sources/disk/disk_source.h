@@ -6,14 +6,14 @@
 // Thread: io_context thread only (see source.h).
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "agent/sources/asio.h"
 #include "agent/sources/disk/threshold_state.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
-
-#include <map>
-#include <string>
 
 namespace octolaunch::sources {
 
@@ -38,7 +38,7 @@ class DiskSource final : public Source {
   EventOut& out_;
   DiskConfig config_;
   asio::steady_timer timer_;
-  std::map<std::string, Watched> mounts_;   // mount point -> state
+  std::map<std::string, Watched> mounts_;  // mount point -> state
   bool stopped_ = false;
   bool loggedMountinfo_ = false;
 };

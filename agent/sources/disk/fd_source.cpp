@@ -9,12 +9,16 @@
 namespace octolaunch::sources {
 
 FdSource::FdSource(asio::io_context& io, EventOut& out, FdConfig config)
-    : out_(out), config_(std::move(config)), timer_(io), state_(config_.usedPercent, config_.clearMarginPercent) {}
+    : out_(out),
+      config_(std::move(config)),
+      timer_(io),
+      state_(config_.usedPercent, config_.clearMarginPercent) {}
 
 bool FdSource::start() {
   std::ifstream in(config_.fileNr);
   if (!in) {
-    spdlog::warn("sources: fd: cannot read {}; file handle exhaustion is not watched", config_.fileNr.string());
+    spdlog::warn("sources: fd: cannot read {}; file handle exhaustion is not watched",
+                 config_.fileNr.string());
     return false;
   }
   scan();
@@ -48,7 +52,8 @@ void FdSource::scan() {
   if (t == Transition::none) return;
   EventBatch batch;
   auto x = batch.add(out_.clock().nowNs()).getPayload().initFdExhausted();
-  x.setState(t == Transition::raised ? schema::Pressure::State::RAISED : schema::Pressure::State::CLEARED);
+  x.setState(t == Transition::raised ? schema::Pressure::State::RAISED
+                                     : schema::Pressure::State::CLEARED);
   x.setUsedPercent(percent);
   x.setFree(nr->max > used ? nr->max - used : 0);
   x.setTotal(nr->max);

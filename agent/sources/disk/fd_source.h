@@ -3,16 +3,16 @@
 // used_percent - clear_margin_percent. Thread: io_context thread only (see source.h).
 #pragma once
 
-#include "agent/sources/asio.h"
-#include "agent/sources/disk/threshold_state.h"
-#include "agent/sources/disk/file_nr.h"
-#include "agent/sources/event_out.h"
-#include "agent/sources/source.h"
-#include "agent/sources/sources_config.h"
-
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include "agent/sources/asio.h"
+#include "agent/sources/disk/file_nr.h"
+#include "agent/sources/disk/threshold_state.h"
+#include "agent/sources/event_out.h"
+#include "agent/sources/source.h"
+#include "agent/sources/sources_config.h"
 
 namespace octolaunch::sources {
 

@@ -21,8 +21,8 @@ std::vector<std::string_view> splitSpaces(std::string_view line) {
 std::string unescapeOctal(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && s.size() - i >= 4 && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
-        s[i + 3] <= '7') {
+    if (s[i] == '\\' && s.size() - i >= 4 && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+        s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
       out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
       i += 3;
     } else {
@@ -36,7 +36,8 @@ bool hasOption(std::string_view options, std::string_view option) {
   std::size_t i = 0;
   while (i <= options.size()) {
     const std::size_t comma = options.find(',', i);
-    const std::string_view o = options.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i);
+    const std::string_view o =
+        options.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i);
     if (o == option) return true;
     if (comma == std::string_view::npos) break;
     i = comma + 1;
@@ -75,11 +76,18 @@ std::vector<MountEntry> parseMountinfo(std::string_view text) {
 
 bool isWatchedFilesystem(const MountEntry& mount, bool includeTmpfs) {
   static constexpr std::array<std::string_view, 36> kSkipped = {
-      "proc", "sysfs", "cgroup", "cgroup2", "devtmpfs", "devpts", "securityfs", "pstore", "bpf",
-      "tracefs", "debugfs", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc",
-      "nsfs", "ramfs", "efivarfs", "rpc_pipefs", "nfsd", "selinuxfs", "squashfs", "iso9660",
-      "fuse.lxcfs", "fuse.gvfsd-fuse", "fuse.portal", "nfs", "nfs4", "cifs", "smb3", "fuse.sshfs",
-      "ceph", "glusterfs", "fuse.s3fs"};
+      "proc",        "sysfs",       "cgroup",
+      "cgroup2",     "devtmpfs",    "devpts",
+      "securityfs",  "pstore",      "bpf",
+      "tracefs",     "debugfs",     "configfs",
+      "fusectl",     "mqueue",      "hugetlbfs",
+      "autofs",      "binfmt_misc", "nsfs",
+      "ramfs",       "efivarfs",    "rpc_pipefs",
+      "nfsd",        "selinuxfs",   "squashfs",
+      "iso9660",     "fuse.lxcfs",  "fuse.gvfsd-fuse",
+      "fuse.portal", "nfs",         "nfs4",
+      "cifs",        "smb3",        "fuse.sshfs",
+      "ceph",        "glusterfs",   "fuse.s3fs"};
   if (mount.readOnly) return false;  // cannot fill up
   if (mount.fsType == "tmpfs") return includeTmpfs;
   // Container runtimes mount one overlay per container on top of the host's own filesystem:

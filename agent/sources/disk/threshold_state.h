@@ -10,7 +10,8 @@ enum class Transition { none, raised, cleared };
 
 class ThresholdState final {
  public:
-  ThresholdState(double threshold, double clearMargin) : threshold_(threshold), margin_(clearMargin) {}
+  ThresholdState(double threshold, double clearMargin)
+      : threshold_(threshold), margin_(clearMargin) {}
   Transition update(double value) {
     if (!raised_ && value >= threshold_) {
       raised_ = true;

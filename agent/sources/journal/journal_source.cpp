@@ -1,12 +1,12 @@
 #include "agent/sources/journal/journal_source.h"
 
-#include "agent/parse/journal_entry.h"
-#include "agent/sources/state_file.h"
-
 #include <spdlog/spdlog.h>
 #include <systemd/sd-journal.h>
 
 #include <cstring>
+
+#include "agent/parse/journal_entry.h"
+#include "agent/sources/state_file.h"
 
 namespace octolaunch::sources {
 
@@ -43,8 +43,9 @@ parse::UnitFailureAssembler::Options assemblerOptions(const JournalConfig& confi
 
 }  // namespace
 
-JournalSource::JournalSource(asio::io_context& io, EventOut& out, OomLedger& ledger, JournalConfig config,
-                             std::filesystem::path stateDir, LineRedactor redact)
+JournalSource::JournalSource(asio::io_context& io, EventOut& out, OomLedger& ledger,
+                             JournalConfig config, std::filesystem::path stateDir,
+                             LineRedactor redact)
     : out_(out),
       ledger_(ledger),
       config_(std::move(config)),
@@ -65,7 +66,8 @@ bool JournalSource::start() {
   int r = 0;
   if (config_.directory.empty()) {
     if (!std::filesystem::exists("/run/systemd/journal")) {
-      spdlog::info("sources: journal: no systemd-journald on this host (/run/systemd/journal); source off");
+      spdlog::info(
+          "sources: journal: no systemd-journald on this host (/run/systemd/journal); source off");
       return false;
     }
     journalName_ = "system";
@@ -75,7 +77,8 @@ bool JournalSource::start() {
     r = sd_journal_open_directory(&journal_, config_.directory.c_str(), 0);
   }
   if (r < 0) {
-    spdlog::warn("sources: journal: cannot open the {} journal: {}; source off", journalName_, std::strerror(-r));
+    spdlog::warn("sources: journal: cannot open the {} journal: {}; source off", journalName_,
+                 std::strerror(-r));
     journal_ = nullptr;
     return false;
   }
@@ -97,7 +100,8 @@ bool JournalSource::start() {
 
 void JournalSource::positionAtStart() {
   const auto state = readStateFile(statePath_);
-  if (state && state->contains("journal") && state->at("journal") == journalName_ && state->contains("cursor")) {
+  if (state && state->contains("journal") && state->at("journal") == journalName_ &&
+      state->contains("cursor")) {
     const std::string& cursor = state->at("cursor");
     if (sd_journal_seek_cursor(journal_, cursor.c_str()) >= 0 && sd_journal_next(journal_) > 0) {
       cursor_ = cursor;
@@ -123,12 +127,13 @@ void JournalSource::stop() {
 }
 
 void JournalSource::waitReadable() {
-  descriptor_.async_wait(asio::posix::descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    sd_journal_process(journal_);
-    drain();
-    waitReadable();
-  });
+  descriptor_.async_wait(asio::posix::descriptor::wait_read,
+                         [this](const boost::system::error_code& ec) {
+                           if (ec || stopped_) return;
+                           sd_journal_process(journal_);
+                           drain();
+                           waitReadable();
+                         });
 }
 
 void JournalSource::armTimeout() {
@@ -156,7 +161,9 @@ void JournalSource::drain() {
       message.text = std::string(entry.value("MESSAGE"));
       message.realtimeNs = entry.realtimeUsec() * 1000;
       for (const auto& kill : kernel_.feed(message)) {
-        if (kill.pid != 0) ledger_.record({*message.realtimeNs, kill.pid, kill.memcg, kill.taskMemcg, kill.unit, false});
+        if (kill.pid != 0)
+          ledger_.record(
+              {*message.realtimeNs, kill.pid, kill.memcg, kill.taskMemcg, kill.unit, false});
       }
     }
     auto out = units_.feed(entry);
@@ -178,15 +185,18 @@ void JournalSource::drain() {
 void JournalSource::emit(parse::UnitFailureAssembler::Output& out, EventBatch& batch) {
   const std::int64_t windowNs = static_cast<std::int64_t>(config_.oomJoinWindowMs) * 1'000'000;
   for (auto& failure : out.failures) {
-    const std::int64_t timeNs = failure.realtimeUsec > 0 ? failure.realtimeUsec * 1000 : out_.clock().nowNs();
-    if (!failure.oomKilled) failure.oomKilled = ledger_.killedInUnit(failure.unit, timeNs, windowNs);
+    const std::int64_t timeNs =
+        failure.realtimeUsec > 0 ? failure.realtimeUsec * 1000 : out_.clock().nowNs();
+    if (!failure.oomKilled)
+      failure.oomKilled = ledger_.killedInUnit(failure.unit, timeNs, windowNs);
     if (redact_) {
       for (auto& line : failure.lastLines) redact_(line);
       redact_(failure.message);
     }
     parse::fillUnitFailed(batch.add(timeNs).getPayload().initUnitFailed(), failure);
   }
-  for (const auto& kill : out.oomKills) {  // systemd-oomd, earlyoom (the kernel's own kills come from kmsg)
+  for (const auto& kill :
+       out.oomKills) {  // systemd-oomd, earlyoom (the kernel's own kills come from kmsg)
     const std::int64_t timeNs = kill.realtimeNs.value_or(out_.clock().nowNs());
     parse::fillOomKill(batch.add(timeNs).getPayload().initOomKill(), kill);
   }

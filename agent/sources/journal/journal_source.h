@@ -15,6 +15,10 @@
 // Thread: io_context thread only (see source.h).
 #pragma once
 
+#include <filesystem>
+#include <functional>
+#include <string>
+
 #include "agent/parse/oom_kill.h"
 #include "agent/parse/unit_failure.h"
 #include "agent/sources/asio.h"
@@ -22,10 +26,6 @@
 #include "agent/sources/oom_ledger.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
-
-#include <filesystem>
-#include <functional>
-#include <string>
 
 struct sd_journal;
 
@@ -67,7 +67,7 @@ class JournalSource final : public Source {
   asio::steady_timer expiryTimer_;
   parse::UnitFailureAssembler units_;
   parse::OomAssembler kernel_;
-  std::string journalName_;     // what the state file's cursor belongs to
+  std::string journalName_;  // what the state file's cursor belongs to
   std::string cursor_;
   bool saveArmed_ = false;
   bool stopped_ = false;

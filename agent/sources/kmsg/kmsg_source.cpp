@@ -1,18 +1,17 @@
 #include "agent/sources/kmsg/kmsg_source.h"
 
-#include "agent/parse/kernel_message.h"
-#include "agent/sources/kmsg/previous_boot.h"
-#include "agent/sources/state_file.h"
-
-#include <spdlog/spdlog.h>
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+
+#include "agent/parse/kernel_message.h"
+#include "agent/sources/kmsg/previous_boot.h"
+#include "agent/sources/state_file.h"
 
 namespace octolaunch::sources {
 
@@ -34,7 +33,8 @@ std::optional<std::uint64_t> toU64(const std::string& text) {
 std::uint64_t monotonicUsec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000 +
+         static_cast<std::uint64_t>(ts.tv_nsec) / 1000;
 }
 
 }  // namespace
@@ -64,8 +64,9 @@ bool KmsgSource::start() {
   positionAtStart();
   drain();  // records already there (resume); epoll is edge-triggered, so read before waiting
   waitReadable();
-  spdlog::info("sources: kmsg: reading {}{}", config_.device.string(),
-               resumeAfter_ ? fmt::format(" after seq {}", *resumeAfter_) : std::string(" from its end"));
+  spdlog::info(
+      "sources: kmsg: reading {}{}", config_.device.string(),
+      resumeAfter_ ? fmt::format(" after seq {}", *resumeAfter_) : std::string(" from its end"));
   return true;
 }
 
@@ -107,9 +108,11 @@ std::optional<std::uint64_t> KmsgSource::newestSeq(int fd) {
   for (;;) {
     const ssize_t n = ::read(fd, buffer.data(), buffer.size());
     if (n < 0 && (errno == EINTR || errno == EPIPE)) continue;
-    if (n < 0 && errno != EAGAIN) return std::nullopt;  // position unknown: the caller seeks to the end
+    if (n < 0 && errno != EAGAIN)
+      return std::nullopt;  // position unknown: the caller seeks to the end
     if (n <= 0) break;
-    auto record = parse::parseKmsgRecord(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    auto record =
+        parse::parseKmsgRecord(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     if (record && record->seq) newest = record->seq;
   }
   return newest;
@@ -124,8 +127,10 @@ void KmsgSource::recoverPreviousBoot(const std::string& bootId, std::uint64_t af
   EventBatch batch;
   for (const auto& kill : recovered.kills) emit(kill, batch);
   if (out_.publish(batch)) {
-    spdlog::info("sources: kmsg: previous boot {}: {} kernel message(s) in the journal, {} OOM kill(s) recovered",
-                 bootId, recovered.entriesRead, recovered.kills.size());
+    spdlog::info(
+        "sources: kmsg: previous boot {}: {} kernel message(s) in the journal, {} OOM kill(s) "
+        "recovered",
+        bootId, recovered.entriesRead, recovered.kills.size());
   }
 }
 
@@ -140,11 +145,12 @@ void KmsgSource::stop() {
 }
 
 void KmsgSource::waitReadable() {
-  descriptor_.async_wait(asio::posix::descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    drain();
-    waitReadable();
-  });
+  descriptor_.async_wait(asio::posix::descriptor::wait_read,
+                         [this](const boost::system::error_code& ec) {
+                           if (ec || stopped_) return;
+                           drain();
+                           waitReadable();
+                         });
 }
 
 void KmsgSource::drain() {
@@ -158,8 +164,10 @@ void KmsgSource::drain() {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (errno == EPIPE) {
-        // The kernel overwrote records we had not read yet; the next read returns the oldest one left.
-        if (overwritten_++ == 0) spdlog::warn("sources: kmsg: records were overwritten before they were read");
+        // The kernel overwrote records we had not read yet; the next read returns the oldest one
+        // left.
+        if (overwritten_++ == 0)
+          spdlog::warn("sources: kmsg: records were overwritten before they were read");
         continue;
       }
       spdlog::error("sources: kmsg: read failed: {}", std::strerror(errno));
@@ -167,7 +175,8 @@ void KmsgSource::drain() {
     }
     if (n == 0) break;
     ++recordsRead_;
-    auto record = parse::parseKmsgRecord(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    auto record =
+        parse::parseKmsgRecord(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     if (!record) {
       ++malformed_;
       continue;
@@ -178,8 +187,9 @@ void KmsgSource::drain() {
         gapChecked = true;
         if (*record->seq > *resumeAfter_ + 1) {
           overwritten_ += *record->seq - *resumeAfter_ - 1;
-          spdlog::warn("sources: kmsg: {} record(s) were overwritten while the agent was not running",
-                       *record->seq - *resumeAfter_ - 1);
+          spdlog::warn(
+              "sources: kmsg: {} record(s) were overwritten while the agent was not running",
+              *record->seq - *resumeAfter_ - 1);
         }
       }
       lastSeq_ = record->seq;
@@ -197,7 +207,8 @@ void KmsgSource::drain() {
 
 void KmsgSource::emit(const parse::OomKill& kill, EventBatch& batch) {
   if (kill.pid == 0) {
-    spdlog::info("sources: kmsg: an OOM report without a victim (trigger {}, memcg {})", kill.trigger, kill.memcg);
+    spdlog::info("sources: kmsg: an OOM report without a victim (trigger {}, memcg {})",
+                 kill.trigger, kill.memcg);
     return;
   }
   const std::int64_t timeNs = wallTimeOf(kill);

@@ -12,17 +12,17 @@
 // Thread: io_context thread only (see source.h).
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
 #include "agent/parse/oom_kill.h"
 #include "agent/sources/asio.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/oom_ledger.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
-
-#include <cstdint>
-#include <filesystem>
-#include <optional>
-#include <string>
 
 namespace octolaunch::sources {
 
@@ -64,7 +64,7 @@ class KmsgSource final : public Source {
   asio::steady_timer saveTimer_;
   parse::OomAssembler assembler_;
   std::string bootId_;
-  std::optional<std::uint64_t> resumeAfter_;   // skip records up to this seq (restart in one boot)
+  std::optional<std::uint64_t> resumeAfter_;  // skip records up to this seq (restart in one boot)
   std::optional<std::uint64_t> lastSeq_;
   std::uint64_t lastUsec_ = 0;
   bool dirty_ = false;

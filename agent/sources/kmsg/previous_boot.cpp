@@ -29,12 +29,13 @@ std::uint64_t toU64(std::string_view text) {
 
 }  // namespace
 
-PreviousBootOoms recoverPreviousBootOoms(const std::filesystem::path& journalDir, const std::string& bootId,
-                                         std::uint64_t afterMonoUsec) {
+PreviousBootOoms recoverPreviousBootOoms(const std::filesystem::path& journalDir,
+                                         const std::string& bootId, std::uint64_t afterMonoUsec) {
   PreviousBootOoms out;
   sd_journal* journal = nullptr;
-  const int r = journalDir.empty() ? sd_journal_open(&journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM)
-                                   : sd_journal_open_directory(&journal, journalDir.c_str(), 0);
+  const int r = journalDir.empty()
+                    ? sd_journal_open(&journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM)
+                    : sd_journal_open_directory(&journal, journalDir.c_str(), 0);
   if (r < 0) {
     out.error = std::string("cannot open the journal: ") + std::strerror(-r);
     return out;
@@ -47,7 +48,8 @@ PreviousBootOoms recoverPreviousBootOoms(const std::filesystem::path& journalDir
   parse::OomAssembler assembler;
   auto take = [&](std::vector<parse::OomKill> kills) {
     for (auto& kill : kills) {
-      if (kill.pid == 0) continue;  // a header without a victim: nothing was killed that we can name
+      if (kill.pid == 0)
+        continue;  // a header without a victim: nothing was killed that we can name
       kill.source = "journal";
       out.kills.push_back(std::move(kill));
     }

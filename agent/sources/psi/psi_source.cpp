@@ -1,8 +1,7 @@
 #include "agent/sources/psi/psi_source.h"
 
-#include <spdlog/spdlog.h>
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +14,7 @@ struct PsiSource::Watch {
       : resource(r), path(std::move(p)), descriptor(io), timer(io) {}
   parse::PsiResource resource;
   std::filesystem::path path;
-  asio::posix::stream_descriptor descriptor;   // holds the trigger (trigger mode) or the open file
+  asio::posix::stream_descriptor descriptor;  // holds the trigger (trigger mode) or the open file
   asio::steady_timer timer;
   Mode mode = Mode::off;
   bool raised = false;
@@ -32,9 +31,12 @@ parse::PsiResource resourceOf(const std::string& name) {
 
 schema::Pressure::Resource schemaResource(parse::PsiResource r) {
   switch (r) {
-    case parse::PsiResource::memory: return schema::Pressure::Resource::MEMORY;
-    case parse::PsiResource::io: return schema::Pressure::Resource::IO;
-    default: return schema::Pressure::Resource::CPU;
+    case parse::PsiResource::memory:
+      return schema::Pressure::Resource::MEMORY;
+    case parse::PsiResource::io:
+      return schema::Pressure::Resource::IO;
+    default:
+      return schema::Pressure::Resource::CPU;
   }
 }
 
@@ -63,7 +65,8 @@ bool PsiSource::start() {
   for (const auto& name : config_.resources) {
     // /proc/pressure/<name>, or a cgroup v2 directory's <name>.pressure.
     std::filesystem::path path = config_.dir / name;
-    if (!std::filesystem::exists(path) && std::filesystem::exists(config_.dir / (name + ".pressure"))) {
+    if (!std::filesystem::exists(path) &&
+        std::filesystem::exists(config_.dir / (name + ".pressure"))) {
       path = config_.dir / (name + ".pressure");
     }
     auto w = std::make_unique<Watch>(io_, resourceOf(name), path);
@@ -84,8 +87,8 @@ bool PsiSource::open(Watch& w) {
   if (config_.triggerStallUs > 0 && config_.triggerWindowUs > 0) {
     fd = ::open(w.path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) {
-      const std::string trigger =
-          "some " + std::to_string(config_.triggerStallUs) + " " + std::to_string(config_.triggerWindowUs);
+      const std::string trigger = "some " + std::to_string(config_.triggerStallUs) + " " +
+                                  std::to_string(config_.triggerWindowUs);
       if (::write(fd, trigger.c_str(), trigger.size() + 1) >= 0) {
         w.descriptor.assign(fd);
         w.mode = Mode::trigger;
@@ -96,11 +99,12 @@ bool PsiSource::open(Watch& w) {
       ::close(fd);
       fd = -1;
       if (err == EOPNOTSUPP) {
-        spdlog::warn("sources: psi: {}: PSI is disabled in this kernel (EOPNOTSUPP); source off", name);
+        spdlog::warn("sources: psi: {}: PSI is disabled in this kernel (EOPNOTSUPP); source off",
+                     name);
         return false;
       }
-      spdlog::info("sources: psi: {}: the kernel refused trigger \"{}\" ({}); polling every {} ms", name, trigger,
-                   std::strerror(err), config_.pollIntervalMs);
+      spdlog::info("sources: psi: {}: the kernel refused trigger \"{}\" ({}); polling every {} ms",
+                   name, trigger, std::strerror(err), config_.pollIntervalMs);
     } else if (errno == ENOENT) {
       spdlog::warn("sources: psi: {} missing (kernel without PSI); source off", w.path.string());
       return false;
@@ -108,11 +112,13 @@ bool PsiSource::open(Watch& w) {
   }
   fd = ::open(w.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    spdlog::warn("sources: psi: cannot open {}: {}; source off", w.path.string(), std::strerror(errno));
+    spdlog::warn("sources: psi: cannot open {}: {}; source off", w.path.string(),
+                 std::strerror(errno));
     return false;
   }
   if (!readAt(fd)) {
-    spdlog::warn("sources: psi: cannot read {}: {}; source off", w.path.string(), std::strerror(errno));
+    spdlog::warn("sources: psi: cannot read {}: {}; source off", w.path.string(),
+                 std::strerror(errno));
     ::close(fd);
     return false;
   }
@@ -131,12 +137,13 @@ void PsiSource::stop() {
 }
 
 void PsiSource::waitTrigger(Watch& w) {
-  w.descriptor.async_wait(asio::posix::descriptor::wait_error, [this, &w](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    w.lastTriggerMonoNs = out_.clock().monotonicNs();
-    sample(w, true);
-    waitTrigger(w);
-  });
+  w.descriptor.async_wait(asio::posix::descriptor::wait_error,
+                          [this, &w](const boost::system::error_code& ec) {
+                            if (ec || stopped_) return;
+                            w.lastTriggerMonoNs = out_.clock().monotonicNs();
+                            sample(w, true);
+                            waitTrigger(w);
+                          });
 }
 
 void PsiSource::arm(Watch& w) {
@@ -162,7 +169,8 @@ void PsiSource::sample(Watch& w, bool triggered) {
   }
   if (!some) return;
   if (!w.raised) {
-    const bool raise = triggered || (w.mode == Mode::polling && some->avg10 >= config_.someAvg10Percent);
+    const bool raise =
+        triggered || (w.mode == Mode::polling && some->avg10 >= config_.someAvg10Percent);
     if (!raise) return;
     w.raised = true;
     emit(w, true, *some, full);
@@ -171,14 +179,16 @@ void PsiSource::sample(Watch& w, bool triggered) {
   }
   if (triggered) return;
   const std::int64_t quietNs = out_.clock().monotonicNs() - w.lastTriggerMonoNs;
-  const bool quiet = w.mode == Mode::polling || quietNs >= static_cast<std::int64_t>(config_.triggerWindowUs) * 1000;
+  const bool quiet = w.mode == Mode::polling ||
+                     quietNs >= static_cast<std::int64_t>(config_.triggerWindowUs) * 1000;
   if (quiet && some->avg10 < config_.clearAvg10Percent) {
     w.raised = false;
     emit(w, false, *some, full);
   }
 }
 
-void PsiSource::emit(Watch& w, bool raised, const parse::PsiSample& some, const std::optional<parse::PsiSample>& full) {
+void PsiSource::emit(Watch& w, bool raised, const parse::PsiSample& some,
+                     const std::optional<parse::PsiSample>& full) {
   EventBatch batch;
   auto p = batch.add(out_.clock().nowNs()).getPayload().initPressure();
   p.setResource(schemaResource(w.resource));
@@ -188,7 +198,8 @@ void PsiSource::emit(Watch& w, bool raised, const parse::PsiSample& some, const 
   if (w.mode == Mode::trigger) {
     p.setStallUs(config_.triggerStallUs);
     p.setWindowUs(config_.triggerWindowUs);
-    p.setThreshold(100.0 * static_cast<double>(config_.triggerStallUs) / static_cast<double>(config_.triggerWindowUs));
+    p.setThreshold(100.0 * static_cast<double>(config_.triggerStallUs) /
+                   static_cast<double>(config_.triggerWindowUs));
   } else {
     p.setThreshold(config_.someAvg10Percent);
   }

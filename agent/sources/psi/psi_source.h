@@ -13,15 +13,15 @@
 // Thread: io_context thread only (see source.h).
 #pragma once
 
+#include <memory>
+#include <optional>
+#include <vector>
+
 #include "agent/parse/psi.h"
 #include "agent/sources/asio.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
-
-#include <memory>
-#include <optional>
-#include <vector>
 
 namespace octolaunch::sources {
 
@@ -43,7 +43,8 @@ class PsiSource final : public Source {
   void waitTrigger(Watch& w);
   void arm(Watch& w);
   void sample(Watch& w, bool triggered);
-  void emit(Watch& w, bool raised, const parse::PsiSample& some, const std::optional<parse::PsiSample>& full);
+  void emit(Watch& w, bool raised, const parse::PsiSample& some,
+            const std::optional<parse::PsiSample>& full);
 
   asio::io_context& io_;
   EventOut& out_;

@@ -1,10 +1,10 @@
 // octolaunch drift --service S [--environment E] [--since T]: GET /api/v1/drift. The hosts whose
 // config or dependency fingerprints differ from the majority of the service's hosts, and which
 // file or variable names differ. Exit 1 when there is drift (a check CI runs before deploying).
+#include <ostream>
+
 #include "collector/cli/command_registry.h"
 #include "collector/cli/table.h"
-
-#include <ostream>
 
 namespace octolaunch::cli {
 
@@ -19,10 +19,13 @@ std::string join(const nlohmann::json& names) {
 class DriftCommand final : public Command {
  public:
   std::vector<std::string> path() const override { return {"drift"}; }
-  std::string description() const override { return "hosts whose config or dependencies differ from the majority (exit 1 on drift)"; }
+  std::string description() const override {
+    return "hosts whose config or dependencies differ from the majority (exit 1 on drift)";
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("--service", service_, "the service to check")->required();
-    app.add_option("--environment", environment_, "only hosts running releases of this environment");
+    app.add_option("--environment", environment_,
+                   "only hosts running releases of this environment");
     app.add_option("--since", since_, "only fingerprints since (RFC 3339 or ns; default 30 days)");
   }
   int run(CliContext& context) override {
@@ -43,9 +46,11 @@ class DriftCommand final : public Command {
     }
     Table table({"HOST", "CONFIG DIFFERS", "DEPENDENCIES DIFFER"});
     for (const auto& h : response.body.value("hosts", nlohmann::json::array())) {
-      table.addRow({h.value("host", ""), cell(join(h["config"]), 100), cell(join(h["dependency"]), 100)});
+      table.addRow(
+          {h.value("host", ""), cell(join(h["config"]), 100), cell(join(h["dependency"]), 100)});
     }
-    context.out << "drift on " << response.body["hosts"].size() << " of " << total << " host(s) of " << service_ << ":\n";
+    context.out << "drift on " << response.body["hosts"].size() << " of " << total << " host(s) of "
+                << service_ << ":\n";
     table.print(context.out);
     return kExitNotFound;
   }

@@ -1,10 +1,10 @@
 // octolaunch events [--release R] [--host H] [--kind K] [--since T] [--until T] [--limit N]
 //                   [--cursor C]
 // One page of GET /api/v1/events, oldest first: a table, or with --json the API's object.
+#include <ostream>
+
 #include "collector/cli/command_registry.h"
 #include "collector/cli/table.h"
-
-#include <ostream>
 
 namespace octolaunch::cli {
 
@@ -18,8 +18,9 @@ std::string summary(const nlohmann::json& event) {
     return data.value("stream", "") + ": " + data.value("line", "");
   }
   if (kind == "hook.exit") {
-    std::string s = data.contains("signal") ? "signal " + data["signal"].dump()
-                                            : "exit " + data.value("exit_code", nlohmann::json(0)).dump();
+    std::string s = data.contains("signal")
+                        ? "signal " + data["signal"].dump()
+                        : "exit " + data.value("exit_code", nlohmann::json(0)).dump();
     return s + " " + data.value("command", "");
   }
   return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -2,11 +2,11 @@
 //   [--artifact-digest sha256:...] [--artifact-uri URI] [--ci-run-url URL] [--ci-job-url URL ...]
 //   [--environment E] [--target-host H ...]
 // POST /api/v1/releases. Minimal: the fields are sent as given (issue 4 adds CI autodetection).
-#include "collector/cli/ci_environment.h"
-#include "collector/cli/command_registry.h"
-
 #include <cstdlib>
 #include <ostream>
+
+#include "collector/cli/ci_environment.h"
+#include "collector/cli/command_registry.h"
 
 namespace octolaunch::cli {
 
@@ -31,16 +31,16 @@ class ReleaseCreateCommand final : public Command {
   }
   int run(CliContext& context) override {
     nlohmann::json body = {{"id", id_}, {"service", service_}};
-    for (auto [key, value] : {std::pair{"version", &version_}, std::pair{"commit", &commit_},
-                              std::pair{"artifact_digest", &artifactDigest_},
-                              std::pair{"artifact_uri", &artifactUri_},
-                              std::pair{"ci_run_url", &ciRunUrl_},
-                              std::pair{"environment", &environment_}}) {
+    for (auto [key, value] :
+         {std::pair{"version", &version_}, std::pair{"commit", &commit_},
+          std::pair{"artifact_digest", &artifactDigest_}, std::pair{"artifact_uri", &artifactUri_},
+          std::pair{"ci_run_url", &ciRunUrl_}, std::pair{"environment", &environment_}}) {
       if (!value->empty()) body[key] = *value;
     }
     if (!ciJobUrls_.empty()) body["ci_job_urls"] = ciJobUrls_;
     if (!targetHosts_.empty()) body["target_hosts"] = targetHosts_;
-    fillReleaseFromCi(body, [](const char* name) { return std::getenv(name); });  // issue 4: CI env fill
+    fillReleaseFromCi(body,
+                      [](const char* name) { return std::getenv(name); });  // issue 4: CI env fill
     ApiResponse response = context.api.post("/api/v1/releases", body);
     if (!response.ok()) return reportApiError(context, response);
     if (context.json) {

@@ -10,12 +10,9 @@ class ReleaseShowCommand final : public Command {
  public:
   std::vector<std::string> path() const override { return {"release", "show"}; }
   std::string description() const override { return "show one release"; }
-  void addOptions(CLI::App& app) override {
-    app.add_option("id", id_, "release id")->required();
-  }
+  void addOptions(CLI::App& app) override { app.add_option("id", id_, "release id")->required(); }
   int run(CliContext& context) override {
-    ApiResponse response =
-        context.api.get("/api/v1/releases/" + pathSegment(id_));
+    ApiResponse response = context.api.get("/api/v1/releases/" + pathSegment(id_));
     if (!response.ok()) return reportApiError(context, response);
     if (context.json) {
       printJson(context, response.body);
@@ -23,10 +20,11 @@ class ReleaseShowCommand final : public Command {
     }
     Table table({"FIELD", "VALUE"});
     for (const auto& [key, value] : response.body.items()) {
-      table.addRow({key, cell(value.is_string() ? value.get<std::string>()
-                                                : value.dump(-1, ' ', false,
-                                                             nlohmann::json::error_handler_t::replace),
-                              200)});
+      table.addRow(
+          {key, cell(value.is_string()
+                         ? value.get<std::string>()
+                         : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                     200)});
     }
     table.print(context.out);
     return kExitOk;

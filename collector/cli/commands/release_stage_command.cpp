@@ -1,11 +1,11 @@
-// octolaunch release stage R --name build|test|push|deploy|... --status started|ok|failed [--job-url URL]
-// POST /api/v1/releases/R/stages. In CI the job URL defaults to the provider's (ci_environment.h).
-#include "collector/cli/ci_environment.h"
-#include "collector/cli/command_registry.h"
-
-
+// octolaunch release stage R --name build|test|push|deploy|... --status started|ok|failed
+// [--job-url URL] POST /api/v1/releases/R/stages. In CI the job URL defaults to the provider's
+// (ci_environment.h).
 #include <cstdlib>
 #include <ostream>
+
+#include "collector/cli/ci_environment.h"
+#include "collector/cli/command_registry.h"
 
 namespace octolaunch::cli {
 
@@ -21,11 +21,13 @@ class ReleaseStageCommand final : public Command {
     app.add_option("--status", status_, "started, ok or failed")
         ->required()
         ->check(CLI::IsMember({"started", "ok", "failed"}));
-    app.add_option("--job-url", jobUrl_, "the CI job of this stage (default: from the CI environment)");
+    app.add_option("--job-url", jobUrl_,
+                   "the CI job of this stage (default: from the CI environment)");
   }
   int run(CliContext& context) override {
     nlohmann::json body = {{"name", name_}, {"status", status_}};
-    std::string job = jobUrl_.empty() ? ciJobUrl([](const char* n) { return std::getenv(n); }) : jobUrl_;
+    std::string job =
+        jobUrl_.empty() ? ciJobUrl([](const char* n) { return std::getenv(n); }) : jobUrl_;
     if (!job.empty()) body["job_url"] = job;
     ApiResponse response =
         context.api.post("/api/v1/releases/" + pathSegment(id_) + "/stages", body);
@@ -44,6 +46,8 @@ class ReleaseStageCommand final : public Command {
 
 }  // namespace
 
-std::unique_ptr<Command> makeReleaseStageCommand() { return std::make_unique<ReleaseStageCommand>(); }
+std::unique_ptr<Command> makeReleaseStageCommand() {
+  return std::make_unique<ReleaseStageCommand>();
+}
 
 }  // namespace octolaunch::cli

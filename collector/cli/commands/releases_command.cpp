@@ -1,7 +1,7 @@
 // octolaunch releases [--service S] [--environment E] [--limit N]: GET /api/v1/releases as a table,
 // newest first, with each release's status and how many of its hosts failed.
-#include "collector/cli/command_registry.h"
 #include "collector/cli/colour.h"
+#include "collector/cli/command_registry.h"
 #include "collector/cli/table.h"
 
 namespace octolaunch::cli {
@@ -11,7 +11,9 @@ namespace {
 class ReleasesCommand final : public Command {
  public:
   std::vector<std::string> path() const override { return {"releases"}; }
-  std::string description() const override { return "list registered releases, newest first, with their status"; }
+  std::string description() const override {
+    return "list registered releases, newest first, with their status";
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("--service", service_, "only releases of this service");
     app.add_option("--environment", environment_, "only releases of this environment");
@@ -34,9 +36,10 @@ class ReleasesCommand final : public Command {
       auto text = [&r](const char* key) {
         return r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : std::string();
       };
-      std::string hosts = std::to_string(r.value("hosts_failed", 0)) + "/" + std::to_string(r.value("hosts_total", 0));
-      table.addRow({cell(text("id")), cell(text("service")), cell(text("version")), cell(text("status")), hosts,
-                    text("registered_at")});
+      std::string hosts = std::to_string(r.value("hosts_failed", 0)) + "/" +
+                          std::to_string(r.value("hosts_total", 0));
+      table.addRow({cell(text("id")), cell(text("service")), cell(text("version")),
+                    cell(text("status")), hosts, text("registered_at")});
     }
     table.print(context.out, context.colour);
     std::size_t total = response.body.value("total", releases.size());

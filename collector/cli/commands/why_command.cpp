@@ -1,13 +1,12 @@
 // octolaunch why R [--all]: GET /api/v1/releases/R/causes. Prints the status and the advice, the
 // ranked causes, then the evidence and what to open first for the top cause (--all: every cause).
 // Exit 0 when the release is known (whatever its status), 1 when not found.
-#include "collector/cli/command_registry.h"
-#include "collector/cli/colour.h"
-#include "collector/cli/table.h"
-
-
 #include <cstdio>
 #include <ostream>
+
+#include "collector/cli/colour.h"
+#include "collector/cli/command_registry.h"
+#include "collector/cli/table.h"
 
 namespace octolaunch::cli {
 
@@ -20,7 +19,8 @@ std::string score(const nlohmann::json& c) {
 }
 
 void printDetail(CliContext& context, std::size_t rank, const nlohmann::json& c) {
-  context.out << "\n#" << rank << " " << c.value("category", "") << ": " << c.value("title", "") << "\n";
+  context.out << "\n#" << rank << " " << c.value("category", "") << ": " << c.value("title", "")
+              << "\n";
   if (c.contains("open_first") && !c["open_first"].empty()) {
     context.out << "  open first:\n";
     for (const auto& o : c["open_first"]) {
@@ -35,20 +35,25 @@ void printDetail(CliContext& context, std::size_t rank, const nlohmann::json& c)
   }
   Table evidence({"  TIME", "HOST", "KIND", "ROLE", "REF", "EVENT"});
   for (const auto& e : c.value("evidence", nlohmann::json::array())) {
-    std::string ref = e.contains("seq") ? e.value("agent_id", "") + ":" + std::to_string(e.value("seq", 0ull)) : "";
-    evidence.addRow({"  " + e.value("time", ""), e.value("host", ""), e.value("kind", ""), e.value("role", ""), ref,
-                     cell(e.value("summary", ""), 120)});
+    std::string ref = e.contains("seq")
+                          ? e.value("agent_id", "") + ":" + std::to_string(e.value("seq", 0ull))
+                          : "";
+    evidence.addRow({"  " + e.value("time", ""), e.value("host", ""), e.value("kind", ""),
+                     e.value("role", ""), ref, cell(e.value("summary", ""), 120)});
   }
   if (!evidence.empty()) evidence.print(context.out);
   std::string why;
-  for (const auto& r : c.value("reasons", nlohmann::json::array())) why += (why.empty() ? "" : "; ") + r.get<std::string>();
+  for (const auto& r : c.value("reasons", nlohmann::json::array()))
+    why += (why.empty() ? "" : "; ") + r.get<std::string>();
   if (!why.empty()) context.out << "  ranked by: " << cell(why, 400) << "\n";
 }
 
 class WhyCommand final : public Command {
  public:
   std::vector<std::string> path() const override { return {"why"}; }
-  std::string description() const override { return "why did release R fail: ranked causes with evidence"; }
+  std::string description() const override {
+    return "why did release R fail: ranked causes with evidence";
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("id", id_, "release id")->required();
     app.add_flag("--all", all_, "evidence for every cause, not only the top one");
@@ -61,8 +66,10 @@ class WhyCommand final : public Command {
       return kExitOk;
     }
     const auto& b = response.body;
-    context.out << "release " << b.value("release", "") << ": " << paintStatus(b.value("status", ""), context.colour) << " ("
-                << b.value("hosts_failed", 0) << " of " << b.value("hosts_total", 0) << " hosts failed)\n"
+    context.out << "release " << b.value("release", "") << ": "
+                << paintStatus(b.value("status", ""), context.colour) << " ("
+                << b.value("hosts_failed", 0) << " of " << b.value("hosts_total", 0)
+                << " hosts failed)\n"
                 << b.value("advice", "") << "\n";
     const auto causes = b.value("causes", nlohmann::json::array());
     if (causes.empty()) return kExitOk;
@@ -70,9 +77,13 @@ class WhyCommand final : public Command {
     Table table({"#", "SCORE", "CATEGORY", "HOSTS", "FIRST SEEN", "CAUSE"});
     std::size_t rank = 0;
     for (const auto& c : causes) {
-      table.addRow({std::to_string(++rank), score(c), c.value("category", "") + (c.value("context", false) ? " (context)" : ""),
-                    std::to_string(c.value("hosts_affected", 0)) + "/" + std::to_string(c.value("hosts_total", 0)),
-                    c["first_seen"].is_string() ? c["first_seen"].get<std::string>().substr(0, 19) + "Z" : "",
+      table.addRow({std::to_string(++rank), score(c),
+                    c.value("category", "") + (c.value("context", false) ? " (context)" : ""),
+                    std::to_string(c.value("hosts_affected", 0)) + "/" +
+                        std::to_string(c.value("hosts_total", 0)),
+                    c["first_seen"].is_string()
+                        ? c["first_seen"].get<std::string>().substr(0, 19) + "Z"
+                        : "",
                     cell(c.value("title", ""), 140)});
     }
     table.print(context.out);

@@ -1,5 +1,6 @@
-// GET /api/v1/hosts -> {"hosts": [{"agent_id","host","last_seen","epoch","last_seq","events_stored"}]}
-// epoch as 16 hex digits (as in events), last_seen RFC 3339; counts are for the current epoch.
+// GET /api/v1/hosts -> {"hosts":
+// [{"agent_id","host","last_seen","epoch","last_seq","events_stored"}]} epoch as 16 hex digits (as
+// in events), last_seen RFC 3339; counts are for the current epoch.
 #include "collector/http/routes/routes.h"
 #include "shared/event/event_json.h"
 

@@ -1,17 +1,18 @@
 // The release routes, answered by analysis::ReleaseService:
 //   GET  /api/v1/releases[?service=S][&environment=E][&limit=N]
 //                                            newest first, each with its status and host counts
-//   POST /api/v1/releases                    register or merge (201 / 200 / 400 / 409 naming fields)
-//   POST /api/v1/releases/{id}/stages        a pipeline stage report {"name","status","job_url"}
-//   GET  /api/v1/releases/{id}               the release with per-host deploy state and status
-//   GET  /api/v1/releases/{id}/timeline      events per host in time order, with deploy windows
-//   GET  /api/v1/releases/{id}/causes        {"release","status","advice","causes":[...]}
-//   GET  /api/v1/drift?service=S[&environment=E][&since=T]
+//   POST /api/v1/releases                    register or merge (201 / 200 / 400 / 409 naming
+//   fields) POST /api/v1/releases/{id}/stages        a pipeline stage report
+//   {"name","status","job_url"} GET  /api/v1/releases/{id}               the release with per-host
+//   deploy state and status GET  /api/v1/releases/{id}/timeline      events per host in time order,
+//   with deploy windows GET  /api/v1/releases/{id}/causes
+//   {"release","status","advice","causes":[...]} GET
+//   /api/v1/drift?service=S[&environment=E][&since=T]
+#include <memory>
+
 #include "collector/analysis/release_service.h"
 #include "collector/http/query_params.h"
 #include "collector/http/routes/routes.h"
-
-#include <memory>
 
 namespace octolaunch::http {
 
@@ -19,7 +20,8 @@ namespace {
 
 struct ReleaseRoutesState {
   ReleaseRoutesState(ApiContext& api, analysis::AnalysisOptions opts)
-      : options(std::move(opts)), service(api.events, api.releases, api.writer, api.clock, options) {}
+      : options(std::move(opts)),
+        service(api.events, api.releases, api.writer, api.clock, options) {}
   analysis::AnalysisOptions options;
   analysis::ReleaseService service;
 };
@@ -32,7 +34,8 @@ JsonReply reply(analysis::ReleaseService::Reply r) {
 
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api) {
   // shared_ptr: owned jointly by the route handlers below, which live as long as the server.
-  auto state = std::make_shared<ReleaseRoutesState>(api, api.analysis ? *api.analysis : analysis::AnalysisOptions{});
+  auto state = std::make_shared<ReleaseRoutesState>(
+      api, api.analysis ? *api.analysis : analysis::AnalysisOptions{});
 
   router.get("/api/v1/releases", [state](const httplib::Request& req) {
     requireKnownParams(req, {"service", "environment", "limit"});

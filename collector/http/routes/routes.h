@@ -8,9 +8,9 @@
 
 namespace octolaunch::http {
 
-void registerHealthRoutes(Router& router, ApiContext& api);   // GET /healthz, GET /metrics
-void registerEventRoutes(Router& router, ApiContext& api);    // GET /api/v1/events
-void registerHostRoutes(Router& router, ApiContext& api);     // GET /api/v1/hosts
+void registerHealthRoutes(Router& router, ApiContext& api);  // GET /healthz, GET /metrics
+void registerEventRoutes(Router& router, ApiContext& api);   // GET /api/v1/events
+void registerHostRoutes(Router& router, ApiContext& api);    // GET /api/v1/hosts
 // /api/v1/releases[/{id}[/stages|/timeline|/causes]] and /api/v1/drift
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
 

@@ -1,14 +1,14 @@
 // End to end: the real `octolaunch-agent run` with its kmsg and cgroup sources on, a real
 // collector, and a real kernel OOM kill in a v1 memory cgroup. The kill must be queryable over
 // HTTP as exactly one oom.kill with the victim's pid and cgroup within 2 s of the victim's death.
-#include "tests/support/harness.h"
-#include "tests/support/skip.h"
-#include "tests/unit/sources/memcg_v1.h"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <thread>
+
+#include "tests/support/harness.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/memcg_v1.h"
 
 namespace octolaunch::testing {
 namespace {
@@ -34,14 +34,16 @@ TEST(SourcesEndToEnd, RealKernelOomKillReachesTheCollectorAsOneOomKillWithinTwoS
   {
     std::ofstream config(dir / "agent.toml");
     config << "[sources.cgroup]\nslices = [\"" << slice << "\"]\ndedupe_window_ms = 500\n"
-           << "[sources.psi]\nenabled = false\n[sources.disk]\nenabled = false\n[sources.fd]\nenabled = false\n"
+           << "[sources.psi]\nenabled = false\n[sources.disk]\nenabled = "
+              "false\n[sources.fd]\nenabled = false\n"
            << "[sources.journal]\nenabled = false\n[sources.containers]\nenabled = false\n";
   }
-  Process agent({.argv = {binPath("octolaunch-agent"), "run", "--config", (dir / "agent.toml").string(), "--spool-dir",
-                          (dir / "spool").string(), "--agent-id", "e2e-sources", "--host", "oomhost", "--collector",
-                          collector.rpcAddress()},
-                 .captureStdout = true,
-                 .captureStderr = true});
+  Process agent(
+      {.argv = {binPath("octolaunch-agent"), "run", "--config", (dir / "agent.toml").string(),
+                "--spool-dir", (dir / "spool").string(), "--agent-id", "e2e-sources", "--host",
+                "oomhost", "--collector", collector.rpcAddress()},
+       .captureStdout = true,
+       .captureStderr = true});
   // The agent logs "host sources running: ..." once its sources have started.
   bool started = false;
   for (int i = 0; i < 500 && !started; ++i) {
@@ -50,8 +52,9 @@ TEST(SourcesEndToEnd, RealKernelOomKillReachesTheCollectorAsOneOomKillWithinTwoS
               agent.stderrText().find("sources: running:") != std::string::npos;
   }
   if (!started) {
-    OCTOLAUNCH_SKIP_UNLESS_CI("octolaunch-agent run did not report its host sources running within 5 s: " +
-                              agent.stderrText());
+    OCTOLAUNCH_SKIP_UNLESS_CI(
+        "octolaunch-agent run did not report its host sources running within 5 s: " +
+        agent.stderrText());
   }
   ASSERT_NE(agent.stderrText().find("kmsg"), std::string::npos) << agent.stderrText();
 
@@ -61,7 +64,8 @@ TEST(SourcesEndToEnd, RealKernelOomKillReachesTheCollectorAsOneOomKillWithinTwoS
   ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
   const auto died = std::chrono::steady_clock::now();
   ASSERT_TRUE(waitUntil([&] { return !killsOf(collector.httpPort(), pid).empty(); }, 2s))
-      << "no oom.kill for pid " << pid << " at the collector within 2 s\n" << agent.stderrText();
+      << "no oom.kill for pid " << pid << " at the collector within 2 s\n"
+      << agent.stderrText();
   const auto latency = std::chrono::steady_clock::now() - died;
   std::cout << "[ figures ] OOM victim death -> oom.kill queryable at the collector: "
             << std::chrono::duration_cast<std::chrono::milliseconds>(latency).count() << " ms\n";

@@ -106,8 +106,9 @@ TEST(AgentConfig, OutOfRangeNamesKey) {
 }
 
 TEST(AgentConfig, BadCollectorAddress) {
-  EXPECT_NE(errorOf("collector = \"localhost\"\n").find("agent.toml: collector: expected HOST:PORT"),
-            std::string::npos);
+  EXPECT_NE(
+      errorOf("collector = \"localhost\"\n").find("agent.toml: collector: expected HOST:PORT"),
+      std::string::npos);
   EXPECT_NE(errorOf("collector = \"h:99999\"\n").find("bad port"), std::string::npos);
   EXPECT_EQ(splitHostPort("[::1]:7701", "x").first, "::1");
 }

@@ -5,7 +5,9 @@
 namespace octolaunch::analysis {
 namespace {
 
-AnalysisOptions parse(std::string_view text) { return parseAnalysisConfig(toml::parse(text), "collector.toml"); }
+AnalysisOptions parse(std::string_view text) {
+  return parseAnalysisConfig(toml::parse(text), "collector.toml");
+}
 
 std::string errorOf(std::string_view text) {
   try {
@@ -43,10 +45,13 @@ processes = ["gunicorn"]
 TEST(AnalysisConfig, BadValuesNameFileAndKey) {
   EXPECT_EQ(errorOf("[analysis]\ndeploy_grace_seconds = \"15m\"\n"),
             "collector.toml: analysis.deploy_grace_seconds: expected an integer from 0 to 604800");
-  EXPECT_NE(errorOf("[analysis]\ngrace = 5\n").find("analysis.grace: unknown key"), std::string::npos);
-  EXPECT_NE(errorOf("[analysis.services.api]\nunits = \"api.service\"\n").find("analysis.services.api.units"),
+  EXPECT_NE(errorOf("[analysis]\ngrace = 5\n").find("analysis.grace: unknown key"),
             std::string::npos);
-  EXPECT_NE(errorOf("[analysis]\ndeploy_max_seconds = 0\n").find("deploy_max_seconds"), std::string::npos);
+  EXPECT_NE(errorOf("[analysis.services.api]\nunits = \"api.service\"\n")
+                .find("analysis.services.api.units"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[analysis]\ndeploy_max_seconds = 0\n").find("deploy_max_seconds"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Candidate causes on realistic event sequences: one test per category and the tricky cases of
-// issue 4 (root cause above symptom, flaky 1 of 3, unrelated OOM, healthy release, rollback advice).
-#include "scenario.h"
-
+// issue 4 (root cause above symptom, flaky 1 of 3, unrelated OOM, healthy release, rollback
+// advice).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <iostream>
+
+#include "scenario.h"
 
 namespace octolaunch::analysis {
 namespace {
@@ -20,7 +21,10 @@ const std::vector<std::string> kHosts = {"web-1", "web-2", "web-3"};
 
 Release releaseWithDeployJob(std::vector<std::string> targets = kHosts) {
   Release r = makeRelease("r42", "api", std::move(targets));
-  addStage(r, {"build", StageStatus::ok, "https://github.com/acme/api/actions/runs/7001/job/1", at(-300)}, at(-300));
+  addStage(
+      r,
+      {"build", StageStatus::ok, "https://github.com/acme/api/actions/runs/7001/job/1", at(-300)},
+      at(-300));
   addStage(r, {"deploy", StageStatus::started, kDeployJob, at(-5)}, at(-5));
   return r;
 }
@@ -28,7 +32,8 @@ Release releaseWithDeployJob(std::vector<std::string> targets = kHosts) {
 json causesOf(Scenario& s, const Release& r, AnalysisOptions opt = {}, double now = 3 * 3600) {
   auto a = analyzeRelease(r, s, opt, at(now));
   json out = a.causesJson();
-  if (std::getenv("ANALYSIS_TEST_DUMP")) std::cout << out.dump(2) << "\n";  // to read what a person sees
+  if (std::getenv("ANALYSIS_TEST_DUMP"))
+    std::cout << out.dump(2) << "\n";  // to read what a person sees
   return out;
 }
 
@@ -43,12 +48,15 @@ bool openFirstHas(const json& cause, const std::string& url) {
 std::vector<std::string> evidence(const json& cause, const std::string& role = "") {
   std::vector<std::string> out;
   for (const auto& e : cause["evidence"]) {
-    if (role.empty() || e["role"] == role) out.push_back(e["host"].get<std::string>() + ":" + e["kind"].get<std::string>());
+    if (role.empty() || e["role"] == role)
+      out.push_back(e["host"].get<std::string>() + ":" + e["kind"].get<std::string>());
   }
   return out;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 const json* category(const json& report, const std::string& name) {
   for (const auto& c : report["causes"]) {
@@ -66,7 +74,8 @@ TEST(Causes, DeployScriptFailingEverywhere) {
   startAll(s);
   for (const auto& h : kHosts) {
     s.hook(h, 20, "r42", "api", "migrate", "./migrate.sh", 3,
-           {"running migration 0042_add_index", "!ERROR:  relation \"orders_created_idx\" already exists"});
+           {"running migration 0042_add_index",
+            "!ERROR:  relation \"orders_created_idx\" already exists"});
     s.deployFinish(h, 21, "r42", "api", false);
   }
   json r = causesOf(s, releaseWithDeployJob());
@@ -97,7 +106,9 @@ TEST(Causes, DiskFullRanksAboveTheMigrationItBroke) {
   s.hook("web-3", 31, "r42", "api", "migrate", "./migrate.sh", 0, {"applied 2 migrations"}, 20);
   s.diskFull("web-2", 25, "/var/lib/api", 99.2);
   s.hook("web-2", 32, "r42", "api", "migrate", "./migrate.sh", 1,
-         {"applying 0043_backfill", "!could not extend file \"base/16384/24576\": No space left on device"}, 20);
+         {"applying 0043_backfill",
+          "!could not extend file \"base/16384/24576\": No space left on device"},
+         20);
   s.deployFinish("web-2", 33, "r42", "api", false);
   for (const auto& h : {"web-1", "web-3"}) s.deployFinish(h, 40, "r42", "api", true);
   s.diskFull("web-3", 3000, "/var/lib/api", 99);  // after the window: not linked at all
@@ -137,7 +148,8 @@ TEST(Causes, OomKillOfTheServiceDuringTheDeploy) {
   const json& top = r["causes"][0];
   EXPECT_EQ(top["category"], "resource-exhaustion");
   EXPECT_EQ(top["hosts_affected"], 2);
-  EXPECT_NE(top["title"].get<std::string>().find("OOM kill of api"), std::string::npos) << top["title"];
+  EXPECT_NE(top["title"].get<std::string>().find("OOM kill of api"), std::string::npos)
+      << top["title"];
   EXPECT_NE(top["title"].get<std::string>().find("1.5 GiB"), std::string::npos) << top["title"];
   EXPECT_TRUE(contains(evidence(top, "cause"), "web-1:oom.kill"));
   const json* orch = category(r, "orchestration");
@@ -151,7 +163,8 @@ TEST(Causes, SameHookFailingOnOneOfThreeHostsIsFlaky) {
   startAll(s);
   s.hook("web-1", 20, "r42", "api", "smoke", "./smoke.sh", 0, {"GET /healthz 200"});
   s.hook("web-2", 20, "r42", "api", "smoke", "./smoke.sh", 0, {"GET /healthz 200"});
-  s.hook("web-3", 20, "r42", "api", "smoke", "./smoke.sh", 7, {"!curl: (7) Failed to connect to localhost port 8080"});
+  s.hook("web-3", 20, "r42", "api", "smoke", "./smoke.sh", 7,
+         {"!curl: (7) Failed to connect to localhost port 8080"});
   for (const auto& h : kHosts) s.deployFinish(h, 25, "r42", "api", h != "web-3");
   json r = causesOf(s, releaseWithDeployJob());
   const json& top = r["causes"][0];
@@ -159,7 +172,8 @@ TEST(Causes, SameHookFailingOnOneOfThreeHostsIsFlaky) {
   EXPECT_EQ(top["hosts_affected"], 1);
   EXPECT_EQ(top["hosts_total"], 3);
   EXPECT_EQ(top["hosts"][0], "web-3");
-  EXPECT_NE(top["title"].get<std::string>().find("failed on 1 of 3 hosts"), std::string::npos) << top["title"];
+  EXPECT_NE(top["title"].get<std::string>().find("failed on 1 of 3 hosts"), std::string::npos)
+      << top["title"];
   EXPECT_TRUE(contains(evidence(top, "cause"), "web-3:hook.exit"));
   EXPECT_TRUE(contains(evidence(top, "passed"), "web-1:hook.exit"));
   EXPECT_TRUE(openFirstHas(top, kDeployJob));
@@ -168,7 +182,8 @@ TEST(Causes, SameHookFailingOnOneOfThreeHostsIsFlaky) {
 TEST(Causes, HookPassingOnRetryIsFlaky) {
   Scenario s;
   s.deployStart("web-1", 0, "r42", "api");
-  s.hook("web-1", 10, "r42", "api", "migrate", "./migrate.sh", 1, {"!could not obtain lock on relation \"orders\""});
+  s.hook("web-1", 10, "r42", "api", "migrate", "./migrate.sh", 1,
+         {"!could not obtain lock on relation \"orders\""});
   s.hook("web-1", 40, "r42", "api", "migrate", "./migrate.sh", 0, {"applied 1 migration"});
   s.deployFinish("web-1", 45, "r42", "api", true);
   json r = causesOf(s, releaseWithDeployJob({"web-1"}));
@@ -184,11 +199,14 @@ TEST(Causes, HookPassingOnRetryIsFlaky) {
 
 TEST(Causes, UnrelatedOomIsNotRankedAboveTheRealCause) {
   Scenario s;
-  s.oomKill("web-1", -4000, "api", 1111, "/system.slice/api.service");  // the service, long before the window
+  s.oomKill("web-1", -4000, "api", 1111,
+            "/system.slice/api.service");  // the service, long before the window
   startAll(s);
-  s.oomKill("web-1", 15, "stress-ng", 9999, "/user.slice/user-1000.slice/session-4.scope");  // another process
+  s.oomKill("web-1", 15, "stress-ng", 9999,
+            "/user.slice/user-1000.slice/session-4.scope");  // another process
   for (const auto& h : kHosts) {
-    s.hook(h, 20, "r42", "api", "configure", "./render-config.sh", 2, {"!template: missing key \"db_host\""});
+    s.hook(h, 20, "r42", "api", "configure", "./render-config.sh", 2,
+           {"!template: missing key \"db_host\""});
     s.deployFinish(h, 21, "r42", "api", false);
   }
   json r = causesOf(s, releaseWithDeployJob());
@@ -209,7 +227,8 @@ TEST(Causes, HealthyReleaseHasNoCauses) {
   startAll(s);
   for (const auto& h : kHosts) {
     s.artifact(h, 5, "r42", "api", makeRelease("r42").artifactDigest);
-    s.fingerprint(h, 5, "r42", "api", true, {{"/etc/api/api.toml", "file", "a1"}, {"API_MODE", "env", "b2"}});
+    s.fingerprint(h, 5, "r42", "api", true,
+                  {{"/etc/api/api.toml", "file", "a1"}, {"API_MODE", "env", "b2"}});
     s.hook(h, 20, "r42", "api", "migrate", "./migrate.sh", 0, {"nothing to migrate"});
     s.deployFinish(h, 25, "r42", "api", true);
     s.health(h, 40, "r42", "api", "http", false, "200");
@@ -251,9 +270,17 @@ TEST(Causes, ServiceFailingEverywhereAfterTheDeployAdvisesRollback) {
 TEST(Causes, PipelineStageFailedBeforeAnyHost) {
   Scenario s;
   Release r = makeRelease("r42", "api", kHosts);
-  addStage(r, {"build", StageStatus::ok, "https://github.com/acme/api/actions/runs/7001/job/1", at(0)}, at(0));
-  addStage(r, {"push", StageStatus::started, "https://github.com/acme/api/actions/runs/7001/job/4", at(10)}, at(10));
-  addStage(r, {"push", StageStatus::failed, "https://github.com/acme/api/actions/runs/7001/job/4", at(20)}, at(20));
+  addStage(r,
+           {"build", StageStatus::ok, "https://github.com/acme/api/actions/runs/7001/job/1", at(0)},
+           at(0));
+  addStage(
+      r,
+      {"push", StageStatus::started, "https://github.com/acme/api/actions/runs/7001/job/4", at(10)},
+      at(10));
+  addStage(
+      r,
+      {"push", StageStatus::failed, "https://github.com/acme/api/actions/runs/7001/job/4", at(20)},
+      at(20));
   json j = causesOf(s, r);
   EXPECT_EQ(j["status"], "pipeline_failed");
   ASSERT_EQ(j["causes"].size(), 1u);
@@ -270,16 +297,21 @@ TEST(Causes, ArtifactDigestDiffersFromWhatCiRegistered) {
   startAll(s);
   Release r = releaseWithDeployJob();
   s.artifact("web-1", 5, "r42", "api", r.artifactDigest);
-  s.artifact("web-2", 5, "r42", "api", "registry.acme.io/api@sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9");
-  s.artifact("web-3", 5, "r42", "api", "registry.acme.io/api@" + r.artifactDigest);  // a RepoDigest: same
+  s.artifact("web-2", 5, "r42", "api",
+             "registry.acme.io/"
+             "api@sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9");
+  s.artifact("web-3", 5, "r42", "api",
+             "registry.acme.io/api@" + r.artifactDigest);  // a RepoDigest: same
   for (const auto& h : kHosts) s.deployFinish(h, 30, "r42", "api", true);
   s.unitFailed("web-2", 40, "api.service", "exit-code", 1);
   json j = causesOf(s, r);
   const json& top = j["causes"][0];
   EXPECT_EQ(top["category"], "artifact-mismatch");
   EXPECT_EQ(top["hosts"], json({"web-2"}));
-  EXPECT_NE(top["title"].get<std::string>().find("sha256:fcde2b2edba5"), std::string::npos) << top["title"];
-  EXPECT_NE(top["title"].get<std::string>().find("sha256:2c26b46b68ff"), std::string::npos) << top["title"];
+  EXPECT_NE(top["title"].get<std::string>().find("sha256:fcde2b2edba5"), std::string::npos)
+      << top["title"];
+  EXPECT_NE(top["title"].get<std::string>().find("sha256:2c26b46b68ff"), std::string::npos)
+      << top["title"];
   EXPECT_TRUE(openFirstHas(top, r.jobUrls.front()));
   EXPECT_TRUE(contains(evidence(top, "symptom"), "web-2:unit.failed"));
 }
@@ -288,8 +320,10 @@ TEST(Causes, ConfigOfTheFailingHostDiffersFromHealthyHosts) {
   Scenario s;
   std::vector<std::string> hosts = {"web-1", "web-2"};
   for (const auto& h : hosts) s.deployStart(h, 0, "r42", "api");
-  s.fingerprint("web-1", 5, "r42", "api", true, {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "77aa"}});
-  s.fingerprint("web-2", 5, "r42", "api", true, {{"/etc/api/api.toml", "file", "41f0"}, {"API_MODE", "env", "77aa"}});
+  s.fingerprint("web-1", 5, "r42", "api", true,
+                {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "77aa"}});
+  s.fingerprint("web-2", 5, "r42", "api", true,
+                {{"/etc/api/api.toml", "file", "41f0"}, {"API_MODE", "env", "77aa"}});
   for (const auto& h : hosts) s.deployFinish(h, 30, "r42", "api", true);
   s.unitFailed("web-2", 35, "api.service", "exit-code", 78);
   json j = causesOf(s, releaseWithDeployJob(hosts));
@@ -308,13 +342,15 @@ TEST(Causes, ConfigAndDependenciesChangedSinceTheLastGoodRelease) {
   // r41 deployed fine on both hosts an hour earlier.
   for (const auto& h : {"web-1", "web-2"}) {
     s.deployStart(h, -3600, "r41", "api");
-    s.fingerprint(h, -3595, "r41", "api", true, {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "77aa"}});
+    s.fingerprint(h, -3595, "r41", "api", true,
+                  {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "77aa"}});
     s.fingerprint(h, -3595, "r41", "api", false, {{"package-lock.json", "file", "d00d"}});
     s.deployFinish(h, -3590, "r41", "api", true);
   }
   for (const auto& h : {"web-1", "web-2"}) {
     s.deployStart(h, 0, "r42", "api");
-    s.fingerprint(h, 5, "r42", "api", true, {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "0b0e"}});
+    s.fingerprint(h, 5, "r42", "api", true,
+                  {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "0b0e"}});
     s.fingerprint(h, 5, "r42", "api", false, {{"package-lock.json", "file", "beef"}});
     s.deployFinish(h, 30, "r42", "api", true);
     s.unitFailed(h, 35, "api.service", "exit-code", 1);
@@ -326,7 +362,8 @@ TEST(Causes, ConfigAndDependenciesChangedSinceTheLastGoodRelease) {
   const json* deps = category(j, "dependency-change");
   ASSERT_NE(config, nullptr) << j.dump(2);
   ASSERT_NE(deps, nullptr) << j.dump(2);
-  EXPECT_NE((*config)["title"].get<std::string>().find("env API_MODE"), std::string::npos) << (*config)["title"];
+  EXPECT_NE((*config)["title"].get<std::string>().find("env API_MODE"), std::string::npos)
+      << (*config)["title"];
   EXPECT_NE((*config)["title"].get<std::string>().find("r41"), std::string::npos);
   EXPECT_EQ((*config)["hosts_affected"], 2);
   EXPECT_NE((*deps)["title"].get<std::string>().find("package-lock.json"), std::string::npos);

@@ -1,9 +1,8 @@
 // Drift across a service's hosts, and the release timeline.
-#include "collector/analysis/drift.h"
-
-#include "scenario.h"
-
 #include <gtest/gtest.h>
+
+#include "collector/analysis/drift.h"
+#include "scenario.h"
 
 namespace octolaunch::analysis {
 namespace {
@@ -17,13 +16,16 @@ TEST(Drift, NamesTheHostAndTheFileThatDifferFromTheMajority) {
   Scenario s;
   for (const auto& h : {"web-1", "web-2", "web-3"}) {
     bool odd = std::string(h) == "web-3";
-    s.fingerprint(h, 0, "r41", "api", true, {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "77aa"}});
+    s.fingerprint(h, 0, "r41", "api", true,
+                  {{"/etc/api/api.toml", "file", "9a1c"}, {"API_MODE", "env", "77aa"}});
     // Newer fingerprints replace older ones: only web-3's latest differs.
-    s.fingerprint(h, 100, "r42", "api", true,
-                  {{"/etc/api/api.toml", "file", odd ? "41f0" : "9a1c"}, {"API_MODE", "env", "77aa"}});
+    s.fingerprint(
+        h, 100, "r42", "api", true,
+        {{"/etc/api/api.toml", "file", odd ? "41f0" : "9a1c"}, {"API_MODE", "env", "77aa"}});
     s.fingerprint(h, 100, "r42", "api", false, {{"package-lock.json", "file", "d00d"}});
   }
-  s.fingerprint("db-1", 100, "r9", "postgres", true, {{"/etc/postgresql/15/main/postgresql.conf", "file", "1"}});
+  s.fingerprint("db-1", 100, "r9", "postgres", true,
+                {{"/etc/postgresql/15/main/postgresql.conf", "file", "1"}});
   json d = driftReport(s, "api", at(-10), "", {});
   EXPECT_TRUE(d["drift"].get<bool>());
   EXPECT_EQ(d["hosts_total"], 3);
@@ -40,7 +42,8 @@ TEST(Drift, NoMajorityBlamesEveryHostAndAgreementIsNoDrift) {
   auto d = driftFromMajority(two);
   EXPECT_EQ(d.size(), 2u);
   EXPECT_EQ(d["a"], std::vector<std::string>{"env API_MODE"});
-  std::vector<HostFingerprint> same = {{"a", {{"x", "file", "1"}}, 0, {}, ""}, {"b", {{"x", "file", "1"}}, 0, {}, ""}};
+  std::vector<HostFingerprint> same = {{"a", {{"x", "file", "1"}}, 0, {}, ""},
+                                       {"b", {{"x", "file", "1"}}, 0, {}, ""}};
   EXPECT_TRUE(driftFromMajority(same).empty());
   // A file missing on one host of three is drift on that host.
   std::vector<HostFingerprint> missing = {{"a", {{"x", "file", "1"}}, 0, {}, ""},
@@ -56,7 +59,9 @@ TEST(Drift, EnvironmentFilterUsesTheReleaseEnvironment) {
   s.fingerprint("web-1", 0, "r42", "api", true, {{"x", "file", "1"}});
   s.fingerprint("web-2", 0, "r42", "api", true, {{"x", "file", "1"}});
   s.fingerprint("stage-1", 0, "r42-staging", "api", true, {{"x", "file", "2"}});
-  auto env = [](const std::string& release) { return release.ends_with("-staging") ? "staging" : "production"; };
+  auto env = [](const std::string& release) {
+    return release.ends_with("-staging") ? "staging" : "production";
+  };
   EXPECT_FALSE(driftReport(s, "api", at(-1), "production", env)["drift"].get<bool>());
   EXPECT_EQ(driftReport(s, "api", at(-1), "production", env)["hosts_total"], 2);
   EXPECT_TRUE(driftReport(s, "api", at(-1), "", env)["drift"].get<bool>());

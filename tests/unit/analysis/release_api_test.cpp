@@ -1,15 +1,5 @@
 // The release routes and CLI commands of issue 4 end to end in one process: the real LMDB store in
 // a temp dir, the real HTTP server on port 0, the real `octolaunch` CLI code talking to it.
-#include "collector/analysis/release_service.h"
-#include "collector/cli/ci_environment.h"
-#include "collector/cli/cli_app.h"
-#include "collector/http/http_server.h"
-#include "collector/store/lmdb_event_store.h"
-#include "collector/store/release_store.h"
-#include "collector/store/store_env.h"
-
-#include "scenario.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -18,6 +8,15 @@
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include "collector/analysis/release_service.h"
+#include "collector/cli/ci_environment.h"
+#include "collector/cli/cli_app.h"
+#include "collector/http/http_server.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/release_store.h"
+#include "collector/store/store_env.h"
+#include "scenario.h"
 
 namespace octolaunch::analysis {
 namespace {
@@ -37,7 +36,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("octolaunch-analysis-" + std::to_string(rd()));
+    path_ =
+        std::filesystem::temp_directory_path() / ("octolaunch-analysis-" + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() { std::filesystem::remove_all(path_); }
@@ -53,7 +53,8 @@ class ReleaseApiTest : public ::testing::Test {
     env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), std::size_t{64} << 20));
     events_ = std::make_unique<LmdbEventStore>(*env_, clock_);
     releases_ = std::make_unique<LmdbReleaseStore>(*env_);
-    api_ = std::make_unique<http::ApiContext>(http::ApiContext{*events_, *releases_, writer_, clock_, {}});
+    api_ = std::make_unique<http::ApiContext>(
+        http::ApiContext{*events_, *releases_, writer_, clock_, {}});
     api_->analysis = &options_;
     server_ = std::make_unique<http::HttpServer>(*api_, http::HttpOptions{.threads = 2});
     port_ = server_->bind("127.0.0.1", 0);
@@ -78,8 +79,9 @@ class ReleaseApiTest : public ::testing::Test {
           static_cast<unsigned>(list.size()));
       for (unsigned i = 0; i < list.size(); ++i) out.setWithCaveats(i, list[i]);
       hosts.push_back(list.front().getHost().cStr());
-      batches.push_back({list.front().getAgentId().cStr(), list.front().getEpoch(), hosts.back(),
-                         messages.back()->getRoot<capnp::AnyPointer>().getAs<capnp::List<schema::Event>>()});
+      batches.push_back(
+          {list.front().getAgentId().cStr(), list.front().getEpoch(), hosts.back(),
+           messages.back()->getRoot<capnp::AnyPointer>().getAs<capnp::List<schema::Event>>()});
     }
     events_->commitBatches(batches);
   }
@@ -108,23 +110,33 @@ class ReleaseApiTest : public ::testing::Test {
   int port_ = 0;
 };
 
-const std::string kDigest = "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+const std::string kDigest =
+    "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
 
 TEST_F(ReleaseApiTest, RegistrationMergesAndConflictsNameTheFields) {
   std::string out, err;
-  ASSERT_EQ(cli({"release", "create", "--id", "r42", "--service", "api", "--commit", "abc", "--artifact-digest",
-                 kDigest, "--ci-job-url", "https://ci/job/1", "--target-host", "web-1"}, &out, &err), 0) << err;
+  ASSERT_EQ(cli({"release", "create", "--id", "r42", "--service", "api", "--commit", "abc",
+                 "--artifact-digest", kDigest, "--ci-job-url", "https://ci/job/1", "--target-host",
+                 "web-1"},
+                &out, &err),
+            0)
+      << err;
   EXPECT_EQ(out, "registered release r42 (api)\n");
   // A test job registers the same release: its job URL and target accumulate.
-  ASSERT_EQ(cli({"--json", "release", "create", "--id", "r42", "--service", "api", "--ci-job-url", "https://ci/job/2",
-                 "--target-host", "web-2"}, &out, &err), 0) << err;
+  ASSERT_EQ(cli({"--json", "release", "create", "--id", "r42", "--service", "api", "--ci-job-url",
+                 "https://ci/job/2", "--target-host", "web-2"},
+                &out, &err),
+            0)
+      << err;
   json merged = json::parse(out);
   EXPECT_EQ(merged["ci_job_urls"], json({"https://ci/job/1", "https://ci/job/2"}));
   EXPECT_EQ(merged["target_hosts"], json({"web-1", "web-2"}));
   EXPECT_EQ(merged["commit"], "abc");
   // A different commit and digest for the same id: 409 naming both.
-  EXPECT_NE(cli({"release", "create", "--id", "r42", "--service", "api", "--commit", "def", "--artifact-digest",
-                 "sha256:ffff"}, &out, &err), 0);
+  EXPECT_NE(cli({"release", "create", "--id", "r42", "--service", "api", "--commit", "def",
+                 "--artifact-digest", "sha256:ffff"},
+                &out, &err),
+            0);
   EXPECT_NE(err.find("commit, artifact_digest"), std::string::npos) << err;
   httplib::Client client("127.0.0.1", port_);
   auto res = client.Post("/api/v1/releases", R"({"id":"r42","service":"web"})", "application/json");
@@ -136,9 +148,13 @@ TEST_F(ReleaseApiTest, RegistrationMergesAndConflictsNameTheFields) {
   EXPECT_EQ(conflict["conflicts"][0]["requested"], "web");
   // Stages: unknown release is 404 (exit 1); a known one records the stage and its job URL.
   EXPECT_EQ(cli({"release", "stage", "nope", "--name", "build", "--status", "ok"}, &out, &err), 1);
-  EXPECT_EQ(cli({"release", "stage", "r42", "--name", "build", "--status", "bogus"}, &out, &err), 2);
-  ASSERT_EQ(cli({"release", "stage", "r42", "--name", "push", "--status", "failed", "--job-url", "https://ci/job/3"},
-                &out, &err), 0) << err;
+  EXPECT_EQ(cli({"release", "stage", "r42", "--name", "build", "--status", "bogus"}, &out, &err),
+            2);
+  ASSERT_EQ(cli({"release", "stage", "r42", "--name", "push", "--status", "failed", "--job-url",
+                 "https://ci/job/3"},
+                &out, &err),
+            0)
+      << err;
   ASSERT_EQ(cli({"--json", "release", "show", "r42"}, &out, &err), 0) << err;
   json shown = json::parse(out);
   EXPECT_EQ(shown["status"], "pipeline_failed");
@@ -147,7 +163,9 @@ TEST_F(ReleaseApiTest, RegistrationMergesAndConflictsNameTheFields) {
   EXPECT_EQ(shown["stages"][0]["job_url"], "https://ci/job/3");
   // why: the pipeline cause points at the push job.
   ASSERT_EQ(cli({"why", "r42"}, &out, &err), 0) << err;
-  EXPECT_NE(out.find("pipeline stage 'push' failed: the release never reached a host"), std::string::npos) << out;
+  EXPECT_NE(out.find("pipeline stage 'push' failed: the release never reached a host"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("https://ci/job/3"), std::string::npos) << out;
 }
 
@@ -170,8 +188,11 @@ TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
   store(s);
   std::string out, err;
   // Registered after the rollout: linked retroactively.
-  ASSERT_EQ(cli({"release", "create", "--id", "r42", "--service", "api", "--ci-job-url", "https://ci/job/9"}, &out,
-                &err), 0) << err;
+  ASSERT_EQ(cli({"release", "create", "--id", "r42", "--service", "api", "--ci-job-url",
+                 "https://ci/job/9"},
+                &out, &err),
+            0)
+      << err;
   ASSERT_EQ(cli({"--json", "why", "r42"}, &out, &err), 0) << err;
   json causes = json::parse(out);
   EXPECT_EQ(causes["release"], "r42");
@@ -187,7 +208,8 @@ TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
   for (const auto& o : top["open_first"]) job |= o.value("url", "") == "https://ci/job/9";
   EXPECT_TRUE(job);
   ASSERT_EQ(cli({"why", "r42"}, &out, &err), 0) << err;
-  EXPECT_NE(out.find("disk full on /var/lib/api (99%) on web-2 (1 of 3 hosts) during migrate"), std::string::npos)
+  EXPECT_NE(out.find("disk full on /var/lib/api (99%) on web-2 (1 of 3 hosts) during migrate"),
+            std::string::npos)
       << out;
   EXPECT_NE(out.find("symptom"), std::string::npos) << out;
 
@@ -199,10 +221,13 @@ TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
   EXPECT_NE(out.find("host web-2: failed"), std::string::npos) << out;
   EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
 
-  ASSERT_EQ(cli({"drift", "--service", "api", "--since", std::to_string(at(-10))}, &out, &err), 1) << err;
+  ASSERT_EQ(cli({"drift", "--service", "api", "--since", std::to_string(at(-10))}, &out, &err), 1)
+      << err;
   EXPECT_NE(out.find("web-3"), std::string::npos) << out;
   EXPECT_NE(out.find("/etc/api/api.toml"), std::string::npos) << out;
-  EXPECT_EQ(cli({"drift", "--service", "billing", "--since", std::to_string(at(-10))}, &out, &err), 0) << err;
+  EXPECT_EQ(cli({"drift", "--service", "billing", "--since", std::to_string(at(-10))}, &out, &err),
+            0)
+      << err;
   EXPECT_EQ(cli({"why", "r404"}, &out, &err), 1);
 }
 
@@ -215,8 +240,10 @@ TEST_F(ReleaseApiTest, ReleasesListNewestFirstWithTheirStatus) {
   s.hook("web-1", 110, "api-2", "api", "migrate", "./migrate.sh", 4, {"!boom"});
   s.deployFinish("web-1", 111, "api-2", "api", false);
   store(s);
-  releases_->put("api-1", {{"id", "api-1"}, {"service", "api"}, {"version", "1.0"}, {"created_ns", at(-10)}});
-  releases_->put("api-2", {{"id", "api-2"}, {"service", "api"}, {"version", "1.1"}, {"created_ns", at(90)}});
+  releases_->put(
+      "api-1", {{"id", "api-1"}, {"service", "api"}, {"version", "1.0"}, {"created_ns", at(-10)}});
+  releases_->put("api-2",
+                 {{"id", "api-2"}, {"service", "api"}, {"version", "1.1"}, {"created_ns", at(90)}});
   releases_->put("web-9", {{"id", "web-9"}, {"service", "web"}, {"created_ns", at(200)}});
   std::string out, err;
   ASSERT_EQ(cli({"--json", "releases", "--service", "api"}, &out, &err), 0) << err;
@@ -234,7 +261,8 @@ TEST_F(ReleaseApiTest, ReleasesListNewestFirstWithTheirStatus) {
   EXPECT_EQ(out.find("api-1"), std::string::npos) << out;
   EXPECT_NE(err.find("(1 of 3 releases; --limit for more)"), std::string::npos) << err;
   EXPECT_EQ(cli({"releases", "--limit", "0"}, &out, &err), 2);  // 400 from the collector: usage
-  // Status words are painted only when asked (or on a terminal); alignment ignores the colour codes.
+  // Status words are painted only when asked (or on a terminal); alignment ignores the colour
+  // codes.
   ASSERT_EQ(cli({"--color", "always", "releases", "--service", "api"}, &out, &err), 0) << err;
   EXPECT_NE(out.find("\x1b[31mfailed\x1b[0m     1/1"), std::string::npos) << out;
   EXPECT_NE(out.find("\x1b[32msucceeded\x1b[0m  0/1"), std::string::npos) << out;
@@ -258,12 +286,16 @@ TEST_F(ReleaseApiTest, SkippingStdoutLinesChangesNoAnswer) {
   s.deployFinish("web-2", 31, "r7", "api", true);
   // web-3 runs hooks only and its first one is still printing: only stdout lines so far, and a
   // unit of the service failing on it right after.
-  for (int i = 0; i < 50; ++i) s.output("web-3", 5 + i * 0.1, "r7", "api", "migrate", "row " + std::to_string(i));
+  for (int i = 0; i < 50; ++i)
+    s.output("web-3", 5 + i * 0.1, "r7", "api", "migrate", "row " + std::to_string(i));
   s.unitFailed("web-3", 12, "api.service", "exit-code", 1);
   // Another release's stdout lines on the same host, inside the window.
   s.output("web-2", 10, "r6", "api", "migrate", "older release line");
   store(s);
-  releases_->put("r7", {{"id", "r7"}, {"service", "api"}, {"ci_job_url", "https://ci/job/7"}, {"created_ns", at(-60)}});
+  releases_->put("r7", {{"id", "r7"},
+                        {"service", "api"},
+                        {"ci_job_url", "https://ci/job/7"},
+                        {"created_ns", at(-60)}});
   ReleaseService service(*events_, *releases_, writer_, clock_, options_);
   auto lean = service.analyze("r7", Detail::withoutHookStdout);
   auto full = service.analyze("r7", Detail::all);
@@ -273,16 +305,18 @@ TEST_F(ReleaseApiTest, SkippingStdoutLinesChangesNoAnswer) {
   EXPECT_EQ(lean->viewJson()["hosts_total"], 3);
   EXPECT_LT(lean->eventsRead + 250, full->eventsRead);  // the stdout lines were not read
   // The failed hook's stderr line is still evidence.
-  EXPECT_NE(lean->causesJson().dump().find("already exists"), std::string::npos) << lean->causesJson().dump(2);
+  EXPECT_NE(lean->causesJson().dump().find("already exists"), std::string::npos)
+      << lean->causesJson().dump(2);
 }
 
 TEST(CiEnvironment, GithubAndGitlabFillWhatFlagsLeftOut) {
-  std::map<std::string, std::string> github = {{"GITHUB_ACTIONS", "true"},
-                                               {"GITHUB_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"},
-                                               {"GITHUB_SERVER_URL", "https://github.com"},
-                                               {"GITHUB_REPOSITORY", "acme/api"},
-                                               {"GITHUB_RUN_ID", "7001"},
-                                               {"GITHUB_RUN_ATTEMPT", "1"}};
+  std::map<std::string, std::string> github = {
+      {"GITHUB_ACTIONS", "true"},
+      {"GITHUB_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"},
+      {"GITHUB_SERVER_URL", "https://github.com"},
+      {"GITHUB_REPOSITORY", "acme/api"},
+      {"GITHUB_RUN_ID", "7001"},
+      {"GITHUB_RUN_ATTEMPT", "1"}};
   auto from = [](const std::map<std::string, std::string>& env) {
     return [&env](const char* n) -> const char* {
       auto it = env.find(n);
@@ -297,10 +331,11 @@ TEST(CiEnvironment, GithubAndGitlabFillWhatFlagsLeftOut) {
   cli::fillReleaseFromCi(flagged, from(github));
   EXPECT_EQ(flagged["commit"], "abc");  // flags win
 
-  std::map<std::string, std::string> gitlab = {{"GITLAB_CI", "true"},
-                                               {"CI_COMMIT_SHA", "1111111111111111111111111111111111111111"},
-                                               {"CI_PIPELINE_URL", "https://gitlab.com/acme/api/-/pipelines/42"},
-                                               {"CI_JOB_URL", "https://gitlab.com/acme/api/-/jobs/4242"}};
+  std::map<std::string, std::string> gitlab = {
+      {"GITLAB_CI", "true"},
+      {"CI_COMMIT_SHA", "1111111111111111111111111111111111111111"},
+      {"CI_PIPELINE_URL", "https://gitlab.com/acme/api/-/pipelines/42"},
+      {"CI_JOB_URL", "https://gitlab.com/acme/api/-/jobs/4242"}};
   json gl = {{"id", "r42"}, {"service", "api"}};
   cli::fillReleaseFromCi(gl, from(gitlab));
   EXPECT_EQ(gl["ci_run_url"], "https://gitlab.com/acme/api/-/pipelines/42");

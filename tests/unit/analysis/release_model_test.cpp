@@ -11,7 +11,8 @@ json body(const std::string& id = "r42") {
   return {{"id", id},
           {"service", "api"},
           {"commit", "9fceb02d0ae598e95dc970b74767f19372d61af8"},
-          {"artifact_digest", "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},
+          {"artifact_digest",
+           "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},
           {"ci_run_url", "https://github.com/acme/api/actions/runs/7001"},
           {"ci_job_url", "https://github.com/acme/api/actions/runs/7001/job/1"},
           {"target_hosts", {"web-1", "web-2"}}};
@@ -21,7 +22,8 @@ TEST(ReleaseModel, ParsesAPostBody) {
   auto r = releaseFromJson(body(), 100);
   ASSERT_TRUE(r.value) << r.error;
   EXPECT_EQ(r.value->service, "api");
-  EXPECT_EQ(r.value->jobUrls, std::vector<std::string>{"https://github.com/acme/api/actions/runs/7001/job/1"});
+  EXPECT_EQ(r.value->jobUrls,
+            std::vector<std::string>{"https://github.com/acme/api/actions/runs/7001/job/1"});
   EXPECT_EQ(r.value->targetHosts.size(), 2u);
   EXPECT_EQ(r.value->createdNs, 100);
 }
@@ -80,9 +82,22 @@ TEST(ReleaseModel, StagesFoldToTheirLatestStatusAndKeepJobUrls) {
   auto build = stageFromJson({{"name", "build"}, {"status", "started"}}, 110);
   ASSERT_TRUE(build.value);
   EXPECT_TRUE(addStage(r, *build.value, 110));
-  EXPECT_TRUE(addStage(r, *stageFromJson({{"name", "build"}, {"status", "ok"}, {"job_url", "https://ci/job/9"}}, 120).value, 120));
-  EXPECT_FALSE(addStage(r, *stageFromJson({{"name", "build"}, {"status", "ok"}, {"job_url", "https://ci/job/9"}}, 130).value, 130));
-  EXPECT_TRUE(addStage(r, *stageFromJson({{"name", "push"}, {"status", "failed"}, {"job_url", "https://ci/job/10"}}, 140).value, 140));
+  EXPECT_TRUE(addStage(
+      r,
+      *stageFromJson({{"name", "build"}, {"status", "ok"}, {"job_url", "https://ci/job/9"}}, 120)
+           .value,
+      120));
+  EXPECT_FALSE(addStage(
+      r,
+      *stageFromJson({{"name", "build"}, {"status", "ok"}, {"job_url", "https://ci/job/9"}}, 130)
+           .value,
+      130));
+  EXPECT_TRUE(
+      addStage(r,
+               *stageFromJson(
+                    {{"name", "push"}, {"status", "failed"}, {"job_url", "https://ci/job/10"}}, 140)
+                    .value,
+               140));
   auto states = stageStates(r);
   ASSERT_EQ(states.size(), 2u);
   EXPECT_EQ(states[0].status, StageStatus::ok);
@@ -91,7 +106,8 @@ TEST(ReleaseModel, StagesFoldToTheirLatestStatusAndKeepJobUrls) {
   EXPECT_EQ(states[1].jobUrl, "https://ci/job/10");
   // The stage's job joins the release's job URLs.
   EXPECT_NE(std::find(r.jobUrls.begin(), r.jobUrls.end(), "https://ci/job/10"), r.jobUrls.end());
-  EXPECT_NE(stageFromJson({{"name", "push"}, {"status", "done"}}, 0).error.find("status"), std::string::npos);
+  EXPECT_NE(stageFromJson({{"name", "push"}, {"status", "done"}}, 0).error.find("status"),
+            std::string::npos);
 }
 
 TEST(ReleaseModel, StoredDocumentRoundTrips) {

@@ -3,9 +3,6 @@
 // which queries the analysis made.
 #pragma once
 
-#include "collector/analysis/release_analysis.h"
-#include "shared/event/event_json.h"
-
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
@@ -14,6 +11,9 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "collector/analysis/release_analysis.h"
+#include "shared/event/event_json.h"
 
 namespace octolaunch::analysis::testing {
 
@@ -25,8 +25,8 @@ inline std::int64_t at(double seconds) { return kT0 + static_cast<std::int64_t>(
 class Scenario final : public EventSource {
  public:
   // A new event on `host` at kT0 + seconds; agent id "agent-<host>", seq counting per agent.
-  schema::Event::Builder add(const std::string& host, double seconds, const std::string& release = "",
-                             const std::string& service = "") {
+  schema::Event::Builder add(const std::string& host, double seconds,
+                             const std::string& release = "", const std::string& service = "") {
     auto m = std::make_unique<capnp::MallocMessageBuilder>();
     auto e = m->initRoot<schema::Event>();
     e.setAgentId("agent-" + host);
@@ -40,27 +40,30 @@ class Scenario final : public EventSource {
     return messages_.back()->getRoot<schema::Event>();
   }
 
-  void deployStart(const std::string& host, double t, const std::string& release, const std::string& service) {
+  void deployStart(const std::string& host, double t, const std::string& release,
+                   const std::string& service) {
     add(host, t, release, service).getPayload().initDeployStart();
   }
-  void deployFinish(const std::string& host, double t, const std::string& release, const std::string& service,
-                    bool ok) {
+  void deployFinish(const std::string& host, double t, const std::string& release,
+                    const std::string& service, bool ok) {
     add(host, t, release, service)
         .getPayload()
         .initDeployFinish()
         .setOutcome(ok ? schema::DeployMarker::Outcome::OK : schema::DeployMarker::Outcome::FAILED);
   }
   // A hook run ending at t: its output lines (stderr when prefixed "!"), then hook.exit.
-  void hook(const std::string& host, double t, const std::string& release, const std::string& service,
-            const std::string& phase, const std::string& command, int exitCode,
-            const std::vector<std::string>& lines = {}, double seconds = 2.0) {
+  void hook(const std::string& host, double t, const std::string& release,
+            const std::string& service, const std::string& phase, const std::string& command,
+            int exitCode, const std::vector<std::string>& lines = {}, double seconds = 2.0) {
     double step = seconds / static_cast<double>(lines.size() + 1);
     std::uint32_t outNo = 0, errNo = 0;
     std::vector<std::string> tail;
     for (std::size_t i = 0; i < lines.size(); ++i) {
       bool err = !lines[i].empty() && lines[i][0] == '!';
       std::string text = err ? lines[i].substr(1) : lines[i];
-      auto o = add(host, t - seconds + step * static_cast<double>(i + 1), release, service).getPayload().initHookOutput();
+      auto o = add(host, t - seconds + step * static_cast<double>(i + 1), release, service)
+                   .getPayload()
+                   .initHookOutput();
       o.setStream(err ? schema::HookOutput::Stream::STDERR : schema::HookOutput::Stream::STDOUT);
       o.setLineNo(err ? ++errNo : ++outNo);
       o.setLine(text);
@@ -78,10 +81,12 @@ class Scenario final : public EventSource {
     for (unsigned i = 0; i < tl.size(); ++i) tl.set(i, tail[tail.size() - tl.size() + i]);
   }
   // A line from a hook that is still running (no hook.exit yet).
-  void output(const std::string& host, double t, const std::string& release, const std::string& service,
-              const std::string& phase, const std::string& line, bool stderrLine = false) {
+  void output(const std::string& host, double t, const std::string& release,
+              const std::string& service, const std::string& phase, const std::string& line,
+              bool stderrLine = false) {
     auto o = add(host, t, release, service).getPayload().initHookOutput();
-    o.setStream(stderrLine ? schema::HookOutput::Stream::STDERR : schema::HookOutput::Stream::STDOUT);
+    o.setStream(stderrLine ? schema::HookOutput::Stream::STDERR
+                           : schema::HookOutput::Stream::STDOUT);
     o.setLine(line);
     o.setPhase(phase);
   }
@@ -89,8 +94,9 @@ class Scenario final : public EventSource {
   // oom_memcg=/system.slice/api.service,task_memcg=/system.slice/api.service,task=api,pid=4242,uid=998"
   // followed by "Memory cgroup out of memory: Killed process 4242 (api) total-vm:1843200kB,
   // anon-rss:524288kB, file-rss:1024kB, shmem-rss:0kB, UID:998 pgtables:1200kB oom_score_adj:0").
-  void oomKill(const std::string& host, double t, const std::string& process, int pid, const std::string& cgroup,
-               std::uint64_t anonRssKb = 524288, const std::string& constraint = "CONSTRAINT_MEMCG") {
+  void oomKill(const std::string& host, double t, const std::string& process, int pid,
+               const std::string& cgroup, std::uint64_t anonRssKb = 524288,
+               const std::string& constraint = "CONSTRAINT_MEMCG") {
     auto o = add(host, t).getPayload().initOomKill();
     o.setPid(pid);
     o.setProcess(process);
@@ -120,8 +126,8 @@ class Scenario final : public EventSource {
     x.setFsType("tmpfs");
   }
   // As the journal reports a failed unit (UNIT_RESULT=..., EXIT_STATUS=...).
-  void unitFailed(const std::string& host, double t, const std::string& unit, const std::string& result,
-                  int exitStatus = 1, bool oomKilled = false) {
+  void unitFailed(const std::string& host, double t, const std::string& unit,
+                  const std::string& result, int exitStatus = 1, bool oomKilled = false) {
     auto u = add(host, t).getPayload().initUnitFailed();
     u.setUnit(unit);
     u.setResult(result);
@@ -129,10 +135,11 @@ class Scenario final : public EventSource {
     u.setOomKilled(oomKilled);
     u.setInvocationId("0b2f7c1e9d2a4c55a1f0e3b6d7c8a9b0");
     auto lines = u.initLastLines(1);
-    lines.set(0, unit + ": Main process exited, code=exited, status=" + std::to_string(exitStatus) + "/FAILURE");
+    lines.set(0, unit + ": Main process exited, code=exited, status=" + std::to_string(exitStatus) +
+                     "/FAILURE");
   }
-  void containerFailed(const std::string& host, double t, const std::string& name, const std::string& image,
-                       int exitCode, const std::string& error) {
+  void containerFailed(const std::string& host, double t, const std::string& name,
+                       const std::string& image, int exitCode, const std::string& error) {
     auto c = add(host, t).getPayload().initContainerFailed();
     c.setContainerId("3f4e5d6c7b8a");
     c.setName(name);
@@ -141,8 +148,9 @@ class Scenario final : public EventSource {
     c.setError(error);
     c.setAction("die");
   }
-  void health(const std::string& host, double t, const std::string& release, const std::string& service,
-              const std::string& probe, bool failed, const std::string& status = "503") {
+  void health(const std::string& host, double t, const std::string& release,
+              const std::string& service, const std::string& probe, bool failed,
+              const std::string& status = "503") {
     auto p = add(host, t, release, service).getPayload();
     auto h = failed ? p.initHealthFailed() : p.initHealthRecovered();
     h.setProbe(probe);
@@ -150,15 +158,16 @@ class Scenario final : public EventSource {
     h.setStatus(status);
     h.setLatencyMs(12);
   }
-  void artifact(const std::string& host, double t, const std::string& release, const std::string& service,
-                const std::string& digest) {
+  void artifact(const std::string& host, double t, const std::string& release,
+                const std::string& service, const std::string& digest) {
     auto a = add(host, t, release, service).getPayload().initArtifactObserved();
     a.setPath("/opt/api/api.tar.gz");
     a.setDigest(digest);
   }
   // entries: {name, kind, hmac}
-  void fingerprint(const std::string& host, double t, const std::string& release, const std::string& service,
-                   bool config, const std::vector<FingerprintEntry>& entries) {
+  void fingerprint(const std::string& host, double t, const std::string& release,
+                   const std::string& service, bool config,
+                   const std::vector<FingerprintEntry>& entries) {
     auto p = add(host, t, release, service).getPayload();
     auto f = config ? p.initConfigFingerprint() : p.initDependencyFingerprint();
     auto list = f.initEntries(static_cast<unsigned>(entries.size()));
@@ -182,7 +191,8 @@ class Scenario final : public EventSource {
       if (q.untilNs && e.getTimeNs() >= *q.untilNs) continue;
       hits.push_back(e);
     }
-    std::stable_sort(hits.begin(), hits.end(), [](auto a, auto b) { return a.getTimeNs() < b.getTimeNs(); });
+    std::stable_sort(hits.begin(), hits.end(),
+                     [](auto a, auto b) { return a.getTimeNs() < b.getTimeNs(); });
     for (auto e : hits) {
       if (!fn(e)) break;
     }
@@ -211,7 +221,8 @@ inline Release makeRelease(const std::string& id, const std::string& service = "
   r.commit = "9fceb02d0ae598e95dc970b74767f19372d61af8";
   r.artifactDigest = "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
   r.ciRunUrl = "https://github.com/acme/api/actions/runs/7001";
-  r.jobUrls = {"https://github.com/acme/api/actions/runs/7001/job/1", "https://github.com/acme/api/actions/runs/7001/job/3"};
+  r.jobUrls = {"https://github.com/acme/api/actions/runs/7001/job/1",
+               "https://github.com/acme/api/actions/runs/7001/job/3"};
   r.targetHosts = std::move(targets);
   r.createdNs = kT0;
   r.updatedNs = kT0;

@@ -1,7 +1,7 @@
 // Deploy windows, linking and deploy state, driven through analyzeRelease with an in-memory source.
-#include "scenario.h"
-
 #include <gtest/gtest.h>
+
+#include "scenario.h"
 
 namespace octolaunch::analysis {
 namespace {
@@ -11,7 +11,8 @@ using testing::kSec;
 using testing::makeRelease;
 using testing::Scenario;
 
-const LinkedFact* findLinked(const ReleaseAnalysis& a, const std::string& kind, const std::string& host) {
+const LinkedFact* findLinked(const ReleaseAnalysis& a, const std::string& kind,
+                             const std::string& host) {
   for (const auto& l : a.linked) {
     if (l.fact.kind == kind && l.fact.host == host) return &l;
   }
@@ -49,7 +50,7 @@ TEST(DeployWindow, ALaterReleaseEndsTheWindowAndAnOlderOneAgainIsARollback) {
   s.deployStart("web-1", 1500, "r41", "api");  // r41 again: a rollback
   s.deployFinish("web-1", 1530, "r41", "api", true);
   s.unitFailed("web-1", 1600, "api.service", "exit-code");  // after r42's window: r41's problem
-  s.deployStart("web-1", 0, "r7", "billing");  // another service: ignored
+  s.deployStart("web-1", 0, "r7", "billing");               // another service: ignored
   AnalysisOptions opt;
   opt.order = {{"r41", at(-100)}, {"r42", at(900)}};
   auto r42 = analyzeRelease(makeRelease("r42"), s, opt, at(4000));
@@ -91,13 +92,15 @@ TEST(Linker, LinksServiceEventsInTheWindowAndHostExhaustionAsContext) {
   Scenario s;
   s.deployStart("web-1", 0, "r42", "api");
   s.deployFinish("web-1", 60, "r42", "api", true);
-  s.unitFailed("web-1", 120, "api.service", "exit-code");        // service, in window
+  s.unitFailed("web-1", 120, "api.service", "exit-code");         // service, in window
   s.unitFailed("web-1", 130, "postgresql.service", "exit-code");  // another service: not linked
   s.diskFull("web-1", 140, "/var", 97);                           // host-wide: context
-  s.oomKill("web-1", 150, "stress", 777, "/user.slice/user-1000.slice/session-3.scope");  // other process: context
-  s.unitFailed("web-1", 60 + 15 * 60 + 5, "api.service", "exit-code");  // after the grace: not linked
+  s.oomKill("web-1", 150, "stress", 777,
+            "/user.slice/user-1000.slice/session-3.scope");  // other process: context
+  s.unitFailed("web-1", 60 + 15 * 60 + 5, "api.service",
+               "exit-code");                               // after the grace: not linked
   s.unitFailed("web-2", 120, "api.service", "exit-code");  // host without a deploy: not linked
-  auto c = s.add("web-1", 125, "r99", "api");  // carries another release: not linked
+  auto c = s.add("web-1", 125, "r99", "api");              // carries another release: not linked
   c.getPayload().initHealthFailed().setProbe("http");
   auto a = analyzeRelease(makeRelease("r42"), s, {}, at(5000));
   ASSERT_EQ(a.linked.size(), 5u);  // 2 markers, unit, disk, oom
@@ -112,7 +115,8 @@ TEST(Linker, LinksServiceEventsInTheWindowAndHostExhaustionAsContext) {
 TEST(Linker, ConfiguredMappingLinksContainersAndProcesses) {
   Scenario s;
   s.deployStart("web-1", 0, "r42", "api");
-  s.containerFailed("web-1", 10, "gateway-1", "registry.acme.io/edge:7", 1, "port is already allocated");
+  s.containerFailed("web-1", 10, "gateway-1", "registry.acme.io/edge:7", 1,
+                    "port is already allocated");
   s.oomKill("web-1", 20, "gunicorn", 4242, "/system.slice/docker-3f4e5d6c7b8a.scope");
   auto plain = analyzeRelease(makeRelease("r42"), s, {}, at(100));
   EXPECT_EQ(findLinked(plain, "container.failed", "web-1"), nullptr);
@@ -127,10 +131,12 @@ TEST(Linker, ConfiguredMappingLinksContainersAndProcesses) {
 
 TEST(Linker, NeverScansTheWholeStore) {
   Scenario s;
-  for (int i = 0; i < 200; ++i) s.unitFailed("other-" + std::to_string(i % 5), i, "api.service", "exit-code");
+  for (int i = 0; i < 200; ++i)
+    s.unitFailed("other-" + std::to_string(i % 5), i, "api.service", "exit-code");
   s.deployStart("web-1", 1000, "r42", "api");
   s.deployFinish("web-1", 1060, "r42", "api", true);
-  for (int i = 0; i < 50; ++i) s.unitFailed("web-1", 5000 + i * 10, "api.service", "exit-code");  // later
+  for (int i = 0; i < 50; ++i)
+    s.unitFailed("web-1", 5000 + i * 10, "api.service", "exit-code");  // later
   auto a = analyzeRelease(makeRelease("r42"), s, {}, at(9000));
   for (const auto& q : s.queries) {
     EXPECT_TRUE(!q.release.empty() || !q.host.empty() || !q.kind.empty()) << "an unfiltered query";

@@ -29,7 +29,8 @@ TEST(CollectorConfig, EmptyFileGivesTheDocumentedDefaults) {
 
 // The file we ship spells out every default: it must parse to exactly the defaults.
 TEST(CollectorConfig, ShippedFileParsesToTheDefaults) {
-  const auto path = std::filesystem::path(OCTOLAUNCH_SOURCE_DIR) / "packaging/config/collector.toml";
+  const auto path =
+      std::filesystem::path(OCTOLAUNCH_SOURCE_DIR) / "packaging/config/collector.toml";
   CollectorConfig shipped = loadCollectorConfig(path, true);
   CollectorConfig defaults;
   EXPECT_TRUE(shipped.warnings.empty()) << shipped.warnings.front();
@@ -55,7 +56,8 @@ tokens = ["a", "b"]
 [http]
 listen = "[::1]:8080"
 threads = 2
-)", "collector.toml");
+)",
+                                           "collector.toml");
   EXPECT_EQ(c.store.dataDir, "/srv/ol");
   EXPECT_EQ(c.store.mapSize, std::size_t{1} << 30);
   EXPECT_EQ(c.rpc.listen, "0.0.0.0:0");
@@ -75,8 +77,9 @@ TEST(CollectorConfig, BadValuesNameFileAndKey) {
             "collector.toml: rpc.tokens: expected an array of strings, found a integer");
   EXPECT_EQ(errorOf("[rpc]\nlisten = \"localhost\"\n"),
             "collector.toml: rpc.listen: expected HOST:PORT (port 0 to 65535), got \"localhost\"");
-  EXPECT_EQ(errorOf("[http]\nlisten = \"127.0.0.1:70000\"\n"),
-            "collector.toml: http.listen: expected HOST:PORT (port 0 to 65535), got \"127.0.0.1:70000\"");
+  EXPECT_EQ(
+      errorOf("[http]\nlisten = \"127.0.0.1:70000\"\n"),
+      "collector.toml: http.listen: expected HOST:PORT (port 0 to 65535), got \"127.0.0.1:70000\"");
   EXPECT_EQ(errorOf("[http]\nthreads = 0\n"),
             "collector.toml: http.threads: must be between 1 and 256, got 0");
   EXPECT_EQ(errorOf("[http]\nthreads = \"four\"\n"),
@@ -93,8 +96,8 @@ TEST(CollectorConfig, SyntaxErrorsNameFileAndLine) {
 }
 
 TEST(CollectorConfig, UnknownKeysAreWarningsNotErrors) {
-  CollectorConfig c = parseCollectorConfig("[rpc]\ntoken = [\"a\"]\n[analysis]\ngrace = 3\n",
-                                           "collector.toml");
+  CollectorConfig c =
+      parseCollectorConfig("[rpc]\ntoken = [\"a\"]\n[analysis]\ngrace = 3\n", "collector.toml");
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_EQ(c.warnings[0], "collector.toml: unknown key rpc.token (ignored)");
   EXPECT_TRUE(c.raw.contains("analysis"));  // other components' sections stay available

@@ -1,8 +1,5 @@
 // The real octolaunch-agent binary on real commands: exit statuses, byte-identical passthrough,
 // what lands in the spool, the grace period, signal forwarding, a missing spool.
-#include "agent/hook/recording_lock.h"
-#include "agent/spool/spool.h"
-
 #include <capnp/serialize.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -14,6 +11,9 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "agent/hook/recording_lock.h"
+#include "agent/spool/spool.h"
 
 namespace octolaunch::agent {
 namespace {
@@ -44,7 +44,8 @@ std::string readFile(const std::filesystem::path& p) {
 // A child whose stdout and stderr go to files (no pipe of ours can fill up and block it).
 class Child {
  public:
-  Child(const std::vector<std::string>& argv, const std::filesystem::path& dir) : out_(dir / "out"), err_(dir / "err") {
+  Child(const std::vector<std::string>& argv, const std::filesystem::path& dir)
+      : out_(dir / "out"), err_(dir / "err") {
     pid_ = fork();
     if (pid_ == 0) {
       int o = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -118,7 +119,8 @@ Recorded readSpool(const std::filesystem::path& dir) {
     r.service = e.getService().cStr();
     if (p.isHookOutput()) {
       auto o = p.getHookOutput();
-      r.lines.emplace_back(o.getStream() == schema::HookOutput::Stream::STDOUT ? 0 : 1, o.getLine().cStr());
+      r.lines.emplace_back(o.getStream() == schema::HookOutput::Stream::STDOUT ? 0 : 1,
+                           o.getLine().cStr());
       r.lineNos.push_back(o.getLineNo());
     } else if (p.isHookExit()) {
       auto x = p.getHookExit();
@@ -150,10 +152,13 @@ class HookBinary : public ::testing::Test {
     std::ofstream(p) << text;
     return p;
   }
-  std::vector<std::string> hook(std::vector<std::string> command, std::vector<std::string> flags = {}) const {
-    std::vector<std::string> argv = {AGENT_BIN, "hook", "--spool-dir", spool().string(),
-                                     "--config", (dir_.path() / "none.toml").string()};
-    if (!std::filesystem::exists(dir_.path() / "none.toml")) std::ofstream(dir_.path() / "none.toml");
+  std::vector<std::string> hook(std::vector<std::string> command,
+                                std::vector<std::string> flags = {}) const {
+    std::vector<std::string> argv = {AGENT_BIN,     "hook",
+                                     "--spool-dir", spool().string(),
+                                     "--config",    (dir_.path() / "none.toml").string()};
+    if (!std::filesystem::exists(dir_.path() / "none.toml"))
+      std::ofstream(dir_.path() / "none.toml");
     argv.insert(argv.end(), flags.begin(), flags.end());
     argv.push_back("--");
     argv.insert(argv.end(), command.begin(), command.end());
@@ -187,7 +192,9 @@ TEST_F(HookBinary, ExitStatusIsTheCommands) {
 }
 
 TEST_F(HookBinary, RecordsSignalInHookExit) {
-  Child child(hook({"/bin/sh", "-c", "echo before; kill -TERM $$"}, {"--release", "r9", "--service", "api", "--phase", "migrate"}), io_.path());
+  Child child(hook({"/bin/sh", "-c", "echo before; kill -TERM $$"},
+                   {"--release", "r9", "--service", "api", "--phase", "migrate"}),
+              io_.path());
   ASSERT_EQ(child.wait(), 128 + SIGTERM);
   Recorded r = readSpool(spool());
   ASSERT_EQ(r.exits, 1);
@@ -235,7 +242,9 @@ TEST_F(HookBinary, PassthroughIsByteIdenticalAndLinesAreRecorded) {
   std::size_t stdoutLines = 0;
   std::size_t stderrLines = 0;
   for (const auto& [stream, text] : r.lines) (stream == 0 ? stdoutLines : stderrLines)++;
-  EXPECT_EQ(stdoutLines, 20000u + 3u);  // + the binary line, the 0x00..0xff line (its 0x0a ends a line), the last
+  EXPECT_EQ(
+      stdoutLines,
+      20000u + 3u);  // + the binary line, the 0x00..0xff line (its 0x0a ends a line), the last
   EXPECT_EQ(stderrLines, 2u);
   std::vector<std::string> out;
   for (const auto& [stream, text] : r.lines) {
@@ -264,8 +273,9 @@ TEST_F(HookBinary, LongLineIsSplitNotDropped) {
   std::string line(25000, 'x');
   auto data = io_.path() / "long";
   std::ofstream(data) << line << "\nshort\n";
-  std::vector<std::string> argv = {AGENT_BIN, "hook", "--config", cfg.string(), "--spool-dir",
-                                   spool().string(), "--", "/bin/cat", data.string()};
+  std::vector<std::string> argv = {AGENT_BIN,    "hook",        "--config",
+                                   cfg.string(), "--spool-dir", spool().string(),
+                                   "--",         "/bin/cat",    data.string()};
   Child child(argv, io_.path());
   ASSERT_EQ(child.wait(), 0);
   EXPECT_EQ(child.out(), line + "\nshort\n");
@@ -294,9 +304,12 @@ TEST_F(HookBinary, RedactsRecordedLinesButNotThePassthrough) {
 TEST_F(HookBinary, BackgroundChildHoldingThePipesReturnsAfterGrace) {
   auto cfg = config("[hook]\ngrace_seconds = 1\n");
   auto pidFile = io_.path() / "background.pid";
-  std::vector<std::string> argv = {AGENT_BIN, "hook", "--config", cfg.string(), "--spool-dir",
-                                   spool().string(), "--", "/bin/sh", "-c",
-                                   "sleep 30 & echo $! > '" + pidFile.string() + "'; echo started; exit 4"};
+  std::vector<std::string> argv = {
+      AGENT_BIN,     "hook",
+      "--config",    cfg.string(),
+      "--spool-dir", spool().string(),
+      "--",          "/bin/sh",
+      "-c",          "sleep 30 & echo $! > '" + pidFile.string() + "'; echo started; exit 4"};
   auto start = std::chrono::steady_clock::now();
   Child child(argv, io_.path());
   EXPECT_EQ(child.wait(Ms(20000)), 4);
@@ -331,8 +344,8 @@ TEST_F(HookBinary, ForwardsSigtermToTheCommand) {
 }
 
 TEST_F(HookBinary, UnusableSpoolWarnsAndStillRunsTheCommand) {
-  std::vector<std::string> argv = {AGENT_BIN, "hook", "--spool-dir", "/proc/octolaunch-no-spool", "--",
-                                   "/bin/sh", "-c", "echo hello; exit 5"};
+  std::vector<std::string> argv = {AGENT_BIN, "hook",    "--spool-dir", "/proc/octolaunch-no-spool",
+                                   "--",      "/bin/sh", "-c",          "echo hello; exit 5"};
   Child child(argv, io_.path());
   EXPECT_EQ(child.wait(), 5);
   EXPECT_EQ(child.out(), "hello\n");
@@ -341,8 +354,9 @@ TEST_F(HookBinary, UnusableSpoolWarnsAndStillRunsTheCommand) {
 
 TEST_F(HookBinary, BrokenConfigFileStillRunsTheCommand) {
   auto cfg = config("[hook\n");
-  std::vector<std::string> argv = {AGENT_BIN, "hook", "--config", cfg.string(), "--spool-dir",
-                                   spool().string(), "--", "/bin/sh", "-c", "echo ok"};
+  std::vector<std::string> argv = {AGENT_BIN,     "hook",           "--config", cfg.string(),
+                                   "--spool-dir", spool().string(), "--",       "/bin/sh",
+                                   "-c",          "echo ok"};
   Child child(argv, io_.path());
   EXPECT_EQ(child.wait(), 0);
   EXPECT_EQ(child.out(), "ok\n");
@@ -351,7 +365,8 @@ TEST_F(HookBinary, BrokenConfigFileStillRunsTheCommand) {
 
 TEST_F(HookBinary, DeployMarkers) {
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"start"}, std::vector<std::string>{"finish", "--outcome", "failed"}}) {
+       {std::vector<std::string>{"start"},
+        std::vector<std::string>{"finish", "--outcome", "failed"}}) {
     std::vector<std::string> argv = {AGENT_BIN, "deploy"};
     argv.insert(argv.end(), args.begin(), args.end());
     for (const char* a : {"--release", "r42", "--service", "api", "--spool-dir"}) argv.push_back(a);
@@ -369,8 +384,9 @@ TEST_F(HookBinary, DeployFinishAfterAHookComesAfterItsLinesInSeqOrder) {
   // The hook returns before its supervisor finished recording; the marker must still follow it.
   Child hookRun(hook({"/bin/sh", "-c", "seq 1 50000"}), io_.path());
   ASSERT_EQ(hookRun.wait(), 0);
-  std::vector<std::string> argv = {AGENT_BIN, "deploy", "finish", "--release", "r1", "--service",
-                                   "api", "--outcome", "ok", "--spool-dir", spool().string()};
+  std::vector<std::string> argv = {AGENT_BIN, "deploy",      "finish",        "--release",
+                                   "r1",      "--service",   "api",           "--outcome",
+                                   "ok",      "--spool-dir", spool().string()};
   Child marker(argv, io_.path());
   ASSERT_EQ(marker.wait(), 0);
   Recorded r = readSpool(spool());

@@ -1,10 +1,11 @@
 #include "agent/hook/hook_recorder.h"
-#include "agent/hook/utf8_escape.h"
 
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+
+#include "agent/hook/utf8_escape.h"
 
 namespace octolaunch::agent {
 namespace {
@@ -27,7 +28,7 @@ class CollectingSink final : public EventSink {
       if (e.getPayload().isHookOutput()) {
         auto o = e.getPayload().getHookOutput();
         lines.push_back({o.getStream() == schema::HookOutput::Stream::STDOUT ? HookStream::out
-                                                                               : HookStream::err,
+                                                                             : HookStream::err,
                          o.getLineNo(), o.getLine().cStr()});
         EXPECT_EQ(std::string(e.getRelease().cStr()), "r7");
         EXPECT_EQ(std::string(o.getPhase().cStr()), "migrate");
@@ -55,7 +56,9 @@ class CollectingSink final : public EventSink {
 };
 
 struct Fixture {
-  explicit Fixture(HookLimits limits = {}) : recorder(sink, redactor, {"r7", "api", "migrate"}, limits, [this](const std::string& w) { warnings.push_back(w); }) {}
+  explicit Fixture(HookLimits limits = {})
+      : recorder(sink, redactor, {"r7", "api", "migrate"}, limits,
+                 [this](const std::string& w) { warnings.push_back(w); }) {}
   CollectingSink sink;
   Redactor redactor;
   std::vector<std::string> warnings;
@@ -99,7 +102,8 @@ TEST(HookRecorder, LongLinesAreSplitNotDropped) {
   Fixture f(limits);
   std::string longLine(250, 'a');
   // Arrives in small chunks without a newline for a while: memory stays bounded.
-  for (std::size_t i = 0; i < longLine.size(); i += 7) f.recorder.feed(HookStream::out, std::string_view(longLine).substr(i, 7), 1);
+  for (std::size_t i = 0; i < longLine.size(); i += 7)
+    f.recorder.feed(HookStream::out, std::string_view(longLine).substr(i, 7), 1);
   f.recorder.feed(HookStream::out, "\nnext\n", 2);
   f.recorder.finish(exited(0));
   ASSERT_EQ(f.sink.lines.size(), 4u);
@@ -134,7 +138,10 @@ TEST(HookRecorder, SplitsBetweenCharacters) {
 
 TEST(HookRecorder, RedactsEachLineAndPemAcrossLines) {
   Fixture f;
-  f.recorder.feed(HookStream::out, "PGPASSWORD=hunter2\n-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----\nok\n", 1);
+  f.recorder.feed(
+      HookStream::out,
+      "PGPASSWORD=hunter2\n-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----\nok\n",
+      1);
   f.recorder.finish(exited(0));
   ASSERT_EQ(f.sink.lines.size(), 5u);
   EXPECT_EQ(f.sink.lines[0].text, "PGPASSWORD=***");
@@ -161,12 +168,13 @@ TEST(Utf8Escape, ValidTextUnchangedInvalidBytesEscaped) {
     return out;
   };
   EXPECT_EQ(esc("plain ascii"), "plain ascii");
-  EXPECT_EQ(esc("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80");
+  EXPECT_EQ(esc("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80");
   EXPECT_EQ(esc(std::string_view("a\0b", 3)), "a\\x00b");
   EXPECT_EQ(esc("\xff\xfe"), "\\xff\\xfe");
-  EXPECT_EQ(esc("\xc3"), "\\xc3");                  // truncated sequence
-  EXPECT_EQ(esc("\xc0\xaf"), "\\xc0\\xaf");          // overlong
-  EXPECT_EQ(esc("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
+  EXPECT_EQ(esc("\xc3"), "\\xc3");                             // truncated sequence
+  EXPECT_EQ(esc("\xc0\xaf"), "\\xc0\\xaf");                    // overlong
+  EXPECT_EQ(esc("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // surrogate
   EXPECT_EQ(esc("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // > U+10FFFF
   EXPECT_EQ(esc("latin1 \xe9t\xe9"), "latin1 \\xe9t\\xe9");
 }

@@ -1,16 +1,8 @@
 // The real HTTP server on port 0 over a temp LMDB store, driven by a real HTTP client; and the
 // `octolaunch` CLI against it.
-#include "collector/http/http_server.h"
-
-#include "collector/cli/cli_app.h"
-#include "collector/store/lmdb_event_store.h"
-#include "collector/store/store_env.h"
-#include "tests/unit/store/test_events.h"
-
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +10,12 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "collector/cli/cli_app.h"
+#include "collector/http/http_server.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/store_env.h"
+#include "tests/unit/store/test_events.h"
 
 namespace octolaunch::http {
 namespace {
@@ -152,7 +150,9 @@ TEST_F(HttpApiTest, PaginationReturnsEveryEventExactlyOnceOldestFirst) {
       EXPECT_EQ(e["release"], "r1");
       EXPECT_GE(e["time_ns"].get<std::int64_t>(), lastTime);
       lastTime = e["time_ns"].get<std::int64_t>();
-      EXPECT_TRUE(seen.insert({e["agent_id"].get<std::string>(), e["seq"].get<std::uint64_t>()}).second) << "returned twice: " << e.dump();
+      EXPECT_TRUE(
+          seen.insert({e["agent_id"].get<std::string>(), e["seq"].get<std::uint64_t>()}).second)
+          << "returned twice: " << e.dump();
     }
     if (r.body["next_cursor"].is_null()) break;
     ASSERT_EQ(r.body["events"].size(), 100u);
@@ -163,9 +163,18 @@ TEST_F(HttpApiTest, PaginationReturnsEveryEventExactlyOnceOldestFirst) {
 }
 
 TEST_F(HttpApiTest, EventsAreFilteredAndShapedAsDesigned) {
-  store("agent-a", 0x1234, {{.seq = 1, .timeNs = 1'700'000'000'000'000'000, .host = "web-1", .release = "r42", .line = "migrating"},
-                            {.seq = 2, .timeNs = 1'700'000'001'000'000'000, .host = "web-1", .release = "r42", .kind = "hook.exit"},
-                            {.seq = 3, .timeNs = 1'700'000'002'000'000'000, .host = "web-1", .release = "r43"}});
+  store("agent-a", 0x1234,
+        {{.seq = 1,
+          .timeNs = 1'700'000'000'000'000'000,
+          .host = "web-1",
+          .release = "r42",
+          .line = "migrating"},
+         {.seq = 2,
+          .timeNs = 1'700'000'001'000'000'000,
+          .host = "web-1",
+          .release = "r42",
+          .kind = "hook.exit"},
+         {.seq = 3, .timeNs = 1'700'000'002'000'000'000, .host = "web-1", .release = "r43"}});
   Reply r = get("/api/v1/events?release=r42&kind=hook.output");
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.body["events"].size(), 1u);
@@ -189,14 +198,18 @@ TEST_F(HttpApiTest, EventsAreFilteredAndShapedAsDesigned) {
 
   Reply hosts = get("/api/v1/hosts");
   ASSERT_EQ(hosts.body["hosts"].size(), 1u);
-  EXPECT_EQ(hosts.body["hosts"][0],
-            json({{"agent_id", "agent-a"}, {"host", "web-1"}, {"last_seen", formatRfc3339Ns(clock_.now)},
-                  {"epoch", "0000000000001234"}, {"last_seq", 3}, {"events_stored", 3}}));
+  EXPECT_EQ(hosts.body["hosts"][0], json({{"agent_id", "agent-a"},
+                                          {"host", "web-1"},
+                                          {"last_seen", formatRfc3339Ns(clock_.now)},
+                                          {"epoch", "0000000000001234"},
+                                          {"last_seq", 3},
+                                          {"events_stored", 3}}));
 }
 
 TEST_F(HttpApiTest, Releases) {
   EXPECT_EQ(post("/api/v1/releases", "{not json").status, 400);
-  EXPECT_EQ(post("/api/v1/releases", "[1]").body, json({{"error", "body: expected a JSON object"}}));
+  EXPECT_EQ(post("/api/v1/releases", "[1]").body,
+            json({{"error", "body: expected a JSON object"}}));
   EXPECT_EQ(post("/api/v1/releases", R"({"id":"r1"})").body,
             json({{"error", "service: required, a non-empty string"}}));
   Reply created = post("/api/v1/releases", R"({"id":"r1","service":"api","version":"1.0"})");
@@ -226,19 +239,24 @@ TEST_F(HttpApiTest, Releases) {
 
 TEST_F(HttpApiTest, CliCommandsAndExitCodes) {
   std::string out, err;
-  EXPECT_EQ(cli({"release", "create", "--id", "r7", "--service", "api", "--ci-job-url", "https://ci/1",
-                 "--ci-job-url", "https://ci/2"}, &out, &err), 0) << err;
+  EXPECT_EQ(cli({"release", "create", "--id", "r7", "--service", "api", "--ci-job-url",
+                 "https://ci/1", "--ci-job-url", "https://ci/2"},
+                &out, &err),
+            0)
+      << err;
   EXPECT_EQ(out, "registered release r7 (api)\n");
   EXPECT_EQ(cli({"--json", "release", "show", "r7"}, &out), 0);
   EXPECT_EQ(json::parse(out)["ci_job_urls"], json({"https://ci/1", "https://ci/2"}));
   EXPECT_EQ(cli({"release", "show", "nope"}, &out, &err), 1);
   EXPECT_EQ(err, "octolaunch: release nope not found\n");
   EXPECT_EQ(cli({"releases"}, &out), 0);
-  EXPECT_EQ(out.substr(0, out.find('\n')), "ID  SERVICE  VERSION  STATUS   HOSTS FAILED  REGISTERED");
+  EXPECT_EQ(out.substr(0, out.find('\n')),
+            "ID  SERVICE  VERSION  STATUS   HOSTS FAILED  REGISTERED");
   EXPECT_NE(out.find("r7  api               pending  0/0"), std::string::npos) << out;
 
-  store("agent-a", 1, {{.seq = 1, .timeNs = 5, .host = "web-1", .release = "r7", .line = "hello"},
-                       {.seq = 2, .timeNs = 6, .host = "web-22", .release = "r7", .line = "world"}});
+  store("agent-a", 1,
+        {{.seq = 1, .timeNs = 5, .host = "web-1", .release = "r7", .line = "hello"},
+         {.seq = 2, .timeNs = 6, .host = "web-22", .release = "r7", .line = "world"}});
   EXPECT_EQ(cli({"events", "--release", "r7"}, &out), 0);
   std::istringstream lines(out);
   std::string header, row1, row2;

@@ -3,11 +3,6 @@
 // server runs on this thread's KJ loop; the agents on another thread's loop.
 //   ingest_bench [agents=4] [events-per-batch=2000] [total-events=400000] [window=2]
 // Runs twice: grouping pushes of one loop turn into one transaction, and one transaction per push.
-#include "collector/ingest/ingest_server.h"
-#include "collector/store/lmdb_event_store.h"
-#include "collector/store/store_env.h"
-#include "tests/unit/store/test_events.h"
-
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
@@ -15,6 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+
+#include "collector/ingest/ingest_server.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/store_env.h"
+#include "tests/unit/store/test_events.h"
 
 using namespace octolaunch;
 
@@ -28,12 +28,14 @@ struct Options {
 };
 
 // One agent's pushing loop: keeps `window` pushes in flight until `batches` are acknowledged.
-kj::Promise<void> pushAll(schema::Ingest::Client ingest, std::vector<std::unique_ptr<testing::BatchMessage>>& msgs,
+kj::Promise<void> pushAll(schema::Ingest::Client ingest,
+                          std::vector<std::unique_ptr<testing::BatchMessage>>& msgs,
                           std::size_t& next) {
   if (next >= msgs.size()) return kj::READY_NOW;
   auto req = ingest.pushRequest();
   req.setEvents(msgs[next++]->batch().events);
-  return req.send().then([ingest, &msgs, &next](auto) mutable { return pushAll(ingest, msgs, next); });
+  return req.send().then(
+      [ingest, &msgs, &next](auto) mutable { return pushAll(ingest, msgs, next); });
 }
 
 void runAgents(int port, const Options& o) {
@@ -60,8 +62,11 @@ void runAgents(int port, const Options& o) {
       }
       agent->msgs.push_back(std::make_unique<testing::BatchMessage>(id, 1, specs));
     }
-    agent->stream = io.provider->getNetwork().parseAddress("127.0.0.1", port).wait(io.waitScope)
-                        ->connect().wait(io.waitScope);
+    agent->stream = io.provider->getNetwork()
+                        .parseAddress("127.0.0.1", port)
+                        .wait(io.waitScope)
+                        ->connect()
+                        .wait(io.waitScope);
     agent->rpc = kj::heap<capnp::TwoPartyClient>(*agent->stream);
     auto hello = agent->rpc->bootstrap().castAs<schema::Collector>().helloRequest();
     hello.getAgent().setAgentId(id);
@@ -84,7 +89,8 @@ void run(const Options& o, bool group) {
   auto io = kj::setupAsyncIo();
   ingest::IngestServer server(store, tokens, ingest::IngestLimits{.groupCommits = group}, metrics,
                               io.provider->getTimer());
-  auto listener = io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
+  auto listener =
+      io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
   auto serving = server.serve(*listener).eagerlyEvaluate(nullptr);
   const int port = static_cast<int>(listener->getPort());
 
@@ -96,16 +102,18 @@ void run(const Options& o, bool group) {
     fulfiller->fulfill();
   });
   done.promise.wait(io.waitScope);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   agents.join();
   const auto stored = metrics.eventsStored.load();
-  std::printf("%s: %d agents x window %d, batches of %llu: %llu events in %.2f s = %.0f events/s, "
-              "%llu batches in %llu transactions (commit time %.2f s)\n",
-              group ? "grouped  " : "per-batch", o.agents, o.window,
-              static_cast<unsigned long long>(o.perBatch), static_cast<unsigned long long>(stored),
-              secs, stored / secs, static_cast<unsigned long long>(metrics.batchesCommitted.load()),
-              static_cast<unsigned long long>(metrics.commitTransactions.load()),
-              metrics.commitNanosTotal.load() / 1e9);
+  std::printf(
+      "%s: %d agents x window %d, batches of %llu: %llu events in %.2f s = %.0f events/s, "
+      "%llu batches in %llu transactions (commit time %.2f s)\n",
+      group ? "grouped  " : "per-batch", o.agents, o.window,
+      static_cast<unsigned long long>(o.perBatch), static_cast<unsigned long long>(stored), secs,
+      stored / secs, static_cast<unsigned long long>(metrics.batchesCommitted.load()),
+      static_cast<unsigned long long>(metrics.commitTransactions.load()),
+      metrics.commitNanosTotal.load() / 1e9);
 }
 
 }  // namespace

@@ -1,15 +1,14 @@
 // The RPC ingest against a real LMDB store, over loopback TCP on port 0, with real capnp clients
 // and raw sockets for bad input. Client and server share this thread's KJ event loop.
-#include "collector/ingest/ingest_server.h"
-
-#include "collector/store/lmdb_event_store.h"
-#include "collector/store/store_env.h"
-#include "tests/unit/store/test_events.h"
-
 #include <capnp/rpc-twoparty.h>
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
+
+#include "collector/ingest/ingest_server.h"
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/store_env.h"
+#include "tests/unit/store/test_events.h"
 
 namespace octolaunch::ingest {
 namespace {
@@ -75,8 +74,8 @@ class IngestTest : public ::testing::Test {
     return {resp.getIngest(), resp.getResumeAfterSeq()};
   }
 
-  kj::Promise<capnp::Response<schema::Ingest::PushResults>> pushAsync(schema::Ingest::Client& ingest,
-                                                                      BatchMessage& batch) {
+  kj::Promise<capnp::Response<schema::Ingest::PushResults>> pushAsync(
+      schema::Ingest::Client& ingest, BatchMessage& batch) {
     auto req = ingest.pushRequest();
     req.setEvents(batch.batch().events);
     return req.send();
@@ -91,20 +90,22 @@ class IngestTest : public ::testing::Test {
     auto readAll = kj::evalLater([&]() -> kj::Promise<void> {
       struct Loop {
         static kj::Promise<void> go(kj::AsyncIoStream& s, kj::ArrayPtr<kj::byte> buf) {
-          return s.tryRead(buf.begin(), 1, buf.size()).then([&s, buf](size_t n) -> kj::Promise<void> {
-            if (n == 0) return kj::READY_NOW;
-            return go(s, buf);
-          });
+          return s.tryRead(buf.begin(), 1, buf.size())
+              .then([&s, buf](size_t n) -> kj::Promise<void> {
+                if (n == 0) return kj::READY_NOW;
+                return go(s, buf);
+              });
         }
       };
       return Loop::go(stream, buffer);
     });
     bool closed = io_.provider->getTimer()
                       .timeoutAfter(5 * kj::SECONDS, kj::mv(readAll))
-                      .then([]() { return true; }, [](kj::Exception&& e) {
-                        // A reset is a close too; only the timeout is a failure.
-                        return e.getType() != kj::Exception::Type::OVERLOADED;
-                      })
+                      .then([]() { return true; },
+                            [](kj::Exception&& e) {
+                              // A reset is a close too; only the timeout is a failure.
+                              return e.getType() != kj::Exception::Type::OVERLOADED;
+                            })
                       .wait(ws());
     EXPECT_TRUE(closed) << "the collector kept a connection that sent bad bytes";
   }
@@ -290,8 +291,8 @@ TEST_F(IngestTest, PushesArrivingTogetherShareATransaction) {
   }
   kj::Vector<kj::Promise<void>> pending;
   for (int i = 0; i < kAgents; ++i) {
-    batches.push_back(std::make_unique<BatchMessage>("agent-" + std::to_string(i), 1,
-                                                     outputLines(1, 500)));
+    batches.push_back(
+        std::make_unique<BatchMessage>("agent-" + std::to_string(i), 1, outputLines(1, 500)));
     pending.add(pushAsync(hellos[i].ingest, *batches.back()).then([](auto resp) {
       EXPECT_EQ(resp.getCommittedThroughSeq(), 500u);
     }));

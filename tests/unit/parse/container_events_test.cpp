@@ -1,11 +1,11 @@
 // Container events, inspect and image bodies captured from podman 4.3.1 here and Docker (public).
 #include "agent/parse/container_events.h"
 
-#include "agent/parse/text_util.h"
-#include "tests/unit/parse/fixture.h"
-
 #include <capnp/message.h>
 #include <gtest/gtest.h>
+
+#include "agent/parse/text_util.h"
+#include "tests/unit/parse/fixture.h"
 
 namespace octolaunch::parse {
 namespace {
@@ -60,7 +60,9 @@ TEST(ContainerEvents, PodmanDockerApiStream) {
   expectPodmanRuns(f, "die");
 }
 
-TEST(ContainerEvents, PodmanCliStream) { expectPodmanRuns(failuresOf("docker/podman-4.3.1-cli-events.jsonl"), "died"); }
+TEST(ContainerEvents, PodmanCliStream) {
+  expectPodmanRuns(failuresOf("docker/podman-4.3.1-cli-events.jsonl"), "died");
+}
 
 TEST(ContainerEvents, SharedSamples) {
   for (const char* file : {"docker/podman-4.3.1-shared-sample-api-events.jsonl",
@@ -114,7 +116,8 @@ TEST(ContainerInspect, PodmanBodies) {
   EXPECT_EQ(oom->id, kOom);
   EXPECT_EQ(oom->name, "ol-oom");
   EXPECT_EQ(oom->image, "localhost/bb:1");
-  EXPECT_EQ(oom->imageId, "sha256:1f7607a3e6109bbdb7c5cf166c91a6ad61191d2fc2625d76c06a4d135d0f786e");
+  EXPECT_EQ(oom->imageId,
+            "sha256:1f7607a3e6109bbdb7c5cf166c91a6ad61191d2fc2625d76c06a4d135d0f786e");
   EXPECT_EQ(oom->status, "exited");
   EXPECT_EQ(oom->exitCode, 137);
   EXPECT_TRUE(oom->oomKilled);
@@ -141,8 +144,10 @@ TEST(ContainerInspect, ApplyToEventFailures) {
   EXPECT_EQ(f[1].exitCode, -1);  // a never-started container's 0 is no exit code
   auto digests = parseImageRepoDigests(test::fixture("docker/podman-4.3.1-image-bb.json"));
   ASSERT_TRUE(digests);
-  EXPECT_EQ(*digests, (std::vector<std::string>{
-                          "localhost/bb@sha256:41c38448b61fbcc212660a2b5eb72ba72122477bdddfbaf38be83d328bfca9ab"}));
+  EXPECT_EQ(
+      *digests,
+      (std::vector<std::string>{
+          "localhost/bb@sha256:41c38448b61fbcc212660a2b5eb72ba72122477bdddfbaf38be83d328bfca9ab"}));
   f[2].imageDigests = *digests;
   capnp::MallocMessageBuilder message;
   auto b = message.initRoot<schema::ContainerFailure>();
@@ -156,7 +161,8 @@ TEST(ContainerInspect, ApplyToEventFailures) {
 
 TEST(ContainerEvents, NotEventsAreRejectedWithAReason) {
   std::string error;
-  EXPECT_FALSE(parseContainerEvent(test::fixture("docker/podman-4.3.1-api-start-error.json"), &error));
+  EXPECT_FALSE(
+      parseContainerEvent(test::fixture("docker/podman-4.3.1-api-start-error.json"), &error));
   EXPECT_FALSE(error.empty());
   EXPECT_FALSE(parseContainerEvent("", &error));
   EXPECT_FALSE(parseContainerInspect("[]", &error));

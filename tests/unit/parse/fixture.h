@@ -1,11 +1,11 @@
 // Access to the captured fixtures under tests/fixtures (see tests/fixtures/SOURCES.md).
 #pragma once
 
-#include "agent/parse/kernel_message.h"
-#include "agent/parse/oom_kill.h"
-
 #include <string>
 #include <vector>
+
+#include "agent/parse/kernel_message.h"
+#include "agent/parse/oom_kill.h"
 
 namespace octolaunch::parse::test {
 

@@ -1,14 +1,15 @@
-// Journal entries and UnitFailureAssembler on a real systemd 252 journal (tests/fixtures/SOURCES.md).
-#include "agent/parse/journal_entry.h"
-#include "agent/parse/text_util.h"
-#include "agent/parse/earlyoom.h"
-#include "agent/parse/unit_failure.h"
-#include "tests/unit/parse/fixture.h"
-
+// Journal entries and UnitFailureAssembler on a real systemd 252 journal
+// (tests/fixtures/SOURCES.md).
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
 #include <map>
+
+#include "agent/parse/earlyoom.h"
+#include "agent/parse/journal_entry.h"
+#include "agent/parse/text_util.h"
+#include "agent/parse/unit_failure.h"
+#include "tests/unit/parse/fixture.h"
 
 namespace octolaunch::parse {
 namespace {
@@ -50,7 +51,9 @@ std::vector<UnitFailure> of(const JournalRun& run, const std::string& unit) {
 
 class Systemd252Journal : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { run_ = new JournalRun(runJournal("journal/systemd-252-unit-failures.json")); }
+  static void SetUpTestSuite() {
+    run_ = new JournalRun(runJournal("journal/systemd-252-unit-failures.json"));
+  }
   static void TearDownTestSuite() { delete run_; }
   static JournalRun* run_;
 };
@@ -68,7 +71,8 @@ TEST_F(Systemd252Journal, ExitCode) {
   EXPECT_EQ(f[0].invocationId.substr(0, 8), "e51c54df");
   EXPECT_EQ(f[0].invocationId.size(), 32u);
   EXPECT_EQ(f[0].lastLines,
-            (std::vector<std::string>{"api v2.4.1 starting on :8080", "error: config /etc/api/api.toml: no such file"}));
+            (std::vector<std::string>{"api v2.4.1 starting on :8080",
+                                      "error: config /etc/api/api.toml: no such file"}));
   EXPECT_FALSE(f[0].oomKilled);
   EXPECT_EQ(f[0].host, "olparse");
 }
@@ -114,7 +118,8 @@ TEST_F(Systemd252Journal, SpawnFailure) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].result, "exit-code");
   EXPECT_EQ(f[0].exitStatus, 203);
-  EXPECT_EQ(f[0].message, "Failed to locate executable /usr/local/bin/ol-daemon: No such file or directory");
+  EXPECT_EQ(f[0].message,
+            "Failed to locate executable /usr/local/bin/ol-daemon: No such file or directory");
 }
 
 TEST_F(Systemd252Journal, RestartLoopEndsAtTheStartLimit) {
@@ -124,8 +129,9 @@ TEST_F(Systemd252Journal, RestartLoopEndsAtTheStartLimit) {
     SCOPED_TRACE(i);
     EXPECT_EQ(f[i].result, "exit-code");  // systemd 252 keeps exit-code when the last run failed
     EXPECT_EQ(f[i].exitStatus, 1);
-    EXPECT_EQ(f[i].restarts, i + 1);      // "Scheduled restart job, restart counter is at N"
-    EXPECT_EQ(f[i].lastLines, (std::vector<std::string>{"connecting to db:5432", "fatal: connection refused"}));
+    EXPECT_EQ(f[i].restarts, i + 1);  // "Scheduled restart job, restart counter is at N"
+    EXPECT_EQ(f[i].lastLines,
+              (std::vector<std::string>{"connecting to db:5432", "fatal: connection refused"}));
   }
   EXPECT_EQ(f[4].message, "Start request repeated too quickly.");
 }
@@ -144,7 +150,7 @@ TEST_F(Systemd252Journal, MemoryMaxOomIsSignalKillJoinedWithTheKernelLines) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].result, "signal");  // cgroup v1: systemd records only 9/KILL
   EXPECT_EQ(f[0].signal, "KILL");
-  EXPECT_TRUE(f[0].oomKilled);       // from the kernel's lines in the same journal
+  EXPECT_TRUE(f[0].oomKilled);  // from the kernel's lines in the same journal
   EXPECT_EQ(f[0].lastLines, (std::vector<std::string>{"loading model"}));
   ASSERT_EQ(run_->kills.size(), 1u);
   const OomKill& k = run_->kills[0];
@@ -156,7 +162,9 @@ TEST_F(Systemd252Journal, MemoryMaxOomIsSignalKillJoinedWithTheKernelLines) {
   EXPECT_EQ(k.containerId, "2dee27b04f6dc438d323e71f213231f8a09f77684475bc23624286849c355407");
 }
 
-TEST_F(Systemd252Journal, HealthyUnitIsNoFailure) { EXPECT_TRUE(of(*run_, "ol-fine.service").empty()); }
+TEST_F(Systemd252Journal, HealthyUnitIsNoFailure) {
+  EXPECT_TRUE(of(*run_, "ol-fine.service").empty());
+}
 
 TEST_F(Systemd252Journal, FillsTheCapnpPayload) {
   auto f = of(*run_, "ol-exit.service");
@@ -169,7 +177,8 @@ TEST_F(Systemd252Journal, FillsTheCapnpPayload) {
   EXPECT_EQ(std::string(r.getResult().cStr()), "exit-code");
   EXPECT_EQ(r.getExitStatus(), 3);
   ASSERT_EQ(r.getLastLines().size(), 2u);
-  EXPECT_EQ(std::string(r.getLastLines()[1].cStr()), "error: config /etc/api/api.toml: no such file");
+  EXPECT_EQ(std::string(r.getLastLines()[1].cStr()),
+            "error: config /etc/api/api.toml: no such file");
 }
 
 TEST(JournalKernelOnly, KernelKillsCanBeLeftToTheKmsgSourceButStillMarkTheUnit) {
@@ -227,15 +236,17 @@ TEST(JournalEntry, ValueShapes) {
 }
 
 TEST(UnitFailureAssembler, FedFromFieldMapsLikeSdJournal) {
-  // The live source hands over sd-journal fields; the entries here are those of ol-exit's failure in
-  // the captured journal.
+  // The live source hands over sd-journal fields; the entries here are those of ol-exit's failure
+  // in the captured journal.
   std::string text = test::fixture("journal/systemd-252-unit-failures.json");
   UnitFailureAssembler assembler;
   std::vector<UnitFailure> failures;
   for (auto line : splitLines(text)) {
     auto parsed = parseJournalJson(line);
     ASSERT_TRUE(parsed);
-    if (parsed->value("UNIT") != "ol-exit.service" && parsed->value("_SYSTEMD_UNIT") != "ol-exit.service") continue;
+    if (parsed->value("UNIT") != "ol-exit.service" &&
+        parsed->value("_SYSTEMD_UNIT") != "ol-exit.service")
+      continue;
     JournalEntry entry;
     for (const auto& [k, v] : parsed->fields) entry.fields.emplace(k, v);
     for (auto& f : assembler.feed(entry).failures) failures.push_back(std::move(f));
@@ -281,9 +292,11 @@ TEST(UnitFailureAssembler, OlderSystemdWithoutResultLineOrInvocationId) {
   auto take = [&](UnitFailureAssembler::Output o) {
     for (auto& f : o.failures) failures.push_back(std::move(f));
   };
-  take(assembler.feed(systemdLine("iot.service", "iot.service: main process exited, code=dumped, status=11/SEGV", 1000)));
+  take(assembler.feed(systemdLine(
+      "iot.service", "iot.service: main process exited, code=dumped, status=11/SEGV", 1000)));
   take(assembler.feed(systemdLine("iot.service", "Unit iot.service entered failed state.", 1000)));
-  take(assembler.feed(systemdLine("iot.service", "iot.service holdoff time over, scheduling restart.", 1000)));
+  take(assembler.feed(
+      systemdLine("iot.service", "iot.service holdoff time over, scheduling restart.", 1000)));
   take(assembler.feed(systemdLine("iot.service", "Starting EC_iot service test...", 1000)));
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0].result, "core-dump");
@@ -301,9 +314,12 @@ TEST(UnitFailureAssembler, OomdKillAndOldStartLimitWord) {
     for (auto& k : o.oomKills) kills.push_back(std::move(k));
   };
   // systemd's wording for an oomd kill (src/core/unit.c, v248+) and the pre-v243 word start-limit.
-  take(assembler.feed(systemdLine("build.scope", "build.scope: systemd-oomd killed 291 process(es) in this unit.", 10)));
-  take(assembler.feed(systemdLine("build.scope", "build.scope: Failed with result 'oom-kill'.", 20)));
-  take(assembler.feed(systemdLine("old.service", "old.service: Failed with result 'start-limit'.", 30)));
+  take(assembler.feed(systemdLine(
+      "build.scope", "build.scope: systemd-oomd killed 291 process(es) in this unit.", 10)));
+  take(assembler.feed(
+      systemdLine("build.scope", "build.scope: Failed with result 'oom-kill'.", 20)));
+  take(assembler.feed(
+      systemdLine("old.service", "old.service: Failed with result 'start-limit'.", 30)));
   take(assembler.finish());
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].killer, "systemd-oomd");
@@ -323,9 +339,11 @@ TEST(Earlyoom, KillLinesOfEveryVersionAndNothingElse) {
   for (auto line : splitLines(text)) {
     ++lines;
     std::string_view message = line;
-    if (auto colon = message.find(": "); colon != std::string_view::npos && colon < 50 &&
-                                         message.substr(0, colon).find('"') == std::string_view::npos) {
-      message.remove_prefix(colon + 2);  // "Feb 16 13:58:29 host earlyoom[1233]: " or "Jun 12 06:39:16: "
+    if (auto colon = message.find(": ");
+        colon != std::string_view::npos && colon < 50 &&
+        message.substr(0, colon).find('"') == std::string_view::npos) {
+      message.remove_prefix(colon +
+                            2);  // "Feb 16 13:58:29 host earlyoom[1233]: " or "Jun 12 06:39:16: "
     }
     if (auto k = parseEarlyoomKill(message)) kills.push_back(*k);
   }

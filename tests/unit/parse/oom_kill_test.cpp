@@ -2,11 +2,11 @@
 // (2.6.32 .. 5.x); see tests/fixtures/SOURCES.md. Each test asserts the facts the kernel printed.
 #include "agent/parse/oom_kill.h"
 
-#include "agent/parse/cgroup_path.h"
-#include "tests/unit/parse/fixture.h"
-
 #include <capnp/message.h>
 #include <gtest/gtest.h>
+
+#include "agent/parse/cgroup_path.h"
+#include "tests/unit/parse/fixture.h"
 
 namespace octolaunch::parse {
 namespace {
@@ -90,14 +90,16 @@ TEST(OomAssembler, PodmanContainerKillsMapToContainerIds) {
 }
 
 TEST(OomAssembler, UnitInsideSystemdContainerFromJournalctlK) {
-  for (const char* file : {"kmsg/systemd-252-journalctl-k-oom.short", "kmsg/systemd-252-journalctl-k-oom.short-iso-precise"}) {
+  for (const char* file : {"kmsg/systemd-252-journalctl-k-oom.short",
+                           "kmsg/systemd-252-journalctl-k-oom.short-iso-precise"}) {
     SCOPED_TRACE(file);
     auto kills = killsOf(file);
     ASSERT_EQ(kills.size(), 1u);
     EXPECT_EQ(kills[0].pid, 21720);
     EXPECT_EQ(kills[0].process, "python3");
     EXPECT_EQ(kills[0].unit, "ol-oom.service");
-    EXPECT_EQ(kills[0].containerId, "2dee27b04f6dc438d323e71f213231f8a09f77684475bc23624286849c355407");
+    EXPECT_EQ(kills[0].containerId,
+              "2dee27b04f6dc438d323e71f213231f8a09f77684475bc23624286849c355407");
     EXPECT_EQ(kills[0].anonRssKb, 16128u);
     EXPECT_EQ(kills[0].fileRssKb, 5112u);
   }
@@ -110,7 +112,7 @@ TEST(OomAssembler, Rhel7SacrificeChildKillsTheChild) {
   EXPECT_TRUE(k.victimSeen);
   EXPECT_EQ(k.pid, 28438);  // "Killed process 28438", not the scored 24572
   EXPECT_EQ(k.process, "java");
-  EXPECT_EQ(k.uid, -1);     // not printed by this kernel
+  EXPECT_EQ(k.uid, -1);  // not printed by this kernel
   EXPECT_EQ(k.totalVmKb, 20255636u);
   EXPECT_EQ(k.anonRssKb, 466160u);
   EXPECT_EQ(k.fileRssKb, 13684u);
@@ -125,7 +127,8 @@ TEST(OomAssembler, Rhel7SacrificeChildKillsTheChild) {
   EXPECT_EQ(h.pid, 0);
   EXPECT_EQ(h.trigger, "java");
   EXPECT_EQ(h.triggerPid, 14881);
-  EXPECT_EQ(h.containerId, "1e479e759020fa0b6c72def90973540a2d33982fea2ad67a96373b4da751a820");  // cpuset=
+  EXPECT_EQ(h.containerId,
+            "1e479e759020fa0b6c72def90973540a2d33982fea2ad67a96373b4da751a820");  // cpuset=
 }
 
 TEST(OomAssembler, Rhel7KillKilledPairsWithUidWording) {
@@ -139,7 +142,8 @@ TEST(OomAssembler, Rhel7KillKilledPairsWithUidWording) {
   EXPECT_EQ(kills[0].totalVmKb, 7296u);
   EXPECT_EQ(kills[0].anonRssKb, 96u);
   EXPECT_EQ(kills[0].fileRssKb, 164u);
-  EXPECT_EQ(kills[1].constraint, "CONSTRAINT_MEMCG");  // from "Memory cgroup out of memory: Kill process"
+  EXPECT_EQ(kills[1].constraint,
+            "CONSTRAINT_MEMCG");  // from "Memory cgroup out of memory: Kill process"
   EXPECT_TRUE(kills[4].victimSeen);
   EXPECT_FALSE(kills[5].victimSeen);  // scored, never reported killed
   EXPECT_EQ(kills[5].process, "memcg_test_1");
@@ -210,7 +214,8 @@ TEST(OomAssembler, OldHeadersWithoutVictim) {
   ASSERT_EQ(gentoo.size(), 1u);
   EXPECT_EQ(gentoo[0].trigger, "java");
   EXPECT_EQ(gentoo[0].triggerPid, 32498);
-  EXPECT_EQ(gentoo[0].containerId, "5929cf05bc9e561b7c33ffbc217250af1b94c70017743658b2558a02a1ab1424");
+  EXPECT_EQ(gentoo[0].containerId,
+            "5929cf05bc9e561b7c33ffbc217250af1b94c70017743658b2558a02a1ab1424");
   auto el7 = killsOf("kmsg/public-el7-3.10-kernel-prefix-header.txt");
   ASSERT_EQ(el7.size(), 1u);
   EXPECT_EQ(el7[0].triggerPid, 9949);
@@ -227,7 +232,8 @@ TEST(OomAssembler, CriContainerdSummaryAlone) {
   EXPECT_EQ(kills[0].process, "pt_main_thread");
   EXPECT_EQ(kills[0].uid, 0);
   EXPECT_EQ(kills[0].constraint, "CONSTRAINT_MEMCG");
-  EXPECT_EQ(kills[0].containerId, "ec9ee26695deb4cc72bc665efff1cf3a03fdfb12f1303e02fe9252985e084a95");
+  EXPECT_EQ(kills[0].containerId,
+            "ec9ee26695deb4cc72bc665efff1cf3a03fdfb12f1303e02fe9252985e084a95");
   EXPECT_EQ(kills[0].memcg,
             "/lxc.payload....-lxc/kubepods.slice/kubepods-burstable.slice/"
             "kubepods-burstable-podeded8c65_6e8e_4c6e_a889_3e427565c740.slice");
@@ -304,9 +310,12 @@ TEST(CgroupPath, UnitsAndContainers) {
   EXPECT_EQ(unitFromCgroup("/system.slice/api.service/worker"), "api.service");
   EXPECT_EQ(unitFromCgroup("/user.slice/user-1000.slice/session-3.scope"), "session-3.scope");
   EXPECT_EQ(unitFromCgroup("/"), "");
-  EXPECT_EQ(containerIdFromCgroup(std::string("/system.slice/docker-") + kLibpodA + ".scope"), kLibpodA);
+  EXPECT_EQ(containerIdFromCgroup(std::string("/system.slice/docker-") + kLibpodA + ".scope"),
+            kLibpodA);
   EXPECT_EQ(unitFromCgroup(std::string("/system.slice/docker-") + kLibpodA + ".scope"), "");
-  EXPECT_EQ(containerIdFromCgroup(std::string("/machine.slice/libpod-conmon-") + kLibpodA + ".scope"), "");
+  EXPECT_EQ(
+      containerIdFromCgroup(std::string("/machine.slice/libpod-conmon-") + kLibpodA + ".scope"),
+      "");
   EXPECT_EQ(containerIdFromCgroup(std::string("/docker/") + kLibpodA), kLibpodA);
   EXPECT_EQ(containerIdFromCgroup("/docker/short"), "");
 }

@@ -1,12 +1,13 @@
-// `octolaunch-agent parse` on captured files: one JSON object per line, counts on stderr, exit codes.
+// `octolaunch-agent parse` on captured files: one JSON object per line, counts on stderr, exit
+// codes.
 #include "agent/parse/parse_command.h"
 
-#include "tests/unit/parse/fixture.h"
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "tests/unit/parse/fixture.h"
 
 namespace octolaunch::parse {
 namespace {
@@ -114,7 +115,8 @@ TEST(ParseCommand, PsiAndMemoryEvents) {
 }
 
 TEST(ParseCommand, InvalidUtf8IsPrintedEscapedNotFatal) {
-  auto r = run("kmsg", "Out of memory: Killed process 7 (\xff\xfe) total-vm:1kB, anon-rss:1kB\n\xc3\n");
+  auto r =
+      run("kmsg", "Out of memory: Killed process 7 (\xff\xfe) total-vm:1kB, anon-rss:1kB\n\xc3\n");
   EXPECT_EQ(r.code, 0);
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0]["data"]["process"], "\\xff\\xfe");

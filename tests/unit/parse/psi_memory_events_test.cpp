@@ -1,9 +1,9 @@
 // PSI files and cgroup memory counters captured on this host (tests/fixtures/SOURCES.md).
+#include <gtest/gtest.h>
+
 #include "agent/parse/memory_events.h"
 #include "agent/parse/psi.h"
 #include "tests/unit/parse/fixture.h"
-
-#include <gtest/gtest.h>
 
 namespace octolaunch::parse {
 namespace {
@@ -42,7 +42,9 @@ TEST(Psi, ResourceFromPath) {
 }
 
 TEST(Psi, GarbageIsSkippedAndCounted) {
-  auto p = parsePsi("some avg10=x avg60=0 avg300=0 total=0\nfull\n\xff\xfe\nsome avg10=1.00 avg60=2.00 avg300=3.00 total=4\n");
+  auto p = parsePsi(
+      "some avg10=x avg60=0 avg300=0 total=0\nfull\n\xff\xfe\nsome avg10=1.00 avg60=2.00 "
+      "avg300=3.00 total=4\n");
   EXPECT_EQ(p.skipped, 3u);
   ASSERT_EQ(p.samples.size(), 1u);
   EXPECT_DOUBLE_EQ(p.samples[0].avg300, 3.0);
@@ -58,7 +60,8 @@ TEST(MemoryEvents, V1OomControlAfterKill) {
 }
 
 TEST(MemoryEvents, V1UnderOomWithKillerDisabled) {
-  auto m = parseMemoryEvents(test::fixture("memory-events/v1-memory.oom_control-under-oom-killer-disabled"));
+  auto m = parseMemoryEvents(
+      test::fixture("memory-events/v1-memory.oom_control-under-oom-killer-disabled"));
   EXPECT_EQ(m.get("oom_kill_disable"), 1u);
   EXPECT_EQ(m.get("under_oom"), 1u);
   EXPECT_EQ(m.oomKill(), 0u);
@@ -78,7 +81,8 @@ TEST(MemoryEvents, V2KeySet) {
 }
 
 TEST(MemoryEvents, GarbageIsSkippedAndCounted) {
-  auto m = parseMemoryEvents("oom_kill\nOOM 1\noom_kill -1\noom_kill 99999999999999999999999\nmax 3\n");
+  auto m =
+      parseMemoryEvents("oom_kill\nOOM 1\noom_kill -1\noom_kill 99999999999999999999999\nmax 3\n");
   EXPECT_EQ(m.skipped, 4u);
   EXPECT_EQ(m.get("max"), 3u);
 }

@@ -81,8 +81,8 @@ TEST(Redactor, DeployScriptTrace) {
   Redactor r;
   auto lines = redactFile(r, "deploy-trace.txt");
   std::string all = joined(lines);
-  for (const char* secret : {"Sup3rS3cret", "eyJhbGci", "hunter2", "k-12345", "wJalrXUtnFEMI",
-                             "tok_9f8e7d"}) {
+  for (const char* secret :
+       {"Sup3rS3cret", "eyJhbGci", "hunter2", "k-12345", "wJalrXUtnFEMI", "tok_9f8e7d"}) {
     EXPECT_EQ(all.find(secret), std::string::npos) << secret << " leaked:\n" << all;
   }
   EXPECT_TRUE(contains(lines, "+ export PGPASSWORD=***")) << all;
@@ -94,9 +94,11 @@ TEST(Redactor, DeployScriptTrace) {
                        "+ curl -sS -H 'Authorization: Bearer ***' "
                        "'https://deploy:***@127.0.0.1:5/api?api_key=***&x=1'"))
       << all;
-  EXPECT_TRUE(contains(lines, "{\"user\": \"app\", \"password\": ***, \"access_token\": ***}")) << all;
-  EXPECT_TRUE(contains(lines, "curl: (7) Failed to connect to 127.0.0.1 port 5 after 4 ms: "
-                              "Couldn't connect to server"));
+  EXPECT_TRUE(contains(lines, "{\"user\": \"app\", \"password\": ***, \"access_token\": ***}"))
+      << all;
+  EXPECT_TRUE(contains(lines,
+                       "curl: (7) Failed to connect to 127.0.0.1 port 5 after 4 ms: "
+                       "Couldn't connect to server"));
 }
 
 TEST(Redactor, PemPrivateKeyBodyAcrossLines) {
@@ -120,8 +122,10 @@ TEST(Redactor, PemPrivateKeyBodyAcrossLines) {
   EXPECT_EQ(l4, "done");
   EXPECT_FALSE(state.inPrivateKey);
   // One line holding a whole (escaped) key, as in JSON.
-  EXPECT_EQ(r.redacted("{\"key\": \"-----BEGIN EC PRIVATE KEY-----\\nMHcC\\n-----END EC PRIVATE KEY-----\"}"),
-            "{\"key\": \"-----BEGIN EC PRIVATE KEY-----***-----END EC PRIVATE KEY-----\"}");
+  EXPECT_EQ(
+      r.redacted(
+          "{\"key\": \"-----BEGIN EC PRIVATE KEY-----\\nMHcC\\n-----END EC PRIVATE KEY-----\"}"),
+      "{\"key\": \"-----BEGIN EC PRIVATE KEY-----***-----END EC PRIVATE KEY-----\"}");
 }
 
 TEST(Redactor, AwsAccessKeyIdAnywhere) {

@@ -1,14 +1,14 @@
 #include "agent/services/deploy_observation.h"
 
-#include "agent/config/agent_config.h"
-#include "agent/services/deploy_record.h"
-#include "tests/support/fake_sink.h"
-#include "temp_dir.h"
-
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
+
+#include "agent/config/agent_config.h"
+#include "agent/services/deploy_record.h"
+#include "temp_dir.h"
+#include "tests/support/fake_sink.h"
 
 namespace octolaunch::services {
 namespace {
@@ -50,10 +50,12 @@ struct Fixture {
     service.artifact = dir.write("api.tar.gz", std::string(100000, 'a') + "end");
     service.configFiles = {dir.write("api.conf", std::string("password = ") + kSecret + "\n"),
                            dir.path() / "absent.conf"};
-    service.envFiles = {dir.write("default-api", std::string("DATABASE_URL='postgres://app:") + kSecret + "@db/app'\n")};
+    service.envFiles = {dir.write(
+        "default-api", std::string("DATABASE_URL='postgres://app:") + kSecret + "@db/app'\n")};
     service.env = {"DATABASE_URL", "API_MODE", "UNSET_VAR"};
     service.dependencyManifests = {dir.write("package-lock.json", "{\"lockfileVersion\": 3}\n")};
-    service.dependencyCommands = {"printf 'ii  libc6 2.36\\n'", "echo " + std::string(kSecret) + "; exit 3"};
+    service.dependencyCommands = {"printf 'ii  libc6 2.36\\n'",
+                                  "echo " + std::string(kSecret) + "; exit 3"};
     options.release = "r42";
     options.processEnv = [](const std::string& name) -> std::optional<std::string> {
       if (name == "API_MODE") return "production";
@@ -101,7 +103,8 @@ TEST(ObserveDeploy, ConfigFingerprintPerFileAndEnvName) {
   EXPECT_EQ(entryNamed(config, f.service.configFiles[1].string())["hmac"], "missing");
   auto db = entryNamed(config, "DATABASE_URL");
   EXPECT_EQ(db["kind"], "env");
-  EXPECT_EQ(db["hmac"], f.key.hmacHex(std::string("DATABASE_URL=postgres://app:") + kSecret + "@db/app"));
+  EXPECT_EQ(db["hmac"],
+            f.key.hmacHex(std::string("DATABASE_URL=postgres://app:") + kSecret + "@db/app"));
   EXPECT_EQ(entryNamed(config, "API_MODE")["hmac"], f.key.hmacHex("API_MODE=production"));
   EXPECT_EQ(entryNamed(config, "UNSET_VAR")["hmac"], "missing");
   ASSERT_FALSE(notes.empty());
@@ -130,7 +133,8 @@ TEST(ObserveDeploy, StableAcrossRunsAndKeyed) {
   EXPECT_EQ(first[2]["data"], second[2]["data"]);
   f.key = FingerprintKey("another-fleet-key-0123456789");
   auto rekeyed = f.observe();
-  EXPECT_NE(entryNamed(first[1], "DATABASE_URL")["hmac"], entryNamed(rekeyed[1], "DATABASE_URL")["hmac"]);
+  EXPECT_NE(entryNamed(first[1], "DATABASE_URL")["hmac"],
+            entryNamed(rekeyed[1], "DATABASE_URL")["hmac"]);
   EXPECT_EQ(first[0]["data"]["digest"], rekeyed[0]["data"]["digest"]);  // plain sha256, not keyed
 }
 
@@ -179,8 +183,9 @@ TEST(ObserveForDeploy, AppendsToSinkWithGeneratedKeyAndWarns) {
   TempDir dir;
   auto artifact = dir.write("app.bin", "binary");
   auto conf = dir.write("app.conf", "x=1\n");
-  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + dir.path().string() + "\"\n[service.app]\nartifact = \"" +
-                                            artifact.string() + "\"\nconfig_files = [\"" + conf.string() + "\"]\n",
+  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + dir.path().string() +
+                                            "\"\n[service.app]\nartifact = \"" + artifact.string() +
+                                            "\"\nconfig_files = [\"" + conf.string() + "\"]\n",
                                         "agent.toml");
   FakeSink sink;
   FixedClock clock;
@@ -214,12 +219,14 @@ TEST(ObserveForDeploy, BadServiceConfigIsAWarningNotAThrow) {
   EXPECT_EQ(result.appended, 0u);
   ASSERT_EQ(result.warnings.size(), 1u);
   EXPECT_EQ(result.warnings[0],
-            "deploy observation failed: service.app.health[0].type: expected one of http, tcp, command, got \"ftp\"");
+            "deploy observation failed: service.app.health[0].type: expected one of http, tcp, "
+            "command, got \"ftp\"");
 }
 
 TEST(DeployRecord, WrittenAtomicallyAndReadBack) {
   TempDir dir;
-  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + dir.path().string() + "\"\n", "agent.toml");
+  auto config =
+      agent::parseAgentConfig("[spool]\ndir = \"" + dir.path().string() + "\"\n", "agent.toml");
   FixedClock clock;
   EXPECT_FALSE(recordDeployFinish(config, "api", "r42", "ok", clock));
   std::string error;
@@ -229,7 +236,8 @@ TEST(DeployRecord, WrittenAtomicallyAndReadBack) {
   EXPECT_EQ(record->release, "r42");
   EXPECT_EQ(record->outcome, "ok");
   EXPECT_EQ(record->timeNs, clock.nowNs());
-  EXPECT_EQ(std::filesystem::status(deploysDir(dir.path())).permissions() & std::filesystem::perms::set_gid,
+  EXPECT_EQ(std::filesystem::status(deploysDir(dir.path())).permissions() &
+                std::filesystem::perms::set_gid,
             std::filesystem::perms::set_gid);
   // Only the record remains (the temporary file was renamed over it).
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(deploysDir(dir.path())), {}), 1);

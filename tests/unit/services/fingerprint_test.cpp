@@ -1,14 +1,13 @@
-#include "agent/services/fingerprint_key.h"
-
-#include "agent/services/env_file.h"
-#include "temp_dir.h"
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
 #include <thread>
+
+#include "agent/services/env_file.h"
+#include "agent/services/fingerprint_key.h"
+#include "temp_dir.h"
 
 namespace octolaunch::services {
 namespace {
@@ -99,7 +98,7 @@ TEST(LoadFingerprintKey, GeneratesOncePerSpoolAndWarns) {
   EXPECT_NE(first.warning->find("generated a per-host fingerprint key"), std::string::npos);
   EXPECT_NE(first.warning->find("key_file"), std::string::npos);
   const auto path = dir.path() / "fingerprint.key";
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0640u);
   EXPECT_EQ(readText(path).size(), 65u);  // 64 hex digits + newline
@@ -118,7 +117,8 @@ TEST(LoadFingerprintKey, RacingGeneratorsAgreeOnOneKey) {
   std::vector<std::string> hashes(8);
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < hashes.size(); ++i) {
-    threads.emplace_back([&, i] { hashes[i] = loadFingerprintKey({}, dir.path()).key.hmacHex("v"); });
+    threads.emplace_back(
+        [&, i] { hashes[i] = loadFingerprintKey({}, dir.path()).key.hmacHex("v"); });
   }
   for (auto& t : threads) t.join();
   for (const auto& h : hashes) EXPECT_EQ(h, hashes[0]);

@@ -1,20 +1,19 @@
 #include "agent/services/health_monitor.h"
 
-#include "agent/config/agent_config.h"
-#include "agent/services/deploy_observation.h"
-#include "agent/services/health_source.h"
-#include "agent/services/health_thread.h"
-
-#include "tests/support/fake_sink.h"
-#include "http_test_server.h"
-#include "io_thread.h"
-#include "temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+
+#include "agent/config/agent_config.h"
+#include "agent/services/deploy_observation.h"
+#include "agent/services/health_source.h"
+#include "agent/services/health_thread.h"
+#include "http_test_server.h"
+#include "io_thread.h"
+#include "temp_dir.h"
+#include "tests/support/fake_sink.h"
 
 namespace octolaunch::services {
 namespace {
@@ -85,14 +84,17 @@ TEST(HealthMonitor, FailingThenRecoveringEmitsExactlyOneFailedThenOneRecovered) 
   ASSERT_TRUE(h.start());
   ASSERT_TRUE(server.waitForHits(1));  // the first run at start
   h.deploy("r42");
-  // Runs every 20 ms only once the deploy record was seen through inotify (the slow interval is 60 s).
+  // Runs every 20 ms only once the deploy record was seen through inotify (the slow interval is 60
+  // s).
   ASSERT_TRUE(server.waitForHits(5)) << "deploy record not noticed";
 
   server.setStatus(503);
-  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  ASSERT_TRUE(
+      h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
   ASSERT_TRUE(server.waitForHits(server.hits() + 5));  // still failing: no new event
   server.setStatus(200);
-  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
+  ASSERT_TRUE(
+      h.sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
   ASSERT_TRUE(server.waitForHits(server.hits() + 5));  // healthy again: no new event
 
   const Events events = h.sink.events();
@@ -116,10 +118,12 @@ TEST(HealthMonitor, FailureThatOutlivesADeployIsReportedAgainForTheNewRelease) {
   server.setStatus(500);
   Harness h({apiService(server.url())});
   ASSERT_TRUE(h.start());
-  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  ASSERT_TRUE(
+      h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
   EXPECT_EQ(h.sink.events()[0]["release"], "");  // no deploy seen yet
   h.deploy("r43");
-  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
+  ASSERT_TRUE(
+      h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
   ASSERT_TRUE(server.waitForHits(server.hits() + 5));
   const Events events = h.sink.events();
   ASSERT_EQ(events.size(), 2u);
@@ -133,7 +137,8 @@ TEST(HealthMonitor, RecentDeployRecordAtStartStartsTheWatchPeriod) {
   ASSERT_TRUE(h.start());
   ASSERT_TRUE(server.waitForHits(5)) << "watch period not started from the existing record";
   server.setStatus(502);
-  ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  ASSERT_TRUE(
+      h.sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
   EXPECT_EQ(h.sink.events()[0]["release"], "r44");
 }
 
@@ -154,7 +159,8 @@ TEST(HealthMonitor, TcpProbeToClosedPortReportsOnce) {
   ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return !e.empty(); }, 10s));
   const std::uint64_t runsAtFirstEvent = h.io.call([&] { return h.monitor->stats().runs; });
   // Wait for several more runs (each 20 ms apart) without polling the sink for luck.
-  for (int i = 0; i < 500 && h.io.call([&] { return h.monitor->stats().runs; }) < runsAtFirstEvent + 5; ++i) {
+  for (int i = 0;
+       i < 500 && h.io.call([&] { return h.monitor->stats().runs; }) < runsAtFirstEvent + 5; ++i) {
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_GE(h.io.call([&] { return h.monitor->stats().runs; }), runsAtFirstEvent + 5);
@@ -185,12 +191,14 @@ TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
   FlakyServer server;
   server.setStatus(500);
   TempDir spool;
-  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
-                                            "\"\n[service.api]\nconfig_files = [\"/etc/hostname\"]\n"
-                                            "health = [{ type = \"http\", url = \"" + server.url() +
-                                            "\" }]\nhealth_watch_interval_seconds = 0.02\n"
-                                            "[service.quiet]\nunits = [\"quiet.service\"]\n",
-                                        "agent.toml");
+  auto config =
+      agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
+                                  "\"\n[service.api]\nconfig_files = [\"/etc/hostname\"]\n"
+                                  "health = [{ type = \"http\", url = \"" +
+                                  server.url() +
+                                  "\" }]\nhealth_watch_interval_seconds = 0.02\n"
+                                  "[service.quiet]\nunits = [\"quiet.service\"]\n",
+                              "agent.toml");
   FakeSink sink;
   SystemClock clock;
   IoThread io;
@@ -199,12 +207,15 @@ TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
   ASSERT_EQ(health.warnings.size(), 1u);
   EXPECT_NE(health.warnings[0].find("no [fingerprint] key"), std::string::npos);
   ASSERT_TRUE(io.call([&] { return health.source->start(); }));
-  ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  ASSERT_TRUE(
+      sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
   EXPECT_FALSE(recordDeployFinish(config, "api", "r9", "ok", clock));
-  ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
+  ASSERT_TRUE(
+      sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
   EXPECT_EQ(sink.events()[1]["release"], "r9");
   server.setStatus(200);
-  ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
+  ASSERT_TRUE(
+      sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
   EXPECT_EQ(sink.events()[2]["release"], "r9");
   io.call([&] {
     health.source->stop();
@@ -215,7 +226,8 @@ TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
 
 TEST(HealthSource, NoProbesNoSource) {
   TempDir spool;
-  auto config = agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
+  auto config =
+      agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
   FakeSink sink;
   SystemClock clock;
   boost::asio::io_context io;
@@ -234,10 +246,11 @@ TEST(HealthThread, RunsProbesOnItsOwnThreadUntilDestroyed) {
   FlakyServer server;
   server.setStatus(503);
   TempDir spool;
-  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
-                                            "\"\n[service.api]\nhealth = [{ type = \"http\", url = \"" + server.url() +
-                                            "\" }]\nhealth_interval_seconds = 0.02\n",
-                                        "agent.toml");
+  auto config =
+      agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
+                                  "\"\n[service.api]\nhealth = [{ type = \"http\", url = \"" +
+                                  server.url() + "\" }]\nhealth_interval_seconds = 0.02\n",
+                              "agent.toml");
   FakeSink sink;
   SystemClock clock;
   std::atomic<int> wakes{0};
@@ -245,14 +258,16 @@ TEST(HealthThread, RunsProbesOnItsOwnThreadUntilDestroyed) {
     HealthThread health(config, sink, clock, [&] { ++wakes; });
     EXPECT_TRUE(health.running());
     EXPECT_TRUE(health.warnings().empty());
-    ASSERT_TRUE(sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+    ASSERT_TRUE(
+        sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
   }
   EXPECT_EQ(wakes.load(), 1);  // one event appended, one wake
   EXPECT_EQ(sink.events().size(), 1u);
 }
 
 TEST(HealthThread, NoProbesNoThread) {
-  auto config = agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
+  auto config =
+      agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
   FakeSink sink;
   SystemClock clock;
   HealthThread health(config, sink, clock, {});

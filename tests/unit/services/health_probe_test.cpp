@@ -1,14 +1,14 @@
 #include "agent/services/health_probe.h"
 
-#include "agent/services/shell_command.h"
-#include "http_test_server.h"
-#include "io_thread.h"
-
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <fstream>
 #include <future>
+
+#include "agent/services/shell_command.h"
+#include "http_test_server.h"
+#include "io_thread.h"
 
 namespace octolaunch::services {
 namespace {
@@ -51,7 +51,8 @@ HealthProbeConfig tcp(const std::string& address) {
   return p;
 }
 
-HealthProbeConfig command(const std::string& cmd, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+HealthProbeConfig command(const std::string& cmd,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   HealthProbeConfig p;
   p.type = ProbeType::command;
   p.command = cmd;
@@ -62,7 +63,8 @@ HealthProbeConfig command(const std::string& cmd, std::chrono::milliseconds time
 // A port nothing listens on: bound once to learn a free number, then closed.
 int closedPort() {
   asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::tcp::acceptor acceptor(io,
+                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   int port = acceptor.local_endpoint().port();
   acceptor.close();
   return port;
@@ -97,7 +99,8 @@ TEST(HttpProbe, ClosedPortFailsWithConnectionRefused) {
 TEST(HttpProbe, SilentServerTimesOut) {
   // Accepts connections (the kernel's backlog) but never answers.
   asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::tcp::acceptor acceptor(io,
+                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   auto probe = http("http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/");
   probe.timeout = std::chrono::milliseconds(300);
   auto result = runProbe(probe);
@@ -138,7 +141,8 @@ TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
   char pattern[] = "/tmp/octolaunch-probe-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern), nullptr);
   const std::string pidFile = std::string(pattern) + "/pid";
-  auto result = runProbe(command("sleep 30 & echo $! > " + pidFile + "; wait", std::chrono::milliseconds(300)));
+  auto result = runProbe(
+      command("sleep 30 & echo $! > " + pidFile + "; wait", std::chrono::milliseconds(300)));
   EXPECT_FALSE(result.healthy);
   EXPECT_EQ(result.error, "timed out after 300 ms");
   EXPECT_EQ(result.status, std::to_string(128 + SIGKILL));
@@ -169,7 +173,8 @@ namespace {
 // With SIGCHLD ignored the kernel reaps children itself: the exit status is unknown, which must
 // not read as healthy.
 TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
-  struct sigaction ignore {}, previous{};
+  struct sigaction ignore {
+  }, previous{};
   ignore.sa_handler = SIG_IGN;
   ASSERT_EQ(::sigaction(SIGCHLD, &ignore, &previous), 0);
   auto result = runProbe(command("exit 0"));

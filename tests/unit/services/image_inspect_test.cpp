@@ -1,12 +1,12 @@
 #include "agent/services/image_inspect.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include "agent/services/deploy_observation.h"
 #include "agent/services/shell_command.h"
 #include "tests/support/fake_sink.h"
 #include "tests/support/skip.h"
-
-#include <gtest/gtest.h>
-#include <unistd.h>
 
 namespace octolaunch::services {
 namespace {
@@ -15,8 +15,11 @@ using namespace std::chrono_literals;
 
 TEST(PickDigest, RealPodmanRepoDigests) {
   // RepoTags/RepoDigests of tests/fixtures/docker/podman-4.3.1-image-bb.json.
-  EXPECT_EQ(pickDigest("localhost/bb:1", {"localhost/bb@sha256:41c38448b61fbcc212660a2b5eb72ba72122477bdddfbaf38be83d328bfca9ab"}),
-            "sha256:41c38448b61fbcc212660a2b5eb72ba72122477bdddfbaf38be83d328bfca9ab");
+  EXPECT_EQ(
+      pickDigest(
+          "localhost/bb:1",
+          {"localhost/bb@sha256:41c38448b61fbcc212660a2b5eb72ba72122477bdddfbaf38be83d328bfca9ab"}),
+      "sha256:41c38448b61fbcc212660a2b5eb72ba72122477bdddfbaf38be83d328bfca9ab");
   EXPECT_EQ(pickDigest("localhost/bb:1", {}), "");
 }
 
@@ -44,16 +47,19 @@ class PodmanImage : public ::testing::Test {
     }
     tag_ = "localhost/octolaunch-services-test-" + std::to_string(::getpid()) + ":1";
     container_ = "octolaunch-services-test-" + std::to_string(::getpid());
-    auto imported = runShellCommand("d=$(mktemp -d) && echo x > $d/f && tar -C $d -c . | podman import - " + tag_ +
-                                        " >/dev/null; rc=$?; rm -rf $d; exit $rc",
-                                    60s, 65536);
-    if (!imported.ok()) OCTOLAUNCH_SKIP_UNLESS_CI("podman import failed: " + imported.error + " " + imported.output);
+    auto imported =
+        runShellCommand("d=$(mktemp -d) && echo x > $d/f && tar -C $d -c . | podman import - " +
+                            tag_ + " >/dev/null; rc=$?; rm -rf $d; exit $rc",
+                        60s, 65536);
+    if (!imported.ok())
+      OCTOLAUNCH_SKIP_UNLESS_CI("podman import failed: " + imported.error + " " + imported.output);
     made_ = true;
   }
   void TearDown() override {
     if (!made_) return;
-    runShellCommand("podman rm -f " + container_ + " >/dev/null 2>&1; podman rmi -f " + tag_ + " >/dev/null 2>&1", 60s,
-                    65536);
+    runShellCommand("podman rm -f " + container_ + " >/dev/null 2>&1; podman rmi -f " + tag_ +
+                        " >/dev/null 2>&1",
+                    60s, 65536);
   }
   std::string repository() const { return tag_.substr(0, tag_.rfind(':')); }
 
@@ -71,7 +77,8 @@ TEST_F(PodmanImage, ImageRepoDigestsAndTheContainersImage) {
   const std::string digest = pickDigest(tag_, image.repoDigests);
   EXPECT_EQ(digest.size(), 7u + 64u);
 
-  auto created = runShellCommand("podman create --name " + container_ + " " + tag_ + " /f", 60s, 65536);
+  auto created =
+      runShellCommand("podman create --name " + container_ + " " + tag_ + " /f", 60s, 65536);
   ASSERT_TRUE(created.ok()) << created.error << created.output;
   auto container = inspectContainerImage(container_, 30s);
   ASSERT_EQ(container.error, "");

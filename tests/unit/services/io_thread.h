@@ -2,11 +2,11 @@
 // a function on that thread and wait for it.
 #pragma once
 
-#include "agent/sources/asio.h"
-
 #include <future>
 #include <optional>
 #include <thread>
+
+#include "agent/sources/asio.h"
 
 namespace octolaunch::testing {
 

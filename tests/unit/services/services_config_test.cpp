@@ -81,35 +81,44 @@ health = [{ type = "http", url = "http://x/" }, { type = "ftp" }])"),
   EXPECT_EQ(errorOf("[service.api]\nconfig_files = [\"etc/a\"]"),
             "service.api.config_files: expected an absolute path, got \"etc/a\"");
   EXPECT_EQ(errorOf("[service.api]\nenv = [\"DATABASE_URL=postgres://\"]"),
-            "service.api.env[0]: expected a variable NAME (values are never written in the config), got one "
+            "service.api.env[0]: expected a variable NAME (values are never written in the "
+            "config), got one "
             "with '='");
   EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"http\", url = \"https://x/\" }]"),
-            "service.api.health[0].url: expected http://HOST[:PORT][/PATH], got \"https://x/\" (https is not "
+            "service.api.health[0].url: expected http://HOST[:PORT][/PATH], got \"https://x/\" "
+            "(https is not "
             "supported)");
-  EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"http\", url = \"http://x/\", expect_status = 700 }]"),
+  EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"http\", url = \"http://x/\", "
+                    "expect_status = 700 }]"),
             "service.api.health[0].expect_status: value 700 out of range (100..599)");
-  EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"tcp\", address = \"localhost\" }]"),
-            "service.api.health[0].address: expected HOST:PORT, got \"localhost\" (no host or port)");
+  EXPECT_EQ(
+      errorOf("[service.api]\nhealth = [{ type = \"tcp\", address = \"localhost\" }]"),
+      "service.api.health[0].address: expected HOST:PORT, got \"localhost\" (no host or port)");
   EXPECT_EQ(errorOf("[service.api]\nhealth_interval_seconds = \"60\""),
             "service.api.health_interval_seconds: expected a number, got string");
-  EXPECT_EQ(errorOf("[service.\"a/b\"]\nunits = []"),
-            "service.a/b: a service name may hold only letters, digits and . _ @ - (it names a file)");
-  EXPECT_EQ(errorOf("service = 3"), "service: expected a table of [service.NAME] tables, got integer");
-  EXPECT_EQ(errorOf("[fingerprint]\nkey = \"short\""),
-            "fingerprint.key: too short: use at least 16 characters (32 random bytes, hex, is best)");
+  EXPECT_EQ(
+      errorOf("[service.\"a/b\"]\nunits = []"),
+      "service.a/b: a service name may hold only letters, digits and . _ @ - (it names a file)");
+  EXPECT_EQ(errorOf("service = 3"),
+            "service: expected a table of [service.NAME] tables, got integer");
+  EXPECT_EQ(
+      errorOf("[fingerprint]\nkey = \"short\""),
+      "fingerprint.key: too short: use at least 16 characters (32 random bytes, hex, is best)");
   EXPECT_EQ(errorOf("[fingerprint]\nkey_file = \"key\""),
             "fingerprint.key_file: expected an absolute path, got \"key\"");
 }
 
 TEST(ServicesConfig, UnknownKeysAreWarnings) {
-  auto config = parse("[service.api]\nunitz = []\nhealth = [{ type = \"tcp\", address = \"h:1\", url = \"x\" }]");
+  auto config = parse(
+      "[service.api]\nunitz = []\nhealth = [{ type = \"tcp\", address = \"h:1\", url = \"x\" }]");
   ASSERT_EQ(config.warnings.size(), 2u);
   EXPECT_EQ(config.warnings[0], "unknown key service.api.health[0].url (ignored)");
   EXPECT_EQ(config.warnings[1], "unknown key service.api.unitz (ignored)");
 }
 
 TEST(ServicesConfig, FractionalSecondsForShortIntervals) {
-  auto config = parse("[service.api]\nhealth_watch_interval_seconds = 0.05\nhealth_interval_seconds = 2");
+  auto config =
+      parse("[service.api]\nhealth_watch_interval_seconds = 0.05\nhealth_interval_seconds = 2");
   EXPECT_EQ(config.services[0].healthWatchInterval, std::chrono::milliseconds(50));
   EXPECT_EQ(config.services[0].healthInterval, std::chrono::milliseconds(2000));
 }

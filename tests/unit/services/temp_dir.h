@@ -12,7 +12,8 @@ namespace octolaunch::testing {
 class TempDir final {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "octolaunch-services-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "octolaunch-services-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }

@@ -1,8 +1,8 @@
 #include "shared/util/json_text.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace octolaunch {
@@ -15,9 +15,10 @@ std::string asJson(std::string_view s) {
 }
 
 TEST(JsonText, ValidUtf8RoundTripsThroughAJsonParser) {
-  for (std::string s : {std::string(""), std::string("plain ascii"), std::string("quote \" and \\ backslash"),
-                        std::string("tab\tnewline\nreturn\rbell\x07 nul\0x", 34), std::string("del \x7f"),
-                        std::string("über 日本 😀"), std::string("\xF4\x8F\xBF\xBF")}) {
+  for (std::string s :
+       {std::string(""), std::string("plain ascii"), std::string("quote \" and \\ backslash"),
+        std::string("tab\tnewline\nreturn\rbell\x07 nul\0x", 34), std::string("del \x7f"),
+        std::string("über 日本 😀"), std::string("\xF4\x8F\xBF\xBF")}) {
     auto parsed = nlohmann::json::parse(asJson(s));
     EXPECT_EQ(parsed.get<std::string>(), s) << asJson(s);
   }
@@ -28,10 +29,14 @@ TEST(JsonText, ValidUtf8RoundTripsThroughAJsonParser) {
 TEST(JsonText, IllFormedUtf8BecomesReplacementCharacters) {
   // Lone continuation, overlong, surrogate, above U+10FFFF, truncated sequence at the end.
   EXPECT_EQ(nlohmann::json::parse(asJson("a\x80z")).get<std::string>(), "a\xEF\xBF\xBDz");
-  EXPECT_EQ(nlohmann::json::parse(asJson("\xC0\xAF")).get<std::string>(), "\xEF\xBF\xBD\xEF\xBF\xBD");
-  EXPECT_EQ(nlohmann::json::parse(asJson("\xED\xA0\x80")).get<std::string>(), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
-  EXPECT_EQ(nlohmann::json::parse(asJson("\xF5\x80")).get<std::string>(), "\xEF\xBF\xBD\xEF\xBF\xBD");
-  EXPECT_EQ(nlohmann::json::parse(asJson("ok\xE6\x97")).get<std::string>(), "ok\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(nlohmann::json::parse(asJson("\xC0\xAF")).get<std::string>(),
+            "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(nlohmann::json::parse(asJson("\xED\xA0\x80")).get<std::string>(),
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(nlohmann::json::parse(asJson("\xF5\x80")).get<std::string>(),
+            "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(nlohmann::json::parse(asJson("ok\xE6\x97")).get<std::string>(),
+            "ok\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(JsonText, ArbitraryBytesAlwaysGiveValidJson) {

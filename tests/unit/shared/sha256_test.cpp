@@ -35,7 +35,8 @@ TEST(Sha256, FipsExampleMessages) {
   // 448 bits: the padding needs a second block.
   EXPECT_EQ(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"),
+  EXPECT_EQ(sha256Hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklm"
+                      "nopqklmnopqrlmnopqrsmnopqrstnopqrstu"),
             "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
@@ -48,7 +49,8 @@ TEST(Sha256, OneMillionAsFedInOddPieces) {
     hash.update(piece.data(), n);
     left -= n;
   }
-  EXPECT_EQ(toHex(hash.finish()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(toHex(hash.finish()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(HmacSha256, Rfc4231TestCases) {
@@ -62,16 +64,20 @@ TEST(HmacSha256, Rfc4231TestCases) {
   EXPECT_EQ(hmacHex(std::string(20, '\xaa'), std::string(50, '\xdd')),
             "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
   // Case 4: key 0x01..0x19, 50 bytes of 0xcd.
-  EXPECT_EQ(hmacHex(fromHex("0102030405060708090a0b0c0d0e0f10111213141516171819"), std::string(50, '\xcd')),
+  EXPECT_EQ(hmacHex(fromHex("0102030405060708090a0b0c0d0e0f10111213141516171819"),
+                    std::string(50, '\xcd')),
             "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
   // Case 6: a 131-byte key, longer than the block, is hashed first.
-  EXPECT_EQ(hmacHex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(
+      hmacHex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
   // Case 7: long key and long data.
-  EXPECT_EQ(hmacHex(std::string(131, '\xaa'),
-                    "This is a test using a larger than block-size key and a larger than block-size data. "
-                    "The key needs to be hashed before being used by the HMAC algorithm."),
-            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  EXPECT_EQ(
+      hmacHex(
+          std::string(131, '\xaa'),
+          "This is a test using a larger than block-size key and a larger than block-size data. "
+          "The key needs to be hashed before being used by the HMAC algorithm."),
+      "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
 }
 
 TEST(Sha256, MatchesOpenSslOnRandomInputsSplitAnywhere) {
@@ -93,11 +99,14 @@ TEST(Sha256, MatchesOpenSslOnRandomInputsSplitAnywhere) {
     unsigned char expected[EVP_MAX_MD_SIZE];
     unsigned length = 0;
     ASSERT_EQ(EVP_Digest(data.data(), data.size(), expected, &length, EVP_sha256(), nullptr), 1);
-    EXPECT_EQ(toHex(hash.finish()), toHex(expected, length)) << "length " << data.size() << " split " << split;
-    ASSERT_NE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-                   reinterpret_cast<const unsigned char*>(data.data()), data.size(), expected, &length),
-              nullptr);
-    EXPECT_EQ(toHex(hmac.finish()), toHex(expected, length)) << "key " << key.size() << " data " << data.size();
+    EXPECT_EQ(toHex(hash.finish()), toHex(expected, length))
+        << "length " << data.size() << " split " << split;
+    ASSERT_NE(
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(), expected, &length),
+        nullptr);
+    EXPECT_EQ(toHex(hmac.finish()), toHex(expected, length))
+        << "key " << key.size() << " data " << data.size();
   }
 }
 

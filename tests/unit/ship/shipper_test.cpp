@@ -1,7 +1,5 @@
 #include "agent/ship/shipper.h"
 
-#include "octolaunch/schema/rpc.capnp.h"
-
 #include <capnp/message.h>
 #include <capnp/rpc-twoparty.h>
 #include <gtest/gtest.h>
@@ -15,6 +13,8 @@
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include "octolaunch/schema/rpc.capnp.h"
 
 namespace octolaunch::agent {
 namespace {
@@ -51,11 +51,11 @@ void appendLines(Spool& spool, int count, int from = 0) {
 // What the fake collector saw and how it behaves.
 struct CollectorState {
   std::string token = "good";
-  bool commit = true;           // answer push with the high-water mark (false: with 0)
-  bool holdReplies = false;     // keep push replies until released
-  int dropAfterPushes = -1;     // drop every connection when this many pushes arrived
+  bool commit = true;        // answer push with the high-water mark (false: with 0)
+  bool holdReplies = false;  // keep push replies until released
+  int dropAfterPushes = -1;  // drop every connection when this many pushes arrived
   std::map<std::uint64_t, std::uint64_t> highWater;  // per epoch: the store's committed-through seq
-  std::map<std::uint64_t, std::string> stored;  // seq -> line
+  std::map<std::uint64_t, std::string> stored;       // seq -> line
   std::set<std::string> agents, hosts;
   std::set<std::uint64_t> epochs;
   int hellos = 0;
@@ -159,7 +159,8 @@ class FakeServer {
     return listener_->accept().then([this](kj::Own<kj::AsyncIoStream> stream) {
       auto c = kj::heap<Connection>();
       c->stream = kj::mv(stream);
-      c->network = kj::heap<capnp::TwoPartyVatNetwork>(*c->stream, capnp::rpc::twoparty::Side::SERVER);
+      c->network =
+          kj::heap<capnp::TwoPartyVatNetwork>(*c->stream, capnp::rpc::twoparty::Side::SERVER);
       c->rpc = kj::heap<capnp::RpcSystem<capnp::rpc::twoparty::VatId>>(capnp::makeRpcServer(
           *c->network, capnp::Capability::Client(kj::heap<FakeCollector>(state_))));
       connections_.push_back(kj::mv(c));
@@ -285,7 +286,8 @@ TEST_F(ShipperTest, RejectedCredentialsKeepTheSpoolAndLogOnce) {
   std::string log = logStream_->str();
   std::size_t first = log.find("bad credentials");
   ASSERT_NE(first, std::string::npos) << log;
-  EXPECT_EQ(log.find("bad credentials", first + 1), std::string::npos) << "logged per attempt:\n" << log;
+  EXPECT_EQ(log.find("bad credentials", first + 1), std::string::npos) << "logged per attempt:\n"
+                                                                       << log;
   // Accepted again: everything goes.
   state_.token = "good";
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));

@@ -3,16 +3,16 @@
 // --memory; and the engine restarting under the source.
 #include "agent/sources/containers/container_source.h"
 
-#include "tests/support/process.h"
-#include "tests/support/skip.h"
-#include "tests/support/fake_sink.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/podman_fixture.h"
-#include "tests/unit/sources/temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
+
+#include "tests/support/fake_sink.h"
+#include "tests/support/process.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/podman_fixture.h"
+#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -23,11 +23,12 @@ using testing::IoThread;
 
 std::string containerName(const char* what) {
   static std::atomic<int> counter{0};
-  return "octolaunch-test-" + std::string(what) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  return "octolaunch-test-" + std::string(what) + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter++);
 }
 
-std::vector<nlohmann::json> eventsFor(const std::vector<nlohmann::json>& events, const std::string& kind,
-                                      const std::string& name) {
+std::vector<nlohmann::json> eventsFor(const std::vector<nlohmann::json>& events,
+                                      const std::string& kind, const std::string& name) {
   std::vector<nlohmann::json> out;
   for (const auto& e : events) {
     if (e.value("kind", "") == kind && e["data"].value("name", "") == name) out.push_back(e);
@@ -47,8 +48,10 @@ class ContainerSourceTest : public ::testing::Test {
     config_.reconnectMaxMs = 500;
     source_ = std::make_unique<ContainerSource>(io_.io(), out_, config_);
     ASSERT_TRUE(io_.run([&] { return source_->start(); }));
-    for (int i = 0; i < 500 && !io_.run([&] { return source_->connected(); }); ++i) std::this_thread::sleep_for(10ms);
-    ASSERT_TRUE(io_.run([&] { return source_->connected(); })) << "never connected to the events stream";
+    for (int i = 0; i < 500 && !io_.run([&] { return source_->connected(); }); ++i)
+      std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(io_.run([&] { return source_->connected(); }))
+        << "never connected to the events stream";
   }
   void TearDown() override {
     if (source_) io_.run([&] { source_->stop(); });
@@ -78,7 +81,8 @@ std::string* ContainerSourceTest::unavailable_ = nullptr;
 TEST_F(ContainerSourceTest, ContainerExitingOneIsContainerFailedWithExitCodeOne) {
   const auto name = containerName("false");
   EXPECT_EQ(podmanRun(name, {"localhost/bb:1", "/bin/false"}), 1);
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
   const auto data = eventsFor(sink_.events(), "container.failed", name).at(0)["data"];
   EXPECT_EQ(data.value("exit_code", -1), 1);
   EXPECT_EQ(data.value("image", ""), "localhost/bb:1");
@@ -90,7 +94,8 @@ TEST_F(ContainerSourceTest, ContainerExitingOneIsContainerFailedWithExitCodeOne)
 TEST_F(ContainerSourceTest, ContainerThatNeverStartsIsContainerFailedWithTheError) {
   const auto name = containerName("nope");
   EXPECT_NE(podmanRun(name, {"localhost/bb:1", "/bin/nope"}), 0);
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
   const auto data = eventsFor(sink_.events(), "container.failed", name).at(0)["data"];
   EXPECT_EQ(data.value("action", ""), "start-failed") << data.dump();
   // Docker keeps the runtime's message ("... /bin/nope: no such file ..."); podman 4.3.1 keeps no
@@ -101,8 +106,11 @@ TEST_F(ContainerSourceTest, ContainerThatNeverStartsIsContainerFailedWithTheErro
 TEST_F(ContainerSourceTest, ContainerKilledUnderItsMemoryLimitIsContainerOom) {
   const auto name = containerName("oom");
   // Doubling a shell variable passes 16 MiB within a second.
-  EXPECT_EQ(podmanRun(name, {"--memory", "16m", "localhost/bb:1", "sh", "-c", "a=xxxxxxxx; while :; do a=$a$a; done"}), 137);
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.oom", name).empty(); }, 5s));
+  EXPECT_EQ(podmanRun(name, {"--memory", "16m", "localhost/bb:1", "sh", "-c",
+                             "a=xxxxxxxx; while :; do a=$a$a; done"}),
+            137);
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return !eventsFor(e, "container.oom", name).empty(); }, 5s));
   const auto oom = eventsFor(sink_.events(), "container.oom", name).at(0)["data"];
   EXPECT_TRUE(oom.value("oom_killed", false));
   const auto failed = eventsFor(sink_.events(), "container.failed", name);
@@ -114,15 +122,20 @@ TEST_F(ContainerSourceTest, ContainerKilledUnderItsMemoryLimitIsContainerOom) {
 TEST_F(ContainerSourceTest, ReconnectsWhenTheEngineRestarts) {
   const auto connects = io_.run([&] { return source_->connects(); });
   service_->kill();
-  for (int i = 0; i < 200 && io_.run([&] { return source_->connected(); }); ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && io_.run([&] { return source_->connected(); }); ++i)
+    std::this_thread::sleep_for(10ms);
   service_->start();
   ASSERT_TRUE(service_->ready());
-  for (int i = 0; i < 500 && io_.run([&] { return source_->connects(); }) == connects; ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_GT(io_.run([&] { return source_->connects(); }), connects) << "no reconnect after the engine came back";
+  for (int i = 0; i < 500 && io_.run([&] { return source_->connects(); }) == connects; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_GT(io_.run([&] { return source_->connects(); }), connects)
+      << "no reconnect after the engine came back";
   const auto name = containerName("after-restart");
   EXPECT_EQ(podmanRun(name, {"localhost/bb:1", "sh", "-c", "exit 3"}), 3);
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
-  EXPECT_EQ(eventsFor(sink_.events(), "container.failed", name).at(0)["data"].value("exit_code", -1), 3);
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
+  EXPECT_EQ(
+      eventsFor(sink_.events(), "container.failed", name).at(0)["data"].value("exit_code", -1), 3);
 }
 
 TEST(ContainerSourceOff, NoSocketTurnsTheSourceOff) {

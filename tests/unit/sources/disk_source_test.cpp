@@ -2,21 +2,20 @@
 // the test fills, and the real system file table.
 #include "agent/sources/disk/disk_source.h"
 
-#include "agent/sources/disk/fd_source.h"
-#include "agent/sources/disk/mountinfo.h"
-#include "tests/support/skip.h"
-#include "tests/support/fake_sink.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/temp_dir.h"
-
-#include <gtest/gtest.h>
-
-#include <sys/mount.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
+
+#include "agent/sources/disk/fd_source.h"
+#include "agent/sources/disk/mountinfo.h"
+#include "tests/support/fake_sink.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -64,10 +63,11 @@ void fill(const std::filesystem::path& file) {
   ::close(fd);
 }
 
-bool hasState(const std::vector<nlohmann::json>& events, const std::string& kind, const std::string& mount,
-              const std::string& state) {
+bool hasState(const std::vector<nlohmann::json>& events, const std::string& kind,
+              const std::string& mount, const std::string& state) {
   for (const auto& e : events) {
-    if (e.value("kind", "") == kind && e["data"].value("mount", "") == mount && e["data"].value("state", "") == state) {
+    if (e.value("kind", "") == kind && e["data"].value("mount", "") == mount &&
+        e["data"].value("state", "") == state) {
       return true;
     }
   }
@@ -92,8 +92,10 @@ TEST(Mountinfo, RealMountinfoHasTheRootFilesystemAndSkipsPseudoFilesystems) {
 }
 
 TEST(Mountinfo, OctalEscapesInMountPointsAreDecoded) {
-  // A line as the kernel writes it for a mount point with a space (show_mountinfo: mangle " \t\n\\").
-  const auto m = parseMountinfo("36 35 98:0 /mnt1 /mnt\\040parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n");
+  // A line as the kernel writes it for a mount point with a space (show_mountinfo: mangle "
+  // \t\n\\").
+  const auto m = parseMountinfo(
+      "36 35 98:0 /mnt1 /mnt\\040parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n");
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].mountPoint, "/mnt parent");
   EXPECT_EQ(m[0].fsType, "ext3");
@@ -124,7 +126,8 @@ TEST_F(DiskSourceTest, FillingARealTmpfsRaisesDiskFullAndDeletingClearsIt) {
   EXPECT_TRUE(sink_.events().empty()) << "an empty filesystem raised something";
 
   fill(fs.path() / "big");
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return hasState(e, "disk.full", fs.path().string(), "raised"); }, 2s));
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return hasState(e, "disk.full", fs.path().string(), "raised"); }, 2s));
   const auto raised = sink_.eventsOfKind("disk.full").at(0)["data"];
   EXPECT_EQ(raised.value("fs_type", ""), "tmpfs");
   EXPECT_GE(raised.value("used_percent", 0.0), 90.0);
@@ -132,7 +135,8 @@ TEST_F(DiskSourceTest, FillingARealTmpfsRaisesDiskFullAndDeletingClearsIt) {
   EXPECT_DOUBLE_EQ(raised.value("threshold", 0.0), 90.0);
 
   std::filesystem::remove(fs.path() / "big");
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return hasState(e, "disk.full", fs.path().string(), "cleared"); }, 2s));
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return hasState(e, "disk.full", fs.path().string(), "cleared"); }, 2s));
   EXPECT_EQ(sink_.eventsOfKind("disk.full").size(), 2u) << "one raised and one cleared, no samples";
   io.run([&] { source.stop(); });
 }
@@ -149,7 +153,8 @@ TEST_F(DiskSourceTest, RunningOutOfInodesOnARealTmpfsRaisesInodeExhausted) {
   ASSERT_TRUE(io.run([&] { return source.start(); }));
   int created = 0;
   for (;; ++created) {
-    const int fd = ::open((fs.path() / ("f" + std::to_string(created))).c_str(), O_WRONLY | O_CREAT, 0600);
+    const int fd =
+        ::open((fs.path() / ("f" + std::to_string(created))).c_str(), O_WRONLY | O_CREAT, 0600);
     if (fd < 0) {
       EXPECT_EQ(errno, ENOSPC);
       break;
@@ -157,10 +162,14 @@ TEST_F(DiskSourceTest, RunningOutOfInodesOnARealTmpfsRaisesInodeExhausted) {
     ::close(fd);
   }
   EXPECT_GT(created, 10);
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return hasState(e, "inode.exhausted", fs.path().string(), "raised"); }, 2s));
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return hasState(e, "inode.exhausted", fs.path().string(), "raised"); },
+      2s));
   EXPECT_TRUE(sink_.eventsOfKind("disk.full").empty());
   for (int i = 0; i < created; ++i) std::filesystem::remove(fs.path() / ("f" + std::to_string(i)));
-  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return hasState(e, "inode.exhausted", fs.path().string(), "cleared"); }, 2s));
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) { return hasState(e, "inode.exhausted", fs.path().string(), "cleared"); },
+      2s));
   io.run([&] { source.stop(); });
 }
 

@@ -1,9 +1,9 @@
 // EventOut: what a source captured is never dropped because the spool refused an append once.
 #include "agent/sources/event_out.h"
 
-#include "tests/support/fake_sink.h"
-
 #include <gtest/gtest.h>
+
+#include "tests/support/fake_sink.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -28,7 +28,8 @@ TEST(EventOut, EventsTheSpoolRefusedAreHeldAndAppendedFirstWhenItRecovers) {
   RefusingSink refusing(sink);
   SystemClock clock;
   int wakes = 0, holds = 0;
-  EventOut out(refusing, clock, [&] { ++wakes; }, [&] { ++holds; });
+  EventOut out(
+      refusing, clock, [&] { ++wakes; }, [&] { ++holds; });
   EventBatch first;
   addDiskFull(first, "/a");
   addDiskFull(first, "/b");
@@ -59,7 +60,8 @@ TEST(EventOut, BeyondTheBoundTheOldestHeldEventsAreDroppedAndCounted) {
   SystemClock clock;
   EventOut out(refusing, clock, {});
   EventBatch batch;
-  for (std::size_t i = 0; i < EventOut::kMaxHeld + 5; ++i) addDiskFull(batch, "/m" + std::to_string(i));
+  for (std::size_t i = 0; i < EventOut::kMaxHeld + 5; ++i)
+    addDiskFull(batch, "/m" + std::to_string(i));
   EXPECT_FALSE(out.publish(batch));
   EXPECT_EQ(out.dropped(), 5u);
   refusing.refuse = false;

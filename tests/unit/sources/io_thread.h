@@ -2,10 +2,10 @@
 // synchronously (sources are constructed, started and stopped on their io thread).
 #pragma once
 
-#include "agent/sources/asio.h"
-
 #include <future>
 #include <thread>
+
+#include "agent/sources/asio.h"
 
 namespace octolaunch::testing {
 

@@ -3,16 +3,16 @@
 // directory that the source reads through sd-journal, while units fail there for real.
 #include "agent/sources/journal/journal_source.h"
 
-#include "tests/support/process.h"
-#include "tests/support/skip.h"
-#include "tests/support/fake_sink.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/podman_fixture.h"
-#include "tests/unit/sources/temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <map>
+
+#include "tests/support/fake_sink.h"
+#include "tests/support/process.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/podman_fixture.h"
+#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -23,18 +23,24 @@ using testing::IoThread;
 
 // The failing units, as files in the container's /etc/systemd/system.
 const std::map<std::string, std::string> kUnits = {
-    {"t-exit.service", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo password=hunter2 about to fail; exit 3'\n"},
+    {"t-exit.service",
+     "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo password=hunter2 about to fail; exit "
+     "3'\n"},
     // SIGTERM (like HUP, INT, PIPE) counts as a clean exit for systemd: USR1 does not.
     {"t-signal.service", "[Service]\nExecStart=/bin/sh -c 'kill -USR1 $$$$'\n"},
-    {"t-core.service", "[Service]\nLimitCORE=infinity\nWorkingDirectory=/tmp\nExecStart=/bin/sh -c 'kill -SEGV $$$$'\n"},
+    {"t-core.service",
+     "[Service]\nLimitCORE=infinity\nWorkingDirectory=/tmp\nExecStart=/bin/sh -c 'kill -SEGV "
+     "$$$$'\n"},
     {"t-timeout.service", "[Service]\nType=oneshot\nTimeoutStartSec=1\nExecStart=/bin/sleep 30\n"},
     {"t-watchdog.service", "[Service]\nWatchdogSec=1\nExecStart=/bin/sleep 30\n"},
     {"t-spawn.service", "[Service]\nExecStart=/nonexistent/h-daemon\n"},
     {"t-loop.service",
-     "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nRestart=always\nRestartSec=200ms\nExecStart=/bin/false\n"},
+     "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nRestart=always\nRestartSec="
+     "200ms\nExecStart=/bin/false\n"},
     // Succeeds every time and is restarted at once: the start limit stops it (start-limit-hit).
     {"t-limit.service",
-     "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/true\n"},
+     "[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nRestart=always\nRestartSec="
+     "100ms\nExecStart=/bin/true\n"},
     {"t-oom.service",
      "[Service]\nMemoryMax=24M\nExecStart=/usr/bin/python3 -c \"a=bytearray(300*1024*1024)\"\n"},
 };
@@ -44,11 +50,13 @@ class JournalSourceTest : public ::testing::Test {
   static void SetUpTestSuite() {
     unavailable_ = new std::string(testing::preparePodman());
     if (!unavailable_->empty()) return;
-    journalDir_ = new std::filesystem::path("/var/tmp/octolaunch-test-journal-" + std::to_string(::getpid()));
+    journalDir_ =
+        new std::filesystem::path("/var/tmp/octolaunch-test-journal-" + std::to_string(::getpid()));
     std::filesystem::create_directories(*journalDir_);
     name_ = new std::string("octolaunch-test-sd-" + std::to_string(::getpid()));
     const auto script = testing::sharedContainersDir() / "systemd-vm.sh";
-    auto r = testing::run({"bash", script.string(), *name_, "-v", journalDir_->string() + ":/var/log/journal"}, 600s);
+    auto r = testing::run(
+        {"bash", script.string(), *name_, "-v", journalDir_->string() + ":/var/log/journal"}, 600s);
     if (r.exitCode != 0) *unavailable_ = "systemd-vm.sh failed: " + r.out + r.err;
   }
   static void TearDownTestSuite() {
@@ -75,18 +83,20 @@ class JournalSourceTest : public ::testing::Test {
   std::unique_ptr<JournalSource> startSource(IoThread& io, EventOut& out, OomLedger& ledger) {
     JournalConfig config;
     config.directory = *journalDir_;
-    auto source = std::make_unique<JournalSource>(io.io(), out, ledger, config, state_.path(),
-                                                  [](std::string& line) {
-                                                    if (auto p = line.find("hunter2"); p != std::string::npos) {
-                                                      line.replace(p, 7, "***");
-                                                    }
-                                                  });
+    auto source = std::make_unique<JournalSource>(
+        io.io(), out, ledger, config, state_.path(), [](std::string& line) {
+          if (auto p = line.find("hunter2"); p != std::string::npos) {
+            line.replace(p, 7, "***");
+          }
+        });
     EXPECT_TRUE(io.run([&] { return source->start(); }));
     return source;
   }
-  static std::optional<nlohmann::json> failureOf(const std::vector<nlohmann::json>& events, const std::string& unit) {
+  static std::optional<nlohmann::json> failureOf(const std::vector<nlohmann::json>& events,
+                                                 const std::string& unit) {
     for (const auto& e : events) {
-      if (e.value("kind", "") == "unit.failed" && e["data"].value("unit", "") == unit) return e["data"];
+      if (e.value("kind", "") == "unit.failed" && e["data"].value("unit", "") == unit)
+        return e["data"];
     }
     return std::nullopt;
   }
@@ -116,9 +126,11 @@ TEST_F(JournalSourceTest, RealUnitFailuresBecomeUnitFailedWithSystemdsResult) {
   exec("systemctl start --no-block" + units);
 
   const std::map<std::string, std::string> expected = {
-      {"t-exit.service", "exit-code"}, {"t-signal.service", "signal"},   {"t-core.service", "core-dump"},
-      {"t-timeout.service", "timeout"}, {"t-watchdog.service", "watchdog"}, {"t-spawn.service", "exit-code"},
-      {"t-loop.service", "exit-code"}, {"t-limit.service", "start-limit-hit"}, {"t-oom.service", "signal"}};
+      {"t-exit.service", "exit-code"},    {"t-signal.service", "signal"},
+      {"t-core.service", "core-dump"},    {"t-timeout.service", "timeout"},
+      {"t-watchdog.service", "watchdog"}, {"t-spawn.service", "exit-code"},
+      {"t-loop.service", "exit-code"},    {"t-limit.service", "start-limit-hit"},
+      {"t-oom.service", "signal"}};
   const bool all = sink_.waitFor(
       [&](const auto& events) {
         for (const auto& [unit, result] : expected) {
@@ -145,15 +157,18 @@ TEST_F(JournalSourceTest, RealUnitFailuresBecomeUnitFailedWithSystemdsResult) {
   EXPECT_TRUE(failureOf(events, "t-oom.service")->value("oom_killed", false))
       << "the kernel's OOM kill in t-oom.service's cgroup was not joined";
   EXPECT_FALSE(failureOf(events, "t-exit.service")->value("oom_killed", true));
-  const std::string lastLines = failureOf(events, "t-exit.service")->value("last_lines", nlohmann::json::array()).dump();
+  const std::string lastLines =
+      failureOf(events, "t-exit.service")->value("last_lines", nlohmann::json::array()).dump();
   EXPECT_NE(lastLines.find("about to fail"), std::string::npos) << lastLines;
-  EXPECT_EQ(lastLines.find("hunter2"), std::string::npos) << "last lines were not redacted: " << lastLines;
+  EXPECT_EQ(lastLines.find("hunter2"), std::string::npos)
+      << "last lines were not redacted: " << lastLines;
   // The restart loop failed more than once, each time with a higher restart counter.
   EXPECT_TRUE(sink_.waitFor(
       [&](const auto& evs) {
         std::uint32_t most = 0;
         for (const auto& e : evs) {
-          if (e.value("kind", "") == "unit.failed" && e["data"].value("unit", "") == "t-loop.service") {
+          if (e.value("kind", "") == "unit.failed" &&
+              e["data"].value("unit", "") == "t-loop.service") {
             most = std::max(most, e["data"].value("restarts", 0u));
           }
         }
@@ -172,7 +187,8 @@ TEST_F(JournalSourceTest, RestartResumesAfterTheSavedCursor) {
     EventOut out(sink_, clock_, {});
     auto source = startSource(io, out, ledger);
     exec("systemctl start t-resume.service");
-    ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return failureOf(e, "t-resume.service").has_value(); }, 10s));
+    ASSERT_TRUE(sink_.waitFor(
+        [&](const auto& e) { return failureOf(e, "t-resume.service").has_value(); }, 10s));
     io.run([&] { source->stop(); });
   }
   // Fails again while the source is stopped.
@@ -181,7 +197,8 @@ TEST_F(JournalSourceTest, RestartResumesAfterTheSavedCursor) {
   IoThread io;
   EventOut out(second, clock_, {});
   auto source = startSource(io, out, ledger);
-  ASSERT_TRUE(second.waitFor([&](const auto& e) { return failureOf(e, "t-resume.service").has_value(); }, 10s))
+  ASSERT_TRUE(second.waitFor(
+      [&](const auto& e) { return failureOf(e, "t-resume.service").has_value(); }, 10s))
       << "the failure logged while the source was stopped was not read after the restart";
   EXPECT_FALSE(second.waitFor(
       [&](const auto& e) {
@@ -201,7 +218,8 @@ TEST(JournalSourceOff, NoJournaldAndNoDirectoryTurnsTheSourceOff) {
   IoThread io;
   EventOut out(sink, clock, {});
   OomLedger ledger;
-  JournalSource source(io.io(), out, ledger, JournalConfig{}, std::filesystem::temp_directory_path());
+  JournalSource source(io.io(), out, ledger, JournalConfig{},
+                       std::filesystem::temp_directory_path());
   EXPECT_FALSE(io.run([&] { return source.start(); }));
 }
 

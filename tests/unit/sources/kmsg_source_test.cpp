@@ -2,27 +2,27 @@
 // its limit, the kernel's OOM killer kills it, and the source must report exactly that kill.
 #include "agent/sources/kmsg/kmsg_source.h"
 
-#include "agent/sources/state_file.h"
-#include "tests/support/harness.h"
-#include "tests/support/skip.h"
-#include "tests/support/fake_sink.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/memcg_v1.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
 
+#include "agent/sources/state_file.h"
+#include "tests/support/fake_sink.h"
+#include "tests/support/harness.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/memcg_v1.h"
+
 namespace octolaunch::sources {
 namespace {
 
 using testing::FakeSink;
-using testing::RefusingSink;
-using testing::waitUntil;
 using testing::IoThread;
 using testing::MemcgV1;
+using testing::RefusingSink;
+using testing::waitUntil;
 using namespace std::chrono_literals;
 
 std::string uniqueName(const char* what) {
@@ -76,7 +76,8 @@ class KmsgSourceTest : public ::testing::Test {
                                           const std::filesystem::path* stateDir = nullptr) {
     KmsgConfig config;
     config.recoverPreviousBoot = false;
-    auto source = std::make_unique<KmsgSource>(io.io(), out, ledger, config, stateDir ? *stateDir : state_.path);
+    auto source = std::make_unique<KmsgSource>(io.io(), out, ledger, config,
+                                               stateDir ? *stateDir : state_.path);
     EXPECT_TRUE(io.run([&] { return source->start(); }));
     return source;
   }
@@ -103,7 +104,8 @@ TEST_F(KmsgSourceTest, RealMemcgOomKillBecomesOneOomKillEventWithinTwoSeconds) {
       << "no oom.kill for pid " << pid << " within 2 s of its death";
   const auto latency = std::chrono::steady_clock::now() - killed;
   // A second event for the same kill would come from the same drain or the expiry timer (5.5 s).
-  EXPECT_FALSE(sink_.waitFor([&](const auto& events) { return killsOf(events, pid).size() > 1; }, 6s));
+  EXPECT_FALSE(
+      sink_.waitFor([&](const auto& events) { return killsOf(events, pid).size() > 1; }, 6s));
 
   const auto kill = killsOf(sink_.events(), pid).at(0)["data"];
   EXPECT_FALSE(kill.value("process", "").empty());
@@ -133,7 +135,8 @@ TEST_F(KmsgSourceTest, RestartInTheSameBootResumesAfterTheLastSeqAndMissesNothin
     EventOut out(sink_, clock_, {});
     auto source = startSource(io, out, ledger);
     first = oomKillOnce().first;
-    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s));
+    ASSERT_TRUE(
+        sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s));
     io.run([&] { source->stop(); });
   }
   // The agent is down while another kill happens.
@@ -142,12 +145,14 @@ TEST_F(KmsgSourceTest, RestartInTheSameBootResumesAfterTheLastSeqAndMissesNothin
     IoThread io;
     EventOut out(sink_, clock_, {});
     auto source = startSource(io, out, ledger);
-    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, second).empty(); }, 2s))
+    ASSERT_TRUE(
+        sink_.waitFor([&](const auto& events) { return !killsOf(events, second).empty(); }, 2s))
         << "the kill that happened while the source was stopped was not reported after the restart";
     EXPECT_EQ(killsOf(sink_.events(), second).at(0)["data"].value("memcg", ""), cgroup);
     io.run([&] { source->stop(); });
   }
-  EXPECT_EQ(killsOf(sink_.events(), first).size(), 1u) << "the first kill was reported again after the restart";
+  EXPECT_EQ(killsOf(sink_.events(), first).size(), 1u)
+      << "the first kill was reported again after the restart";
   EXPECT_EQ(killsOf(sink_.events(), second).size(), 1u);
 }
 
@@ -158,7 +163,8 @@ TEST_F(KmsgSourceTest, KillsTheSpoolRefusedAreHeldDeliveredLaterAndReadAgainAfte
     EventOut out(sink_, clock_, {});
     auto source = startSource(io, out, ledger);
     const pid_t first = oomKillOnce().first;
-    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s));
+    ASSERT_TRUE(
+        sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s));
     io.run([&] { source->stop(); });
   }
   RefusingSink refusing(sink_);
@@ -169,7 +175,8 @@ TEST_F(KmsgSourceTest, KillsTheSpoolRefusedAreHeldDeliveredLaterAndReadAgainAfte
     EventOut out(refusing, clock_, {}, [&] { ++holds; });
     auto source = startSource(io, out, ledger);
     lostIfNotHeld = oomKillOnce().first;
-    ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s)) << "the kill never reached the spool";
+    ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s))
+        << "the kill never reached the spool";
     EXPECT_TRUE(io.run([&] { return out.holding(); }));
     EXPECT_GT(holds.load(), 0);
     io.run([&] { source->stop(); });
@@ -180,7 +187,8 @@ TEST_F(KmsgSourceTest, KillsTheSpoolRefusedAreHeldDeliveredLaterAndReadAgainAfte
     IoThread io;
     EventOut out(sink_, clock_, {});
     auto source = startSource(io, out, ledger);
-    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, lostIfNotHeld).empty(); }, 2s))
+    ASSERT_TRUE(sink_.waitFor(
+        [&](const auto& events) { return !killsOf(events, lostIfNotHeld).empty(); }, 2s))
         << "a kill captured while the spool refused was lost across the restart";
     io.run([&] { source->stop(); });
   }
@@ -216,7 +224,8 @@ TEST_F(KmsgSourceTest, AFreshStateAlreadyKnowsItsPositionSoARefusedFirstKillIsNo
     EventOut out(refusing, clock_, {});
     auto source = startSource(io, out, ledger, &fresh.path);
     first = oomKillOnce().first;
-    ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s)) << "the kill never reached the spool";
+    ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s))
+        << "the kill never reached the spool";
     io.run([&] { source->stop(); });
   }
   const auto state = readStateFile(fresh.path / "kmsg.state");
@@ -226,7 +235,8 @@ TEST_F(KmsgSourceTest, AFreshStateAlreadyKnowsItsPositionSoARefusedFirstKillIsNo
     IoThread io;
     EventOut out(sink_, clock_, {});
     auto source = startSource(io, out, ledger, &fresh.path);
-    ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s))
+    ASSERT_TRUE(
+        sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s))
         << "the first run's refused kill was lost";
     io.run([&] { source->stop(); });
   }
@@ -239,8 +249,10 @@ TEST_F(KmsgSourceTest, FreshStateStartsAtTheEndAndDoesNotReplayOldKills) {
   OomLedger ledger;
   auto source = startSource(io, out, ledger);
   const auto [fresh, cgroup2] = oomKillOnce();
-  ASSERT_TRUE(sink_.waitFor([&](const auto& events) { return !killsOf(events, fresh).empty(); }, 2s));
-  EXPECT_TRUE(killsOf(sink_.events(), old).empty()) << "a kill from before the first start was replayed";
+  ASSERT_TRUE(
+      sink_.waitFor([&](const auto& events) { return !killsOf(events, fresh).empty(); }, 2s));
+  EXPECT_TRUE(killsOf(sink_.events(), old).empty())
+      << "a kill from before the first start was replayed";
   io.run([&] { source->stop(); });
 }
 

@@ -2,11 +2,11 @@
 // kernel's OOM killer kills it. Needs root and a v1 memory hierarchy (/sys/fs/cgroup/memory).
 #pragma once
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,7 +32,8 @@ inline std::string memcgV1Unavailable() {
 class MemcgV1 final {
  public:
   // Creates /sys/fs/cgroup/memory/<name> with the given limit. Throws on failure.
-  MemcgV1(const std::string& name, std::uint64_t limitBytes) : rel_("/" + name), path_(kMemcgV1Root / name) {
+  MemcgV1(const std::string& name, std::uint64_t limitBytes)
+      : rel_("/" + name), path_(kMemcgV1Root / name) {
     std::filesystem::create_directory(path_);
     write("memory.limit_in_bytes", std::to_string(limitBytes));
   }
@@ -66,7 +67,8 @@ class MemcgV1 final {
     if (pid != 0) return pid;
     char digits[16];
     int n = 0;
-    for (pid_t self = ::getpid(); self > 0; self /= 10) digits[n++] = static_cast<char>('0' + self % 10);
+    for (pid_t self = ::getpid(); self > 0; self /= 10)
+      digits[n++] = static_cast<char>('0' + self % 10);
     char text[16];
     for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
     const int fd = ::open(procs.c_str(), O_WRONLY);
@@ -85,7 +87,8 @@ class MemcgV1 final {
   std::filesystem::path path_;
 };
 
-// Waits for pid; returns the raw wait status or nullopt after the timeout (the child is then killed).
+// Waits for pid; returns the raw wait status or nullopt after the timeout (the child is then
+// killed).
 inline std::optional<int> waitChild(pid_t pid, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

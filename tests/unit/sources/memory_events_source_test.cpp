@@ -2,18 +2,18 @@
 // the source runs, a real OOM kill in it; and the same kill seen by kmsg too must stay one event.
 #include "agent/sources/cgroup/memory_events_source.h"
 
-#include "agent/sources/kmsg/kmsg_source.h"
-#include "tests/support/skip.h"
-#include "tests/support/fake_sink.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/memcg_v1.h"
-#include "tests/unit/sources/temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <fstream>
 #include <thread>
+
+#include "agent/sources/kmsg/kmsg_source.h"
+#include "tests/support/fake_sink.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/memcg_v1.h"
+#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -23,10 +23,12 @@ using testing::FakeSink;
 using testing::IoThread;
 using testing::MemcgV1;
 
-std::vector<nlohmann::json> killsIn(const std::vector<nlohmann::json>& events, const std::string& cgroup) {
+std::vector<nlohmann::json> killsIn(const std::vector<nlohmann::json>& events,
+                                    const std::string& cgroup) {
   std::vector<nlohmann::json> out;
   for (const auto& e : events) {
-    if (e.value("kind", "") == "oom.kill" && e["data"].value("memcg", "") == cgroup) out.push_back(e);
+    if (e.value("kind", "") == "oom.kill" && e["data"].value("memcg", "") == cgroup)
+      out.push_back(e);
   }
   return out;
 }
@@ -103,7 +105,8 @@ TEST_F(MemoryEventsV1Test, KillSeenByKmsgAndOomControlIsOneEvent) {
   ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
   ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !killsIn(e, unit.rel()).empty(); }, 2s));
   // Past the dedupe window and a poll: still one.
-  EXPECT_FALSE(sink_.waitFor([&](const auto& e) { return killsIn(e, unit.rel()).size() > 1; }, 2500ms));
+  EXPECT_FALSE(
+      sink_.waitFor([&](const auto& e) { return killsIn(e, unit.rel()).size() > 1; }, 2500ms));
   const auto kill = killsIn(sink_.events(), unit.rel()).at(0)["data"];
   EXPECT_EQ(kill.value("source", ""), "kmsg");
   EXPECT_EQ(kill.value("pid", 0), pid);
@@ -126,7 +129,8 @@ TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreW
   const std::string events0 = "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n";
   write(root.path() / "cgroup.controllers", "cpuset cpu io memory pids\n");
   std::filesystem::create_directories(root.path() / "system.slice" / "api.service");
-  write(root.path() / "system.slice" / "api.service" / "memory.events", "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n");
+  write(root.path() / "system.slice" / "api.service" / "memory.events",
+        "low 0\nhigh 0\nmax 7\noom 1\noom_kill 1\noom_group_kill 0\n");
 
   FakeSink sink;
   SystemClock clock;
@@ -142,29 +146,41 @@ TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreW
   EXPECT_TRUE(io.run([&] { return source.watches("/system.slice/api.service"); }));
 
   // A kill before the agent started is not reported; a new one is.
-  write(root.path() / "system.slice" / "api.service" / "memory.events", "low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\noom_group_kill 0\n");
-  ASSERT_TRUE(sink.waitFor([](const auto& e) { return killsIn(e, "/system.slice/api.service").size() == 1; }, 2s));
-  EXPECT_EQ(killsIn(sink.events(), "/system.slice/api.service")[0]["data"].value("source", ""), "memory.events");
+  write(root.path() / "system.slice" / "api.service" / "memory.events",
+        "low 0\nhigh 0\nmax 9\noom 2\noom_kill 2\noom_group_kill 0\n");
+  ASSERT_TRUE(sink.waitFor(
+      [](const auto& e) { return killsIn(e, "/system.slice/api.service").size() == 1; }, 2s));
+  EXPECT_EQ(killsIn(sink.events(), "/system.slice/api.service")[0]["data"].value("source", ""),
+            "memory.events");
 
   // A unit started later: watched from zero. (The kernel creates a cgroup directory with its files
   // at once; a directory renamed into place is that here.)
   std::filesystem::create_directories(root.path() / "system.slice" / ".new");
   write(root.path() / "system.slice" / ".new" / "memory.events", events0);
-  std::filesystem::rename(root.path() / "system.slice" / ".new", root.path() / "system.slice" / "db.service");
-  const auto watchingDb = [&] { return io.run([&] { return source.watches("/system.slice/db.service"); }); };
+  std::filesystem::rename(root.path() / "system.slice" / ".new",
+                          root.path() / "system.slice" / "db.service");
+  const auto watchingDb = [&] {
+    return io.run([&] { return source.watches("/system.slice/db.service"); });
+  };
   for (int i = 0; i < 200 && !watchingDb(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(watchingDb());
-  write(root.path() / "system.slice" / "db.service" / "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
-  ASSERT_TRUE(sink.waitFor([](const auto& e) { return killsIn(e, "/system.slice/db.service").size() == 1; }, 2s));
-  EXPECT_EQ(killsIn(sink.events(), "/system.slice/db.service")[0]["data"].value("unit", ""), "db.service");
+  write(root.path() / "system.slice" / "db.service" / "memory.events",
+        "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
+  ASSERT_TRUE(sink.waitFor(
+      [](const auto& e) { return killsIn(e, "/system.slice/db.service").size() == 1; }, 2s));
+  EXPECT_EQ(killsIn(sink.events(), "/system.slice/db.service")[0]["data"].value("unit", ""),
+            "db.service");
 
   // A kill kmsg already reported (recorded in the ledger) is not reported again.
   io.run([&] {
-    ledger.record({clock.nowNs(), 4242, "/system.slice/api.service", "/system.slice/api.service", "api.service", false});
+    ledger.record({clock.nowNs(), 4242, "/system.slice/api.service", "/system.slice/api.service",
+                   "api.service", false});
     return 0;
   });
-  write(root.path() / "system.slice" / "api.service" / "memory.events", "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\noom_group_kill 0\n");
-  EXPECT_FALSE(sink.waitFor([](const auto& e) { return killsIn(e, "/system.slice/api.service").size() > 1; }, 1s));
+  write(root.path() / "system.slice" / "api.service" / "memory.events",
+        "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\noom_group_kill 0\n");
+  EXPECT_FALSE(sink.waitFor(
+      [](const auto& e) { return killsIn(e, "/system.slice/api.service").size() > 1; }, 1s));
   io.run([&] { source.stop(); });
 }
 

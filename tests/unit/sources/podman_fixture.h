@@ -4,8 +4,6 @@
 // API served by `podman system service` on a socket of the test's own.
 #pragma once
 
-#include "tests/support/process.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "tests/support/process.h"
 
 namespace octolaunch::testing {
 
@@ -51,7 +51,8 @@ class PodmanService final {
     options.captureStdout = false;
     options.discardStdout = true;
     process_ = std::make_unique<Process>(options);
-    for (int i = 0; i < 500 && !ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !ready(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   void kill() {
     process_.reset();  // SIGKILL and reap

@@ -3,13 +3,8 @@
 // counts only them, so other load on the machine cannot hold the state raised).
 #include "agent/sources/psi/psi_source.h"
 
-#include "tests/support/skip.h"
-#include "tests/support/fake_sink.h"
-#include "tests/unit/sources/io_thread.h"
-
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +12,10 @@
 #include <atomic>
 #include <filesystem>
 #include <thread>
+
+#include "tests/support/fake_sink.h"
+#include "tests/support/skip.h"
+#include "tests/unit/sources/io_thread.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -32,7 +31,8 @@ class BusyCgroup final {
  public:
   BusyCgroup() {
     static std::atomic<int> counter{0};
-    path_ = kUnified / ("octolaunch-test-psi-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path_ = kUnified /
+            ("octolaunch-test-psi-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directory(path_);
   }
   ~BusyCgroup() {
@@ -71,11 +71,13 @@ class BusyCgroup final {
 std::string psiUnavailable() {
   if (!std::filesystem::exists("/proc/pressure/cpu")) return "needs PSI (/proc/pressure)";
   if (::geteuid() != 0) return "needs root to write PSI triggers and make cgroups";
-  if (!std::filesystem::exists(kUnified / "cpu.pressure")) return "needs a cgroup v2 hierarchy with PSI at /sys/fs/cgroup/unified";
+  if (!std::filesystem::exists(kUnified / "cpu.pressure"))
+    return "needs a cgroup v2 hierarchy with PSI at /sys/fs/cgroup/unified";
   return {};
 }
 
-bool has(const std::vector<nlohmann::json>& events, const std::string& kind, const std::string& state) {
+bool has(const std::vector<nlohmann::json>& events, const std::string& kind,
+         const std::string& state) {
   for (const auto& e : events) {
     if (e.value("kind", "") == kind && e["data"].value("state", "") == state) return true;
   }
@@ -124,10 +126,12 @@ TEST_F(PsiSourceTest, KernelTriggerRaisesOnRealCpuPressureAndClearsWhenItIsGone)
   PsiSource source(io.io(), out, config);
   ASSERT_TRUE(io.run([&] { return source.start(); }));
   ASSERT_EQ(source.mode(parse::PsiResource::cpu), PsiSource::Mode::trigger);
-  EXPECT_FALSE(sink_.waitFor([](const auto& e) { return !e.empty(); }, 500ms)) << "an idle cgroup raised pressure";
+  EXPECT_FALSE(sink_.waitFor([](const auto& e) { return !e.empty(); }, 500ms))
+      << "an idle cgroup raised pressure";
 
   busy.spawnBusy(3);  // three busy processes on this machine's two cores
-  const bool raised = sink_.waitFor([](const auto& e) { return has(e, "pressure.cpu", "raised"); }, 10s);
+  const bool raised =
+      sink_.waitFor([](const auto& e) { return has(e, "pressure.cpu", "raised"); }, 10s);
   busy.stopProcesses();
   ASSERT_TRUE(raised) << "no pressure.cpu raised within 10 s of three busy processes on two cores";
   const auto first = sink_.eventsOfKind("pressure.cpu").at(0)["data"];
@@ -155,7 +159,8 @@ TEST_F(PsiSourceTest, PollingFallbackRaisesAndClearsOnRealCpuPressure) {
   ASSERT_EQ(source.mode(parse::PsiResource::cpu), PsiSource::Mode::polling);
 
   busy.spawnBusy(3);
-  const bool raised = sink_.waitFor([](const auto& e) { return has(e, "pressure.cpu", "raised"); }, 15s);
+  const bool raised =
+      sink_.waitFor([](const auto& e) { return has(e, "pressure.cpu", "raised"); }, 15s);
   busy.stopProcesses();
   ASSERT_TRUE(raised);
   EXPECT_GE(sink_.eventsOfKind("pressure.cpu").at(0)["data"].value("some_avg10", 0.0), 25.0);

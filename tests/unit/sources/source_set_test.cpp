@@ -2,23 +2,24 @@
 // agent's `run` does it.
 #include "agent/sources/source_set.h"
 
-#include "tests/support/fake_sink.h"
-#include "tests/support/harness.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/temp_dir.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <limits>
+
+#include "tests/support/fake_sink.h"
+#include "tests/support/harness.h"
+#include "tests/unit/sources/io_thread.h"
+#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
 
 TEST(SourcesConfig, DefaultsTurnEverySourceOn) {
   const auto config = parseSourcesConfig(toml::table{});
-  EXPECT_TRUE(config.enabled && config.kmsg.enabled && config.cgroup.enabled && config.psi.enabled &&
-              config.disk.enabled && config.fd.enabled && config.journal.enabled && config.containers.enabled);
+  EXPECT_TRUE(config.enabled && config.kmsg.enabled && config.cgroup.enabled &&
+              config.psi.enabled && config.disk.enabled && config.fd.enabled &&
+              config.journal.enabled && config.containers.enabled);
   EXPECT_EQ(config.psi.triggerStallUs, 150000u);
   EXPECT_EQ(config.psi.triggerWindowUs, 2000000u);
 }
@@ -57,13 +58,16 @@ TEST(SourcesConfig, BadValuesAreErrorsNamingTheKey) {
   };
   EXPECT_EQ(error("[sources.psi]\nsome_avg10_percent = \"high\"\n"),
             "sources.psi.some_avg10_percent: expected a number, got string");
-  EXPECT_EQ(error("[sources.kmsg]\nenabled = 1\n"), "sources.kmsg.enabled: expected true or false, got integer");
+  EXPECT_EQ(error("[sources.kmsg]\nenabled = 1\n"),
+            "sources.kmsg.enabled: expected true or false, got integer");
   EXPECT_EQ(error("[sources.psi]\nresources = [\"disk\"]\n"),
             "sources.psi.resources: unknown resource \"disk\" (memory, io, cpu)");
-  EXPECT_EQ(error("[sources.disk]\ninterval_ms = 5\n"), "sources.disk.interval_ms: must be between 100 and 86400000, got 5");
+  EXPECT_EQ(error("[sources.disk]\ninterval_ms = 5\n"),
+            "sources.disk.interval_ms: must be between 100 and 86400000, got 5");
   EXPECT_EQ(error("[sources]\ncgroup = 3\n"), "sources.cgroup: expected a table, got integer");
   EXPECT_EQ(error("sources = 1\n"), "sources: expected a table, got integer");
-  EXPECT_EQ(error("[sources.containers]\nsockets = [1]\n"), "sources.containers.sockets: expected an array of strings, found a integer");
+  EXPECT_EQ(error("[sources.containers]\nsockets = [1]\n"),
+            "sources.containers.sockets: expected an array of strings, found a integer");
 }
 
 TEST(SourcesConfig, UnknownKeysAreWarnings) {
@@ -125,7 +129,8 @@ TEST(SourceSet, HeldEventsAreRetriedUntilTheSpoolTakesThem) {
   EXPECT_GE(refusing.refused.load(), 2) << "the held event was not retried";
   EXPECT_TRUE(sink.events().empty());
   refusing.refuse = false;
-  EXPECT_TRUE(sink.waitFor([](const auto& events) { return !events.empty(); }, std::chrono::seconds(3)))
+  EXPECT_TRUE(
+      sink.waitFor([](const auto& events) { return !events.empty(); }, std::chrono::seconds(3)))
       << "the held fd.exhausted never reached the spool";
   EXPECT_EQ(sink.eventsOfKind("fd.exhausted").size(), 1u);
   io.run([&] { set.stop(); });

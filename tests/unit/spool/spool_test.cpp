@@ -82,13 +82,20 @@ std::vector<Stored> readAll(Spool& spool, std::uint64_t after = 0, std::size_t m
   spool.readAfter(after, max, [&](std::uint64_t seq, kj::ArrayPtr<const capnp::word> words) {
     capnp::FlatArrayMessageReader reader(words);
     auto e = reader.getRoot<Event>();
-    Stored s{seq, e.getEpoch(), e.getSeq(), e.getPayload().which(), "", 0,
-             std::string(e.getRelease().cStr()), 0};
+    Stored s{seq,
+             e.getEpoch(),
+             e.getSeq(),
+             e.getPayload().which(),
+             "",
+             0,
+             std::string(e.getRelease().cStr()),
+             0};
     if (s.which == Event::Payload::HOOK_OUTPUT) {
       s.line = e.getPayload().getHookOutput().getLine().cStr();
       s.lineNo = e.getPayload().getHookOutput().getLineNo();
     }
-    if (s.which == Event::Payload::SPOOL_SHED) s.shedCount = e.getPayload().getSpoolShed().getCount();
+    if (s.which == Event::Payload::SPOOL_SHED)
+      s.shedCount = e.getPayload().getSpoolShed().getCount();
     out.push_back(s);
   });
   return out;

@@ -1,13 +1,12 @@
-#include "collector/store/lmdb_event_store.h"
+#include <gtest/gtest.h>
 
+#include <set>
+
+#include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 #include "shared/event/event_json.h"
 #include "tests/unit/store/test_events.h"
-
-#include <gtest/gtest.h>
-
-#include <set>
 
 namespace octolaunch {
 namespace {
@@ -37,7 +36,8 @@ class EventStoreTest : public ::testing::Test {
     for (;;) {
       EventPage page = store_->query(q);
       for (const StoredEvent& e : page.events) {
-        withEvent(e.bytes, [&](schema::Event::Reader r) { out.emplace_back(r.getSeq(), r.getTimeNs()); });
+        withEvent(e.bytes,
+                  [&](schema::Event::Reader r) { out.emplace_back(r.getSeq(), r.getTimeNs()); });
       }
       if (!page.nextCursor) return out;
       q.cursor = *page.nextCursor;
@@ -72,7 +72,8 @@ TEST_F(EventStoreTest, IndexesReturnTheirEventsInTimeOrder) {
   EXPECT_EQ(times_of(all({.limit = 100})),
             (std::vector<std::int64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}));
   EXPECT_EQ(times_of(all({.release = "r1"})), (std::vector<std::int64_t>{300, 500, 800, 1000}));
-  EXPECT_EQ(times_of(all({.host = "web-2"})), (std::vector<std::int64_t>{100, 200, 300, 400, 1000}));
+  EXPECT_EQ(times_of(all({.host = "web-2"})),
+            (std::vector<std::int64_t>{100, 200, 300, 400, 1000}));
   EXPECT_EQ(times_of(all({.kind = "hook.exit"})), (std::vector<std::int64_t>{700}));
   EXPECT_EQ(times_of(all({.release = "r2", .host = "web-1"})),
             (std::vector<std::int64_t>{600, 700, 900}));
@@ -224,7 +225,8 @@ TEST_F(EventStoreTest, PaginationReturnsEveryEventExactlyOnce) {
 }
 
 TEST_F(EventStoreTest, ForeignCursorIsRejected) {
-  for (std::string bad : std::vector<std::string>{"x", "p0123", "pzz000000000000000000000000000000", "p" + std::string(32, 'G')}) {
+  for (std::string bad : std::vector<std::string>{"x", "p0123", "pzz000000000000000000000000000000",
+                                                  "p" + std::string(32, 'G')}) {
     try {
       store_->query({.cursor = bad});
       FAIL() << bad;
@@ -238,10 +240,11 @@ TEST_F(EventStoreTest, ForEachEventStopsWhenAsked) {
   BatchMessage m("agent-a", 1, outputLines(1, 50));
   commit(m);
   int visited = 0;
-  store_->forEachEvent({.release = "r1", .sinceNs = 1'000'000'000 + 10'000}, [&](schema::Event::Reader e) {
-    EXPECT_EQ(e.getSeq(), static_cast<std::uint64_t>(10 + visited));
-    return ++visited < 5;
-  });
+  store_->forEachEvent({.release = "r1", .sinceNs = 1'000'000'000 + 10'000},
+                       [&](schema::Event::Reader e) {
+                         EXPECT_EQ(e.getSeq(), static_cast<std::uint64_t>(10 + visited));
+                         return ++visited < 5;
+                       });
   EXPECT_EQ(visited, 5);
 }
 
@@ -279,13 +282,20 @@ TEST_F(EventStoreTest, PreviousReleasesOfAServiceNewestFirstFromTheIndex) {
   {
     LmdbReleaseStore releases(*env_);
     releases.put("api-1", {{"id", "api-1"}, {"service", "api"}, {"created_ns", 100}});
-    releases.put("api-3", {{"id", "api-3"}, {"service", "api"}, {"created_ns", 300}, {"environment", "prod"}});
-    releases.put("api-2", {{"id", "api-2"}, {"service", "api"}, {"created_ns", 200}, {"environment", "prod"}});
+    releases.put(
+        "api-3",
+        {{"id", "api-3"}, {"service", "api"}, {"created_ns", 300}, {"environment", "prod"}});
+    releases.put(
+        "api-2",
+        {{"id", "api-2"}, {"service", "api"}, {"created_ns", 200}, {"environment", "prod"}});
     releases.put("web-1", {{"id", "web-1"}, {"service", "web"}, {"created_ns", 150}});
     releases.put("ap-1", {{"id", "ap-1"}, {"service", "ap"}, {"created_ns", 250}});
-    EXPECT_EQ(releases.previousOfService("api", "", 300, 10), (std::vector<std::string>{"api-2", "api-1"}));
-    EXPECT_EQ(releases.previousOfService("api", "", 1000, 2), (std::vector<std::string>{"api-3", "api-2"}));
-    EXPECT_EQ(releases.previousOfService("api", "prod", 1000, 10), (std::vector<std::string>{"api-3", "api-2"}));
+    EXPECT_EQ(releases.previousOfService("api", "", 300, 10),
+              (std::vector<std::string>{"api-2", "api-1"}));
+    EXPECT_EQ(releases.previousOfService("api", "", 1000, 2),
+              (std::vector<std::string>{"api-3", "api-2"}));
+    EXPECT_EQ(releases.previousOfService("api", "prod", 1000, 10),
+              (std::vector<std::string>{"api-3", "api-2"}));
     EXPECT_TRUE(releases.previousOfService("api", "", 100, 10).empty());
     EXPECT_TRUE(releases.previousOfService("db", "", 1000, 10).empty());
     // Re-registering with another time moves the entry (no stale key left behind).
@@ -294,7 +304,8 @@ TEST_F(EventStoreTest, PreviousReleasesOfAServiceNewestFirstFromTheIndex) {
       doc["created_ns"] = 400;
       return doc;
     });
-    EXPECT_EQ(releases.previousOfService("api", "", 1000, 10), (std::vector<std::string>{"api-1", "api-3", "api-2"}));
+    EXPECT_EQ(releases.previousOfService("api", "", 1000, 10),
+              (std::vector<std::string>{"api-1", "api-3", "api-2"}));
   }
   // A store whose index is missing (written before it existed) gets it rebuilt on open.
   {
@@ -304,7 +315,8 @@ TEST_F(EventStoreTest, PreviousReleasesOfAServiceNewestFirstFromTheIndex) {
     txn.commit();
   }
   LmdbReleaseStore reopened(*env_);
-  EXPECT_EQ(reopened.previousOfService("api", "", 1000, 10), (std::vector<std::string>{"api-1", "api-3", "api-2"}));
+  EXPECT_EQ(reopened.previousOfService("api", "", 1000, 10),
+            (std::vector<std::string>{"api-1", "api-3", "api-2"}));
 }
 
 }  // namespace

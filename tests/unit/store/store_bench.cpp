@@ -2,16 +2,16 @@
 // G batches (of G different agents) grouped per write transaction. Synced commits, fresh store
 // in a temp dir per configuration.
 //   store_bench [events-per-batch=2000] [total-events=200000] [groups=1,2,4,8]
-#include "collector/store/lmdb_event_store.h"
-#include "collector/store/store_env.h"
-#include "shared/util/clock.h"
-#include "tests/unit/store/test_events.h"
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <sstream>
+
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/store_env.h"
+#include "shared/util/clock.h"
+#include "tests/unit/store/test_events.h"
 
 using namespace octolaunch;
 
@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
           s.line = "2026-11-28T06:00:00Z migrate: applying step " + std::to_string(s.seq) +
                    " of the schema change, table users, rows copied so far ok";
         }
-        messages.push_back(std::make_unique<testing::BatchMessage>("agent-" + std::to_string(a),
-                                                                   1, specs));
+        messages.push_back(
+            std::make_unique<testing::BatchMessage>("agent-" + std::to_string(a), 1, specs));
       }
     }
     auto start = std::chrono::steady_clock::now();
@@ -53,10 +53,10 @@ int main(int argc, char** argv) {
       for (auto& res : store.commitBatches(batches)) stored += res.stored;
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("batch=%llu events, %zu batch(es)/txn: %llu events in %.2f s = %.0f events/s, "
-                "%.1f ms/txn, store %.0f MB\n",
-                static_cast<unsigned long long>(perBatch), group,
-                static_cast<unsigned long long>(stored), secs, stored / secs,
-                secs * 1000 / static_cast<double>(rounds), env.usedBytes() / 1e6);
+    std::printf(
+        "batch=%llu events, %zu batch(es)/txn: %llu events in %.2f s = %.0f events/s, "
+        "%.1f ms/txn, store %.0f MB\n",
+        static_cast<unsigned long long>(perBatch), group, static_cast<unsigned long long>(stored),
+        secs, stored / secs, secs * 1000 / static_cast<double>(rounds), env.usedBytes() / 1e6);
   }
 }

@@ -1,9 +1,6 @@
 // Builds event batches for store and HTTP tests (header-only; the HTTP tests include it too).
 #pragma once
 
-#include "collector/store/event_store.h"
-#include "octolaunch/schema/event.capnp.h"
-
 #include <capnp/message.h>
 
 #include <cstdint>
@@ -12,6 +9,9 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "collector/store/event_store.h"
+#include "octolaunch/schema/event.capnp.h"
 
 namespace octolaunch::testing {
 
@@ -82,7 +82,8 @@ class BatchMessage {
 // seq from..to inclusive, timeNs = base + seq * step.
 inline std::vector<EventSpec> outputLines(std::uint64_t from, std::uint64_t to,
                                           const std::string& release = "r1",
-                                          std::int64_t base = 1'000'000'000, std::int64_t step = 1000) {
+                                          std::int64_t base = 1'000'000'000,
+                                          std::int64_t step = 1000) {
   std::vector<EventSpec> specs;
   for (std::uint64_t s = from; s <= to; ++s) {
     specs.push_back({.seq = s,
