@@ -11,7 +11,9 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 if [ "${OCTOLAUNCH_WITH_TEST_TOOLS:-0}" = 1 ]; then
-  packages+=(clang-14 libclang-rt-14-dev podman systemd-journal-remote procps util-linux bc python3)
+  # clang-format-14 is pinned (Debian 12's default): the format_check test compares against it,
+  # and other versions lay the same .clang-format out differently.
+  packages+=(clang-14 libclang-rt-14-dev clang-format-14 podman busybox-static mmdebstrap systemd-journal-remote procps util-linux bc python3)
 fi
 
 missing=()

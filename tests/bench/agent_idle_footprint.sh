@@ -17,13 +17,12 @@
 #     BIN_DIR      directory holding octolaunch-agent and octolaunch-collector
 #     --seconds N  length of the measured period (default 60)
 #     --container  run the agent inside a real systemd 252 container
-#                  (/work/shared/containers/systemd-vm.sh, SDVM_NET=host) as a transient unit,
+#                  (tests/containers/systemd-host.sh, host network) as a transient unit,
 #                  with the system journal source on, shipping to a collector on the host; the
 #                  agent binary and the shared libraries the image lacks are copied into
 #                  /opt/octolaunch/{bin,lib} and found through LD_LIBRARY_PATH. /proc is read
 #                  from inside the container. The container is stopped and removed at the end.
-#   Env: SDVM_SCRIPT (default ../shared/containers/systemd-vm.sh next to the repository),
-#        OL_FOOTPRINT_NAME (container name, default octolaunch-footprint-PID).
+#   Env: OL_FOOTPRINT_NAME (container name, default octolaunch-footprint-PID).
 set -euo pipefail
 
 die() { echo "agent_idle_footprint: error: $*" >&2; exit 1; }
@@ -55,12 +54,11 @@ for b in octolaunch-agent octolaunch-collector; do
 done
 for t in getconf awk sed mktemp sort; do command -v "$t" >/dev/null || die "$t not found"; done
 clk_tck=$(getconf CLK_TCK)
-sdvm=${SDVM_SCRIPT:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/containers/systemd-vm.sh}
+sdhost=$(cd "$(dirname "$0")/../containers" && pwd)/systemd-host.sh
 name=${OL_FOOTPRINT_NAME:-octolaunch-footprint-$$}
 if [ "$container" = 1 ]; then
   command -v podman >/dev/null || die "--container needs podman (not found in PATH)"
   command -v ldd >/dev/null || die "--container needs ldd"
-  [ -f "$sdvm" ] || die "--container needs $sdvm (set SDVM_SCRIPT)"
   ! podman container exists "$name" 2>/dev/null || die "container $name already exists"
 fi
 
@@ -127,11 +125,11 @@ if [ "$container" = 0 ]; then
   agent_log() { cat "$work/agent.log"; }
   agent_alive() { kill -0 "$agent" 2>/dev/null; }
 else
-  mode="container $name (systemd in podman, SDVM_NET=host)"
+  mode="container $name (systemd in podman, host network)"
   log "booting systemd container $name"
   booted=1
-  SDVM_NET=host bash "$sdvm" "$name" >"$work/sdvm.out" 2>"$work/sdvm.log" ||
-    { cat "$work/sdvm.log" >&2; die "systemd-vm.sh $name failed"; }
+  OCTOLAUNCH_SDHOST_NET=host bash "$sdhost" "$name" >"$work/sdhost.out" 2>"$work/sdhost.log" ||
+    { cat "$work/sdhost.log" >&2; die "systemd-host.sh $name failed"; }
   cexec() { podman exec "$name" "$@"; }
   # The agent and the libraries the image lacks (same path missing in the container).
   mapfile -t libs < <(ldd "$bin/octolaunch-agent" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')

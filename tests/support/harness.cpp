@@ -3,7 +3,6 @@
 #include <httplib.h>
 #include <signal.h>
 
-#include <random>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -12,18 +11,6 @@ namespace octolaunch::testing {
 
 std::string binDir() { return OCTOLAUNCH_BIN_DIR; }
 std::string binPath(const std::string& name) { return binDir() + "/" + name; }
-
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("octolaunch-test-" + std::to_string(rd()) + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  if (std::getenv("OCTOLAUNCH_KEEP_TEST_DIRS") == nullptr) std::filesystem::remove_all(path_, ec);
-}
 
 CollectorProcess::CollectorProcess(Options options)
     : options_(std::move(options)), rpcPort_(options_.rpcPort), httpPort_(options_.httpPort) {}
@@ -126,16 +113,6 @@ std::vector<nlohmann::json> allEvents(int port, const std::string& query) {
     cursor = r.body["next_cursor"].get<std::string>();
   }
   return out;
-}
-
-bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (cond()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(20));  // poll interval, not a wait for luck
-  }
 }
 
 std::vector<std::string> agentFlags(const std::filesystem::path& spoolDir,

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,25 +11,14 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::testing {
 
 // Directory of the built executables (<build>/bin), from the build.
 std::string binDir();
 std::string binPath(const std::string& name);
-
-class TempDir final {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A running collector. start() waits for its "listening" lines.
 class CollectorProcess final {
@@ -74,9 +62,6 @@ HttpResult httpPost(int port, const std::string& path, const std::string& body);
 // All events matching the query string (e.g. "release=r42&kind=hook.output"), following
 // next_cursor page by page.
 std::vector<nlohmann::json> allEvents(int port, const std::string& query);
-
-// Polls cond every 20 ms until it is true or the deadline passes; returns cond's last value.
-bool waitUntil(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 
 // Common agent flags for a test agent with its own identity and spool.
 std::vector<std::string> agentFlags(const std::filesystem::path& spoolDir,

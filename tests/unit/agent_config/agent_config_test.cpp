@@ -5,8 +5,12 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace octolaunch::agent {
 namespace {
+
+using testing::TempDir;
 
 std::string errorOf(std::string_view text) {
   try {
@@ -16,24 +20,6 @@ std::string errorOf(std::string_view text) {
   }
   return "";
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "agent-config-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& text) const {
-    auto p = path_ / name;
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 TEST(AgentConfig, DefaultsWhenEmpty) {
   AgentConfig c = parseAgentConfig("", "agent.toml");

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +16,7 @@
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 #include "scenario.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::analysis {
 namespace {
@@ -24,27 +24,13 @@ namespace {
 using nlohmann::json;
 using testing::at;
 using testing::Scenario;
+using testing::TempDir;
 
 class FixedClock final : public Clock {
  public:
   std::int64_t nowNs() const override { return now; }
   std::int64_t monotonicNs() const override { return now; }
   std::int64_t now = at(3600);
-};
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ =
-        std::filesystem::temp_directory_path() / ("octolaunch-analysis-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
 };
 
 class ReleaseApiTest : public ::testing::Test {

@@ -14,25 +14,15 @@
 
 #include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::agent {
 namespace {
 
 using schema::Event;
 using Ms = std::chrono::milliseconds;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "hook-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 std::string readFile(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -63,17 +53,15 @@ class Child {
     }
   }
   // Waits with a deadline; returns the exit code (128+N for a signal), or -1 on timeout.
+  // The exit code (128+signal when killed), or -1 when it is still running after timeout.
   int wait(Ms timeout = Ms(30000)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(Ms(5));
+    int status = 0;
+    if (!testing::waitUntil([&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout,
+                            Ms(5))) {
+      return -1;
     }
-    return -1;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   ~Child() {
     if (pid_ > 0) {
@@ -333,11 +321,7 @@ TEST_F(HookBinary, ForwardsSigtermToTheCommand) {
   std::string script = "trap 'echo got TERM; exit 7' TERM; touch '" + ready.string() +
                        "'; while :; do sleep 0.05; done";
   Child child(hook({"/bin/sh", "-c", script}), io_.path());
-  auto deadline = std::chrono::steady_clock::now() + Ms(10000);
-  while (!std::filesystem::exists(ready) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(Ms(10));
-  }
-  ASSERT_TRUE(std::filesystem::exists(ready));
+  ASSERT_TRUE(testing::waitUntil([&] { return std::filesystem::exists(ready); }, Ms(10000)));
   kill(child.pid(), SIGTERM);
   EXPECT_EQ(child.wait(Ms(10000)), 7);
   EXPECT_EQ(child.out(), "got TERM\n");

@@ -8,7 +8,8 @@
 #include "collector/ingest/ingest_server.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
-#include "tests/unit/store/test_events.h"
+#include "tests/support/event_batches.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::ingest {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "agent/config/agent_config.h"
 #include "agent/services/deploy_record.h"
-#include "temp_dir.h"
 #include "tests/support/fake_sink.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::services {
 namespace {

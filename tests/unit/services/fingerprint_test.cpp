@@ -7,7 +7,7 @@
 
 #include "agent/services/env_file.h"
 #include "agent/services/fingerprint_key.h"
-#include "temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::services {
 namespace {

@@ -11,9 +11,10 @@
 #include "agent/services/health_source.h"
 #include "agent/services/health_thread.h"
 #include "http_test_server.h"
-#include "io_thread.h"
-#include "temp_dir.h"
 #include "tests/support/fake_sink.h"
+#include "tests/support/io_thread.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::services {
 namespace {
@@ -55,7 +56,7 @@ struct Harness {
   std::unique_ptr<HealthMonitor> monitor;
 
   explicit Harness(std::vector<ServiceConfig> services) {
-    io.call([&] {
+    io.run([&] {
       prober = std::make_unique<AsioHealthProber>(io.io());
       monitor = std::make_unique<HealthMonitor>(io.io(), std::move(services), *prober, sink, clock,
                                                 deploysDir(spool.path()));
@@ -63,13 +64,13 @@ struct Harness {
     });
   }
   bool start() {
-    return io.call([&] { return monitor->start(); });
+    return io.run([&] { return monitor->start(); });
   }
   void deploy(const std::string& release) {
     writeDeployRecord(spool.path(), DeployRecord{"api", release, clock.nowNs(), "ok"});
   }
   ~Harness() {
-    io.call([&] {  // asio objects are the io thread's: stop and destroy them there
+    io.run([&] {  // asio objects are the io thread's: stop and destroy them there
       monitor->stop();
       monitor.reset();
       prober.reset();
@@ -157,13 +158,12 @@ TEST(HealthMonitor, TcpProbeToClosedPortReportsOnce) {
   Harness h({service});
   ASSERT_TRUE(h.start());
   ASSERT_TRUE(h.sink.waitFor([](const Events& e) { return !e.empty(); }, 10s));
-  const std::uint64_t runsAtFirstEvent = h.io.call([&] { return h.monitor->stats().runs; });
+  const std::uint64_t runsAtFirstEvent = h.io.run([&] { return h.monitor->stats().runs; });
   // Wait for several more runs (each 20 ms apart) without polling the sink for luck.
-  for (int i = 0;
-       i < 500 && h.io.call([&] { return h.monitor->stats().runs; }) < runsAtFirstEvent + 5; ++i) {
-    std::this_thread::sleep_for(5ms);
-  }
-  EXPECT_GE(h.io.call([&] { return h.monitor->stats().runs; }), runsAtFirstEvent + 5);
+  EXPECT_TRUE(testing::waitUntil(
+      [&] { return h.io.run([&] { return h.monitor->stats().runs; }) >= runsAtFirstEvent + 5; },
+      10s))
+      << "fewer than 5 more probe runs";
   const Events events = h.sink.events();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["kind"], "health.failed");
@@ -202,11 +202,11 @@ TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  HealthSetup health = io.call([&] { return makeHealthSource(io.io(), config, sink, clock, {}); });
+  HealthSetup health = io.run([&] { return makeHealthSource(io.io(), config, sink, clock, {}); });
   ASSERT_NE(health.source, nullptr);
   ASSERT_EQ(health.warnings.size(), 1u);
   EXPECT_NE(health.warnings[0].find("no [fingerprint] key"), std::string::npos);
-  ASSERT_TRUE(io.call([&] { return health.source->start(); }));
+  ASSERT_TRUE(io.run([&] { return health.source->start(); }));
   ASSERT_TRUE(
       sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
   EXPECT_FALSE(recordDeployFinish(config, "api", "r9", "ok", clock));
@@ -217,7 +217,7 @@ TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
   ASSERT_TRUE(
       sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
   EXPECT_EQ(sink.events()[2]["release"], "r9");
-  io.call([&] {
+  io.run([&] {
     health.source->stop();
     health.source.reset();
     return 0;

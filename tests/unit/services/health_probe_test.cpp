@@ -8,7 +8,9 @@
 
 #include "agent/services/shell_command.h"
 #include "http_test_server.h"
-#include "io_thread.h"
+#include "tests/support/io_thread.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::services {
 namespace {
@@ -23,13 +25,13 @@ ProbeResult runProbe(const HealthProbeConfig& probe) {
   AsioHealthProber prober(io.io());
   std::promise<ProbeResult> promise;
   auto future = promise.get_future();
-  io.call([&] {
+  io.run([&] {
     prober.run(probe, [&](ProbeResult r) { promise.set_value(std::move(r)); });
     return 0;
   });
   EXPECT_EQ(future.wait_for(std::chrono::seconds(20)), std::future_status::ready);
   auto result = future.get();
-  io.call([&] {
+  io.run([&] {
     prober.cancelAll();
     return 0;
   });
@@ -138,9 +140,8 @@ TEST(CommandProbe, ExitStatusDecides) {
 }
 
 TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
-  char pattern[] = "/tmp/octolaunch-probe-XXXXXX";
-  ASSERT_NE(::mkdtemp(pattern), nullptr);
-  const std::string pidFile = std::string(pattern) + "/pid";
+  testing::TempDir dir;
+  const std::string pidFile = (dir / "pid").string();
   auto result = runProbe(
       command("sleep 30 & echo $! > " + pidFile + "; wait", std::chrono::milliseconds(300)));
   EXPECT_FALSE(result.healthy);
@@ -152,16 +153,16 @@ TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
   ASSERT_GT(background, 0);
   // The background sleep was killed too: gone, or a zombie awaiting its new parent.
   std::string state;
-  for (int i = 0; i < 200; ++i) {  // the kill is asynchronous: wait for it with a deadline
-    std::ifstream stat("/proc/" + std::to_string(background) + "/stat");
-    std::string pid, comm;
-    state.clear();
-    if (stat) stat >> pid >> comm >> state;
-    if (state.empty() || state == "Z") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(state.empty() || state == "Z") << "background child still running, state " << state;
-  std::filesystem::remove_all(pattern);
+  const bool gone = testing::waitUntil(  // the kill is asynchronous
+      [&] {
+        std::ifstream stat("/proc/" + std::to_string(background) + "/stat");
+        std::string pid, comm;
+        state.clear();
+        if (stat) stat >> pid >> comm >> state;
+        return state.empty() || state == "Z";
+      },
+      std::chrono::seconds(2));
+  EXPECT_TRUE(gone) << "background child still running, state " << state;
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/wait.h"
+
 namespace octolaunch::testing {
 
 class HttpTestServer final {
@@ -28,9 +30,11 @@ class HttpTestServer final {
     if (port_ <= 0) throw std::runtime_error("cannot bind a test HTTP server");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // stop() before the accept loop runs would be lost (and join would hang): wait for it.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (!waitUntil([this] { return server_.is_running(); }, std::chrono::seconds(10),
+                   std::chrono::milliseconds(1))) {
+      server_.stop();
+      thread_.join();
+      throw std::runtime_error("the test HTTP server did not start listening");
     }
   }
   ~HttpTestServer() {

@@ -15,24 +15,13 @@
 #include <thread>
 
 #include "octolaunch/schema/rpc.capnp.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::agent {
 namespace {
 
 using schema::Event;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "ship-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::filesystem::path spool() const { return path_ / "spool"; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 void appendLines(Spool& spool, int count, int from = 0) {
   capnp::MallocMessageBuilder arena;
@@ -179,7 +168,7 @@ class ShipperTest : public ::testing::Test {
  protected:
   ShipperTest()
       : io_(kj::setupAsyncIo()),
-        spool_(Spool::open({dir_.spool(), 64 << 20})),
+        spool_(Spool::open({dir_ / "spool", 64 << 20})),
         server_(io_, state_),
         logStream_(std::make_shared<std::ostringstream>()),
         logger_(std::make_shared<spdlog::logger>(
@@ -334,7 +323,7 @@ TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherProcess) {
   pid_t pid = fork();
   if (pid == 0) {
     try {
-      auto other = Spool::open({dir_.spool(), 64 << 20});  // its own environment, as `hook` has
+      auto other = Spool::open({dir_ / "spool", 64 << 20});  // its own environment, as `hook` has
       appendLines(*other, 7);
     } catch (...) {
       _exit(1);
@@ -356,12 +345,12 @@ TEST_F(ShipperTest, ASpoolReplacedUnderTheDaemonIsShippedWithItsNewEpoch) {
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
   std::uint64_t oldEpoch = spool_->epoch();
   // A reinstall: the spool is deleted and a hook creates a new one (new epoch, seq from 1).
-  std::filesystem::remove_all(dir_.spool());
+  std::filesystem::remove_all(dir_ / "spool");
   {
     pid_t pid = fork();
     if (pid == 0) {
       try {
-        auto fresh = Spool::open({dir_.spool(), 64 << 20});
+        auto fresh = Spool::open({dir_ / "spool", 64 << 20});
         appendLines(*fresh, 3, 100);
       } catch (...) {
         _exit(1);

@@ -8,11 +8,11 @@
 #include <atomic>
 
 #include "tests/support/fake_sink.h"
+#include "tests/support/io_thread.h"
 #include "tests/support/process.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/io_thread.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/sources/podman_fixture.h"
-#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -48,9 +48,8 @@ class ContainerSourceTest : public ::testing::Test {
     config_.reconnectMaxMs = 500;
     source_ = std::make_unique<ContainerSource>(io_.io(), out_, config_);
     ASSERT_TRUE(io_.run([&] { return source_->start(); }));
-    for (int i = 0; i < 500 && !io_.run([&] { return source_->connected(); }); ++i)
-      std::this_thread::sleep_for(10ms);
-    ASSERT_TRUE(io_.run([&] { return source_->connected(); }))
+    ASSERT_TRUE(
+        testing::waitUntil([&] { return io_.run([&] { return source_->connected(); }); }, 5s))
         << "never connected to the events stream";
   }
   void TearDown() override {
@@ -66,7 +65,7 @@ class ContainerSourceTest : public ::testing::Test {
   }
 
   static std::string* unavailable_;
-  testing::SourcesTempDir dir_;
+  testing::TempDir dir_;
   FakeSink sink_;
   SystemClock clock_;
   IoThread io_;
@@ -122,13 +121,13 @@ TEST_F(ContainerSourceTest, ContainerKilledUnderItsMemoryLimitIsContainerOom) {
 TEST_F(ContainerSourceTest, ReconnectsWhenTheEngineRestarts) {
   const auto connects = io_.run([&] { return source_->connects(); });
   service_->kill();
-  for (int i = 0; i < 200 && io_.run([&] { return source_->connected(); }); ++i)
-    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(
+      testing::waitUntil([&] { return !io_.run([&] { return source_->connected(); }); }, 2s))
+      << "the source did not notice the engine went away";
   service_->start();
   ASSERT_TRUE(service_->ready());
-  for (int i = 0; i < 500 && io_.run([&] { return source_->connects(); }) == connects; ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_GT(io_.run([&] { return source_->connects(); }), connects)
+  ASSERT_TRUE(testing::waitUntil(
+      [&] { return io_.run([&] { return source_->connects(); }) > connects; }, 5s))
       << "no reconnect after the engine came back";
   const auto name = containerName("after-restart");
   EXPECT_EQ(podmanRun(name, {"localhost/bb:1", "sh", "-c", "exit 3"}), 3);

@@ -13,9 +13,9 @@
 #include "agent/sources/disk/fd_source.h"
 #include "agent/sources/disk/mountinfo.h"
 #include "tests/support/fake_sink.h"
+#include "tests/support/io_thread.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -23,7 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeSink;
 using testing::IoThread;
-using testing::SourcesTempDir;
+using testing::TempDir;
 
 std::string slurp(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -47,7 +47,7 @@ class Tmpfs final {
   std::filesystem::path path() const { return dir_.path(); }
 
  private:
-  SourcesTempDir dir_;
+  TempDir dir_;
   bool ok_ = false;
   std::string error_;
 };

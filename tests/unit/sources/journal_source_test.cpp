@@ -1,5 +1,5 @@
-// The journal source against a real systemd: the systemd container (../shared/containers/
-// systemd-vm.sh: systemd 252 as PID 1, journald) with its /var/log/journal bound to a host
+// The journal source against a real systemd: the systemd container (tests/containers/
+// systemd-host.sh: systemd 252 as PID 1, journald) with its /var/log/journal bound to a host
 // directory that the source reads through sd-journal, while units fail there for real.
 #include "agent/sources/journal/journal_source.h"
 
@@ -8,11 +8,11 @@
 #include <map>
 
 #include "tests/support/fake_sink.h"
+#include "tests/support/io_thread.h"
 #include "tests/support/process.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/io_thread.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/sources/podman_fixture.h"
-#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -54,10 +54,10 @@ class JournalSourceTest : public ::testing::Test {
         new std::filesystem::path("/var/tmp/octolaunch-test-journal-" + std::to_string(::getpid()));
     std::filesystem::create_directories(*journalDir_);
     name_ = new std::string("octolaunch-test-sd-" + std::to_string(::getpid()));
-    const auto script = testing::sharedContainersDir() / "systemd-vm.sh";
+    const auto script = testing::containersDir() / "systemd-host.sh";
     auto r = testing::run(
         {"bash", script.string(), *name_, "-v", journalDir_->string() + ":/var/log/journal"}, 600s);
-    if (r.exitCode != 0) *unavailable_ = "systemd-vm.sh failed: " + r.out + r.err;
+    if (r.exitCode != 0) *unavailable_ = "systemd-host.sh failed: " + r.out + r.err;
   }
   static void TearDownTestSuite() {
     if (name_ != nullptr) {
@@ -104,7 +104,7 @@ class JournalSourceTest : public ::testing::Test {
   static std::string* unavailable_;
   static std::string* name_;
   static std::filesystem::path* journalDir_;
-  testing::SourcesTempDir state_;
+  testing::TempDir state_;
   FakeSink sink_;
   SystemClock clock_;
 };

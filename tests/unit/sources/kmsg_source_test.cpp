@@ -11,8 +11,8 @@
 #include "agent/sources/state_file.h"
 #include "tests/support/fake_sink.h"
 #include "tests/support/harness.h"
+#include "tests/support/io_thread.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/io_thread.h"
 #include "tests/unit/sources/memcg_v1.h"
 
 namespace octolaunch::sources {
@@ -22,6 +22,7 @@ using testing::FakeSink;
 using testing::IoThread;
 using testing::MemcgV1;
 using testing::RefusingSink;
+using testing::TempDir;
 using testing::waitUntil;
 using namespace std::chrono_literals;
 
@@ -30,15 +31,6 @@ std::string uniqueName(const char* what) {
   return "octolaunch-test-" + std::string(what) + "-" + std::to_string(::getpid()) + "-" +
          std::to_string(counter++);
 }
-
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "octolaunch-kmsg-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::filesystem::path path;
-};
 
 std::string kmsgUnavailable() {
   if (auto why = testing::memcgV1Unavailable(); !why.empty()) return why;
@@ -77,7 +69,7 @@ class KmsgSourceTest : public ::testing::Test {
     KmsgConfig config;
     config.recoverPreviousBoot = false;
     auto source = std::make_unique<KmsgSource>(io.io(), out, ledger, config,
-                                               stateDir ? *stateDir : state_.path);
+                                               stateDir ? *stateDir : state_.path());
     EXPECT_TRUE(io.run([&] { return source->start(); }));
     return source;
   }
@@ -121,7 +113,7 @@ TEST_F(KmsgSourceTest, RealMemcgOomKillBecomesOneOomKillEventWithinTwoSeconds) {
             << std::chrono::duration_cast<std::chrono::microseconds>(latency).count() << " us\n";
 
   io.run([&] { source->stop(); });
-  const auto state = readStateFile(state_.path / "kmsg.state");
+  const auto state = readStateFile(state_.path() / "kmsg.state");
   ASSERT_TRUE(state.has_value());
   EXPECT_EQ(state->at("boot_id"), currentBootId());
   EXPECT_FALSE(state->at("seq").empty());
@@ -222,19 +214,19 @@ TEST_F(KmsgSourceTest, AFreshStateAlreadyKnowsItsPositionSoARefusedFirstKillIsNo
   {
     IoThread io;
     EventOut out(refusing, clock_, {});
-    auto source = startSource(io, out, ledger, &fresh.path);
+    auto source = startSource(io, out, ledger, &fresh.path());
     first = oomKillOnce().first;
     ASSERT_TRUE(waitUntil([&] { return refusing.refused > 0; }, 2s))
         << "the kill never reached the spool";
     io.run([&] { source->stop(); });
   }
-  const auto state = readStateFile(fresh.path / "kmsg.state");
+  const auto state = readStateFile(fresh.path() / "kmsg.state");
   ASSERT_TRUE(state.has_value());
   EXPECT_TRUE(state->contains("seq")) << "the first run saved no kmsg position";
   {
     IoThread io;
     EventOut out(sink_, clock_, {});
-    auto source = startSource(io, out, ledger, &fresh.path);
+    auto source = startSource(io, out, ledger, &fresh.path());
     ASSERT_TRUE(
         sink_.waitFor([&](const auto& events) { return !killsOf(events, first).empty(); }, 2s))
         << "the first run's refused kill was lost";

@@ -14,7 +14,8 @@
 #include <fstream>
 #include <optional>
 #include <string>
-#include <thread>
+
+#include "tests/support/wait.h"
 
 namespace octolaunch::testing {
 
@@ -41,9 +42,8 @@ class MemcgV1 final {
     // Kill what is left, then remove the (empty) cgroup; rmdir retries until the kernel let go.
     std::ifstream procs(path_ / "cgroup.procs");
     for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
-    for (int i = 0; i < 200 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    waitUntil([&] { return ::rmdir(path_.c_str()) == 0 || errno != EBUSY; },
+              std::chrono::seconds(2), std::chrono::milliseconds(10));
   }
   MemcgV1(const MemcgV1&) = delete;
   MemcgV1& operator=(const MemcgV1&) = delete;
@@ -90,18 +90,14 @@ class MemcgV1 final {
 // Waits for pid; returns the raw wait status or nullopt after the timeout (the child is then
 // killed).
 inline std::optional<int> waitChild(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return std::nullopt;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  int status = 0;
+  if (waitUntil([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, timeout,
+                std::chrono::milliseconds(5))) {
+    return status;
   }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return std::nullopt;
 }
 
 }  // namespace octolaunch::testing

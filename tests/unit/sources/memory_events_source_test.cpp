@@ -10,10 +10,10 @@
 
 #include "agent/sources/kmsg/kmsg_source.h"
 #include "tests/support/fake_sink.h"
+#include "tests/support/io_thread.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/io_thread.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/sources/memcg_v1.h"
-#include "tests/unit/sources/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -67,8 +67,7 @@ TEST_F(MemoryEventsV1Test, KillInAUnitCreatedWhileWatchingIsReportedFromOomContr
   MemcgV1 unit(slice + "/api.service", 24u << 20);
   const std::string rel = unit.rel();
   const auto watching = [&] { return io.run([&] { return source.watches(rel); }); };
-  for (int i = 0; i < 100 && !watching(); ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(watching()) << "the new cgroup was not picked up";
+  ASSERT_TRUE(testing::waitUntil(watching, 1s, 10ms)) << "the new cgroup was not picked up";
 
   const pid_t pid = unit.spawnHog();
   const auto status = testing::waitChild(pid, 20s);
@@ -89,7 +88,7 @@ TEST_F(MemoryEventsV1Test, KillSeenByKmsgAndOomControlIsOneEvent) {
   const std::string slice = sliceName();
   MemcgV1 sliceCg(slice, 1u << 30);
   MemcgV1 unit(slice + "/worker.service", 24u << 20);
-  testing::SourcesTempDir state;
+  testing::TempDir state;
   IoThread io;
   EventOut out(sink_, clock_, {});
   OomLedger ledger;
@@ -121,7 +120,7 @@ TEST_F(MemoryEventsV1Test, KillSeenByKmsgAndOomControlIsOneEvent) {
 // mount (cgroup.controllers naming memory; memory.events in the kernel's format) whose files the
 // test rewrites as the kernel would; inotify IN_MODIFY is what the kernel raises on memory.events.
 TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreWatched) {
-  testing::SourcesTempDir root;
+  testing::TempDir root;
   auto write = [](const std::filesystem::path& p, const std::string& text) {
     std::ofstream out(p);
     out << text;
@@ -162,8 +161,7 @@ TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreW
   const auto watchingDb = [&] {
     return io.run([&] { return source.watches("/system.slice/db.service"); });
   };
-  for (int i = 0; i < 200 && !watchingDb(); ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(watchingDb());
+  ASSERT_TRUE(testing::waitUntil(watchingDb, 2s, 10ms));
   write(root.path() / "system.slice" / "db.service" / "memory.events",
         "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
   ASSERT_TRUE(sink.waitFor(
@@ -185,7 +183,7 @@ TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreW
 }
 
 TEST(MemoryEventsOff, NoMemoryControllerTurnsTheSourceOff) {
-  testing::SourcesTempDir root;
+  testing::TempDir root;
   FakeSink sink;
   SystemClock clock;
   IoThread io;

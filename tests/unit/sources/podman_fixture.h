@@ -1,7 +1,7 @@
 // Real containers for the container source's tests: rootful podman (Debian 12: 4.3.1) made to
-// work here by ../shared/containers/setup-podman.sh (idempotent), a busybox image imported
-// offline (localhost/bb:1, as ../shared/CONTAINERS.md describes), and podman's Docker-compatible
-// API served by `podman system service` on a socket of the test's own.
+// work here, with a busybox image imported offline (localhost/bb:1), by
+// tests/containers/podman-setup.sh, and podman's Docker-compatible API served by
+// `podman system service` on a socket of the test's own.
 #pragma once
 
 #include <sys/stat.h>
@@ -11,32 +11,24 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "tests/support/process.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::testing {
 
-inline std::filesystem::path sharedContainersDir() {
-  return std::filesystem::path(OCTOLAUNCH_SOURCE_DIR) / ".." / "shared" / "containers";
+// The project's container scripts (tests/containers).
+inline std::filesystem::path containersDir() {
+  return std::filesystem::path(OCTOLAUNCH_SOURCE_DIR) / "tests" / "containers";
 }
 
-// Makes podman usable and the busybox image present; returns why not, or "".
+// Makes podman usable and the busybox image localhost/bb:1 present (podman-setup.sh, idempotent);
+// returns why not, or "".
 inline std::string preparePodman() {
   using namespace std::chrono_literals;
   if (::geteuid() != 0) return "rootful podman needs root";
-  const auto setup = sharedContainersDir() / "setup-podman.sh";
-  if (!std::filesystem::exists(setup)) return "no " + setup.string() + " to set podman up";
-  auto r = run({"bash", setup.string()}, 600s);
-  if (r.exitCode != 0) return "setup-podman.sh failed: " + r.out + r.err;
-  if (run({"podman", "image", "exists", "localhost/bb:1"}, 60s).exitCode != 0) {
-    const std::string script =
-        "set -e; d=$(mktemp -d); mkdir -p $d/r/bin; cp /bin/busybox $d/r/bin/; "
-        "for a in sh echo false true sleep cat; do ln -s busybox $d/r/bin/$a; done; "
-        "tar -C $d/r -cf $d/bb.tar .; podman import $d/bb.tar localhost/bb:1 >/dev/null; rm -rf $d";
-    r = run({"bash", "-c", script}, 120s);
-    if (r.exitCode != 0) return "cannot import the busybox image: " + r.out + r.err;
-  }
+  const auto r = run({"bash", (containersDir() / "podman-setup.sh").string()}, 600s);
+  if (r.exitCode != 0) return "tests/containers/podman-setup.sh failed: " + r.out + r.err;
   return {};
 }
 
@@ -51,8 +43,7 @@ class PodmanService final {
     options.captureStdout = false;
     options.discardStdout = true;
     process_ = std::make_unique<Process>(options);
-    for (int i = 0; i < 500 && !ready(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    waitUntil([this] { return ready(); }, std::chrono::seconds(5), std::chrono::milliseconds(10));
   }
   void kill() {
     process_.reset();  // SIGKILL and reap

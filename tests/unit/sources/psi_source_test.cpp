@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "tests/support/fake_sink.h"
+#include "tests/support/io_thread.h"
 #include "tests/support/skip.h"
-#include "tests/unit/sources/io_thread.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -37,9 +37,7 @@ class BusyCgroup final {
   }
   ~BusyCgroup() {
     stopProcesses();
-    for (int i = 0; i < 100 && ::rmdir(path_.c_str()) != 0 && errno == EBUSY; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
+    testing::waitUntil([&] { return ::rmdir(path_.c_str()) == 0 || errno != EBUSY; }, 1s, 10ms);
   }
   // Forks n processes that join the cgroup and spin.
   void spawnBusy(int n) {

@@ -9,8 +9,8 @@
 
 #include "tests/support/fake_sink.h"
 #include "tests/support/harness.h"
-#include "tests/unit/sources/io_thread.h"
-#include "tests/unit/sources/temp_dir.h"
+#include "tests/support/io_thread.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch::sources {
 namespace {
@@ -78,7 +78,7 @@ TEST(SourcesConfig, UnknownKeysAreWarnings) {
 }
 
 TEST(SourcesThreadTest, StartsWhatTheHostSupportsAndStopsCleanly) {
-  testing::SourcesTempDir state;
+  testing::TempDir state;
   testing::FakeSink sink;
   SystemClock clock;
   auto config = sourcesConfigFor(toml::table{}, state.path());
@@ -99,7 +99,7 @@ TEST(SourcesThreadTest, StartsWhatTheHostSupportsAndStopsCleanly) {
 }
 
 TEST(SourcesThreadTest, DisabledMeansNothingRuns) {
-  testing::SourcesTempDir state;
+  testing::TempDir state;
   testing::FakeSink sink;
   SystemClock clock;
   SourcesConfig config;
@@ -120,7 +120,7 @@ TEST(SourceSet, HeldEventsAreRetriedUntilTheSpoolTakesThem) {
   // The real file table is "exhausted" at the first poll (file-max may be 2^63 - 1 here).
   config.fd.usedPercent = std::numeric_limits<double>::min();
   config.fd.intervalMs = 86'400'000;
-  testing::SourcesTempDir state;
+  testing::TempDir state;
   config.stateDir = state.path();
   testing::IoThread io;
   SourceSet set(io.io(), refusing, config, clock, {});

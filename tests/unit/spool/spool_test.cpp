@@ -7,29 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace octolaunch::agent {
 namespace {
 
 using schema::Event;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "spool-test-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::filesystem::path spool() const { return path_ / "spool"; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 // A batch of events built in one message, as the hook wrapper builds them.
 class Batch {
@@ -103,7 +92,7 @@ std::vector<Stored> readAll(Spool& spool, std::uint64_t after = 0, std::size_t m
 
 TEST(Spool, AssignsSeqInOrderWithEpoch) {
   TempDir dir;
-  auto spool = Spool::open({dir.spool(), 1 << 20});
+  auto spool = Spool::open({dir / "spool", 1 << 20});
   EXPECT_NE(spool->epoch(), 0u);
   Batch b;
   b.output("one", 1);
@@ -137,7 +126,7 @@ TEST(Spool, ReopenKeepsEpochRecreateGetsNewEpoch) {
   TempDir dir;
   std::uint64_t first = 0;
   {
-    auto spool = Spool::open({dir.spool(), 1 << 20});
+    auto spool = Spool::open({dir / "spool", 1 << 20});
     first = spool->epoch();
     Batch b;
     b.output("a", 1);
@@ -145,17 +134,17 @@ TEST(Spool, ReopenKeepsEpochRecreateGetsNewEpoch) {
     b.appendTo(*spool);
   }
   {
-    auto spool = Spool::open({dir.spool(), 1 << 20});
+    auto spool = Spool::open({dir / "spool", 1 << 20});
     EXPECT_EQ(spool->epoch(), first);
     Batch b;
     b.output("c", 3);
     b.appendTo(*spool);
     EXPECT_EQ(spool->lastSeq(), 3u);
     // Deleting the spool under a running process is noticed.
-    std::filesystem::remove_all(dir.spool());
+    std::filesystem::remove_all(dir / "spool");
     EXPECT_TRUE(spool->replacedOnDisk());
   }
-  auto spool = Spool::open({dir.spool(), 1 << 20});
+  auto spool = Spool::open({dir / "spool", 1 << 20});
   EXPECT_NE(spool->epoch(), first);
   EXPECT_FALSE(spool->replacedOnDisk());
   Batch b;
@@ -169,13 +158,13 @@ TEST(Spool, ReopenKeepsEpochRecreateGetsNewEpoch) {
 
 TEST(Spool, ReopenIfReplacedSwitchesToTheNewSpool) {
   TempDir dir;
-  auto spool = Spool::open({dir.spool(), 1 << 20});
+  auto spool = Spool::open({dir / "spool", 1 << 20});
   Batch b;
   b.output("old", 1);
   b.appendTo(*spool);
   std::uint64_t oldEpoch = spool->epoch();
   EXPECT_FALSE(spool->reopenIfReplaced());
-  std::filesystem::remove_all(dir.spool());
+  std::filesystem::remove_all(dir / "spool");
   EXPECT_TRUE(spool->reopenIfReplaced());
   EXPECT_NE(spool->epoch(), oldEpoch);
   EXPECT_EQ(spool->pendingCount(), 0u);
@@ -192,7 +181,7 @@ TEST(Spool, ReopenIfReplacedSwitchesToTheNewSpool) {
 
 TEST(Spool, AckThroughDeletesOnlyThroughSeq) {
   TempDir dir;
-  auto spool = Spool::open({dir.spool(), 1 << 20});
+  auto spool = Spool::open({dir / "spool", 1 << 20});
   Batch b;
   for (int i = 1; i <= 10; ++i) b.output("line " + std::to_string(i), i);
   b.appendTo(*spool);
@@ -217,7 +206,7 @@ TEST(Spool, AckThroughDeletesOnlyThroughSeq) {
 TEST(Spool, ShedsLowValueWhenFullNeverHookExitAndReportsCount) {
   TempDir dir;
   const std::uint64_t maxBytes = 256 * 1024;
-  auto spool = Spool::open({dir.spool(), maxBytes});
+  auto spool = Spool::open({dir / "spool", maxBytes});
   const std::string line(900, 'x');
   std::size_t accepted = 0;
   const int total = 1000;  // ~1 MB of lines into a 256 KiB spool
@@ -257,14 +246,14 @@ TEST(Spool, ShedsLowValueWhenFullNeverHookExitAndReportsCount) {
 TEST(Spool, DirectoryIsGroupSharedSetgid) {
   TempDir dir;
   mode_t old = umask(022);
-  auto spool = Spool::open({dir.spool(), 1 << 20});
+  auto spool = Spool::open({dir / "spool", 1 << 20});
   umask(old);
   struct stat st {};
-  ASSERT_EQ(stat(dir.spool().c_str(), &st), 0);
+  ASSERT_EQ(stat((dir / "spool").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 02770u);
   ASSERT_EQ(stat(spool->dataFile().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
-  ASSERT_EQ(stat((dir.spool() / "lock.mdb").c_str(), &st), 0);
+  ASSERT_EQ(stat((dir / "spool" / "lock.mdb").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   // The process umask is restored.
   mode_t now = umask(0);
@@ -274,19 +263,19 @@ TEST(Spool, DirectoryIsGroupSharedSetgid) {
 
 TEST(Spool, OpenFailureNamesTheDirectory) {
   TempDir dir;
-  std::filesystem::create_directories(dir.spool().parent_path());
-  std::ofstream(dir.spool()) << "not a directory";
+  std::filesystem::create_directories((dir / "spool").parent_path());
+  std::ofstream(dir / "spool") << "not a directory";
   try {
-    Spool::open({dir.spool(), 1 << 20});
+    Spool::open({dir / "spool", 1 << 20});
     FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(dir.spool().string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find((dir / "spool").string()), std::string::npos) << e.what();
   }
 }
 
 TEST(Spool, TwoProcessesAppendingAtOnceGetDistinctContiguousSeqs) {
   TempDir dir;
-  { Spool::open({dir.spool(), 64 << 20}); }  // create first so both children share one epoch
+  { Spool::open({dir / "spool", 64 << 20}); }  // create first so both children share one epoch
   const int perChild = 5000;
   std::vector<pid_t> children;
   for (int writer = 0; writer < 2; ++writer) {
@@ -296,7 +285,7 @@ TEST(Spool, TwoProcessesAppendingAtOnceGetDistinctContiguousSeqs) {
       // The child opens its own environment: LMDB handles never cross fork().
       int rc = 0;
       try {
-        auto spool = Spool::open({dir.spool(), 64 << 20});
+        auto spool = Spool::open({dir / "spool", 64 << 20});
         int n = 0;
         while (n < perChild) {
           Batch b;
@@ -318,7 +307,7 @@ TEST(Spool, TwoProcessesAppendingAtOnceGetDistinctContiguousSeqs) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  auto spool = Spool::open({dir.spool(), 64 << 20});
+  auto spool = Spool::open({dir / "spool", 64 << 20});
   auto all = readAll(*spool);
   ASSERT_EQ(all.size(), 2u * perChild);
   std::map<int, std::uint32_t> lastLineNo;
@@ -330,28 +319,6 @@ TEST(Spool, TwoProcessesAppendingAtOnceGetDistinctContiguousSeqs) {
     EXPECT_EQ(all[i].lineNo, lastLineNo[writer] + 1);
     lastLineNo[writer] = all[i].lineNo;
   }
-}
-
-TEST(Spool, AppendThroughput) {
-  TempDir dir;
-  auto spool = Spool::open({dir.spool(), 512 << 20});
-  const std::string line(100, 'y');
-  const int batches = 50;
-  const int perBatch = 2000;
-  double seconds = 0;
-  for (int b = 0; b < batches; ++b) {
-    Batch batch;
-    for (int i = 0; i < perBatch; ++i) batch.output(line, b * perBatch + i + 1);
-    auto readers = batch.readers();
-    auto start = std::chrono::steady_clock::now();
-    spool->append(readers);
-    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  }
-  double rate = batches * perBatch / seconds;
-  RecordProperty("appends_per_second", static_cast<int>(rate));
-  std::printf("spool append: %d events of ~100 bytes in batches of %d: %.0f events/s (%s)\n",
-              batches * perBatch, perBatch, rate, dir.spool().c_str());
-  EXPECT_EQ(spool->lastSeq(), static_cast<std::uint64_t>(batches * perBatch));
 }
 
 }  // namespace

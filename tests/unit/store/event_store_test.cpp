@@ -6,7 +6,8 @@
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 #include "shared/event/event_json.h"
-#include "tests/unit/store/test_events.h"
+#include "tests/support/event_batches.h"
+#include "tests/support/temp_dir.h"
 
 namespace octolaunch {
 namespace {

@@ -11,7 +11,8 @@
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
 #include "shared/util/clock.h"
-#include "tests/unit/store/test_events.h"
+#include "tests/support/event_batches.h"
+#include "tests/support/temp_dir.h"
 
 using namespace octolaunch;
 

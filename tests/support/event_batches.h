@@ -1,17 +1,16 @@
-// Builds event batches for store and HTTP tests (header-only; the HTTP tests include it too).
+// Builds collector event batches for store, ingest and HTTP tests and the store benchmarks.
 #pragma once
 
 #include <capnp/message.h>
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "collector/store/event_store.h"
 #include "octolaunch/schema/event.capnp.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::testing {
 
@@ -93,30 +92,6 @@ inline std::vector<EventSpec> outputLines(std::uint64_t from, std::uint64_t to,
   }
   return specs;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("octolaunch-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-}  // namespace octolaunch::testing
-
-#include "shared/util/clock.h"
-
-namespace octolaunch::testing {
 
 class FakeClock final : public Clock {
  public:
