@@ -19,8 +19,10 @@
 #include "agent/parse/parse_command.h"
 #include "agent/redact/redactor.h"
 #include "agent/services/health_thread.h"
+#include "agent/services/services_config.h"
 #include "agent/ship/shipper.h"
 #include "agent/sources/source_set.h"
+#include "agent/sources/sources_config.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
 
@@ -49,25 +51,25 @@ std::optional<std::filesystem::path> explicitConfig(const CommonFlags& flags) {
   return std::filesystem::path(flags.configFile);
 }
 
-// Loads the config; prints unknown-key warnings. Throws ConfigError.
-AgentConfig loadConfig(const CommonFlags& flags) {
-  AgentConfig config = loadAgentConfig(explicitConfig(flags), flags.overrides);
-  for (const auto& w : config.warnings)
-    std::fprintf(stderr, "octolaunch-agent: warning: %s\n", w.c_str());
+// `run` and --check-config: the whole file, every component's sections, read strictly. Throws
+// ConfigError naming every problem.
+AgentConfig loadDaemonConfig(const CommonFlags& flags) {
+  octolaunch::config::ConfigReport report;
+  AgentConfig config = readAgentConfig(explicitConfig(flags), flags.overrides, {}, report);
+  octolaunch::sources::readSourcesConfig(config.raw, report);
+  octolaunch::services::readServicesConfig(config.raw, report);
+  report.settle(octolaunch::config::Strictness::strict);
   return config;
 }
 
-// hook and deploy must never fail a deploy: a broken config file is a warning, and the defaults
-// (plus the flags) apply.
+// hook and deploy must never fail a deploy: problems in the file are warnings, and the offending
+// values keep their defaults.
 AgentConfig loadConfigLeniently(const CommonFlags& flags) {
-  try {
-    return loadConfig(flags);
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "octolaunch-agent: warning: %s; using defaults\n", e.what());
-    ConfigOverrides safe = flags.overrides;
-    safe.collector.reset();  // not needed here, and possibly what was wrong
-    return loadAgentConfig(std::filesystem::path("/dev/null"), safe);
-  }
+  AgentConfig config = loadAgentConfig(explicitConfig(flags), flags.overrides, {},
+                                       octolaunch::config::Strictness::lenient);
+  for (const auto& w : config.warnings)
+    std::fprintf(stderr, "octolaunch-agent: warning: %s\n", w.c_str());
+  return config;
 }
 
 // Logs to stderr; under systemd (JOURNAL_STREAM set) without timestamps, journald adds them.
@@ -197,6 +199,8 @@ int main(int argc, char** argv) {
   // run
   CLI::App* run = app.add_subcommand("run", "ship the spool to the collector (the daemon)");
   run->fallthrough();
+  bool checkConfig = false;
+  run->add_flag("--check-config", checkConfig, "validate the whole config file and exit");
 
   // parse: the agent's parsers offline on a captured file (agent/parse).
   std::string parseSource;
@@ -226,12 +230,20 @@ int main(int argc, char** argv) {
   if (parse->parsed()) return octolaunch::parse::runParseCommand(parseSource, parsePath);
   if (deploy->parsed()) return runDeployCommand(loadConfigLeniently(flags), deployArgs);
   if (run->parsed()) {
+    AgentConfig config;
     try {
-      return runDaemon(loadConfig(flags));
+      config = loadDaemonConfig(flags);
     } catch (const ConfigError& e) {
-      std::fprintf(stderr, "octolaunch-agent: %s\n", e.what());
+      for (const auto& issue : e.issues())
+        std::fprintf(stderr, "octolaunch-agent: %s\n", issue.text().c_str());
       return 1;
     }
+    if (checkConfig) {
+      std::printf("config ok (%s)\n",
+                  config.file.empty() ? "defaults; no config file" : config.file.string().c_str());
+      return 0;
+    }
+    return runDaemon(config);
   }
   return 2;
 }

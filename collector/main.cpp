@@ -48,9 +48,15 @@ void setUpLogging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-collector::CollectorConfig configure(const Flags& flags) {
+// The whole file, every component's sections, read strictly, then the flags. Throws
+// collector::ConfigError naming every problem.
+collector::CollectorConfig configure(const Flags& flags,
+                                     analysis::AnalysisOptions& analysisOptions) {
+  config::ConfigReport report;
   collector::CollectorConfig config =
-      collector::loadCollectorConfig(flags.config, flags.configGiven);
+      collector::readCollectorConfig(flags.config, flags.configGiven, report);
+  analysisOptions = analysis::readAnalysisConfig(config.raw, report);
+  report.settle(config::Strictness::strict);
   auto address = [](const std::string& flag, const std::string& value) {
     if (!collector::parseListenAddress(value)) {
       throw collector::ConfigError(flag + ": expected HOST:PORT (port 0 to 65535), got \"" + value +
@@ -209,17 +215,13 @@ int main(int argc, char** argv) {
   collector::CollectorConfig config;
   analysis::AnalysisOptions analysisOptions;
   try {
-    config = configure(flags);
-    analysisOptions = analysis::parseAnalysisConfig(config.raw, flags.config);
+    config = configure(flags, analysisOptions);
   } catch (const collector::ConfigError& e) {
-    std::cerr << "octolaunch-collector: " << e.what() << "\n";
-    return 2;
-  } catch (const analysis::AnalysisConfigError& e) {
-    std::cerr << "octolaunch-collector: " << e.what() << "\n";
-    return 2;
+    for (const auto& issue : e.issues())
+      std::cerr << "octolaunch-collector: " << issue.text() << "\n";
+    return 1;
   }
   setUpLogging(config.logLevel);
-  for (const std::string& w : config.warnings) spdlog::warn("{}", w);
   if (flags.checkConfig) {
     std::cout << "config ok"
               << (flags.configGiven || std::filesystem::exists(flags.config)

@@ -8,8 +8,6 @@
 #include <charconv>
 #include <fstream>
 #include <limits>
-#include <set>
-#include <sstream>
 
 #include "shared/util/sha256.h"
 
@@ -17,118 +15,42 @@ namespace octolaunch::agent {
 
 namespace {
 
-std::string typeName(const toml::node& node) {
-  std::ostringstream out;
-  out << node.type();
-  return out.str();
-}
+constexpr std::int64_t kMaxU32 = 0xffffffffLL;
 
-// Reads the tables and keys of one file, naming `file` and the dotted key in every error.
-class Reader final {
- public:
-  Reader(const toml::table& root, std::string file, std::vector<std::string>& warnings)
-      : root_(root), file_(std::move(file)), warnings_(warnings) {}
-
-  [[noreturn]] void fail(std::string_view key, std::string_view message) const {
-    throw ConfigError(file_ + ": " + std::string(key) + ": " + std::string(message));
-  }
-
-  const toml::table* section(std::string_view name) const {
-    const toml::node* node = root_.get(name);
-    if (node == nullptr) return nullptr;
-    if (!node->is_table()) fail(name, "expected a table, got " + typeName(*node));
-    return node->as_table();
-  }
-
-  void readString(const toml::table* table, std::string_view section, std::string_view key,
-                  std::string& out) const {
-    const toml::node* node = lookup(table, key);
-    if (node == nullptr) return;
-    auto value = node->value<std::string>();
-    if (!node->is_string() || !value)
-      fail(dotted(section, key), "expected a string, got " + typeName(*node));
-    out = *value;
-  }
-
-  template <typename T>
-  void readUnsigned(const toml::table* table, std::string_view section, std::string_view key,
-                    T& out, std::uint64_t min = 0) const {
-    const toml::node* node = lookup(table, key);
-    if (node == nullptr) return;
-    if (!node->is_integer())
-      fail(dotted(section, key), "expected an integer, got " + typeName(*node));
-    std::int64_t v = node->as_integer()->get();
-    if (v < 0 || static_cast<std::uint64_t>(v) < min ||
-        static_cast<std::uint64_t>(v) > std::numeric_limits<T>::max()) {
-      fail(dotted(section, key), "value " + std::to_string(v) + " out of range (" +
-                                     std::to_string(min) + ".." +
-                                     std::to_string(std::numeric_limits<T>::max()) + ")");
-    }
-    out = static_cast<T>(v);
-  }
-
-  void warnUnknown(const toml::table* table, std::string_view section,
-                   std::initializer_list<std::string_view> known) const {
-    if (table == nullptr) return;
-    for (const auto& [key, node] : *table) {
-      bool found = false;
-      for (auto k : known) found = found || k == key.str();
-      if (!found) {
-        warnings_.push_back(file_ + ": unknown key " + dotted(section, key.str()) + " (ignored)");
-      }
+// The agent's own keys; the sections of other components are only declared known.
+void readAgentSections(const toml::table& document, AgentConfig& config,
+                       config::ConfigReport& report) {
+  config::TableReader root(document, report);
+  root.read("agent_id", config.agentId);
+  root.read("host", config.host);
+  root.read("token", config.token);
+  std::string collector;
+  if (root.read("collector", collector)) {
+    if (auto problem = hostPortProblem(collector)) {
+      root.reject("collector", *problem);
+    } else {
+      config.collector = collector;
     }
   }
-
- private:
-  static std::string dotted(std::string_view section, std::string_view key) {
-    if (section.empty()) return std::string(key);
-    return std::string(section) + "." + std::string(key);
+  root.known({"sources", "service", "fingerprint"});
+  {
+    config::TableReader spool = root.section("spool");
+    spool.readNonEmpty("dir", config.spool.dir);
+    spool.read("max_bytes", config.spool.maxBytes, std::int64_t{1} << 20,
+               std::numeric_limits<std::int64_t>::max());
   }
-  const toml::node* lookup(const toml::table* table, std::string_view key) const {
-    return table == nullptr ? nullptr : table->get(key);
+  {
+    config::TableReader hook = root.section("hook");
+    hook.read("grace_seconds", config.hook.graceSeconds, 0, 3600);
+    hook.read("tail_lines", config.hook.tailLines, 0, 100'000);
+    hook.read("max_line_bytes", config.hook.maxLineBytes, 64, kMaxU32);
   }
-
-  const toml::table& root_;
-  std::string file_;
-  std::vector<std::string>& warnings_;
-};
-
-void fillFromTable(AgentConfig& config, const std::string& name) {
-  const toml::table& root = config.raw;
-  Reader reader(root, name, config.warnings);
-  reader.readString(&root, "", "agent_id", config.agentId);
-  reader.readString(&root, "", "host", config.host);
-  reader.readString(&root, "", "token", config.token);
-  reader.readString(&root, "", "collector", config.collector);
-  splitHostPort(config.collector, name + ": collector");
-
-  const toml::table* spool = reader.section("spool");
-  std::string dir;
-  reader.readString(spool, "spool", "dir", dir);
-  if (!dir.empty()) config.spool.dir = dir;
-  reader.readUnsigned(spool, "spool", "max_bytes", config.spool.maxBytes, 1 << 20);
-  reader.warnUnknown(spool, "spool", {"dir", "max_bytes"});
-
-  const toml::table* hook = reader.section("hook");
-  reader.readUnsigned(hook, "hook", "grace_seconds", config.hook.graceSeconds);
-  reader.readUnsigned(hook, "hook", "tail_lines", config.hook.tailLines);
-  reader.readUnsigned(hook, "hook", "max_line_bytes", config.hook.maxLineBytes, 64);
-  reader.warnUnknown(hook, "hook", {"grace_seconds", "tail_lines", "max_line_bytes"});
-
-  const toml::table* ship = reader.section("ship");
-  reader.readUnsigned(ship, "ship", "batch_max_events", config.ship.batchMaxEvents, 1);
-  reader.readUnsigned(ship, "ship", "window", config.ship.window, 1);
-  reader.readUnsigned(ship, "ship", "backoff_max_ms", config.ship.backoffMaxMs, 100);
-  reader.warnUnknown(ship, "ship", {"batch_max_events", "window", "backoff_max_ms"});
-
-  // [sources.*], [service.*] and [fingerprint] belong to other components (agent/sources,
-  // agent/services); only check they are tables.
-  reader.section("sources");
-  reader.section("service");
-  reader.section("fingerprint");
-  reader.warnUnknown(&root, "",
-                     {"agent_id", "host", "token", "collector", "spool", "hook", "ship", "sources",
-                      "service", "fingerprint"});
+  {
+    config::TableReader ship = root.section("ship");
+    ship.read("batch_max_events", config.ship.batchMaxEvents, 1, 1'000'000);
+    ship.read("window", config.ship.window, 1, 1024);
+    ship.read("backoff_max_ms", config.ship.backoffMaxMs, 100, 3'600'000);
+  }
 }
 
 std::string trim(std::string s) {
@@ -158,71 +80,83 @@ std::string defaultAgentId(const IdentitySources& identity) {
   return sha256Hex("octolaunch-agent-host:" + host);
 }
 
-std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
-                                                    std::string_view what) {
-  auto bad = [&](std::string_view why) -> ConfigError {
-    return ConfigError(std::string(what) + ": expected HOST:PORT, got \"" + std::string(address) +
-                       "\" (" + std::string(why) + ")");
+std::optional<std::string> hostPortProblem(std::string_view address) {
+  auto bad = [&](std::string_view why) {
+    return "expected HOST:PORT, got \"" + std::string(address) + "\" (" + std::string(why) + ")";
   };
   auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) throw bad("no host or port");
+  if (colon == std::string_view::npos || colon == 0) return bad("no host or port");
   std::string_view host = address.substr(0, colon);
   std::string_view port = address.substr(colon + 1);
-  if (host.front() == '[') {
-    if (host.back() != ']' || host.size() < 3) throw bad("unbalanced brackets");
-    host = host.substr(1, host.size() - 2);
+  if (host.front() == '[' && (host.back() != ']' || host.size() < 3)) {
+    return bad("unbalanced brackets");
   }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
-    throw bad("bad port");
+    return bad("bad port");
   }
-  return {std::string(host), static_cast<std::uint16_t>(value)};
+  return std::nullopt;
 }
 
-AgentConfig parseAgentConfig(std::string_view text, std::string_view name) {
-  AgentConfig config;
-  try {
-    config.raw = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    throw ConfigError(std::string(name) + ":" + std::to_string(where.line) + ":" +
-                      std::to_string(where.column) + ": " + std::string(e.description()));
+std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
+                                                    std::string_view what) {
+  if (auto problem = hostPortProblem(address)) {
+    throw ConfigError(std::string(what) + ": " + *problem);
   }
-  fillFromTable(config, std::string(name));
+  const auto colon = address.rfind(':');
+  std::string_view host = address.substr(0, colon);
+  if (host.front() == '[') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  std::from_chars(address.data() + colon + 1, address.data() + address.size(), port);
+  return {std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+AgentConfig parseAgentConfig(std::string_view text, std::string_view name,
+                             config::Strictness strictness) {
+  AgentConfig config;
+  config::ConfigReport report;
+  if (auto document = config::parseToml(text, name, report)) {
+    config.raw = std::move(*document);
+    readAgentSections(config.raw, config, report);
+  }
+  config.warnings = report.settle(strictness);
   return config;
 }
 
-AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
-                            const ConfigOverrides& overrides, const IdentitySources& identity) {
-  std::filesystem::path path =
+AgentConfig readAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
+                            const ConfigOverrides& overrides, const IdentitySources& identity,
+                            config::ConfigReport& report) {
+  const std::filesystem::path path =
       explicitPath ? *explicitPath : std::filesystem::path(std::string(kDefaultAgentConfigPath));
   AgentConfig config;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    bool exists = std::filesystem::exists(path, ec);
-    if (explicitPath || exists) {
-      throw ConfigError(
-          path.string() + ": cannot read config file" +
-          (exists ? std::string(" (permission denied?)") : std::string(": no such file")));
-    }
-  } else {
-    std::stringstream text;
-    text << in.rdbuf();
-    config = parseAgentConfig(text.str(), path.string());
+  if (auto document = config::readTomlFile(path, explicitPath.has_value(), report)) {
+    config.raw = std::move(*document);
     config.file = path;
+    readAgentSections(config.raw, config, report);
   }
   if (overrides.spoolDir) config.spool.dir = *overrides.spoolDir;
   if (overrides.collector) {
-    splitHostPort(*overrides.collector, "--collector");
-    config.collector = *overrides.collector;
+    if (auto problem = hostPortProblem(*overrides.collector)) {
+      report.add({.key = "--collector", .message = *problem});
+    } else {
+      config.collector = *overrides.collector;
+    }
   }
   if (overrides.agentId) config.agentId = *overrides.agentId;
   if (overrides.host) config.host = *overrides.host;
   if (overrides.token) config.token = *overrides.token;
   if (config.host.empty()) config.host = identity.hostname ? *identity.hostname : localHostname();
   if (config.agentId.empty()) config.agentId = defaultAgentId(identity);
+  return config;
+}
+
+AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
+                            const ConfigOverrides& overrides, const IdentitySources& identity,
+                            config::Strictness strictness) {
+  config::ConfigReport report;
+  AgentConfig config = readAgentConfig(explicitPath, overrides, identity, report);
+  config.warnings = report.settle(strictness);
   return config;
 }
 

@@ -2,14 +2,15 @@
 // subcommand, with command-line flags layered on top.
 //
 // Contract
-//  * loadAgentConfig() returns a complete AgentConfig (every key has a default) or throws
-//    ConfigError whose message names the file and the key:
-//      "agent.toml: spool.max_bytes: expected an integer, got string".
+//  * Read through shared/config/toml_reader.h, under its rule: `run` and --check-config read
+//    strictly (every problem is an error: ConfigError naming file, line and key, e.g.
+//    "agent.toml:7: spool.max_bytes: expected an integer, got a string"); `hook` and `deploy` read
+//    leniently (problems land in AgentConfig::warnings and the offending values keep defaults).
 //  * A missing DEFAULT file is not an error (all defaults apply); a missing EXPLICIT --config file
 //    is.
-//  * Unknown keys are not errors: they are listed in AgentConfig::warnings for the caller to log.
-//  * Sections owned by other components ([sources.*], [service.NAME]) are not interpreted here:
-//    AgentConfig::raw keeps the whole parsed table so those components parse their own sections.
+//  * Sections owned by other components ([sources.*], [service.NAME], [fingerprint]) are not
+//    interpreted here: AgentConfig::raw keeps the whole parsed table so those components read their
+//    own sections (into the same ConfigReport when the whole file is checked).
 //  * The default agent id is a hash of /etc/machine-id, never the raw id (it is confidential).
 #pragma once
 
@@ -23,16 +24,15 @@
 #include <string_view>
 #include <vector>
 
+#include "shared/config/toml_reader.h"
+
 namespace octolaunch::agent {
 
 inline constexpr std::string_view kDefaultAgentConfigPath = "/etc/octolaunch/agent.toml";
 inline constexpr std::string_view kDefaultCollector = "127.0.0.1:7701";
 inline constexpr std::string_view kDefaultSpoolDir = "/var/lib/octolaunch/spool";
 
-class ConfigError final : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using ConfigError = config::ConfigError;
 
 struct SpoolSettings {
   std::filesystem::path dir{std::string(kDefaultSpoolDir)};
@@ -61,7 +61,8 @@ struct AgentConfig {
   ShipSettings ship;
   toml::table raw;             // the whole file, for components with their own sections
   std::filesystem::path file;  // the file read; empty when none was
-  std::vector<std::string> warnings;
+  std::vector<std::string>
+      warnings;  // lenient reading: the problems found, for the caller to print
 };
 
 // Flags given on the command line; each set one replaces the config value.
@@ -79,20 +80,31 @@ struct IdentitySources {
   std::optional<std::string> hostname;  // unset: gethostname()
 };
 
-// Reads explicitPath (error when missing) or the default path (fine when missing), applies the
-// overrides and fills the defaults. Throws ConfigError.
+// Reads explicitPath (a problem when missing) or the default path (fine when missing), applies the
+// overrides and fills the defaults; problems go to `report` (a bad override too, named by its
+// flag).
+AgentConfig readAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
+                            const ConfigOverrides& overrides, const IdentitySources& identity,
+                            config::ConfigReport& report);
+// readAgentConfig() with the rule applied: strict throws ConfigError naming every problem; lenient
+// returns them in AgentConfig::warnings.
 AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicitPath,
-                            const ConfigOverrides& overrides, const IdentitySources& identity = {});
+                            const ConfigOverrides& overrides, const IdentitySources& identity = {},
+                            config::Strictness strictness = config::Strictness::strict);
 
-// Parses TOML text; `name` is what error messages call the file. Does not apply identity defaults.
-AgentConfig parseAgentConfig(std::string_view text, std::string_view name);
+// Parses TOML text; `name` is what problems call the file. Does not apply identity defaults.
+AgentConfig parseAgentConfig(std::string_view text, std::string_view name,
+                             config::Strictness strictness = config::Strictness::strict);
 
 // Hex SHA-256 of "octolaunch-agent:" + the machine id (trimmed), or of
 // "octolaunch-agent-host:" + hostname when there is no readable machine id.
 std::string defaultAgentId(const IdentitySources& identity);
 std::string localHostname();
 
-// Splits "HOST:PORT" ("[::1]:7701" too); throws ConfigError naming `what` when malformed.
+// Why `address` is not "HOST:PORT" ("[::1]:7701" too): "expected HOST:PORT, got ..."; nullopt
+// when it is.
+std::optional<std::string> hostPortProblem(std::string_view address);
+// Splits "HOST:PORT"; throws ConfigError naming `what` when malformed.
 std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
                                                     std::string_view what);
 

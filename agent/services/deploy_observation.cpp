@@ -158,7 +158,9 @@ DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
                                          EventSink& sink, const Clock& clock) {
   DeployObservationResult result;
   try {
-    ServicesConfig services = parseServicesConfig(config.raw);
+    // deploy reads leniently: a problem in the file is a warning, never a failed deploy.
+    ServicesConfig services = parseServicesConfig(config.raw, config::Strictness::lenient);
+    result.warnings = services.warnings;
     const ServiceConfig* found = services.find(service);
     if (found == nullptr) return result;  // nothing configured to observe for this service
     // The key is needed only for fingerprints; an artifact-only service works without one.

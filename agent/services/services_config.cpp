@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <initializer_list>
-#include <sstream>
 
 #include "agent/config/agent_config.h"
 
@@ -12,218 +10,188 @@ namespace octolaunch::services {
 
 namespace {
 
-std::string typeName(const toml::node& node) {
-  std::ostringstream out;
-  out << node.type();
-  return out.str();
+using config::TableReader;
+
+std::string indexed(std::string_view key, std::size_t i) {
+  return std::string(key) + "[" + std::to_string(i) + "]";
 }
 
-[[noreturn]] void fail(const std::string& key, const std::string& message) {
-  throw ServicesConfigError(key + ": " + message);
-}
-
-// Reads the keys of one table; every error names `prefix.key`.
-class TableReader final {
- public:
-  TableReader(const toml::table& table, std::string prefix, std::vector<std::string>& warnings)
-      : table_(table), prefix_(std::move(prefix)), warnings_(warnings) {}
-
-  std::string key(std::string_view k) const { return prefix_ + "." + std::string(k); }
-
-  std::optional<std::string> string(std::string_view k) const {
-    const toml::node* node = table_.get(k);
-    if (node == nullptr) return std::nullopt;
-    if (!node->is_string()) fail(key(k), "expected a string, got " + typeName(*node));
-    return node->as_string()->get();
-  }
-
-  std::string requiredString(std::string_view k) const {
-    auto value = string(k);
-    if (!value || value->empty()) fail(key(k), "required (a non-empty string)");
-    return *value;
-  }
-
-  // A string or an array of strings.
-  std::vector<std::string> strings(std::string_view k) const {
-    std::vector<std::string> out;
-    const toml::node* node = table_.get(k);
-    if (node == nullptr) return out;
-    if (node->is_string()) {
-      out.push_back(node->as_string()->get());
-      return out;
+// A string or an array of strings, none empty.
+void readStrings(TableReader& reader, std::string_view key, std::vector<std::string>& out) {
+  const toml::node* node = reader.node(key);
+  if (node == nullptr) return;
+  if (node->is_string()) {
+    if (node->as_string()->get().empty()) {
+      reader.reject(key, "must not be empty");
+      return;
     }
-    if (!node->is_array()) fail(key(k), "expected an array of strings, got " + typeName(*node));
-    const toml::array& array = *node->as_array();
-    for (std::size_t i = 0; i < array.size(); ++i) {
-      if (!array[i].is_string()) {
-        fail(key(k) + "[" + std::to_string(i) + "]",
-             "expected a string, got " + typeName(array[i]));
-      }
-      std::string value = array[i].as_string()->get();
-      if (value.empty()) fail(key(k) + "[" + std::to_string(i) + "]", "must not be empty");
-      out.push_back(std::move(value));
-    }
-    return out;
+    out = {node->as_string()->get()};
+    return;
   }
-
-  std::vector<std::filesystem::path> paths(std::string_view k) const {
-    std::vector<std::filesystem::path> out;
-    for (auto& s : strings(k)) {
-      if (s.front() != '/') fail(key(k), "expected an absolute path, got \"" + s + "\"");
-      out.emplace_back(s);
-    }
-    return out;
+  if (!node->is_array()) {
+    reader.expected(key, "an array of strings");
+    return;
   }
-
-  std::optional<bool> boolean(std::string_view k) const {
-    const toml::node* node = table_.get(k);
-    if (node == nullptr) return std::nullopt;
-    if (!node->is_boolean()) fail(key(k), "expected a boolean, got " + typeName(*node));
-    return node->as_boolean()->get();
-  }
-
-  // An integer (or, for seconds, a number) within [min, max].
-  std::optional<double> number(std::string_view k, double min, double max, bool integerOnly) const {
-    const toml::node* node = table_.get(k);
-    if (node == nullptr) return std::nullopt;
-    double value = 0;
-    if (node->is_integer()) {
-      value = static_cast<double>(node->as_integer()->get());
-    } else if (node->is_floating_point() && !integerOnly) {
-      value = node->as_floating_point()->get();
+  std::vector<std::string> values;
+  bool ok = true;
+  const toml::array& array = *node->as_array();
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    if (!array[i].is_string()) {
+      reader.expected(indexed(key, i), "a string", &array[i]);
+      ok = false;
+    } else if (array[i].as_string()->get().empty()) {
+      reader.reject(indexed(key, i), "must not be empty", &array[i]);
+      ok = false;
     } else {
-      fail(key(k), std::string(integerOnly ? "expected an integer" : "expected a number") +
-                       ", got " + typeName(*node));
-    }
-    if (!std::isfinite(value) || value < min || value > max) {
-      std::ostringstream range;
-      range << "value " << value << " out of range (" << min << ".." << max << ")";
-      fail(key(k), range.str());
-    }
-    return value;
-  }
-
-  void millis(std::string_view k, std::chrono::milliseconds& out, double minMs,
-              double maxMs) const {
-    if (auto v = number(k, minMs, maxMs, true))
-      out = std::chrono::milliseconds(static_cast<std::int64_t>(*v));
-  }
-
-  // Seconds may be fractional (0.05), which tests and impatient operators use.
-  void seconds(std::string_view k, std::chrono::milliseconds& out, double minS, double maxS) const {
-    if (auto v = number(k, minS, maxS, false)) {
-      out = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(*v * 1000.0)));
+      values.push_back(array[i].as_string()->get());
     }
   }
+  if (ok) out = std::move(values);
+}
 
-  void warnUnknown(std::initializer_list<std::string_view> known) const {
-    for (const auto& [k, node] : table_) {
-      if (std::find(known.begin(), known.end(), k.str()) == known.end()) {
-        warnings_.push_back("unknown key " + key(k.str()) + " (ignored)");
+void readPaths(TableReader& reader, std::string_view key, std::vector<std::filesystem::path>& out) {
+  std::vector<std::string> values;
+  readStrings(reader, key, values);
+  for (const std::string& value : values) {
+    if (value.front() != '/') {
+      reader.reject(key, "expected an absolute path, got \"" + value + "\"");
+      return;
+    }
+  }
+  out.assign(values.begin(), values.end());
+}
+
+void readMillis(TableReader& reader, std::string_view key, std::chrono::milliseconds& out,
+                std::int64_t minMs, std::int64_t maxMs) {
+  std::int64_t ms = 0;
+  if (reader.read(key, ms, minMs, maxMs)) out = std::chrono::milliseconds(ms);
+}
+
+// Seconds may be fractional (0.05), which tests and impatient operators use.
+void readSeconds(TableReader& reader, std::string_view key, std::chrono::milliseconds& out,
+                 double minS, double maxS) {
+  double seconds = 0;
+  if (reader.read(key, seconds, minS, maxS)) {
+    out = std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000.0)));
+  }
+}
+
+// A non-empty string the probe cannot do without.
+std::optional<std::string> readRequired(TableReader& reader, std::string_view key) {
+  std::string value;
+  const bool found = reader.read(key, value);
+  if (found && !value.empty()) return value;
+  if (reader.node(key) == nullptr || found) reader.reject(key, "required (a non-empty string)");
+  return std::nullopt;
+}
+
+// nullopt (the problem recorded) when the probe has no valid type or target.
+std::optional<HealthProbeConfig> readProbe(const toml::node& node, const std::string& path,
+                                           const std::string& file, config::ConfigReport& report) {
+  TableReader reader(node.as_table(), path, file, report);
+  if (!node.is_table()) {
+    report.add({.file = file,
+                .line = node.source().begin.line,
+                .key = path,
+                .message = "expected an inline table, got " + std::string(config::typeName(node))});
+    return std::nullopt;
+  }
+  HealthProbeConfig probe;
+  const std::optional<std::string> type = readRequired(reader, "type");
+  if (!type || (*type != "http" && *type != "tcp" && *type != "command")) {
+    // Which keys belong depends on the type: none is called unknown.
+    reader.known({"url", "expect_status", "address", "command", "timeout_ms"});
+  }
+  if (!type) return std::nullopt;
+  std::optional<std::string> target;
+  if (*type == "http") {
+    probe.type = ProbeType::http;
+    target = readRequired(reader, "url");
+    if (target && !parseHttpUrl(*target)) {
+      reader.reject("url",
+                    "expected http://HOST[:PORT][/PATH], got \"" + *target + "\"" +
+                        (target->starts_with("https://") ? " (https is not supported)" : ""));
+      target.reset();
+    }
+    if (target) probe.url = *target;
+    reader.read("expect_status", probe.expectStatus, 100, 599);
+  } else if (*type == "tcp") {
+    probe.type = ProbeType::tcp;
+    target = readRequired(reader, "address");
+    if (target) {
+      if (auto problem = agent::hostPortProblem(*target)) {
+        reader.reject("address", *problem);
+        target.reset();
       }
     }
-  }
-
- private:
-  const toml::table& table_;
-  std::string prefix_;
-  std::vector<std::string>& warnings_;
-};
-
-HealthProbeConfig parseProbe(const toml::node& node, const std::string& prefix,
-                             std::vector<std::string>& warnings) {
-  if (!node.is_table()) fail(prefix, "expected an inline table, got " + typeName(node));
-  TableReader reader(*node.as_table(), prefix, warnings);
-  HealthProbeConfig probe;
-  const std::string type = reader.requiredString("type");
-  if (type == "http") {
-    probe.type = ProbeType::http;
-    probe.url = reader.requiredString("url");
-    if (!parseHttpUrl(probe.url)) {
-      fail(reader.key("url"),
-           "expected http://HOST[:PORT][/PATH], got \"" + probe.url + "\"" +
-               (probe.url.starts_with("https://") ? " (https is not supported)" : ""));
-    }
-    if (auto status = reader.number("expect_status", 100, 599, true)) {
-      probe.expectStatus = static_cast<unsigned>(*status);
-    }
-    reader.warnUnknown({"type", "url", "expect_status", "timeout_ms"});
-  } else if (type == "tcp") {
-    probe.type = ProbeType::tcp;
-    probe.address = reader.requiredString("address");
-    try {
-      agent::splitHostPort(probe.address, reader.key("address"));
-    } catch (const agent::ConfigError& e) {
-      throw ServicesConfigError(e.what());
-    }
-    reader.warnUnknown({"type", "address", "timeout_ms"});
-  } else if (type == "command") {
+    if (target) probe.address = *target;
+  } else if (*type == "command") {
     probe.type = ProbeType::command;
-    probe.command = reader.requiredString("command");
     probe.timeout = std::chrono::milliseconds(10000);
-    reader.warnUnknown({"type", "command", "timeout_ms"});
+    target = readRequired(reader, "command");
+    if (target) probe.command = *target;
   } else {
-    fail(reader.key("type"), "expected one of http, tcp, command, got \"" + type + "\"");
+    reader.reject("type", "expected one of http, tcp, command, got \"" + *type + "\"");
+    return std::nullopt;
   }
-  reader.millis("timeout_ms", probe.timeout, 1, 600000);
+  readMillis(reader, "timeout_ms", probe.timeout, 1, 600000);
+  if (!target) return std::nullopt;
   return probe;
 }
 
-ServiceConfig parseService(const std::string& name, const toml::node& node,
-                           std::vector<std::string>& warnings) {
-  const std::string prefix = "service." + name;
-  if (!isValidServiceName(name)) {
-    fail(prefix, "a service name may hold only letters, digits and . _ @ - (it names a file)");
-  }
-  if (!node.is_table()) fail(prefix, "expected a table, got " + typeName(node));
-  TableReader reader(*node.as_table(), prefix, warnings);
+ServiceConfig readService(const std::string& name, TableReader& reader,
+                          config::ConfigReport& report) {
   ServiceConfig service;
   service.name = name;
-  service.units = reader.strings("units");
-  service.containers = reader.strings("containers");
-  if (auto artifact = reader.string("artifact")) {
-    if (artifact->empty() || artifact->front() != '/') {
-      fail(reader.key("artifact"), "expected an absolute path, got \"" + *artifact + "\"");
-    }
-    service.artifact = *artifact;
-  }
-  service.image = reader.string("image").value_or("");
-  service.configFiles = reader.paths("config_files");
-  service.env = reader.strings("env");
-  for (std::size_t i = 0; i < service.env.size(); ++i) {
-    const std::string& var = service.env[i];
-    if (var.find('=') != std::string::npos) {
-      fail(reader.key("env") + "[" + std::to_string(i) + "]",
-           "expected a variable NAME (values are never written in the config), got one with '='");
+  readStrings(reader, "units", service.units);
+  readStrings(reader, "containers", service.containers);
+  std::string artifact;
+  if (reader.read("artifact", artifact)) {
+    if (artifact.empty() || artifact.front() != '/') {
+      reader.reject("artifact", "expected an absolute path, got \"" + artifact + "\"");
+    } else {
+      service.artifact = artifact;
     }
   }
-  service.envFiles = reader.paths("env_file");
-  service.envFromProcess = reader.boolean("env_from_process").value_or(true);
-  service.dependencyManifests = reader.paths("dependency_manifests");
-  service.dependencyCommands = reader.strings("dependency_commands");
-  reader.millis("dependency_command_timeout_ms", service.dependencyCommandTimeout, 1, 600000);
+  reader.read("image", service.image);
+  readPaths(reader, "config_files", service.configFiles);
+  std::vector<std::string> env;
+  readStrings(reader, "env", env);
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    if (env[i].find('=') != std::string::npos) {
+      reader.reject(
+          indexed("env", i),
+          "expected a variable NAME (values are never written in the config), got one with '='",
+          reader.node("env"));
+      env.clear();
+    }
+  }
+  service.env = std::move(env);
+  readPaths(reader, "env_file", service.envFiles);
+  reader.read("env_from_process", service.envFromProcess);
+  readPaths(reader, "dependency_manifests", service.dependencyManifests);
+  readStrings(reader, "dependency_commands", service.dependencyCommands);
+  readMillis(reader, "dependency_command_timeout_ms", service.dependencyCommandTimeout, 1, 600000);
 
-  if (const toml::node* health = node.as_table()->get("health")) {
-    const std::string key = reader.key("health");
+  if (const toml::node* health = reader.node("health")) {
+    const std::string path = reader.keyPath("health");
+    auto add = [&](const toml::node& probe, const std::string& probePath) {
+      if (auto parsed = readProbe(probe, probePath, reader.file(), report)) {
+        service.health.push_back(std::move(*parsed));
+      }
+    };
     if (health->is_table()) {
-      service.health.push_back(parseProbe(*health, key, warnings));
+      add(*health, path);
     } else if (health->is_array()) {
       const toml::array& probes = *health->as_array();
-      for (std::size_t i = 0; i < probes.size(); ++i) {
-        service.health.push_back(
-            parseProbe(probes[i], key + "[" + std::to_string(i) + "]", warnings));
-      }
+      for (std::size_t i = 0; i < probes.size(); ++i) add(probes[i], indexed(path, i));
     } else {
-      fail(key, "expected an array of tables, got " + typeName(*health));
+      reader.expected("health", "an array of tables");
     }
   }
-  reader.seconds("health_watch_seconds", service.healthWatch, 0, 86400);
-  reader.seconds("health_watch_interval_seconds", service.healthWatchInterval, 0.001, 86400);
-  reader.seconds("health_interval_seconds", service.healthInterval, 0.001, 86400);
-  reader.warnUnknown({"units", "containers", "artifact", "image", "config_files", "env", "env_file",
-                      "env_from_process", "dependency_manifests", "dependency_commands",
-                      "dependency_command_timeout_ms", "health", "health_watch_seconds",
-                      "health_watch_interval_seconds", "health_interval_seconds"});
+  readSeconds(reader, "health_watch_seconds", service.healthWatch, 0, 86400);
+  readSeconds(reader, "health_watch_interval_seconds", service.healthWatchInterval, 0.001, 86400);
+  readSeconds(reader, "health_interval_seconds", service.healthInterval, 0.001, 86400);
   return service;
 }
 
@@ -310,37 +278,52 @@ std::optional<HttpUrl> parseHttpUrl(std::string_view url) {
   return out;
 }
 
-ServicesConfig parseServicesConfig(const toml::table& root) {
+ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport& report) {
   ServicesConfig config;
-  if (const toml::node* fingerprint = root.get("fingerprint")) {
-    if (!fingerprint->is_table())
-      fail("fingerprint", "expected a table, got " + typeName(*fingerprint));
-    TableReader reader(*fingerprint->as_table(), "fingerprint", config.warnings);
-    config.fingerprint.key = reader.string("key");
-    if (config.fingerprint.key && config.fingerprint.key->size() < 16) {
-      fail("fingerprint.key",
-           "too short: use at least 16 characters (32 random bytes, hex, is best)");
-    }
-    if (auto keyFile = reader.string("key_file")) {
-      if (keyFile->empty() || keyFile->front() != '/') {
-        fail("fingerprint.key_file", "expected an absolute path, got \"" + *keyFile + "\"");
+  {
+    TableReader fingerprint = TableReader::topSection(root, "fingerprint", report);
+    std::string key;
+    if (fingerprint.read("key", key)) {
+      if (key.size() < 16) {
+        fingerprint.reject("key",
+                           "too short: use at least 16 characters (32 random bytes, hex, is best)");
+      } else {
+        config.fingerprint.key = key;
       }
-      config.fingerprint.keyFile = *keyFile;
     }
-    if (config.fingerprint.key && config.fingerprint.keyFile) {
-      fail("fingerprint", "set key or key_file, not both");
+    std::string keyFile;
+    if (fingerprint.read("key_file", keyFile)) {
+      if (keyFile.empty() || keyFile.front() != '/') {
+        fingerprint.reject("key_file", "expected an absolute path, got \"" + keyFile + "\"");
+      } else if (config.fingerprint.key) {
+        fingerprint.reject("key_file", "set key or key_file, not both");
+      } else {
+        config.fingerprint.keyFile = keyFile;
+      }
     }
-    reader.warnUnknown({"key", "key_file"});
   }
-  if (const toml::node* services = root.get("service")) {
-    if (!services->is_table())
-      fail("service", "expected a table of [service.NAME] tables, got " + typeName(*services));
-    for (const auto& [name, node] : *services->as_table()) {
-      config.services.push_back(parseService(std::string(name.str()), node, config.warnings));
+  TableReader services = TableReader::topSection(root, "service", report);
+  if (services.table() != nullptr) {
+    for (const auto& [key, node] : *services.table()) {
+      const std::string name(key.str());
+      TableReader service = services.section(name);
+      if (!isValidServiceName(name)) {
+        services.reject(
+            name, "a service name may hold only letters, digits and . _ @ - (it names a file)");
+      } else if (service.table() != nullptr) {
+        config.services.push_back(readService(name, service, report));
+      }
     }
   }
   std::sort(config.services.begin(), config.services.end(),
             [](const ServiceConfig& a, const ServiceConfig& b) { return a.name < b.name; });
+  return config;
+}
+
+ServicesConfig parseServicesConfig(const toml::table& root, config::Strictness strictness) {
+  config::ConfigReport report;
+  ServicesConfig config = readServicesConfig(root, report);
+  config.warnings = report.settle(strictness);
   return config;
 }
 

@@ -27,10 +27,12 @@
 //   health_watch_interval_seconds health_watch_interval_seconds = 5 health_interval_seconds = 60 #
 //   outside the watch period
 //
-// Contract: parseServicesConfig() returns every service (sorted by name) with defaults filled, or
-// throws ServicesConfigError whose message names the key:
-//   "service.api.health[1].type: expected one of http, tcp, command, got \"ftp\"".
-// Array indices in messages are 0-based. Unknown keys are returned as warnings, not errors.
+// Contract: parseServicesConfig() returns every service (sorted by name) with defaults filled.
+// Read under the rule of shared/config/toml_reader.h: strictly, a problem is a ConfigError naming
+// file, line and key:
+//   "agent.toml:31: service.api.health[1].type: expected one of http, tcp, command, got \"ftp\"";
+// leniently, it is a warning, the value keeps its default, and a probe without a valid type or
+// target is left out. Array indices in messages are 0-based.
 #pragma once
 
 #include <toml++/toml.h>
@@ -39,17 +41,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "shared/config/toml_reader.h"
+
 namespace octolaunch::services {
 
-class ServicesConfigError final : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using ServicesConfigError = config::ConfigError;
 
 enum class ProbeType { http, tcp, command };
 std::string_view probeTypeName(ProbeType type);
@@ -93,14 +93,18 @@ struct FingerprintSettings {
 struct ServicesConfig {
   std::vector<ServiceConfig> services;
   FingerprintSettings fingerprint;
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings;  // lenient reading: the problems found
 
   // nullptr when no service of that name is configured.
   const ServiceConfig* find(std::string_view name) const;
 };
 
-// Reads [service.*] and [fingerprint] from the whole agent config table (AgentConfig::raw).
-ServicesConfig parseServicesConfig(const toml::table& root);
+// Reads [service.*] and [fingerprint] from the whole agent config table (AgentConfig::raw);
+// problems go to `report`.
+ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport& report);
+// readServicesConfig() with the rule applied: strict throws ConfigError naming every problem.
+ServicesConfig parseServicesConfig(const toml::table& root,
+                                   config::Strictness strictness = config::Strictness::strict);
 
 // A plain-HTTP URL split for a client: "http://127.0.0.1:8080/healthz" -> {127.0.0.1, 8080,
 // /healthz}.

@@ -14,25 +14,24 @@
 //   [sources.containers]            enabled, sockets, reconnect_max_ms
 //
 // Every key is optional; every source is on by default and turns itself off (one log line) where
-// the host lacks what it reads. parseSourcesConfig() throws SourcesConfigError whose message names
-// the key ("sources.psi.some_avg10_percent: expected a number, got string"); unknown keys are
-// returned as warnings.
+// the host lacks what it reads. Read under the rule of shared/config/toml_reader.h: strictly, a
+// problem is a ConfigError naming file, line and key ("agent.toml:9:
+// sources.psi.some_avg10_percent: expected a number, got a string"); leniently, it is a warning
+// and the value keeps its default.
 #pragma once
 
 #include <toml++/toml.h>
 
 #include <cstdint>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "shared/config/toml_reader.h"
+
 namespace octolaunch::sources {
 
-class SourcesConfigError final : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using SourcesConfigError = config::ConfigError;
 
 struct KmsgConfig {
   bool enabled = true;
@@ -103,11 +102,14 @@ struct SourcesConfig {
   FdConfig fd;
   JournalConfig journal;
   ContainersConfig containers;
-  std::vector<std::string> warnings;  // unknown keys
+  std::vector<std::string> warnings;  // lenient reading: the problems found
 };
 
-// Reads the [sources] table of the agent's config (the whole file's table). Throws
-// SourcesConfigError naming the key on a wrong type or value.
-SourcesConfig parseSourcesConfig(const toml::table& root);
+// Reads the [sources] table of the agent's config (the whole file's table); problems go to
+// `report`.
+SourcesConfig readSourcesConfig(const toml::table& root, config::ConfigReport& report);
+// readSourcesConfig() with the rule applied: strict throws ConfigError naming every problem.
+SourcesConfig parseSourcesConfig(const toml::table& root,
+                                 config::Strictness strictness = config::Strictness::strict);
 
 }  // namespace octolaunch::sources

@@ -12,25 +12,22 @@
 //   images = ["registry.acme.io/api"]
 //   processes = ["gunicorn"]
 //
-// parseAnalysisConfig() throws AnalysisConfigError naming the file and key
-// ("collector.toml: analysis.deploy_grace_seconds: expected an integer from 0 to 604800").
+// Read strictly, like all of collector.toml (shared/config/toml_reader.h): parseAnalysisConfig()
+// throws ConfigError naming file, line and key of every problem
+// ("collector.toml:3: analysis.deploy_grace_seconds: expected an integer, got a string").
 // A table without [analysis] gives the defaults.
 #pragma once
 
 #include <toml++/toml.h>
 
-#include <stdexcept>
-#include <string_view>
-
 #include "collector/analysis/release_analysis.h"
+#include "shared/config/toml_reader.h"
 
 namespace octolaunch::analysis {
 
-class AnalysisConfigError final : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-AnalysisOptions parseAnalysisConfig(const toml::table& root, std::string_view fileName);
+// Reads [analysis] of the whole collector.toml table; problems go to `report`.
+AnalysisOptions readAnalysisConfig(const toml::table& root, config::ConfigReport& report);
+// readAnalysisConfig() strictly: throws config::ConfigError naming every problem.
+AnalysisOptions parseAnalysisConfig(const toml::table& root);
 
 }  // namespace octolaunch::analysis

@@ -1,127 +1,93 @@
 #include "collector/config/collector_config.h"
 
+#include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace octolaunch::collector {
 
 namespace {
 
-std::string typeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "float";
-    case toml::node_type::boolean:
-      return "boolean";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::table:
-      return "table";
-    default:
-      return "date/time";
+using config::TableReader;
+
+void readByteSize(TableReader& reader, std::string_view key, std::size_t& out, std::size_t min) {
+  const toml::node* node = reader.node(key);
+  if (node == nullptr) return;
+  std::optional<std::size_t> value;
+  if (node->is_integer() && node->as_integer()->get() >= 0) {
+    value = static_cast<std::size_t>(node->as_integer()->get());
+  } else if (node->is_string()) {
+    value = parseByteSize(node->as_string()->get());
+  }
+  if (!value) {
+    reader.reject(key, "expected a size such as 8GiB or an integer of bytes");
+  } else if (*value < min) {
+    reader.reject(key, "must be at least " + std::to_string(min) + " bytes");
+  } else {
+    out = *value;
   }
 }
 
-// Reads one section's keys, naming "file: section.key" in every error.
-class SectionReader {
- public:
-  SectionReader(const toml::table& root, std::string_view section, std::string file,
-                std::vector<std::string>& warnings)
-      : section_(section), file_(std::move(file)), warnings_(warnings) {
-    const toml::node* node = root.get(section);
-    if (node == nullptr) return;
-    table_ = node->as_table();
-    if (table_ == nullptr) {
-      throw ConfigError(file_ + ": " + std::string(section) + ": expected a table, got " +
-                        typeName(*node));
-    }
+void readAddress(TableReader& reader, std::string_view key, std::string& out) {
+  std::string value;
+  if (!reader.read(key, value)) return;
+  if (!parseListenAddress(value)) {
+    reader.reject(key, "expected HOST:PORT (port 0 to 65535), got \"" + value + "\"");
+    return;
   }
+  out = value;
+}
 
-  ~SectionReader() {
-    if (table_ == nullptr) return;
-    for (const auto& [key, value] : *table_) {
-      if (!known_.count(std::string(key.str()))) {
-        warnings_.push_back(file_ + ": unknown key " + name(key.str()) + " (ignored)");
+void readSections(const toml::table& document, CollectorConfig& config,
+                  config::ConfigReport& report) {
+  TableReader root(document, report);
+  root.known({"analysis"});
+  {
+    TableReader store = root.section("store");
+    store.readNonEmpty("data_dir", config.store.dataDir);
+    readByteSize(store, "map_size", config.store.mapSize, std::size_t{1} << 20);
+  }
+  {
+    TableReader rpc = root.section("rpc");
+    readAddress(rpc, "listen", config.rpc.listen);
+    std::vector<std::string> tokens;
+    if (rpc.read("tokens", tokens)) {
+      if (std::find(tokens.begin(), tokens.end(), "") != tokens.end()) {
+        rpc.reject("tokens", "a token must not be empty");
+      } else {
+        config.rpc.tokens = std::move(tokens);
+      }
+    }
+    readByteSize(rpc, "max_message_bytes", config.rpc.maxMessageBytes, 64 * 1024);
+    rpc.read("max_nesting", config.rpc.maxNesting, 8, 64);
+    readByteSize(rpc, "flow_limit_bytes", config.rpc.flowLimitBytes, 64 * 1024);
+    rpc.read("max_batch_events", config.rpc.maxBatchEvents, 1, 1'000'000);
+  }
+  {
+    TableReader http = root.section("http");
+    readAddress(http, "listen", config.http.listen);
+    http.read("threads", config.http.threads, 1, 256);
+    http.read("read_timeout_ms", config.http.readTimeoutMs, 1, 600'000);
+    http.read("write_timeout_ms", config.http.writeTimeoutMs, 1, 600'000);
+    http.read("keep_alive_timeout_ms", config.http.keepAliveTimeoutMs, 1, 600'000);
+    readByteSize(http, "max_body_bytes", config.http.maxBodyBytes, 1024);
+  }
+  {
+    TableReader log = root.section("log");
+    static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+    std::string level;
+    if (log.read("level", level)) {
+      if (!kLevels.count(level)) {
+        log.reject("level",
+                   "expected one of trace, debug, info, warn, error, critical, off, got \"" +
+                       level + "\"");
+      } else {
+        config.logLevel = level;
       }
     }
   }
-
-  void string(std::string_view key, std::string& out) {
-    if (const toml::node* n = lookup(key)) {
-      if (!n->is_string()) fail(key, "expected a string, got " + typeName(*n));
-      out = **n->as_string();
-    }
-  }
-
-  template <typename T>
-  void unsignedInt(std::string_view key, T& out, std::uint64_t min, std::uint64_t max) {
-    if (const toml::node* n = lookup(key)) {
-      if (!n->is_integer()) fail(key, "expected an integer, got " + typeName(*n));
-      const std::int64_t v = **n->as_integer();
-      if (v < 0 || static_cast<std::uint64_t>(v) < min || static_cast<std::uint64_t>(v) > max) {
-        fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                      ", got " + std::to_string(v));
-      }
-      out = static_cast<T>(v);
-    }
-  }
-
-  void byteSize(std::string_view key, std::size_t& out, std::size_t min) {
-    if (const toml::node* n = lookup(key)) {
-      std::optional<std::size_t> v;
-      if (n->is_integer() && **n->as_integer() >= 0) {
-        v = static_cast<std::size_t>(**n->as_integer());
-      } else if (n->is_string()) {
-        v = parseByteSize(**n->as_string());
-      }
-      if (!v) fail(key, "expected a size such as 8GiB or an integer of bytes");
-      if (*v < min) fail(key, "must be at least " + std::to_string(min) + " bytes");
-      out = *v;
-    }
-  }
-
-  void stringList(std::string_view key, std::vector<std::string>& out) {
-    if (const toml::node* n = lookup(key)) {
-      const toml::array* arr = n->as_array();
-      if (arr == nullptr) fail(key, "expected an array of strings, got " + typeName(*n));
-      out.clear();
-      for (const toml::node& item : *arr) {
-        if (!item.is_string()) fail(key, "expected an array of strings, found a " + typeName(item));
-        out.push_back(**item.as_string());
-      }
-    }
-  }
-
-  void address(std::string_view key, std::string& out) {
-    string(key, out);
-    if (lookup(key) && !parseListenAddress(out)) {
-      fail(key, "expected HOST:PORT (port 0 to 65535), got \"" + out + "\"");
-    }
-  }
-
-  [[noreturn]] void fail(std::string_view key, const std::string& what) const {
-    throw ConfigError(file_ + ": " + name(key) + ": " + what);
-  }
-
- private:
-  const toml::node* lookup(std::string_view key) {
-    known_.insert(std::string(key));
-    return table_ == nullptr ? nullptr : table_->get(key);
-  }
-  std::string name(std::string_view key) const { return section_ + "." + std::string(key); }
-
-  std::string section_;
-  std::string file_;
-  std::vector<std::string>& warnings_;
-  const toml::table* table_ = nullptr;
-  std::set<std::string> known_;
-};
+}
 
 }  // namespace
 
@@ -174,76 +140,32 @@ std::optional<ListenAddress> parseListenAddress(std::string_view text) {
   return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
 }
 
-CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name) {
+CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,
+                                    config::ConfigReport& report) {
   CollectorConfig config;
-  const std::string file(name);
-  try {
-    config.raw = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << file << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
-        << e.description();
-    throw ConfigError(msg.str());
-  }
-  const toml::table& root = config.raw;
-  for (const auto& [key, value] : root) {
-    static const std::set<std::string> kOwn = {"store", "rpc", "http", "log"};
-    if (!kOwn.count(std::string(key.str())) && !value.is_table()) {
-      config.warnings.push_back(file + ": unknown key " + std::string(key.str()) + " (ignored)");
-    }
-  }
-  {
-    SectionReader store(root, "store", file, config.warnings);
-    std::string dir = config.store.dataDir.string();
-    store.string("data_dir", dir);
-    if (dir.empty()) store.fail("data_dir", "must not be empty");
-    config.store.dataDir = dir;
-    store.byteSize("map_size", config.store.mapSize, std::size_t{1} << 20);
-  }
-  {
-    SectionReader rpc(root, "rpc", file, config.warnings);
-    rpc.address("listen", config.rpc.listen);
-    rpc.stringList("tokens", config.rpc.tokens);
-    for (const std::string& t : config.rpc.tokens) {
-      if (t.empty()) rpc.fail("tokens", "a token must not be empty");
-    }
-    rpc.byteSize("max_message_bytes", config.rpc.maxMessageBytes, 64 * 1024);
-    rpc.unsignedInt("max_nesting", config.rpc.maxNesting, 8, 64);
-    rpc.byteSize("flow_limit_bytes", config.rpc.flowLimitBytes, 64 * 1024);
-    rpc.unsignedInt("max_batch_events", config.rpc.maxBatchEvents, 1, 1'000'000);
-  }
-  {
-    SectionReader http(root, "http", file, config.warnings);
-    http.address("listen", config.http.listen);
-    http.unsignedInt("threads", config.http.threads, 1, 256);
-    http.unsignedInt("read_timeout_ms", config.http.readTimeoutMs, 1, 600'000);
-    http.unsignedInt("write_timeout_ms", config.http.writeTimeoutMs, 1, 600'000);
-    http.unsignedInt("keep_alive_timeout_ms", config.http.keepAliveTimeoutMs, 1, 600'000);
-    http.byteSize("max_body_bytes", config.http.maxBodyBytes, 1024);
-  }
-  {
-    SectionReader log(root, "log", file, config.warnings);
-    log.string("level", config.logLevel);
-    static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
-                                                  "error", "critical", "off"};
-    if (!kLevels.count(config.logLevel)) {
-      log.fail("level", "expected one of trace, debug, info, warn, error, critical, off, got \"" +
-                            config.logLevel + "\"");
-    }
+  if (auto document = config::readTomlFile(path, explicitPath, report)) {
+    config.raw = std::move(*document);
+    readSections(config.raw, config, report);
   }
   return config;
 }
 
 CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!explicitPath && !std::filesystem::exists(path, ec)) return CollectorConfig{};
-    throw ConfigError(path.string() + ": cannot read the config file");
+  config::ConfigReport report;
+  CollectorConfig config = readCollectorConfig(path, explicitPath, report);
+  report.settle(config::Strictness::strict);
+  return config;
+}
+
+CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name) {
+  config::ConfigReport report;
+  CollectorConfig config;
+  if (auto document = config::parseToml(text, name, report)) {
+    config.raw = std::move(*document);
+    readSections(config.raw, config, report);
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parseCollectorConfig(text.str(), path.string());
+  report.settle(config::Strictness::strict);
+  return config;
 }
 
 }  // namespace octolaunch::collector

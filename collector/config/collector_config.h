@@ -2,13 +2,14 @@
 // command-line flags layered on top in main().
 //
 // Contract
-//  * loadCollectorConfig() returns a complete CollectorConfig (every key has a default) or throws
-//    ConfigError whose message names the file and the key:
-//      "collector.toml: store.map_size: expected a size such as 8GiB or an integer of bytes".
+//  * The collector is a daemon: it reads strictly (shared/config/toml_reader.h).
+//  loadCollectorConfig()
+//    returns a complete CollectorConfig (every key has a default) or throws ConfigError naming
+//    file, line and key of every problem:
+//      "collector.toml:5: store.map_size: expected a size such as 8GiB or an integer of bytes".
 //  * A missing DEFAULT file is not an error (defaults apply); a missing EXPLICIT file is.
-//  * Unknown keys in the sections read here are not errors: they are listed in
-//    CollectorConfig::warnings for main() to log. Sections other components own (e.g.
-//    [analysis]) are left to them: CollectorConfig::raw keeps the whole parsed table.
+//  * Sections other components own ([analysis]) are left to them: CollectorConfig::raw keeps the
+//    whole parsed table, and readCollectorConfig() lets them report into the same ConfigReport.
 #pragma once
 
 #include <toml++/toml.h>
@@ -17,10 +18,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "shared/config/toml_reader.h"
 
 namespace octolaunch::collector {
 
@@ -29,10 +31,7 @@ inline constexpr std::string_view kDefaultDataDir = "/var/lib/octolaunch/collect
 inline constexpr std::string_view kDefaultRpcListen = "127.0.0.1:7701";
 inline constexpr std::string_view kDefaultHttpListen = "127.0.0.1:7702";
 
-class ConfigError final : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using ConfigError = config::ConfigError;
 
 struct StoreSettings {
   std::filesystem::path dataDir{std::string(kDefaultDataDir)};
@@ -65,14 +64,17 @@ struct CollectorConfig {
   RpcSettings rpc;
   HttpSettings http;
   std::string logLevel = "info";  // spdlog level name
-  std::vector<std::string> warnings;
   toml::table raw;
 };
 
-// Parses TOML text; name is the file name used in error messages.
-CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name);
-// path: the file; explicitPath false means the default location, which may be missing.
+// path: the file; explicitPath false means the default location, which may be missing. Problems
+// go to `report`.
+CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,
+                                    config::ConfigReport& report);
+// readCollectorConfig() strictly: throws ConfigError naming every problem.
 CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath);
+// Parses TOML text strictly; name is the file name used in problems.
+CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name);
 
 // "8GiB", "512 MiB", "64KiB", "1GB" (decimal), or digits (bytes). nullopt when malformed.
 std::optional<std::size_t> parseByteSize(std::string_view text);

@@ -6,13 +6,13 @@ namespace octolaunch::analysis {
 namespace {
 
 AnalysisOptions parse(std::string_view text) {
-  return parseAnalysisConfig(toml::parse(text), "collector.toml");
+  return parseAnalysisConfig(toml::parse(text, "collector.toml"));
 }
 
 std::string errorOf(std::string_view text) {
   try {
     parse(text);
-  } catch (const AnalysisConfigError& e) {
+  } catch (const config::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -44,7 +44,7 @@ processes = ["gunicorn"]
 
 TEST(AnalysisConfig, BadValuesNameFileAndKey) {
   EXPECT_EQ(errorOf("[analysis]\ndeploy_grace_seconds = \"15m\"\n"),
-            "collector.toml: analysis.deploy_grace_seconds: expected an integer from 0 to 604800");
+            "collector.toml:2: analysis.deploy_grace_seconds: expected an integer, got a string");
   EXPECT_NE(errorOf("[analysis]\ngrace = 5\n").find("analysis.grace: unknown key"),
             std::string::npos);
   EXPECT_NE(errorOf("[analysis.services.api]\nunits = \"api.service\"\n")

@@ -5,7 +5,10 @@
 namespace octolaunch::services {
 namespace {
 
-ServicesConfig parse(std::string_view text) { return parseServicesConfig(toml::parse(text)); }
+ServicesConfig parse(std::string_view text,
+                     config::Strictness strictness = config::Strictness::strict) {
+  return parseServicesConfig(toml::parse(text, "agent.toml"), strictness);
+}
 
 std::string errorOf(std::string_view text) {
   try {
@@ -70,50 +73,54 @@ TEST(ServicesConfig, NoServicesIsFine) {
   EXPECT_FALSE(config.fingerprint.key);
 }
 
-TEST(ServicesConfig, ErrorsNameTheKey) {
+TEST(ServicesConfig, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(errorOf(R"([service.api]
 health = [{ type = "http", url = "http://x/" }, { type = "ftp" }])"),
-            "service.api.health[1].type: expected one of http, tcp, command, got \"ftp\"");
+            "agent.toml:2: service.api.health[1].type: expected one of http, tcp, command, got "
+            "\"ftp\"");
   EXPECT_EQ(errorOf("[service.api]\nhealth = [{ url = \"http://x/\" }]"),
-            "service.api.health[0].type: required (a non-empty string)");
+            "agent.toml:2: service.api.health[0].type: required (a non-empty string)");
   EXPECT_EQ(errorOf("[service.api]\nunits = \"api.service\"\nconfig_files = [\"/etc/a\", 3]"),
-            "service.api.config_files[1]: expected a string, got integer");
+            "agent.toml:3: service.api.config_files[1]: expected a string, got an integer");
   EXPECT_EQ(errorOf("[service.api]\nconfig_files = [\"etc/a\"]"),
-            "service.api.config_files: expected an absolute path, got \"etc/a\"");
+            "agent.toml:2: service.api.config_files: expected an absolute path, got \"etc/a\"");
   EXPECT_EQ(errorOf("[service.api]\nenv = [\"DATABASE_URL=postgres://\"]"),
-            "service.api.env[0]: expected a variable NAME (values are never written in the "
-            "config), got one "
-            "with '='");
+            "agent.toml:2: service.api.env[0]: expected a variable NAME (values are never "
+            "written in the config), got one with '='");
   EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"http\", url = \"https://x/\" }]"),
-            "service.api.health[0].url: expected http://HOST[:PORT][/PATH], got \"https://x/\" "
-            "(https is not "
-            "supported)");
+            "agent.toml:2: service.api.health[0].url: expected http://HOST[:PORT][/PATH], got "
+            "\"https://x/\" (https is not supported)");
   EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"http\", url = \"http://x/\", "
                     "expect_status = 700 }]"),
-            "service.api.health[0].expect_status: value 700 out of range (100..599)");
-  EXPECT_EQ(
-      errorOf("[service.api]\nhealth = [{ type = \"tcp\", address = \"localhost\" }]"),
-      "service.api.health[0].address: expected HOST:PORT, got \"localhost\" (no host or port)");
+            "agent.toml:2: service.api.health[0].expect_status: must be between 100 and 599, got "
+            "700");
+  EXPECT_EQ(errorOf("[service.api]\nhealth = [{ type = \"tcp\", address = \"localhost\" }]"),
+            "agent.toml:2: service.api.health[0].address: expected HOST:PORT, got \"localhost\" "
+            "(no host or port)");
   EXPECT_EQ(errorOf("[service.api]\nhealth_interval_seconds = \"60\""),
-            "service.api.health_interval_seconds: expected a number, got string");
-  EXPECT_EQ(
-      errorOf("[service.\"a/b\"]\nunits = []"),
-      "service.a/b: a service name may hold only letters, digits and . _ @ - (it names a file)");
-  EXPECT_EQ(errorOf("service = 3"),
-            "service: expected a table of [service.NAME] tables, got integer");
-  EXPECT_EQ(
-      errorOf("[fingerprint]\nkey = \"short\""),
-      "fingerprint.key: too short: use at least 16 characters (32 random bytes, hex, is best)");
+            "agent.toml:2: service.api.health_interval_seconds: expected a number, got a string");
+  EXPECT_EQ(errorOf("[service.\"a/b\"]\nunits = []"),
+            "agent.toml:1: service.a/b: a service name may hold only letters, digits and . _ @ - "
+            "(it names a file)");
+  EXPECT_EQ(errorOf("service = 3"), "agent.toml:1: service: expected a table, got an integer");
+  EXPECT_EQ(errorOf("[fingerprint]\nkey = \"short\""),
+            "agent.toml:2: fingerprint.key: too short: use at least 16 characters (32 random "
+            "bytes, hex, is best)");
   EXPECT_EQ(errorOf("[fingerprint]\nkey_file = \"key\""),
-            "fingerprint.key_file: expected an absolute path, got \"key\"");
+            "agent.toml:2: fingerprint.key_file: expected an absolute path, got \"key\"");
 }
 
-TEST(ServicesConfig, UnknownKeysAreWarnings) {
-  auto config = parse(
-      "[service.api]\nunitz = []\nhealth = [{ type = \"tcp\", address = \"h:1\", url = \"x\" }]");
+TEST(ServicesConfig, UnknownKeysAreErrorsOrLenientlyWarnings) {
+  const std::string text =
+      "[service.api]\nunitz = []\nhealth = [{ type = \"tcp\", address = \"h:1\", url = \"x\" }]";
+  EXPECT_EQ(errorOf(text),
+            "agent.toml:2: service.api.unitz: unknown key; did you mean `units`?\n"
+            "agent.toml:3: service.api.health[0].url: unknown key");
+  auto config = parse(text, config::Strictness::lenient);
   ASSERT_EQ(config.warnings.size(), 2u);
-  EXPECT_EQ(config.warnings[0], "unknown key service.api.health[0].url (ignored)");
-  EXPECT_EQ(config.warnings[1], "unknown key service.api.unitz (ignored)");
+  EXPECT_EQ(config.warnings[1], "agent.toml:3: service.api.health[0].url: unknown key");
+  ASSERT_EQ(config.services.size(), 1u);
+  EXPECT_EQ(config.services[0].health.size(), 1u);
 }
 
 TEST(ServicesConfig, FractionalSecondsForShortIntervals) {

@@ -50,30 +50,33 @@ sockets = ["/run/docker.sock"]
 TEST(SourcesConfig, BadValuesAreErrorsNamingTheKey) {
   auto error = [](const char* text) {
     try {
-      parseSourcesConfig(toml::parse(text));
+      parseSourcesConfig(toml::parse(text, "agent.toml"));
     } catch (const SourcesConfigError& e) {
       return std::string(e.what());
     }
     return std::string("no error");
   };
   EXPECT_EQ(error("[sources.psi]\nsome_avg10_percent = \"high\"\n"),
-            "sources.psi.some_avg10_percent: expected a number, got string");
+            "agent.toml:2: sources.psi.some_avg10_percent: expected a number, got a string");
   EXPECT_EQ(error("[sources.kmsg]\nenabled = 1\n"),
-            "sources.kmsg.enabled: expected true or false, got integer");
+            "agent.toml:2: sources.kmsg.enabled: expected true or false, got an integer");
   EXPECT_EQ(error("[sources.psi]\nresources = [\"disk\"]\n"),
-            "sources.psi.resources: unknown resource \"disk\" (memory, io, cpu)");
+            "agent.toml:2: sources.psi.resources: unknown resource \"disk\" (memory, io, cpu)");
   EXPECT_EQ(error("[sources.disk]\ninterval_ms = 5\n"),
-            "sources.disk.interval_ms: must be between 100 and 86400000, got 5");
-  EXPECT_EQ(error("[sources]\ncgroup = 3\n"), "sources.cgroup: expected a table, got integer");
-  EXPECT_EQ(error("sources = 1\n"), "sources: expected a table, got integer");
+            "agent.toml:2: sources.disk.interval_ms: must be between 100 and 86400000, got 5");
+  EXPECT_EQ(error("[sources]\ncgroup = 3\n"),
+            "agent.toml:2: sources.cgroup: expected a table, got an integer");
+  EXPECT_EQ(error("sources = 1\n"), "agent.toml:1: sources: expected a table, got an integer");
   EXPECT_EQ(error("[sources.containers]\nsockets = [1]\n"),
-            "sources.containers.sockets: expected an array of strings, found a integer");
+            "agent.toml:2: sources.containers.sockets[0]: expected a string, got an integer");
 }
 
-TEST(SourcesConfig, UnknownKeysAreWarnings) {
-  const auto config = parseSourcesConfig(toml::parse("[sources.kmsg]\nenabeld = false\n"));
+TEST(SourcesConfig, UnknownKeysAreLenientlyWarnings) {
+  const auto config = parseSourcesConfig(
+      toml::parse("[sources.kmsg]\nenabeld = false\n", "agent.toml"), config::Strictness::lenient);
   ASSERT_EQ(config.warnings.size(), 1u);
-  EXPECT_EQ(config.warnings[0], "sources.kmsg.enabeld: unknown key (ignored)");
+  EXPECT_EQ(config.warnings[0],
+            "agent.toml:2: sources.kmsg.enabeld: unknown key; did you mean `enabled`?");
   EXPECT_TRUE(config.kmsg.enabled);
 }
 
