@@ -78,7 +78,7 @@ struct Agent {
 TEST(DiskFull, NothingIsLostOrDoubledWhenTheCollectorsDiskFillsAndEmpties) {
   if (::geteuid() != 0) OCTOLAUNCH_SKIP_UNLESS_CI("mounting a tmpfs needs root");
   TempDir dir;
-  Tmpfs disk(dir / "disk", "size=48m");
+  Tmpfs disk(dir / "disk", "size=128m");
   if (!disk.ok()) OCTOLAUNCH_SKIP_UNLESS_CI(disk.error());
   CollectorProcess collector({.dataDir = dir / "disk" / "collector"});
   collector.start();
