@@ -130,6 +130,12 @@ int serve(const collector::CollectorConfig& config,
   http::ApiContext api{events, releases, writer, clock, {}};
   api.analysis = &analysisOptions;
   api.metrics.push_back([&metrics]() { return metrics.prometheus(); });
+  api.metrics.push_back([&events]() {
+    return "# HELP octolaunch_store_quarantined_events Events kept in quarantine as received.\n"
+           "# TYPE octolaunch_store_quarantined_events "
+           "gauge\noctolaunch_store_quarantined_events " +
+           std::to_string(events.quarantinedCount()) + "\n";
+  });
   api.metrics.push_back([&env]() {
     return "# HELP octolaunch_store_used_bytes Bytes of the LMDB map in use.\n"
            "# TYPE octolaunch_store_used_bytes gauge\noctolaunch_store_used_bytes " +

@@ -2,9 +2,17 @@
 # Agent -> collector RPC. An agent proves itself in hello() and only then holds an Ingest capability.
 #
 # Delivery contract: the collector commits each pushed batch in an LMDB write transaction and only
-# then answers push() with committedThroughSeq, the highest seq of (agentId, epoch) it has stored.
-# The agent deletes spooled events only through that seq. Events at or below the collector's
-# high-water mark are redeliveries and are skipped, so a retried batch is a no-op.
+# then answers push() with committedThroughSeq, the collector's high-water mark of (agentId, epoch).
+# The agent deletes spooled events only through that seq. Events at or below the mark are
+# redeliveries and are skipped, so a retried batch is a no-op.
+#
+# The mark is safe to delete through because it never passes a batch that was not stored
+# (contiguity): a push is stored only when it continues from the mark (previousSeq <= mark), so a
+# push that failed (a full disk) is never passed by a later push of the same agent and epoch — the
+# later one is refused too, and the agent resends both after a new hello(). Every event at or below
+# the mark was stored, or quarantined (stored as received, apart from the queryable events, because
+# its content broke the collector's rules: counted and kept, never dropped), or was never in the
+# agent's spool to begin with (see previousSeq).
 
 $import "/capnp/c++.capnp".namespace("octolaunch::schema");
 using Event = import "event.capnp".Event;
@@ -27,7 +35,21 @@ interface Collector {
 }
 
 interface Ingest {
-  push @0 (events :List(Event)) -> (committedThroughSeq :UInt64);
-  # Events must belong to the hello()'s agent and epoch and be in increasing seq order.
-  # Fails (and the agent keeps its spool) when the store cannot commit (e.g. disk full).
+  push @0 (events :List(Event), previousSeq :UInt64 = 0xffffffffffffffff)
+       -> (committedThroughSeq :UInt64);
+  # Events must belong to the hello()'s agent and epoch and be in increasing seq order (else the
+  # whole push fails, nothing stored). Within such a batch each event is judged on its own: one
+  # whose content the collector refuses (an over-long release id, an unknown payload kind) is
+  # quarantined and counts as stored; its neighbours are stored normally.
+  #
+  # previousSeq: the seq this push continues from — the last seq of the previous push of this
+  # session, or for a session's first push the seq it resumed after (at most resumeAfterSeq). The
+  # agent promises it holds no event between previousSeq and events[0].seq that it has not already
+  # pushed. The collector stores the push only when previousSeq <= its mark; otherwise an earlier
+  # push is missing and this one fails with "gap" (nothing stored): the agent starts a new session
+  # and resends from resumeAfterSeq. Left unset (an older agent), it is taken as events[0].seq - 1.
+  #
+  # Fails (and the agent keeps its spool) when the store cannot commit: "store is full" when the
+  # collector's disk or map is full (the agent retries with backoff; nothing is skipped), another
+  # store error otherwise.
 }

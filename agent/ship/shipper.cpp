@@ -79,7 +79,10 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
                                   lastSeq = seq;
                                   copies.push_back(kj::heapArray(words));
                                 });
-      if (copies.empty()) return;
+      if (copies.empty()) {
+        if (inflight_ == 0) shipper_.backoffMs_ = 100;  // the collector has everything
+        return;
+      }
       // Size the request's first segment for the whole batch (plus agentId/host per event):
       // one allocation instead of a chain of growing segments.
       std::size_t words = 16;
@@ -95,12 +98,14 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
         e.setAgentId(shipper_.options_.agentId);
         e.setHost(shipper_.options_.host);
       }
+      request.setPreviousSeq(sentThrough_);
       sentThrough_ = lastSeq;
       ++inflight_;
       shipper_.stats_.eventsSent += copies.size();
       tasks_.add(
           request.send().then([this](capnp::Response<schema::Ingest::PushResults>&& response) {
             --inflight_;
+            shipper_.backoffMs_ = 100;
             // The explicit acknowledgement: the collector committed through this seq.
             ackSoon(std::min<std::uint64_t>(response.getCommittedThroughSeq(), sentThrough_));
             fill();
@@ -209,7 +214,6 @@ kj::Promise<void> Shipper::connectOnce() {
 }
 
 void Shipper::noteConnected(std::uint64_t resumeAfterSeq) {
-  backoffMs_ = 100;
   ++stats_.sessions;
   connected_ = true;
   lastProblem_.clear();

@@ -8,9 +8,15 @@
 //    unanswered. Only a push result's committedThroughSeq (and hello's resumeAfterSeq) allows
 //    Spool::ackThrough(); a call merely completing never does. Acks never go past what this
 //    session sent.
+//  * Each push says which seq it continues from (previousSeq: the previous push's last seq, or
+//    where the session resumed), so the collector never lets a later push pass one it did not
+//    store (it refuses the later one with "gap").
 //  * Any failure (connect, hello, push, disconnect) ends the session; the shipper reconnects with
 //    exponential backoff (100 ms doubling up to backoffMax) and resends whatever is still in the
-//    spool (the collector drops redeliveries). Logs once per change of state, not per attempt.
+//    spool (the collector drops redeliveries). The backoff starts again at 100 ms only when a
+//    push is acknowledged or the collector has everything, so a collector that accepts hello()
+//    but refuses pushes (its disk is full) is retried at the backoff's pace. Logs once per change
+//    of state, not per attempt.
 //  * Wakes when the spool grows (SpoolWake: inotify + cross-thread wake + slow re-check).
 //  * A spool deleted or recreated under the daemon (a reinstall) is reopened (new epoch) and a
 //    new session starts, so its events are not mistaken for redeliveries.

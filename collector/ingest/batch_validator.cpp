@@ -18,12 +18,30 @@ std::optional<std::string> checkIdentifier(std::string_view what, std::string_vi
   return std::nullopt;
 }
 
-std::optional<std::string> validateBatch(capnp::List<schema::Event>::Reader events,
-                                         std::string_view agentId, std::uint64_t epoch,
-                                         const BatchLimits& limits) {
+std::optional<std::string> checkEventContent(schema::Event::Reader event) {
+  for (auto [name, text] :
+       {std::pair{"host", view(event.getHost())}, std::pair{"service", view(event.getService())},
+        std::pair{"release", view(event.getRelease())}}) {
+    if (auto bad = checkIdentifier(name, text, false)) return bad;
+  }
+  if (kindName(event) == "unknown") {
+    return "unknown payload kind (union tag " +
+           std::to_string(static_cast<unsigned>(event.getPayload().which())) + ")";
+  }
+  return std::nullopt;
+}
+
+BatchVerdict validateBatch(capnp::List<schema::Event>::Reader events, std::string_view agentId,
+                           std::uint64_t epoch, const BatchLimits& limits) {
+  BatchVerdict verdict;
+  auto refuse = [&verdict](std::string reason) {
+    verdict.refused = std::move(reason);
+    verdict.quarantine.clear();
+    return std::move(verdict);
+  };
   if (events.size() > limits.maxEvents) {
-    return "batch of " + std::to_string(events.size()) + " events exceeds the limit of " +
-           std::to_string(limits.maxEvents);
+    return refuse("batch of " + std::to_string(events.size()) + " events exceeds the limit of " +
+                  std::to_string(limits.maxEvents));
   }
   std::uint64_t previous = 0;
   for (unsigned i = 0; i < events.size(); ++i) {
@@ -31,28 +49,20 @@ std::optional<std::string> validateBatch(capnp::List<schema::Event>::Reader even
     const std::string where =
         "event " + std::to_string(i) + " (seq " + std::to_string(e.getSeq()) + ")";
     if (view(e.getAgentId()) != agentId) {
-      return where + ": agent_id does not match the agent of hello()";
+      return refuse(where + ": agent_id does not match the agent of hello()");
     }
     if (e.getEpoch() != epoch) {
-      return where + ": epoch " + epochHex(e.getEpoch()) + " is not the epoch of hello() " +
-             epochHex(epoch);
+      return refuse(where + ": epoch " + epochHex(e.getEpoch()) + " is not the epoch of hello() " +
+                    epochHex(epoch));
     }
-    if (e.getSeq() == 0) return where + ": seq 0 is not valid (seqs start at 1)";
+    if (e.getSeq() == 0) return refuse(where + ": seq 0 is not valid (seqs start at 1)");
     if (e.getSeq() <= previous) {
-      return where + ": seq is not above the previous seq " + std::to_string(previous);
+      return refuse(where + ": seq is not above the previous seq " + std::to_string(previous));
     }
     previous = e.getSeq();
-    for (auto [name, text] :
-         {std::pair{"host", view(e.getHost())}, std::pair{"service", view(e.getService())},
-          std::pair{"release", view(e.getRelease())}}) {
-      if (auto bad = checkIdentifier(name, text, false)) return where + ": " + *bad;
-    }
-    if (kindName(e) == "unknown") {
-      return where + ": unknown payload kind (union tag " +
-             std::to_string(static_cast<unsigned>(e.getPayload().which())) + ")";
-    }
+    if (auto bad = checkEventContent(e)) verdict.quarantine.push_back({i, *bad});
   }
-  return std::nullopt;
+  return verdict;
 }
 
 }  // namespace octolaunch::ingest

@@ -3,6 +3,8 @@
 #include <kj/exception.h>
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "shared/event/event_json.h"
 
 namespace octolaunch::ingest {
@@ -50,14 +52,22 @@ kj::Promise<void> CollectorImpl::hello(HelloContext context) {
 }
 
 kj::Promise<void> IngestImpl::push(PushContext context) {
-  auto events = context.getParams().getEvents();
-  if (auto bad = validateBatch(events, agentId_, epoch_, shared_.limits)) {
+  auto params = context.getParams();
+  auto events = params.getEvents();
+  BatchVerdict verdict = validateBatch(events, agentId_, epoch_, shared_.limits);
+  if (verdict.refused) {
     shared_.metrics.batchesRejected++;
-    spdlog::warn("push from agent {} ({}) refused: {}", agentId_, peer_, *bad);
-    return refusal(kj::Exception::Type::FAILED, "batch refused: " + *bad);
+    spdlog::warn("push from agent {} ({}) refused: {}", agentId_, peer_, *verdict.refused);
+    return refusal(kj::Exception::Type::FAILED, "batch refused: " + *verdict.refused);
+  }
+  // The schema's default (all ones) means an agent that does not send previousSeq.
+  std::optional<std::uint64_t> previousSeq;
+  if (params.getPreviousSeq() != std::numeric_limits<std::uint64_t>::max()) {
+    previousSeq = params.getPreviousSeq();
   }
   // No allowCancellation(): the params (and so `events`) stay alive until the commit settles.
-  return shared_.queue.submit(agentId_, epoch_, host_, events)
+  return shared_.queue
+      .submit(agentId_, epoch_, host_, events, previousSeq, std::move(verdict.quarantine))
       .then([context](BatchResult result) mutable {
         context.getResults().setCommittedThroughSeq(result.committedThroughSeq);
       });

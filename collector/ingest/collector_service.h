@@ -6,8 +6,10 @@
 //  * PeerIdentity is what the connection itself proved before any call (the remote address now;
 //    a TLS peer certificate later). hello() checks the token against the TokenSet.
 //  * hello() fails (kj FAILED "credentials not accepted") for a wrong token and for malformed
-//    identifiers; push() fails with the validator's reason for a malformed batch, or OVERLOADED
-//    with the store's reason when the commit failed. The connection survives those errors.
+//    identifiers. push() fails with FAILED "batch refused: <reason>" for a batch of the wrong
+//    shape (nothing stored), stores-or-quarantines each event of a well-shaped one (a bad event
+//    never takes its neighbours down), and fails as CommitQueue says (OVERLOADED "store is full",
+//    FAILED "gap") when the commit did not take the batch. The connection survives those errors.
 #pragma once
 
 #include <string>

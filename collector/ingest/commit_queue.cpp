@@ -13,9 +13,12 @@ CommitQueue::CommitQueue(EventStore& store, IngestMetrics& metrics, bool groupCo
 
 kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t epoch,
                                              std::string host,
-                                             capnp::List<schema::Event>::Reader events) {
+                                             capnp::List<schema::Event>::Reader events,
+                                             std::optional<std::uint64_t> previousSeq,
+                                             std::vector<QuarantineNote> quarantine) {
   auto paf = kj::newPromiseAndFulfiller<BatchResult>();
-  pending_.add(Pending{std::move(agentId), epoch, std::move(host), events, kj::mv(paf.fulfiller)});
+  pending_.add(Pending{std::move(agentId), epoch, std::move(host), events, previousSeq,
+                       std::move(quarantine), kj::mv(paf.fulfiller)});
   if (!groupCommits_) {
     tasks_.add(kj::evalLater([this]() { flush(); }));
   } else if (!flushScheduled_) {
@@ -42,7 +45,9 @@ void CommitQueue::flush() {
   }
   std::vector<IngestBatch> batches;
   batches.reserve(group.size());
-  for (const Pending& p : group) batches.push_back({p.agentId, p.epoch, p.host, p.events});
+  for (const Pending& p : group) {
+    batches.push_back({p.agentId, p.epoch, p.host, p.events, p.previousSeq, p.quarantine});
+  }
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<BatchResult> results;
@@ -50,9 +55,13 @@ void CommitQueue::flush() {
     results = store_.commitBatches(batches);
   } catch (const StoreError& e) {
     metrics_.commitErrors++;
-    if (e.kind() == StoreError::Kind::full) metrics_.commitErrorsFull++;
-    spdlog::error("commit of {} batch(es) failed, nothing acknowledged: {}", group.size(),
-                  e.what());
+    if (e.kind() == StoreError::Kind::full) {
+      metrics_.commitErrorsFull++;
+      noteFull(true, e.what());
+    } else {
+      spdlog::error("commit of {} batch(es) failed, nothing acknowledged: {}", group.size(),
+                    e.what());
+    }
     for (Pending& p : group) {
       p.fulfiller->reject(
           kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
@@ -73,11 +82,48 @@ void CommitQueue::flush() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count());
   metrics_.commitTransactions++;
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    metrics_.batchesCommitted++;
-    metrics_.eventsStored += results[i].stored;
-    metrics_.eventsDuplicate += results[i].skipped;
-    group[i].fulfiller->fulfill(BatchResult(results[i]));
+  noteFull(false, {});
+  for (std::size_t i = 0; i < group.size(); ++i) answer(group[i], results[i]);
+}
+
+void CommitQueue::answer(Pending& p, const BatchResult& result) {
+  if (result.outcome == BatchResult::Outcome::gap) {
+    metrics_.batchesGap++;
+    spdlog::info(
+        "push from agent {} refused: it continues after seq {} but the store has through seq {} "
+        "(an earlier push was not stored); the agent resends from there",
+        p.agentId, p.previousSeq ? *p.previousSeq : p.events[0].getSeq() - 1,
+        result.committedThroughSeq);
+    p.fulfiller->reject(kj::Exception(
+        kj::Exception::Type::FAILED, __FILE__, __LINE__,
+        kj::str("gap: the collector has through seq ", result.committedThroughSeq,
+                "; an earlier push was not stored; start a new session and resend from there")));
+    return;
+  }
+  metrics_.batchesCommitted++;
+  metrics_.eventsStored += result.stored;
+  metrics_.eventsQuarantined += result.quarantined;
+  metrics_.eventsDuplicate += result.skipped;
+  if (result.quarantined > 0) {
+    const QuarantineNote& first = p.quarantine.front();
+    spdlog::warn(
+        "agent {}: {} event(s) quarantined (kept as received, acknowledged); first: seq {}: {}",
+        p.agentId, result.quarantined, p.events[first.index].getSeq(), first.reason);
+  }
+  p.fulfiller->fulfill(BatchResult(result));
+}
+
+void CommitQueue::noteFull(bool full, const std::string& what) {
+  if (full == full_) return;
+  full_ = full;
+  metrics_.storeFull = full ? 1 : 0;
+  if (full) {
+    spdlog::error(
+        "store is full: {}; refusing pushes until there is room (agents keep their events and "
+        "retry with backoff)",
+        what);
+  } else {
+    spdlog::warn("store is no longer full: commits succeed again");
   }
 }
 

@@ -4,8 +4,12 @@
 // Contract
 //  * Lives on the ingest event-loop thread; submit() only from that thread.
 //  * The promise resolves only after the transaction holding the batch has committed (durably);
-//    it rejects with a kj::Exception naming the store's error (e.g. "store is full") when the
-//    commit failed, in which case nothing of any grouped batch was stored.
+//    it rejects with a kj::Exception naming the store's error (OVERLOADED "... store is full ..."
+//    for a full map or disk) when the commit failed, in which case nothing of any grouped batch
+//    was stored; and it rejects with FAILED "gap: ..." when the store refused the batch because
+//    it does not continue from the agent's mark (an earlier batch was not stored).
+//  * A full store is a state: logged once when it begins ("store is full") and once when a
+//    commit succeeds again, shown by IngestMetrics::storeFull; every refused commit is counted.
 //  * The batch's event readers must stay valid until the promise settles (the RPC call's params
 //    do: push() does not allow cancellation).
 //  * Destroying the queue rejects nothing: pending promises are simply broken (the loop is ending).
@@ -14,7 +18,9 @@
 #include <kj/async.h>
 #include <kj/vector.h>
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "collector/ingest/ingest_metrics.h"
 #include "collector/store/event_store.h"
@@ -26,8 +32,11 @@ class CommitQueue final : private kj::TaskSet::ErrorHandler {
   // groupCommits false: one transaction per batch (only to measure what grouping gains).
   CommitQueue(EventStore& store, IngestMetrics& metrics, bool groupCommits = true);
 
+  // previousSeq and quarantine: see IngestBatch.
   kj::Promise<BatchResult> submit(std::string agentId, std::uint64_t epoch, std::string host,
-                                  capnp::List<schema::Event>::Reader events);
+                                  capnp::List<schema::Event>::Reader events,
+                                  std::optional<std::uint64_t> previousSeq,
+                                  std::vector<QuarantineNote> quarantine);
 
  private:
   struct Pending {
@@ -35,9 +44,13 @@ class CommitQueue final : private kj::TaskSet::ErrorHandler {
     std::uint64_t epoch;
     std::string host;
     capnp::List<schema::Event>::Reader events;
+    std::optional<std::uint64_t> previousSeq;
+    std::vector<QuarantineNote> quarantine;
     kj::Own<kj::PromiseFulfiller<BatchResult>> fulfiller;
   };
   void flush();
+  void answer(Pending& pending, const BatchResult& result);
+  void noteFull(bool full, const std::string& what);
   void taskFailed(kj::Exception&& exception) override;
 
   EventStore& store_;
@@ -45,6 +58,7 @@ class CommitQueue final : private kj::TaskSet::ErrorHandler {
   kj::Vector<Pending> pending_;
   bool groupCommits_;
   bool flushScheduled_ = false;
+  bool full_ = false;
   kj::TaskSet tasks_;
 };
 

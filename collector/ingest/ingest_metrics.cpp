@@ -28,6 +28,11 @@ std::string IngestMetrics::prometheus() const {
       {"octolaunch_ingest_events_stored_total", "counter", "Events newly stored.", eventsStored},
       {"octolaunch_ingest_events_duplicate_total", "counter",
        "Redelivered events skipped (at or below the high-water mark).", eventsDuplicate},
+      {"octolaunch_ingest_events_quarantined_total", "counter",
+       "Events kept in quarantine as received (content refused), acknowledged, not indexed.",
+       eventsQuarantined},
+      {"octolaunch_ingest_batches_gap_total", "counter",
+       "push() batches refused because an earlier batch of the agent was not stored.", batchesGap},
       {"octolaunch_ingest_commit_transactions_total", "counter",
        "LMDB write transactions committed for events (each may group several batches).",
        commitTransactions},
@@ -35,6 +40,8 @@ std::string IngestMetrics::prometheus() const {
        "Commits that failed (nothing acknowledged).", commitErrors},
       {"octolaunch_ingest_commit_errors_full_total", "counter",
        "Commits refused because the store map or the disk is full.", commitErrorsFull},
+      {"octolaunch_store_full", "gauge",
+       "1 while the store is full (the last commit failed for lack of space), else 0.", storeFull},
   };
   std::string out;
   for (const Row& r : rows) {

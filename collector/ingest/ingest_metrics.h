@@ -17,10 +17,13 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> batchesRejected{0};      // failed validation
   std::atomic<std::uint64_t> batchesCommitted{0};
   std::atomic<std::uint64_t> eventsStored{0};
-  std::atomic<std::uint64_t> eventsDuplicate{0};  // redeliveries skipped
+  std::atomic<std::uint64_t> eventsDuplicate{0};    // redeliveries skipped
+  std::atomic<std::uint64_t> eventsQuarantined{0};  // kept as received, out of the indexes
+  std::atomic<std::uint64_t> batchesGap{0};  // refused: an earlier batch of the agent is missing
   std::atomic<std::uint64_t> commitTransactions{0};
   std::atomic<std::uint64_t> commitErrors{0};
   std::atomic<std::uint64_t> commitErrorsFull{0};  // map or disk full
+  std::atomic<std::uint64_t> storeFull{0};         // gauge: 1 while the last commit failed full
   std::atomic<std::uint64_t> commitNanosTotal{0};
 
   // Prometheus text exposition of every counter (octolaunch_ingest_* names).

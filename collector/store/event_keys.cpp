@@ -42,6 +42,40 @@ std::string markKey(std::string_view agentId, std::uint64_t epoch) {
   return out;
 }
 
+std::string quarantineKey(std::string_view agentId, std::uint64_t epoch, std::uint64_t seq) {
+  std::string out = markKey(agentId, epoch);
+  lmdb::appendBigEndian(out, seq);
+  return out;
+}
+
+std::string encodeQuarantineValue(std::int64_t receivedNs, std::string_view reason,
+                                  std::string_view packed) {
+  std::string out;
+  out.reserve(16 + reason.size() + packed.size());
+  lmdb::appendBigEndian(out, static_cast<std::uint64_t>(receivedNs));
+  lmdb::appendBigEndian(out, reason.size());
+  out.append(reason);
+  out.append(packed);
+  return out;
+}
+
+std::optional<QuarantineEntry> decodeQuarantine(std::string_view key, std::string_view value) {
+  const std::size_t nul = key.find('\0');
+  if (nul == std::string_view::npos || key.size() != nul + 17 || value.size() < 16) {
+    return std::nullopt;
+  }
+  QuarantineEntry entry;
+  entry.agentId = std::string(key.substr(0, nul));
+  entry.epoch = lmdb::readBigEndian(key.substr(nul + 1));
+  entry.seq = lmdb::readBigEndian(key.substr(nul + 9));
+  entry.receivedNs = static_cast<std::int64_t>(lmdb::readBigEndian(value));
+  const std::uint64_t reasonLen = lmdb::readBigEndian(value.substr(8));
+  if (reasonLen > value.size() - 16) return std::nullopt;
+  entry.reason = std::string(value.substr(16, reasonLen));
+  entry.packed = std::string(value.substr(16 + reasonLen));
+  return entry;
+}
+
 std::string encodeMark(const Mark& mark) {
   std::string out;
   out.reserve(24);

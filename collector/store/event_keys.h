@@ -8,6 +8,9 @@
 //   marks        agentId \0 epoch(BE8)                  -> lastSeq(BE8) stored(BE8) lastSeenNs(BE8)
 //   agents       agentId                                -> epoch(BE8) lastSeenNs(BE8) host
 //   counts       'r'|'h'|'k' value                      -> events in that index prefix (BE8)
+//                "q"                                    -> events in quarantine (BE8)
+//   quarantine   agentId \0 epoch(BE8) seq(BE8)         -> receivedNs(BE8) reasonLen(BE8) reason
+//                                                          packed Cap'n Proto Event (as received)
 //
 // tags: what a scan may skip by without reading the event (kTag* below); an empty value (a store
 // written before tags existed) means "unknown: read it".
@@ -40,6 +43,22 @@ std::string indexKey(std::string_view prefix, std::int64_t timeNs, std::uint64_t
 std::string indexPrefix(std::string_view value);  // value + '\0'
 
 std::string markKey(std::string_view agentId, std::uint64_t epoch);
+
+// markKey + seq(BE8)
+std::string quarantineKey(std::string_view agentId, std::uint64_t epoch, std::uint64_t seq);
+
+struct QuarantineEntry {
+  std::string agentId;
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+  std::int64_t receivedNs = 0;
+  std::string reason;
+  std::string packed;
+};
+std::string encodeQuarantineValue(std::int64_t receivedNs, std::string_view reason,
+                                  std::string_view packed);
+// nullopt when the key or value is malformed.
+std::optional<QuarantineEntry> decodeQuarantine(std::string_view key, std::string_view value);
 
 struct Mark {
   std::uint64_t lastSeq = 0;

@@ -2,25 +2,35 @@
 //
 // Contract
 //  * Events are stored exactly once per (agentId, epoch, seq): the store keeps a high-water mark
-//    (the highest stored seq) per (agentId, epoch); commitBatches() skips every event at or below
-//    it, so a redelivered batch is a no-op. A new epoch of the same agent (a reinstalled spool,
-//    seq restarting at 1) has its own mark and is stored.
+//    (the highest seq taken care of) per (agentId, epoch); commitBatches() skips every event at or
+//    below it, so a redelivered batch is a no-op. A new epoch of the same agent (a reinstalled
+//    spool, seq restarting at 1) has its own mark and is stored.
+//  * Contiguity: the mark never passes a batch that was not stored. A batch is taken only when it
+//    continues from the mark (previousSeq <= mark, previousSeq defaulting to events[0].seq - 1);
+//    otherwise its result is Outcome::gap and nothing of it is written (an earlier batch of the
+//    agent failed, e.g. on a full disk; the agent resends from the mark). So every seq at or below
+//    the mark is stored, quarantined, or was declared absent by the agent (previousSeq).
+//  * Quarantine: an event listed in IngestBatch::quarantine is kept as received (packed, with the
+//    reason and the receive time) in the quarantine table instead of the queryable events and
+//    indexes; it advances the mark like a stored event and is counted (quarantinedCount()).
 //  * commitBatches() commits all the batches it is given in ONE write transaction, or none of
-//    them. It returns only after the commit is durable (synced); only then may the caller
-//    acknowledge anything to an agent. On failure it throws StoreError and nothing is stored.
+//    them (gap results write nothing but do not fail the others). It returns only after the
+//    commit is durable (synced); only then may the caller acknowledge anything to an agent. On
+//    failure it throws StoreError and nothing is stored.
 //  * query() and forEachEvent() return events oldest first, ordered by the agent's timeNs, then
 //    by the store's arrival order (the internal id). Filters are exact matches and combine with
 //    AND; the time range is since <= timeNs < until.
 //
 // Errors (by call)
 //  * commitBatches: StoreError{kind = full} when the map is full (MDB_MAP_FULL) or the disk is
-//    (ENOSPC/EDQUOT): the transaction is aborted, nothing of any batch is stored, the store stays
-//    usable (reads and smaller or later writes work). StoreError{kind = io} for other LMDB errors.
-//    std::invalid_argument for a batch that breaks the preconditions below (our bug: ingest
-//    validates first).
+//    (ENOSPC/EDQUOT, or LMDB's short write — reported by LMDB as EIO — while the disk has under
+//    kFullDiskBytes free): the transaction is aborted, nothing of any batch is stored, the store
+//    stays usable (reads, and writes once there is room again). StoreError{kind = io} for other
+//    LMDB errors. std::invalid_argument for a batch that breaks the preconditions below (our
+//    bug: ingest validates first).
 //  * query / forEachEvent: StoreError{kind = badCursor} for a cursor this store did not make.
 //    StoreError{kind = io} for LMDB errors.
-//  * highWater / hosts: StoreError{kind = io} for LMDB errors.
+//  * highWater / hosts / quarantined / quarantinedCount: StoreError{kind = io} for LMDB errors.
 //
 // Caveats
 //  * Threads: commitBatches() must be called from one writer thread (the ingest event loop); reads
@@ -34,8 +44,9 @@
 //    pages (agents' clocks and redelivery after an outage make this possible); a query with an
 //    explicit since/until range sees it.
 //  * Preconditions of commitBatches (ingest's validator enforces them): per batch, events belong to
-//    batch.agentId and batch.epoch with strictly increasing seq; agentId, host, release and the
-//    kind name contain no NUL byte.
+//    batch.agentId and batch.epoch with strictly increasing seq >= 1; agentId is not empty; every
+//    event not quarantined has host, release and kind name without a NUL byte, and ids short
+//    enough for an LMDB key (ingest::kMaxIdBytes); quarantine indexes are increasing and in range.
 #pragma once
 
 #include <cstdint>
@@ -61,20 +72,49 @@ class StoreError final : public std::runtime_error {
   Kind kind_;
 };
 
-// One agent's pushed events. The readers must stay valid until commitBatches() returns.
+// Disk space under which LMDB's short write (EIO) is taken for a full disk.
+inline constexpr std::uint64_t kFullDiskBytes = std::uint64_t{1} << 20;
+
+// An event of a batch that ingest judged unfit for the queryable store (bad content from an
+// agent): kept in quarantine, as received.
+struct QuarantineNote {
+  std::uint32_t index = 0;  // into IngestBatch::events
+  std::string reason;       // one line, e.g. "release is longer than 256 bytes"
+};
+
+// One agent's pushed events. The readers and spans must stay valid until commitBatches() returns.
 struct IngestBatch {
   std::string_view agentId;
   std::uint64_t epoch = 0;
   std::string_view host;  // the host the agent announced in hello(); kept for /hosts
   capnp::List<schema::Event>::Reader events;
+  // The seq this batch continues from (rpc.capnp, push.previousSeq); nullopt: events[0].seq - 1.
+  std::optional<std::uint64_t> previousSeq;
+  std::span<const QuarantineNote> quarantine;  // ordered by index
 };
 
 struct BatchResult {
-  // The (agentId, epoch) high-water mark after the commit: the highest seq stored, including
-  // events stored earlier. 0 when nothing was ever stored for it.
+  enum class Outcome {
+    committed,  // new events stored (or none were new)
+    gap,        // previousSeq is above the mark: nothing of the batch written
+  };
+  Outcome outcome = Outcome::committed;
+  // The (agentId, epoch) high-water mark after the commit: the highest seq taken care of,
+  // including events stored earlier. 0 when nothing was ever stored for it.
   std::uint64_t committedThroughSeq = 0;
-  std::uint64_t stored = 0;   // events of this batch newly stored
-  std::uint64_t skipped = 0;  // events of this batch at or below the mark (redeliveries)
+  std::uint64_t stored = 0;       // events of this batch newly stored
+  std::uint64_t quarantined = 0;  // events of this batch newly quarantined
+  std::uint64_t skipped = 0;      // events of this batch at or below the mark (redeliveries)
+};
+
+// One quarantined event, as quarantined() returns it.
+struct QuarantinedEvent {
+  std::string agentId;
+  std::uint64_t epoch = 0;
+  std::uint64_t seq = 0;
+  std::int64_t receivedNs = 0;  // collector clock
+  std::string reason;
+  std::string bytes;  // one packed Cap'n Proto message whose root is schema::Event, as received
 };
 
 struct EventQuery {
@@ -137,6 +177,10 @@ class EventStore {
 
   // Every agent that ever committed, ordered by agentId.
   virtual std::vector<HostInfo> hosts() = 0;
+
+  // Up to limit quarantined events ordered by (agentId, epoch, seq), and how many there are.
+  virtual std::vector<QuarantinedEvent> quarantined(std::size_t limit) = 0;
+  virtual std::uint64_t quarantinedCount() = 0;
 };
 
 // Decodes one StoredEvent::bytes and calls fn with its root. Throws kj::Exception on bad bytes.

@@ -4,7 +4,9 @@
 #include <capnp/serialize-packed.h>
 #include <kj/common.h>
 #include <kj/io.h>
+#include <sys/statvfs.h>
 
+#include <cerrno>
 #include <limits>
 #include <map>
 
@@ -27,10 +29,30 @@ class StringOutput final : public kj::OutputStream {
   std::string data;
 };
 
-[[noreturn]] void rethrowAsStoreError(const lmdb::Error& e, const char* doing) {
+// Bytes available to us on the file system of the environment; nullopt when unknown.
+std::optional<std::uint64_t> diskFreeBytes(lmdb::Env& env) {
+  const char* path = nullptr;
+  struct statvfs fs {};
+  if (mdb_env_get_path(env.get(), &path) != 0 || path == nullptr || ::statvfs(path, &fs) != 0) {
+    return std::nullopt;
+  }
+  return std::uint64_t{fs.f_bavail} * fs.f_frsize;
+}
+
+[[noreturn]] void rethrowAsStoreError(lmdb::Env& env, const lmdb::Error& e, const char* doing) {
   if (e.mapFull() || e.noSpace()) {
     throw StoreError(StoreError::Kind::full,
                      std::string(doing) + ": store is full (" + e.what() + "); nothing was stored");
+  }
+  if (e.code() == EIO) {
+    // LMDB reports a write that the file system cut short as EIO ("short write, filesystem
+    // full?"): with (almost) no space left, that is a full disk, not a failing one.
+    auto free = diskFreeBytes(env);
+    if (free && *free < kFullDiskBytes) {
+      throw StoreError(StoreError::Kind::full, std::string(doing) + ": store is full (disk has " +
+                                                   std::to_string(*free) + " bytes free; " +
+                                                   e.what() + "); nothing was stored");
+    }
   }
   throw StoreError(StoreError::Kind::io, std::string(doing) + ": " + e.what());
 }
@@ -42,6 +64,27 @@ std::string countKey(char tag, std::string_view value) {
 }
 
 std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+// Throws std::invalid_argument when the batch breaks commitBatches' preconditions (our bug).
+void checkPreconditions(const IngestBatch& batch) {
+  std::uint64_t previousSeq = 0;
+  for (Event::Reader event : batch.events) {
+    if (view(event.getAgentId()) != batch.agentId || event.getEpoch() != batch.epoch ||
+        event.getSeq() <= previousSeq) {
+      throw std::invalid_argument(
+          "commitBatches: batch breaks its preconditions (agent, epoch or seq order)");
+    }
+    previousSeq = event.getSeq();
+  }
+  std::uint32_t previousIndex = 0;
+  for (std::size_t i = 0; i < batch.quarantine.size(); ++i) {
+    const std::uint32_t index = batch.quarantine[i].index;
+    if (index >= batch.events.size() || (i > 0 && index <= previousIndex)) {
+      throw std::invalid_argument("commitBatches: quarantine indexes not increasing or in range");
+    }
+    previousIndex = index;
+  }
+}
 
 }  // namespace
 
@@ -73,9 +116,10 @@ LmdbEventStore::LmdbEventStore(lmdb::Env& env, const Clock& clock) : env_(env), 
     dbs_.marks = lmdb::openDbi(txn, "marks");
     dbs_.agents = lmdb::openDbi(txn, "agents");
     dbs_.counts = lmdb::openDbi(txn, "counts");
+    dbs_.quarantine = lmdb::openDbi(txn, "quarantine");
     txn.commit();
   } catch (const lmdb::Error& e) {
-    rethrowAsStoreError(e, "opening the event store");
+    rethrowAsStoreError(env_, e, "opening the event store");
   }
 }
 
@@ -86,7 +130,7 @@ std::vector<BatchResult> LmdbEventStore::commitBatches(std::span<const IngestBat
     commitInTxn(txn, batches, results);
     txn.commit();
   } catch (const lmdb::Error& e) {
-    rethrowAsStoreError(e, "committing events");
+    rethrowAsStoreError(env_, e, "committing events");
   }
   return results;
 }
@@ -103,36 +147,56 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   StringOutput packed;
   std::string key;
   std::string tagged;  // idx_release value
+  // The event as one packed message, with receivedNs set unless it is 0; valid until next call.
+  auto pack = [&packed](Event::Reader event, std::int64_t receivedAt) -> std::string_view {
+    capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8);
+    builder.setRoot(event);
+    if (receivedAt != 0) builder.getRoot<Event>().setReceivedNs(receivedAt);
+    packed.data.clear();
+    capnp::writePackedMessage(packed, builder);
+    return packed.data;
+  };
 
+  for (const IngestBatch& batch : batches) checkPreconditions(batch);
   for (std::size_t b = 0; b < batches.size(); ++b) {
     const IngestBatch& batch = batches[b];
     BatchResult& result = results[b];
     const std::string markKey = keys::markKey(batch.agentId, batch.epoch);
     keys::Mark mark;
     if (auto existing = lmdb::get(txn, dbs_.marks, markKey)) mark = keys::decodeMark(*existing);
-
-    std::uint64_t previousSeq = 0;
-    for (Event::Reader event : batch.events) {
-      const std::uint64_t seq = event.getSeq();
-      if (view(event.getAgentId()) != batch.agentId || event.getEpoch() != batch.epoch ||
-          seq <= previousSeq) {
-        throw std::invalid_argument(
-            "commitBatches: batch breaks its preconditions (agent, epoch or seq order)");
+    result.committedThroughSeq = mark.lastSeq;
+    if (batch.events.size() > 0) {
+      const std::uint64_t continuesFrom = batch.previousSeq.value_or(batch.events[0].getSeq() - 1);
+      if (continuesFrom > mark.lastSeq) {  // an earlier batch is missing: never pass it
+        result.outcome = BatchResult::Outcome::gap;
+        continue;
       }
-      previousSeq = seq;
+    }
+
+    std::size_t nextNote = 0;
+    for (unsigned i = 0; i < batch.events.size(); ++i) {
+      Event::Reader event = batch.events[i];
+      const std::uint64_t seq = event.getSeq();
+      const QuarantineNote* note = nullptr;
+      if (nextNote < batch.quarantine.size() && batch.quarantine[nextNote].index == i) {
+        note = &batch.quarantine[nextNote++];
+      }
       if (seq <= mark.lastSeq) {
         ++result.skipped;
+        continue;
+      }
+      mark.lastSeq = seq;
+      if (note != nullptr) {  // kept as received: no receive time stamped into it
+        lmdb::put(txn, dbs_.quarantine, keys::quarantineKey(batch.agentId, batch.epoch, seq),
+                  keys::encodeQuarantineValue(receivedNs, note->reason, pack(event, 0)));
+        ++countDeltas["q"];
+        ++result.quarantined;
         continue;
       }
       const std::uint64_t id = nextId++;
       const std::int64_t timeNs = event.getTimeNs();
 
-      capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8);
-      builder.setRoot(event);
-      builder.getRoot<Event>().setReceivedNs(receivedNs);
-      packed.data.clear();
-      capnp::writePackedMessage(packed, builder);
-      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), packed.data, MDB_APPEND);
+      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), pack(event, receivedNs), MDB_APPEND);
 
       key = keys::position(timeNs, id);
       lmdb::put(txn, dbs_.byTime, key, {});
@@ -158,7 +222,6 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
                   tagged);
         ++countDeltas[countKey('r', release)];
       }
-      mark.lastSeq = seq;
       ++mark.stored;
       ++result.stored;
     }
@@ -185,7 +248,7 @@ std::uint64_t LmdbEventStore::highWater(std::string_view agentId, std::uint64_t 
     auto value = lmdb::get(txn, dbs_.marks, keys::markKey(agentId, epoch));
     return value ? keys::decodeMark(*value).lastSeq : 0;
   } catch (const lmdb::Error& e) {
-    rethrowAsStoreError(e, "reading a high-water mark");
+    rethrowAsStoreError(env_, e, "reading a high-water mark");
   }
 }
 
@@ -286,7 +349,7 @@ EventPage LmdbEventStore::query(const EventQuery& query) {
       return true;
     });
   } catch (const lmdb::Error& e) {
-    rethrowAsStoreError(e, "querying events");
+    rethrowAsStoreError(env_, e, "querying events");
   }
   return page;
 }
@@ -301,7 +364,7 @@ void LmdbEventStore::forEachEvent(const EventQuery& query,
       return more;
     });
   } catch (const lmdb::Error& e) {
-    rethrowAsStoreError(e, "reading events");
+    rethrowAsStoreError(env_, e, "reading events");
   }
 }
 
@@ -324,9 +387,40 @@ std::vector<HostInfo> LmdbEventStore::hosts() {
       out.push_back(std::move(info));
     }
   } catch (const lmdb::Error& e) {
-    rethrowAsStoreError(e, "listing hosts");
+    rethrowAsStoreError(env_, e, "listing hosts");
   }
   return out;
+}
+
+std::vector<QuarantinedEvent> LmdbEventStore::quarantined(std::size_t limit) {
+  std::vector<QuarantinedEvent> out;
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    lmdb::Cursor cursor(txn, dbs_.quarantine);
+    for (bool ok = cursor.first(); ok && out.size() < limit; ok = cursor.next()) {
+      auto entry = keys::decodeQuarantine(cursor.key(), cursor.value());
+      if (!entry) continue;  // cannot happen: only commitInTxn writes this table
+      out.push_back({.agentId = std::move(entry->agentId),
+                     .epoch = entry->epoch,
+                     .seq = entry->seq,
+                     .receivedNs = entry->receivedNs,
+                     .reason = std::move(entry->reason),
+                     .bytes = std::move(entry->packed)});
+    }
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(env_, e, "listing quarantined events");
+  }
+  return out;
+}
+
+std::uint64_t LmdbEventStore::quarantinedCount() {
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    auto count = lmdb::get(txn, dbs_.counts, "q");
+    return count ? lmdb::readBigEndian(*count) : 0;
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(env_, e, "counting quarantined events");
+  }
 }
 
 }  // namespace octolaunch

@@ -21,10 +21,12 @@ class LmdbEventStore final : public EventStore {
   void forEachEvent(const EventQuery& query,
                     const std::function<bool(schema::Event::Reader)>& fn) override;
   std::vector<HostInfo> hosts() override;
+  std::vector<QuarantinedEvent> quarantined(std::size_t limit) override;
+  std::uint64_t quarantinedCount() override;
 
  private:
   struct Dbs {
-    MDB_dbi events, byTime, byRelease, byHost, byKind, marks, agents, counts;
+    MDB_dbi events, byTime, byRelease, byHost, byKind, marks, agents, counts, quarantine;
   };
   // Calls visit(id, position, packedBytes) for each match, oldest first; stops when it returns
   // false. Decodes events only when a filter is not served by the chosen index.

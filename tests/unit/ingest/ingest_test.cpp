@@ -75,14 +75,28 @@ class IngestTest : public ::testing::Test {
     return {resp.getIngest(), resp.getResumeAfterSeq()};
   }
 
+  // previousSeq nullopt: not sent (an older agent).
   kj::Promise<capnp::Response<schema::Ingest::PushResults>> pushAsync(
-      schema::Ingest::Client& ingest, BatchMessage& batch) {
+      schema::Ingest::Client& ingest, BatchMessage& batch,
+      std::optional<std::uint64_t> previousSeq = std::nullopt) {
     auto req = ingest.pushRequest();
     req.setEvents(batch.batch().events);
+    if (previousSeq) req.setPreviousSeq(*previousSeq);
     return req.send();
   }
-  std::uint64_t push(schema::Ingest::Client& ingest, BatchMessage& batch) {
-    return pushAsync(ingest, batch).wait(ws()).getCommittedThroughSeq();
+  std::uint64_t push(schema::Ingest::Client& ingest, BatchMessage& batch,
+                     std::optional<std::uint64_t> previousSeq = std::nullopt) {
+    return pushAsync(ingest, batch, previousSeq).wait(ws()).getCommittedThroughSeq();
+  }
+  // The failure's description, or "accepted".
+  std::string refusal(schema::Ingest::Client& ingest, BatchMessage& batch,
+                      std::optional<std::uint64_t> previousSeq = std::nullopt) {
+    try {
+      push(ingest, batch, previousSeq);
+    } catch (const kj::Exception& e) {
+      return e.getDescription().cStr();
+    }
+    return "accepted";
   }
 
   // Reads until EOF; fails the test if the server keeps the connection open for 5 s.
@@ -178,14 +192,7 @@ TEST_F(IngestTest, MalformedBatchesAreRefusedByNameAndTheConnectionLives) {
   start();
   Agent a = agent();
   Hello h = hello(a, "agent-a", 1);
-  auto refused = [&](BatchMessage& batch) -> std::string {
-    try {
-      push(h.ingest, batch);
-    } catch (const kj::Exception& e) {
-      return e.getDescription().cStr();
-    }
-    return "accepted";
-  };
+  auto refused = [&](BatchMessage& batch) { return refusal(h.ingest, batch); };
   BatchMessage otherAgent("agent-b", 1, outputLines(1, 2));
   EXPECT_NE(refused(otherAgent).find("agent_id does not match"), std::string::npos);
   BatchMessage otherEpoch("agent-a", 2, outputLines(1, 2));
@@ -195,10 +202,13 @@ TEST_F(IngestTest, MalformedBatchesAreRefusedByNameAndTheConnectionLives) {
   EXPECT_NE(refused(backwards).find("event 1 (seq 4): seq is not above the previous seq 5"),
             std::string::npos)
       << refused(backwards);
-  BatchMessage nulHost("agent-a", 1, {{.seq = 1, .timeNs = 1, .host = std::string("a\0b", 3)}});
-  EXPECT_NE(refused(nulHost).find("host contains a NUL byte"), std::string::npos);
-  EXPECT_EQ(metrics_.batchesRejected.load(), 4u);
+  EXPECT_EQ(metrics_.batchesRejected.load(), 3u);
   EXPECT_EQ(store_->highWater("agent-a", 1), 0u);
+  // Bad content is the event's own problem: quarantined, acknowledged, not a refused batch.
+  BatchMessage nulHost("agent-a", 1, {{.seq = 1, .timeNs = 1, .host = std::string("a\0b", 3)}});
+  EXPECT_EQ(push(h.ingest, nulHost), 1u);
+  EXPECT_EQ(store_->quarantined(1).at(0).reason, "host contains a NUL byte");
+  EXPECT_EQ(metrics_.batchesRejected.load(), 3u);
 
   BatchMessage good("agent-a", 1, outputLines(1, 2));
   EXPECT_EQ(push(h.ingest, good), 2u);
@@ -275,9 +285,59 @@ TEST_F(IngestTest, FullStoreRefusesThePushAndKeepsServing) {
         << e.getDescription().cStr();
   }
   EXPECT_EQ(metrics_.commitErrorsFull.load(), 1u);
+  EXPECT_EQ(metrics_.storeFull.load(), 1u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 50u);
+  // The agent's next push continues from the failed one: refused, so the mark cannot pass it.
+  BatchMessage after("agent-a", 1, outputLines(8001, 8010));
+  EXPECT_NE(refusal(h.ingest, after, 8000).find("gap: the collector has through seq 50"),
+            std::string::npos);
   EXPECT_EQ(store_->highWater("agent-a", 1), 50u);
   BatchMessage next("agent-a", 1, outputLines(51, 60));
-  EXPECT_EQ(push(h.ingest, next), 60u);
+  EXPECT_EQ(push(h.ingest, next, 50), 60u);
+  EXPECT_EQ(metrics_.storeFull.load(), 0u);
+}
+
+TEST_F(IngestTest, APushThatPassesAMissingOneIsRefusedUntilTheGapIsFilled) {
+  start();
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 1);
+  BatchMessage first("agent-a", 1, outputLines(1, 10));
+  EXPECT_EQ(push(h.ingest, first, 0), 10u);
+  BatchMessage third("agent-a", 1, outputLines(21, 30));
+  // Declared (previousSeq 20) or implied by its first seq (an agent that does not send it).
+  EXPECT_NE(refusal(h.ingest, third, 20).find("gap"), std::string::npos);
+  EXPECT_NE(refusal(h.ingest, third).find("gap"), std::string::npos);
+  EXPECT_EQ(metrics_.batchesGap.load(), 2u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 10u);
+  // A new session resumes from the mark and fills the gap; then the later push is taken.
+  Agent again = agent();
+  Hello h2 = hello(again, "agent-a", 1);
+  EXPECT_EQ(h2.resumeAfterSeq, 10u);
+  BatchMessage second("agent-a", 1, outputLines(11, 20));
+  EXPECT_EQ(push(h2.ingest, second, 10), 20u);
+  EXPECT_EQ(push(h2.ingest, third, 20), 30u);
+  EXPECT_EQ(store_->hosts()[0].eventsStored, 30u);
+  EXPECT_EQ(metrics_.eventsDuplicate.load(), 0u);
+}
+
+TEST_F(IngestTest, OnePoisonEventIsQuarantinedAndItsNeighboursAreStored) {
+  start();
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 1);
+  auto specs = outputLines(1, 2000);
+  specs[999].release = std::string(300, 'p');  // seq 1000: over kMaxIdBytes
+  BatchMessage batch("agent-a", 1, specs);
+  EXPECT_EQ(push(h.ingest, batch, 0), 2000u);
+  EXPECT_EQ(metrics_.eventsStored.load(), 1999u);
+  EXPECT_EQ(metrics_.eventsQuarantined.load(), 1u);
+  EXPECT_EQ(metrics_.batchesRejected.load(), 0u);
+  EXPECT_EQ(store_->hosts()[0].eventsStored, 1999u);
+  auto kept = store_->quarantined(10);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].seq, 1000u);
+  EXPECT_EQ(kept[0].reason, "release is longer than 256 bytes");
+  EXPECT_NE(metrics_.prometheus().find("octolaunch_ingest_events_quarantined_total 1\n"),
+            std::string::npos);
 }
 
 TEST_F(IngestTest, PushesArrivingTogetherShareATransaction) {

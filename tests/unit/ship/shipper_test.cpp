@@ -40,9 +40,11 @@ void appendLines(Spool& spool, int count, int from = 0) {
 // What the fake collector saw and how it behaves.
 struct CollectorState {
   std::string token = "good";
-  bool commit = true;        // answer push with the high-water mark (false: with 0)
-  bool holdReplies = false;  // keep push replies until released
-  int dropAfterPushes = -1;  // drop every connection when this many pushes arrived
+  bool commit = true;         // answer push with the high-water mark (false: with 0)
+  bool holdReplies = false;   // keep push replies until released
+  int dropAfterPushes = -1;   // drop every connection when this many pushes arrived
+  bool refusePushes = false;  // fail every push, as a collector whose disk is full does
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> continuity;  // (previousSeq, first seq)
   std::map<std::uint64_t, std::uint64_t> highWater;  // per epoch: the store's committed-through seq
   std::map<std::uint64_t, std::string> stored;       // seq -> line
   std::set<std::string> agents, hosts;
@@ -63,7 +65,12 @@ class FakeIngest final : public schema::Ingest::Server {
  protected:
   kj::Promise<void> push(PushContext context) override {
     ++state_.pushes;
-    for (auto e : context.getParams().getEvents()) {
+    if (state_.refusePushes) return KJ_EXCEPTION(OVERLOADED, "store is full");
+    auto params = context.getParams();
+    if (params.getEvents().size() > 0) {
+      state_.continuity.emplace_back(params.getPreviousSeq(), params.getEvents()[0].getSeq());
+    }
+    for (auto e : params.getEvents()) {
       state_.agents.insert(e.getAgentId().cStr());
       state_.hosts.insert(e.getHost().cStr());
       state_.epochs.insert(e.getEpoch());
@@ -263,6 +270,32 @@ TEST_F(ShipperTest, ReconnectsAfterADropAndResendsWhatWasNotAcknowledged) {
   EXPECT_EQ(state_.stored.size(), 1000u);
   EXPECT_GE(shipper.stats().sessions, 2u);
   EXPECT_NE(logStream_->str().find("lost collector"), std::string::npos) << logStream_->str();
+}
+
+TEST_F(ShipperTest, EachPushSaysWhereItContinuesFrom) {
+  appendLines(*spool_, 350);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  using Step = std::pair<std::uint64_t, std::uint64_t>;
+  EXPECT_EQ(state_.continuity, (std::vector<Step>{{0, 1}, {100, 101}, {200, 201}, {300, 301}}));
+}
+
+TEST_F(ShipperTest, ACollectorThatRefusesEveryPushIsRetriedAtTheBackoffPace) {
+  state_.refusePushes = true;  // hello() works, every push fails (its disk is full)
+  appendLines(*spool_, 10);
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.hellos >= 1; }));
+  runUntil([] { return false; }, 1500);
+  // Backoff 100, 200, 400, 400, ... ms: at most 6 sessions in 1.5 s (one every 100 ms when a
+  // successful hello restarted the backoff).
+  EXPECT_GE(state_.hellos, 2);
+  EXPECT_LE(state_.hellos, 6);
+  EXPECT_EQ(spool_->pendingCount(), 10u);
+  state_.refusePushes = false;
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  EXPECT_EQ(state_.stored.size(), 10u);
 }
 
 TEST_F(ShipperTest, RejectedCredentialsKeepTheSpoolAndLogOnce) {

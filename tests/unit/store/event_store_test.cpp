@@ -26,8 +26,12 @@ class EventStoreTest : public ::testing::Test {
   }
   void SetUp() override { open(); }
 
-  std::vector<BatchResult> commit(BatchMessage& m) {
+  std::vector<BatchResult> commit(BatchMessage& m,
+                                  std::optional<std::uint64_t> previousSeq = std::nullopt,
+                                  std::span<const QuarantineNote> quarantine = {}) {
     IngestBatch b = m.batch();
+    b.previousSeq = previousSeq;
+    b.quarantine = quarantine;
     return store_->commitBatches({&b, 1});
   }
 
@@ -176,7 +180,7 @@ TEST_F(EventStoreTest, BatchesOfSeveralAgentsCommitTogetherOrNotAtAll) {
   EXPECT_EQ(all({}).size(), 7u);
 }
 
-TEST_F(EventStoreTest, FullMapIsAnErrorAndTheStoreLivesOn) {
+TEST_F(EventStoreTest, FullMapIsAnErrorThatNoLaterBatchPassesAndTheStoreLivesOn) {
   open(std::size_t{1} << 20);  // 1 MiB map
   BatchMessage small("agent-a", 1, outputLines(1, 100));
   commit(small);
@@ -192,10 +196,86 @@ TEST_F(EventStoreTest, FullMapIsAnErrorAndTheStoreLivesOn) {
   }
   // Nothing of the failed batch, everything from before; reads and small writes still work.
   EXPECT_EQ(store_->highWater("agent-a", 1), 100u);
+  // The agent's next push continues from the failed one: refused, so the mark cannot pass it.
+  BatchMessage after("agent-a", 1, outputLines(20'101, 20'110));
+  EXPECT_EQ(commit(after, 20'100)[0].outcome, BatchResult::Outcome::gap);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 100u);
   EXPECT_EQ(all({}).size(), 100u);
   BatchMessage next("agent-a", 1, outputLines(101, 110));
   EXPECT_EQ(commit(next)[0].committedThroughSeq, 110u);
   EXPECT_EQ(all({.release = "r1"}).size(), 110u);
+}
+
+TEST_F(EventStoreTest, ABatchThatDoesNotContinueFromTheMarkIsRefusedWhole) {
+  BatchMessage first("agent-a", 1, outputLines(1, 10));
+  commit(first);
+  // 11..20 never arrived (its push failed): 21..30 must not move the mark past it.
+  BatchMessage later("agent-a", 1, outputLines(21, 30));
+  auto r = commit(later);
+  EXPECT_EQ(r[0].outcome, BatchResult::Outcome::gap);
+  EXPECT_EQ(r[0].committedThroughSeq, 10u);
+  EXPECT_EQ(r[0].stored, 0u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 10u);
+  EXPECT_EQ(all({}).size(), 10u);
+  // The same with the agent saying so (previousSeq 20 > mark 10).
+  EXPECT_EQ(commit(later, 20)[0].outcome, BatchResult::Outcome::gap);
+
+  // The missing batch, then the later one: both stored, in order, nothing twice.
+  BatchMessage missing("agent-a", 1, outputLines(11, 20));
+  EXPECT_EQ(commit(missing, 10)[0].committedThroughSeq, 20u);
+  r = commit(later, 20);
+  EXPECT_EQ(r[0].outcome, BatchResult::Outcome::committed);
+  EXPECT_EQ(r[0].committedThroughSeq, 30u);
+  EXPECT_EQ(all({}).size(), 30u);
+
+  // An agent that declares seqs absent (previousSeq <= mark, first seq beyond mark + 1) is taken.
+  BatchMessage afterHole("agent-a", 1, outputLines(41, 45));
+  EXPECT_EQ(commit(afterHole, 30)[0].committedThroughSeq, 45u);
+
+  // A refused batch in a group does not fail the others, nor does it write anything.
+  BatchMessage gapped("agent-a", 1, outputLines(60, 61));
+  BatchMessage other("agent-b", 1, outputLines(1, 3));
+  IngestBatch group[] = {gapped.batch(), other.batch()};
+  auto results = store_->commitBatches(group);
+  EXPECT_EQ(results[0].outcome, BatchResult::Outcome::gap);
+  EXPECT_EQ(results[0].committedThroughSeq, 45u);
+  EXPECT_EQ(results[1].committedThroughSeq, 3u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 45u);
+}
+
+TEST_F(EventStoreTest, QuarantinedEventsAreKeptAsReceivedAndAdvanceTheMark) {
+  std::vector<EventSpec> specs = outputLines(1, 5);
+  specs[2].release = std::string(300, 'r');  // seq 3
+  BatchMessage batch("agent-a", 1, specs);
+  const QuarantineNote notes[] = {{2, "release is longer than 256 bytes"}};
+  auto r = commit(batch, std::nullopt, notes);
+  EXPECT_EQ(r[0].stored, 4u);
+  EXPECT_EQ(r[0].quarantined, 1u);
+  EXPECT_EQ(r[0].committedThroughSeq, 5u);
+
+  std::set<std::uint64_t> seqs;
+  for (auto& row : all({})) seqs.insert(row.first);
+  EXPECT_EQ(seqs, (std::set<std::uint64_t>{1, 2, 4, 5}));
+  EXPECT_EQ(store_->hosts()[0].eventsStored, 4u);
+  EXPECT_EQ(store_->quarantinedCount(), 1u);
+  auto kept = store_->quarantined(10);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].agentId, "agent-a");
+  EXPECT_EQ(kept[0].epoch, 1u);
+  EXPECT_EQ(kept[0].seq, 3u);
+  EXPECT_EQ(kept[0].reason, "release is longer than 256 bytes");
+  EXPECT_EQ(kept[0].receivedNs, clock_.now);
+  withEvent(kept[0].bytes, [](schema::Event::Reader e) {
+    EXPECT_EQ(e.getSeq(), 3u);
+    EXPECT_EQ(e.getRelease().size(), 300u);
+    EXPECT_EQ(e.getReceivedNs(), 0);  // as received
+  });
+
+  // Redelivered: neither stored nor quarantined again.
+  r = commit(batch, std::nullopt, notes);
+  EXPECT_EQ(r[0].skipped, 5u);
+  EXPECT_EQ(r[0].quarantined, 0u);
+  EXPECT_EQ(store_->quarantinedCount(), 1u);
 }
 
 TEST_F(EventStoreTest, PaginationReturnsEveryEventExactlyOnce) {

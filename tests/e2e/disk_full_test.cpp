@@ -1,0 +1,221 @@
+// The collector's disk fills up under real agents, then space returns: nothing acknowledged is
+// lost and nothing is stored twice. The collector's data dir is on a small tmpfs of its own; the
+// agents (octolaunch-agent run + hook wrappers, spools on the ordinary temp dir) push mixed batches
+// of hook output, hook exits and, in each agent's stream, a poison hook whose release id is longer
+// than the collector accepts. Afterwards the store is opened read-only by this test and every
+// (agent, epoch, seq) the agents assigned is looked up.
+//
+// Needs root (mount). Outside CI it skips with the reason; under CI=true it fails instead. It uses
+// the host kernel (tmpfs): run it under the shared host-kernel lock (ctest: RESOURCE_LOCK).
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "collector/store/lmdb_event_store.h"
+#include "collector/store/store_env.h"
+#include "tests/support/harness.h"
+#include "tests/support/skip.h"
+
+namespace octolaunch::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A tmpfs mounted for one test, unmounted (lazily) at the end.
+class Tmpfs final {
+ public:
+  Tmpfs(const std::filesystem::path& at, const std::string& options) : path_(at) {
+    std::filesystem::create_directories(at);
+    ok_ = ::mount("tmpfs", at.c_str(), "tmpfs", 0, options.c_str()) == 0;
+    if (!ok_) error_ = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
+  }
+  ~Tmpfs() {
+    if (ok_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::filesystem::path path_;
+  bool ok_ = false;
+  std::string error_;
+};
+
+// Writes file until the file system has at most leaveBytes free.
+void fillLeaving(const std::filesystem::path& file, std::uint64_t leaveBytes) {
+  std::ofstream out(file, std::ios::binary);
+  const std::string block(1 << 16, 'f');
+  for (;;) {
+    const auto space = std::filesystem::space(file.parent_path());
+    if (space.available <= leaveBytes + block.size()) break;
+    out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    out.flush();
+    ASSERT_TRUE(out.good()) << "writing the filler failed early";
+  }
+}
+
+// The value of a metric line "name value" in Prometheus text; -1 when absent.
+double metric(int httpPort, const std::string& name) {
+  HttpResult r = httpGet(httpPort, "/metrics");
+  const std::string key = "\n" + name + " ";
+  const auto at = r.raw.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(r.raw.substr(at + key.size()));
+}
+
+struct Agent {
+  std::string id;
+  std::filesystem::path spool;
+  std::unique_ptr<Process> daemon;
+};
+
+TEST(DiskFull, NothingIsLostOrDoubledWhenTheCollectorsDiskFillsAndEmpties) {
+  if (::geteuid() != 0) OCTOLAUNCH_SKIP_UNLESS_CI("mounting a tmpfs needs root");
+  TempDir dir;
+  Tmpfs disk(dir / "disk", "size=128m");
+  if (!disk.ok()) OCTOLAUNCH_SKIP_UNLESS_CI(disk.error());
+  CollectorProcess collector({.dataDir = dir / "disk" / "collector"});
+  collector.start();
+
+  // The agents send only what their hooks produce; a short backoff ceiling keeps the test short.
+  const std::filesystem::path config = dir / "agent.toml";
+  std::ofstream(config) << "[sources]\nenabled = false\n[ship]\nbackoff_max_ms = 1000\n";
+  constexpr int kAgents = 4;
+  constexpr int kRounds = 8;
+  constexpr int kLines = 2500;  // per hook run; each run also stores its hook.exit
+  std::vector<Agent> agents;
+  auto flagsOf = [&](const Agent& a) {
+    auto f = agentFlags(a.spool, a.id, a.id + ".example", collector.rpcAddress());
+    f[1] = config.string();  // --config
+    return f;
+  };
+  for (int i = 0; i < kAgents; ++i) {
+    Agent a{.id = "agent-" + std::to_string(i), .spool = dir / ("spool-" + std::to_string(i))};
+    std::vector<std::string> argv = {binPath("octolaunch-agent"), "run"};
+    auto f = flagsOf(a);
+    argv.insert(argv.end(), f.begin(), f.end());
+    a.daemon = std::make_unique<Process>(ProcessOptions{.argv = argv, .captureStdout = false});
+    agents.push_back(std::move(a));
+  }
+  auto hook = [&](const Agent& a, const std::string& release, const std::string& script) {
+    std::vector<std::string> argv = {binPath("octolaunch-agent"), "hook"};
+    auto f = flagsOf(a);
+    argv.insert(argv.end(), f.begin(), f.end());
+    for (const std::string& arg :
+         {std::string("--release"), release, std::string("--service"), std::string("api"),
+          std::string("--"), std::string("sh"), std::string("-c"), script}) {
+      argv.push_back(arg);
+    }
+    return std::make_unique<Process>(
+        ProcessOptions{.argv = argv, .captureStdout = false, .discardStdout = true});
+  };
+  const std::string lines = "awk 'BEGIN { for (i = 1; i <= " + std::to_string(kLines) +
+                            "; i++) { print \"row \" i; if (i % 500 == 0) print \"err \" i > "
+                            "\"/dev/stderr\" } }'; exit 3";
+  const std::string poisonRelease(300, 'p');  // the agent accepts it, the collector does not
+
+  // Leave room for part of the traffic only: the disk fills while the agents push.
+  fillLeaving(dir / "disk" / "filler", std::uint64_t{6} << 20);
+
+  std::map<std::string, std::uint64_t> sent;  // events each agent's spool assigned
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::unique_ptr<Process>> running;
+    for (const Agent& a : agents) {
+      if (round == kRounds / 2) {
+        // One output line and the exit: two poison events among their neighbours.
+        auto poison = hook(a, poisonRelease, "echo poisoned");
+        ASSERT_TRUE(poison->wait(60s).has_value());
+        sent[a.id] += 2;
+      }
+      running.push_back(hook(a, "r" + std::to_string(round), lines));
+    }
+    for (auto& p : running) {
+      auto status = p->wait(120s);
+      ASSERT_TRUE(status.has_value()) << "a hook did not finish";
+      EXPECT_EQ(exitCodeOf(*status), 3);  // the command's status, disk full or not
+    }
+    for (const Agent& a : agents) sent[a.id] += kLines + kLines / 500 + 1;
+  }
+
+  // The disk is full and the collector says so, by kind: every failed commit is a "full" one.
+  ASSERT_TRUE(
+      waitUntil([&] { return metric(collector.httpPort(), "octolaunch_store_full") == 1; }, 60s))
+      << "the collector never reported a full store";
+  const double fullErrors =
+      metric(collector.httpPort(), "octolaunch_ingest_commit_errors_full_total");
+  EXPECT_GT(fullErrors, 0);
+  EXPECT_EQ(metric(collector.httpPort(), "octolaunch_ingest_commit_errors_total"), fullErrors);
+
+  // Space returns: ingest resumes by itself, and every agent's last seq arrives.
+  std::filesystem::remove(dir / "disk" / "filler");
+  auto caughtUp = [&] {
+    HttpResult hosts = httpGet(collector.httpPort(), "/api/v1/hosts");
+    if (hosts.status != 200 || hosts.body["hosts"].size() != agents.size()) return false;
+    for (const auto& h : hosts.body["hosts"]) {
+      if (h["last_seq"].get<std::uint64_t>() != sent[h["agent_id"].get<std::string>()]) {
+        return false;
+      }
+    }
+    return true;
+  };
+  ASSERT_TRUE(waitUntil(caughtUp, 180s))
+      << "agents did not catch up: " << httpGet(collector.httpPort(), "/api/v1/hosts").raw;
+  EXPECT_EQ(metric(collector.httpPort(), "octolaunch_store_full"), 0);
+  EXPECT_EQ(metric(collector.httpPort(), "octolaunch_store_quarantined_events"), 2.0 * kAgents);
+  for (Agent& a : agents) a.daemon->kill9();
+  ASSERT_EQ(collector.stop(), 0);
+
+  // Count every (agent, epoch, seq) in the store: events and quarantine.
+  lmdb::Env env = openCollectorEnv(dir / "disk" / "collector");
+  SystemClock clock;
+  LmdbEventStore store(env, clock);
+  std::map<std::string, std::uint64_t> epochOf;
+  std::map<std::pair<std::string, std::uint64_t>, int> seen;  // (agent, seq) -> times stored
+  std::uint64_t stored = 0;
+  store.forEachEvent({}, [&](schema::Event::Reader e) {
+    const std::string agent = e.getAgentId().cStr();
+    epochOf.emplace(agent, e.getEpoch());
+    EXPECT_EQ(epochOf[agent], e.getEpoch()) << "one spool, one epoch";
+    ++seen[{agent, e.getSeq()}];
+    ++stored;
+    return true;
+  });
+  std::uint64_t quarantined = 0;
+  for (const QuarantinedEvent& q : store.quarantined(1000)) {
+    EXPECT_EQ(q.reason, "release is longer than 256 bytes");
+    EXPECT_EQ(q.epoch, epochOf[q.agentId]);
+    ++seen[{q.agentId, q.seq}];
+    ++quarantined;
+  }
+  std::uint64_t total = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t doubled = 0;
+  for (const auto& [agent, count] : sent) {
+    total += count;
+    for (std::uint64_t seq = 1; seq <= count; ++seq) {
+      auto it = seen.find({agent, seq});
+      if (it == seen.end()) {
+        ++lost;
+      } else if (it->second > 1) {
+        doubled += static_cast<std::uint64_t>(it->second - 1);
+      }
+    }
+  }
+  std::cout << "disk full: events sent " << total << ", stored " << stored << ", quarantined "
+            << quarantined << ", lost " << lost << ", doubled " << doubled
+            << ", full commits refused " << fullErrors << std::endl;
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(doubled, 0u);
+  EXPECT_EQ(quarantined, 2u * kAgents);
+  EXPECT_EQ(stored + quarantined, total);
+  EXPECT_EQ(seen.size(), total) << "seqs beyond what the agents assigned";
+}
+
+}  // namespace
+}  // namespace octolaunch::testing
