@@ -25,8 +25,8 @@
 
 namespace octolaunch::analysis {
 
-// Read access to stored events. The store adapter forwards to EventStore::forEachEvent; tests use
-// an in-memory fake.
+// Read access to stored events. The collector's adapter (collector/releases/store_sources.h)
+// forwards to EventStore::forEachEvent; tests use an in-memory fake.
 class EventSource {
  public:
   struct Query {

@@ -13,12 +13,10 @@ std::unique_ptr<Command> makeEventsCommand();         // events [--release R] [-
 std::unique_ptr<Command> makeReleasesCommand();       // releases
 std::unique_ptr<Command> makeReleaseShowCommand();    // release show R
 std::unique_ptr<Command> makeReleaseCreateCommand();  // release create --id R --service S ...
-
-// issue 4 (releases, causes):
-std::unique_ptr<Command> makeReleaseStageCommand();  // release stage R --name N --status S
-std::unique_ptr<Command> makeWhyCommand();           // why R
-std::unique_ptr<Command> makeTimelineCommand();      // timeline R
-std::unique_ptr<Command> makeDriftCommand();         // drift --service S
+std::unique_ptr<Command> makeReleaseStageCommand();   // release stage R --name N --status S
+std::unique_ptr<Command> makeWhyCommand();            // why R
+std::unique_ptr<Command> makeTimelineCommand();       // timeline R
+std::unique_ptr<Command> makeDriftCommand();          // drift --service S
 
 std::vector<std::unique_ptr<Command>> allCommands();
 

@@ -14,7 +14,8 @@ namespace octolaunch::http {
 // Throws 400 "unknown parameter 'x'" for a parameter not in allowed.
 void requireKnownParams(const httplib::Request& req,
                         std::initializer_list<std::string_view> allowed);
-// The value, or "" when absent. Throws 400 when given twice or longer than 256 bytes.
+// The value, or "" when absent. Throws 400 when given twice, longer than 256 bytes or holding a
+// NUL byte. (The router has already refused values that are not UTF-8.)
 std::string stringParam(const httplib::Request& req, const char* name);
 // RFC 3339 or integer nanoseconds; nullopt when absent.
 std::optional<std::int64_t> timeParam(const httplib::Request& req, const char* name);

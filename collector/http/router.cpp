@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+#include <string_view>
+
 #include "collector/store/event_store.h"
+#include "shared/util/utf8.h"
 
 namespace octolaunch::http {
 
@@ -26,35 +30,95 @@ const char* reasonFor(int status) {
   }
 }
 
-void replyForException(const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+JsonReply errorReply(int status, std::string message) {
+  return {status, {{"error", std::move(message)}}, {}};
+}
+
+// The error for the first part of the request that is not valid UTF-8; nullopt when all of it is.
+std::optional<std::string> invalidUtf8(const httplib::Request& req) {
+  if (!isValidUtf8(req.path)) return "path: not valid UTF-8";
+  for (const auto& [name, value] : req.params) {
+    if (!isValidUtf8(name)) return "query: a parameter name is not valid UTF-8";
+    if (!isValidUtf8(value)) return name + ": not valid UTF-8";
+  }
+  return std::nullopt;
+}
+
+// What writing a reply failed on (memory): a constant body, nothing that can fail again.
+void writeLastResort(httplib::Response& res) noexcept {
+  res.status = 500;
+  try {
+    res.set_content(R"({"error":"internal error"})", kJson);
+  } catch (...) {
+    res.body.clear();
+  }
+}
+
+JsonReply replyFor(const httplib::Request& req, std::exception_ptr ep) {
   try {
     std::rethrow_exception(ep);
   } catch (const HttpError& e) {
-    writeError(res, e.status(), e.what());
+    return errorReply(e.status(), e.what());
   } catch (const StoreError& e) {
     switch (e.kind()) {
       case StoreError::Kind::badCursor:
-        writeError(res, 400, std::string("cursor: ") + e.what());
-        break;
+        return errorReply(400, std::string("cursor: ") + e.what());
       case StoreError::Kind::full:
-        writeError(res, 507, e.what());
-        break;
+        return errorReply(507, e.what());
       default:
         spdlog::error("{} {}: {}", req.method, req.path, e.what());
-        writeError(res, 500, std::string("store error: ") + e.what());
+        return errorReply(500, std::string("store error: ") + e.what());
     }
   } catch (const std::exception& e) {
     spdlog::error("{} {}: {}", req.method, req.path, e.what());
-    writeError(res, 500, std::string("internal error: ") + e.what());
+    return errorReply(500, std::string("internal error: ") + e.what());
   } catch (...) {
-    writeError(res, 500, "internal error");
+    spdlog::error("{} {}: an exception that is not a std::exception", req.method, req.path);
+    return errorReply(500, "internal error");
   }
 }
+
+void replyForException(const httplib::Request& req, httplib::Response& res,
+                       std::exception_ptr ep) noexcept {
+  try {
+    writeJson(res, replyFor(req, ep));
+  } catch (...) {
+    writeLastResort(res);
+  }
+}
+
+// Runs serve unless the request is not valid UTF-8; whatever it throws becomes the JSON error.
+template <typename Serve>
+void guarded(const httplib::Request& req, httplib::Response& res, const Serve& serve) noexcept {
+  try {
+    if (auto bad = invalidUtf8(req)) {
+      writeError(res, 400, *bad);
+      return;
+    }
+    serve();
+  } catch (...) {
+    replyForException(req, res, std::current_exception());
+  }
+}
+
+httplib::Server::Handler serveJson(Router::JsonHandler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    guarded(req, res, [&] { writeJson(res, handler(req)); });
+  };
+}
+
 }  // namespace
 
+void writeJson(httplib::Response& response, JsonReply reply) {
+  response.status = reply.status;
+  if (reply.text.empty()) {
+    reply.text = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  response.set_content(std::move(reply.text), kJson);
+}
+
 void writeError(httplib::Response& response, int status, const std::string& message) {
-  response.status = status;
-  response.set_content(nlohmann::json{{"error", message}}.dump(), kJson);
+  writeJson(response, errorReply(status, message));
 }
 
 Router::Router(httplib::Server& server) : server_(server) {
@@ -63,49 +127,34 @@ Router::Router(httplib::Server& server) : server_(server) {
   server_.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        if (res.status == 404) {
-          writeError(res, 404, "no route for " + req.method + " " + req.path);
-        } else {
-          writeError(res, res.status, reasonFor(res.status));
+        try {
+          if (res.status != 404) {
+            writeError(res, res.status, reasonFor(res.status));
+          } else if (auto bad = invalidUtf8(req)) {
+            writeError(res, 400, *bad);
+          } else {
+            writeError(res, 404, "no route for " + req.method + " " + req.path);
+          }
+        } catch (...) {
+          writeLastResort(res);
         }
         return httplib::Server::HandlerResponse::Handled;
       }));
   server_.set_exception_handler(replyForException);
 }
 
-httplib::Server::Handler Router::wrap(JsonHandler handler) {
-  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    try {
-      JsonReply reply = handler(req);
-      res.status = reply.status;
-      if (!reply.text.empty()) {
-        res.set_content(std::move(reply.text), kJson);
-      } else {
-        res.set_content(reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                        kJson);
-      }
-    } catch (...) {
-      replyForException(req, res, std::current_exception());
-    }
-  };
-}
-
 void Router::get(const std::string& pattern, JsonHandler handler) {
-  server_.Get(pattern, wrap(std::move(handler)));
+  server_.Get(pattern, serveJson(std::move(handler)));
 }
 
 void Router::post(const std::string& pattern, JsonHandler handler) {
-  server_.Post(pattern, wrap(std::move(handler)));
+  server_.Post(pattern, serveJson(std::move(handler)));
 }
 
 void Router::getRaw(const std::string& pattern, RawHandler handler) {
   server_.Get(pattern,
               [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-                try {
-                  handler(req, res);
-                } catch (...) {
-                  replyForException(req, res, std::current_exception());
-                }
+                guarded(req, res, [&] { handler(req, res); });
               });
 }
 

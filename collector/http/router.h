@@ -3,8 +3,13 @@
 //   HttpError(status, msg)          -> status, {"error": msg}
 //   StoreError (full)               -> 507, {"error": ...}
 //   StoreError (badCursor)          -> 400, {"error": "cursor: ..."}
-//   any other exception             -> 500, {"error": "internal error: ..."}
+//   any other exception             -> 500, {"error": "internal error: ..."}, logged (our bug)
 // Unknown paths and methods get 404 {"error": "no route for GET /x"}; over-long bodies 413.
+// A path, query parameter name or value that is not valid UTF-8 is refused with 400 before any
+// handler runs, e.g. {"error": "path: not valid UTF-8"}.
+//
+// No exception leaves the router into cpp-httplib, and every response body is written through
+// writeJson(), which cannot fail on the content (bytes that are not UTF-8 become U+FFFD).
 //
 // Threads: handlers run on cpp-httplib's worker threads, several at once; everything they touch
 // must be safe for that (LMDB reads are; writes go through a WriteSerializer).
@@ -22,7 +27,9 @@ namespace octolaunch::http {
 struct JsonReply {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
-  std::string text;  // when not empty: the body, already JSON text (body is then unused)
+  // When not empty: the body, already JSON text written with shared/util/json_text.h (body is
+  // then unused).
+  std::string text;
 };
 
 class HttpError final : public std::runtime_error {
@@ -38,7 +45,7 @@ class HttpError final : public std::runtime_error {
 class Router final {
  public:
   using JsonHandler = std::function<JsonReply(const httplib::Request&)>;
-  // A handler that writes the whole response itself (e.g. /metrics, the web UI).
+  // A handler that writes the whole response itself (e.g. /metrics).
   using RawHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
   // Installs the error and exception handlers on server. server must outlive the router.
@@ -51,11 +58,13 @@ class Router final {
   void getRaw(const std::string& pattern, RawHandler handler);
 
  private:
-  httplib::Server::Handler wrap(JsonHandler handler);
   httplib::Server& server_;
 };
 
-// Writes {"error": message} with status.
+// Writes reply as the response: status and JSON text. Never throws for the content: strings that
+// are not valid UTF-8 are written with U+FFFD in place of the bad bytes.
+void writeJson(httplib::Response& response, JsonReply reply);
+// Writes {"error": message} with status, through writeJson().
 void writeError(httplib::Response& response, int status, const std::string& message);
 
 }  // namespace octolaunch::http

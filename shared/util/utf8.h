@@ -30,4 +30,14 @@ inline std::size_t utf8SequenceLength(std::string_view s, std::size_t i) {
   return 0;
 }
 
+// Whether the whole of s is well-formed UTF-8 (a NUL byte is).
+inline bool isValidUtf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8SequenceLength(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace octolaunch

@@ -1,5 +1,5 @@
 // Benchmark: causes and timeline of one release with N linked events, read from a real LMDB store
-// that also holds a background of other releases' events (issue 4's speed figures).
+// that also holds a background of other releases' events.
 //
 //   analysis_bench [--background N] [--releases R] [--release-events N] [--hosts H] [--runs K]
 //   [--dir D]
@@ -24,13 +24,17 @@
 #include <string>
 #include <vector>
 
-#include "collector/analysis/release_service.h"
+#include "collector/releases/release_service.h"
+#include "collector/releases/store_sources.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 
 using namespace octolaunch;
 using namespace octolaunch::analysis;
+using octolaunch::releases::ReleaseService;
+using octolaunch::releases::StoreEventSource;
+using octolaunch::releases::StoreReleaseHistory;
 
 namespace {
 
@@ -294,19 +298,19 @@ int main(int argc, char** argv) {
     double ca = cpuMs();
     auto a = std::chrono::steady_clock::now();
     auto c = service.causes(id);
-    bytes = c.body.dump().size();
+    bytes = c->dump().size();
     auto b = std::chrono::steady_clock::now();
     double cb = cpuMs();
-    auto t = service.timeline(id);
-    bytes += t.text.size();
+    auto t = service.timelineText(id);
+    bytes += t->size();
     auto e = std::chrono::steady_clock::now();
     double ce = cpuMs();
     causesCpu.push_back(cb - ca);
     timelineCpu.push_back(ce - cb);
     causesMs.push_back(std::chrono::duration<double, std::milli>(b - a).count());
     timelineMs.push_back(std::chrono::duration<double, std::milli>(e - b).count());
-    linked = nlohmann::json::parse(t.text)["events_total"];
-    top = c.body["causes"].empty() ? "(none)" : c.body["causes"][0]["title"].get<std::string>();
+    linked = nlohmann::json::parse(*t)["events_total"];
+    top = (*c)["causes"].empty() ? "(none)" : (*c)["causes"][0]["title"].get<std::string>();
   }
   // The same analysis on an in-memory copy of exactly what the store returned.
   Release release = *releaseFromJson(*releaseStore.get(id), 0).value;

@@ -1,5 +1,6 @@
 // Bad input on the RPC port: garbage bytes and a truncated Cap'n Proto message drop only that
-// connection; the collector keeps serving other agents.
+// connection; the collector keeps serving other agents. Hostile HTTP requests (bytes that are not
+// UTF-8 in the path, the query or the body) get a JSON error and the collector keeps serving.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "tests/support/harness.h"
 
@@ -42,6 +44,104 @@ bool closedByPeer(int fd, std::chrono::milliseconds timeout) {
     }
   }
   return false;
+}
+
+// Writes request as given on a fresh connection and reads the response until the collector closes
+// the connection; "" when it could not connect or nothing came back within the timeout.
+std::string exchange(int port, const std::string& request, std::chrono::milliseconds timeout) {
+  int fd = connectTo(port);
+  if (fd < 0) return "";
+  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    close(fd);
+    return "";
+  }
+  std::string response;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    response.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return response;
+}
+
+struct RawReply {
+  int status = 0;  // 0: no complete status line
+  std::string contentType;
+  nlohmann::json body;  // discarded when the body is not JSON
+};
+
+RawReply parseReply(const std::string& response) {
+  RawReply r;
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return r;
+  r.status = std::atoi(response.c_str() + 9);
+  const std::size_t end = response.find("\r\n\r\n");
+  if (end == std::string::npos) return r;
+  const std::string headers = response.substr(0, end);
+  const std::string key = "\r\nContent-Type: ";
+  if (std::size_t at = headers.find(key); at != std::string::npos) {
+    r.contentType = headers.substr(at + key.size(), headers.find("\r\n", at + 2) - at - key.size());
+  }
+  r.body = nlohmann::json::parse(response.substr(end + 4), nullptr, false);
+  return r;
+}
+
+std::string getRequest(const std::string& target) {
+  return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+}
+
+std::string postRequest(const std::string& target, const std::string& body) {
+  return "POST " + target +
+         " HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+TEST(BadInput, HostileHttpRequestsGetJsonErrorsAndTheCollectorLivesOn) {
+  TempDir dir;
+  CollectorProcess collector({.dataDir = dir / "collector"});
+  collector.start();
+
+  struct Case {
+    std::string request;
+    std::string error;  // of the 400 answer
+  };
+  const Case cases[] = {
+      {getRequest("/%FF"), "path: not valid UTF-8"},
+      {getRequest("/api/v1/events?host=%FF"), "host: not valid UTF-8"},
+      {getRequest("/api/v1/events?%FF=web-1"), "query: a parameter name is not valid UTF-8"},
+      {getRequest("/api/v1/releases/%C0%AF"), "path: not valid UTF-8"},            // overlong '/'
+      {getRequest("/api/v1/releases/%ED%A0%80/causes"), "path: not valid UTF-8"},  // a surrogate
+      {getRequest("/api/v1/drift?service=%F4%90%80%80"), "service: not valid UTF-8"},  // >U+10FFFF
+      {getRequest("/\xff\xfe/raw"), "path: not valid UTF-8"},  // bytes sent unescaped
+      {getRequest("/api/v1/events?kind=%00"), "kind: contains a NUL byte"},
+      {getRequest("/api/v1/events?kind=%E2%82"), "kind: not valid UTF-8"},  // truncated
+      {postRequest("/api/v1/releases/%FF/stages", R"({"name":"build","status":"ok"})"),
+       "path: not valid UTF-8"},
+      {postRequest("/api/v1/releases", "{\"id\":\"r1\",\"service\":\"\xff\"}"),
+       "body: expected a JSON object"},
+      {postRequest("/api/v1/releases", R"({"id":"r1","service":"\ud800"})"),
+       "body: expected a JSON object"},
+      {postRequest("/api/v1/releases", R"({"id":"r1","service":"api","commit":"a\u0000b"})"),
+       "commit: at most 2048 bytes, no NUL"},
+  };
+  for (const Case& c : cases) {
+    RawReply r = parseReply(exchange(collector.httpPort(), c.request, 10s));
+    ASSERT_TRUE(collector.running()) << "the collector died on " << c.request;
+    EXPECT_EQ(r.status, 400) << c.request;
+    EXPECT_EQ(r.contentType, "application/json") << c.request;
+    EXPECT_EQ(r.body, nlohmann::json({{"error", c.error}})) << c.request;
+  }
+  // Well-formed UTF-8 beyond ASCII is still accepted.
+  HttpResult accented = httpGet(collector.httpPort(), "/api/v1/events?host=caf%C3%A9");
+  EXPECT_EQ(accented.status, 200) << accented.raw;
+  EXPECT_EQ(accented.body["events"], nlohmann::json::array());
+  EXPECT_EQ(httpGet(collector.httpPort(), "/healthz").status, 200);
+  EXPECT_TRUE(collector.running());
 }
 
 TEST(BadInput, GarbageAndTruncatedMessagesDropOnlyThatConnection) {

@@ -1,7 +1,8 @@
 // octolaunch release create --id R --service S [--version V] [--commit SHA]
 //   [--artifact-digest sha256:...] [--artifact-uri URI] [--ci-run-url URL] [--ci-job-url URL ...]
 //   [--environment E] [--target-host H ...]
-// POST /api/v1/releases. Minimal: the fields are sent as given (issue 4 adds CI autodetection).
+// POST /api/v1/releases. Fields left out are filled from the CI environment when the command runs
+// in a CI job (GitHub Actions, GitLab CI); flags win over the environment.
 #include <cstdlib>
 #include <ostream>
 
@@ -39,8 +40,7 @@ class ReleaseCreateCommand final : public Command {
     }
     if (!ciJobUrls_.empty()) body["ci_job_urls"] = ciJobUrls_;
     if (!targetHosts_.empty()) body["target_hosts"] = targetHosts_;
-    fillReleaseFromCi(body,
-                      [](const char* name) { return std::getenv(name); });  // issue 4: CI env fill
+    fillReleaseFromCi(body, [](const char* name) { return std::getenv(name); });
     ApiResponse response = context.api.post("/api/v1/releases", body);
     if (!response.ok()) return reportApiError(context, response);
     if (context.json) {

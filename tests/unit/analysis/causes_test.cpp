@@ -1,6 +1,5 @@
-// Candidate causes on realistic event sequences: one test per category and the tricky cases of
-// issue 4 (root cause above symptom, flaky 1 of 3, unrelated OOM, healthy release, rollback
-// advice).
+// Candidate causes on realistic event sequences: one test per category and the tricky cases (root
+// cause above symptom, flaky 1 of 3, unrelated OOM, healthy release, rollback advice).
 #include <gtest/gtest.h>
 
 #include <cstdlib>

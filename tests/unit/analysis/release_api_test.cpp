@@ -1,5 +1,5 @@
-// The release routes and CLI commands of issue 4 end to end in one process: the real LMDB store in
-// a temp dir, the real HTTP server on port 0, the real `octolaunch` CLI code talking to it.
+// The release routes and CLI commands end to end in one process: the real LMDB store in a temp
+// dir, the real HTTP server on port 0, the real `octolaunch` CLI code talking to it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -8,10 +8,10 @@
 #include <sstream>
 #include <thread>
 
-#include "collector/analysis/release_service.h"
 #include "collector/cli/ci_environment.h"
 #include "collector/cli/cli_app.h"
 #include "collector/http/http_server.h"
+#include "collector/releases/release_service.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
@@ -282,7 +282,7 @@ TEST_F(ReleaseApiTest, SkippingStdoutLinesChangesNoAnswer) {
                         {"service", "api"},
                         {"ci_job_url", "https://ci/job/7"},
                         {"created_ns", at(-60)}});
-  ReleaseService service(*events_, *releases_, writer_, clock_, options_);
+  releases::ReleaseService service(*events_, *releases_, writer_, clock_, options_);
   auto lean = service.analyze("r7", Detail::withoutHookStdout);
   auto full = service.analyze("r7", Detail::all);
   ASSERT_TRUE(lean && full);

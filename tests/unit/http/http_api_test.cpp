@@ -99,7 +99,7 @@ TEST_F(HttpApiTest, HealthAndMetrics) {
   EXPECT_NE(m->body.find("octolaunch_test_metric 7"), std::string::npos);
 }
 
-TEST_F(HttpApiTest, BadParametersAre400NamingTheParameter) {
+TEST_F(HttpApiTest, BadParametersAndBytesThatAreNotUtf8Are400NamingWhat) {
   const std::pair<std::string, std::string> cases[] = {
       {"/api/v1/events?limit=0", "limit: expected an integer from 1 to 10000, got \"0\""},
       {"/api/v1/events?limit=10001", "limit: expected an integer from 1 to 10000, got \"10001\""},
@@ -112,6 +112,11 @@ TEST_F(HttpApiTest, BadParametersAre400NamingTheParameter) {
       {"/api/v1/events?cursor=deadbeef", "cursor: malformed cursor"},
       {"/api/v1/events?relase=r1", "unknown parameter 'relase'"},
       {"/api/v1/events?host=a&host=b", "host: given more than once"},
+      {"/%FF", "path: not valid UTF-8"},
+      {"/api/v1/releases/%FF", "path: not valid UTF-8"},
+      {"/api/v1/events?host=%FF", "host: not valid UTF-8"},
+      {"/api/v1/events?%C0%80=1", "query: a parameter name is not valid UTF-8"},
+      {"/metrics?x=%ED%BF%BF", "x: not valid UTF-8"},
   };
   for (const auto& [path, message] : cases) {
     Reply r = get(path);
@@ -121,6 +126,14 @@ TEST_F(HttpApiTest, BadParametersAre400NamingTheParameter) {
   Reply missing = get("/api/v1/nothing");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body, json({{"error", "no route for GET /api/v1/nothing"}}));
+}
+
+TEST_F(HttpApiTest, StoredBytesThatAreNotUtf8AreAnsweredAsReplacementCharacters) {
+  // An event line that is not UTF-8 (from an agent) is answered with U+FFFD in place of the byte.
+  store("agent-a", 1, {{.seq = 1, .timeNs = 5, .host = "web-1", .line = "bad \xff byte"}});
+  Reply events = get("/api/v1/events");
+  ASSERT_EQ(events.status, 200);
+  EXPECT_EQ(events.body["events"][0]["data"]["line"], "bad \xEF\xBF\xBD byte");
 }
 
 TEST_F(HttpApiTest, PaginationReturnsEveryEventExactlyOnceOldestFirst) {
