@@ -210,147 +210,174 @@ std::vector<OomKill> OomAssembler::feed(const KernelMessage& message) {
   std::vector<OomKill> out;
   std::string_view text = message.text;
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  flushStale(message, out);
+  if (takeHeader(text, message, out) || takeSummary(text, message, out) ||
+      takeVictim(text, message, out) || takeScoreVictim(text, message, out) ||
+      takeTaskIn(text, message) || takeReaped(text) || takeMemcgStats(text, message)) {
+    return out;
+  }
+  takeReportDetail(text);
+  return out;
+}
 
+void OomAssembler::flushStale(const KernelMessage& message, std::vector<OomKill>& out) {
   // A pending kill whose last line is older than the timeout (on the stream's own clock) is flushed
   // before this line is considered.
-  if (pending_ && message.monoUsec && pending_->kill.monoUsec &&
-      *message.monoUsec > *pending_->kill.monoUsec + options_.pendingTimeoutUsec) {
-    out = flushPending();
-  } else if (pending_ && message.realtimeNs && pending_->kill.realtimeNs &&
+  if (!pending_) return;
+  const OomKill& last = pending_->kill;
+  if (message.monoUsec && last.monoUsec &&
+      *message.monoUsec > *last.monoUsec + options_.pendingTimeoutUsec) {
+    flushInto(out);
+  } else if (message.realtimeNs && last.realtimeNs &&
              *message.realtimeNs >
-                 *pending_->kill.realtimeNs +
-                     static_cast<std::int64_t>(options_.pendingTimeoutUsec) * 1000) {
-    out = flushPending();
+                 *last.realtimeNs + static_cast<std::int64_t>(options_.pendingTimeoutUsec) * 1000) {
+    flushInto(out);
   }
-  auto begin = [&]() -> Pending& {
-    if (!pending_) pending_.emplace();
-    return *pending_;
-  };
+}
 
-  if (auto at = text.find(kInvoked); at != std::string_view::npos && at > 0) {
-    auto flushed = flushPending();
-    out.insert(out.end(), flushed.begin(), flushed.end());
-    Pending& p = begin();
-    p.kill.trigger = sanitizeUtf8(text.substr(0, at));
-    p.headerSeen = true;
-    p.unemitted = true;
-    stamp(p.kill, message);
-    ++recognised_;
-    return out;
+void OomAssembler::flushInto(std::vector<OomKill>& out) {
+  auto flushed = flushPending();
+  out.insert(out.end(), flushed.begin(), flushed.end());
+}
+
+OomAssembler::Pending& OomAssembler::pendingReport() {
+  if (!pending_) pending_.emplace();
+  return *pending_;
+}
+
+bool OomAssembler::takeHeader(std::string_view text, const KernelMessage& message,
+                              std::vector<OomKill>& out) {
+  auto at = text.find(kInvoked);
+  if (at == std::string_view::npos || at == 0) return false;
+  flushInto(out);
+  Pending& p = pendingReport();
+  p.kill.trigger = sanitizeUtf8(text.substr(0, at));
+  p.headerSeen = true;
+  p.unemitted = true;
+  stamp(p.kill, message);
+  ++recognised_;
+  return true;
+}
+
+bool OomAssembler::takeSummary(std::string_view text, const KernelMessage& message,
+                               std::vector<OomKill>& out) {
+  if (!startsWith(text, kSummary)) return false;
+  if (pending_ && (pending_->summarySeen || (pending_->victimEmitted && !pending_->unemitted))) {
+    flushInto(out);
   }
-
-  if (startsWith(text, kSummary)) {
-    if (pending_ && (pending_->summarySeen || (pending_->victimEmitted && !pending_->unemitted))) {
-      auto flushed = flushPending();
-      out.insert(out.end(), flushed.begin(), flushed.end());
+  Pending& p = pendingReport();
+  p.summarySeen = true;
+  p.unemitted = true;
+  for (auto& [key, value] : summaryPairs(text.substr(kSummary.size()))) {
+    if (key == "constraint") {
+      p.kill.constraint = sanitizeUtf8(value);
+    } else if (key == "oom_memcg") {
+      p.kill.memcg = sanitizeUtf8(value);
+    } else if (key == "task_memcg") {
+      p.kill.taskMemcg = sanitizeUtf8(value);
+    } else if (key == "task") {
+      p.kill.process = sanitizeUtf8(value);
+    } else if (key == "pid") {
+      p.kill.pid = parseI32(value).value_or(0);
+    } else if (key == "uid") {
+      p.kill.uid = parseI32(value).value_or(-1);
+    } else if (key == "cpuset") {
+      p.cpuset = value;
     }
-    Pending& p = begin();
-    p.summarySeen = true;
-    p.unemitted = true;
-    for (auto& [key, value] : summaryPairs(text.substr(kSummary.size()))) {
-      if (key == "constraint") {
-        p.kill.constraint = sanitizeUtf8(value);
-      } else if (key == "oom_memcg") {
-        p.kill.memcg = sanitizeUtf8(value);
-      } else if (key == "task_memcg") {
-        p.kill.taskMemcg = sanitizeUtf8(value);
-      } else if (key == "task") {
-        p.kill.process = sanitizeUtf8(value);
-      } else if (key == "pid") {
-        p.kill.pid = parseI32(value).value_or(0);
-      } else if (key == "uid") {
-        p.kill.uid = parseI32(value).value_or(-1);
-      } else if (key == "cpuset") {
-        p.cpuset = value;
-      }
-    }
-    stamp(p.kill, message);
-    ++recognised_;
-    return out;
   }
+  stamp(p.kill, message);
+  ++recognised_;
+  return true;
+}
 
+bool OomAssembler::takeVictim(std::string_view text, const KernelMessage& message,
+                              std::vector<OomKill>& out) {
   bool memcgWording = false;
-  std::string_view rest = text;
-  if (stripVictimPrefix(rest, kKilledProcess, memcgWording)) {
-    auto victim = parseVictim(rest, memcgWording);
-    if (!victim) return out;
-    Pending& p = begin();
-    OomKill kill = p.kill;
-    kill.pid = victim->pid;
-    kill.process = victim->process;
-    if (victim->uid >= 0) kill.uid = victim->uid;
-    kill.totalVmKb = victim->totalVm;
-    kill.anonRssKb = victim->anonRss;
-    kill.fileRssKb = victim->fileRss;
-    kill.shmemRssKb = victim->shmemRss;
-    kill.oomScoreAdj = victim->oomScoreAdj.value_or(0);
-    if (kill.constraint.empty() && victim->memcg) kill.constraint = "CONSTRAINT_MEMCG";
-    kill.victimSeen = true;
-    stamp(kill, message);
-    mapCgroups(kill, p.cpuset);
-    out.push_back(std::move(kill));
-    p.victimEmitted = true;
-    p.unemitted = false;
-    p.scoreVictimPid = 0;
-    p.scoreVictim.clear();
-    stamp(p.kill, message);
-    ++recognised_;
-    return out;
-  }
+  if (!stripVictimPrefix(text, kKilledProcess, memcgWording)) return false;
+  auto victim = parseVictim(text, memcgWording);
+  if (!victim) return true;
+  Pending& p = pendingReport();
+  OomKill kill = p.kill;
+  kill.pid = victim->pid;
+  kill.process = victim->process;
+  if (victim->uid >= 0) kill.uid = victim->uid;
+  kill.totalVmKb = victim->totalVm;
+  kill.anonRssKb = victim->anonRss;
+  kill.fileRssKb = victim->fileRss;
+  kill.shmemRssKb = victim->shmemRss;
+  kill.oomScoreAdj = victim->oomScoreAdj.value_or(0);
+  if (kill.constraint.empty() && victim->memcg) kill.constraint = "CONSTRAINT_MEMCG";
+  kill.victimSeen = true;
+  stamp(kill, message);
+  mapCgroups(kill, p.cpuset);
+  out.push_back(std::move(kill));
+  p.victimEmitted = true;
+  p.unemitted = false;
+  p.scoreVictimPid = 0;
+  p.scoreVictim.clear();
+  stamp(p.kill, message);
+  ++recognised_;
+  return true;
+}
 
-  rest = text;
-  if (stripVictimPrefix(rest, kKillProcess, memcgWording)) {
-    auto pid = leadingPid(rest);
-    std::string_view after;
-    auto comm = startsWith(rest, " ") ? parenthesisedComm(rest.substr(1), after) : std::nullopt;
-    if (!pid || !comm) return out;
-    if (pending_ && (pending_->victimEmitted || pending_->scoreVictimPid > 0)) {
-      auto flushed = flushPending();
-      out.insert(out.end(), flushed.begin(), flushed.end());
-    }
-    Pending& p = begin();
-    p.scoreVictimPid = *pid;
-    p.scoreVictim = sanitizeUtf8(*comm);
-    p.unemitted = true;
-    if (p.kill.constraint.empty() && memcgWording) p.kill.constraint = "CONSTRAINT_MEMCG";
-    stamp(p.kill, message);
-    ++recognised_;
-    return out;
-  }
+bool OomAssembler::takeScoreVictim(std::string_view text, const KernelMessage& message,
+                                   std::vector<OomKill>& out) {
+  bool memcgWording = false;
+  if (!stripVictimPrefix(text, kKillProcess, memcgWording)) return false;
+  auto pid = leadingPid(text);
+  std::string_view after;
+  auto comm = startsWith(text, " ") ? parenthesisedComm(text.substr(1), after) : std::nullopt;
+  if (!pid || !comm) return true;
+  if (pending_ && (pending_->victimEmitted || pending_->scoreVictimPid > 0)) flushInto(out);
+  Pending& p = pendingReport();
+  p.scoreVictimPid = *pid;
+  p.scoreVictim = sanitizeUtf8(*comm);
+  p.unemitted = true;
+  if (p.kill.constraint.empty() && memcgWording) p.kill.constraint = "CONSTRAINT_MEMCG";
+  stamp(p.kill, message);
+  ++recognised_;
+  return true;
+}
 
-  if (startsWith(text, kTaskIn)) {
-    auto at = text.find(kAsResult);
-    if (at == std::string_view::npos) return out;
-    Pending& p = begin();
-    p.kill.taskMemcg = sanitizeUtf8(text.substr(kTaskIn.size(), at - kTaskIn.size()));
-    p.kill.memcg = sanitizeUtf8(text.substr(at + kAsResult.size()));
-    if (p.kill.constraint.empty()) p.kill.constraint = "CONSTRAINT_MEMCG";
-    p.unemitted = true;
-    stamp(p.kill, message);
-    ++recognised_;
-    return out;
-  }
+bool OomAssembler::takeTaskIn(std::string_view text, const KernelMessage& message) {
+  if (!startsWith(text, kTaskIn)) return false;
+  auto at = text.find(kAsResult);
+  if (at == std::string_view::npos) return true;
+  Pending& p = pendingReport();
+  p.kill.taskMemcg = sanitizeUtf8(text.substr(kTaskIn.size(), at - kTaskIn.size()));
+  p.kill.memcg = sanitizeUtf8(text.substr(at + kAsResult.size()));
+  if (p.kill.constraint.empty()) p.kill.constraint = "CONSTRAINT_MEMCG";
+  p.unemitted = true;
+  stamp(p.kill, message);
+  ++recognised_;
+  return true;
+}
 
-  if (auto reaped = parseOomReaped(text)) {
-    if (reaped_.size() >= 64) reaped_.erase(reaped_.begin());
-    reaped_.push_back(std::move(*reaped));
-    ++recognised_;
-    return out;
-  }
+bool OomAssembler::takeReaped(std::string_view text) {
+  auto reaped = parseOomReaped(text);
+  if (!reaped) return false;
+  if (reaped_.size() >= 64) reaped_.erase(reaped_.begin());
+  reaped_.push_back(std::move(*reaped));
+  ++recognised_;
+  return true;
+}
 
-  if (startsWith(text, kMemcgStats)) {
-    // Printed only in a memcg OOM report: it may be the first line a cut log still holds.
-    Pending& p = begin();
-    std::string_view path = text.substr(kMemcgStats.size());
-    path = path.substr(0, path.find(':'));
-    if (p.kill.memcg.empty()) p.kill.memcg = sanitizeUtf8(path);
-    if (p.kill.constraint.empty()) p.kill.constraint = "CONSTRAINT_MEMCG";
-    p.unemitted = true;
-    stamp(p.kill, message);
-    ++recognised_;
-    return out;
-  }
-  if (!pending_) return out;
+bool OomAssembler::takeMemcgStats(std::string_view text, const KernelMessage& message) {
+  if (!startsWith(text, kMemcgStats)) return false;
+  // Printed only in a memcg OOM report: it may be the first line a cut log still holds.
+  Pending& p = pendingReport();
+  std::string_view path = text.substr(kMemcgStats.size());
+  path = path.substr(0, path.find(':'));
+  if (p.kill.memcg.empty()) p.kill.memcg = sanitizeUtf8(path);
+  if (p.kill.constraint.empty()) p.kill.constraint = "CONSTRAINT_MEMCG";
+  p.unemitted = true;
+  stamp(p.kill, message);
+  ++recognised_;
+  return true;
+}
+
+void OomAssembler::takeReportDetail(std::string_view text) {
+  if (!pending_) return;
   Pending& p = *pending_;
   if (p.headerSeen && p.kill.triggerPid == 0 && startsWith(text, "CPU: ")) {
     auto at = text.find(" PID: ");
@@ -368,7 +395,6 @@ std::vector<OomKill> OomAssembler::feed(const KernelMessage& message) {
       ++recognised_;
     }
   }
-  return out;
 }
 
 std::vector<OomKill> OomAssembler::expire(std::uint64_t nowMonoUsec) {

@@ -101,10 +101,28 @@ class OomAssembler final {
   bool pending() const { return pending_.has_value(); }
 
  private:
+  using Pending = detail::OomPending;
+  // The pending report, begun if there is none.
+  Pending& pendingReport();
   std::vector<OomKill> flushPending();
+  void flushInto(std::vector<OomKill>& out);
+  // A pending kill whose last line is older than the timeout on the message's own clock.
+  void flushStale(const KernelMessage& message, std::vector<OomKill>& out);
+
+  // feed()'s steps, one per kind of line. Each returns whether the line was of its kind (it is
+  // then consumed, even when it turned out malformed); takeReportDetail() reads the trigger's
+  // CPU:/PID: and cpuset lines of a pending report.
+  bool takeHeader(std::string_view text, const KernelMessage& message, std::vector<OomKill>& out);
+  bool takeSummary(std::string_view text, const KernelMessage& message, std::vector<OomKill>& out);
+  bool takeVictim(std::string_view text, const KernelMessage& message, std::vector<OomKill>& out);
+  bool takeScoreVictim(std::string_view text, const KernelMessage& message,
+                       std::vector<OomKill>& out);
+  bool takeTaskIn(std::string_view text, const KernelMessage& message);
+  bool takeReaped(std::string_view text);
+  bool takeMemcgStats(std::string_view text, const KernelMessage& message);
+  void takeReportDetail(std::string_view text);
 
   Options options_;
-  using Pending = detail::OomPending;
   std::optional<Pending> pending_;
   std::vector<OomReaped> reaped_;
   std::uint64_t recognised_ = 0;

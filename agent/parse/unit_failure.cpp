@@ -151,6 +151,11 @@ void UnitFailureAssembler::completeKey(const std::string& key, Output& out) {
     }
     out.failures.push_back(std::move(f));
   }
+  forget(it);
+}
+
+void UnitFailureAssembler::forget(std::unordered_map<std::string, Invocation>::iterator it) {
+  const std::string key = it->first;
   invocations_.erase(it);
   order_.erase(std::remove(order_.begin(), order_.end(), key), order_.end());
 }
@@ -199,198 +204,241 @@ UnitFailureAssembler::Output UnitFailureAssembler::finish() {
 }
 
 UnitFailureAssembler::Output UnitFailureAssembler::feed(const JournalEntry& entry) {
-  std::int64_t now = entry.realtimeUsec();
+  const std::int64_t now = entry.realtimeUsec();
   Output out = now > 0 ? expire(now) : Output{};
-  std::string_view message = entry.value("MESSAGE");
-
+  const std::string_view message = entry.value("MESSAGE");
   if (entry.value("_TRANSPORT") == "kernel") {
-    KernelMessage km;
-    km.text = std::string(message);
-    if (auto mono = parseU64(entry.value("_SOURCE_MONOTONIC_TIMESTAMP"))) km.monoUsec = *mono;
-    if (now > 0) km.realtimeNs = now * 1000;
-    std::uint64_t before = kernel_.recognisedLines();
-    for (auto& kill : kernel_.feed(km)) {
-      kill.source = "journal";
-      noteOom(kill, kill.realtimeNs ? *kill.realtimeNs / 1000 : now);
-      if (options_.kernelOomKills) out.oomKills.push_back(std::move(kill));
-    }
-    if (kernel_.recognisedLines() != before) ++recognised_;
+    takeKernelLine(entry, message, now, out);
     return out;
   }
-
-  // earlyoom kills from user space: no kernel line, only its own report.
-  if (isEarlyoomEntry(entry.value("SYSLOG_IDENTIFIER"), entry.value("_COMM"))) {
-    if (auto kill = parseEarlyoomKill(message)) {
-      ++recognised_;
-      if (now > 0) kill->realtimeNs = now * 1000;
-      out.oomKills.push_back(std::move(*kill));
-      return out;
-    }
-  }
-
-  std::string_view messageId = entry.value("MESSAGE_ID");
-  // systemd-coredump: attach to the unit it names.
+  if (takeEarlyoomKill(entry, message, now, out)) return out;
+  const std::string_view messageId = entry.value("MESSAGE_ID");
   if (messageId == kIdCoredump || entry.get("COREDUMP_UNIT")) {
-    std::string unit(entry.value("COREDUMP_UNIT"));
-    if (unit.empty()) return out;
-    ++recognised_;
-    for (auto& [key, inv] : invocations_) {
-      if (inv.failure.unit != unit) continue;
-      if (auto pid = parseI32(entry.value("COREDUMP_PID"))) inv.failure.pid = *pid;
-      inv.failure.message = firstLine(message);
-      if (inv.failure.signal.empty())
-        inv.failure.signal = signalName(entry.value("COREDUMP_SIGNAL_NAME"));
-    }
+    takeCoredump(entry, message);
     return out;
   }
-
   std::string unit(entry.value("UNIT"));
   if (unit.empty()) {
-    // The unit's own output ("_SYSTEMD_UNIT" without "UNIT": not a message about the unit).
-    std::string own(entry.value("_SYSTEMD_UNIT"));
-    if (own.empty() || own == "init.scope" || message.empty()) return out;
-    auto& lines = lines_[own];
-    lines.push_back({std::string(entry.value("_SYSTEMD_INVOCATION_ID")), sanitizeUtf8(message)});
-    while (lines.size() > options_.lastLines * 4) lines.pop_front();
-    ++recognised_;
-    bound();
+    takeOwnLine(entry, message);
     return out;
   }
-
   std::string id(entry.value("INVOCATION_ID"));
   std::string key = id.empty() ? "unit:" + unit : id;
   std::string_view text = body(message, unit);
   if (startsWith(text, "Unit ") && text.find(unit) == 5) text = text.substr(5 + unit.size() + 1);
+  takeUnitMessage({entry, messageId, std::move(unit), std::move(id), std::move(key), text, now},
+                  out);
+  return out;
+}
 
+void UnitFailureAssembler::takeKernelLine(const JournalEntry& entry, std::string_view message,
+                                          std::int64_t now, Output& out) {
+  KernelMessage km;
+  km.text = std::string(message);
+  if (auto mono = parseU64(entry.value("_SOURCE_MONOTONIC_TIMESTAMP"))) km.monoUsec = *mono;
+  if (now > 0) km.realtimeNs = now * 1000;
+  const std::uint64_t before = kernel_.recognisedLines();
+  for (auto& kill : kernel_.feed(km)) {
+    kill.source = "journal";
+    noteOom(kill, kill.realtimeNs ? *kill.realtimeNs / 1000 : now);
+    if (options_.kernelOomKills) out.oomKills.push_back(std::move(kill));
+  }
+  if (kernel_.recognisedLines() != before) ++recognised_;
+}
+
+bool UnitFailureAssembler::takeEarlyoomKill(const JournalEntry& entry, std::string_view message,
+                                            std::int64_t now, Output& out) {
+  // earlyoom kills from user space: no kernel line, only its own report.
+  if (!isEarlyoomEntry(entry.value("SYSLOG_IDENTIFIER"), entry.value("_COMM"))) return false;
+  auto kill = parseEarlyoomKill(message);
+  if (!kill) return false;
+  ++recognised_;
+  if (now > 0) kill->realtimeNs = now * 1000;
+  out.oomKills.push_back(std::move(*kill));
+  return true;
+}
+
+void UnitFailureAssembler::takeCoredump(const JournalEntry& entry, std::string_view message) {
+  std::string unit(entry.value("COREDUMP_UNIT"));
+  if (unit.empty()) return;
+  ++recognised_;
+  for (auto& [key, inv] : invocations_) {
+    if (inv.failure.unit != unit) continue;
+    if (auto pid = parseI32(entry.value("COREDUMP_PID"))) inv.failure.pid = *pid;
+    inv.failure.message = firstLine(message);
+    if (inv.failure.signal.empty())
+      inv.failure.signal = signalName(entry.value("COREDUMP_SIGNAL_NAME"));
+  }
+}
+
+void UnitFailureAssembler::takeOwnLine(const JournalEntry& entry, std::string_view message) {
+  std::string own(entry.value("_SYSTEMD_UNIT"));
+  if (own.empty() || own == "init.scope" || message.empty()) return;
+  auto& lines = lines_[own];
+  lines.push_back({std::string(entry.value("_SYSTEMD_INVOCATION_ID")), sanitizeUtf8(message)});
+  while (lines.size() > options_.lastLines * 4) lines.pop_front();
+  ++recognised_;
+  bound();
+}
+
+void UnitFailureAssembler::takeUnitMessage(const UnitMessage& m, Output& out) {
   // A message of another invocation of this unit ends the hold of the earlier ones.
-  if (!id.empty()) completeUnitExcept(unit, key, out);
-  auto touch = [&]() -> Invocation& {
-    Invocation& inv = invocation(key, unit, id);
-    inv.lastUsec = now;
-    ++recognised_;
-    return inv;
-  };
+  if (!m.id.empty()) completeUnitExcept(m.unit, m.key, out);
+  if (takeProcessExit(m) || takeResult(m) || takeFailedToStart(m, out) || takeFailedState(m) ||
+      takeFailureMessage(m) || takeRestart(m) || takeOomMessage(m, out) || takeCleanEnd(m)) {
+    return;
+  }
+  if (m.id.empty() && (startsWith(m.text, "Starting ") || startsWith(m.text, "Started "))) {
+    // No invocation ids (older systemd): a new start ends the previous invocation.
+    completeKey(m.key, out);
+  }
+}
 
-  if (messageId == kIdUnitProcessExit || startsWithNoCase(text, "main process exited, ")) {
-    std::string code(entry.value("EXIT_CODE")), status(entry.value("EXIT_STATUS")), name;
-    std::string textCode, textStatus;
-    parseExit(text, textCode, textStatus, name);
-    if (code.empty()) code = textCode;
-    if (status.empty()) status = textStatus;
-    bool failing = code != "exited" || status != "0";
-    if (!failing) return out;
-    Invocation& inv = touch();
-    inv.exitFailed = true;
-    inv.exitCode = code;
-    if (code == "exited") {
-      inv.failure.exitStatus = parseI32(status).value_or(-1);
-    } else {
-      inv.failure.signal = !name.empty() ? sanitizeUtf8(name) : signalName(status);
-    }
-    if (inv.failure.message.empty()) inv.failure.message = firstLine(text);
-    inv.failure.realtimeUsec = now;
-    inv.failure.host = std::string(entry.value("_HOSTNAME"));
-    return out;
+UnitFailureAssembler::Invocation& UnitFailureAssembler::touch(const UnitMessage& m) {
+  Invocation& inv = invocation(m.key, m.unit, m.id);
+  inv.lastUsec = m.now;
+  ++recognised_;
+  return inv;
+}
+
+bool UnitFailureAssembler::takeProcessExit(const UnitMessage& m) {
+  if (m.messageId != kIdUnitProcessExit && !startsWithNoCase(m.text, "main process exited, "))
+    return false;
+  std::string code(m.entry.value("EXIT_CODE")), status(m.entry.value("EXIT_STATUS")), name;
+  std::string textCode, textStatus;
+  parseExit(m.text, textCode, textStatus, name);
+  if (code.empty()) code = textCode;
+  if (status.empty()) status = textStatus;
+  const bool failing = code != "exited" || status != "0";
+  if (!failing) return true;
+  Invocation& inv = touch(m);
+  inv.exitFailed = true;
+  inv.exitCode = code;
+  if (code == "exited") {
+    inv.failure.exitStatus = parseI32(status).value_or(-1);
+  } else {
+    inv.failure.signal = !name.empty() ? sanitizeUtf8(name) : signalName(status);
   }
-  if (messageId == kIdUnitFailureResult || startsWith(text, "Failed with result '")) {
-    std::string result(entry.value("UNIT_RESULT"));
-    if (result.empty()) {
-      std::string_view r = text.substr(text.find('\'') + 1);
-      result = std::string(r.substr(0, r.find('\'')));
-    }
-    Invocation& inv = touch();
-    result = normaliseUnitResult(result);
-    // The start limit is logged as a second result line of the last invocation.
-    if (inv.failure.result.empty() || result == "start-limit-hit") inv.failure.result = result;
-    if (!inv.failed) inv.heldSinceUsec = now;
-    inv.failed = true;
-    inv.failure.realtimeUsec = now;
-    inv.failure.host = std::string(entry.value("_HOSTNAME"));
-    return out;
+  if (inv.failure.message.empty()) inv.failure.message = firstLine(m.text);
+  inv.failure.realtimeUsec = m.now;
+  inv.failure.host = std::string(m.entry.value("_HOSTNAME"));
+  return true;
+}
+
+bool UnitFailureAssembler::takeResult(const UnitMessage& m) {
+  if (m.messageId != kIdUnitFailureResult && !startsWith(m.text, "Failed with result '"))
+    return false;
+  std::string result(m.entry.value("UNIT_RESULT"));
+  if (result.empty()) {
+    std::string_view r = m.text.substr(m.text.find('\'') + 1);
+    result = std::string(r.substr(0, r.find('\'')));
   }
-  if (messageId == kIdUnitFailed || startsWith(text, "Failed to start ")) {
-    auto it = invocations_.find(key);
-    if (it != invocations_.end() && (it->second.failed || it->second.exitFailed)) {
-      ++recognised_;
-      it->second.failed = true;
-      completeKey(key, out);
-    }
-    return out;
+  Invocation& inv = touch(m);
+  result = normaliseUnitResult(result);
+  // The start limit is logged as a second result line of the last invocation.
+  if (inv.failure.result.empty() || result == "start-limit-hit") inv.failure.result = result;
+  hold(inv, m.now);
+  inv.failure.host = std::string(m.entry.value("_HOSTNAME"));
+  return true;
+}
+
+bool UnitFailureAssembler::takeFailedToStart(const UnitMessage& m, Output& out) {
+  if (m.messageId != kIdUnitFailed && !startsWith(m.text, "Failed to start ")) return false;
+  auto it = invocations_.find(m.key);
+  if (it != invocations_.end() && (it->second.failed || it->second.exitFailed)) {
+    ++recognised_;
+    it->second.failed = true;
+    completeKey(m.key, out);
   }
-  if (startsWith(text, "entered failed state") || text == "failed." ||
-      startsWith(text, "Unit entered failed state")) {
-    // Older systemd (no "Failed with result"): the result follows from the exit code.
-    Invocation& inv = touch();
-    if (inv.failure.result.empty()) inv.failure.result = resultFromCode(inv.exitCode);
-    if (!inv.failed) inv.heldSinceUsec = now;
-    inv.failed = true;
-    inv.failure.realtimeUsec = now;
-    return out;
+  return true;
+}
+
+bool UnitFailureAssembler::takeFailedState(const UnitMessage& m) {
+  if (!startsWith(m.text, "entered failed state") && m.text != "failed." &&
+      !startsWith(m.text, "Unit entered failed state")) {
+    return false;
   }
-  if (startsWith(text, "Start request repeated too quickly")) {
-    touch().failure.message = firstLine(text);
-    return out;
+  // Older systemd (no "Failed with result"): the result follows from the exit code.
+  Invocation& inv = touch(m);
+  if (inv.failure.result.empty()) inv.failure.result = resultFromCode(inv.exitCode);
+  hold(inv, m.now);
+  return true;
+}
+
+void UnitFailureAssembler::hold(Invocation& inv, std::int64_t now) {
+  if (!inv.failed) inv.heldSinceUsec = now;
+  inv.failed = true;
+  inv.failure.realtimeUsec = now;
+}
+
+bool UnitFailureAssembler::takeFailureMessage(const UnitMessage& m) {
+  const std::string_view t = m.text;
+  if (startsWith(t, "Start request repeated too quickly") ||
+      startsWith(t, "start operation timed out") || startsWith(t, "Watchdog timeout") ||
+      t.find("operation timed out") != std::string_view::npos ||
+      startsWith(t, "State 'stop-sigterm' timed out")) {
+    touch(m).failure.message = firstLine(t);
+    return true;
   }
-  if (startsWith(text, "start operation timed out") || startsWith(text, "Watchdog timeout") ||
-      (text.find("operation timed out") != std::string_view::npos) ||
-      startsWith(text, "State 'stop-sigterm' timed out")) {
-    touch().failure.message = firstLine(text);
-    return out;
-  }
-  if (messageId == kIdSpawnFailed || startsWith(text, "Failed to execute ") ||
-      startsWith(text, "Failed at step ") || startsWith(text, "Failed to locate executable ")) {
-    Invocation& inv = touch();
+  if (m.messageId == kIdSpawnFailed || startsWith(t, "Failed to execute ") ||
+      startsWith(t, "Failed at step ") || startsWith(t, "Failed to locate executable ")) {
+    Invocation& inv = touch(m);
     if (inv.failure.message.empty() || startsWith(inv.failure.message, "Main process exited")) {
-      inv.failure.message = firstLine(text);
+      inv.failure.message = firstLine(t);
     }
-    return out;
+    return true;
   }
-  if (startsWith(text, "Scheduled restart job, restart counter is at ")) {
-    auto n = leadingU64(text.substr(45));
+  return false;
+}
+
+bool UnitFailureAssembler::takeRestart(const UnitMessage& m) {
+  constexpr std::string_view kCounter = "Scheduled restart job, restart counter is at ";
+  if (startsWith(m.text, kCounter)) {
+    auto n = leadingU64(m.text.substr(kCounter.size()));
     if (n && *n <= 0xffffffffu) {
-      restarts_[unit] = static_cast<std::uint32_t>(*n);
-      touch().failure.restarts = static_cast<std::uint32_t>(*n);
+      restarts_[m.unit] = static_cast<std::uint32_t>(*n);
+      touch(m).failure.restarts = static_cast<std::uint32_t>(*n);
     }
-    return out;
+    return true;
   }
-  if (text.find("holdoff time over, scheduling restart") != std::string_view::npos) {
-    std::uint32_t n = ++restarts_[unit];
-    touch().failure.restarts = n;
-    return out;
+  if (m.text.find("holdoff time over, scheduling restart") != std::string_view::npos) {
+    const std::uint32_t n = ++restarts_[m.unit];
+    touch(m).failure.restarts = n;
+    return true;
   }
-  if (messageId == kIdOomdKill || startsWith(text, "systemd-oomd killed ")) {
-    Invocation& inv = touch();
+  return false;
+}
+
+bool UnitFailureAssembler::takeOomMessage(const UnitMessage& m, Output& out) {
+  if (m.messageId == kIdOomdKill || startsWith(m.text, "systemd-oomd killed ")) {
+    Invocation& inv = touch(m);
     inv.failure.oomKilled = true;
-    inv.failure.message = firstLine(text);
+    inv.failure.message = firstLine(m.text);
     OomKill kill;
-    kill.unit = sanitizeUtf8(unit);
+    kill.unit = sanitizeUtf8(m.unit);
     kill.killer = "systemd-oomd";
     kill.source = "journal";
     kill.victimSeen = false;
-    if (now > 0) kill.realtimeNs = now * 1000;
+    if (m.now > 0) kill.realtimeNs = m.now * 1000;
     out.oomKills.push_back(std::move(kill));
-    return out;
+    return true;
   }
-  if (messageId == kIdUnitOutOfMemory ||
-      startsWith(text, "A process of this unit has been killed by the OOM")) {
-    touch().failure.oomKilled = true;
-    return out;
+  if (m.messageId == kIdUnitOutOfMemory ||
+      startsWith(m.text, "A process of this unit has been killed by the OOM")) {
+    touch(m).failure.oomKilled = true;
+    return true;
   }
-  if (startsWith(text, "Deactivated successfully") || startsWith(text, "Succeeded.")) {
-    // A clean end: nothing held for this invocation is a failure any more (unless it already
-    // failed).
-    auto it = invocations_.find(key);
-    if (it != invocations_.end() && !it->second.failed) {
-      invocations_.erase(it);
-      order_.erase(std::remove(order_.begin(), order_.end(), key), order_.end());
-    }
-    return out;
-  }
-  if (id.empty() && (startsWith(text, "Starting ") || startsWith(text, "Started "))) {
-    // No invocation ids (older systemd): a new start ends the previous invocation.
-    completeKey(key, out);
-  }
-  return out;
+  return false;
+}
+
+bool UnitFailureAssembler::takeCleanEnd(const UnitMessage& m) {
+  if (!startsWith(m.text, "Deactivated successfully") && !startsWith(m.text, "Succeeded."))
+    return false;
+  // A clean end: nothing held for this invocation is a failure any more (unless it already
+  // failed).
+  auto it = invocations_.find(m.key);
+  if (it != invocations_.end() && !it->second.failed) forget(it);
+  return true;
 }
 
 void fillUnitFailed(schema::UnitFailed::Builder b, const UnitFailure& f) {

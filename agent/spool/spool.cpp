@@ -13,7 +13,7 @@
 #include <shared_mutex>
 #include <vector>
 
-#include "shared/event/event_json.h"
+#include "shared/event/event_kinds.h"
 
 namespace octolaunch::agent {
 
@@ -237,7 +237,7 @@ std::size_t Spool::append(std::span<const schema::Event::Reader> events) {
     auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
     Meta meta = loadMeta(txn);
     maybeStoreShedEvent(txn, meta);
-    for (const auto& event : events) storeEvent(txn, meta, event, isLowValue(event), accepted);
+    for (const auto& event : events) storeEvent(txn, meta, event, spoolMayShed(event), accepted);
     saveMeta(txn, meta);
     txn.commit();
   } catch (const lmdb::Error& e) {

@@ -5,18 +5,18 @@
 //
 // Contract
 //  * epoch() is a random 64-bit id created with the spool's meta data; a deleted and recreated
-//  spool
-//    gets a new one. seq starts at 1 per epoch, is assigned inside the write transaction (so
+//    spool gets a new one. seq starts at 1 per epoch, is assigned inside the write transaction (so
 //    processes appending at once never collide or reorder) and is never reused within an epoch.
 //  * append() stores the whole call in one synced write transaction (all or nothing). Each stored
 //    event is a Cap'n Proto flat array (segment table + segments) of an Event with epoch and seq
 //    set; agentId and host are left for the shipper to fill.
-//  * Bound: the stored value bytes are kept at or under max_bytes by shedding low-value events
-//    (isLowValue(): hook.output, pressure.*) when full; shed events are counted, and once the
-//    spool is below 90 % of the bound again (on a later append or after an ack) one spool.shed
-//    event {count, firstNs, lastNs} is stored ahead of what follows. Everything else is never
-//    shed, and may take the spool past max_bytes; the LMDB map has headroom
-//    (2 * max_bytes + 64 MiB) and, when even that is exhausted, append() throws SpoolFullError.
+//  * Bound: the stored value bytes are kept at or under max_bytes by shedding, when full, the
+//    kinds that shared/event/event_kinds.h marks ShedPolicy::whenFull (hook.output, pressure.*);
+//    shed events are counted, and once the spool is below 90 % of the bound again (on a later
+//    append or after an ack) one spool.shed event {count, firstNs, lastNs} is stored ahead of
+//    what follows. Everything else is never shed, and may take the spool past max_bytes; the LMDB
+//    map has headroom (2 * max_bytes + 64 MiB) and, when even that is exhausted, append() throws
+//    SpoolFullError.
 //  * Files are created group-read/writable (0660) in a setgid, group-writable directory (2770),
 //    so a deploy user in the agent's group can run `hook`.
 //

@@ -38,7 +38,7 @@ std::string whenInDeploy(const CauseInput& in, const std::string& host, std::int
   const EventFact* next = nullptr;
   for (const auto& l : in.linked) {
     const EventFact& f = l.fact;
-    if (f.type != FactKind::hookExit || f.host != host) continue;
+    if (f.type != FactKind::HOOK_EXIT || f.host != host) continue;
     std::int64_t began = f.timeNs - static_cast<std::int64_t>(f.durationMs) * 1'000'000;
     if (t >= began && t <= f.timeNs) return f.phase.empty() ? "during a hook" : "during " + f.phase;
     if (!next && f.timeNs > t && f.timeNs - t < 60'000'000'000LL && isFailureSignal(f)) next = &f;

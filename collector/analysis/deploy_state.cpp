@@ -36,7 +36,7 @@ std::vector<const EventFact*> finalHookFailures(std::span<const LinkedFact> link
   std::vector<std::pair<std::string, std::string>> order;
   for (const auto& l : linked) {
     const EventFact& f = l.fact;
-    if (f.type != FactKind::hookExit || f.host != host || l.how == LinkKind::context) continue;
+    if (f.type != FactKind::HOOK_EXIT || f.host != host || l.how == LinkKind::context) continue;
     auto key = std::make_pair(f.phase, f.command);
     if (!last.count(key)) order.push_back(key);
     last[key] = &f;
@@ -58,16 +58,16 @@ const EventFact* serviceFailureAfter(std::span<const LinkedFact> linked, const s
     const EventFact& f = linked[i].fact;
     if (f.host != host || f.timeNs < afterNs || linked[i].how == LinkKind::context) continue;
     switch (f.type) {
-      case FactKind::unitFailed:
-      case FactKind::containerFailed:
-      case FactKind::containerOom:
-      case FactKind::oomKill:
+      case FactKind::UNIT_FAILED:
+      case FactKind::CONTAINER_FAILED:
+      case FactKind::CONTAINER_OOM:
+      case FactKind::OOM_KILL:
         return &f;
-      case FactKind::healthFailed: {
+      case FactKind::HEALTH_FAILED: {
         bool recovered = false;
         for (std::size_t k = i + 1; k < linked.size() && !recovered; ++k) {
           const EventFact& g = linked[k].fact;
-          recovered = g.host == host && g.type == FactKind::healthRecovered && g.probe == f.probe;
+          recovered = g.host == host && g.type == FactKind::HEALTH_RECOVERED && g.probe == f.probe;
         }
         if (!recovered) return &f;
         break;

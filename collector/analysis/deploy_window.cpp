@@ -25,12 +25,13 @@ HostMarkers collectMarkers(const Release& release, std::span<const EventFact> ta
   HostMarkers out;
   std::set<EventRef> seen;
   auto add = [&](const EventFact& f) {
-    if (f.type != FactKind::deployStart && f.type != FactKind::deployFinish) return;
+    if (f.type != FactKind::DEPLOY_START && f.type != FactKind::DEPLOY_FINISH) return;
     bool ours = f.release == release.id;
     // Another release's marker counts only when it names the same service.
     if (!ours && (f.release.empty() || f.service != release.service)) return;
     if (!seen.insert(f.ref).second) return;
-    out[f.host].push_back({f.timeNs, f.type == FactKind::deployStart, f.release, f.outcome, f.ref});
+    out[f.host].push_back(
+        {f.timeNs, f.type == FactKind::DEPLOY_START, f.release, f.outcome, f.ref});
   };
   for (const auto& f : tagged) add(f);
   for (const auto& f : markers) add(f);
@@ -142,7 +143,7 @@ std::vector<DeployWindow> computeWindows(const Release& release, std::span<const
     w.inferred = true;
     // A deploy.finish without a start still tells the outcome.
     for (const auto& f : tagged) {
-      if (f.host == host && f.type == FactKind::deployFinish) {
+      if (f.host == host && f.type == FactKind::DEPLOY_FINISH) {
         w.finishNs = f.timeNs;
         w.finishRef = f.ref;
         w.outcome = f.outcome;

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "shared/event/event_json.h"
+#include "shared/event/event_kinds.h"
 
 namespace octolaunch::analysis {
 
@@ -30,7 +30,7 @@ void readExhaustion(schema::Exhaustion::Reader x, EventFact& f, const char* what
   f.usedPercent = x.getUsedPercent();
   f.summary = std::string(what) + (f.raised ? "" : " cleared") +
               (f.mount.empty() ? "" : " on " + f.mount) + ": " + fmt("%.0f%% used", f.usedPercent);
-  if (x.getFree() > 0 && f.type == FactKind::diskFull)
+  if (x.getFree() > 0 && f.type == FactKind::DISK_FULL)
     f.summary += ", " + humanBytes(x.getFree()) + " free";
 }
 
@@ -61,13 +61,13 @@ void readPayload(Event::Reader event, EventFact& f) {
   auto p = event.getPayload();
   switch (p.which()) {
     case Event::Payload::DEPLOY_START: {
-      f.type = FactKind::deployStart;
+      f.type = FactKind::DEPLOY_START;
       f.phase = text(p.getDeployStart().getPhase());
       f.summary = "deploy start of " + (f.release.empty() ? std::string("?") : f.release);
       return;
     }
     case Event::Payload::DEPLOY_FINISH: {
-      f.type = FactKind::deployFinish;
+      f.type = FactKind::DEPLOY_FINISH;
       auto d = p.getDeployFinish();
       f.phase = text(d.getPhase());
       f.outcome = d.getOutcome() == schema::DeployMarker::Outcome::OK       ? Outcome::ok
@@ -80,7 +80,7 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::HOOK_OUTPUT: {
-      f.type = FactKind::hookOutput;
+      f.type = FactKind::HOOK_OUTPUT;
       auto h = p.getHookOutput();
       f.phase = text(h.getPhase());
       f.stderrLine = h.getStream() == schema::HookOutput::Stream::STDERR;
@@ -89,7 +89,7 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::HOOK_EXIT: {
-      f.type = FactKind::hookExit;
+      f.type = FactKind::HOOK_EXIT;
       auto h = p.getHookExit();
       f.phase = text(h.getPhase());
       f.command = text(h.getCommand());
@@ -109,13 +109,13 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::SPOOL_SHED: {
-      f.type = FactKind::spoolShed;
+      f.type = FactKind::SPOOL_SHED;
       f.summary =
           "agent spool shed " + std::to_string(p.getSpoolShed().getCount()) + " low-value events";
       return;
     }
     case Event::Payload::OOM_KILL: {
-      f.type = FactKind::oomKill;
+      f.type = FactKind::OOM_KILL;
       auto o = p.getOomKill();
       f.process = text(o.getProcess());
       f.pid = o.getPid();
@@ -135,29 +135,30 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::PRESSURE: {
-      f.type = FactKind::pressure;
+      f.type = FactKind::PRESSURE;
       auto x = p.getPressure();
       f.raised = x.getState() == schema::Pressure::State::RAISED;
       f.avg10 = x.getSomeAvg10();
-      f.summary = f.kind.substr(9) + " pressure " + (f.raised ? "raised" : "cleared") +
+      const std::string resource = f.kind.substr(f.kind.find('.') + 1);  // "unknown" stays whole
+      f.summary = resource + " pressure " + (f.raised ? "raised" : "cleared") +
                   fmt(": some avg10 %.1f%%", x.getSomeAvg10()) +
                   fmt(", full avg10 %.1f%%", x.getFullAvg10());
       return;
     }
     case Event::Payload::DISK_FULL:
-      f.type = FactKind::diskFull;
+      f.type = FactKind::DISK_FULL;
       readExhaustion(p.getDiskFull(), f, "disk full");
       return;
     case Event::Payload::INODE_EXHAUSTED:
-      f.type = FactKind::inodeExhausted;
+      f.type = FactKind::INODE_EXHAUSTED;
       readExhaustion(p.getInodeExhausted(), f, "inodes exhausted");
       return;
     case Event::Payload::FD_EXHAUSTED:
-      f.type = FactKind::fdExhausted;
+      f.type = FactKind::FD_EXHAUSTED;
       readExhaustion(p.getFdExhausted(), f, "file handles exhausted");
       return;
     case Event::Payload::UNIT_FAILED: {
-      f.type = FactKind::unitFailed;
+      f.type = FactKind::UNIT_FAILED;
       auto u = p.getUnitFailed();
       f.unit = text(u.getUnit());
       f.result = text(u.getResult());
@@ -170,18 +171,18 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::CONTAINER_FAILED:
-      f.type = FactKind::containerFailed;
+      f.type = FactKind::CONTAINER_FAILED;
       readContainer(p.getContainerFailed(), f, "failed");
       return;
     case Event::Payload::CONTAINER_OOM:
-      f.type = FactKind::containerOom;
+      f.type = FactKind::CONTAINER_OOM;
       readContainer(p.getContainerOom(), f, "was OOM-killed");
       f.oomKilled = true;
       return;
     case Event::Payload::HEALTH_FAILED:
     case Event::Payload::HEALTH_RECOVERED: {
       bool failed = p.which() == Event::Payload::HEALTH_FAILED;
-      f.type = failed ? FactKind::healthFailed : FactKind::healthRecovered;
+      f.type = failed ? FactKind::HEALTH_FAILED : FactKind::HEALTH_RECOVERED;
       auto h = failed ? p.getHealthFailed() : p.getHealthRecovered();
       f.probe = text(h.getProbe());
       f.status = text(h.getStatus());
@@ -194,7 +195,7 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::ARTIFACT_OBSERVED: {
-      f.type = FactKind::artifactObserved;
+      f.type = FactKind::ARTIFACT_OBSERVED;
       auto a = p.getArtifactObserved();
       if (a.getDigest().size() > 0) f.digests.push_back(text(a.getDigest()));
       for (auto d : a.getImageDigests()) f.digests.push_back(text(d));
@@ -205,11 +206,11 @@ void readPayload(Event::Reader event, EventFact& f) {
       return;
     }
     case Event::Payload::CONFIG_FINGERPRINT:
-      f.type = FactKind::configFingerprint;
+      f.type = FactKind::CONFIG_FINGERPRINT;
       readFingerprint(p.getConfigFingerprint(), f, "config");
       return;
     case Event::Payload::DEPENDENCY_FINGERPRINT:
-      f.type = FactKind::dependencyFingerprint;
+      f.type = FactKind::DEPENDENCY_FINGERPRINT;
       readFingerprint(p.getDependencyFingerprint(), f, "dependency");
       return;
   }
@@ -233,33 +234,23 @@ void fillFact(EventFact& f, Event::Reader event) {
   readPayload(event, f);
 }
 
-bool isHostWideExhaustion(const EventFact& f) {
-  switch (f.type) {
-    case FactKind::pressure:
-    case FactKind::diskFull:
-    case FactKind::inodeExhausted:
-    case FactKind::fdExhausted:
-      return true;
-    default:
-      return false;
-  }
+bool isHostContext(const EventFact& f) {
+  const EventKind* kind = findKind(f.type);
+  return kind && kind->linking == Linking::hostContext;
 }
 
 bool isFailureSignal(const EventFact& f) {
-  switch (f.type) {
-    case FactKind::hookExit:
-      return f.signal.has_value() || (f.exitCode && *f.exitCode != 0);
-    case FactKind::deployFinish:
-      return f.outcome == Outcome::failed;
-    case FactKind::unitFailed:
-    case FactKind::containerFailed:
-    case FactKind::containerOom:
-    case FactKind::oomKill:
-    case FactKind::healthFailed:
-      return true;
-    default:
+  const EventKind* kind = findKind(f.type);
+  switch (kind ? kind->failure : FailureSignal::never) {
+    case FailureSignal::never:
       return false;
+    case FailureSignal::always:
+      return true;
+    case FailureSignal::whenPayloadSays:
+      return f.signal.has_value() || (f.exitCode && *f.exitCode != 0) ||
+             f.outcome == Outcome::failed;
   }
+  return false;
 }
 
 std::string humanBytes(std::uint64_t bytes) {

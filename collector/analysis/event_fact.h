@@ -24,26 +24,9 @@ struct EventRef {
   auto operator<=>(const EventRef&) const = default;
 };
 
-enum class FactKind {
-  deployStart,
-  deployFinish,
-  hookOutput,
-  hookExit,
-  spoolShed,
-  oomKill,
-  pressure,
-  diskFull,
-  inodeExhausted,
-  fdExhausted,
-  unitFailed,
-  containerFailed,
-  containerOom,
-  healthFailed,
-  healthRecovered,
-  artifactObserved,
-  configFingerprint,
-  dependencyFingerprint,
-};
+// The analysis tells kinds apart by the payload's union tag (pressure.* share one; `kind` below
+// has the printed name). shared/event/event_kinds.h says what each kind is.
+using FactKind = schema::Event::Payload::Which;
 
 enum class Outcome { unknown, ok, failed };
 
@@ -60,7 +43,7 @@ struct EventFact {
   std::string host;
   std::string service;  // empty when the event did not say
   std::string release;  // empty when the event did not say
-  FactKind type = FactKind::hookOutput;
+  FactKind type = FactKind::HOOK_OUTPUT;
   std::string kind;     // kindName(): "hook.exit", "pressure.memory", ...
   std::string summary;  // one line for humans: "hook migrate `./migrate.sh` exited 3: ..."
 
@@ -99,11 +82,13 @@ EventFact factFromEvent(schema::Event::Reader event);
 // The same, into a default-constructed fact in place (no copy of the large struct).
 void fillFact(EventFact& fact, schema::Event::Reader event);
 
-// True for exhaustion of a shared host resource (disk, inodes, fds, pressure): linked to a
-// release as context when it happens on a host inside the release's deploy window.
-bool isHostWideExhaustion(const EventFact& fact);
+// True for kinds that event_kinds.h links as hostContext (exhaustion of a shared host resource, OOM
+// kills): when the event names no service it is linked to a release as context if it happens on
+// a host inside the release's deploy window.
+bool isHostContext(const EventFact& fact);
 
-// True for events that say the service (or its deploy) is failing on that host.
+// True for events that say the service (or its deploy) is failing on that host (event_kinds.h's
+// failure column, with the payload deciding for hook.exit and deploy.finish).
 bool isFailureSignal(const EventFact& fact);
 
 // "1.5 GiB", "12 MiB", "512 KiB"

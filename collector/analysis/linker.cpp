@@ -77,7 +77,7 @@ std::vector<LinkedFact> linkEvents(const Release& release, std::span<const Deplo
     LinkKind how;
     if (concernsService(f, release.service, mappings)) {
       how = LinkKind::service;
-    } else if (f.service.empty() && (isHostWideExhaustion(f) || f.type == FactKind::oomKill)) {
+    } else if (f.service.empty() && isHostContext(f)) {
       how = LinkKind::context;
     } else {
       continue;

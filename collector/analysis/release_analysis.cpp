@@ -40,8 +40,8 @@ void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOption
     if (okHosts.empty()) continue;
     auto config = fetch(source, {prev, "", "config.fingerprint", {}, {}}, a.eventsRead);
     auto deps = fetch(source, {prev, "", "dependency.fingerprint", {}, {}}, a.eventsRead);
-    auto c = latestPerHost(config, FactKind::configFingerprint, "");
-    auto d = latestPerHost(deps, FactKind::dependencyFingerprint, "");
+    auto c = latestPerHost(config, FactKind::CONFIG_FINGERPRINT, "");
+    auto d = latestPerHost(deps, FactKind::DEPENDENCY_FINGERPRINT, "");
     for (const auto& host : okHosts) {
       HostBaseline b;
       b.release = prev;
@@ -91,7 +91,7 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source,
       f.timeNs = t;
       f.release = release.id;
       f.service = release.service;
-      f.type = FactKind::hookOutput;
+      f.type = FactKind::HOOK_OUTPUT;
       f.kind = "hook.output";
     }
   }
@@ -163,8 +163,8 @@ nlohmann::json driftReport(EventSource& source, const std::string& service, std:
   };
   auto config = fetch(source, {"", "", "config.fingerprint", sinceNs, {}}, read, keep);
   auto deps = fetch(source, {"", "", "dependency.fingerprint", sinceNs, {}}, read, keep);
-  auto c = latestPerHost(config, FactKind::configFingerprint, service);
-  auto d = latestPerHost(deps, FactKind::dependencyFingerprint, service);
+  auto c = latestPerHost(config, FactKind::CONFIG_FINGERPRINT, service);
+  auto d = latestPerHost(deps, FactKind::DEPENDENCY_FINGERPRINT, service);
   return driftJson(service, c, d);
 }
 

@@ -100,7 +100,7 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     shown.host = f->host;
     shown.timeNs = f->timeNs;
     shown.kind =
-        kind == FactKind::configFingerprint ? "config.fingerprint" : "dependency.fingerprint";
+        kind == FactKind::CONFIG_FINGERPRINT ? "config.fingerprint" : "dependency.fingerprint";
     if (!names.empty()) {
       shown.summary = std::string(noun) + " differs from healthy hosts: " + joinNames(names);
       touchHost(vsHealthy.cause, f->host, f->timeNs);
@@ -111,7 +111,7 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     auto b = in.baselines.find(f->host);
     if (b == in.baselines.end()) continue;
     const auto& base =
-        kind == FactKind::configFingerprint ? b->second.config : b->second.dependency;
+        kind == FactKind::CONFIG_FINGERPRINT ? b->second.config : b->second.dependency;
     if (!base) continue;
     auto d = differingNames(f->entries, *base);
     if (d.empty()) continue;
@@ -130,7 +130,7 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     ref.host = h->host;
     ref.timeNs = h->timeNs;
     ref.kind =
-        kind == FactKind::configFingerprint ? "config.fingerprint" : "dependency.fingerprint";
+        kind == FactKind::CONFIG_FINGERPRINT ? "config.fingerprint" : "dependency.fingerprint";
     ref.summary = std::string(noun) + " of a healthy host";
     vsHealthy.cause.evidence.push_back(evidenceOf(ref, "passed"));
   }
@@ -152,7 +152,7 @@ std::vector<Cause> artifactCauses(const CauseInput& in) {
   std::string want = normalDigest(in.release.artifactDigest);
   std::vector<EventFact> facts;
   for (const auto& l : in.linked) {
-    if (l.how != LinkKind::context && l.fact.type == FactKind::artifactObserved)
+    if (l.how != LinkKind::context && l.fact.type == FactKind::ARTIFACT_OBSERVED)
       facts.push_back(l.fact);
   }
   // The latest observation per host decides.
@@ -191,8 +191,9 @@ std::vector<Cause> artifactCauses(const CauseInput& in) {
 
 std::vector<Cause> fingerprintCauses(const CauseInput& in) {
   std::vector<Cause> out;
-  compare(in, FactKind::configFingerprint, "config-drift", "config", 0.8, 0.7, out);
-  compare(in, FactKind::dependencyFingerprint, "dependency-change", "dependencies", 0.65, 0.7, out);
+  compare(in, FactKind::CONFIG_FINGERPRINT, "config-drift", "config", 0.8, 0.7, out);
+  compare(in, FactKind::DEPENDENCY_FINGERPRINT, "dependency-change", "dependencies", 0.65, 0.7,
+          out);
   return out;
 }
 

@@ -23,25 +23,25 @@ std::string percent(double v) {
 bool isOomOfService(const LinkedFact& l) {
   const EventFact& f = l.fact;
   if (l.how == LinkKind::context) return false;
-  return f.type == FactKind::oomKill || f.type == FactKind::containerOom ||
-         (f.type == FactKind::unitFailed && (f.oomKilled || f.result == "oom-kill")) ||
-         (f.type == FactKind::containerFailed && f.oomKilled);
+  return f.type == FactKind::OOM_KILL || f.type == FactKind::CONTAINER_OOM ||
+         (f.type == FactKind::UNIT_FAILED && (f.oomKilled || f.result == "oom-kill")) ||
+         (f.type == FactKind::CONTAINER_FAILED && f.oomKilled);
 }
 
 // Which resource an event exhausts; empty when it is not a resource event.
 std::string resourceKey(const LinkedFact& l) {
   const EventFact& f = l.fact;
   if (isOomOfService(l)) return "oom";
-  if (f.type == FactKind::oomKill) return "oom-other:" + f.process;
+  if (f.type == FactKind::OOM_KILL) return "oom-other:" + f.process;
   if (!f.raised) return "";
   switch (f.type) {
-    case FactKind::diskFull:
+    case FactKind::DISK_FULL:
       return "disk:" + f.mount;
-    case FactKind::inodeExhausted:
+    case FactKind::INODE_EXHAUSTED:
       return "inode:" + f.mount;
-    case FactKind::fdExhausted:
+    case FactKind::FD_EXHAUSTED:
       return "fd";
-    case FactKind::pressure:
+    case FactKind::PRESSURE:
       return f.kind == "pressure.cpu" ? "" : f.kind;
     default:
       return "";
@@ -62,8 +62,8 @@ std::string resourceTitle(const std::string& key, const EventFact& worst,
   std::string where = " on " + hostsPhrase(hosts, total) + " " + when;
   if (key == "oom") {
     std::string what =
-        worst.type == FactKind::unitFailed ? "unit " + worst.unit + " was OOM-killed"
-        : worst.type == FactKind::oomKill
+        worst.type == FactKind::UNIT_FAILED ? "unit " + worst.unit + " was OOM-killed"
+        : worst.type == FactKind::OOM_KILL
             ? "OOM kill of " + worst.process +
                   (worst.rssKb ? " (anon-rss " + humanBytes(worst.rssKb * 1024) +
                                      (worst.constraint.empty() ? "" : ", " + worst.constraint) + ")"
@@ -148,19 +148,19 @@ std::vector<Cause> orchestrationCauses(const CauseInput& in) {
     std::string what;
     double specificity = 0.55;
     switch (f.type) {
-      case FactKind::unitFailed:
+      case FactKind::UNIT_FAILED:
         key = "unit:" + f.unit + ":" + f.result;
         what = "unit " + f.unit + " failed (" + f.result + ")";
         specificity = f.result == "start-limit-hit" ? 0.6 : 0.55;
         break;
-      case FactKind::containerFailed:
+      case FactKind::CONTAINER_FAILED:
         key = "container:" + (f.image.empty() ? f.containerName : f.image);
         what = "container " + (f.containerName.empty() ? f.containerId : f.containerName) +
                (f.image.empty() ? "" : " (" + f.image + ")") + " failed" +
                (f.exitCode ? ", exit " + std::to_string(*f.exitCode) : "") +
                (f.error.empty() ? "" : ": " + f.error);
         break;
-      case FactKind::healthFailed:
+      case FactKind::HEALTH_FAILED:
         key = "health:" + f.probe;
         what = "health probe " + f.probe + " failed" +
                (f.status.empty() ? "" : " (" + f.status + ")") +

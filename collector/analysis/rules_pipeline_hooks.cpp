@@ -45,7 +45,7 @@ std::vector<const EventFact*> stderrBefore(const CauseInput& in, const EventFact
   for (const auto& l : in.linked) {
     const EventFact& f = l.fact;
     if (f.timeNs > exit.timeNs) break;
-    if (f.type == FactKind::hookOutput && f.stderrLine && f.host == exit.host &&
+    if (f.type == FactKind::HOOK_OUTPUT && f.stderrLine && f.host == exit.host &&
         f.phase == exit.phase) {
       out.push_back(&f);
       if (out.size() > n) out.erase(out.begin());
@@ -76,7 +76,7 @@ std::vector<Cause> hookCauses(const CauseInput& in) {
   // (phase, command) -> host -> attempts
   std::map<std::pair<std::string, std::string>, std::map<std::string, HookRun>> hooks;
   for (const auto& l : in.linked) {
-    if (l.how == LinkKind::context || l.fact.type != FactKind::hookExit) continue;
+    if (l.how == LinkKind::context || l.fact.type != FactKind::HOOK_EXIT) continue;
     hooks[{l.fact.phase, l.fact.command}][l.fact.host].attempts.push_back(&l.fact);
   }
   std::vector<Cause> out;

@@ -50,17 +50,17 @@ bool concernsService(const EventFact& f, std::string_view service,
   auto it = mappings.find(service);
   const ServiceMapping* m = it == mappings.end() ? nullptr : &it->second;
   switch (f.type) {
-    case FactKind::unitFailed:
+    case FactKind::UNIT_FAILED:
       return unitMatches(f.unit, service, m);
-    case FactKind::containerFailed:
-    case FactKind::containerOom:
+    case FactKind::CONTAINER_FAILED:
+    case FactKind::CONTAINER_OOM:
       return containerMatches(f, service, m);
-    case FactKind::oomKill:
+    case FactKind::OOM_KILL:
       if (f.process == service) return true;
       if (m && std::find(m->processes.begin(), m->processes.end(), f.process) != m->processes.end())
         return true;
       return unitMatches(f.unit, service, m) || cgroupMatches(f.taskMemcg, service, m);
-    case FactKind::artifactObserved:
+    case FactKind::ARTIFACT_OBSERVED:
       return containerMatches(f, service, m);
     default:
       return false;

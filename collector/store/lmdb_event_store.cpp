@@ -200,7 +200,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
 
       key = keys::position(timeNs, id);
       lmdb::put(txn, dbs_.byTime, key, {});
-      const std::string kind = kindName(event);
+      const std::string_view kind = kindName(event);
       lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(kind), timeNs, id), {});
       ++countDeltas[countKey('k', kind)];
       const std::string_view host = view(event.getHost());

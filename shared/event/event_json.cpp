@@ -1,6 +1,5 @@
 #include "shared/event/event_json.h"
 
-#include <array>
 #include <charconv>
 #include <cstdio>
 
@@ -12,14 +11,6 @@ using nlohmann::json;
 using schema::Event;
 
 namespace {
-
-constexpr std::array<std::string_view, 20> kKinds = {
-    "deploy.start",     "deploy.finish",     "hook.output",        "hook.exit",
-    "spool.shed",       "oom.kill",          "pressure.memory",    "pressure.cpu",
-    "pressure.io",      "disk.full",         "inode.exhausted",    "fd.exhausted",
-    "unit.failed",      "container.failed",  "container.oom",      "health.failed",
-    "health.recovered", "artifact.observed", "config.fingerprint", "dependency.fingerprint",
-};
 
 std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
@@ -104,58 +95,6 @@ json fingerprintJson(schema::Fingerprint::Reader f) {
 }
 
 }  // namespace
-
-std::string kindName(Event::Reader event) {
-  auto p = event.getPayload();
-  switch (p.which()) {
-    case Event::Payload::DEPLOY_START:
-      return "deploy.start";
-    case Event::Payload::DEPLOY_FINISH:
-      return "deploy.finish";
-    case Event::Payload::HOOK_OUTPUT:
-      return "hook.output";
-    case Event::Payload::HOOK_EXIT:
-      return "hook.exit";
-    case Event::Payload::SPOOL_SHED:
-      return "spool.shed";
-    case Event::Payload::OOM_KILL:
-      return "oom.kill";
-    case Event::Payload::PRESSURE:
-      return std::string("pressure.") + resourceName(p.getPressure().getResource());
-    case Event::Payload::DISK_FULL:
-      return "disk.full";
-    case Event::Payload::INODE_EXHAUSTED:
-      return "inode.exhausted";
-    case Event::Payload::FD_EXHAUSTED:
-      return "fd.exhausted";
-    case Event::Payload::UNIT_FAILED:
-      return "unit.failed";
-    case Event::Payload::CONTAINER_FAILED:
-      return "container.failed";
-    case Event::Payload::CONTAINER_OOM:
-      return "container.oom";
-    case Event::Payload::HEALTH_FAILED:
-      return "health.failed";
-    case Event::Payload::HEALTH_RECOVERED:
-      return "health.recovered";
-    case Event::Payload::ARTIFACT_OBSERVED:
-      return "artifact.observed";
-    case Event::Payload::CONFIG_FINGERPRINT:
-      return "config.fingerprint";
-    case Event::Payload::DEPENDENCY_FINGERPRINT:
-      return "dependency.fingerprint";
-  }
-  return "unknown";
-}
-
-std::span<const std::string_view> allKindNames() { return kKinds; }
-
-bool isKnownKind(std::string_view name) {
-  for (auto k : kKinds) {
-    if (k == name) return true;
-  }
-  return false;
-}
 
 json payloadJson(Event::Reader event) {
   auto p = event.getPayload();
@@ -260,7 +199,7 @@ json payloadJson(Event::Reader event) {
     case Event::Payload::DEPENDENCY_FINGERPRINT:
       return fingerprintJson(p.getDependencyFingerprint());
   }
-  return json::object();
+  return nullptr;
 }
 
 std::string epochHex(std::uint64_t epoch) {
@@ -289,11 +228,6 @@ json eventJson(Event::Reader event) {
           {"service", text(event.getService())},
           {"release", text(event.getRelease())},
           {"data", payloadJson(event)}};
-}
-
-bool isLowValue(Event::Reader event) {
-  auto w = event.getPayload().which();
-  return w == Event::Payload::HOOK_OUTPUT || w == Event::Payload::PRESSURE;
 }
 
 }  // namespace octolaunch

@@ -4,21 +4,16 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
 #include "octolaunch/schema/event.capnp.h"
+#include "shared/event/event_kinds.h"
 
 namespace octolaunch {
 
-// "hook.output", "pressure.memory", ... (DESIGN.md's names).
-std::string kindName(schema::Event::Reader event);
-// Every kind name that kindName() can return, for validating filters.
-std::span<const std::string_view> allKindNames();
-bool isKnownKind(std::string_view name);
-
-// The payload alone: {"stream": "stdout", "line_no": 1, "line": "..."}.
+// The payload alone: {"stream": "stdout", "line_no": 1, "line": "..."}; null for a union tag this
+// build does not know.
 nlohmann::json payloadJson(schema::Event::Reader event);
 // {"agent_id","epoch","seq","host","time","time_ns","received_ns","kind","service","release","data"}.
 // epoch is printed as 16 lower-case hex digits (it does not fit a JSON double).
@@ -26,8 +21,5 @@ nlohmann::json eventJson(schema::Event::Reader event);
 
 std::string epochHex(std::uint64_t epoch);
 std::optional<std::uint64_t> parseEpochHex(std::string_view text);
-
-// Events that the spool may shed when full (output lines, pressure samples).
-bool isLowValue(schema::Event::Reader event);
 
 }  // namespace octolaunch

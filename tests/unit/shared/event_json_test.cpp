@@ -36,7 +36,7 @@ TEST(EventJson, PressureKindNamesItsResource) {
   EXPECT_EQ(kindName(e.asReader()), "pressure.io");
   EXPECT_TRUE(isKnownKind("pressure.io"));
   EXPECT_FALSE(isKnownKind("pressure.disk"));
-  EXPECT_TRUE(isLowValue(e.asReader()));
+  EXPECT_TRUE(spoolMayShed(e.asReader()));
 }
 
 }  // namespace

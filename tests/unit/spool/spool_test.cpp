@@ -12,6 +12,7 @@
 #include <map>
 #include <vector>
 
+#include "tests/support/event_kind_examples.h"
 #include "tests/support/temp_dir.h"
 
 namespace octolaunch::agent {
@@ -38,6 +39,11 @@ class Batch {
     auto x = orphan.get().getPayload().initHookExit();
     x.setExitCode(code);
     x.setCommand("false");
+    orphans_.push_back(std::move(orphan));
+  }
+  void kind(const EventKind& kind) {
+    auto orphan = message_.getOrphanage().newOrphan<Event>();
+    test::initKind(orphan.get(), kind);
     orphans_.push_back(std::move(orphan));
   }
   std::vector<Event::Reader> readers() const {
@@ -241,6 +247,32 @@ TEST(Spool, ShedsLowValueWhenFullNeverHookExitAndReportsCount) {
   EXPECT_EQ(rest[1].line, "later");
   EXPECT_EQ(spool->stats().shedPending, 0u);
   EXPECT_EQ(spool->stats().shedTotal, shed);
+}
+
+// The shed policy is the kind table's: a full spool refuses exactly the kinds it marks whenFull.
+TEST(Spool, FullSpoolShedsExactlyTheKindsTheTableMarks) {
+  TempDir dir;
+  auto spool = Spool::open({dir.spool(), 64 * 1024});
+  const std::string line(900, 'x');
+  for (std::uint32_t n = 1; spool->stats().shedPending == 0; ++n) {
+    ASSERT_LT(n, 1000u) << "the spool never filled";
+    Batch b;
+    b.output(line, n);
+    b.appendTo(*spool);
+  }
+  // Then to the last word: until an empty hook.output (the smallest sheddable event) is refused.
+  const EventKind& output = *findKind("hook.output");
+  for (int n = 0; spool->stats().shedPending == 1; ++n) {
+    ASSERT_LT(n, 1000) << "empty events never filled the spool";
+    Batch b;
+    b.kind(output);
+    b.appendTo(*spool);
+  }
+  for (const auto& kind : kEventKinds) {
+    Batch b;
+    b.kind(kind);
+    EXPECT_EQ(b.appendTo(*spool), kind.shed == ShedPolicy::whenFull ? 0u : 1u) << kind.name;
+  }
 }
 
 TEST(Spool, DirectoryIsGroupSharedSetgid) {
