@@ -306,11 +306,14 @@ ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport&
   if (services.table() != nullptr) {
     for (const auto& [key, node] : *services.table()) {
       const std::string name(key.str());
-      TableReader service = services.section(name);
       if (!isValidServiceName(name)) {
+        services.node(name);  // named by the problem below, not also as unknown
         services.reject(
             name, "a service name may hold only letters, digits and . _ @ - (it names a file)");
-      } else if (service.table() != nullptr) {
+        continue;
+      }
+      TableReader service = services.section(name);
+      if (service.table() != nullptr) {
         config.services.push_back(readService(name, service, report));
       }
     }

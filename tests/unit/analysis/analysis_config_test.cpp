@@ -6,7 +6,7 @@ namespace octolaunch::analysis {
 namespace {
 
 AnalysisOptions parse(std::string_view text) {
-  return parseAnalysisConfig(toml::parse(text, "collector.toml"));
+  return parseAnalysisConfig(toml::parse(text, std::string_view("collector.toml")));
 }
 
 std::string errorOf(std::string_view text) {

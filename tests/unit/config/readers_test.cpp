@@ -17,16 +17,16 @@ using Reader = std::function<void(std::string_view text)>;
 
 const Reader kAgent = [](std::string_view text) { agent::parseAgentConfig(text, "agent.toml"); };
 const Reader kSources = [](std::string_view text) {
-  sources::parseSourcesConfig(toml::parse(text, "agent.toml"));
+  sources::parseSourcesConfig(toml::parse(text, std::string_view("agent.toml")));
 };
 const Reader kServices = [](std::string_view text) {
-  services::parseServicesConfig(toml::parse(text, "agent.toml"));
+  services::parseServicesConfig(toml::parse(text, std::string_view("agent.toml")));
 };
 const Reader kCollector = [](std::string_view text) {
   collector::parseCollectorConfig(text, "collector.toml");
 };
 const Reader kAnalysis = [](std::string_view text) {
-  analysis::parseAnalysisConfig(toml::parse(text, "collector.toml"));
+  analysis::parseAnalysisConfig(toml::parse(text, std::string_view("collector.toml")));
 };
 
 std::string errorOf(const Reader& reader, std::string_view text) {
@@ -139,7 +139,7 @@ TEST(ConfigReaders, LenientReadingWarnsAndKeepsDefaultsForWhatIsWrong) {
 
   const services::ServicesConfig services = services::parseServicesConfig(
       toml::parse("[service.api]\nunits = [\"api.service\"]\nhealth = [{ type = \"ftp\" }]\n",
-                  "agent.toml"),
+                  std::string_view("agent.toml")),
       Strictness::lenient);
   ASSERT_EQ(services.services.size(), 1u);
   EXPECT_EQ(services.services[0].units, std::vector<std::string>{"api.service"});

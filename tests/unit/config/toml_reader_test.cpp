@@ -32,7 +32,7 @@ listen = "127.0.0.1:1"
 ratio = 0.5
 names = ["a", 2]
 )",
-                                      "c.toml");
+                                      std::string_view("c.toml"));
   std::uint32_t threads = 8;
   std::uint32_t timeout = 5;
   std::string listen;
@@ -61,8 +61,8 @@ names = ["a", 2]
 
 TEST(TomlReader, UnreadKeysAndSectionsAreUnknownWithTheNearestKnownKey) {
   ConfigReport report;
-  const toml::table doc =
-      toml::parse("owned = 1\n[htpp]\nthreads = 1\n[log]\nlevle = \"x\"\n", "c.toml");
+  const toml::table doc = toml::parse("owned = 1\n[htpp]\nthreads = 1\n[log]\nlevle = \"x\"\n",
+                                      std::string_view("c.toml"));
   {
     TableReader root(doc, report);
     root.known({"owned"});
@@ -78,7 +78,8 @@ TEST(TomlReader, UnreadKeysAndSectionsAreUnknownWithTheNearestKnownKey) {
 
 TEST(TomlReader, ATopSectionLeavesTheTopLevelToItsOwner) {
   ConfigReport report;
-  const toml::table doc = toml::parse("agent_id = \"x\"\n[mine]\nkey = 1\n", "a.toml");
+  const toml::table doc =
+      toml::parse("agent_id = \"x\"\n[mine]\nkey = 1\n", std::string_view("a.toml"));
   {
     TableReader mine = TableReader::topSection(doc, "mine", report);
     std::int64_t key = 0;

@@ -218,9 +218,10 @@ TEST(ObserveForDeploy, BadServiceConfigIsAWarningNotAThrow) {
   auto result = observeForDeploy(config, "app", "r7", sink, clock);
   EXPECT_EQ(result.appended, 0u);
   ASSERT_EQ(result.warnings.size(), 1u);
+  // deploy reads leniently: the problem is a warning naming file, line and key.
   EXPECT_EQ(result.warnings[0],
-            "deploy observation failed: service.app.health[0].type: expected one of http, tcp, "
-            "command, got \"ftp\"");
+            "agent.toml:4: service.app.health[0].type: expected one of http, tcp, command, got "
+            "\"ftp\"");
 }
 
 TEST(DeployRecord, WrittenAtomicallyAndReadBack) {

@@ -7,7 +7,7 @@ namespace {
 
 ServicesConfig parse(std::string_view text,
                      config::Strictness strictness = config::Strictness::strict) {
-  return parseServicesConfig(toml::parse(text, "agent.toml"), strictness);
+  return parseServicesConfig(toml::parse(text, std::string_view("agent.toml")), strictness);
 }
 
 std::string errorOf(std::string_view text) {

@@ -50,7 +50,7 @@ sockets = ["/run/docker.sock"]
 TEST(SourcesConfig, BadValuesAreErrorsNamingTheKey) {
   auto error = [](const char* text) {
     try {
-      parseSourcesConfig(toml::parse(text, "agent.toml"));
+      parseSourcesConfig(toml::parse(text, std::string_view("agent.toml")));
     } catch (const SourcesConfigError& e) {
       return std::string(e.what());
     }
@@ -73,7 +73,8 @@ TEST(SourcesConfig, BadValuesAreErrorsNamingTheKey) {
 
 TEST(SourcesConfig, UnknownKeysAreLenientlyWarnings) {
   const auto config = parseSourcesConfig(
-      toml::parse("[sources.kmsg]\nenabeld = false\n", "agent.toml"), config::Strictness::lenient);
+      toml::parse("[sources.kmsg]\nenabeld = false\n", std::string_view("agent.toml")),
+      config::Strictness::lenient);
   ASSERT_EQ(config.warnings.size(), 1u);
   EXPECT_EQ(config.warnings[0],
             "agent.toml:2: sources.kmsg.enabeld: unknown key; did you mean `enabled`?");
