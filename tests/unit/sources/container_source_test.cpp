@@ -12,6 +12,7 @@
 #include "tests/support/process.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 #include "tests/unit/sources/podman_fixture.h"
 
 namespace octolaunch::sources {

@@ -13,6 +13,7 @@
 #include "tests/support/io_thread.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 #include "tests/unit/sources/memcg_v1.h"
 
 namespace octolaunch::sources {

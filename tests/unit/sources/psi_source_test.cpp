@@ -16,6 +16,7 @@
 #include "tests/support/fake_sink.h"
 #include "tests/support/io_thread.h"
 #include "tests/support/skip.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::sources {
 namespace {
