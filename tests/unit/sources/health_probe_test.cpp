@@ -1,4 +1,4 @@
-#include "agent/services/health_probe.h"
+#include "agent/sources/health/health_probe.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -7,14 +7,15 @@
 #include <future>
 
 #include "agent/services/shell_command.h"
-#include "http_test_server.h"
-#include "io_thread.h"
+#include "tests/unit/services/io_thread.h"
+#include "tests/unit/sources/http_test_server.h"
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
 namespace {
 
+using services::HealthProbeConfig;
+using services::ProbeType;
 using testing::IoThread;
-namespace asio = boost::asio;
 
 using TestServer = testing::HttpTestServer;
 
@@ -164,12 +165,6 @@ TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
   std::filesystem::remove_all(pattern);
 }
 
-}  // namespace
-}  // namespace octolaunch::services
-
-namespace octolaunch::services {
-namespace {
-
 // With SIGCHLD ignored the kernel reaps children itself: the exit status is unknown, which must
 // not read as healthy.
 TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
@@ -178,7 +173,7 @@ TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
   ignore.sa_handler = SIG_IGN;
   ASSERT_EQ(::sigaction(SIGCHLD, &ignore, &previous), 0);
   auto result = runProbe(command("exit 0"));
-  auto sync = runShellCommand("exit 0", std::chrono::seconds(5), 1024);
+  auto sync = services::runShellCommand("exit 0", std::chrono::seconds(5), 1024);
   ::sigaction(SIGCHLD, &previous, nullptr);
   EXPECT_FALSE(result.healthy);
   EXPECT_EQ(result.error, "exit status unknown (waitpid failed)");
@@ -187,4 +182,4 @@ TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
 }
 
 }  // namespace
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

@@ -1,4 +1,4 @@
-#include "agent/services/health_probe.h"
+#include "agent/sources/health/health_probe.h"
 
 #include <array>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -9,11 +9,13 @@
 #include "agent/config/agent_config.h"
 #include "agent/services/shell_command.h"
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
+
+using services::HealthProbeConfig;
+using services::ProbeType;
 
 namespace {
 
-namespace asio = sources::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
@@ -204,7 +206,7 @@ class CommandOp final : public ProbeOp {
   using ProbeOp::ProbeOp;
   void start() override {
     try {
-      child_.emplace(spawnShell(probe_.command));
+      child_.emplace(services::spawnShell(probe_.command));
     } catch (const std::exception& e) {
       return finish(false, "", std::string("cannot start: ") + e.what());
     }
@@ -239,7 +241,7 @@ class CommandOp final : public ProbeOp {
     if (child_) child_->killGroup();  // the pidfd then becomes readable: exited() reports
   }
 
-  std::optional<SpawnedCommand> child_;
+  std::optional<services::SpawnedCommand> child_;
   asio::posix::stream_descriptor pidfd_{io_};
   asio::posix::stream_descriptor out_{io_};
   std::array<char, 4096> discard_{};
@@ -274,4 +276,4 @@ void AsioHealthProber::cancelAll() {
   running_.clear();
 }
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

@@ -1,4 +1,4 @@
-#include "agent/services/deploy_observation.h"
+#include "agent/deploy/deploy_observation.h"
 
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
@@ -7,11 +7,16 @@
 
 #include "agent/config/agent_config.h"
 #include "agent/services/deploy_record.h"
-#include "temp_dir.h"
 #include "tests/support/fake_sink.h"
+#include "tests/unit/services/temp_dir.h"
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 namespace {
+
+using services::deploysDir;
+using services::FingerprintKey;
+using services::readDeployRecord;
+using services::ServiceConfig;
 
 using testing::FakeSink;
 using testing::TempDir;
@@ -247,4 +252,4 @@ TEST(DeployRecord, WrittenAtomicallyAndReadBack) {
 }
 
 }  // namespace
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy
