@@ -12,6 +12,7 @@
 namespace octolaunch::sources {
 
 using services::HealthProbeConfig;
+using services::HttpUrl;
 using services::ProbeType;
 
 namespace {
@@ -153,7 +154,7 @@ class HttpOp final : public ConnectingOp {
  public:
   using ConnectingOp::ConnectingOp;
   void start() override {
-    auto url = parseHttpUrl(probe_.url);
+    auto url = services::parseHttpUrl(probe_.url);
     if (!url) return finish(false, "", "not an http:// URL: " + probe_.url);
     url_ = *url;
     connect(url_.host, url_.port);
@@ -234,8 +235,8 @@ class CommandOp final : public ProbeOp {
     out_.close(ignored);
     pidfd_.close(ignored);
     if (!status) return finish(false, "", "exit status unknown (waitpid failed)");
-    const int code = exitCodeOf(*status);
-    finish(code == 0, std::to_string(code), code == 0 ? "" : describeWaitStatus(*status));
+    const int code = services::exitCodeOf(*status);
+    finish(code == 0, std::to_string(code), code == 0 ? "" : services::describeWaitStatus(*status));
   }
   void abort() override {
     if (child_) child_->killGroup();  // the pidfd then becomes readable: exited() reports
