@@ -1,8 +1,11 @@
 // "The spool grew": wakes the shipper promptly, without polling, whoever appended. Every writer
 // (the daemon's own sources and health probes, hook wrappers and deploy markers in other
-// processes) commits through LMDB, which writes the spool's data.mdb with pwrite: inotify reports
-// IN_MODIFY on that file, watched through the KJ event port. A slow periodic re-check (the safety
-// net) bounds the lag if a notification is ever missed (e.g. the inotify queue overflowed).
+// processes) appends through Spool::append(), which, once its commit is visible to readers,
+// updates the times of the spool's data.mdb: inotify reports IN_ATTRIB on that file, watched
+// through the KJ event port. (LMDB's own writes to the file, IN_MODIFY, come before the commit is
+// published to readers: on their own they can wake the shipper too early and never again.) A
+// slow periodic re-check (the safety net) bounds the lag if a notification is ever missed (e.g.
+// the inotify queue overflowed).
 //
 // Threads: construct, wait(), rewatch() and destroy on the KJ event-loop thread only.
 #pragma once
