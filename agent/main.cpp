@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "agent/config/agent_config.h"
+#include "agent/deploy/deploy_command.h"
 #include "agent/hook/hook_command.h"
 #include "agent/parse/parse_command.h"
 #include "agent/redact/redactor.h"
-#include "agent/services/health_thread.h"
 #include "agent/services/services_config.h"
 #include "agent/ship/shipper.h"
 #include "agent/sources/source_set.h"
@@ -117,28 +117,22 @@ int runDaemon(const AgentConfig& config) {
     return 1;
   }
 
-  // Host sources and health probes run on Boost.Asio threads of their own, appending to the
-  // spool and waking the shipper. Declared after the spool and the shipper: destroyed (stopped and
-  // joined) before them.
+  // The host sources and health probes run on one Boost.Asio thread of their own, appending to
+  // the spool; the shipper sees their appends on the spool's file. Declared after the spool and the
+  // shipper: destroyed (stopped and joined) before them.
   octolaunch::SystemClock clock;
-  auto wake = [&shipper] { shipper->wakeFromAnyThread(); };
   octolaunch::agent::Redactor redactor;
   std::unique_ptr<octolaunch::sources::SourcesThread> sources;
-  std::unique_ptr<octolaunch::services::HealthThread> health;
   try {
-    auto sourcesConfig = octolaunch::sources::sourcesConfigFor(config.raw, config.spool.dir);
     sources = std::make_unique<octolaunch::sources::SourcesThread>(
-        *spool, clock, sourcesConfig, wake,
+        *spool, clock, octolaunch::sources::sourcesConfigFor(config.raw, config.spool.dir),
         [&redactor](std::string& line) { line = redactor.redacted(line); });
-    health = std::make_unique<octolaunch::services::HealthThread>(config, *spool, clock, wake);
-    for (const auto& w : health->warnings()) logger->warn("{}", w);
   } catch (const std::exception& e) {
     logger->error("{}", e.what());
     return 2;
   }
   std::string running;
   for (const auto& name : sources->running()) running += (running.empty() ? "" : ", ") + name;
-  if (health->running()) running += running.empty() ? "health" : ", health";
   logger->info("host sources running: {}", running.empty() ? "none" : running);
 
   logger->info(
@@ -151,7 +145,6 @@ int runDaemon(const AgentConfig& config) {
                   .then([](siginfo_t info) { return info.si_signo; });
   int signo =
       shipper->run().then([]() { return 0; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
-  health->stop();
   sources->stop();
   logger->info("stopping on signal {} ({} events still in the spool)", signo,
                spool->pendingCount());
@@ -184,7 +177,7 @@ int main(int argc, char** argv) {
   hook->add_option("command", hookArgs.command, "the command and its arguments (after --)");
 
   // deploy
-  DeployArgs deployArgs;
+  octolaunch::deploy::DeployArgs deployArgs;
   CLI::App* deploy = app.add_subcommand("deploy", "record a deploy marker: deploy start|finish");
   deploy->fallthrough();
   deploy->add_option("action", deployArgs.action, "start or finish")
@@ -228,7 +221,8 @@ int main(int argc, char** argv) {
     return runHookCommand(loadConfigLeniently(flags), hookArgs);
   }
   if (parse->parsed()) return octolaunch::parse::runParseCommand(parseSource, parsePath);
-  if (deploy->parsed()) return runDeployCommand(loadConfigLeniently(flags), deployArgs);
+  if (deploy->parsed())
+    return octolaunch::deploy::runDeployCommand(loadConfigLeniently(flags), deployArgs);
   if (run->parsed()) {
     AgentConfig config;
     try {

@@ -94,6 +94,189 @@ sigset_t blockHookSignals() {
   return previous;
 }
 
+namespace {
+
+void waitForExit(pid_t pid, int& status) {
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// The exec errno the child reported on its close-on-exec pipe; 0 when exec succeeded.
+int readExecErrno(const Fd& report) {
+  int execErrno = 0;
+  for (;;) {
+    ssize_t n = ::read(report.get(), &execErrno, sizeof(execErrno));
+    if (n < 0 && errno == EINTR) continue;
+    return n == static_cast<ssize_t>(sizeof(execErrno)) ? execErrno : 0;
+  }
+}
+
+// While alive, our own writes to a vanished reader fail with EPIPE instead of killing the wrapper.
+class IgnoreSigpipe final {
+ public:
+  IgnoreSigpipe() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ignore, &previous_);
+  }
+  ~IgnoreSigpipe() { ::sigaction(SIGPIPE, &previous_, nullptr); }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// One started command: passes its output through, forwards signals, notes its exit.
+class RunningChild final {
+ public:
+  RunningChild(pid_t pid, Fd& signals, Fd& out, Fd& err, std::int64_t startNs,
+               std::chrono::milliseconds grace, const Clock& clock, ChunkPool& pool,
+               const OutputObserver& observer)
+      : pid_(pid),
+        signals_(signals),
+        streams_{&out, &err},
+        startNs_(startNs),
+        grace_(grace),
+        clock_(clock),
+        pool_(pool),
+        observer_(observer) {}
+  ~RunningChild() { pool_.release(chunk_.data); }
+  RunningChild(const RunningChild&) = delete;
+  RunningChild& operator=(const RunningChild&) = delete;
+
+  // Until the command exited and both pipes are at EOF, or the grace after its exit ran out.
+  void pump() {
+    while (!exited_ || streams_[0]->open() || streams_[1]->open()) {
+      if (!pollOnce()) break;
+    }
+    if (!exited_) {
+      int status = 0;
+      waitForExit(pid_, status);
+      noteExit(status);
+    }
+  }
+  ChildResult& result() { return result_; }
+
+ private:
+  static constexpr int kTargets[2] = {STDOUT_FILENO, STDERR_FILENO};
+
+  // One poll round; false when the loop must end (grace expired, or poll itself failed).
+  bool pollOnce() {
+    int timeoutMs = -1;
+    if (exited_) {
+      std::int64_t left = exitMonoNs_ + grace_.count() * 1'000'000 - clock_.monotonicNs();
+      if (left <= 0) {
+        result_.graceExpired = true;
+        return false;
+      }
+      timeoutMs = static_cast<int>((left + 999'999) / 1'000'000);
+    }
+    pollfd fds[3];
+    int which[3] = {-1, -1, -1};
+    int count = 0;
+    fds[count++] = pollfd{signals_.get(), POLLIN, 0};
+    for (int s = 0; s < 2; ++s) {
+      if (streams_[s]->open()) {
+        which[count] = s;
+        fds[count++] = pollfd{streams_[s]->get(), POLLIN, 0};
+      }
+    }
+    int ready = ::poll(fds, static_cast<nfds_t>(count), timeoutMs);
+    if (ready < 0 && errno == EINTR) return true;
+    if (ready < 0) {
+      // Cannot happen with valid fds; never throw once the command runs: stop passing output
+      // through and wait for the exit.
+      streams_[0]->close();
+      streams_[1]->close();
+      return false;
+    }
+    for (int i = 1; i < count; ++i) {
+      if (fds[i].revents != 0) passThrough(which[i]);
+    }
+    if (fds[0].revents != 0) handleSignals();
+    return true;
+  }
+
+  // One read from stream s, written to our own stdout/stderr and handed to the observer.
+  void passThrough(int s) {
+    if (chunk_.data == nullptr) chunk_.data = pool_.acquire();
+    ssize_t n = ::read(streams_[s]->get(), chunk_.data, ChunkPool::kChunkBytes);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+      streams_[s]->close();
+      return;
+    }
+    std::int64_t now = clock_.nowNs();
+    chunk_.size = static_cast<std::size_t>(n);
+    if (!writeAll(kTargets[s], chunk_.data, chunk_.size)) {
+      // Our reader is gone: let the command find out the way it would have.
+      streams_[s]->close();
+    }
+    try {
+      observer_(s == 0 ? HookStream::out : HookStream::err, chunk_, now);
+    } catch (...) {
+      // Recording is best effort; passing output through is not.
+    }
+  }
+
+  void handleSignals() {
+    signalfd_siginfo info{};
+    while (::read(signals_.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      int signo = static_cast<int>(info.ssi_signo);
+      if (signo == SIGCHLD) {
+        int status = 0;
+        if (!exited_ && ::waitpid(pid_, &status, WNOHANG) == pid_) noteExit(status);
+      } else if (!exited_ && info.ssi_code != SI_KERNEL) {
+        ::kill(pid_, signo);
+      }
+    }
+  }
+
+  // The one place a wait status is decoded.
+  void noteExit(int status) {
+    exited_ = true;
+    exitMonoNs_ = clock_.monotonicNs();
+    result_.durationNs = exitMonoNs_ - startNs_;
+    result_.endTimeNs = clock_.nowNs();
+    if (WIFSIGNALED(status)) {
+      result_.signal = WTERMSIG(status);
+      result_.status = 128 + WTERMSIG(status);
+    } else {
+      result_.exitCode = WEXITSTATUS(status);
+      result_.status = WEXITSTATUS(status);
+    }
+  }
+
+  const pid_t pid_;
+  Fd& signals_;
+  Fd* const streams_[2];
+  const std::int64_t startNs_;
+  const std::chrono::milliseconds grace_;
+  const Clock& clock_;
+  ChunkPool& pool_;
+  const OutputObserver& observer_;
+  OutputChunk chunk_;
+  bool exited_ = false;
+  std::int64_t exitMonoNs_ = 0;
+  ChildResult result_;
+};
+
+// The command never ran: exec failed with execErrno (127 when not found, 126 otherwise).
+ChildResult execFailed(pid_t pid, int execErrno, std::int64_t startNs, const Clock& clock) {
+  int status = 0;
+  waitForExit(pid, status);
+  ChildResult result;
+  result.execError = std::strerror(execErrno);
+  result.status = execErrno == ENOENT ? 127 : 126;
+  result.exitCode = result.status;
+  result.durationNs = clock.monotonicNs() - startNs;
+  result.endTimeNs = clock.nowNs();
+  return result;
+}
+
+}  // namespace
+
 ChildResult runChild(const std::vector<std::string>& argv, std::chrono::milliseconds grace,
                      const sigset_t& previousMask, const Clock& clock, ChunkPool& pool,
                      const OutputObserver& observer) {
@@ -114,7 +297,6 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
 
-  ChildResult result;
   const std::int64_t start = clock.monotonicNs();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -124,131 +306,12 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
   errWrite.close();
   reportWrite.close();
 
-  int execErrno = 0;
-  for (;;) {
-    ssize_t n = ::read(reportRead.get(), &execErrno, sizeof(execErrno));
-    if (n < 0 && errno == EINTR) continue;
-    if (n != static_cast<ssize_t>(sizeof(execErrno))) execErrno = 0;
-    break;
-  }
-  if (execErrno != 0) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    result.execError = std::strerror(execErrno);
-    result.status = execErrno == ENOENT ? 127 : 126;
-    result.exitCode = result.status;
-    result.durationNs = clock.monotonicNs() - start;
-    result.endTimeNs = clock.nowNs();
-    return result;
-  }
-
-  // Our own writes to a vanished reader must fail with EPIPE, not kill the wrapper.
-  struct sigaction ignore {};
-  ignore.sa_handler = SIG_IGN;
-  struct sigaction oldPipe {};
-  ::sigaction(SIGPIPE, &ignore, &oldPipe);
-
-  OutputChunk chunk;
-  bool exited = false;
-  std::int64_t exitMono = 0;
-  Fd* streams[2] = {&outRead, &errRead};
-  const int targets[2] = {STDOUT_FILENO, STDERR_FILENO};
-  for (;;) {
-    if (exited && !outRead.open() && !errRead.open()) break;
-    int timeoutMs = -1;
-    if (exited) {
-      std::int64_t left = exitMono + grace.count() * 1'000'000 - clock.monotonicNs();
-      if (left <= 0) {
-        result.graceExpired = true;
-        break;
-      }
-      timeoutMs = static_cast<int>((left + 999'999) / 1'000'000);
-    }
-    pollfd fds[3];
-    int count = 0;
-    fds[count++] = pollfd{signals.get(), POLLIN, 0};
-    int which[3] = {-1, -1, -1};
-    for (int s = 0; s < 2; ++s) {
-      if (streams[s]->open()) {
-        which[count] = s;
-        fds[count++] = pollfd{streams[s]->get(), POLLIN, 0};
-      }
-    }
-    int ready = ::poll(fds, static_cast<nfds_t>(count), timeoutMs);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) {
-      // Cannot happen with valid fds; never throw once the command runs: stop passing output
-      // through and wait for the exit below.
-      outRead.close();
-      errRead.close();
-      break;
-    }
-    for (int i = 1; i < count; ++i) {
-      if (fds[i].revents == 0) continue;
-      int s = which[i];
-      if (chunk.data == nullptr) chunk.data = pool.acquire();
-      ssize_t n = ::read(streams[s]->get(), chunk.data, ChunkPool::kChunkBytes);
-      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (n <= 0) {
-        streams[s]->close();
-        continue;
-      }
-      std::int64_t now = clock.nowNs();
-      chunk.size = static_cast<std::size_t>(n);
-      if (!writeAll(targets[s], chunk.data, chunk.size)) {
-        // Our reader is gone: let the command find out the way it would have.
-        streams[s]->close();
-      }
-      try {
-        observer(s == 0 ? HookStream::out : HookStream::err, chunk, now);
-      } catch (...) {
-        // Recording is best effort; passing output through is not.
-      }
-    }
-    if (fds[0].revents != 0) {
-      signalfd_siginfo info{};
-      while (::read(signals.get(), &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
-        int signo = static_cast<int>(info.ssi_signo);
-        if (signo == SIGCHLD) {
-          int status = 0;
-          pid_t got = ::waitpid(pid, &status, WNOHANG);
-          if (got == pid && !exited) {
-            exited = true;
-            exitMono = clock.monotonicNs();
-            result.durationNs = exitMono - start;
-            result.endTimeNs = clock.nowNs();
-            if (WIFSIGNALED(status)) {
-              result.signal = WTERMSIG(status);
-              result.status = 128 + WTERMSIG(status);
-            } else {
-              result.exitCode = WEXITSTATUS(status);
-              result.status = WEXITSTATUS(status);
-            }
-          }
-        } else if (!exited && info.ssi_code != SI_KERNEL) {
-          ::kill(pid, signo);
-        }
-      }
-    }
-  }
-  if (!exited) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    result.durationNs = clock.monotonicNs() - start;
-    result.endTimeNs = clock.nowNs();
-    if (WIFSIGNALED(status)) {
-      result.signal = WTERMSIG(status);
-      result.status = 128 + WTERMSIG(status);
-    } else {
-      result.exitCode = WEXITSTATUS(status);
-      result.status = WEXITSTATUS(status);
-    }
-  }
-  ::sigaction(SIGPIPE, &oldPipe, nullptr);
-  pool.release(chunk.data);
-  return result;
+  if (int execErrno = readExecErrno(reportRead); execErrno != 0)
+    return execFailed(pid, execErrno, start, clock);
+  IgnoreSigpipe ignoreSigpipe;
+  RunningChild child(pid, signals, outRead, errRead, start, grace, clock, pool, observer);
+  child.pump();
+  return std::move(child.result());
 }
 
 }  // namespace octolaunch::agent

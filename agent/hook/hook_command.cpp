@@ -1,6 +1,5 @@
 #include "agent/hook/hook_command.h"
 
-#include <capnp/message.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/signalfd.h>
@@ -14,11 +13,11 @@
 #include <optional>
 
 #include "agent/hook/child_runner.h"
+#include "agent/hook/fail_safe.h"
 #include "agent/hook/hook_recorder.h"
 #include "agent/hook/recorder_thread.h"
 #include "agent/hook/recording_lock.h"
 #include "agent/redact/redactor.h"
-#include "agent/services/deploy_observation.h"
 #include "agent/spool/spool.h"
 #include "shared/util/clock.h"
 
@@ -29,21 +28,6 @@ namespace {
 constexpr std::chrono::milliseconds kFlushInterval{50};
 // Output waiting for the recorder: up to this much, the command never waits for recording.
 constexpr std::size_t kMaxQueuedBytes = std::size_t{128} << 20;
-constexpr std::chrono::milliseconds kRecorderWait{10000};
-
-void warn(const std::string& message) {
-  std::fprintf(stderr, "octolaunch-agent: warning: %s\n", message.c_str());
-  std::fflush(stderr);
-}
-
-std::unique_ptr<Spool> openSpoolOrWarn(const AgentConfig& config, const char* consequence) {
-  try {
-    return Spool::open({config.spool.dir, config.spool.maxBytes, nullptr});
-  } catch (const std::exception& e) {
-    warn(std::string(e.what()) + "; " + consequence);
-    return nullptr;
-  }
-}
 
 std::string joinArgv(const std::vector<std::string>& argv) {
   std::string out;
@@ -65,10 +49,6 @@ int execDirectly(const std::vector<std::string>& argv, const sigset_t& mask) {
   std::fprintf(stderr, "octolaunch-agent: %s: %s\n", argv[0].c_str(), std::strerror(e));
   return e == ENOENT ? 127 : 126;
 }
-
-}  // namespace
-
-namespace {
 
 // Runs the command and records it. With statusFd >= 0 (the supervisor is a child of the process
 // the shell waits for): as soon as the command is done, its status goes down statusFd, this
@@ -93,8 +73,9 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
     HookLimits limits;
     limits.tailLines = config.hook.tailLines;
     limits.maxLineBytes = config.hook.maxLineBytes;
-    recorder = std::make_unique<HookRecorder>(
-        *spool, *redactor, HookContext{args.release, args.service, args.phase}, limits, warn);
+    recorder = std::make_unique<HookRecorder>(*spool, *redactor,
+                                              HookContext{args.release, args.service, args.phase},
+                                              limits, warnOnStderr);
     recorderThread =
         std::make_unique<RecorderThread>(*recorder, pool, kFlushInterval, kMaxQueuedBytes);
   }
@@ -106,7 +87,8 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
                         if (recorderThread) recorderThread->push(stream, chunk, timeNs);
                       });
   } catch (const std::exception& e) {
-    warn(std::string("cannot supervise the command (") + e.what() + "); running it unrecorded");
+    warnOnStderr(std::string("cannot supervise the command (") + e.what() +
+                 "); running it unrecorded");
     return kRunDirectly;
   }
   if (result.execError) {
@@ -114,7 +96,7 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
                  result.execError->c_str());
   }
   if (result.graceExpired) {
-    warn(
+    warnOnStderr(
         "the command exited but a background process still holds its output; stopped reading "
         "after " +
         std::to_string(config.hook.graceSeconds) + " s");
@@ -186,7 +168,7 @@ int awaitStatus(pid_t supervisor, int statusFd, const HookArgs& args,
   while (::waitpid(supervisor, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  warn("the hook supervisor died of signal " + std::to_string(WTERMSIG(wstatus)));
+  warnOnStderr("the hook supervisor died of signal " + std::to_string(WTERMSIG(wstatus)));
   return 128 + WTERMSIG(wstatus);
 }
 
@@ -215,63 +197,6 @@ int runHookCommand(const AgentConfig& config, const HookArgs& args) {
   // No second process: supervise and record here, returning only when recording is done.
   int status = supervise(config, args, previousMask, -1);
   return status == kRunDirectly ? execDirectly(args.command, previousMask) : status;
-}
-
-int runDeployCommand(const AgentConfig& config, const DeployArgs& args) {
-  bool start = args.action == "start";
-  if (!start && args.action != "finish") {
-    std::fprintf(stderr, "octolaunch-agent deploy: expected start or finish, got \"%s\"\n",
-                 args.action.c_str());
-    return 2;
-  }
-  schema::DeployMarker::Outcome outcome = schema::DeployMarker::Outcome::UNKNOWN;
-  if (args.outcome == "ok") {
-    outcome = schema::DeployMarker::Outcome::OK;
-  } else if (args.outcome == "failed") {
-    outcome = schema::DeployMarker::Outcome::FAILED;
-  } else if (!args.outcome.empty()) {
-    std::fprintf(stderr, "octolaunch-agent deploy: --outcome must be ok or failed, got \"%s\"\n",
-                 args.outcome.c_str());
-    return 2;
-  }
-  SystemClock clock;
-  capnp::MallocMessageBuilder message;
-  auto event = message.initRoot<schema::Event>();
-  event.setTimeNs(clock.nowNs());
-  event.setRelease(args.release);
-  event.setService(args.service);
-  auto marker =
-      start ? event.getPayload().initDeployStart() : event.getPayload().initDeployFinish();
-  if (!start) marker.setOutcome(outcome);
-  if (!args.phase.empty()) marker.setPhase(args.phase);
-
-  auto spool = openSpoolOrWarn(config, "deploy marker not recorded");
-  if (!spool) return 0;
-  // Hooks that returned before this marker finish recording first (bounded wait), so the marker
-  // comes after their lines in seq order too.
-  RecordingLock recorded(spool->dir(), RecordingLock::Mode::exclusive, kRecorderWait);
-  try {
-    schema::Event::Reader reader = event.asReader();
-    spool->append(std::span<const schema::Event::Reader>(&reader, 1));
-  } catch (const std::exception& e) {
-    warn(std::string("deploy marker not recorded: ") + e.what());
-  }
-  // ---- agent/services (never throws, problems are warnings). On finish, when the host runs
-  // what the deploy put there: <spool>/deploys/<service> first (starts the daemon's post-deploy
-  // health watch), then artifact.observed, config.fingerprint, dependency.fingerprint. (Observed
-  // at start they would record the previous release's artifact under the new release's id.)
-  if (!start) {
-    if (auto w =
-            services::recordDeployFinish(config, args.service, args.release,
-                                         args.outcome.empty() ? "unknown" : args.outcome, clock)) {
-      warn(*w);
-    }
-    for (const auto& w :
-         services::observeForDeploy(config, args.service, args.release, *spool, clock).warnings) {
-      warn(w);
-    }
-  }
-  return 0;
 }
 
 }  // namespace octolaunch::agent

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -145,6 +146,21 @@ LoadedFingerprintKey loadFingerprintKey(const FingerprintSettings& settings,
       ": config and dependency fingerprints can be compared across hosts only when every "
       "host has the same key; set [fingerprint] key_file to one shared key";
   return {FingerprintKey(readKeyFile(path)), path.string(), std::move(warning), created};
+}
+
+bool needsFingerprintKey(const ServiceConfig& service) {
+  return !service.configFiles.empty() || !service.env.empty() ||
+         !service.dependencyManifests.empty() || !service.dependencyCommands.empty();
+}
+
+std::optional<std::string> perHostKeyWarning(const ServicesConfig& services,
+                                             const std::filesystem::path& spoolDir) {
+  if (services.fingerprint.key || services.fingerprint.keyFile) return std::nullopt;
+  if (std::none_of(services.services.begin(), services.services.end(), needsFingerprintKey))
+    return std::nullopt;
+  return "no [fingerprint] key or key_file: config and dependency fingerprints use a per-host key "
+         "in " +
+         (spoolDir / "fingerprint.key").string() + " and cannot be compared across hosts";
 }
 
 }  // namespace octolaunch::services

@@ -47,4 +47,11 @@ LoadedFingerprintKey loadFingerprintKey(const FingerprintSettings& settings,
 // Lower-case hex SHA-256 of a file's contents, streamed; nullopt (and *error set) when unreadable.
 std::optional<std::string> sha256FileHex(const std::filesystem::path& path, std::string* error);
 
+// Whether the service configures anything fingerprinted (config files, env, dependencies).
+bool needsFingerprintKey(const ServiceConfig& service);
+// The daemon's start-up warning when some service is fingerprinted but [fingerprint] names no
+// shared key: the per-host key in <spool dir>/fingerprint.key makes hosts incomparable.
+std::optional<std::string> perHostKeyWarning(const ServicesConfig& services,
+                                             const std::filesystem::path& spoolDir);
+
 }  // namespace octolaunch::services

@@ -17,12 +17,12 @@
 //    push is acknowledged or the collector has everything, so a collector that accepts hello()
 //    but refuses pushes (its disk is full) is retried at the backoff's pace. Logs once per change
 //    of state, not per attempt.
-//  * Wakes when the spool grows (SpoolWake: inotify + cross-thread wake + slow re-check).
+//  * Wakes when the spool grows (SpoolWake: inotify on the spool's file + slow re-check), whoever
+//    appended: the daemon's sources and the hook and deploy processes meet the shipper there only.
 //  * A spool deleted or recreated under the daemon (a reinstall) is reopened (new epoch) and a
 //    new session starts, so its events are not mistaken for redeliveries.
 //
 // Threads: construct, run() and destroy on one thread with a KJ event loop (kj::setupAsyncIo).
-// wakeFromAnyThread() may be called from any thread.
 #pragma once
 
 #include <kj/async-io.h>
@@ -67,8 +67,6 @@ class Shipper final {
 
   // Ships until the promise is dropped (it never resolves on its own).
   kj::Promise<void> run();
-  // Any thread, never blocks: "the spool grew" (in-process sources call this after appending).
-  void wakeFromAnyThread() const { wake_.wake(); }
   const ShipperStats& stats() const { return stats_; }
 
  private:

@@ -55,26 +55,24 @@ void SpoolWake::rewatch(const std::filesystem::path& dataFile) {
   watch_ = ::inotify_add_watch(inotifyFd_, dataFile.c_str(), kMask);
 }
 
-void SpoolWake::wake() const {
-  auto locked = shared_.lockExclusive();
-  KJ_IF_MAYBE (f, locked->fulfiller) {
-    if ((*f)->isWaiting()) {
-      (*f)->fulfill();
+void SpoolWake::wake() {
+  KJ_IF_MAYBE (waiter, waiter_) {
+    if ((*waiter)->isWaiting()) {
+      (*waiter)->fulfill();
       return;
     }
   }
-  locked->pending = true;
+  pending_ = true;
 }
 
 kj::Promise<void> SpoolWake::wait() {
-  auto locked = shared_.lockExclusive();
-  if (locked->pending) {
-    locked->pending = false;
-    locked->fulfiller = nullptr;
+  if (pending_) {
+    pending_ = false;
+    waiter_ = nullptr;
     return kj::READY_NOW;
   }
-  auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
-  locked->fulfiller = kj::mv(paf.fulfiller);  // the previous one is released on this thread
+  auto paf = kj::newPromiseAndFulfiller<void>();
+  waiter_ = kj::mv(paf.fulfiller);
   return paf.promise.exclusiveJoin(timer_.afterDelay(recheck_));
 }
 

@@ -1,15 +1,17 @@
-// "The spool grew": wakes the shipper promptly, without polling, whoever appended.
-//  * Other processes (hook wrappers, deploy markers): inotify on the spool's data.mdb
-//    (IN_MODIFY / IN_CLOSE_WRITE), watched through the KJ event port.
-//  * In-process sources on another thread: wake(), which never blocks.
-//  * A slow periodic re-check (the safety net) bounds the lag if both of those ever miss.
+// "The spool grew": wakes the shipper promptly, without polling, whoever appended. Every writer
+// (the daemon's own sources and health probes, hook wrappers and deploy markers in other
+// processes) appends through Spool::append(), which, once its commit is visible to readers,
+// updates the times of the spool's data.mdb: inotify reports IN_ATTRIB on that file, watched
+// through the KJ event port. (LMDB's own writes to the file, IN_MODIFY, come before the commit is
+// published to readers: on their own they can wake the shipper too early and never again.) A
+// slow periodic re-check (the safety net) bounds the lag if a notification is ever missed (e.g.
+// the inotify queue overflowed).
 //
-// Threads: construct, wait() and destroy on the KJ event-loop thread; wake() from any thread.
+// Threads: construct, wait(), rewatch() and destroy on the KJ event-loop thread only.
 #pragma once
 
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
-#include <kj/mutex.h>
 #include <kj/timer.h>
 
 #include <filesystem>
@@ -26,10 +28,8 @@ class SpoolWake final {
   SpoolWake(const SpoolWake&) = delete;
   SpoolWake& operator=(const SpoolWake&) = delete;
 
-  // Any thread, never blocks.
-  void wake() const;
-  // KJ thread: resolves at the next wake (at once if one came since the last wait) or after the
-  // re-check interval, whichever is first. One waiter at a time.
+  // Resolves at the next write to the data file (at once if one came since the last wait) or
+  // after the re-check interval, whichever is first. One waiter at a time.
   kj::Promise<void> wait();
   bool watching() const { return inotifyFd_ >= 0; }
   // Watches dataFile instead of the file watched so far (after the spool was reopened).
@@ -37,12 +37,10 @@ class SpoolWake final {
 
  private:
   kj::Promise<void> watchLoop();
+  void wake();
 
-  struct Shared {
-    bool pending = false;
-    kj::Maybe<kj::Own<kj::CrossThreadPromiseFulfiller<void>>> fulfiller;
-  };
-  kj::MutexGuarded<Shared> shared_;
+  bool pending_ = false;
+  kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> waiter_;
   kj::Timer& timer_;
   kj::Duration recheck_;
   int inotifyFd_ = -1;

@@ -43,9 +43,8 @@ void EventBatch::dropOldest(std::size_t n) {
   messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake,
-                   std::function<void()> onHold)
-    : sink_(sink), clock_(clock), wake_(std::move(wake)), onHold_(std::move(onHold)) {}
+EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold)
+    : sink_(sink), clock_(clock), onHold_(std::move(onHold)) {}
 
 bool EventOut::publish(EventBatch& batch) {
   held_.append(std::move(batch));
@@ -77,7 +76,6 @@ bool EventOut::publish(EventBatch& batch) {
                  events.size());
   failures_ = 0;
   held_ = EventBatch();
-  if (wake_) wake_();
   return true;
 }
 

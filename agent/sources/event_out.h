@@ -1,5 +1,6 @@
 // How a source hands what it captured to the agent: events built into an EventBatch, then
-// published to the EventSink (the spool) in one append, after which the shipper is woken.
+// published to the EventSink (the spool) in one append. The shipper sees the append on the spool
+// itself (it watches the spool's file); nothing here calls it.
 //
 // Nothing captured is dropped because the spool failed once (disk full, I/O error): EventOut holds
 // the events it could not append, in order, and appends them before anything newer on the next
@@ -47,13 +48,12 @@ class EventOut final {
  public:
   static constexpr std::size_t kMaxHeld = 10'000;
 
-  // wake is called (on the io thread) after each successful append; onHold after each failed one
-  // (to arrange a retry: publish() of an empty batch). Neither may block.
-  EventOut(EventSink& sink, const Clock& clock, std::function<void()> wake,
-           std::function<void()> onHold = {});
+  // onHold is called (on the io thread) after each failed append, to arrange a retry (publish()
+  // of an empty batch); it must not block.
+  explicit EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold = {});
 
   // Takes the batch's events (the batch is left empty) and appends every held event, then these,
-  // in one append; wakes the shipper. Returns false when the sink threw: the events are held.
+  // in one append. Returns false when the sink threw: the events are held.
   bool publish(EventBatch& batch);
   // Events captured but not yet in the spool.
   bool holding() const { return !held_.empty(); }
@@ -66,7 +66,6 @@ class EventOut final {
  private:
   EventSink& sink_;
   const Clock& clock_;
-  std::function<void()> wake_;
   std::function<void()> onHold_;
   EventBatch held_;
   std::uint64_t published_ = 0;

@@ -4,21 +4,24 @@
 
 #include <future>
 
+#include "agent/services/deploy_record.h"
+#include "agent/services/fingerprint_key.h"
 #include "agent/sources/cgroup/memory_events_source.h"
 #include "agent/sources/containers/container_source.h"
 #include "agent/sources/disk/disk_source.h"
 #include "agent/sources/disk/fd_source.h"
+#include "agent/sources/health/health_source.h"
 #include "agent/sources/kmsg/kmsg_source.h"
 #include "agent/sources/psi/psi_source.h"
 
 namespace octolaunch::sources {
 
 SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config,
-                     const Clock& clock, std::function<void()> wake, LineRedactor redact)
+                     const Clock& clock, LineRedactor redact)
     : io_(io),
       config_(config),
       retry_(io),
-      out_(sink, clock, std::move(wake), [this] { retryHeldLater(); }),
+      out_(sink, clock, [this] { retryHeldLater(); }),
       redact_(std::move(redact)) {}
 
 void SourceSet::retryHeldLater() {
@@ -36,10 +39,29 @@ void SourceSet::retryHeldLater() {
 SourceSet::~SourceSet() = default;
 
 std::vector<std::string> SourceSet::start() {
-  if (!config_.enabled) {
+  if (config_.enabled) {
+    addHostSources();
+  } else {
     spdlog::info("sources: all host sources are off (sources.enabled = false)");
-    return {};
   }
+  if (auto health = makeHealthSource(io_, out_, config_.health))
+    sources_.push_back(std::move(health));
+  for (auto& source : sources_) {
+    bool started = false;
+    try {
+      started = source->start();
+    } catch (const std::exception& e) {
+      spdlog::error("sources: {}: failed to start: {}", source->name(), e.what());
+    }
+    if (started) running_.emplace_back(source->name());
+  }
+  std::string list;
+  for (const auto& name : running_) list += (list.empty() ? "" : ", ") + name;
+  spdlog::info("sources: running: {}", list.empty() ? "none" : list);
+  return running_;
+}
+
+void SourceSet::addHostSources() {
   std::error_code ec;
   if (!config_.stateDir.empty()) std::filesystem::create_directories(config_.stateDir, ec);
   const auto& c = config_;
@@ -56,19 +78,6 @@ std::vector<std::string> SourceSet::start() {
   }
   if (c.containers.enabled)
     sources_.push_back(std::make_unique<ContainerSource>(io_, out_, c.containers));
-  for (auto& source : sources_) {
-    bool started = false;
-    try {
-      started = source->start();
-    } catch (const std::exception& e) {
-      spdlog::error("sources: {}: failed to start: {}", source->name(), e.what());
-    }
-    if (started) running_.emplace_back(source->name());
-  }
-  std::string list;
-  for (const auto& name : running_) list += (list.empty() ? "" : ", ") + name;
-  spdlog::info("sources: running: {}", list.empty() ? "none" : list);
-  return running_;
 }
 
 void SourceSet::stop() {
@@ -88,13 +97,19 @@ SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::pa
   auto config = parseSourcesConfig(raw);
   if (config.stateDir.empty()) config.stateDir = spoolDir;
   for (const auto& warning : config.warnings) spdlog::warn("config: {}", warning);
+  auto services = services::parseServicesConfig(raw);
+  for (const auto& warning : services.warnings) spdlog::warn("config: {}", warning);
+  if (auto warning = services::perHostKeyWarning(services, spoolDir))
+    spdlog::warn("config: {}", *warning);
+  config.health.services = std::move(services.services);
+  config.health.deploysDir = services::deploysDir(spoolDir);
   return config;
 }
 
 SourcesThread::SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config,
-                             std::function<void()> wake, LineRedactor redact)
+                             LineRedactor redact)
     : guard_(io_.get_executor()) {
-  set_ = std::make_unique<SourceSet>(io_, sink, config, clock, std::move(wake), std::move(redact));
+  set_ = std::make_unique<SourceSet>(io_, sink, config, clock, std::move(redact));
   thread_ = std::thread([this] {
     for (;;) {
       try {

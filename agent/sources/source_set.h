@@ -1,20 +1,19 @@
-// The agent's host sources, wired together: what `octolaunch-agent run` starts.
+// The agent's sources, wired together: what `octolaunch-agent run` starts.
 //
-//   SourceSet     every enabled source on a given io_context, sharing one EventOut (the spool
-//                 and the shipper's wake-up) and one OomLedger (so kmsg, cgroup memory events and
-//                 the journal agree on what is one OOM kill). Constructed, started and stopped on
-//                 that io_context's thread.
+//   SourceSet     every enabled host source and the post-deploy health probes on a given
+//                 io_context, sharing one EventOut (the spool) and one OomLedger (so kmsg, cgroup
+//                 memory events and the journal agree on what is one OOM kill). Constructed,
+//                 started and stopped on that io_context's thread.
 //   SourcesThread owns an io_context, its thread and a SourceSet: the one object `run` needs.
 //                 Its constructor returns once every source has started (or turned itself off);
 //                 its destructor (or stop()) stops them and joins the thread.
 //
 // The EventSink is called on the sources' thread: it must be safe to call from there while the
-// shipper works on its own thread (the spool is). `wake` runs on the sources' thread after each
-// append and must not block (e.g. post to the shipper's loop).
+// shipper works on its own thread (the spool is). The sources and the shipper meet only there:
+// the shipper notices appends by watching the spool's file.
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -34,15 +33,17 @@ namespace octolaunch::sources {
 class SourceSet final {
  public:
   SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config, const Clock& clock,
-            std::function<void()> wake, LineRedactor redact = {});
+            LineRedactor redact = {});
   ~SourceSet();
 
-  // Starts every enabled source; returns the names of those that run.
+  // Starts every enabled source (the host sources unless sources.enabled is false, and the health
+  // probes when some service has one); returns the names of those that run.
   std::vector<std::string> start();
   void stop();
   const std::vector<std::string>& running() const { return running_; }
 
  private:
+  void addHostSources();
   void retryHeldLater();
 
   asio::io_context& io_;
@@ -57,14 +58,15 @@ class SourceSet final {
   std::vector<std::string> running_;
 };
 
-// parseSourcesConfig(raw) with the state dir defaulting to the agent's spool dir. Throws
-// SourcesConfigError naming the key.
+// parseSourcesConfig(raw) with the state dir defaulting to the agent's spool dir, and the health
+// probes of [service.NAME]; logs the warnings of both. Throws SourcesConfigError or
+// services::ServicesConfigError naming the key.
 SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::path& spoolDir);
 
 class SourcesThread final {
  public:
   SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig config,
-                std::function<void()> wake, LineRedactor redact = {});
+                LineRedactor redact = {});
   ~SourcesThread();
   SourcesThread(const SourcesThread&) = delete;
   SourcesThread& operator=(const SourcesThread&) = delete;

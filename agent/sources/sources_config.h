@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/services/services_config.h"
 #include "shared/config/toml_reader.h"
 
 namespace octolaunch::sources {
@@ -92,6 +93,13 @@ struct ContainersConfig {
   std::uint32_t reconnectMaxMs = 30000;
 };
 
+// Post-deploy health probes (health/health_source.h). Read from [service.NAME] (agent/services),
+// not from [sources.*]: sourcesConfigFor() fills it in. Runs when some service has a probe.
+struct HealthConfig {
+  std::vector<services::ServiceConfig> services;
+  std::filesystem::path deploysDir;  // where `deploy finish` leaves its records
+};
+
 struct SourcesConfig {
   bool enabled = true;             // false: no host source runs (the hook and shipper still do)
   std::filesystem::path stateDir;  // empty: the caller supplies the spool dir
@@ -102,6 +110,7 @@ struct SourcesConfig {
   FdConfig fd;
   JournalConfig journal;
   ContainersConfig containers;
+  HealthConfig health;
   std::vector<std::string> warnings;  // lenient reading: the problems found
 };
 

@@ -2,6 +2,7 @@
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
+#include <fcntl.h>
 #include <kj/io.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -248,7 +249,16 @@ std::size_t Spool::append(std::span<const schema::Event::Reader> events) {
     }
     throw std::runtime_error("spool " + dir_.string() + ": append failed: " + e.what());
   }
+  announceCommit();
   return accepted;
+}
+
+void Spool::announceCommit() const {
+  // LMDB's last write of a commit (the meta page) comes before the commit is published to new
+  // readers, so a watcher woken by that write may read the spool too early; this later change of
+  // the file's times wakes it again, now that the commit is visible. Best effort: a watcher still
+  // has its slow re-check.
+  (void)::utimensat(AT_FDCWD, dataFile().c_str(), nullptr, 0);
 }
 
 std::size_t Spool::readAfter(std::uint64_t afterSeq, std::size_t maxEvents, const ReadFn& fn) {

@@ -7,7 +7,8 @@
 //  * epoch() is a random 64-bit id created with the spool's meta data; a deleted and recreated
 //    spool gets a new one. seq starts at 1 per epoch, is assigned inside the write transaction (so
 //    processes appending at once never collide or reorder) and is never reused within an epoch.
-//  * append() stores the whole call in one synced write transaction (all or nothing). Each stored
+//  * append() stores the whole call in one synced write transaction (all or nothing), then touches
+//    data.mdb's times so that a watcher (inotify IN_ATTRIB) learns of it. Each stored
 //    event is a Cap'n Proto flat array (segment table + segments) of an Event with epoch and seq
 //    set; agentId and host are left for the shipper to fill.
 //  * Bound: the stored value bytes are kept at or under max_bytes by shedding, when full, the
@@ -105,7 +106,8 @@ class Spool final : public EventSink {
   std::uint64_t pendingCount();
   SpoolStats stats();
 
-  // The LMDB data file: watch it (inotify IN_MODIFY) to learn promptly that the spool grew.
+  // The LMDB data file: watch it (inotify IN_ATTRIB, which append() causes after each commit is
+  // visible to readers) to learn promptly that the spool grew.
   std::filesystem::path dataFile() const { return dir_ / "data.mdb"; }
   const std::filesystem::path& dir() const { return dir_; }
   // True when data.mdb on disk is no longer the file this Spool has open (the spool was deleted
@@ -122,6 +124,7 @@ class Spool final : public EventSink {
   static lmdb::Env openEnv(const std::filesystem::path& dir, std::uint64_t maxBytes);
   void attach();  // opens the databases, reads or creates the epoch
   void rememberDataFile();
+  void announceCommit() const;
   struct Meta;
   Meta loadMeta(lmdb::Txn& txn);
   void saveMeta(lmdb::Txn& txn, const Meta& meta);

@@ -124,6 +124,21 @@ TEST(LoadFingerprintKey, RacingGeneratorsAgreeOnOneKey) {
   for (const auto& h : hashes) EXPECT_EQ(h, hashes[0]);
 }
 
+// The daemon warns at start when fingerprints would use a per-host key; only then.
+TEST(PerHostKeyWarning, OnlyForFingerprintedServicesWithoutASharedKey) {
+  const std::filesystem::path spool = "/var/spool/octolaunch";
+  auto configOf = [](const std::string& text) { return parseServicesConfig(toml::parse(text)); };
+  auto warning = perHostKeyWarning(
+      configOf("[service.api]\nconfig_files = [\"/etc/hostname\"]\n[service.quiet]\n"), spool);
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_NE(warning->find("no [fingerprint] key"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("/var/spool/octolaunch/fingerprint.key"), std::string::npos);
+  EXPECT_FALSE(perHostKeyWarning(configOf("[service.quiet]\nunits = [\"q.service\"]\n"), spool));
+  EXPECT_FALSE(perHostKeyWarning(configOf("[fingerprint]\nkey = \"0123456789abcdef0123\"\n"
+                                          "[service.api]\nenv = [\"TOKEN\"]\n"),
+                                 spool));
+}
+
 // Real files from a Debian 12 host (see fixtures/README.md).
 TEST(EnvFile, DebianDefaultFiles) {
   const std::filesystem::path fixtures = std::filesystem::path(OCTOLAUNCH_SERVICES_FIXTURES);

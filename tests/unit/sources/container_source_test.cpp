@@ -70,7 +70,7 @@ class ContainerSourceTest : public ::testing::Test {
   FakeSink sink_;
   SystemClock clock_;
   IoThread io_;
-  EventOut out_{sink_, clock_, {}};
+  EventOut out_{sink_, clock_};
   ContainersConfig config_;
   std::unique_ptr<testing::PodmanService> service_;
   std::unique_ptr<ContainerSource> source_;
@@ -142,7 +142,7 @@ TEST(ContainerSourceOff, NoSocketTurnsTheSourceOff) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   ContainersConfig config;
   config.sockets = {"/nonexistent/docker.sock"};
   ContainerSource source(io.io(), out, config);

@@ -116,7 +116,7 @@ TEST_F(DiskSourceTest, FillingARealTmpfsRaisesDiskFullAndDeletingClearsIt) {
   Tmpfs fs("size=1m");
   ASSERT_TRUE(fs.ok()) << fs.error();
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   DiskConfig config;
   config.mounts = {fs.path().string()};
   config.intervalMs = 100;
@@ -145,7 +145,7 @@ TEST_F(DiskSourceTest, RunningOutOfInodesOnARealTmpfsRaisesInodeExhausted) {
   Tmpfs fs("size=4m,nr_inodes=64");
   ASSERT_TRUE(fs.ok()) << fs.error();
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   DiskConfig config;
   config.mounts = {fs.path().string()};
   config.intervalMs = 100;
@@ -180,7 +180,7 @@ TEST_F(DiskSourceTest, DiscoveredTmpfsIsWatchedOnlyWhenTmpfsIsIncluded) {
   for (bool include : {false, true}) {
     FakeSink sink;
     IoThread io;
-    EventOut out(sink, clock_, {});
+    EventOut out(sink, clock_);
     DiskConfig config;
     config.includeTmpfs = include;
     config.intervalMs = 100;
@@ -208,7 +208,7 @@ TEST(FdSourceTest, OpeningRealFilesPastTheThresholdRaisesAndClosingThemClears) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   FdConfig config;
   config.intervalMs = 100;
   config.usedPercent = static_cast<double>(before->allocated + 1500) * perHandle;
@@ -245,7 +245,7 @@ TEST(FdSourceTest, MissingFileTurnsTheSourceOff) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   FdConfig config;
   config.fileNr = "/nonexistent/file-nr";
   FdSource source(io.io(), out, config);

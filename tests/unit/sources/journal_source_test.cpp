@@ -114,7 +114,7 @@ std::filesystem::path* JournalSourceTest::journalDir_ = nullptr;
 
 TEST_F(JournalSourceTest, RealUnitFailuresBecomeUnitFailedWithSystemdsResult) {
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   OomLedger ledger;
   auto source = startSource(io, out, ledger);
   std::string units;
@@ -184,7 +184,7 @@ TEST_F(JournalSourceTest, RestartResumesAfterTheSavedCursor) {
   ASSERT_EQ(exec("systemctl daemon-reload"), 0);
   {
     IoThread io;
-    EventOut out(sink_, clock_, {});
+    EventOut out(sink_, clock_);
     auto source = startSource(io, out, ledger);
     exec("systemctl start t-resume.service");
     ASSERT_TRUE(sink_.waitFor(
@@ -195,7 +195,7 @@ TEST_F(JournalSourceTest, RestartResumesAfterTheSavedCursor) {
   exec("systemctl start t-resume.service");
   FakeSink second;
   IoThread io;
-  EventOut out(second, clock_, {});
+  EventOut out(second, clock_);
   auto source = startSource(io, out, ledger);
   ASSERT_TRUE(second.waitFor(
       [&](const auto& e) { return failureOf(e, "t-resume.service").has_value(); }, 10s))
@@ -216,7 +216,7 @@ TEST(JournalSourceOff, NoJournaldAndNoDirectoryTurnsTheSourceOff) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   OomLedger ledger;
   JournalSource source(io.io(), out, ledger, JournalConfig{},
                        std::filesystem::temp_directory_path());

@@ -59,7 +59,7 @@ TEST_F(MemoryEventsV1Test, KillInAUnitCreatedWhileWatchingIsReportedFromOomContr
   const std::string slice = sliceName();
   MemcgV1 sliceCg(slice, 1u << 30);
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   OomLedger ledger;
   MemoryEventsSource source(io.io(), out, ledger, config(slice));
   ASSERT_TRUE(io.run([&] { return source.start(); }));
@@ -91,7 +91,7 @@ TEST_F(MemoryEventsV1Test, KillSeenByKmsgAndOomControlIsOneEvent) {
   MemcgV1 unit(slice + "/worker.service", 24u << 20);
   testing::TempDir state;
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   OomLedger ledger;
   KmsgConfig kmsgConfig;
   kmsgConfig.recoverPreviousBoot = false;
@@ -135,7 +135,7 @@ TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreW
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   OomLedger ledger;
   CgroupConfig config;
   config.root = root.path();
@@ -188,7 +188,7 @@ TEST(MemoryEventsOff, NoMemoryControllerTurnsTheSourceOff) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   OomLedger ledger;
   CgroupConfig config;
   config.root = root.path();

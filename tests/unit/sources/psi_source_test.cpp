@@ -94,7 +94,7 @@ class PsiSourceTest : public ::testing::Test {
 
 TEST_F(PsiSourceTest, RealPressureFilesAcceptTheDefaultTriggerAndRefuseAOneSecondWindow) {
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   {
     PsiSource source(io.io(), out, PsiConfig{});
     ASSERT_TRUE(io.run([&] { return source.start(); }));
@@ -114,7 +114,7 @@ TEST_F(PsiSourceTest, RealPressureFilesAcceptTheDefaultTriggerAndRefuseAOneSecon
 TEST_F(PsiSourceTest, KernelTriggerRaisesOnRealCpuPressureAndClearsWhenItIsGone) {
   BusyCgroup busy;
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   PsiConfig config;
   config.dir = busy.path();
   config.resources = {"cpu"};
@@ -145,7 +145,7 @@ TEST_F(PsiSourceTest, KernelTriggerRaisesOnRealCpuPressureAndClearsWhenItIsGone)
 TEST_F(PsiSourceTest, PollingFallbackRaisesAndClearsOnRealCpuPressure) {
   BusyCgroup busy;
   IoThread io;
-  EventOut out(sink_, clock_, {});
+  EventOut out(sink_, clock_);
   PsiConfig config;
   config.dir = busy.path();
   config.resources = {"cpu"};
@@ -171,7 +171,7 @@ TEST(PsiSourceOff, MissingPressureFilesTurnTheSourceOff) {
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  EventOut out(sink, clock, {});
+  EventOut out(sink, clock);
   PsiConfig config;
   config.dir = "/nonexistent/pressure";
   PsiSource source(io.io(), out, config);

@@ -88,9 +88,8 @@ TEST(SourcesThreadTest, StartsWhatTheHostSupportsAndStopsCleanly) {
   auto config = sourcesConfigFor(toml::table{}, state.path());
   EXPECT_EQ(config.stateDir, state.path());
   config.containers.sockets = {"/nonexistent/docker.sock"};
-  std::atomic<int> wakes{0};
   {
-    SourcesThread sources(sink, clock, config, [&] { ++wakes; });
+    SourcesThread sources(sink, clock, config);
     const auto& running = sources.running();
     EXPECT_NE(std::find(running.begin(), running.end(), "disk"), running.end());
     EXPECT_EQ(std::find(running.begin(), running.end(), "containers"), running.end());
@@ -108,7 +107,7 @@ TEST(SourcesThreadTest, DisabledMeansNothingRuns) {
   SystemClock clock;
   SourcesConfig config;
   config.enabled = false;
-  SourcesThread sources(sink, clock, config, {});
+  SourcesThread sources(sink, clock, config);
   EXPECT_TRUE(sources.running().empty());
 }
 
@@ -127,7 +126,7 @@ TEST(SourceSet, HeldEventsAreRetriedUntilTheSpoolTakesThem) {
   testing::TempDir state;
   config.stateDir = state.path();
   testing::IoThread io;
-  SourceSet set(io.io(), refusing, config, clock, {});
+  SourceSet set(io.io(), refusing, config, clock);
   EXPECT_EQ(io.run([&] { return set.start(); }), std::vector<std::string>{"fd"});
   testing::waitUntil([&] { return refusing.refused >= 2; }, std::chrono::seconds(3));
   EXPECT_GE(refusing.refused.load(), 2) << "the held event was not retried";

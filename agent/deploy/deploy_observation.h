@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/services/event_list.h"
+#include "agent/deploy/event_list.h"
 #include "agent/services/fingerprint_key.h"
 #include "agent/services/services_config.h"
 #include "shared/event/event_sink.h"
@@ -29,7 +29,7 @@ namespace octolaunch::agent {
 struct AgentConfig;
 }
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 
 // Looks an environment variable up; nullopt when unset. Default: the process environment.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
@@ -43,7 +43,7 @@ struct ObserveOptions {
 
 // Appends the service's deploy-time events to `out` (none for what the service does not
 // configure) and human notes (e.g. "image x has no RepoDigests") to `notes`.
-void observeDeploy(const ServiceConfig& service, const FingerprintKey& key,
+void observeDeploy(const services::ServiceConfig& service, const services::FingerprintKey& key,
                    const ObserveOptions& options, const Clock& clock, EventList& out,
                    std::vector<std::string>& notes);
 
@@ -69,4 +69,4 @@ std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config,
                                               const std::string& release, std::string_view outcome,
                                               const Clock& clock);
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy

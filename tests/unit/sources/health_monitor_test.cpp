@@ -1,25 +1,26 @@
-#include "agent/services/health_monitor.h"
+#include "agent/sources/health/health_monitor.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
-
 #include "agent/config/agent_config.h"
-#include "agent/services/deploy_observation.h"
-#include "agent/services/health_source.h"
-#include "agent/services/health_thread.h"
-#include "http_test_server.h"
+#include "agent/deploy/deploy_observation.h"
+#include "agent/sources/event_out.h"
+#include "agent/sources/health/health_source.h"
+#include "agent/sources/source_set.h"
 #include "tests/support/fake_sink.h"
 #include "tests/support/io_thread.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+#include "tests/unit/sources/http_test_server.h"
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
 namespace {
 
 using namespace std::chrono_literals;
+using services::DeployRecord;
+using services::HealthProbeConfig;
+using services::ProbeType;
+using services::ServiceConfig;
 using testing::FakeSink;
 using testing::IoThread;
 using testing::TempDir;
@@ -51,6 +52,7 @@ struct Harness {
   TempDir spool;
   FakeSink sink;
   SystemClock clock;
+  EventOut out{sink, clock};
   IoThread io;
   std::unique_ptr<AsioHealthProber> prober;
   std::unique_ptr<HealthMonitor> monitor;
@@ -58,8 +60,8 @@ struct Harness {
   explicit Harness(std::vector<ServiceConfig> services) {
     io.run([&] {
       prober = std::make_unique<AsioHealthProber>(io.io());
-      monitor = std::make_unique<HealthMonitor>(io.io(), std::move(services), *prober, sink, clock,
-                                                deploysDir(spool.path()));
+      monitor = std::make_unique<HealthMonitor>(io.io(), std::move(services), *prober, out,
+                                                services::deploysDir(spool.path()));
       return 0;
     });
   }
@@ -67,7 +69,7 @@ struct Harness {
     return io.run([&] { return monitor->start(); });
   }
   void deploy(const std::string& release) {
-    writeDeployRecord(spool.path(), DeployRecord{"api", release, clock.nowNs(), "ok"});
+    services::writeDeployRecord(spool.path(), DeployRecord{"api", release, clock.nowNs(), "ok"});
   }
   ~Harness() {
     io.run([&] {  // asio objects are the io thread's: stop and destroy them there
@@ -179,37 +181,34 @@ TEST(HealthMonitor, NothingToDoWithoutProbes) {
   EXPECT_FALSE(h.start());
 }
 
-}  // namespace
-}  // namespace octolaunch::services
-
-namespace octolaunch::services {
-namespace {
-
-// Both sides as the binaries use them: the daemon's makeHealthSource() from agent.toml, and
-// recordDeployFinish() as `deploy finish` calls it.
-TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
+// Both sides as the binaries use them: the daemon's SourceSet configured from agent.toml (here
+// with every host source off, so the health probes run alone), and recordDeployFinish() as
+// `deploy finish` calls it.
+TEST(HealthSource, RunsInTheSourceSetFromAgentConfigAndSeesDeployFinish) {
   FlakyServer server;
   server.setStatus(500);
   TempDir spool;
-  auto config =
-      agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
-                                  "\"\n[service.api]\nconfig_files = [\"/etc/hostname\"]\n"
-                                  "health = [{ type = \"http\", url = \"" +
-                                  server.url() +
-                                  "\" }]\nhealth_watch_interval_seconds = 0.02\n"
-                                  "[service.quiet]\nunits = [\"quiet.service\"]\n",
-                              "agent.toml");
+  auto config = agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
+                                            "\"\n[sources]\nenabled = false\n"
+                                            "[service.api]\nconfig_files = [\"/etc/hostname\"]\n"
+                                            "health = [{ type = \"http\", url = \"" +
+                                            server.url() +
+                                            "\" }]\nhealth_watch_interval_seconds = 0.02\n"
+                                            "[service.quiet]\nunits = [\"quiet.service\"]\n",
+                                        "agent.toml");
   FakeSink sink;
   SystemClock clock;
   IoThread io;
-  HealthSetup health = io.run([&] { return makeHealthSource(io.io(), config, sink, clock, {}); });
-  ASSERT_NE(health.source, nullptr);
-  ASSERT_EQ(health.warnings.size(), 1u);
-  EXPECT_NE(health.warnings[0].find("no [fingerprint] key"), std::string::npos);
-  ASSERT_TRUE(io.run([&] { return health.source->start(); }));
+  std::unique_ptr<SourceSet> set;
+  const auto running = io.run([&] {
+    set = std::make_unique<SourceSet>(io.io(), sink, sourcesConfigFor(config.raw, spool.path()),
+                                      clock);
+    return set->start();
+  });
+  EXPECT_EQ(running, std::vector<std::string>{"health"});
   ASSERT_TRUE(
       sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
-  EXPECT_FALSE(recordDeployFinish(config, "api", "r9", "ok", clock));
+  EXPECT_FALSE(deploy::recordDeployFinish(config, "api", "r9", "ok", clock));
   ASSERT_TRUE(
       sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 2; }, 10s));
   EXPECT_EQ(sink.events()[1]["release"], "r9");
@@ -218,10 +217,31 @@ TEST(HealthSource, FromAgentConfigAndDeployFinishRecord) {
       sink.waitFor([](const Events& e) { return countKind(e, "health.recovered") == 1; }, 10s));
   EXPECT_EQ(sink.events()[2]["release"], "r9");
   io.run([&] {
-    health.source->stop();
-    health.source.reset();
+    set->stop();
+    set.reset();
     return 0;
   });
+}
+
+// The daemon's one sources thread runs the probes too; destroying it stops them.
+TEST(HealthSource, RunsOnTheSourcesThreadUntilDestroyed) {
+  FlakyServer server;
+  server.setStatus(503);
+  TempDir spool;
+  auto config = agent::parseAgentConfig(
+      "[spool]\ndir = \"" + spool.path().string() +
+          "\"\n[sources]\nenabled = false\n[service.api]\nhealth = [{ type = \"http\", url = \"" +
+          server.url() + "\" }]\nhealth_interval_seconds = 0.02\n",
+      "agent.toml");
+  FakeSink sink;
+  SystemClock clock;
+  {
+    SourcesThread sources(sink, clock, sourcesConfigFor(config.raw, spool.path()));
+    EXPECT_EQ(sources.running(), std::vector<std::string>{"health"});
+    ASSERT_TRUE(
+        sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
+  }
+  EXPECT_EQ(sink.events().size(), 1u);
 }
 
 TEST(HealthSource, NoProbesNoSource) {
@@ -230,49 +250,10 @@ TEST(HealthSource, NoProbesNoSource) {
       agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
   FakeSink sink;
   SystemClock clock;
+  EventOut out(sink, clock);
   boost::asio::io_context io;
-  auto health = makeHealthSource(io, config, sink, clock, {});
-  EXPECT_EQ(health.source, nullptr);
-  EXPECT_TRUE(health.warnings.empty());
+  EXPECT_EQ(makeHealthSource(io, out, sourcesConfigFor(config.raw, spool.path()).health), nullptr);
 }
 
 }  // namespace
-}  // namespace octolaunch::services
-
-namespace octolaunch::services {
-namespace {
-
-TEST(HealthThread, RunsProbesOnItsOwnThreadUntilDestroyed) {
-  FlakyServer server;
-  server.setStatus(503);
-  TempDir spool;
-  auto config =
-      agent::parseAgentConfig("[spool]\ndir = \"" + spool.path().string() +
-                                  "\"\n[service.api]\nhealth = [{ type = \"http\", url = \"" +
-                                  server.url() + "\" }]\nhealth_interval_seconds = 0.02\n",
-                              "agent.toml");
-  FakeSink sink;
-  SystemClock clock;
-  std::atomic<int> wakes{0};
-  {
-    HealthThread health(config, sink, clock, [&] { ++wakes; });
-    EXPECT_TRUE(health.running());
-    EXPECT_TRUE(health.warnings().empty());
-    ASSERT_TRUE(
-        sink.waitFor([](const Events& e) { return countKind(e, "health.failed") == 1; }, 10s));
-  }
-  EXPECT_EQ(wakes.load(), 1);  // one event appended, one wake
-  EXPECT_EQ(sink.events().size(), 1u);
-}
-
-TEST(HealthThread, NoProbesNoThread) {
-  auto config =
-      agent::parseAgentConfig("[service.quiet]\nunits = [\"quiet.service\"]\n", "agent.toml");
-  FakeSink sink;
-  SystemClock clock;
-  HealthThread health(config, sink, clock, {});
-  EXPECT_FALSE(health.running());
-}
-
-}  // namespace
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

@@ -23,7 +23,7 @@
 #include "agent/services/services_config.h"
 #include "agent/sources/asio.h"
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
 
 struct ProbeResult {
   bool healthy = false;
@@ -37,15 +37,15 @@ class HealthProber {
  public:
   virtual ~HealthProber() = default;
   using Done = std::function<void(ProbeResult)>;
-  virtual void run(const HealthProbeConfig& probe, Done done) = 0;
+  virtual void run(const services::HealthProbeConfig& probe, Done done) = 0;
   virtual void cancelAll() = 0;
 };
 
 class AsioHealthProber final : public HealthProber {
  public:
-  explicit AsioHealthProber(sources::asio::io_context& io) : io_(io) {}
+  explicit AsioHealthProber(asio::io_context& io) : io_(io) {}
   ~AsioHealthProber() override;
-  void run(const HealthProbeConfig& probe, Done done) override;
+  void run(const services::HealthProbeConfig& probe, Done done) override;
   void cancelAll() override;
 
   // Something in flight that cancelAll() can stop early.
@@ -56,11 +56,11 @@ class AsioHealthProber final : public HealthProber {
   };
 
  private:
-  sources::asio::io_context& io_;
+  asio::io_context& io_;
   // Runs in flight. Each run's state is a shared_ptr because its async handlers (several per run,
   // on sockets, timers and descriptors) keep it alive until the last one has run; this list holds
   // weak references only, for cancelAll().
   std::list<std::weak_ptr<Operation>> running_;
 };
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

@@ -1,15 +1,19 @@
-#include "agent/services/image_inspect.h"
+#include "agent/deploy/image_inspect.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "agent/services/deploy_observation.h"
+#include "agent/deploy/deploy_observation.h"
 #include "agent/services/shell_command.h"
 #include "tests/support/fake_sink.h"
 #include "tests/support/skip.h"
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 namespace {
+
+using services::FingerprintKey;
+using services::runShellCommand;
+using services::ServiceConfig;
 
 using namespace std::chrono_literals;
 
@@ -113,4 +117,4 @@ TEST_F(PodmanImage, UnknownImageSaysSo) {
 }
 
 }  // namespace
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy

@@ -1,4 +1,4 @@
-#include "agent/services/deploy_observation.h"
+#include "agent/deploy/deploy_observation.h"
 
 #include <cstdlib>
 #include <exception>
@@ -7,12 +7,17 @@
 #include <span>
 
 #include "agent/config/agent_config.h"
+#include "agent/deploy/image_inspect.h"
 #include "agent/services/deploy_record.h"
 #include "agent/services/env_file.h"
-#include "agent/services/image_inspect.h"
 #include "agent/services/shell_command.h"
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
+
+using services::CommandResult;
+using services::FingerprintKey;
+using services::ServiceConfig;
+using services::sha256FileHex;
 
 namespace {
 
@@ -77,7 +82,8 @@ void observeArtifacts(const ServiceConfig& service, const ObserveOptions& option
   }
 }
 
-// Variables from the env files (later files win), then the process environment.
+// Variables from the env files (later files win), then, with env_from_process, the process
+// environment.
 std::optional<std::string> lookupEnv(const std::string& name,
                                      const std::vector<std::map<std::string, std::string>>& files,
                                      const ServiceConfig& service, const ObserveOptions& options) {
@@ -102,7 +108,7 @@ void observeConfig(const ServiceConfig& service, const FingerprintKey& key,
       continue;
     }
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    envFiles.push_back(parseEnvFile(text));
+    envFiles.push_back(services::parseEnvFile(text));
   }
   for (const auto& name : service.env) {
     auto value = lookupEnv(name, envFiles, service, options);
@@ -121,7 +127,7 @@ void observeDependencies(const ServiceConfig& service, const FingerprintKey& key
     entries.push_back(fileEntry(file, key, notes));
   for (const auto& command : service.dependencyCommands) {
     CommandResult result =
-        runShellCommand(command, service.dependencyCommandTimeout, kMaxCommandOutput);
+        services::runShellCommand(command, service.dependencyCommandTimeout, kMaxCommandOutput);
     if (result.ok() && !result.truncated) {
       entries.push_back({command, "command", key.hmacHex(result.output)});
     } else {
@@ -159,17 +165,16 @@ DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
   DeployObservationResult result;
   try {
     // deploy reads leniently: a problem in the file is a warning, never a failed deploy.
-    ServicesConfig services = parseServicesConfig(config.raw, config::Strictness::lenient);
-    result.warnings = services.warnings;
-    const ServiceConfig* found = services.find(service);
+    services::ServicesConfig configured =
+        services::parseServicesConfig(config.raw, config::Strictness::lenient);
+    result.warnings = configured.warnings;
+    const ServiceConfig* found = configured.find(service);
     if (found == nullptr) return result;  // nothing configured to observe for this service
     // The key is needed only for fingerprints; an artifact-only service works without one.
-    std::optional<LoadedFingerprintKey> key;
-    const bool needsKey = !found->configFiles.empty() || !found->env.empty() ||
-                          !found->dependencyManifests.empty() || !found->dependencyCommands.empty();
-    if (needsKey) {
+    std::optional<services::LoadedFingerprintKey> key;
+    if (services::needsFingerprintKey(*found)) {
       try {
-        key.emplace(loadFingerprintKey(services.fingerprint, config.spool.dir));
+        key.emplace(services::loadFingerprintKey(configured.fingerprint, config.spool.dir));
         // Said once, when the per-host key is made (the daemon repeats it in its log at start).
         if (key->warning && key->generatedNow) result.warnings.push_back(*key->warning);
       } catch (const std::exception& e) {
@@ -202,15 +207,16 @@ std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config,
                                               const std::string& service,
                                               const std::string& release, std::string_view outcome,
                                               const Clock& clock) {
-  if (!isValidServiceName(service))
+  if (!services::isValidServiceName(service))
     return std::nullopt;  // not a configurable service: nothing to watch
   try {
-    writeDeployRecord(config.spool.dir,
-                      DeployRecord{service, release, clock.nowNs(), std::string(outcome)});
+    services::writeDeployRecord(
+        config.spool.dir,
+        services::DeployRecord{service, release, clock.nowNs(), std::string(outcome)});
   } catch (const std::exception& e) {
     return std::string("health watch not started: ") + e.what();
   }
   return std::nullopt;
 }
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy

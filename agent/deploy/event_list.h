@@ -1,4 +1,4 @@
-// Events built by the services component before they are appended to the spool, each in its own
+// Events built by the deploy component before they are appended to the spool, each in its own
 // small message. (Same idea as sources::EventBatch; kept here so this component does not link the
 // whole sources library. Merge the two into shared/event when both have settled.)
 #pragma once
@@ -12,7 +12,7 @@
 
 #include "octolaunch/schema/event.capnp.h"
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 
 class EventList final {
  public:
@@ -41,4 +41,4 @@ class EventList final {
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages_;
 };
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy

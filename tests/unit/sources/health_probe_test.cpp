@@ -1,4 +1,4 @@
-#include "agent/services/health_probe.h"
+#include "agent/sources/health/health_probe.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -7,16 +7,17 @@
 #include <future>
 
 #include "agent/services/shell_command.h"
-#include "http_test_server.h"
 #include "tests/support/io_thread.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
+#include "tests/unit/sources/http_test_server.h"
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
 namespace {
 
+using services::HealthProbeConfig;
+using services::ProbeType;
 using testing::IoThread;
-namespace asio = boost::asio;
 
 using TestServer = testing::HttpTestServer;
 
@@ -165,12 +166,6 @@ TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(gone) << "background child still running, state " << state;
 }
 
-}  // namespace
-}  // namespace octolaunch::services
-
-namespace octolaunch::services {
-namespace {
-
 // With SIGCHLD ignored the kernel reaps children itself: the exit status is unknown, which must
 // not read as healthy.
 TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
@@ -179,7 +174,7 @@ TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
   ignore.sa_handler = SIG_IGN;
   ASSERT_EQ(::sigaction(SIGCHLD, &ignore, &previous), 0);
   auto result = runProbe(command("exit 0"));
-  auto sync = runShellCommand("exit 0", std::chrono::seconds(5), 1024);
+  auto sync = services::runShellCommand("exit 0", std::chrono::seconds(5), 1024);
   ::sigaction(SIGCHLD, &previous, nullptr);
   EXPECT_FALSE(result.healthy);
   EXPECT_EQ(result.error, "exit status unknown (waitpid failed)");
@@ -188,4 +183,4 @@ TEST(CommandProbe, UncollectableExitStatusIsNotHealthy) {
 }
 
 }  // namespace
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

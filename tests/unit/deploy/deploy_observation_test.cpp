@@ -1,4 +1,4 @@
-#include "agent/services/deploy_observation.h"
+#include "agent/deploy/deploy_observation.h"
 
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
@@ -10,8 +10,13 @@
 #include "tests/support/fake_sink.h"
 #include "tests/support/temp_dir.h"
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 namespace {
+
+using services::deploysDir;
+using services::FingerprintKey;
+using services::readDeployRecord;
+using services::ServiceConfig;
 
 using testing::FakeSink;
 using testing::TempDir;
@@ -248,4 +253,4 @@ TEST(DeployRecord, WrittenAtomicallyAndReadBack) {
 }
 
 }  // namespace
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy

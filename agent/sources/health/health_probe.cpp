@@ -1,4 +1,4 @@
-#include "agent/services/health_probe.h"
+#include "agent/sources/health/health_probe.h"
 
 #include <array>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -9,11 +9,14 @@
 #include "agent/config/agent_config.h"
 #include "agent/services/shell_command.h"
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
+
+using services::HealthProbeConfig;
+using services::HttpUrl;
+using services::ProbeType;
 
 namespace {
 
-namespace asio = sources::asio;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
@@ -151,7 +154,7 @@ class HttpOp final : public ConnectingOp {
  public:
   using ConnectingOp::ConnectingOp;
   void start() override {
-    auto url = parseHttpUrl(probe_.url);
+    auto url = services::parseHttpUrl(probe_.url);
     if (!url) return finish(false, "", "not an http:// URL: " + probe_.url);
     url_ = *url;
     connect(url_.host, url_.port);
@@ -204,7 +207,7 @@ class CommandOp final : public ProbeOp {
   using ProbeOp::ProbeOp;
   void start() override {
     try {
-      child_.emplace(spawnShell(probe_.command));
+      child_.emplace(services::spawnShell(probe_.command));
     } catch (const std::exception& e) {
       return finish(false, "", std::string("cannot start: ") + e.what());
     }
@@ -232,14 +235,14 @@ class CommandOp final : public ProbeOp {
     out_.close(ignored);
     pidfd_.close(ignored);
     if (!status) return finish(false, "", "exit status unknown (waitpid failed)");
-    const int code = exitCodeOf(*status);
-    finish(code == 0, std::to_string(code), code == 0 ? "" : describeWaitStatus(*status));
+    const int code = services::exitCodeOf(*status);
+    finish(code == 0, std::to_string(code), code == 0 ? "" : services::describeWaitStatus(*status));
   }
   void abort() override {
     if (child_) child_->killGroup();  // the pidfd then becomes readable: exited() reports
   }
 
-  std::optional<SpawnedCommand> child_;
+  std::optional<services::SpawnedCommand> child_;
   asio::posix::stream_descriptor pidfd_{io_};
   asio::posix::stream_descriptor out_{io_};
   std::array<char, 4096> discard_{};
@@ -274,4 +277,4 @@ void AsioHealthProber::cancelAll() {
   running_.clear();
 }
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

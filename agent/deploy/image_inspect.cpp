@@ -1,11 +1,11 @@
-#include "agent/services/image_inspect.h"
+#include "agent/deploy/image_inspect.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "agent/services/shell_command.h"
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 
 namespace {
 
@@ -25,10 +25,10 @@ bool askCli(const std::string& args, std::chrono::milliseconds timeout, nlohmann
             std::string& via, std::string& error) {
   std::string errors;
   for (const char* cli : {"docker", "podman"}) {
-    CommandResult result =
-        runShellCommand(std::string("command -v ") + cli + " >/dev/null 2>&1 || exit 127; " + cli +
-                            " " + args + " 2>&1",
-                        timeout, kMaxOutput);
+    services::CommandResult result =
+        services::runShellCommand(std::string("command -v ") + cli +
+                                      " >/dev/null 2>&1 || exit 127; " + cli + " " + args + " 2>&1",
+                                  timeout, kMaxOutput);
     if (result.ok()) {
       out = nlohmann::json::parse(result.output, nullptr, false);
       if (!out.is_discarded()) {
@@ -116,4 +116,4 @@ std::string pickDigest(const std::string& image, const std::vector<std::string>&
   return chosen;
 }
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy

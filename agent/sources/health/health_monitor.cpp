@@ -1,4 +1,4 @@
-#include "agent/services/health_monitor.h"
+#include "agent/sources/health/health_monitor.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/inotify.h>
@@ -8,25 +8,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <span>
 
-namespace octolaunch::services {
+namespace octolaunch::sources {
 
-namespace {
-namespace asio = sources::asio;
 using boost::system::error_code;
-}  // namespace
+using services::DeployRecord;
+using services::ServiceConfig;
 
 HealthMonitor::HealthMonitor(asio::io_context& io, std::vector<ServiceConfig> services,
-                             HealthProber& prober, EventSink& sink, const Clock& clock,
-                             std::filesystem::path deploysDir, std::function<void()> wake)
-    : io_(io),
-      prober_(prober),
-      sink_(sink),
-      clock_(clock),
-      deploysDir_(std::move(deploysDir)),
-      wake_(std::move(wake)),
-      inotify_(io) {
+                             HealthProber& prober, EventOut& out, std::filesystem::path deploysDir)
+    : io_(io), prober_(prober), out_(out), deploysDir_(std::move(deploysDir)), inotify_(io) {
   for (auto& config : services) {
     if (config.health.empty()) continue;
     auto service = std::make_unique<ServiceState>();
@@ -124,18 +115,24 @@ void HealthMonitor::onResult(ProbeState& probe, std::uint64_t deployGeneration,
   // A run that started before the latest deploy says nothing about the new release.
   if (deployGeneration != probe.service->deployGeneration) return;
   if (!result.healthy) {
-    if (probe.state != State::failing && emit(probe, true, result)) probe.state = State::failing;
+    if (probe.state != State::failing) {
+      emit(probe, true, result);
+      probe.state = State::failing;
+    }
   } else if (probe.state == State::failing) {
-    if (emit(probe, false, result)) probe.state = State::healthy;
+    emit(probe, false, result);
+    probe.state = State::healthy;
   } else {
     probe.state = State::healthy;
   }
 }
 
-bool HealthMonitor::emit(ProbeState& probe, bool failed, const ProbeResult& result) {
+void HealthMonitor::emit(ProbeState& probe, bool failed, const ProbeResult& result) {
   const ServiceState& service = *probe.service;
-  EventList events;
-  auto event = events.add(clock_.nowNs(), service.config.name, service.release);
+  EventBatch batch;
+  auto event = batch.add(out_.clock().nowNs());
+  event.setService(service.config.name.c_str());
+  event.setRelease(service.release.c_str());
   auto payload = event.getPayload();
   auto health = failed ? payload.initHealthFailed() : payload.initHealthRecovered();
   health.setProbe(std::string(probeTypeName(probe.config.type)).c_str());
@@ -143,16 +140,7 @@ bool HealthMonitor::emit(ProbeState& probe, bool failed, const ProbeResult& resu
   health.setStatus(result.status.c_str());
   health.setError(result.error.c_str());
   health.setLatencyMs(result.latencyMs);
-  try {
-    auto readers = events.readers();
-    sink_.append(std::span<const schema::Event::Reader>(readers));
-  } catch (const std::exception& e) {
-    ++stats_.sinkErrors;
-    spdlog::error("health: could not record {} for {} ({}): {}",
-                  failed ? "health.failed" : "health.recovered", service.config.name,
-                  probe.config.target(), e.what());
-    return false;
-  }
+  if (!out_.publish(batch)) ++stats_.heldEvents;
   ++(failed ? stats_.failedEvents : stats_.recoveredEvents);
   if (failed) {
     spdlog::warn("health: {} {} {} failed: {}", service.config.name,
@@ -161,8 +149,6 @@ bool HealthMonitor::emit(ProbeState& probe, bool failed, const ProbeResult& resu
     spdlog::info("health: {} {} {} recovered", service.config.name,
                  probeTypeName(probe.config.type), probe.config.target());
   }
-  if (wake_) wake_();
-  return true;
 }
 
 void HealthMonitor::deployFinished(const DeployRecord& record) { applyRecord(record, false); }
@@ -176,7 +162,7 @@ void HealthMonitor::applyRecord(const DeployRecord& record, bool atStart) {
   service->release = record.release;
   ++stats_.deploysSeen;
   const std::int64_t ageMs =
-      std::max<std::int64_t>(0, (clock_.nowNs() - record.timeNs) / 1'000'000);
+      std::max<std::int64_t>(0, (out_.clock().nowNs() - record.timeNs) / 1'000'000);
   const auto left = service->config.healthWatch - std::chrono::milliseconds(ageMs);
   service->watchUntil = left.count() > 0 ? std::chrono::steady_clock::now() + left
                                          : std::chrono::steady_clock::time_point{};
@@ -238,7 +224,7 @@ void HealthMonitor::readInotify() {
 void HealthMonitor::readRecord(const std::string& fileName) {
   if (findService(fileName) == nullptr) return;
   std::string error;
-  auto record = readDeployRecord(deploysDir_ / fileName, &error);
+  auto record = services::readDeployRecord(deploysDir_ / fileName, &error);
   if (!record || record->service != fileName) {
     spdlog::warn("health: ignoring deploy record {}",
                  record ? fileName + ": names another service" : error);
@@ -253,11 +239,11 @@ void HealthMonitor::rescanRecords(bool atStart) {
     const auto file = deploysDir_ / service->config.name;
     if (!std::filesystem::exists(file, ec)) continue;
     std::string error;
-    if (auto record = readDeployRecord(file, &error);
+    if (auto record = services::readDeployRecord(file, &error);
         record && record->service == service->config.name) {
       applyRecord(*record, atStart);
     }
   }
 }
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::sources

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace octolaunch::services {
+namespace octolaunch::deploy {
 
 struct ImageObservation {
   std::string image;                     // the reference asked about, or the container's image
@@ -33,4 +33,4 @@ ImageObservation inspectContainerImage(const std::string& container,
 // empty when there is none.
 std::string pickDigest(const std::string& image, const std::vector<std::string>& repoDigests);
 
-}  // namespace octolaunch::services
+}  // namespace octolaunch::deploy
