@@ -2,7 +2,7 @@
 """Fails when an #include in schemas/, shared/, agent/ or collector/ crosses a layer that
 layers.txt does not allow.
 
-usage: layer_check.py SOURCE_DIR [LAYERS_FILE [KNOWN_VIOLATIONS_FILE]]
+usage: layer_check.py SOURCE_DIR [LAYERS_FILE]
 
 Prints one line per forbidden include (file:line: layer A may not include B: #include "...") and
 exits 1; exits 0 when every include is allowed. An include that names a path of no known layer
@@ -71,17 +71,9 @@ def main(argv):
     root = argv[1]
     here = os.path.dirname(os.path.abspath(__file__))
     table = argv[2] if len(argv) > 2 else os.path.join(here, "layers.txt")
-    known_file = argv[3] if len(argv) > 3 else os.path.join(here, "known_layer_violations.txt")
     allowed, aliases = read_table(table)
-    known = set()
-    if os.path.exists(known_file):
-        for raw in open(known_file, encoding="utf-8"):
-            line = raw.split("#", 1)[0].strip()
-            if line:
-                source, _, included = line.partition("->")
-                known.add((source.strip(), included.strip()))
 
-    problems, seen_known, checked = [], set(), 0
+    problems, checked = [], 0
     for rel in source_files(root):
         own = layer_of(os.path.dirname(rel), allowed)
         if own is None:
@@ -103,18 +95,12 @@ def main(argv):
                 target = target_layer(included, allowed, aliases)
                 if target == "third-party" or target == own or target in allowed[own]:
                     continue
-                if (rel, included) in known:
-                    seen_known.add((rel, included))
-                    continue
                 if target is None:
                     problems.append(f"{rel}:{number}: #include \"{included}\" names no layer of "
                                     f"{os.path.basename(table)}")
                 else:
                     problems.append(f"{rel}:{number}: {own} may not include {target}: "
                                     f"#include \"{included}\"")
-    for source, included in sorted(known - seen_known):
-        problems.append(f"{os.path.basename(known_file)}: '{source} -> {included}' no longer "
-                        "occurs: remove it from the list")
     if problems:
         print("Includes that cross the layering in tests/checks/layers.txt:")
         for p in problems:
@@ -122,8 +108,7 @@ def main(argv):
         print(f"{len(problems)} problem(s). Move the code to the layer that owns it, or change "
               "layers.txt if the architecture itself changed.")
         return 1
-    print(f"layer check: {checked} files, every include allowed"
-          + (f" ({len(seen_known)} known violation(s) accepted)" if seen_known else ""))
+    print(f"layer check: {checked} files, every include allowed")
     return 0
 
 
