@@ -5,8 +5,8 @@
 #
 #   bash scripts/octolaunch-demo.sh [--once] [--keep-data]
 #
-# Without --once it keeps the collector and agent running (so you can open the web UI / API or run
-# more hooks) until Ctrl-C, then stops both cleanly.
+# Without --once it keeps the collector and agent running (so you can query the HTTP API, use the
+# octolaunch CLI or run more hooks) until Ctrl-C, then stops both cleanly.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 once=0

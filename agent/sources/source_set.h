@@ -59,8 +59,8 @@ class SourceSet final {
 };
 
 // parseSourcesConfig(raw) with the state dir defaulting to the agent's spool dir, and the health
-// probes of [service.NAME]; logs the warnings of both. Throws SourcesConfigError or
-// services::ServicesConfigError naming the key.
+// probes of [service.NAME]; logs the warnings of both. Throws config::ConfigError naming the key
+// (the rule: docs/errors.md, "Configuration").
 SourcesConfig sourcesConfigFor(const toml::table& raw, const std::filesystem::path& spoolDir);
 
 class SourcesThread final {
