@@ -24,7 +24,7 @@ namespace {
 using nlohmann::json;
 using testing::at;
 using testing::Scenario;
-using testing::TempDir;
+using octolaunch::testing::TempDir;
 
 class FixedClock final : public Clock {
  public:
