@@ -11,6 +11,16 @@ int reportApiError(CliContext& context, const ApiResponse& response) {
   return 1;
 }
 
+int ApiCommand::run(CliContext& context) {
+  ApiResponse response = request(context.api);
+  if (!response.ok()) return reportApiError(context, response);
+  if (context.json) {
+    printJson(context, response.body);
+    return jsonExitCode(response.body);
+  }
+  return show(context, response);
+}
+
 void printJson(CliContext& context, const nlohmann::json& body) {
   context.out << body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }

@@ -1,6 +1,6 @@
 // One `octolaunch` command. To add a command: write commands/<name>_command.cpp defining a class
-// derived from Command and a make<Name>Command() factory, declare the factory in
-// command_registry.h and add it to allCommands() in command_registry.cpp.
+// derived from Command (ApiCommand for one request to the API) and a make<Name>Command() factory,
+// declare the factory in command_registry.h and add it to allCommands() in command_registry.cpp.
 //
 // Exit codes every command keeps: 0 ok, 1 not found (or the check failed), 2 usage (including a
 // 400 from the API), 3 collector unreachable (the message names the address).
@@ -38,6 +38,22 @@ class Command {
   virtual void addOptions(CLI::App& app) = 0;
   // Runs after parsing. Throws Unreachable when the collector cannot be reached.
   virtual int run(CliContext& context) = 0;
+};
+
+// A command that makes one API request and shows the answer. run() keeps the common contract: a
+// non-2xx answer is reported on err with its exit code (reportApiError); with --json the body is
+// printed as it came (exit code from jsonExitCode); otherwise show() prints it for people.
+class ApiCommand : public Command {
+ public:
+  int run(CliContext& context) final;
+
+ protected:
+  // The one request. Throws Unreachable when the collector cannot be reached.
+  virtual ApiResponse request(ApiClient& api) = 0;
+  // Prints a 2xx answer on context.out and returns the exit code.
+  virtual int show(CliContext& context, const ApiResponse& response) = 0;
+  // The exit code of a 2xx answer printed as JSON.
+  virtual int jsonExitCode(const nlohmann::json& /*body*/) const { return kExitOk; }
 };
 
 // Prints the error of a non-2xx answer on err and returns its exit code (404 -> 1, 400 -> 2,

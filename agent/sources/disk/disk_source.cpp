@@ -37,29 +37,19 @@ void fill(schema::Exhaustion::Builder x, Transition t, const std::string& mount,
 }  // namespace
 
 DiskSource::DiskSource(asio::io_context& io, EventOut& out, DiskConfig config)
-    : out_(out), config_(std::move(config)), timer_(io) {}
+    : out_(out),
+      config_(std::move(config)),
+      timer_(io, std::chrono::milliseconds(config_.intervalMs), [this] { scan(); }) {}
 
 bool DiskSource::start() {
   scan();
-  arm();
+  timer_.start();
   spdlog::info("sources: disk: watching {} filesystem(s) every {} ms (space {}%, inodes {}%)",
                mounts_.size(), config_.intervalMs, config_.usedPercent, config_.inodeUsedPercent);
   return true;
 }
 
-void DiskSource::stop() {
-  stopped_ = true;
-  timer_.cancel();
-}
-
-void DiskSource::arm() {
-  timer_.expires_after(std::chrono::milliseconds(config_.intervalMs));
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    scan();
-    arm();
-  });
-}
+void DiskSource::stop() { timer_.stop(); }
 
 void DiskSource::scan() {
   bool ok = false;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "agent/sources/asio.h"
+#include "agent/sources/disk/interval_timer.h"
 #include "agent/sources/disk/threshold_state.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/source.h"
@@ -33,13 +34,11 @@ class DiskSource final : public Source {
     ThresholdState space;
     ThresholdState inodes;
   };
-  void arm();
 
   EventOut& out_;
   DiskConfig config_;
-  asio::steady_timer timer_;
+  IntervalTimer timer_;
   std::map<std::string, Watched> mounts_;  // mount point -> state
-  bool stopped_ = false;
   bool loggedMountinfo_ = false;
 };
 

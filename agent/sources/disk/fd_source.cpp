@@ -11,7 +11,7 @@ namespace octolaunch::sources {
 FdSource::FdSource(asio::io_context& io, EventOut& out, FdConfig config)
     : out_(out),
       config_(std::move(config)),
-      timer_(io),
+      timer_(io, std::chrono::milliseconds(config_.intervalMs), [this] { scan(); }),
       state_(config_.usedPercent, config_.clearMarginPercent) {}
 
 bool FdSource::start() {
@@ -22,23 +22,11 @@ bool FdSource::start() {
     return false;
   }
   scan();
-  arm();
+  timer_.start();
   return true;
 }
 
-void FdSource::stop() {
-  stopped_ = true;
-  timer_.cancel();
-}
-
-void FdSource::arm() {
-  timer_.expires_after(std::chrono::milliseconds(config_.intervalMs));
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopped_) return;
-    scan();
-    arm();
-  });
-}
+void FdSource::stop() { timer_.stop(); }
 
 void FdSource::scan() {
   std::ifstream in(config_.fileNr);

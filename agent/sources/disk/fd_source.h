@@ -9,6 +9,7 @@
 
 #include "agent/sources/asio.h"
 #include "agent/sources/disk/file_nr.h"
+#include "agent/sources/disk/interval_timer.h"
 #include "agent/sources/disk/threshold_state.h"
 #include "agent/sources/event_out.h"
 #include "agent/sources/source.h"
@@ -25,12 +26,10 @@ class FdSource final : public Source {
   void scan();
 
  private:
-  void arm();
   EventOut& out_;
   FdConfig config_;
-  asio::steady_timer timer_;
+  IntervalTimer timer_;
   ThresholdState state_;
-  bool stopped_ = false;
 };
 
 }  // namespace octolaunch::sources

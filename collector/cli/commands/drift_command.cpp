@@ -16,7 +16,7 @@ std::string join(const nlohmann::json& names) {
   return out;
 }
 
-class DriftCommand final : public Command {
+class DriftCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"drift"}; }
   std::string description() const override {
@@ -28,19 +28,20 @@ class DriftCommand final : public Command {
                    "only hosts running releases of this environment");
     app.add_option("--since", since_, "only fingerprints since (RFC 3339 or ns; default 30 days)");
   }
-  int run(CliContext& context) override {
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
     std::vector<std::pair<std::string, std::string>> params = {{"service", service_}};
     if (!environment_.empty()) params.emplace_back("environment", environment_);
     if (!since_.empty()) params.emplace_back("since", since_);
-    ApiResponse response = context.api.get("/api/v1/drift", params);
-    if (!response.ok()) return reportApiError(context, response);
-    bool drift = response.body.value("drift", false);
-    if (context.json) {
-      printJson(context, response.body);
-      return drift ? kExitNotFound : kExitOk;
-    }
+    return api.get("/api/v1/drift", params);
+  }
+  int jsonExitCode(const nlohmann::json& body) const override {
+    return body.value("drift", false) ? kExitNotFound : kExitOk;
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
     int total = response.body.value("hosts_total", 0);
-    if (!drift) {
+    if (!response.body.value("drift", false)) {
       context.out << "no drift: " << total << " host(s) of " << service_ << " agree\n";
       return kExitOk;
     }

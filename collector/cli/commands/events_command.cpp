@@ -26,7 +26,7 @@ std::string summary(const nlohmann::json& event) {
   return data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-class EventsCommand final : public Command {
+class EventsCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"events"}; }
   std::string description() const override { return "list stored events, oldest first"; }
@@ -39,19 +39,18 @@ class EventsCommand final : public Command {
     app.add_option("--limit", limit_, "at most N events (1..10000)")->capture_default_str();
     app.add_option("--cursor", cursor_, "continue after a previous page (next_cursor)");
   }
-  int run(CliContext& context) override {
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
     std::vector<std::pair<std::string, std::string>> params = {{"limit", std::to_string(limit_)}};
     for (auto [name, value] : {std::pair{"release", &release_}, std::pair{"host", &host_},
                                std::pair{"kind", &kind_}, std::pair{"since", &since_},
                                std::pair{"until", &until_}, std::pair{"cursor", &cursor_}}) {
       if (!value->empty()) params.emplace_back(name, *value);
     }
-    ApiResponse response = context.api.get("/api/v1/events", params);
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-      return kExitOk;
-    }
+    return api.get("/api/v1/events", params);
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
     Table table({"TIME", "HOST", "KIND", "RELEASE", "SEQ", "EVENT"});
     for (const auto& e : response.body.value("events", nlohmann::json::array())) {
       table.addRow({e.value("time", ""), e.value("host", ""), e.value("kind", ""),

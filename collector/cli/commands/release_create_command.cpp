@@ -13,7 +13,7 @@ namespace octolaunch::cli {
 
 namespace {
 
-class ReleaseCreateCommand final : public Command {
+class ReleaseCreateCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"release", "create"}; }
   std::string description() const override { return "register a release (idempotent)"; }
@@ -30,7 +30,9 @@ class ReleaseCreateCommand final : public Command {
     app.add_option("--target-host", targetHosts_, "host the rollout should reach (repeatable)")
         ->allow_extra_args(false);
   }
-  int run(CliContext& context) override {
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
     nlohmann::json body = {{"id", id_}, {"service", service_}};
     for (auto [key, value] :
          {std::pair{"version", &version_}, std::pair{"commit", &commit_},
@@ -41,14 +43,11 @@ class ReleaseCreateCommand final : public Command {
     if (!ciJobUrls_.empty()) body["ci_job_urls"] = ciJobUrls_;
     if (!targetHosts_.empty()) body["target_hosts"] = targetHosts_;
     fillReleaseFromCi(body, [](const char* name) { return std::getenv(name); });
-    ApiResponse response = context.api.post("/api/v1/releases", body);
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-    } else {
-      context.out << (response.status == 201 ? "registered" : "updated") << " release " << id_
-                  << " (" << service_ << ")\n";
-    }
+    return api.post("/api/v1/releases", body);
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
+    context.out << (response.status == 201 ? "registered" : "updated") << " release " << id_ << " ("
+                << service_ << ")\n";
     return kExitOk;
   }
 

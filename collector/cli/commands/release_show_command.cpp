@@ -6,18 +6,17 @@ namespace octolaunch::cli {
 
 namespace {
 
-class ReleaseShowCommand final : public Command {
+class ReleaseShowCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"release", "show"}; }
   std::string description() const override { return "show one release"; }
   void addOptions(CLI::App& app) override { app.add_option("id", id_, "release id")->required(); }
-  int run(CliContext& context) override {
-    ApiResponse response = context.api.get("/api/v1/releases/" + pathSegment(id_));
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-      return kExitOk;
-    }
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
+    return api.get("/api/v1/releases/" + pathSegment(id_));
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
     Table table({"FIELD", "VALUE"});
     for (const auto& [key, value] : response.body.items()) {
       table.addRow(

@@ -11,7 +11,7 @@ namespace octolaunch::cli {
 
 namespace {
 
-class ReleaseStageCommand final : public Command {
+class ReleaseStageCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"release", "stage"}; }
   std::string description() const override { return "report a pipeline stage of a release"; }
@@ -24,19 +24,17 @@ class ReleaseStageCommand final : public Command {
     app.add_option("--job-url", jobUrl_,
                    "the CI job of this stage (default: from the CI environment)");
   }
-  int run(CliContext& context) override {
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
     nlohmann::json body = {{"name", name_}, {"status", status_}};
     std::string job =
         jobUrl_.empty() ? ciJobUrl([](const char* n) { return std::getenv(n); }) : jobUrl_;
     if (!job.empty()) body["job_url"] = job;
-    ApiResponse response =
-        context.api.post("/api/v1/releases/" + pathSegment(id_) + "/stages", body);
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-    } else {
-      context.out << "release " << id_ << ": stage " << name_ << " " << status_ << "\n";
-    }
+    return api.post("/api/v1/releases/" + pathSegment(id_) + "/stages", body);
+  }
+  int show(CliContext& context, const ApiResponse& /*response*/) override {
+    context.out << "release " << id_ << ": stage " << name_ << " " << status_ << "\n";
     return kExitOk;
   }
 

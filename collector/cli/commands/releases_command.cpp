@@ -8,7 +8,7 @@ namespace octolaunch::cli {
 
 namespace {
 
-class ReleasesCommand final : public Command {
+class ReleasesCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"releases"}; }
   std::string description() const override {
@@ -19,16 +19,15 @@ class ReleasesCommand final : public Command {
     app.add_option("--environment", environment_, "only releases of this environment");
     app.add_option("--limit", limit_, "at most N releases (1..1000)")->capture_default_str();
   }
-  int run(CliContext& context) override {
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
     std::vector<std::pair<std::string, std::string>> params = {{"limit", std::to_string(limit_)}};
     if (!service_.empty()) params.emplace_back("service", service_);
     if (!environment_.empty()) params.emplace_back("environment", environment_);
-    ApiResponse response = context.api.get("/api/v1/releases", params);
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-      return kExitOk;
-    }
+    return api.get("/api/v1/releases", params);
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
     Table table({"ID", "SERVICE", "VERSION", "STATUS", "HOSTS FAILED", "REGISTERED"});
     table.statusColumn(3);
     const auto releases = response.body.value("releases", nlohmann::json::array());

@@ -12,7 +12,7 @@ namespace octolaunch::cli {
 
 namespace {
 
-class TimelineCommand final : public Command {
+class TimelineCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"timeline"}; }
   std::string description() const override {
@@ -22,13 +22,12 @@ class TimelineCommand final : public Command {
     app.add_option("id", id_, "release id")->required();
     app.add_option("--host", host_, "only this host");
   }
-  int run(CliContext& context) override {
-    ApiResponse response = context.api.get("/api/v1/releases/" + pathSegment(id_) + "/timeline");
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-      return kExitOk;
-    }
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
+    return api.get("/api/v1/releases/" + pathSegment(id_) + "/timeline");
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
     const auto& b = response.body;
     context.out << "release " << b.value("release", "") << " (" << b.value("service", "")
                 << "): " << b.value("status", "") << "\n";

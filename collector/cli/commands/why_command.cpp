@@ -48,7 +48,7 @@ void printDetail(CliContext& context, std::size_t rank, const nlohmann::json& c)
   if (!why.empty()) context.out << "  ranked by: " << cell(why, 400) << "\n";
 }
 
-class WhyCommand final : public Command {
+class WhyCommand final : public ApiCommand {
  public:
   std::vector<std::string> path() const override { return {"why"}; }
   std::string description() const override {
@@ -58,13 +58,12 @@ class WhyCommand final : public Command {
     app.add_option("id", id_, "release id")->required();
     app.add_flag("--all", all_, "evidence for every cause, not only the top one");
   }
-  int run(CliContext& context) override {
-    ApiResponse response = context.api.get("/api/v1/releases/" + pathSegment(id_) + "/causes");
-    if (!response.ok()) return reportApiError(context, response);
-    if (context.json) {
-      printJson(context, response.body);
-      return kExitOk;
-    }
+
+ protected:
+  ApiResponse request(ApiClient& api) override {
+    return api.get("/api/v1/releases/" + pathSegment(id_) + "/causes");
+  }
+  int show(CliContext& context, const ApiResponse& response) override {
     const auto& b = response.body;
     context.out << "release " << b.value("release", "") << ": "
                 << paintStatus(b.value("status", ""), context.colour) << " ("
