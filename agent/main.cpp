@@ -84,8 +84,9 @@ std::shared_ptr<spdlog::logger> makeLogger() {
 }
 
 // `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
-// SIGINT or SIGTERM (exit 0).
-int runDaemon(const AgentConfig& config) {
+// SIGINT or SIGTERM (exit 0). Exits 1 when the spool cannot be opened or watched, or the host
+// sources cannot be started; the configuration was read (and refused with exit 1) before.
+int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sourcesConfig) {
   auto logger = spdlog::default_logger();
   for (const auto& w : config.warnings) logger->warn("{}", w);
   // Before any thread exists: KJ takes these signals through its event port.
@@ -125,11 +126,11 @@ int runDaemon(const AgentConfig& config) {
   std::unique_ptr<octolaunch::sources::SourcesThread> sources;
   try {
     sources = std::make_unique<octolaunch::sources::SourcesThread>(
-        *spool, clock, octolaunch::sources::sourcesConfigFor(config.raw, config.spool.dir),
+        *spool, clock, std::move(sourcesConfig),
         [&redactor](std::string& line) { line = redactor.redacted(line); });
   } catch (const std::exception& e) {
-    logger->error("{}", e.what());
-    return 2;
+    logger->error("cannot start the host sources: {}", e.what());
+    return 1;
   }
   std::string running;
   for (const auto& name : sources->running()) running += (running.empty() ? "" : ", ") + name;
@@ -208,7 +209,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" that exit 0; every usage error exits 2 (not CLI11's own
+    // codes), after CLI11's message on stderr.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   if (hook->parsed()) {
@@ -225,19 +228,21 @@ int main(int argc, char** argv) {
     return octolaunch::deploy::runDeployCommand(loadConfigLeniently(flags), deployArgs);
   if (run->parsed()) {
     AgentConfig config;
+    octolaunch::sources::SourcesConfig sourcesConfig;
     try {
       config = loadDaemonConfig(flags);
+      if (checkConfig) {
+        std::printf("config ok (%s)\n", config.file.empty() ? "defaults; no config file"
+                                                            : config.file.string().c_str());
+        return 0;
+      }
+      sourcesConfig = octolaunch::sources::sourcesConfigFor(config.raw, config.spool.dir);
     } catch (const ConfigError& e) {
       for (const auto& issue : e.issues())
         std::fprintf(stderr, "octolaunch-agent: %s\n", issue.text().c_str());
       return 1;
     }
-    if (checkConfig) {
-      std::printf("config ok (%s)\n",
-                  config.file.empty() ? "defaults; no config file" : config.file.string().c_str());
-      return 0;
-    }
-    return runDaemon(config);
+    return runDaemon(config, std::move(sourcesConfig));
   }
   return 2;
 }

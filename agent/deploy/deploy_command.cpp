@@ -10,6 +10,7 @@
 
 #include "agent/deploy/deploy_observation.h"
 #include "agent/hook/fail_safe.h"
+#include "agent/hook/recordable_identifier.h"
 #include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
 #include "octolaunch/schema/event.capnp.h"
@@ -65,15 +66,19 @@ void observeFinishedDeploy(const agent::AgentConfig& config, const DeployArgs& a
 
 }  // namespace
 
-int runDeployCommand(const agent::AgentConfig& config, const DeployArgs& args) {
-  const bool start = args.action == "start";
-  if (!start && args.action != "finish") {
+int runDeployCommand(const agent::AgentConfig& config, const DeployArgs& given) {
+  const bool start = given.action == "start";
+  if (!start && given.action != "finish") {
     std::fprintf(stderr, "octolaunch-agent deploy: expected start or finish, got \"%s\"\n",
-                 args.action.c_str());
+                 given.action.c_str());
     return 2;
   }
-  const auto outcome = parseOutcome(args.outcome);
+  const auto outcome = parseOutcome(given.outcome);
   if (!outcome) return 2;
+  DeployArgs args = given;
+  args.release = agent::recordableIdentifierOrWarn("--release", given.release);
+  args.service = agent::recordableIdentifierOrWarn("--service", given.service);
+  args.phase = agent::recordableIdentifierOrWarn("--phase", given.phase);
   SystemClock clock;
   auto spool = agent::openSpoolOrWarn(config, "deploy marker not recorded");
   if (!spool) return 0;

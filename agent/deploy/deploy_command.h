@@ -8,7 +8,9 @@
 // (hook_command.h) are waited for, up to 10 s, so the marker follows their lines in seq order.
 //
 // Contract: OctoLaunch is never the reason a deploy fails. When the spool cannot be opened or
-// written, or an observation fails, `deploy` warns on stderr and exits 0.
+// written, or an observation fails, `deploy` warns on stderr and exits 0. A --release, --service or
+// --phase the collector would refuse is recorded changed to fit, with a warning
+// (agent/hook/recordable_identifier.h).
 #pragma once
 
 #include <string>

@@ -15,6 +15,7 @@
 #include "agent/hook/child_runner.h"
 #include "agent/hook/fail_safe.h"
 #include "agent/hook/hook_recorder.h"
+#include "agent/hook/recordable_identifier.h"
 #include "agent/hook/recorder_thread.h"
 #include "agent/hook/recording_lock.h"
 #include "agent/redact/redactor.h"
@@ -174,7 +175,11 @@ int awaitStatus(pid_t supervisor, int statusFd, const HookArgs& args,
 
 }  // namespace
 
-int runHookCommand(const AgentConfig& config, const HookArgs& args) {
+int runHookCommand(const AgentConfig& config, const HookArgs& given) {
+  HookArgs args = given;
+  args.release = recordableIdentifierOrWarn("--release", given.release);
+  args.service = recordableIdentifierOrWarn("--service", given.service);
+  args.phase = recordableIdentifierOrWarn("--phase", given.phase);
   const sigset_t previousMask = blockHookSignals();
   int statusPipe[2];
   pid_t supervisor = -1;

@@ -10,7 +10,9 @@
 //
 // Contract: OctoLaunch is never the reason a deploy fails. When the spool cannot be opened or
 // written, `hook` warns once on stderr and carries on: it still runs CMD, passes its output
-// through and returns its exit status.
+// through and returns its exit status. A --release, --service or --phase the collector would
+// refuse (too long, not UTF-8) is recorded changed to fit, with a warning
+// (recordable_identifier.h).
 #pragma once
 
 #include <string>

@@ -39,6 +39,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       std::uint64_t resume = response.getResumeAfterSeq();
       // Never past what this spool ever assigned: a collector claiming more is not believed.
       std::uint64_t last = shipper_.spool_.lastSeq();
+      if (resume > last) shipper_.noteClaimBeyondSpool(resume, last);
       ack(std::min(resume, last));
       sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
       shipper_.noteConnected(resume);
@@ -220,6 +221,17 @@ void Shipper::noteConnected(std::uint64_t resumeAfterSeq) {
   logger_->info("connected to collector {} (epoch {:016x}, collector has through seq {})",
                 options_.collector, spool_.epoch(), resumeAfterSeq);
   everConnected_ = true;
+}
+
+void Shipper::noteClaimBeyondSpool(std::uint64_t claimed, std::uint64_t lastAssigned) {
+  ++stats_.claimsBeyondSpool;
+  if (claimBeyondSpoolLogged_) return;
+  claimBeyondSpoolLogged_ = true;
+  logger_->warn(
+      "collector {} claims this spool (epoch {:016x}) through seq {}, but the spool assigned only "
+      "through seq {}: not believed past that. Two hosts may share agent id {} (a cloned machine "
+      "or spool?)",
+      options_.collector, spool_.epoch(), claimed, lastAssigned, options_.agentId);
 }
 
 void Shipper::noteProblem(const kj::Exception& e) {

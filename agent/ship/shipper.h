@@ -4,6 +4,9 @@
 // Contract (the delivery half of "nothing acknowledged is ever lost")
 //  * Connect to the collector, hello(agentInfo, epoch, credentials) -> (ingest, resumeAfterSeq);
 //    events through resumeAfterSeq are the collector's already and are deleted from the spool.
+//    A resumeAfterSeq past the spool's last assigned seq is bad input: it is believed only up to
+//    that seq, counted (claimsBeyondSpool) and logged once, since it may mean that two hosts share
+//    an agent id.
 //  * Push batches (<= batchMaxEvents, agentId and host filled in) with at most `window` push calls
 //    unanswered. Only a push result's committedThroughSeq (and hello's resumeAfterSeq) allows
 //    Spool::ackThrough(); a call merely completing never does. Acks never go past what this
@@ -54,6 +57,9 @@ struct ShipperStats {
   std::uint64_t sessions = 0;      // successful hellos
   std::uint64_t eventsSent = 0;    // including resends
   std::uint64_t ackedThrough = 0;  // highest seq deleted from the spool on an acknowledgement
+  // hello() answers whose resumeAfterSeq was beyond the spool's last assigned seq (bad input from
+  // the collector, capped; logged once per shipper).
+  std::uint64_t claimsBeyondSpool = 0;
 };
 
 class Shipper final {
@@ -77,6 +83,7 @@ class Shipper final {
   // Reopens the spool if it was deleted or recreated under us (a reinstall); true when it did.
   bool reopenSpoolIfReplaced();
   void noteProblem(const kj::Exception& e);
+  void noteClaimBeyondSpool(std::uint64_t claimed, std::uint64_t lastAssigned);
 
   kj::AsyncIoContext& io_;
   Spool& spool_;
@@ -88,6 +95,7 @@ class Shipper final {
   std::string lastProblem_;
   bool everConnected_ = false;
   bool connected_ = false;
+  bool claimBeyondSpoolLogged_ = false;
 };
 
 }  // namespace octolaunch::agent

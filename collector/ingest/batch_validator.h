@@ -13,10 +13,11 @@
 
 #include "collector/store/event_store.h"
 #include "octolaunch/schema/event.capnp.h"
+#include "shared/event/identifier.h"
 
 namespace octolaunch::ingest {
 
-inline constexpr std::size_t kMaxIdBytes = 256;  // agentId, host, service, release
+inline constexpr std::size_t kMaxIdBytes = kMaxIdentifierBytes;  // agentId, host, service, release
 
 struct BatchLimits {
   std::uint32_t maxEvents = 100'000;

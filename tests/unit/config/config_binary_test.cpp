@@ -1,5 +1,6 @@
-// The rule as users meet it, on the real binaries: the daemons' --check-config refuses a bad file
-// (exit 1, naming file, line and key) and starts nothing; `hook` warns and runs the command.
+// The rule as users meet it, on the real binaries: the daemons and their --check-config refuse a
+// bad file (exit 1, naming file, line and key) and start nothing; usage errors exit 2; `hook`
+// warns and runs the command.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -79,6 +80,48 @@ TEST_F(ConfigBinaries, AgentCheckConfigReadsEverySection) {
       run({AGENT_BIN, "run", "--check-config", "--config", (dir_ / "absent.toml").string()}, 10s);
   EXPECT_EQ(result.exitCode, 1);
   EXPECT_NE(result.err.find("absent.toml: no such config file"), std::string::npos) << result.err;
+}
+
+// The daemon itself, not only --check-config: every section's problem is the same config error
+// (exit 1), and nothing starts.
+TEST_F(ConfigBinaries, AgentRunRefusesEverySectionsProblemWithExit1) {
+  const std::string spool = (dir_ / "spool").string();
+  for (const std::string& text : {std::string("[spool]\nmax_bytes = \"big\"\n"),
+                                  std::string("[sources.kmsg]\nenabled = \"yes\"\n"),
+                                  std::string("[service.api]\nunitz = [\"api.service\"]\n")}) {
+    const std::string bad = write("bad.toml", text);
+    const auto result = run({AGENT_BIN, "run", "--config", bad, "--spool-dir", spool}, 10s);
+    EXPECT_EQ(result.exitCode, 1) << text << result.err;
+    EXPECT_NE(result.err.find(bad + ":2: "), std::string::npos) << result.err;
+    EXPECT_FALSE(std::filesystem::exists(spool)) << text << ": the spool must not be opened";
+  }
+}
+
+// Usage errors exit 2 with CLI11's message on stderr (not CLI11's own codes, 100 and up);
+// --help and --version exit 0.
+TEST_F(ConfigBinaries, AgentUsageErrorsExit2) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (const Case& c :
+       std::vector<Case>{{{"deploy", "start", "--service", "api"}, "--release is required"},
+                         {{"deploy", "begin", "--release", "r1", "--service", "api"}, "begin"},
+                         {{"run", "--no-such-flag"}, "--no-such-flag"},
+                         {{"no-such-command"}, "A subcommand is required"},
+                         {{}, "subcommand"}}) {
+    std::vector<std::string> argv = {AGENT_BIN};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    const auto result = run(argv, 10s);
+    EXPECT_EQ(result.exitCode, 2) << c.says << "\n" << result.err;
+    EXPECT_NE(result.err.find(c.says), std::string::npos) << result.err;
+  }
+  auto result = run({AGENT_BIN, "--help"}, 10s);
+  EXPECT_EQ(result.exitCode, 0) << result.err;
+  EXPECT_NE(result.out.find("deploy"), std::string::npos) << result.out;
+  result = run({AGENT_BIN, "--version"}, 10s);
+  EXPECT_EQ(result.exitCode, 0) << result.err;
+  EXPECT_NE(result.out.find("octolaunch-agent "), std::string::npos) << result.out;
 }
 
 TEST_F(ConfigBinaries, HookWarnsAboutABadFileAndRunsTheCommand) {

@@ -12,8 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/hook/recordable_identifier.h"
 #include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
+#include "collector/ingest/batch_validator.h"
+#include "shared/event/identifier.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -89,7 +92,9 @@ struct Recorded {
   std::vector<std::string> tail;
   std::uint32_t stdoutLines = 0, stderrLines = 0;
   std::vector<std::string> kinds;
-  std::string release, service;
+  std::string release, service, phase;
+  // What the collector's validator says of each event's content (quarantine reasons).
+  std::vector<std::string> refusedByCollector;
 };
 
 Recorded readSpool(const std::filesystem::path& dir) {
@@ -105,6 +110,7 @@ Recorded readSpool(const std::filesystem::path& dir) {
     auto p = e.getPayload();
     r.release = e.getRelease().cStr();
     r.service = e.getService().cStr();
+    if (auto bad = ingest::checkEventContent(e)) r.refusedByCollector.push_back(*bad);
     if (p.isHookOutput()) {
       auto o = p.getHookOutput();
       r.lines.emplace_back(o.getStream() == schema::HookOutput::Stream::STDOUT ? 0 : 1,
@@ -121,8 +127,10 @@ Recorded readSpool(const std::filesystem::path& dir) {
       r.stdoutLines = x.getStdoutLines();
       r.stderrLines = x.getStderrLines();
       r.kinds.push_back("hook.exit");
+      r.phase = x.getPhase().cStr();
     } else if (p.isDeployStart()) {
       r.kinds.push_back("deploy.start");
+      r.phase = p.getDeployStart().getPhase().cStr();
     } else if (p.isDeployFinish()) {
       r.kinds.push_back(p.getDeployFinish().getOutcome() == schema::DeployMarker::Outcome::FAILED
                             ? "deploy.finish failed"
@@ -362,6 +370,56 @@ TEST_F(HookBinary, DeployMarkers) {
   EXPECT_EQ(r.kinds, (std::vector<std::string>{"deploy.start", "deploy.finish failed"}));
   EXPECT_EQ(r.release, "r42");
   EXPECT_EQ(r.service, "api");
+}
+
+// An identifier the collector would refuse (over 256 bytes, not UTF-8) is recorded changed to
+// fit, with one warning each; the deploy goes on as if nothing happened.
+TEST_F(HookBinary, OverlongOrInvalidIdentifiersAreRecordedCutWithAWarning) {
+  const std::string release(300, 'r');
+  Child child(hook({"/bin/sh", "-c", "echo out; exit 3"},
+                   {"--release", release, "--service", "api\xff", "--phase", "migrate"}),
+              io_.path());
+  ASSERT_EQ(child.wait(), 3) << child.err();
+  EXPECT_EQ(child.out(), "out\n");
+  const std::string err = child.err();
+  EXPECT_NE(err.find("warning: --release: 300 bytes, over the limit of 256"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("warning: --service: not valid UTF-8"), std::string::npos) << err;
+  EXPECT_EQ(err.find("--phase"), std::string::npos) << "a fine value is not warned about\n" << err;
+
+  Recorded r = readSpool(spool());
+  ASSERT_EQ(r.exits, 1);
+  EXPECT_EQ(r.exitValue, 3);
+  EXPECT_EQ(r.release.size(), kMaxIdentifierBytes);
+  EXPECT_EQ(r.release, std::string(kMaxIdentifierBytes - kTruncatedMarker.size(), 'r') +
+                           std::string(kTruncatedMarker));
+  EXPECT_EQ(r.service, "api\\xff");
+  EXPECT_EQ(r.phase, "migrate");
+  EXPECT_EQ(r.refusedByCollector, std::vector<std::string>{}) << "stored, not quarantined";
+}
+
+TEST_F(HookBinary, DeployRecordsAnOverlongReleaseCutAndExits0) {
+  std::string release = "v1-";
+  while (release.size() < 300) release += "\xc3\xa9";  // é: the cut must not split one
+  std::vector<std::string> argv = {AGENT_BIN, "deploy",      "start",         "--release",
+                                   release,   "--service",   "api",           "--phase",
+                                   "canary",  "--spool-dir", spool().string()};
+  Child child(argv, io_.path());
+  ASSERT_EQ(child.wait(), 0) << child.err();
+  EXPECT_NE(child.err().find("warning: --release: " + std::to_string(release.size()) +
+                             " bytes, over the limit of 256"),
+            std::string::npos)
+      << child.err();
+  Recorded r = readSpool(spool());
+  EXPECT_EQ(r.kinds, std::vector<std::string>{"deploy.start"});
+  ASSERT_LE(r.release.size(), kMaxIdentifierBytes);
+  EXPECT_EQ(r.release.substr(0, 5), "v1-\xc3\xa9");
+  const std::string kept = r.release.substr(0, r.release.size() - kTruncatedMarker.size());
+  EXPECT_EQ(r.release.substr(kept.size()), kTruncatedMarker);
+  EXPECT_EQ(kept, release.substr(0, kept.size()));
+  EXPECT_EQ((kept.size() - 3) % 2, 0u) << "cut inside a character";
+  EXPECT_EQ(r.phase, "canary");
+  EXPECT_EQ(r.refusedByCollector, std::vector<std::string>{}) << "stored, not quarantined";
 }
 
 TEST_F(HookBinary, DeployFinishAfterAHookComesAfterItsLinesInSeqOrder) {

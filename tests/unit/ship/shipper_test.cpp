@@ -315,6 +315,32 @@ TEST_F(ShipperTest, RejectedCredentialsKeepTheSpoolAndLogOnce) {
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
 }
 
+// A collector that claims seqs this spool never assigned (another host with the same agent id
+// and a copy of this spool) is believed only up to the spool's last seq, counted each session and
+// logged once.
+TEST_F(ShipperTest, AClaimBeyondTheSpoolIsCappedCountedAndLoggedOnce) {
+  appendLines(*spool_, 10);
+  state_.highWater[spool_->epoch()] = 1000;
+  state_.dropAfterPushes = 1;  // the push below ends the first session: a second hello follows
+  Shipper shipper(io_, *spool_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return state_.hellos == 1; }));
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  EXPECT_EQ(shipper.stats().ackedThrough, 10u) << "capped at the spool's last seq";
+  appendLines(*spool_, 1, 10);
+  ASSERT_TRUE(runUntil([&] { return shipper.stats().claimsBeyondSpool == 2; }))
+      << shipper.stats().claimsBeyondSpool;
+  const std::string log = logStream_->str();
+  const std::size_t first = log.find("claims this spool");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_NE(log.find("through seq 1000, but the spool assigned only through seq 10", first),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("may share agent id agent-1", first), std::string::npos) << log;
+  EXPECT_EQ(log.find("claims this spool", first + 1), std::string::npos) << "logged twice:\n"
+                                                                         << log;
+}
+
 TEST_F(ShipperTest, CollectorDownAtStartThenUp) {
   auto o = options();
   // A port where nothing listens yet: take one and close it.
