@@ -131,7 +131,7 @@ class TableReader final {
   bool read(std::string_view key, std::string& out);
   bool read(std::string_view key, bool& out);
   bool read(std::string_view key, std::filesystem::path& out);
-  bool readNonEmpty(std::string_view key, std::filesystem::path& out);  // "" is a problem
+  bool readNonEmpty(std::string_view key, std::filesystem::path& out);   // "" is a problem
   bool read(std::string_view key, std::vector<std::string>& out);        // an array of strings
   bool read(std::string_view key, double& out, double min, double max);  // integer or float
   template <std::integral T>

@@ -22,9 +22,9 @@ namespace octolaunch::analysis {
 namespace {
 
 using nlohmann::json;
+using octolaunch::testing::TempDir;
 using testing::at;
 using testing::Scenario;
-using octolaunch::testing::TempDir;
 
 class FixedClock final : public Clock {
  public:
