@@ -324,10 +324,7 @@ ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport&
 }
 
 ServicesConfig parseServicesConfig(const toml::table& root, config::Strictness strictness) {
-  config::ConfigReport report;
-  ServicesConfig config = readServicesConfig(root, report);
-  config.warnings = report.settle(strictness);
-  return config;
+  return config::readSettled<ServicesConfig>(readServicesConfig, root, strictness);
 }
 
 }  // namespace octolaunch::services

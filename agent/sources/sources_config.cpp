@@ -94,10 +94,7 @@ SourcesConfig readSourcesConfig(const toml::table& root, config::ConfigReport& r
 }
 
 SourcesConfig parseSourcesConfig(const toml::table& root, config::Strictness strictness) {
-  config::ConfigReport report;
-  SourcesConfig config = readSourcesConfig(root, report);
-  config.warnings = report.settle(strictness);
-  return config;
+  return config::readSettled<SourcesConfig>(readSourcesConfig, root, strictness);
 }
 
 }  // namespace octolaunch::sources

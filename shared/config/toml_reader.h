@@ -92,6 +92,17 @@ class ConfigReport final {
   std::set<std::string> asked_;
 };
 
+// One section reader run on its own, with the rule applied: `read(root, report)` fills a Config
+// that has a `warnings` member. Strict throws ConfigError; lenient returns the problems as
+// warnings.
+template <typename Config, typename Read>
+Config readSettled(Read read, const toml::table& root, Strictness strictness) {
+  ConfigReport report;
+  Config config = read(root, report);
+  config.warnings = report.settle(strictness);
+  return config;
+}
+
 // The parsed file. nullopt when there is nothing to read: a default path (explicitPath false) that
 // does not exist, which is no problem, or a problem recorded in `report` (an explicit path that
 // does not exist, a file that cannot be read, a syntax error).

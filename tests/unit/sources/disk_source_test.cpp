@@ -108,6 +108,13 @@ class DiskSourceTest : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) OCTOLAUNCH_SKIP_UNLESS_CI("mounting a tmpfs needs root");
   }
+  // Watches only fs, every 100 ms.
+  static DiskConfig watching(const Tmpfs& fs) {
+    DiskConfig config;
+    config.mounts = {fs.path().string()};
+    config.intervalMs = 100;
+    return config;
+  }
   FakeSink sink_;
   SystemClock clock_;
 };
@@ -117,9 +124,7 @@ TEST_F(DiskSourceTest, FillingARealTmpfsRaisesDiskFullAndDeletingClearsIt) {
   ASSERT_TRUE(fs.ok()) << fs.error();
   IoThread io;
   EventOut out(sink_, clock_);
-  DiskConfig config;
-  config.mounts = {fs.path().string()};
-  config.intervalMs = 100;
+  DiskConfig config = watching(fs);
   config.usedPercent = 90;
   DiskSource source(io.io(), out, config);
   ASSERT_TRUE(io.run([&] { return source.start(); }));
@@ -146,10 +151,7 @@ TEST_F(DiskSourceTest, RunningOutOfInodesOnARealTmpfsRaisesInodeExhausted) {
   ASSERT_TRUE(fs.ok()) << fs.error();
   IoThread io;
   EventOut out(sink_, clock_);
-  DiskConfig config;
-  config.mounts = {fs.path().string()};
-  config.intervalMs = 100;
-  DiskSource source(io.io(), out, config);
+  DiskSource source(io.io(), out, watching(fs));
   ASSERT_TRUE(io.run([&] { return source.start(); }));
   int created = 0;
   for (;; ++created) {

@@ -111,17 +111,23 @@ TEST_F(PsiSourceTest, RealPressureFilesAcceptTheDefaultTriggerAndRefuseAOneSecon
   io.run([&] { source.stop(); });
 }
 
+// CPU pressure in busy's cgroup only, polled every 200 ms, cleared below 20 % avg10.
+PsiConfig cpuOf(const BusyCgroup& busy) {
+  PsiConfig config;
+  config.dir = busy.path();
+  config.resources = {"cpu"};
+  config.clearAvg10Percent = 20;
+  config.pollIntervalMs = 200;
+  return config;
+}
+
 TEST_F(PsiSourceTest, KernelTriggerRaisesOnRealCpuPressureAndClearsWhenItIsGone) {
   BusyCgroup busy;
   IoThread io;
   EventOut out(sink_, clock_);
-  PsiConfig config;
-  config.dir = busy.path();
-  config.resources = {"cpu"};
+  PsiConfig config = cpuOf(busy);
   config.triggerStallUs = 500'000;  // 25 % of a 2 s window
-  config.clearAvg10Percent = 20;
   config.someAvg10Percent = 30;
-  config.pollIntervalMs = 200;
   PsiSource source(io.io(), out, config);
   ASSERT_TRUE(io.run([&] { return source.start(); }));
   ASSERT_EQ(source.mode(parse::PsiResource::cpu), PsiSource::Mode::trigger);
@@ -146,13 +152,9 @@ TEST_F(PsiSourceTest, PollingFallbackRaisesAndClearsOnRealCpuPressure) {
   BusyCgroup busy;
   IoThread io;
   EventOut out(sink_, clock_);
-  PsiConfig config;
-  config.dir = busy.path();
-  config.resources = {"cpu"};
+  PsiConfig config = cpuOf(busy);
   config.triggerWindowUs = 1'000'000;  // refused by this kernel -> polling
   config.someAvg10Percent = 25;
-  config.clearAvg10Percent = 20;
-  config.pollIntervalMs = 200;
   PsiSource source(io.io(), out, config);
   ASSERT_TRUE(io.run([&] { return source.start(); }));
   ASSERT_EQ(source.mode(parse::PsiResource::cpu), PsiSource::Mode::polling);

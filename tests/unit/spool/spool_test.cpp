@@ -96,6 +96,19 @@ std::vector<Stored> readAll(Spool& spool, std::uint64_t after = 0, std::size_t m
   return out;
 }
 
+// A fresh epoch's first append is seq 1 of that epoch: appends one line and checks it is all there
+// is.
+void expectFirstOfANewEpoch(Spool& spool, const std::string& line) {
+  Batch b;
+  b.output(line, 1);
+  b.appendTo(spool);
+  auto all = readAll(spool);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].seq, 1u);
+  EXPECT_EQ(all[0].line, line);
+  EXPECT_EQ(all[0].epoch, spool.epoch());
+}
+
 TEST(Spool, AssignsSeqInOrderWithEpoch) {
   TempDir dir;
   auto spool = Spool::open({dir / "spool", 1 << 20});
@@ -153,13 +166,7 @@ TEST(Spool, ReopenKeepsEpochRecreateGetsNewEpoch) {
   auto spool = Spool::open({dir / "spool", 1 << 20});
   EXPECT_NE(spool->epoch(), first);
   EXPECT_FALSE(spool->replacedOnDisk());
-  Batch b;
-  b.output("new", 1);
-  b.appendTo(*spool);
-  auto all = readAll(*spool);
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].seq, 1u);
-  EXPECT_EQ(all[0].epoch, spool->epoch());
+  expectFirstOfANewEpoch(*spool, "new");
 }
 
 TEST(Spool, ReopenIfReplacedSwitchesToTheNewSpool) {
@@ -174,14 +181,7 @@ TEST(Spool, ReopenIfReplacedSwitchesToTheNewSpool) {
   EXPECT_TRUE(spool->reopenIfReplaced());
   EXPECT_NE(spool->epoch(), oldEpoch);
   EXPECT_EQ(spool->pendingCount(), 0u);
-  Batch c;
-  c.output("new", 1);
-  c.appendTo(*spool);
-  auto all = readAll(*spool);
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].seq, 1u);
-  EXPECT_EQ(all[0].line, "new");
-  EXPECT_EQ(all[0].epoch, spool->epoch());
+  expectFirstOfANewEpoch(*spool, "new");
   EXPECT_TRUE(std::filesystem::exists(spool->dataFile()));
 }
 
