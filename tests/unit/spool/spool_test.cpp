@@ -252,7 +252,7 @@ TEST(Spool, ShedsLowValueWhenFullNeverHookExitAndReportsCount) {
 // The shed policy is the kind table's: a full spool refuses exactly the kinds it marks whenFull.
 TEST(Spool, FullSpoolShedsExactlyTheKindsTheTableMarks) {
   TempDir dir;
-  auto spool = Spool::open({dir.spool(), 64 * 1024});
+  auto spool = Spool::open({dir / "spool", 64 * 1024});
   const std::string line(900, 'x');
   for (std::uint32_t n = 1; spool->stats().shedPending == 0; ++n) {
     ASSERT_LT(n, 1000u) << "the spool never filled";
