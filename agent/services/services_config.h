@@ -1,31 +1,33 @@
 // The services the agent knows about: the [service.NAME] tables of agent.toml, plus the
-// [fingerprint] table (the fleet key for keyed hashes).
+// [fingerprint] table (the fleet key for keyed hashes). packaging/config/agent.toml documents
+// every key; in short:
 //
+// clang-format off
 //   [fingerprint]
-//   key = "..."                 # the fleet HMAC key itself, or
+//   key = "..."                          # the fleet HMAC key itself, or
 //   key_file = "/etc/octolaunch/fingerprint.key"
-//                               # neither: one is generated into the spool dir (per host:
-//                               fleet-wide # comparison then needs a shared key, and the agent
-//                               warns)
+//                                        # neither: a per-host key is generated into the spool dir
+//                                        # (fleet-wide comparison then needs a shared key; warned)
 //   [service.api]
-//   units = ["api.service"]                 # systemd units
-//   containers = ["api"]                    # container names (or images)
-//   artifact = "/opt/api/api.tar.gz"        # a file whose sha256 is observed at deploy time,
-//   and/or image = "registry.example/api:1.4"      # an image whose RepoDigests are observed
+//   units = ["api.service"]              # systemd units
+//   containers = ["api"]                 # container names (or images)
+//   artifact = "/opt/api/api.tar.gz"     # a file whose sha256 is observed at deploy time,
+//   image = "registry.example/api:1.4"   # and/or an image whose RepoDigests are observed
 //   config_files = ["/etc/api/api.conf"]
-//   env = ["DATABASE_URL"]                  # variable NAMES; values are only ever hashed
-//   env_file = "/etc/default/api"           # string or array; looked up before the process env
-//   env_from_process = true                 # also look in the agent process's own environment
+//   env = ["DATABASE_URL"]               # variable NAMES; values are only ever hashed
+//   env_file = "/etc/default/api"        # string or array; looked up before the process env
+//   env_from_process = true              # also look in the agent process's own environment
 //   dependency_manifests = ["/opt/api/package-lock.json"]
 //   dependency_commands = ["dpkg -l"]
 //   dependency_command_timeout_ms = 30000
 //   health = [{ type = "http", url = "http://127.0.0.1:8080/healthz", expect_status = 200,
-//   timeout_ms = 2000 },
+//               timeout_ms = 2000 },
 //             { type = "tcp", address = "127.0.0.1:5432" },
 //             { type = "command", command = "/usr/local/bin/check", timeout_ms = 5000 }]
-//   health_watch_seconds = 300              # after deploy.finish: probe every
-//   health_watch_interval_seconds health_watch_interval_seconds = 5 health_interval_seconds = 60 #
-//   outside the watch period
+//   health_watch_seconds = 300           # after deploy.finish: probe every
+//   health_watch_interval_seconds = 5    #   this many seconds
+//   health_interval_seconds = 60         # outside the watch period
+// clang-format on
 //
 // Contract: parseServicesConfig() returns every service (sorted by name) with defaults filled.
 // Read under the rule of shared/config/toml_reader.h: strictly, a problem is a ConfigError naming
