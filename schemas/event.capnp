@@ -37,6 +37,7 @@ struct Event {
     artifactObserved      @23 :ArtifactObserved;  # artifact.observed
     configFingerprint     @24 :Fingerprint;    # config.fingerprint
     dependencyFingerprint @25 :Fingerprint;    # dependency.fingerprint
+    oomInvocation         @26 :OomKill;        # oom.invocation: the OOM killer ran, no victim named
   }
 }
 
@@ -65,6 +66,9 @@ struct HookExit {
   tail       @5 :List(Text);  # last lines of output (both streams, in arrival order), redacted
   stdoutLines @6 :UInt32;
   stderrLines @7 :UInt32;
+  childPid   @8 :Int32;   # the hook's child process (0 when it never started)
+  cgroup     @9 :Text;    # the child's cgroup (v2 path, else the v1 memory controller's), "/..."
+  user       @10 :Text;   # the local user who ran the hook (name, else "uid N")
 }
 
 struct SpoolShed {
@@ -101,6 +105,11 @@ struct Pressure {
   threshold @4 :Float64;   # avg10 percent that raises the state
   stallUs   @5 :UInt64;    # kernel trigger: stall threshold in microseconds (0 when polled)
   windowUs  @6 :UInt64;
+  # On cleared: the episode it ends — when it was raised and the highest avg10 seen in it.
+  raisedNs      @7 :Int64;
+  peakSomeAvg10 @8 :Float64;
+  peakFullAvg10 @9 :Float64;
+  atStart   @10 :Bool;     # raised when the agent started: the condition was already present
   enum Resource { memory @0; cpu @1; io @2; }
   enum State { raised @0; cleared @1; }
 }
@@ -113,6 +122,7 @@ struct Exhaustion {
   total      @4 :UInt64;
   threshold  @5 :Float64;
   fsType     @6 :Text;
+  atStart    @7 :Bool;    # raised when the agent started: the condition was already present
 }
 
 struct UnitFailed {
@@ -126,6 +136,7 @@ struct UnitFailed {
   lastLines    @7 :List(Text);
   pid          @8 :Int32;
   message      @9 :Text;
+  atStart      @10 :Bool;  # found failed when the agent started
 }
 
 struct ContainerFailure {
@@ -137,6 +148,7 @@ struct ContainerFailure {
   error        @5 :Text;
   oomKilled    @6 :Bool;
   action       @7 :Text;   # the runtime's event name: die, died, oom, start-failed
+  atStart      @8 :Bool;   # found dead when the agent started
 }
 
 struct Health {
@@ -161,4 +173,6 @@ struct Fingerprint {
     kind @1 :Text;          # "file", "env", "command"
     hmac @2 :Text;          # keyed hash of the value; the value never leaves the host
   }
+  keyId @1 :Text;           # names the key that made the hashes (a hash of the key, not the key):
+                            # only fingerprints with the same keyId can be compared
 }

@@ -23,20 +23,32 @@ struct AgentInfo {
   version @2 :Text;
 }
 
+# Clocks, measured as NTP does: the agent stamps agentSendNs on a call, the collector answers with
+# when it received the call and when it answered; the agent, on receiving the answer at t3,
+# computes offset = ((collectorReceiveNs - agentSendNs) + (collectorSendNs - t3)) / 2 (the
+# collector's clock minus its own) and roundTrip = (t3 - agentSendNs) - (collectorSendNs -
+# collectorReceiveNs), and reports its best sample (least round trip) in its next push.
+struct ClockOffset {
+  offsetNs    @0 :Int64;   # collector clock minus agent clock
+  roundTripNs @1 :Int64;   # the sample's round trip: the offset is good to +- half of it
+  measured    @2 :Bool;    # false until the agent has a sample
+}
 struct Credentials {
   token @0 :Text;
 }
 
 interface Collector {
-  hello @0 (agent :AgentInfo, epoch :UInt64, credentials :Credentials)
-        -> (ingest :Ingest, resumeAfterSeq :UInt64);
+  hello @0 (agent :AgentInfo, epoch :UInt64, credentials :Credentials, agentSendNs :Int64)
+        -> (ingest :Ingest, resumeAfterSeq :UInt64, collectorReceiveNs :Int64,
+            collectorSendNs :Int64);
   # Fails with an exception when the credentials are not accepted. resumeAfterSeq is the
   # collector's high-water mark for (agent.agentId, epoch): the agent may drop events up to it.
 }
 
 interface Ingest {
-  push @0 (events :List(Event), previousSeq :UInt64 = 0xffffffffffffffff)
-       -> (committedThroughSeq :UInt64);
+  push @0 (events :List(Event), previousSeq :UInt64 = 0xffffffffffffffff, agentSendNs :Int64,
+           clock :ClockOffset)
+       -> (committedThroughSeq :UInt64, collectorReceiveNs :Int64, collectorSendNs :Int64);
   # Events must belong to the hello()'s agent and epoch and be in increasing seq order (else the
   # whole push fails, nothing stored). Within such a batch each event is judged on its own: one
   # whose content the collector refuses (an over-long release id, an unknown payload kind) is

@@ -134,6 +134,17 @@ void readPayload(Event::Reader event, EventFact& f) {
       f.summary += ")";
       return;
     }
+    case Event::Payload::OOM_INVOCATION: {
+      f.type = FactKind::OOM_INVOCATION;
+      auto o = p.getOomInvocation();
+      f.process = text(o.getTrigger());
+      f.pid = o.getTriggerPid();
+      f.constraint = text(o.getConstraint());
+      f.taskMemcg = text(o.getMemcg());
+      f.summary = "OOM killer invoked" + (f.process.empty() ? "" : " by " + f.process) +
+                  ", no victim named" + (f.taskMemcg.empty() ? "" : " (" + f.taskMemcg + ")");
+      return;
+    }
     case Event::Payload::PRESSURE: {
       f.type = FactKind::PRESSURE;
       auto x = p.getPressure();

@@ -62,6 +62,7 @@ json exhaustionJson(schema::Exhaustion::Reader x) {
             {"threshold", x.getThreshold()}};
   if (x.getMount().size() > 0) j["mount"] = text(x.getMount());
   if (x.getFsType().size() > 0) j["fs_type"] = text(x.getFsType());
+  if (x.getAtStart()) j["at_start"] = true;
   return j;
 }
 
@@ -74,6 +75,7 @@ json containerJson(schema::ContainerFailure::Reader c) {
   if (c.getExitCode() >= 0) j["exit_code"] = c.getExitCode();
   if (c.getError().size() > 0) j["error"] = text(c.getError());
   if (c.getAction().size() > 0) j["action"] = text(c.getAction());
+  if (c.getAtStart()) j["at_start"] = true;
   return j;
 }
 
@@ -91,7 +93,30 @@ json fingerprintJson(schema::Fingerprint::Reader f) {
     entries.push_back(
         {{"name", text(e.getName())}, {"kind", text(e.getKind())}, {"hmac", text(e.getHmac())}});
   }
-  return {{"entries", entries}};
+  json j = {{"entries", entries}};
+  if (f.getKeyId().size() > 0) j["key_id"] = text(f.getKeyId());
+  return j;
+}
+
+json oomJson(schema::OomKill::Reader o) {
+  json j = {{"pid", o.getPid()},
+            {"process", text(o.getProcess())},
+            {"constraint", text(o.getConstraint())},
+            {"memcg", text(o.getMemcg())},
+            {"task_memcg", text(o.getTaskMemcg())},
+            {"anon_rss_kb", o.getAnonRssKb()},
+            {"total_vm_kb", o.getTotalVmKb()},
+            {"killer", text(o.getKiller())}};
+  if (o.getUid() >= 0) j["uid"] = o.getUid();
+  if (o.getTrigger().size() > 0) j["trigger"] = text(o.getTrigger());
+  if (o.getTriggerPid() > 0) j["trigger_pid"] = o.getTriggerPid();
+  if (o.getUnit().size() > 0) j["unit"] = text(o.getUnit());
+  if (o.getContainerId().size() > 0) j["container_id"] = text(o.getContainerId());
+  if (o.getFileRssKb() > 0) j["file_rss_kb"] = o.getFileRssKb();
+  if (o.getShmemRssKb() > 0) j["shmem_rss_kb"] = o.getShmemRssKb();
+  if (o.getOomScoreAdj() != 0) j["oom_score_adj"] = o.getOomScoreAdj();
+  if (o.getSource().size() > 0) j["source"] = text(o.getSource());
+  return j;
 }
 
 }  // namespace
@@ -122,33 +147,19 @@ json payloadJson(Event::Reader event) {
       } else {
         j["exit_code"] = h.getExitCode();
       }
+      if (h.getChildPid() > 0) j["child_pid"] = h.getChildPid();
+      if (h.getCgroup().size() > 0) j["cgroup"] = text(h.getCgroup());
+      if (h.getUser().size() > 0) j["user"] = text(h.getUser());
       return j;
     }
     case Event::Payload::SPOOL_SHED: {
       auto s = p.getSpoolShed();
       return {{"count", s.getCount()}, {"first_ns", s.getFirstNs()}, {"last_ns", s.getLastNs()}};
     }
-    case Event::Payload::OOM_KILL: {
-      auto o = p.getOomKill();
-      json j = {{"pid", o.getPid()},
-                {"process", text(o.getProcess())},
-                {"constraint", text(o.getConstraint())},
-                {"memcg", text(o.getMemcg())},
-                {"task_memcg", text(o.getTaskMemcg())},
-                {"anon_rss_kb", o.getAnonRssKb()},
-                {"total_vm_kb", o.getTotalVmKb()},
-                {"killer", text(o.getKiller())}};
-      if (o.getUid() >= 0) j["uid"] = o.getUid();
-      if (o.getTrigger().size() > 0) j["trigger"] = text(o.getTrigger());
-      if (o.getTriggerPid() > 0) j["trigger_pid"] = o.getTriggerPid();
-      if (o.getUnit().size() > 0) j["unit"] = text(o.getUnit());
-      if (o.getContainerId().size() > 0) j["container_id"] = text(o.getContainerId());
-      if (o.getFileRssKb() > 0) j["file_rss_kb"] = o.getFileRssKb();
-      if (o.getShmemRssKb() > 0) j["shmem_rss_kb"] = o.getShmemRssKb();
-      if (o.getOomScoreAdj() != 0) j["oom_score_adj"] = o.getOomScoreAdj();
-      if (o.getSource().size() > 0) j["source"] = text(o.getSource());
-      return j;
-    }
+    case Event::Payload::OOM_KILL:
+      return oomJson(p.getOomKill());
+    case Event::Payload::OOM_INVOCATION:
+      return oomJson(p.getOomInvocation());
     case Event::Payload::PRESSURE: {
       auto x = p.getPressure();
       json j = {{"resource", resourceName(x.getResource())},
@@ -160,6 +171,12 @@ json payloadJson(Event::Reader event) {
         j["stall_us"] = x.getStallUs();
         j["window_us"] = x.getWindowUs();
       }
+      if (x.getRaisedNs() != 0) {
+        j["raised_ns"] = x.getRaisedNs();
+        j["peak_some_avg10"] = x.getPeakSomeAvg10();
+        j["peak_full_avg10"] = x.getPeakFullAvg10();
+      }
+      if (x.getAtStart()) j["at_start"] = true;
       return j;
     }
     case Event::Payload::DISK_FULL:
@@ -177,6 +194,7 @@ json payloadJson(Event::Reader event) {
       if (u.getSignal().size() > 0) j["signal"] = text(u.getSignal());
       if (u.getPid() > 0) j["pid"] = u.getPid();
       if (u.getMessage().size() > 0) j["message"] = text(u.getMessage());
+      if (u.getAtStart()) j["at_start"] = true;
       return j;
     }
     case Event::Payload::CONTAINER_FAILED:

@@ -74,6 +74,7 @@ inline constexpr std::array kEventKinds = [] {
     EventKind{"artifact.observed",      W::ARTIFACT_OBSERVED,      {},        S::keep,     L::byService,   F::never},
     EventKind{"config.fingerprint",     W::CONFIG_FINGERPRINT,     {},        S::keep,     L::byService,   F::never},
     EventKind{"dependency.fingerprint", W::DEPENDENCY_FINGERPRINT, {},        S::keep,     L::byService,   F::never},
+    EventKind{"oom.invocation",         W::OOM_INVOCATION,         {},        S::keep,     L::hostContext, F::never},
   };
   // clang-format on
 }();
