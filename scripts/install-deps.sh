@@ -13,7 +13,7 @@ packages=(
 if [ "${OCTOLAUNCH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # clang-format-14 is pinned (Debian 12's default): the format_check test compares against it,
   # and other versions lay the same .clang-format out differently.
-  packages+=(clang-14 libclang-rt-14-dev clang-format-14 podman busybox-static mmdebstrap systemd-journal-remote procps util-linux bc python3)
+  packages+=(clang-14 libclang-rt-14-dev clang-format-14 podman busybox-static mmdebstrap systemd-journal-remote procps util-linux bc python3 stress-ng)
 fi
 
 missing=()

@@ -38,6 +38,11 @@ void EventBatch::append(EventBatch&& other) {
   other.messages_.clear();
 }
 
+void EventBatch::keepIf(const std::function<bool(schema::Event::Reader)>& keep) {
+  std::erase_if(messages_,
+                [&](const auto& m) { return !keep(m->template getRoot<schema::Event>()); });
+}
+
 void EventBatch::dropOldest(std::size_t n) {
   n = std::min(n, messages_.size());
   messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -47,6 +52,11 @@ EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> on
     : sink_(sink), clock_(clock), onHold_(std::move(onHold)) {}
 
 bool EventOut::publish(EventBatch& batch) {
+  if (!scope_.empty() && !batch.empty()) {
+    std::size_t before = batch.size();
+    batch.keepIf([&](schema::Event::Reader e) { return scope_.admits(e); });
+    outOfScope_ += before - batch.size();
+  }
   held_.append(std::move(batch));
   if (held_.empty()) return true;
   auto events = held_.readers();

@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/sources/cgroup_scope.h"
 #include "octolaunch/schema/event.capnp.h"
 #include "shared/event/event_sink.h"
 #include "shared/util/clock.h"
@@ -37,6 +38,8 @@ class EventBatch final {
   std::vector<schema::Event::Reader> readers();
   // Moves other's events after this batch's; other is left empty.
   void append(EventBatch&& other);
+  // Keeps only the events keep() returns true for, in order.
+  void keepIf(const std::function<bool(schema::Event::Reader)>& keep);
   // Drops the n oldest events.
   void dropOldest(std::size_t n);
 
@@ -52,6 +55,9 @@ class EventOut final {
   // of an empty batch); it must not block.
   explicit EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold = {});
 
+  // Events outside the scope are not published (counted in outOfScope()).
+  void setScope(CgroupScope scope) { scope_ = std::move(scope); }
+
   // Takes the batch's events (the batch is left empty) and appends every held event, then these,
   // in one append. Returns false when the sink threw: the events are held.
   bool publish(EventBatch& batch);
@@ -62,6 +68,7 @@ class EventOut final {
   std::uint64_t published() const { return published_; }
   std::uint64_t failures() const { return failures_; }  // failed appends since the last success
   std::uint64_t dropped() const { return dropped_; }
+  std::uint64_t outOfScope() const { return outOfScope_; }
 
  private:
   EventSink& sink_;
@@ -71,6 +78,8 @@ class EventOut final {
   std::uint64_t published_ = 0;
   std::uint64_t failures_ = 0;
   std::uint64_t dropped_ = 0;
+  CgroupScope scope_;
+  std::uint64_t outOfScope_ = 0;
 };
 
 }  // namespace octolaunch::sources

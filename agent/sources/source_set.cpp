@@ -22,7 +22,9 @@ SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig&
       config_(config),
       retry_(io),
       out_(sink, clock, [this] { retryHeldLater(); }),
-      redact_(std::move(redact)) {}
+      redact_(std::move(redact)) {
+  out_.setScope(CgroupScope(config.cgroupScope));
+}
 
 void SourceSet::retryHeldLater() {
   if (retryArmed_ || stopped_) return;

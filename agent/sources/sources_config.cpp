@@ -15,6 +15,7 @@ SourcesConfig readSourcesConfig(const toml::table& root, config::ConfigReport& r
   config::TableReader sources = config::TableReader::topSection(root, "sources", report);
   sources.read("enabled", config.enabled);
   sources.read("state_dir", config.stateDir);
+  sources.read("cgroup_scope", config.cgroupScope);
   {
     config::TableReader s = sources.section("kmsg");
     s.read("enabled", config.kmsg.enabled);

@@ -103,6 +103,7 @@ struct HealthConfig {
 struct SourcesConfig {
   bool enabled = true;             // false: no host source runs (the hook and shipper still do)
   std::filesystem::path stateDir;  // empty: the caller supplies the spool dir
+  std::string cgroupScope;         // see cgroup_scope.h; empty: the whole tree is this host's
   KmsgConfig kmsg;
   CgroupConfig cgroup;
   PsiConfig psi;

@@ -70,5 +70,46 @@ TEST(EventOut, BeyondTheBoundTheOldestHeldEventsAreDroppedAndCounted) {
   EXPECT_EQ(got.back(), "/m" + std::to_string(EventOut::kMaxHeld + 4));
 }
 
+// The task cgroups of the three kills in tests/fixtures/kmsg/linux-6.18-memcg-v1-3kills.kmsg.
+void addOomKill(EventBatch& batch, const std::string& taskMemcg, const std::string& process) {
+  auto o = batch.add(1'764'000'000'000'000'000).getPayload().initOomKill();
+  o.setTaskMemcg(taskMemcg);
+  o.setMemcg(taskMemcg);
+  o.setProcess(process);
+}
+
+TEST(EventOut, OomKillsOutsideTheHostsCgroupScopeAreNotRecorded) {
+  FakeSink sink;
+  SystemClock clock;
+  EventOut out(sink, clock);
+  out.setScope(CgroupScope("/oltest.slice/"));
+  EventBatch batch;
+  addOomKill(batch, "/oltest", "memhog");                               // a sibling prefix
+  addOomKill(batch, "/system.slice/oltest-api.service", "memhold");     // another subtree
+  addOomKill(batch, "/oltest.slice/oltest-job.service", "memhog-job");  // below the scope
+  addDiskFull(batch, "/data");  // not cgroup-bound: always this host's
+  auto inv = batch.add(1'764'000'000'000'000'000).getPayload().initOomInvocation();
+  inv.setMemcg("/oltest.slice");
+  EXPECT_TRUE(out.publish(batch));
+  ASSERT_EQ(sink.events().size(), 3u);
+  EXPECT_EQ(sink.events()[0]["data"].value("process", ""), "memhog-job");
+  EXPECT_EQ(sink.events()[1]["kind"], "disk.full");
+  EXPECT_EQ(sink.events()[2]["kind"], "oom.invocation");
+  EXPECT_EQ(out.outOfScope(), 2u);
+}
+
+TEST(EventOut, WithoutAScopeEveryOomKillIsTheHosts) {
+  FakeSink sink;
+  SystemClock clock;
+  EventOut out(sink, clock);
+  out.setScope(CgroupScope("/"));
+  EventBatch batch;
+  addOomKill(batch, "/oltest", "memhog");
+  addOomKill(batch, "/system.slice/oltest-api.service", "memhold");
+  EXPECT_TRUE(out.publish(batch));
+  EXPECT_EQ(sink.events().size(), 2u);
+  EXPECT_EQ(out.outOfScope(), 0u);
+}
+
 }  // namespace
 }  // namespace octolaunch::sources
