@@ -110,9 +110,10 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   options.batchMaxEvents = config.ship.batchMaxEvents;
   options.window = config.ship.window;
   options.backoffMaxMs = config.ship.backoffMaxMs;
+  octolaunch::SystemClock clock;  // before the shipper and the sources: outlives both
   std::unique_ptr<Shipper> shipper;
   try {
-    shipper = std::make_unique<Shipper>(io, *spool, options, logger);
+    shipper = std::make_unique<Shipper>(io, *spool, clock, options, logger);
   } catch (const std::exception& e) {
     logger->error("cannot watch the spool: {}", e.what());
     return 1;
@@ -121,7 +122,6 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   // The host sources and health probes run on one Boost.Asio thread of their own, appending to
   // the spool; the shipper sees their appends on the spool's file. Declared after the spool and the
   // shipper: destroyed (stopped and joined) before them.
-  octolaunch::SystemClock clock;
   octolaunch::agent::Redactor redactor;
   std::unique_ptr<octolaunch::sources::SourcesThread> sources;
   try {

@@ -29,7 +29,9 @@ struct Entry {
   std::string hmac;
 };
 
-void setEntries(schema::Fingerprint::Builder fingerprint, const std::vector<Entry>& entries) {
+void setFingerprint(schema::Fingerprint::Builder fingerprint, const std::vector<Entry>& entries,
+                    const FingerprintKey& key) {
+  fingerprint.setKeyId(key.id());
   auto list = fingerprint.initEntries(static_cast<unsigned>(entries.size()));
   for (unsigned i = 0; i < entries.size(); ++i) {
     list[i].setName(entries[i].name.c_str());
@@ -114,8 +116,8 @@ void observeConfig(const ServiceConfig& service, const FingerprintKey& key,
     auto value = lookupEnv(name, envFiles, service, options);
     entries.push_back({name, "env", value ? key.hmacHex(name + "=" + *value) : "missing"});
   }
-  setEntries(out.add(now, service.name, options.release).getPayload().initConfigFingerprint(),
-             entries);
+  setFingerprint(out.add(now, service.name, options.release).getPayload().initConfigFingerprint(),
+                 entries, key);
 }
 
 void observeDependencies(const ServiceConfig& service, const FingerprintKey& key,
@@ -136,8 +138,9 @@ void observeDependencies(const ServiceConfig& service, const FingerprintKey& key
       entries.push_back({command, "command", "failed"});
     }
   }
-  setEntries(out.add(now, service.name, options.release).getPayload().initDependencyFingerprint(),
-             entries);
+  setFingerprint(
+      out.add(now, service.name, options.release).getPayload().initDependencyFingerprint(), entries,
+      key);
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 //    NAME (kind "env", HMAC of "NAME=value");
 //  * dependency.fingerprint — one entry per manifest file (kind "file") and per command (kind
 //    "command", HMAC of its stdout+stderr).
-// Values never leave the host: entries carry only keyed hashes (FingerprintKey). What cannot be
+// Values never leave the host: entries carry only keyed hashes (FingerprintKey), and each
+// fingerprint carries the key's id (keyId), never the key. What cannot be
 // read gives an entry with hmac "missing" (no such file, variable not set), "unreadable" (e.g.
 // permission denied) or "failed" (a command that failed or timed out) — never an exception.
 //

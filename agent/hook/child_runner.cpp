@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "agent/hook/child_identity.h"
+
 namespace octolaunch::agent {
 
 namespace {
@@ -308,10 +310,15 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
 
   if (int execErrno = readExecErrno(reportRead); execErrno != 0)
     return execFailed(pid, execErrno, start, clock);
+  // Not reaped before pump() sees SIGCHLD: the pid is ours to read even if it already exited.
+  std::string cgroup = cgroupOfProcess(pid);
   IgnoreSigpipe ignoreSigpipe;
   RunningChild child(pid, signals, outRead, errRead, start, grace, clock, pool, observer);
   child.pump();
-  return std::move(child.result());
+  ChildResult result = std::move(child.result());
+  result.childPid = pid;
+  result.cgroup = std::move(cgroup);
+  return result;
 }
 
 }  // namespace octolaunch::agent

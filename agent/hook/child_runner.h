@@ -11,6 +11,7 @@
 //    the command got them already.
 //  * Returns when the command has exited and both pipes are at EOF, or `grace` after the command
 //    exited when a background child still holds the pipes.
+//  * The command's pid and cgroup are noted right after exec succeeded, before any output is read.
 //  * exec failures come back through a close-on-exec pipe: 127 when the command is not found,
 //    126 when it cannot be executed; ChildResult::execError says why.
 //  * The caller must have blocked SIGINT, SIGTERM, SIGHUP and SIGCHLD in every thread
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <functional>
@@ -41,6 +43,8 @@ struct ChildResult {
   std::int64_t endTimeNs = 0;            // wall clock at the command's exit
   std::optional<std::string> execError;  // "No such file or directory" when exec failed
   bool graceExpired = false;             // returned while a background child still held the pipes
+  pid_t childPid = 0;                    // the command's pid; 0 when exec failed
+  std::string cgroup;  // the command's cgroup right after exec (child_identity.h); "" if unknown
 };
 
 // One read from the command's stdout or stderr, in a ChunkPool buffer. The observer may take

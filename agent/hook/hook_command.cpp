@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 
+#include "agent/hook/child_identity.h"
 #include "agent/hook/child_runner.h"
 #include "agent/hook/fail_safe.h"
 #include "agent/hook/hook_recorder.h"
@@ -124,6 +125,9 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
     outcome.signal = result.signal;
     outcome.durationMs = static_cast<std::uint64_t>(result.durationNs / 1'000'000);
     outcome.timeNs = result.endTimeNs;
+    outcome.childPid = static_cast<std::int32_t>(result.childPid);
+    outcome.cgroup = std::move(result.cgroup);
+    outcome.user = localUserName(::getuid());
     recorderThread->finish(outcome);
   }
   return result.status;

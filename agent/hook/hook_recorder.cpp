@@ -156,6 +156,14 @@ void HookRecorder::finish(const HookOutcome& outcome) {
     }
     exit.setStdoutLines(lineCount(HookStream::out));
     exit.setStderrLines(lineCount(HookStream::err));
+    exit.setChildPid(outcome.childPid);
+    // Paths and names are bytes to the kernel; the record is UTF-8.
+    std::string text;
+    appendEscapedUtf8(text, outcome.cgroup);
+    if (!text.empty()) exit.setCgroup(text);
+    text.clear();
+    appendEscapedUtf8(text, outcome.user);
+    if (!text.empty()) exit.setUser(text);
   }
   flush();
 }

@@ -47,7 +47,10 @@ struct HookOutcome {
   std::optional<int> exitCode;  // exactly one of exitCode / signal is set
   std::optional<int> signal;
   std::uint64_t durationMs = 0;
-  std::int64_t timeNs = 0;  // when the command ended
+  std::int64_t timeNs = 0;    // when the command ended
+  std::int32_t childPid = 0;  // the command's pid; 0 when it never started
+  std::string cgroup;         // the command's cgroup when it started (child_identity.h)
+  std::string user;           // the local user who ran the hook: passwd name, else "uid N"
 };
 
 class HookRecorder final {

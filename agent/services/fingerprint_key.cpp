@@ -104,6 +104,15 @@ bool createKeyFile(const std::filesystem::path& path) {
 
 }  // namespace
 
+FingerprintKey::FingerprintKey(std::string key) : key_(std::move(key)) {
+  // A domain prefix of its own: the id is no hash the key is used for elsewhere.
+  Sha256 hash;
+  static constexpr char kDomain[] = "octolaunch fingerprint key id";
+  hash.update(kDomain, sizeof(kDomain));  // with its NUL: the prefix ends where the key starts
+  hash.update(key_);
+  id_ = toHex(hash.finish()).substr(0, 16);
+}
+
 std::string FingerprintKey::hmacHex(std::string_view data) const {
   HmacSha256 hmac(key_);
   hmac.update(data);

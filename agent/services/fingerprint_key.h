@@ -5,6 +5,9 @@
 // Contract
 //  * FingerprintKey::hmac*() return lower-case hex HMAC-SHA256 (64 digits); equal input and key
 //    give equal output on every host, a different key gives a different output.
+//  * FingerprintKey::id() names the key without revealing it: the first 16 hex digits of
+//    SHA-256("octolaunch fingerprint key id\0" + key). Fingerprints carry it (keyId) so that only
+//    those made with the same key are compared.
 //  * loadFingerprintKey() takes [fingerprint] key, else key_file, else <spool dir>/fingerprint.key,
 //    generating the last one (32 random bytes as hex, mode 0640) the first time; generation is
 //    safe when several processes race (O_EXCL, the loser reads the winner's key). A generated key
@@ -23,7 +26,9 @@ namespace octolaunch::services {
 
 class FingerprintKey final {
  public:
-  explicit FingerprintKey(std::string key) : key_(std::move(key)) {}
+  explicit FingerprintKey(std::string key);
+
+  const std::string& id() const { return id_; }
 
   std::string hmacHex(std::string_view data) const;
   // HMAC of a file's contents, streamed; nullopt (and *error set) when it cannot be read.
@@ -32,6 +37,7 @@ class FingerprintKey final {
 
  private:
   std::string key_;
+  std::string id_;
 };
 
 struct LoadedFingerprintKey {

@@ -8,6 +8,7 @@
 //   key_file = "/etc/octolaunch/fingerprint.key"
 //                                        # neither: a per-host key is generated into the spool dir
 //                                        # (fleet-wide comparison then needs a shared key; warned)
+//                                        # fingerprints carry the key's id: only equal ids compare
 //   [service.api]
 //   units = ["api.service"]              # systemd units
 //   containers = ["api"]                 # container names (or images)

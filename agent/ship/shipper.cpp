@@ -32,19 +32,24 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
     epoch_ = shipper_.spool_.epoch();
     request.setEpoch(epoch_);
     request.initCredentials().setToken(shipper_.options_.token);
+    const std::int64_t sentNs = shipper_.clock_.nowNs();
+    request.setAgentSendNs(sentNs);
     auto hello = shipper_.io_.provider->getTimer().timeoutAfter(
         shipper_.options_.connectTimeoutMs * kj::MILLISECONDS, request.send());
-    auto session = hello.then([this](capnp::Response<schema::Collector::HelloResults>&& response) {
-      ingest_ = response.getIngest();
-      std::uint64_t resume = response.getResumeAfterSeq();
-      // Never past what this spool ever assigned: a collector claiming more is not believed.
-      std::uint64_t last = shipper_.spool_.lastSeq();
-      if (resume > last) shipper_.noteClaimBeyondSpool(resume, last);
-      ack(std::min(resume, last));
-      sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
-      shipper_.noteConnected(resume);
-      return pumpLoop();
-    });
+    auto session =
+        hello.then([this, sentNs](capnp::Response<schema::Collector::HelloResults>&& response) {
+          shipper_.noteClockStamps(sentNs, response.getCollectorReceiveNs(),
+                                   response.getCollectorSendNs());
+          ingest_ = response.getIngest();
+          std::uint64_t resume = response.getResumeAfterSeq();
+          // Never past what this spool ever assigned: a collector claiming more is not believed.
+          std::uint64_t last = shipper_.spool_.lastSeq();
+          if (resume > last) shipper_.noteClaimBeyondSpool(resume, last);
+          ack(std::min(resume, last));
+          sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
+          shipper_.noteConnected(resume);
+          return pumpLoop();
+        });
     auto disconnected = client_.onDisconnect().then([]() -> kj::Promise<void> {
       return KJ_EXCEPTION(DISCONNECTED, "the collector closed the connection");
     });
@@ -100,11 +105,21 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
         e.setHost(shipper_.options_.host);
       }
       request.setPreviousSeq(sentThrough_);
+      if (auto best = shipper_.clockEstimate_.best()) {
+        auto clock = request.initClock();
+        clock.setOffsetNs(best->offsetNs);
+        clock.setRoundTripNs(best->roundTripNs);
+        clock.setMeasured(true);
+      }
       sentThrough_ = lastSeq;
       ++inflight_;
       shipper_.stats_.eventsSent += copies.size();
-      tasks_.add(
-          request.send().then([this](capnp::Response<schema::Ingest::PushResults>&& response) {
+      const std::int64_t sentNs = shipper_.clock_.nowNs();
+      request.setAgentSendNs(sentNs);
+      tasks_.add(request.send().then(
+          [this, sentNs](capnp::Response<schema::Ingest::PushResults>&& response) {
+            shipper_.noteClockStamps(sentNs, response.getCollectorReceiveNs(),
+                                     response.getCollectorSendNs());
             --inflight_;
             shipper_.backoffMs_ = 100;
             // The explicit acknowledgement: the collector committed through this seq.
@@ -158,10 +173,11 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   kj::TaskSet tasks_;  // last: destroyed (cancelling pushes) before the client they use
 };
 
-Shipper::Shipper(kj::AsyncIoContext& io, Spool& spool, ShipperOptions options,
+Shipper::Shipper(kj::AsyncIoContext& io, Spool& spool, const Clock& clock, ShipperOptions options,
                  std::shared_ptr<spdlog::logger> logger)
     : io_(io),
       spool_(spool),
+      clock_(clock),
       options_(std::move(options)),
       logger_(std::move(logger)),
       wake_(io.unixEventPort, io.provider->getTimer(), spool.dataFile(),
@@ -232,6 +248,14 @@ void Shipper::noteClaimBeyondSpool(std::uint64_t claimed, std::uint64_t lastAssi
       "through seq {}: not believed past that. Two hosts may share agent id {} (a cloned machine "
       "or spool?)",
       options_.collector, spool_.epoch(), claimed, lastAssigned, options_.agentId);
+}
+
+void Shipper::noteClockStamps(std::int64_t agentSendNs, std::int64_t collectorReceiveNs,
+                              std::int64_t collectorSendNs) {
+  // Read as soon as the answer is handed to us: the sample's t3.
+  const std::int64_t receivedNs = clock_.nowNs();
+  if (auto sample = clockSample(agentSendNs, collectorReceiveNs, collectorSendNs, receivedNs))
+    clockEstimate_.add(*sample);
 }
 
 void Shipper::noteProblem(const kj::Exception& e) {

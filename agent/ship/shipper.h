@@ -22,6 +22,10 @@
 //    of state, not per attempt.
 //  * Wakes when the spool grows (SpoolWake: inotify on the spool's file + slow re-check), whoever
 //    appended: the daemon's sources and the hook and deploy processes meet the shipper there only.
+//  * Clocks (clock_offset.h): hello and every push carry agentSendNs (clock.nowNs() as the call
+//    is sent); each answer the collector stamped gives a sample, and every push reports the best
+//    of the recent samples (of this session or earlier ones) in `clock` (measured=false before the
+//    first). Answers without stamps (an older collector) give no sample.
 //  * A spool deleted or recreated under the daemon (a reinstall) is reopened (new epoch) and a
 //    new session starts, so its events are not mistaken for redeliveries.
 //
@@ -33,10 +37,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "agent/ship/clock_offset.h"
 #include "agent/ship/spool_wake.h"
 #include "agent/spool/spool.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::agent {
 
@@ -64,8 +71,9 @@ struct ShipperStats {
 
 class Shipper final {
  public:
-  // spool: not owned, must outlive the shipper. logger: spdlog hands loggers out as shared_ptr.
-  Shipper(kj::AsyncIoContext& io, Spool& spool, ShipperOptions options,
+  // spool, clock: not owned, must outlive the shipper. clock.nowNs() must be the wall clock the
+  // collector's is compared with (CLOCK_REALTIME). logger: spdlog hands loggers out as shared_ptr.
+  Shipper(kj::AsyncIoContext& io, Spool& spool, const Clock& clock, ShipperOptions options,
           std::shared_ptr<spdlog::logger> logger);
   ~Shipper();
   Shipper(const Shipper&) = delete;
@@ -74,6 +82,8 @@ class Shipper final {
   // Ships until the promise is dropped (it never resolves on its own).
   kj::Promise<void> run();
   const ShipperStats& stats() const { return stats_; }
+  // The best recent clock sample: what the next push reports.
+  std::optional<ClockSample> clockOffset() const { return clockEstimate_.best(); }
 
  private:
   class Session;
@@ -84,13 +94,18 @@ class Shipper final {
   bool reopenSpoolIfReplaced();
   void noteProblem(const kj::Exception& e);
   void noteClaimBeyondSpool(std::uint64_t claimed, std::uint64_t lastAssigned);
+  // An answer's stamps: a sample when the collector stamped it.
+  void noteClockStamps(std::int64_t agentSendNs, std::int64_t collectorReceiveNs,
+                       std::int64_t collectorSendNs);
 
   kj::AsyncIoContext& io_;
   Spool& spool_;
+  const Clock& clock_;
   ShipperOptions options_;
   std::shared_ptr<spdlog::logger> logger_;
   SpoolWake wake_;
   ShipperStats stats_;
+  ClockOffsetEstimate clockEstimate_;
   std::uint32_t backoffMs_ = 100;
   std::string lastProblem_;
   bool everConnected_ = false;

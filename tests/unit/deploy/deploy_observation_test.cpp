@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "agent/config/agent_config.h"
 #include "agent/services/deploy_record.h"
@@ -136,10 +137,17 @@ TEST(ObserveDeploy, StableAcrossRunsAndKeyed) {
   auto second = f.observe();
   EXPECT_EQ(first[1]["data"], second[1]["data"]);
   EXPECT_EQ(first[2]["data"], second[2]["data"]);
+  // Both fingerprints name their key, so the collector compares only those with the same key.
+  // printf 'octolaunch fingerprint key id\0fleet-key-0123456789abcdef' | sha256sum | cut -c1-16
+  EXPECT_EQ(first[1]["data"]["key_id"], "af2cc53f5ab167d5");
+  EXPECT_EQ(first[2]["data"]["key_id"], "af2cc53f5ab167d5");
   f.key = FingerprintKey("another-fleet-key-0123456789");
   auto rekeyed = f.observe();
   EXPECT_NE(entryNamed(first[1], "DATABASE_URL")["hmac"],
             entryNamed(rekeyed[1], "DATABASE_URL")["hmac"]);
+  EXPECT_EQ(rekeyed[1]["data"]["key_id"], f.key.id());
+  EXPECT_EQ(rekeyed[2]["data"]["key_id"], f.key.id());
+  EXPECT_NE(rekeyed[1]["data"]["key_id"], first[1]["data"]["key_id"]);
   EXPECT_EQ(first[0]["data"]["digest"], rekeyed[0]["data"]["digest"]);  // plain sha256, not keyed
 }
 
@@ -203,6 +211,9 @@ TEST(ObserveForDeploy, AppendsToSinkWithGeneratedKeyAndWarns) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0]["release"], "r7");
   EXPECT_EQ(events[1]["kind"], "config.fingerprint");
+  std::string generated;
+  std::ifstream(dir.path() / "fingerprint.key") >> generated;
+  EXPECT_EQ(events[1]["data"]["key_id"], FingerprintKey(generated).id()) << "the generated key's";
 
   auto again = observeForDeploy(config, "app", "r8", sink, clock);
   EXPECT_EQ(again.appended, 2u);

@@ -3,10 +3,12 @@
 #include <capnp/serialize.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -17,6 +19,7 @@
 #include "agent/spool/spool.h"
 #include "collector/ingest/batch_validator.h"
 #include "shared/event/identifier.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -93,6 +96,8 @@ struct Recorded {
   std::uint32_t stdoutLines = 0, stderrLines = 0;
   std::vector<std::string> kinds;
   std::string release, service, phase;
+  std::int32_t childPid = 0;
+  std::string cgroup, user;
   // What the collector's validator says of each event's content (quarantine reasons).
   std::vector<std::string> refusedByCollector;
 };
@@ -128,6 +133,9 @@ Recorded readSpool(const std::filesystem::path& dir) {
       r.stderrLines = x.getStderrLines();
       r.kinds.push_back("hook.exit");
       r.phase = x.getPhase().cStr();
+      r.childPid = x.getChildPid();
+      r.cgroup = x.getCgroup().cStr();
+      r.user = x.getUser().cStr();
     } else if (p.isDeployStart()) {
       r.kinds.push_back("deploy.start");
       r.phase = p.getDeployStart().getPhase().cStr();
@@ -201,6 +209,22 @@ TEST_F(HookBinary, RecordsSignalInHookExit) {
   EXPECT_EQ(r.tail, std::vector<std::string>{"before"});
 }
 
+TEST_F(HookBinary, RecordsTheCommandsPidCgroupAndTheUser) {
+  Child child(hook({"/bin/sh", "-c", "echo $$"}), io_.path());
+  ASSERT_EQ(child.wait(), 0) << child.err();
+  Recorded r = readSpool(spool());
+  ASSERT_EQ(r.exits, 1);
+  EXPECT_EQ(std::to_string(r.childPid) + "\n", child.out()) << "the pid of the command itself";
+  const passwd* me = getpwuid(getuid());
+  ASSERT_NE(me, nullptr);
+  EXPECT_EQ(r.user, me->pw_name);
+  // The command starts where the hook was started: in this test's cgroup.
+  EXPECT_EQ(r.cgroup.substr(0, 1), "/");
+  EXPECT_NE(readFile("/proc/self/cgroup").find(":" + r.cgroup + "\n"), std::string::npos)
+      << r.cgroup;
+  EXPECT_EQ(r.refusedByCollector, std::vector<std::string>{});
+}
+
 TEST_F(HookBinary, NotFoundIsRecordedAs127) {
   Child child(hook({"no-such-command-octolaunch", "--token", "s3cret"}), io_.path());
   ASSERT_EQ(child.wait(), 127);
@@ -209,6 +233,7 @@ TEST_F(HookBinary, NotFoundIsRecordedAs127) {
   ASSERT_EQ(r.exits, 1);
   EXPECT_EQ(r.exitValue, 127);
   EXPECT_EQ(r.command, "no-such-command-octolaunch --token ***");
+  EXPECT_EQ(r.childPid, 0) << "the command never started";
 }
 
 TEST_F(HookBinary, NoCommandIsUsageExit2) {
@@ -434,6 +459,75 @@ TEST_F(HookBinary, DeployFinishAfterAHookComesAfterItsLinesInSeqOrder) {
   Recorded r = readSpool(spool());
   EXPECT_EQ(r.lines.size(), 50000u);
   EXPECT_EQ(r.kinds, (std::vector<std::string>{"hook.exit", "deploy.finish"}));
+}
+
+// A v1 memory cgroup with a small limit, for a hook run inside it; removed once empty.
+class LimitedMemoryCgroup final {
+ public:
+  explicit LimitedMemoryCgroup(const std::string& name)
+      : relative_("/" + name), dir_("/sys/fs/cgroup/memory" + relative_) {
+    std::filesystem::create_directory(dir_);
+    std::ofstream(dir_ / "memory.limit_in_bytes") << (64 << 20);
+  }
+  ~LimitedMemoryCgroup() {
+    // The hook's detached supervisor may still be on its way out.
+    testing::waitUntil([&] { return rmdir(dir_.c_str()) == 0 || errno == ENOENT; }, Ms(10000));
+  }
+  const std::string& relative() const { return relative_; }  // as /proc/<pid>/cgroup names it
+  std::string procs() const { return (dir_ / "cgroup.procs").string(); }
+
+ private:
+  std::string relative_;
+  std::filesystem::path dir_;
+};
+
+// The kernel's "oom-kill:" records in /dev/kmsg so far.
+std::vector<std::string> kernelOomKillLines() {
+  std::vector<std::string> lines;
+  int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return lines;
+  char record[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, record, sizeof(record));
+    if (n < 0 && errno == EPIPE) continue;  // overwritten while we read: skip ahead
+    if (n <= 0) break;
+    std::string text(record, static_cast<std::size_t>(n));
+    if (text.find(";oom-kill:") != std::string::npos) lines.push_back(text);
+  }
+  ::close(fd);
+  return lines;
+}
+
+// The collector ties an OOM kill to the hook that caused it by the cgroup and pid recorded in
+// hook.exit: they must be the ones the kernel names when it kills the hook's command.
+TEST_F(HookBinary, ACommandOomKilledInItsCgroupIsRecordedWithTheKernelsCgroupAndPid) {
+  if (geteuid() != 0) OCTOLAUNCH_SKIP_UNLESS_CI("needs root to create a memory cgroup");
+  if (!std::filesystem::exists("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+    OCTOLAUNCH_SKIP_UNLESS_CI("needs the cgroup v1 memory controller at /sys/fs/cgroup/memory");
+  LimitedMemoryCgroup cg("octolaunch-hook-test-" + std::to_string(getpid()));
+  std::string allocate =
+      "import os\nprint(os.getpid(), flush=True)\na = []\n"
+      "while True: a.append(bytearray(1 << 20))";
+  std::string wrapper;  // the hook itself runs in the cgroup, as under a service's unit
+  for (const std::string& arg : hook({"python3", "-c", allocate})) wrapper += " '" + arg + "'";
+  Child child({"/bin/sh", "-c", "echo $$ > " + cg.procs() + " && exec" + wrapper}, io_.path());
+  ASSERT_EQ(child.wait(Ms(60000)), 128 + SIGKILL) << child.err();
+
+  Recorded r = readSpool(spool());
+  ASSERT_EQ(r.exits, 1);
+  EXPECT_TRUE(r.exitSignaled);
+  EXPECT_EQ(r.exitValue, SIGKILL);
+  EXPECT_EQ(std::to_string(r.childPid) + "\n", child.out());
+  EXPECT_EQ(r.cgroup, cg.relative());
+  std::vector<std::string> kills = kernelOomKillLines();
+  const std::string victim = "task_memcg=" + r.cgroup + ",";
+  const std::string pid = ",pid=" + std::to_string(r.childPid) + ",";
+  EXPECT_TRUE(std::any_of(kills.begin(), kills.end(),
+                          [&](const std::string& line) {
+                            return line.find(victim) != std::string::npos &&
+                                   line.find(pid) != std::string::npos;
+                          }))
+      << "no kernel oom-kill line names " << victim << " and " << pid;
 }
 
 }  // namespace

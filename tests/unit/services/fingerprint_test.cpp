@@ -7,6 +7,7 @@
 
 #include "agent/services/env_file.h"
 #include "agent/services/fingerprint_key.h"
+#include "shared/util/sha256.h"
 #include "tests/support/temp_dir.h"
 
 namespace octolaunch::services {
@@ -44,6 +45,18 @@ TEST(FingerprintKey, SameValueAndKeySameHashDifferentKeyDifferentHash) {
   EXPECT_NE(a.hmacHex("DATABASE_URL=postgres://x"), b.hmacHex("DATABASE_URL=postgres://x"));
   EXPECT_NE(a.hmacHex("DATABASE_URL=postgres://x"), a.hmacHex("DATABASE_URL=postgres://y"));
   EXPECT_EQ(a.hmacHex("").size(), 64u);
+}
+
+TEST(FingerprintKey, IdIsAShortDomainSeparatedHashOfTheKey) {
+  // printf 'octolaunch fingerprint key id\0Jefe' | sha256sum | cut -c1-16
+  EXPECT_EQ(FingerprintKey("Jefe").id(), "87ea91ce588a30ee");
+  const FingerprintKey a("fleet-key-aaaaaaaaaaaaaaaa");
+  EXPECT_EQ(a.id(), FingerprintKey("fleet-key-aaaaaaaaaaaaaaaa").id()) << "the same on every host";
+  EXPECT_NE(a.id(), FingerprintKey("fleet-key-bbbbbbbbbbbbbbbb").id());
+  // Not a hash the key is used for elsewhere: no prefix of the plain SHA-256 of the key, or of an
+  // HMAC made with it.
+  EXPECT_NE(toHex(Sha256::of("fleet-key-aaaaaaaaaaaaaaaa")).substr(0, 16), a.id());
+  EXPECT_NE(a.hmacHex("").substr(0, 16), a.id());
 }
 
 TEST(FingerprintKey, FileHmacEqualsHmacOfContentsAndMissingFileIsAnError) {

@@ -37,8 +37,48 @@ void appendLines(Spool& spool, int count, int from = 0) {
   spool.append(readers);
 }
 
+constexpr std::int64_t kMs = 1'000'000;
+
+// The agent's wall clock, moved on only by the fake collector as it models the wire: 1 ms to it,
+// 2 ms to answer, 1 ms back.
+class WireClock final : public Clock {
+ public:
+  std::int64_t nowNs() const override { return now; }
+  std::int64_t monotonicNs() const override { return now; }
+  std::int64_t now = 1'800'000'000'000'000'000;
+};
+
+// What the collector says about its clock in an answer.
+struct ClockStamps {
+  std::int64_t receiveNs = 0;
+  std::int64_t sendNs = 0;
+};
+
+// What a push said about the clocks.
+struct PushClock {
+  std::int64_t agentSendNs = 0;
+  bool measured = false;
+  std::int64_t offsetNs = 0;
+  std::int64_t roundTripNs = 0;
+};
+
 // What the fake collector saw and how it behaves.
 struct CollectorState {
+  WireClock wire;
+  bool stampClock = true;             // false: an older collector, its answers carry no stamps
+  std::int64_t collectorAheadNs = 0;  // its clock minus the agent's
+  std::vector<std::int64_t> helloSendNs;
+  std::vector<PushClock> pushClocks;
+  // Models the wire on the agent's clock and returns the collector's stamps.
+  ClockStamps answerOnTheWire() {
+    wire.now += 1 * kMs;
+    ClockStamps stamps{wire.now + collectorAheadNs, 0};
+    wire.now += 2 * kMs;
+    stamps.sendNs = wire.now + collectorAheadNs;
+    wire.now += 1 * kMs;
+    return stampClock ? stamps : ClockStamps{};
+  }
+
   std::string token = "good";
   bool commit = true;         // answer push with the high-water mark (false: with 0)
   bool holdReplies = false;   // keep push replies until released
@@ -67,6 +107,9 @@ class FakeIngest final : public schema::Ingest::Server {
     ++state_.pushes;
     if (state_.refusePushes) return KJ_EXCEPTION(OVERLOADED, "store is full");
     auto params = context.getParams();
+    auto clock = params.getClock();
+    state_.pushClocks.push_back(PushClock{params.getAgentSendNs(), clock.getMeasured(),
+                                          clock.getOffsetNs(), clock.getRoundTripNs()});
     if (params.getEvents().size() > 0) {
       state_.continuity.emplace_back(params.getPreviousSeq(), params.getEvents()[0].getSeq());
     }
@@ -89,7 +132,11 @@ class FakeIngest final : public schema::Ingest::Server {
     state_.maxInflight = std::max(state_.maxInflight, state_.inflight);
     auto answer = [this, context]() mutable {
       --state_.inflight;
-      context.getResults().setCommittedThroughSeq(state_.commit ? state_.highWater[epoch_] : 0);
+      auto results = context.getResults();
+      results.setCommittedThroughSeq(state_.commit ? state_.highWater[epoch_] : 0);
+      ClockStamps stamps = state_.answerOnTheWire();
+      results.setCollectorReceiveNs(stamps.receiveNs);
+      results.setCollectorSendNs(stamps.sendNs);
     };
     if (state_.holdReplies) {
       auto paf = kj::newPromiseAndFulfiller<void>();
@@ -117,7 +164,11 @@ class FakeCollector final : public schema::Collector::Server {
       return KJ_EXCEPTION(FAILED, "bad credentials");
     }
     ++state_.hellos;
+    state_.helloSendNs.push_back(params.getAgentSendNs());
     auto results = context.getResults();
+    ClockStamps stamps = state_.answerOnTheWire();
+    results.setCollectorReceiveNs(stamps.receiveNs);
+    results.setCollectorSendNs(stamps.sendNs);
     results.setIngest(kj::heap<FakeIngest>(state_, params.getEpoch()));
     results.setResumeAfterSeq(state_.highWater[params.getEpoch()]);
     return kj::READY_NOW;
@@ -212,13 +263,14 @@ class ShipperTest : public ::testing::Test {
   std::unique_ptr<Spool> spool_;
   CollectorState state_;
   FakeServer server_;
+  WireClock& clock_ = state_.wire;  // the agent's clock, which the fake collector moves on
   std::shared_ptr<std::ostringstream> logStream_;
   std::shared_ptr<spdlog::logger> logger_;
 };
 
 TEST_F(ShipperTest, ShipsEverythingAndDeletesWhatWasAcknowledged) {
   appendLines(*spool_, 1000);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; })) << state_.stored.size();
   ASSERT_EQ(state_.stored.size(), 1000u);
@@ -232,10 +284,49 @@ TEST_F(ShipperTest, ShipsEverythingAndDeletesWhatWasAcknowledged) {
   EXPECT_EQ(shipper.stats().ackedThrough, 1000u);
 }
 
+// The clock exchange: hello and every push carry when the agent sent them; each push reports
+// the best sample so far (the hello's round trip of 2 ms, on a wire that does not queue). The
+// events waited an hour in the spool (an outage): that is not part of any sample.
+TEST_F(ShipperTest, ReportsTheCollectorsClockOffsetInEveryPush) {
+  appendLines(*spool_, 300);              // timeNs ~1000: long before the clock's now
+  state_.collectorAheadNs = -2500 * kMs;  // the collector's clock is 2.5 s behind
+  const std::int64_t start = clock_.now;
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  ASSERT_EQ(state_.helloSendNs, std::vector<std::int64_t>{start});
+  ASSERT_EQ(state_.pushClocks.size(), 3u);
+  // Stamped when sent (as the hello's answer arrived, 4 ms on the wire), not when spooled.
+  EXPECT_EQ(state_.pushClocks[0].agentSendNs, start + 4 * kMs);
+  std::int64_t previousSend = start;
+  for (const PushClock& push : state_.pushClocks) {
+    EXPECT_GE(push.agentSendNs, previousSend);
+    previousSend = push.agentSendNs;
+    EXPECT_TRUE(push.measured);
+    EXPECT_EQ(push.offsetNs, -2500 * kMs);
+    EXPECT_EQ(push.roundTripNs, 2 * kMs);
+  }
+  EXPECT_EQ(shipper.clockOffset(), (ClockSample{-2500 * kMs, 2 * kMs}));
+}
+
+TEST_F(ShipperTest, AnOlderCollectorsUnstampedAnswersLeaveTheClockUnmeasured) {
+  state_.stampClock = false;
+  appendLines(*spool_, 300);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  ASSERT_EQ(state_.pushClocks.size(), 3u);
+  for (const PushClock& push : state_.pushClocks) {
+    EXPECT_NE(push.agentSendNs, 0);
+    EXPECT_FALSE(push.measured);
+  }
+  EXPECT_EQ(shipper.clockOffset(), std::nullopt);
+}
+
 TEST_F(ShipperTest, NeverDeletesWithoutACommittedSeq) {
   state_.commit = false;  // the collector answers, but acknowledges nothing
   appendLines(*spool_, 500);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.stored.size() == 500 && state_.inflight == 0; }));
   runUntil([] { return false; }, 100);
@@ -246,7 +337,7 @@ TEST_F(ShipperTest, NeverDeletesWithoutACommittedSeq) {
 TEST_F(ShipperTest, KeepsAtMostWindowPushesUnanswered) {
   state_.holdReplies = true;
   appendLines(*spool_, 1000);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.inflight == 2; }));
   runUntil([] { return false; }, 200);
@@ -263,7 +354,7 @@ TEST_F(ShipperTest, KeepsAtMostWindowPushesUnanswered) {
 TEST_F(ShipperTest, ReconnectsAfterADropAndResendsWhatWasNotAcknowledged) {
   state_.dropAfterPushes = 3;
   appendLines(*spool_, 1000);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; })) << logStream_->str();
   EXPECT_GE(state_.hellos, 2);
@@ -274,7 +365,7 @@ TEST_F(ShipperTest, ReconnectsAfterADropAndResendsWhatWasNotAcknowledged) {
 
 TEST_F(ShipperTest, EachPushSaysWhereItContinuesFrom) {
   appendLines(*spool_, 350);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
   using Step = std::pair<std::uint64_t, std::uint64_t>;
@@ -284,7 +375,7 @@ TEST_F(ShipperTest, EachPushSaysWhereItContinuesFrom) {
 TEST_F(ShipperTest, ACollectorThatRefusesEveryPushIsRetriedAtTheBackoffPace) {
   state_.refusePushes = true;  // hello() works, every push fails (its disk is full)
   appendLines(*spool_, 10);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.hellos >= 1; }));
   runUntil([] { return false; }, 1500);
@@ -301,7 +392,7 @@ TEST_F(ShipperTest, ACollectorThatRefusesEveryPushIsRetriedAtTheBackoffPace) {
 TEST_F(ShipperTest, RejectedCredentialsKeepTheSpoolAndLogOnce) {
   state_.token = "other";
   appendLines(*spool_, 10);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.badHellos >= 3; }));
   EXPECT_EQ(spool_->pendingCount(), 10u);
@@ -322,7 +413,7 @@ TEST_F(ShipperTest, AClaimBeyondTheSpoolIsCappedCountedAndLoggedOnce) {
   appendLines(*spool_, 10);
   state_.highWater[spool_->epoch()] = 1000;
   state_.dropAfterPushes = 1;  // the push below ends the first session: a second hello follows
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.hellos == 1; }));
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
@@ -352,7 +443,7 @@ TEST_F(ShipperTest, CollectorDownAtStartThenUp) {
   }
   o.collector = "127.0.0.1:" + std::to_string(port);
   appendLines(*spool_, 50);
-  Shipper shipper(io_, *spool_, o, logger_);
+  Shipper shipper(io_, *spool_, clock_, o, logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   runUntil([] { return false; }, 300);
   EXPECT_EQ(spool_->pendingCount(), 50u);
@@ -362,7 +453,7 @@ TEST_F(ShipperTest, CollectorDownAtStartThenUp) {
 // The daemon's sources append from their own thread and call nothing: the shipper sees the
 // append on the spool's file, as it sees another process's.
 TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherThread) {
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.hellos == 1; }));
   runUntil([] { return false; }, 50);
@@ -374,7 +465,7 @@ TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherThread) {
 }
 
 TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherProcess) {
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return state_.hellos == 1; }));
   auto start = std::chrono::steady_clock::now();
@@ -398,7 +489,7 @@ TEST_F(ShipperTest, WakesPromptlyOnAppendFromAnotherProcess) {
 
 TEST_F(ShipperTest, ASpoolReplacedUnderTheDaemonIsShippedWithItsNewEpoch) {
   appendLines(*spool_, 20);
-  Shipper shipper(io_, *spool_, options(), logger_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
   auto task = shipper.run().eagerlyEvaluate(nullptr);
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
   std::uint64_t oldEpoch = spool_->epoch();
