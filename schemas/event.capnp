@@ -67,7 +67,7 @@ struct HookExit {
   stdoutLines @6 :UInt32;
   stderrLines @7 :UInt32;
   childPid   @8 :Int32;   # the hook's child process (0 when it never started)
-  cgroup     @9 :Text;    # the child's cgroup (v2 path, else the v1 memory controller's), "/..."
+  cgroup     @9 :Text;    # the child's memory cgroup at start (v1 memory controller, else v2)
   user       @10 :Text;   # the local user who ran the hook (name, else "uid N")
 }
 
