@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -98,24 +99,39 @@ void Background::addHost(const std::filesystem::path& hostScope, JournalFeed& jo
   hosts_.push_back(std::move(host));
 }
 
+bool Background::waitWarm(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return warm_.wait_for(lock, timeout, [this] {
+    return std::all_of(hosts_.begin(), hosts_.end(),
+                       [](const Host& h) { return h.kills > 0 && h.flaps > 0; });
+  });
+}
+
 void Background::loop() {
-  // The noise is paced by a 500 ms tick: a batch-worker OOM kill every 2.5 s (hosts in turn), a
-  // batch-worker failure in a journal every 4 s (hosts in turn), its health probe failing 1.5 s
-  // of every 4 s on every host.
+  // The noise is paced by a 500 ms tick: a batch-worker OOM kill every 1 s (hosts in turn), a
+  // batch-worker failure in a journal every 1.5 s (hosts in turn), its health probe failing
+  // 1.5 s of every 4 s on every host.
   std::unique_lock lock(mutex_);
   for (unsigned tick = 0; !stopping_; ++tick) {
-    std::erase_if(victims_, [](const auto& p) { return !p->running(); });
+    std::erase_if(victims_, [this](const Victim& v) {
+      if (v.process->running()) return false;
+      ++hosts_[v.host].kills;
+      return true;
+    });
     if (!hosts_.empty()) {
-      if (tick % 5 == 0) {
-        const Host& h = hosts_[(tick / 5) % hosts_.size()];
-        victims_.push_back(
-            std::make_unique<Process>(ProcessOptions{.argv = {"sh", "-c", h.batch->oomScript()},
-                                                     .captureStdout = false,
-                                                     .discardStdout = true}));
+      if (tick % 2 == 0) {
+        std::size_t i = (tick / 2) % hosts_.size();
+        victims_.push_back({std::make_unique<Process>(
+                                ProcessOptions{.argv = {"sh", "-c", hosts_[i].batch->oomScript()},
+                                               .captureStdout = false,
+                                               .discardStdout = true}),
+                            i});
       }
-      if (tick % 8 == 3) {
+      if (tick % 3 == 1) {
+        Host& h = hosts_[(tick / 3) % hosts_.size()];
         try {
-          hosts_[(tick / 8) % hosts_.size()].journal->failOnce(kNoiseUnit);
+          h.journal->failOnce(kNoiseUnit);
+          ++h.flaps;
         } catch (const std::exception& e) {
           std::cerr << "background: " << e.what() << "\n";
         }
@@ -128,6 +144,7 @@ void Background::loop() {
         }
       }
     }
+    warm_.notify_all();
     wake_.wait_for(lock, 500ms, [this] { return stopping_; });
   }
 }

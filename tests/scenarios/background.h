@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <memory>
@@ -64,6 +65,10 @@ class Background final {
   void addHost(const std::filesystem::path& hostScope, JournalFeed& journal,
                const std::filesystem::path& healthFlag);
 
+  // Waits (at most timeout) until every host has had a batch-worker OOM kill and a flap of its
+  // unit, so that the noise is there before the deploy window opens. False on timeout.
+  bool waitWarm(std::chrono::milliseconds timeout);
+
   // The unrelated service's unit.
   static constexpr const char* kNoiseUnit = "batch-worker.service";
 
@@ -72,6 +77,12 @@ class Background final {
     std::unique_ptr<MemoryCgroup> batch;
     JournalFeed* journal;
     std::filesystem::path healthFlag;
+    int kills = 0;  // batch-worker processes started here that have ended
+    int flaps = 0;
+  };
+  struct Victim {
+    std::unique_ptr<Process> process;
+    std::size_t host;
   };
   void loop();
 
@@ -80,7 +91,8 @@ class Background final {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::vector<Host> hosts_;
-  std::vector<std::unique_ptr<Process>> victims_;
+  std::condition_variable warm_;
+  std::vector<Victim> victims_;
   std::thread thread_;
 };
 

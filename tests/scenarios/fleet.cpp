@@ -164,6 +164,8 @@ void Fleet::addHost(const std::string& host, const std::string& extraToml) {
 
 HttpResult Fleet::registerRelease(const std::string& id, const std::string& service,
                                   nlohmann::json extra) {
+  if (background_ && !background_->waitWarm(60s))
+    throw std::runtime_error("the background noise did not start within 60 s");
   extra["id"] = id;
   extra["service"] = service;
   return httpPost(collector_.httpPort(), "/api/v1/releases", extra.dump());

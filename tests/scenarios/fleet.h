@@ -35,7 +35,8 @@ class Fleet final {
   // host source off unless extraToml configures it. Noisy twin: every source on (a [sources.X]
   // block in extraToml replaces the default one) and the host's background noise started.
   void addHost(const std::string& host, const std::string& extraToml = "");
-  // Registers a release over HTTP; body is merged into {"id": id, "service": service}.
+  // Registers a release over HTTP; body is merged into {"id": id, "service": service}. In the
+  // noisy twin, first waits until the background reached every host (Background::waitWarm).
   HttpResult registerRelease(const std::string& id, const std::string& service,
                              nlohmann::json extra = nlohmann::json::object());
   HttpResult reportStage(const std::string& release, nlohmann::json stage);
