@@ -2,6 +2,7 @@
 // noise around it. Events are built as the agent builds them (scenario.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -167,6 +168,25 @@ TEST(BusyHosts, AConditionFoundAtAgentStartCountsAsPresent) {
   s.deployFinish("web-1", 6, "r42", "api", false);
   json r = causesOf(s, makeRelease("r42", "api", {"web-1"}));
   EXPECT_EQ(top(r)["category"], "resource-exhaustion") << r.dump(2);
+}
+
+TEST(BusyHosts, DeadContainersAndFailedUnitsCountWhenFoundAtStartOrRecent) {
+  Scenario s;
+  s.containerFailed("web-1", -3000, "api-1", "registry.acme.io/api:1.4.1", 1, "exited");
+  s.containerFailed("web-2", -3000, "api-1", "registry.acme.io/api:1.4.1", 1, "exited");
+  auto c = s.add("web-2", -2990).getPayload().initContainerFailed();  // found dead at agent start
+  c.setName("api-1");
+  c.setImage("registry.acme.io/api:1.4.1");
+  c.setAtStart(true);
+  s.unitFailed("web-1", -120, "api.service", "exit-code", 1);  // 2 min before the deploy
+  for (const auto& h : {"web-1", "web-2"}) s.deployStart(h, 0, "r42", "api");
+  auto a = analyzeRelease(makeRelease("r42", "api", {"web-1", "web-2"}), s, {}, at(100));
+  std::vector<std::string> present;
+  for (const auto& l : a.linked) {
+    if (l.present) present.push_back(l.fact.host + ":" + l.fact.kind);
+  }
+  std::sort(present.begin(), present.end());
+  EXPECT_EQ(present, (std::vector<std::string>{"web-1:unit.failed", "web-2:container.failed"}));
 }
 
 TEST(BusyHosts, TheLookbackIsConfigurable) {
