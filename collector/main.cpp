@@ -119,7 +119,7 @@ int serve(const collector::CollectorConfig& config,
                            .maxNesting = config.rpc.maxNesting,
                            .flowLimitBytes = config.rpc.flowLimitBytes,
                            .maxBatchEvents = config.rpc.maxBatchEvents},
-      metrics, io.provider->getTimer());
+      metrics, io.provider->getTimer(), clock);
 
   const auto rpcAddress = *collector::parseListenAddress(config.rpc.listen);
   kj::Own<kj::ConnectionReceiver> listener =

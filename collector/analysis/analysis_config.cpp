@@ -37,6 +37,15 @@ AnalysisOptions readAnalysisConfig(const toml::table& root, config::ConfigReport
   readNanos(analysis, "deploy_max_seconds", o.window.maxOpenNs, 1, kWeek);
   readNanos(analysis, "marker_lookback_seconds", o.markerLookbackNs, 0, 30 * 24 * 3600);
   analysis.read("timeline_max_events_per_host", o.timeline.maxEventsPerHost, 0, 10'000'000);
+  readNanos(analysis, "condition_lookback_seconds", o.conditionLookbackNs, 0, 30 * 24 * 3600);
+  analysis.read("pressure_some_avg10_percent", o.causes.pressureSomeAvg10, 0.0, 100.0);
+  analysis.read("pressure_full_avg10_percent", o.causes.pressureFullAvg10, 0.0, 100.0);
+  readNanos(analysis, "pressure_min_seconds", o.causes.pressureMinNs, 0, 24 * 3600);
+  readNanos(analysis, "pressure_merge_gap_seconds", o.causes.pressureMergeGapNs, 0, 24 * 3600);
+  std::int64_t ms = 0;
+  if (analysis.read("clock_floor_ms", ms, 0, 60'000)) o.clockFloorNs = ms * 1'000'000;
+  if (analysis.read("unmeasured_clock_uncertainty_ms", ms, 0, 3'600'000))
+    o.unmeasuredClockUncertaintyNs = ms * 1'000'000;
   TableReader services = analysis.section("services");
   if (services.table() == nullptr) return o;
   for (const auto& [key, value] : *services.table()) {

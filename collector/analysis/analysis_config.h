@@ -6,6 +6,13 @@
 //   deploy_max_seconds = 3600         # a window without deploy.finish closes after this
 //   marker_lookback_seconds = 86400   # how far back to look for the deploy a release replaced
 //   timeline_max_events_per_host = 0  # 0: all
+//   condition_lookback_seconds = 86400  # how far back a condition still true at deploy start is
+//   pressure_some_avg10_percent = 40    # a pressure episode is a cause at or over some avg10 ...
+//   pressure_full_avg10_percent = 10    # ... or full avg10 ...
+//   pressure_min_seconds = 30           # ... held this long (cause.h, CauseOptions, says why)
+//   pressure_merge_gap_seconds = 30     # raised again within this after clearing: one episode
+//   clock_floor_ms = 50                 # added to half a measured round trip
+//   unmeasured_clock_uncertainty_ms = 2000  # for a host whose agent never measured its clock
 //   [analysis.services.api]
 //   units = ["api.service", "api-worker@1.service"]
 //   containers = ["api"]

@@ -69,6 +69,79 @@ std::string oneLine(std::string text, std::size_t n) {
   return text;
 }
 
+namespace {
+
+bool underCgroup(const std::string& path, const std::string& cgroup) {
+  if (path.empty() || cgroup.empty()) return false;
+  if (path == cgroup) return true;
+  const std::string prefix = cgroup.ends_with('/') ? cgroup : cgroup + "/";
+  return path.starts_with(prefix);
+}
+
+std::int64_t hookBeganNs(const EventFact& exit) {
+  return exit.timeNs - static_cast<std::int64_t>(exit.durationMs) * 1'000'000;
+}
+
+}  // namespace
+
+const EventFact* oomOfHook(const CauseInput& in, const EventFact& exit) {
+  const bool killed =
+      (exit.signal && *exit.signal == 9) || (exit.exitCode && *exit.exitCode == 137);
+  if (!killed) return nullptr;
+  // The kernel logs the kill before the parent reaps the child; allow a little either side for the
+  // time the kmsg and memory.events readers take.
+  constexpr std::int64_t kReadLagNs = 2'000'000'000;
+  const std::int64_t from = hookBeganNs(exit) - kReadLagNs, to = exit.timeNs + kReadLagNs;
+  const EventFact* byPid = nullptr;
+  for (const auto& l : in.linked) {
+    const EventFact& f = l.fact;
+    if (f.type != FactKind::OOM_KILL || f.host != exit.host || f.timeNs < from || f.timeNs > to)
+      continue;
+    if (underCgroup(f.taskMemcg, exit.cgroup) || underCgroup(f.memcg, exit.cgroup)) return &f;
+    if (!byPid && exit.childPid > 0 && f.pid == exit.childPid) byPid = &f;
+  }
+  return byPid;
+}
+
+std::string hookErrorLine(const CauseInput& in, const EventFact& exit, const EventFact** line) {
+  std::vector<const EventFact*> facts;
+  std::vector<std::string> stderrLines;
+  const std::int64_t began = hookBeganNs(exit);
+  for (const auto& l : in.linked) {
+    const EventFact& f = l.fact;
+    if (f.timeNs > exit.timeNs) break;
+    if (f.type == FactKind::HOOK_OUTPUT && f.stderrLine && f.host == exit.host &&
+        f.phase == exit.phase && f.timeNs >= began) {
+      facts.push_back(&f);
+      auto colon = f.summary.find("] ");
+      stderrLines.push_back(colon == std::string::npos ? f.summary : f.summary.substr(colon + 2));
+    }
+  }
+  std::string chosen = informativeLine(exit.tail, stderrLines);
+  if (line) {
+    *line = nullptr;
+    for (std::size_t i = stderrLines.size(); i-- > 0;) {
+      if (stderrLines[i] == chosen) {
+        *line = facts[i];
+        break;
+      }
+    }
+  }
+  return chosen;
+}
+
+std::int64_t beganAt(const CauseInput& in, const LinkedFact& l) {
+  const EventFact& f = l.fact;
+  std::int64_t t = f.timeNs;
+  if (f.type == FactKind::PRESSURE && !f.raised && f.raisedNs != 0) t = std::min(t, f.raisedNs);
+  if (l.present || f.atStart) {
+    for (const auto& w : in.windows) {
+      if (w.host == f.host) t = std::min(t, w.startNs);
+    }
+  }
+  return t;
+}
+
 void touchHost(Cause& c, const std::string& host, std::int64_t timeNs) {
   auto it = std::lower_bound(c.hosts.begin(), c.hosts.end(), host);
   if (it == c.hosts.end() || *it != host) c.hosts.insert(it, host);
@@ -89,6 +162,7 @@ nlohmann::json evidenceJson(const Evidence& e) {
     j["seq"] = e.ref->seq;
   }
   if (!e.url.empty()) j["url"] = e.url;
+  if (!e.tail.empty()) j["output_tail"] = e.tail;
   return j;
 }
 

@@ -12,6 +12,7 @@
 
 #include "collector/analysis/deploy_state.h"
 #include "collector/analysis/deploy_window.h"
+#include "collector/analysis/host_clock.h"
 #include "collector/analysis/linker.h"
 #include "collector/analysis/release_model.h"
 
@@ -24,8 +25,9 @@ struct Evidence {
   std::string host;
   std::int64_t timeNs = 0;
   std::string summary;
-  std::string role;  // "cause", "symptom", "context", "passed", "stage"
-  std::string url;   // pipeline.stage: its job URL
+  std::string role;               // "cause", "symptom", "context", "passed", "stage"
+  std::string url;                // pipeline.stage: its job URL
+  std::vector<std::string> tail;  // a failed hook.exit: its output tail ("output_tail" in JSON)
 };
 
 struct OpenFirst {
@@ -49,19 +51,34 @@ struct Cause {
   std::vector<std::string> reasons;  // how the ranker placed it, for humans
 
   // Set by the rules, read by the ranker.
-  double specificity = 0.5;  // 0..1: how concrete the finding is
-  bool rootKind = false;     // can explain failures that follow it on the same host
-  bool symptomKind = false;  // may itself be explained by a root cause on the same host
+  double specificity = 0.5;    // 0..1: how concrete the finding is
+  bool rootKind = false;       // can explain failures that follow it on the same host
+  bool symptomKind = false;    // may itself be explained by a root cause on the same host
+  bool rollbackHelps = false;  // the release's own failure: rolling back would undo it
   std::map<std::string, std::int64_t> hostFirstNs;  // per affected host: when it first showed
 };
 
 // The last good release's fingerprints on one host (from the caller: it knows the release history).
 struct HostBaseline {
   std::string release;
+  std::string configKeyId, dependencyKeyId;  // the fingerprints' key ids (empty: legacy)
   std::optional<std::vector<FingerprintEntry>> config;
   std::optional<std::vector<FingerprintEntry>> dependency;
 };
 using Baselines = std::map<std::string, HostBaseline>;  // by host
+
+// How bad a condition must be to count as a cause ([analysis] of collector.toml).
+// Pressure thresholds follow the kernel's PSI semantics (Documentation/accounting/psi.rst): "some"
+// is the share of wall time in which at least one task stalled on the resource, "full" the share
+// in which all non-idle tasks stalled at once (lost work outright). Operators page on sustained
+// "some" in the tens of percent, or on any sustained "full"; a 10 s average that spikes and clears
+// is normal on a busy host. So: some avg10 >= 40% or full avg10 >= 10%, held >= 30 s.
+struct CauseOptions {
+  double pressureSomeAvg10 = 40.0;                         // percent
+  double pressureFullAvg10 = 10.0;                         // percent
+  std::int64_t pressureMinNs = 30LL * 1'000'000'000;       // an episode shorter than this is noise
+  std::int64_t pressureMergeGapNs = 30LL * 1'000'000'000;  // raised again within this: one episode
+};
 
 struct CauseInput {
   const Release& release;
@@ -70,6 +87,8 @@ struct CauseInput {
   const ReleaseState& state;
   const Baselines& baselines;
   WindowOptions windowOptions;
+  CauseOptions options;
+  HostClocks clocks;  // per host: agent clock -> collector clock (CI stage times)
 };
 
 Evidence evidenceOf(const EventFact& fact, const char* role);
@@ -86,6 +105,18 @@ std::string whenInDeploy(const CauseInput& in, const std::string& host, std::int
 std::string hostsPhrase(const std::vector<std::string>& hosts, int total);
 // Truncates to one line of at most n characters.
 std::string oneLine(std::string text, std::size_t n = 200);
+// The OOM kill that killed a failed hook: the hook exited 137 or by signal 9, and an oom.kill on
+// its host while it ran names a victim in the hook's cgroup (task_memcg or memcg equal to it or
+// under it), else the hook's child pid. nullptr when none.
+const EventFact* oomOfHook(const CauseInput& in, const EventFact& exit);
+// The line that says why a failed hook failed on its host (informativeLine() over its stderr lines
+// and its tail), and the hook.output event that carried it (nullptr when it came from the tail).
+std::string hookErrorLine(const CauseInput& in, const EventFact& exit,
+                          const EventFact** line = nullptr);
+// When a linked condition began on its host: a pressure episode's raise, or the event's time.
+// Conditions found at agent start, or present before the window opened, began no later than the
+// host's window start.
+std::int64_t beganAt(const CauseInput& in, const LinkedFact& l);
 // Adds a host to a cause (sorted, unique) and records its first time there.
 void touchHost(Cause& cause, const std::string& host, std::int64_t timeNs);
 

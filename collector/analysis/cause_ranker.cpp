@@ -10,21 +10,15 @@ namespace octolaunch::analysis {
 
 namespace {
 
-constexpr std::int64_t kSlackNs = 120'000'000'000LL;  // clocks and pollers lag: 2 min either way
 constexpr double kProximityScaleNs = 300e9;
-
-std::string seconds(std::int64_t ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f s", static_cast<double>(ns < 0 ? -ns : ns) / 1e9);
-  return buf;
-}
 
 bool inEvidence(const Cause& c, const EventRef& ref) {
   return std::any_of(c.evidence.begin(), c.evidence.end(),
                      [&](const Evidence& e) { return e.ref && *e.ref == ref; });
 }
 
-// Root causes: find the failures they precede on their hosts, list them as symptoms.
+// Root causes: find the failures that follow them on their hosts (one clock per host: compared
+// directly), list them as symptoms.
 int linkSymptoms(const CauseInput& in, Cause& root) {
   int explained = 0;
   std::vector<Evidence> symptoms;
@@ -33,14 +27,13 @@ int linkSymptoms(const CauseInput& in, Cause& root) {
     int shown = 0;
     for (const auto& l : in.linked) {
       const EventFact& f = l.fact;
-      if (f.host != host || l.how == LinkKind::context || !isFailureSignal(f) ||
-          f.timeNs + kSlackNs < t)
+      if (f.host != host || l.how == LinkKind::context || !isFailureSignal(f) || f.timeNs < t)
         continue;
       if (inEvidence(root, f.ref)) continue;
       if (shown == 0) {
         ++explained;
-        root.reasons.push_back("root cause: precedes \"" + oneLine(f.summary, 100) + "\" on " +
-                               host + " by " + seconds(f.timeNs - t));
+        root.reasons.push_back("root cause: began " + relativeTime(t, f.timeNs) + " \"" +
+                               oneLine(f.summary, 100) + "\" on " + host);
       }
       if (shown++ < 2) symptoms.push_back(evidenceOf(f, "symptom"));
     }
@@ -56,8 +49,7 @@ const Cause* explainedBy(const Cause& s, const std::vector<Cause>& all) {
     bool covers = !s.hosts.empty();
     for (const auto& host : s.hosts) {
       auto it = r.hostFirstNs.find(host);
-      covers =
-          covers && it != r.hostFirstNs.end() && it->second <= s.hostFirstNs.at(host) + kSlackNs;
+      covers = covers && it != r.hostFirstNs.end() && it->second <= s.hostFirstNs.at(host);
     }
     if (covers) return &r;
   }
@@ -115,6 +107,28 @@ void score(const CauseInput& in, std::vector<Cause>& causes) {
       c.rootKind = false;
     }
   }
+  // Time is causal: a root cause that began after the first failure on every one of its hosts
+  // explains none of them.
+  for (auto& c : causes) {
+    if (!c.rootKind || c.context || c.hosts.empty()) continue;
+    std::string why;
+    bool afterAll = true;
+    for (const auto& host : c.hosts) {
+      const EventFact* failure = firstFailure(in, host);
+      if (!failure || failure->timeNs >= c.hostFirstNs.at(host)) {
+        afterAll = false;
+        break;
+      }
+      if (why.empty())
+        why = "began " + relativeTime(c.hostFirstNs.at(host), failure->timeNs) +
+              " the first failure on " + host;
+    }
+    if (afterAll) {
+      c.context = true;
+      c.rootKind = false;
+      c.reasons.push_back("not a cause: " + why);
+    }
+  }
   for (auto& c : causes) {
     if (c.rootKind && !c.context && linkSymptoms(in, c) > 0) c.score += 0.20;
   }
@@ -148,17 +162,15 @@ void score(const CauseInput& in, std::vector<Cause>& causes) {
   });
 }
 
+// Only where rolling back helps: every host failed and the leading cause is the release's own
+// failure on all of them (its service down, its artifact wrong, its service out of memory) — not
+// a full disk, host pressure, another process's OOM kill or a pipeline failure.
 bool rollbackAdvised(const CauseInput& in, const std::vector<Cause>& causes) {
   int total = in.state.total();
   if (total == 0 || in.state.failed != total) return false;
-  int after = 0;
-  for (const auto& h : in.state.hosts) after += h.afterDeploy ? 1 : 0;
-  if (after == total) return true;
   for (const auto& c : causes) {
     if (c.context) continue;
-    bool serviceDown = c.category == "orchestration" || c.category == "resource-exhaustion" ||
-                       c.category == "artifact-mismatch";
-    if (serviceDown && static_cast<int>(c.hosts.size()) == total) return true;
+    return c.rollbackHelps && static_cast<int>(c.hosts.size()) == total;  // the leading cause
   }
   return false;
 }

@@ -27,7 +27,9 @@ std::vector<std::string> differingNames(const std::vector<FingerprintEntry>& ent
   return {out.begin(), out.end()};
 }
 
-std::map<std::string, std::vector<std::string>> driftFromMajority(
+namespace {
+
+std::map<std::string, std::vector<std::string>> driftWithinKey(
     std::span<const HostFingerprint> hosts) {
   // (kind, name) -> hmac ("" when absent) per host
   std::set<std::pair<std::string, std::string>> names;
@@ -65,6 +67,28 @@ std::map<std::string, std::vector<std::string>> driftFromMajority(
   return out;
 }
 
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> driftFromMajority(
+    std::span<const HostFingerprint> hosts) {
+  std::map<std::string, std::vector<HostFingerprint>> byKey;
+  for (const auto& h : hosts) byKey[h.keyId].push_back(h);
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [key, group] : byKey) out.merge(driftWithinKey(group));
+  return out;
+}
+
+std::vector<std::string> withoutSharedKey(std::span<const HostFingerprint> hosts) {
+  std::map<std::string, int> perKey;
+  for (const auto& h : hosts) ++perKey[h.keyId];
+  std::vector<std::string> out;
+  if (hosts.size() < 2) return out;
+  for (const auto& h : hosts) {
+    if (perKey[h.keyId] == 1) out.push_back(h.host);
+  }
+  return out;
+}
+
 std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, FactKind kind,
                                            const std::string& service) {
   std::map<std::string, HostFingerprint> latest;
@@ -72,7 +96,7 @@ std::vector<HostFingerprint> latestPerHost(std::span<const EventFact> facts, Fac
     if (f.type != kind || (!service.empty() && f.service != service)) continue;
     auto it = latest.find(f.host);
     if (it != latest.end() && it->second.timeNs > f.timeNs) continue;
-    latest[f.host] = {f.host, f.entries, f.timeNs, f.ref, f.release};
+    latest[f.host] = {f.host, f.entries, f.timeNs, f.ref, f.release, f.keyId};
   }
   std::vector<HostFingerprint> out;
   for (auto& [h, fp] : latest) out.push_back(std::move(fp));
@@ -94,10 +118,16 @@ nlohmann::json driftJson(const std::string& service, std::span<const HostFingerp
                      {"dependency", d.count(h) ? nlohmann::json(d[h]) : nlohmann::json::array()}});
   }
   bool drift = !hosts.empty();
-  return {{"service", service},
-          {"hosts_total", all.size()},
-          {"drift", drift},
-          {"hosts", std::move(hosts)}};
+  std::set<std::string> alone;
+  for (const auto& h : withoutSharedKey(config)) alone.insert(h);
+  for (const auto& h : withoutSharedKey(dependency)) alone.insert(h);
+  nlohmann::json j = {{"service", service},
+                      {"hosts_total", all.size()},
+                      {"drift", drift},
+                      {"hosts", std::move(hosts)},
+                      {"not_comparable", alone}};
+  if (!alone.empty()) j["note"] = "not comparable: no shared key";
+  return j;
 }
 
 }  // namespace octolaunch::analysis

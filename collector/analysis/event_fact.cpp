@@ -1,5 +1,8 @@
 #include "collector/analysis/event_fact.h"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cstdio>
 
 #include "shared/event/event_kinds.h"
@@ -26,6 +29,7 @@ std::string exitText(const EventFact& f) {
 
 void readExhaustion(schema::Exhaustion::Reader x, EventFact& f, const char* what) {
   f.raised = x.getState() == schema::Pressure::State::RAISED;
+  f.atStart = x.getAtStart();
   f.mount = text(x.getMount());
   f.usedPercent = x.getUsedPercent();
   f.summary = std::string(what) + (f.raised ? "" : " cleared") +
@@ -42,6 +46,7 @@ void readContainer(schema::ContainerFailure::Reader c, EventFact& f, const char*
   if (c.getExitCode() >= 0) f.exitCode = c.getExitCode();
   f.error = text(c.getError());
   f.oomKilled = c.getOomKilled();
+  f.atStart = c.getAtStart();
   f.summary = std::string("container ") +
               (f.containerName.empty() ? f.containerId : f.containerName) +
               (f.image.empty() ? "" : " (" + f.image + ")") + " " + what;
@@ -53,6 +58,7 @@ void readFingerprint(schema::Fingerprint::Reader fp, EventFact& f, const char* w
   for (auto e : fp.getEntries()) {
     f.entries.push_back({text(e.getName()), text(e.getKind()), text(e.getHmac())});
   }
+  f.keyId = text(fp.getKeyId());
   f.summary =
       std::string(what) + " fingerprint of " + std::to_string(f.entries.size()) + " entries";
 }
@@ -99,12 +105,14 @@ void readPayload(Event::Reader event, EventFact& f) {
         f.exitCode = h.getExitCode();
       }
       f.durationMs = h.getDurationMs();
+      f.childPid = h.getChildPid();
+      f.cgroup = text(h.getCgroup());
+      for (auto line : h.getTail()) f.tail.push_back(text(line));
       f.summary = "hook " + (f.phase.empty() ? std::string("") : f.phase + " ") + "`" + f.command +
                   "` " + exitText(f) +
                   fmt(" after %.1f s", static_cast<double>(f.durationMs) / 1000.0);
-      auto tail = h.getTail();
-      if (tail.size() > 0 && (f.signal || (f.exitCode && *f.exitCode != 0))) {
-        f.summary += ": " + text(tail[tail.size() - 1]);
+      if (!f.tail.empty() && (f.signal || (f.exitCode && *f.exitCode != 0))) {
+        f.summary += ": " + informativeLine(f.tail, {});
       }
       return;
     }
@@ -122,9 +130,10 @@ void readPayload(Event::Reader event, EventFact& f) {
       f.rssKb = o.getAnonRssKb();
       f.constraint = text(o.getConstraint());
       f.taskMemcg = text(o.getTaskMemcg());
+      f.memcg = text(o.getMemcg());
       f.unit = text(o.getUnit());
       f.containerId = text(o.getContainerId());
-      f.summary = "OOM kill of " + f.process + " (pid " + std::to_string(f.pid);
+      f.summary = "OOM kill of " + oomVictim(f) + " (pid " + std::to_string(f.pid);
       if (f.rssKb > 0) f.summary += ", anon-rss " + humanBytes(f.rssKb * 1024);
       if (!f.constraint.empty()) f.summary += ", " + f.constraint;
       if (!f.unit.empty())
@@ -150,6 +159,11 @@ void readPayload(Event::Reader event, EventFact& f) {
       auto x = p.getPressure();
       f.raised = x.getState() == schema::Pressure::State::RAISED;
       f.avg10 = x.getSomeAvg10();
+      f.fullAvg10 = x.getFullAvg10();
+      f.raisedNs = x.getRaisedNs();
+      f.peakSomeAvg10 = x.getPeakSomeAvg10();
+      f.peakFullAvg10 = x.getPeakFullAvg10();
+      f.atStart = x.getAtStart();
       const std::string resource = f.kind.substr(f.kind.find('.') + 1);  // "unknown" stays whole
       f.summary = resource + " pressure " + (f.raised ? "raised" : "cleared") +
                   fmt(": some avg10 %.1f%%", x.getSomeAvg10()) +
@@ -175,6 +189,7 @@ void readPayload(Event::Reader event, EventFact& f) {
       f.result = text(u.getResult());
       if (u.getExitStatus() >= 0) f.exitCode = u.getExitStatus();
       f.oomKilled = u.getOomKilled();
+      f.atStart = u.getAtStart();
       f.summary = "unit " + f.unit + " failed (" + f.result + ")";
       if (f.exitCode) f.summary += ", exit status " + std::to_string(*f.exitCode);
       if (u.getSignal().size() > 0) f.summary += ", signal " + text(u.getSignal());
@@ -262,6 +277,67 @@ bool isFailureSignal(const EventFact& f) {
              f.outcome == Outcome::failed;
   }
   return false;
+}
+
+int errorWeight(std::string_view line) {
+  // Lines that name what ran out or who refused beat generic error words; lines that only
+  // summarise an earlier error ("Exiting with failure status due to previous errors") come last.
+  static constexpr std::array kStrong = {
+      "no space", "out of memory",        "killed", "too many open", "denied",
+      "refused",  "read-only file system"};
+  static constexpr std::array kError = {
+      "error", "fatal",     "exception",          "cannot",    "can't",    "could not", "unable to",
+      "panic", "traceback", "segmentation fault", "timed out", "not found"};
+  static constexpr std::array kSummary = {"exiting with failure",
+                                          "previous error",
+                                          "exit status",
+                                          "exited with",
+                                          "non-zero",
+                                          "failed",
+                                          "failure",
+                                          "abort"};
+  std::string lower(line);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto has = [&](const auto& words) {
+    return std::any_of(words.begin(), words.end(),
+                       [&](const char* w) { return lower.find(w) != std::string::npos; });
+  };
+  if (has(kStrong)) return 3;
+  if (lower.find("exiting with failure") != std::string::npos ||
+      lower.find("previous error") != std::string::npos)
+    return 1;
+  if (has(kError)) return 2;
+  return has(kSummary) ? 1 : 0;
+}
+
+std::string informativeLine(std::span<const std::string> lines,
+                            std::span<const std::string> stderrLines) {
+  const std::string* best = nullptr;
+  int bestRank = -1;
+  auto consider = [&](const std::string& line, bool err) {
+    int rank = errorWeight(line) * 2 + (err ? 1 : 0);
+    if (rank >= bestRank) {  // the last of the best
+      bestRank = rank;
+      best = &line;
+    }
+  };
+  for (const auto& l : stderrLines) consider(l, true);
+  for (const auto& l : lines) {
+    bool err = std::find(stderrLines.begin(), stderrLines.end(), l) != stderrLines.end();
+    consider(l, err);
+  }
+  if (best && bestRank >= 2) return *best;  // an error line (a weight of at least 1)
+  if (!lines.empty()) return lines.back();
+  return stderrLines.empty() ? std::string() : stderrLines.back();
+}
+
+std::string oomVictim(const EventFact& f) {
+  if (!f.process.empty()) return f.process;
+  if (!f.unit.empty()) return f.unit;
+  if (!f.taskMemcg.empty()) return f.taskMemcg;
+  if (!f.memcg.empty()) return f.memcg;
+  return "pid " + std::to_string(f.pid);
 }
 
 std::string humanBytes(std::uint64_t bytes) {

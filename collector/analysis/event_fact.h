@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "octolaunch/schema/event.capnp.h"
@@ -54,28 +56,38 @@ struct EventFact {
   std::optional<int> exitCode;         // hook.exit, container.*, unit.failed (exit status)
   std::optional<int> signal;           // hook.exit
   std::uint64_t durationMs = 0;        // hook.exit
-  bool stderrLine = false;             // hook.output
-  bool raised = false;                 // pressure.*, disk.full, inode.exhausted, fd.exhausted
-  std::string mount;                   // disk.full, inode.exhausted
-  double usedPercent = 0;              // disk.full, inode.exhausted, fd.exhausted
-  double avg10 = 0;                    // pressure.* (some avg10)
-  std::string unit;                    // unit.failed, oom.kill
-  std::string result;                  // unit.failed (systemd's word)
-  bool oomKilled = false;              // unit.failed, container.*
-  std::string process;                 // oom.kill
-  int pid = 0;                         // oom.kill
-  std::uint64_t rssKb = 0;             // oom.kill anon rss
-  std::string constraint;              // oom.kill
-  std::string taskMemcg;               // oom.kill
-  std::string containerId;             // oom.kill, container.*
-  std::string containerName;           // container.*, artifact.observed
-  std::string image;                   // container.*
+  std::vector<std::string> tail;       // hook.exit: last output lines, both streams, in order
+  int childPid = 0;                    // hook.exit: the hook's process (0: unknown)
+  std::string cgroup;                  // hook.exit: the hook's cgroup ("/..."; empty: unknown)
+  bool atStart = false;  // pressure.*, exhaustion, unit.failed, container.*: present at agent start
+  bool stderrLine = false;    // hook.output
+  bool raised = false;        // pressure.*, disk.full, inode.exhausted, fd.exhausted
+  std::string mount;          // disk.full, inode.exhausted
+  double usedPercent = 0;     // disk.full, inode.exhausted, fd.exhausted
+  double avg10 = 0;           // pressure.* (some avg10)
+  double fullAvg10 = 0;       // pressure.*
+  std::int64_t raisedNs = 0;  // pressure.* cleared: when its episode was raised (0: unknown)
+  double peakSomeAvg10 = 0;   // pressure.* cleared: the episode's highest some avg10
+  double peakFullAvg10 = 0;   // pressure.* cleared: the episode's highest full avg10
+  std::string unit;           // unit.failed, oom.kill
+  std::string result;         // unit.failed (systemd's word)
+  bool oomKilled = false;     // unit.failed, container.*
+  std::string process;        // oom.kill
+  int pid = 0;                // oom.kill
+  std::uint64_t rssKb = 0;    // oom.kill anon rss
+  std::string constraint;     // oom.kill
+  std::string taskMemcg;      // oom.kill (the victim's cgroup), oom.invocation (memcg)
+  std::string memcg;          // oom.kill: the cgroup whose limit was hit
+  std::string containerId;    // oom.kill, container.*
+  std::string containerName;  // container.*, artifact.observed
+  std::string image;          // container.*
   std::vector<std::string>
       digests;         // artifact.observed digest + image digests; container.* digests
   std::string probe;   // health.*
   std::string status;  // health.*
   std::string error;   // health.*, container.*
   std::vector<FingerprintEntry> entries;  // config/dependency.fingerprint
+  std::string keyId;  // config/dependency.fingerprint: the key's id (empty: a legacy agent)
 };
 
 EventFact factFromEvent(schema::Event::Reader event);
@@ -93,5 +105,21 @@ bool isFailureSignal(const EventFact& fact);
 
 // "1.5 GiB", "12 MiB", "512 KiB"
 std::string humanBytes(std::uint64_t bytes);
+
+// How strongly a line of hook output reads as the error (case-insensitive): 3 names what ran out
+// or who refused ("No space left on device", "Killed", "permission denied"), 2 is an error word
+// (error, fatal, exception, cannot, could not, panic, Traceback, ...), 1 a line that only reports
+// failure ("failed", "tar: Exiting with failure status due to previous errors"), 0 none.
+int errorWeight(std::string_view line);
+
+// The line that says why a hook failed: the heaviest errorWeight() among `lines` (the hook.exit
+// tail, in order) and `stderrLines` (stderr lines seen before the exit, in order), stderr first
+// at equal weight, the later one at equal weight and stream; without any error line, the last
+// line of `lines` (else of stderrLines); empty when both are empty.
+std::string informativeLine(std::span<const std::string> lines,
+                            std::span<const std::string> stderrLines);
+
+// What an OOM kill killed, for titles: the process name, else its unit, cgroup or "pid N".
+std::string oomVictim(const EventFact& fact);
 
 }  // namespace octolaunch::analysis

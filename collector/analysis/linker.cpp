@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 namespace octolaunch::analysis {
 
@@ -59,31 +60,70 @@ bool inWindow(const EventFact& f, std::span<const DeployWindow> windows) {
 
 }  // namespace
 
+std::span<const char* const> conditionKinds() {
+  static constexpr const char* kKinds[] = {"disk.full",       "inode.exhausted",  "fd.exhausted",
+                                           "pressure.memory", "pressure.io",      "pressure.cpu",
+                                           "unit.failed",     "container.failed", "container.oom"};
+  return kKinds;
+}
+
+std::vector<EventFact> conditionsAtStart(std::span<const DeployWindow> windows,
+                                         std::vector<EventFact> facts, std::int64_t recentNs) {
+  std::map<std::string, std::int64_t> firstStart;  // host -> its first window's start
+  for (const auto& w : windows) firstStart.try_emplace(w.host, w.startNs);
+  std::map<std::tuple<std::string, std::string, std::string>, EventFact*> latest;
+  for (auto& f : facts) {
+    auto start = firstStart.find(f.host);
+    if (!f.release.empty() || start == firstStart.end() || f.timeNs >= start->second) continue;
+    std::string what = !f.mount.empty() ? f.mount : !f.unit.empty() ? f.unit : f.containerName;
+    EventFact*& slot = latest[{f.host, f.kind, what}];
+    if (!slot || slot->timeNs <= f.timeNs) slot = &f;
+  }
+  std::vector<EventFact> out;
+  for (auto& [key, f] : latest) {
+    bool holds = false;
+    switch (f->type) {
+      case FactKind::UNIT_FAILED:
+      case FactKind::CONTAINER_FAILED:
+      case FactKind::CONTAINER_OOM:
+        holds = f->atStart || firstStart[f->host] - f->timeNs <= recentNs;
+        break;
+      default:
+        holds = f->raised;
+        break;
+    }
+    if (holds) out.push_back(std::move(*f));
+  }
+  return out;
+}
+
 std::vector<LinkedFact> linkEvents(const Release& release, std::span<const DeployWindow> windows,
                                    std::vector<EventFact> tagged, std::vector<EventFact> candidates,
-                                   const ServiceMappings& mappings) {
+                                   const ServiceMappings& mappings, std::vector<EventFact> prior) {
   std::vector<LinkedFact> out;
-  out.reserve(tagged.size() + candidates.size() / 4);
+  out.reserve(tagged.size() + candidates.size() / 4 + prior.size());
   for (auto& f : tagged) {
     if (f.release == release.id) out.push_back({std::move(f), LinkKind::release});
   }
-  for (auto& f : candidates) {
+  auto link = [&](EventFact& f, bool present) {
     if (f.release == release.id) {
-      out.push_back({std::move(f), LinkKind::release});
-      continue;
+      out.push_back({std::move(f), LinkKind::release, present});
+      return;
     }
-    if (!f.release.empty()) continue;  // another release's event
-    if (!inWindow(f, windows)) continue;
+    if (!f.release.empty()) return;  // another release's event
+    if (!present && !inWindow(f, windows)) return;
     LinkKind how;
     if (concernsService(f, release.service, mappings)) {
       how = LinkKind::service;
     } else if (f.service.empty() && isHostContext(f)) {
       how = LinkKind::context;
     } else {
-      continue;
+      return;
     }
-    out.push_back({std::move(f), how});
-  }
+    out.push_back({std::move(f), how, present});
+  };
+  for (auto& f : candidates) link(f, false);
+  for (auto& f : prior) link(f, true);
   // Sort an index, then move each (large) fact once; an event read twice (overlapping queries)
   // sorts next to itself and is kept once, with the first (strongest) link.
   std::vector<std::uint32_t> order(out.size());

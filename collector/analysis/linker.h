@@ -37,6 +37,7 @@ const char* linkKindName(LinkKind kind);
 struct LinkedFact {
   EventFact fact;
   LinkKind how = LinkKind::release;
+  bool present = false;  // a condition raised before the window and not cleared by its start
 };
 
 // Where deploy markers (deploy.start, deploy.finish) that shape R's windows can be: per host that
@@ -50,8 +51,23 @@ std::vector<HostRange> windowRanges(std::span<const DeployWindow> windows);
 
 // Links tagged (carrying R's id) and candidate events (fetched by windowRanges; may repeat tagged
 // ones). Returns each linked event once, ordered by time, then host, then ref.
+// prior: conditions still true when a window opened (conditionsAtStart()); linked like candidates
+// but without the window test, and marked present.
 std::vector<LinkedFact> linkEvents(const Release& release, std::span<const DeployWindow> windows,
                                    std::vector<EventFact> tagged, std::vector<EventFact> candidates,
-                                   const ServiceMappings& mappings);
+                                   const ServiceMappings& mappings,
+                                   std::vector<EventFact> prior = {});
+
+// The kinds whose latest state before a window can still be true at its start: exhaustion
+// (disk, inodes, fds), pressure, failed units and dead containers.
+std::span<const char* const> conditionKinds();
+
+// Of `facts` (events of conditionKinds() from before the windows, any order), the latest per
+// (host, kind, mount / unit / container) before that host's first window start, kept when it
+// still holds there: exhaustion and pressure raised and not cleared; a unit or container failure
+// found at agent start or within `recentNs` of the start. Facts of hosts without a window and
+// facts carrying a release id are dropped.
+std::vector<EventFact> conditionsAtStart(std::span<const DeployWindow> windows,
+                                         std::vector<EventFact> facts, std::int64_t recentNs);
 
 }  // namespace octolaunch::analysis

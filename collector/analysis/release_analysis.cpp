@@ -46,16 +46,48 @@ void readBaselines(ReleaseAnalysis& a, EventSource& source, const AnalysisOption
       HostBaseline b;
       b.release = prev;
       for (const auto& fp : c) {
-        if (fp.host == host) b.config = fp.entries;
+        if (fp.host != host) continue;
+        b.config = fp.entries;
+        b.configKeyId = fp.keyId;
       }
       for (const auto& fp : d) {
-        if (fp.host == host) b.dependency = fp.entries;
+        if (fp.host != host) continue;
+        b.dependency = fp.entries;
+        b.dependencyKeyId = fp.keyId;
       }
       if (!b.config && !b.dependency) continue;
       a.baselines[host] = std::move(b);
       need.erase(host);
     }
   }
+}
+
+// Conditions still true when the windows opened: per host and condition kind, one indexed range
+// over the lookback before the host's first window.
+std::vector<EventFact> priorConditions(ReleaseAnalysis& a, EventSource& source,
+                                       const AnalysisOptions& opt) {
+  if (a.windows.empty() || opt.conditionLookbackNs <= 0) return {};
+  std::map<std::string, std::int64_t> firstStart;
+  for (const auto& w : a.windows) {
+    auto [it, fresh] = firstStart.try_emplace(w.host, w.startNs);
+    if (!fresh) it->second = std::min(it->second, w.startNs);
+  }
+  std::vector<EventFact> facts;
+  for (const auto& [host, start] : firstStart) {
+    for (const char* kind : conditionKinds()) {
+      auto got =
+          fetch(source, {"", host, kind, start - opt.conditionLookbackNs, start}, a.eventsRead);
+      std::move(got.begin(), got.end(), std::back_inserter(facts));
+    }
+  }
+  return conditionsAtStart(a.windows, std::move(facts), opt.recentFailureNs);
+}
+
+HostClocks readClocks(EventSource& source, const AnalysisOptions& opt) {
+  std::map<std::string, HostClock, std::less<>> clocks;
+  for (const auto& [host, r] : source.clockReadings())
+    clocks[host] = measuredClock(r.offsetNs, r.roundTripNs, opt.clockFloorNs);
+  return HostClocks(std::move(clocks), opt.unmeasuredClockUncertaintyNs);
 }
 
 }  // namespace
@@ -66,6 +98,8 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source,
   ReleaseAnalysis a;
   a.release = release;
   a.windowOptions = opt.window;
+  a.causeOptions = opt.causes;
+  a.clocks = readClocks(source, opt);
   // 1. Events carrying the release id (release index). Skipped stdout lines still place their host
   // in time: the first and last one per host join `tagged` for the windows, not for linking.
   EventSource::Query byRelease{release.id, "", "", {}, {}};
@@ -124,14 +158,16 @@ ReleaseAnalysis analyzeRelease(const Release& release, EventSource& source,
                      [](schema::Event::Reader e) { return e.getRelease().size() == 0; });
     std::move(got.begin(), got.end(), std::back_inserter(candidates));
   }
-  a.linked = linkEvents(release, a.windows, std::move(tagged), std::move(candidates), opt.mappings);
+  std::vector<EventFact> prior = priorConditions(a, source, opt);
+  a.linked = linkEvents(release, a.windows, std::move(tagged), std::move(candidates), opt.mappings,
+                        std::move(prior));
   a.state = deployState(release, a.windows, a.linked, nowNs, opt.window);
   if (a.state.failed > 0) readBaselines(a, source, opt, history);
   return a;
 }
 
 CauseReport ReleaseAnalysis::causes() const {
-  CauseInput in{release, windows, linked, state, baselines, windowOptions};
+  CauseInput in{release, windows, linked, state, baselines, windowOptions, causeOptions, clocks};
   return findCauses(in);
 }
 

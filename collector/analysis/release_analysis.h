@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -47,6 +48,14 @@ class EventSource {
   // only during the call.
   virtual void forEach(const Query& query,
                        const std::function<bool(schema::Event::Reader)>& fn) = 0;
+
+  // The clock sample each host's agent reported (rpc.capnp, ClockOffset), by host; hosts
+  // without one are left out. A host with several agents: the one seen last.
+  struct ClockReading {
+    std::int64_t offsetNs = 0;  // collector clock minus agent clock
+    std::int64_t roundTripNs = 0;
+  };
+  virtual std::map<std::string, ClockReading> clockReadings() { return {}; }
 };
 
 // What the collector knows about other releases (the release store). Optional: without it, the
@@ -71,6 +80,17 @@ struct AnalysisOptions {
   // Registration times of releases of the service (rollback detection).
   ReleaseOrder order;
   TimelineOptions timeline;
+  CauseOptions causes;
+  // How far before a host's window to look for conditions still true at its start (a disk that
+  // filled, a unit that failed, pressure that had not cleared).
+  std::int64_t conditionLookbackNs = 24LL * 3600 * 1'000'000'000;
+  // A unit or container failure before the window counts as present only this close to its start
+  // (or when found at agent start): the deploy restarts what it deploys.
+  std::int64_t recentFailureNs = 10LL * 60 * 1'000'000'000;
+  // Clock uncertainty: half a measured round trip plus the floor; hosts never measured get the
+  // unmeasured value.
+  std::int64_t clockFloorNs = kClockFloorNs;
+  std::int64_t unmeasuredClockUncertaintyNs = kUnmeasuredClockUncertaintyNs;
 };
 
 struct ReleaseAnalysis {
@@ -80,6 +100,8 @@ struct ReleaseAnalysis {
   ReleaseState state;
   Baselines baselines;
   WindowOptions windowOptions;
+  CauseOptions causeOptions;
+  HostClocks clocks;
   std::size_t eventsRead = 0;  // events the source returned (a measure of the work done)
 
   CauseReport causes() const;

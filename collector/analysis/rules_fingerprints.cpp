@@ -68,21 +68,30 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
     if (l.how != LinkKind::context && l.fact.type == kind) facts.push_back(l.fact);
   }
   std::vector<HostFingerprint> latest = latestPerHost(facts, kind, "");
-  std::vector<const HostFingerprint*> failing, healthy;
+  std::vector<const HostFingerprint*> failing, allHealthy;
   for (const auto& fp : latest) {
     const HostDeployState* s = in.state.host(fp.host);
     if (s && s->state == HostState::failed) failing.push_back(&fp);
-    if (s && s->state == HostState::succeeded) healthy.push_back(&fp);
+    if (s && s->state == HostState::succeeded) allHealthy.push_back(&fp);
   }
+  std::set<std::string> incomparable;  // failing hosts that share no key with anything to compare
+  std::set<std::string> keys;
+  for (const auto& fp : latest) keys.insert(fp.keyId);
   Comparison vsHealthy, vsBaseline;
   vsHealthy.cause.category = vsBaseline.cause.category = category;
   vsHealthy.cause.specificity = specHealthy;
   vsBaseline.cause.specificity = specBaseline;
   std::set<std::string> baselineReleases;
+  std::vector<const HostFingerprint*> healthy;  // healthy hosts sharing a failing host's key
   for (const HostFingerprint* f : failing) {
     std::set<std::string> names;
     bool first = true;
-    for (const HostFingerprint* h : healthy) {  // names that differ from every healthy host
+    std::vector<const HostFingerprint*> peers;
+    for (const HostFingerprint* h : allHealthy) {
+      if (h->keyId == f->keyId) peers.push_back(h);
+    }
+    for (const HostFingerprint* h : peers) {  // names that differ from every healthy peer
+      if (std::find(healthy.begin(), healthy.end(), h) == healthy.end()) healthy.push_back(h);
       auto d = differingNames(f->entries, h->entries);
       std::set<std::string> ds(d.begin(), d.end());
       if (first) {
@@ -109,11 +118,18 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
       continue;
     }
     auto b = in.baselines.find(f->host);
-    if (b == in.baselines.end()) continue;
-    const auto& base =
-        kind == FactKind::CONFIG_FINGERPRINT ? b->second.config : b->second.dependency;
-    if (!base) continue;
-    auto d = differingNames(f->entries, *base);
+    const auto* base = b == in.baselines.end()                ? nullptr
+                       : kind == FactKind::CONFIG_FINGERPRINT ? &b->second.config
+                                                              : &b->second.dependency;
+    const std::string* baseKey = b == in.baselines.end() ? nullptr
+                                 : kind == FactKind::CONFIG_FINGERPRINT
+                                     ? &b->second.configKeyId
+                                     : &b->second.dependencyKeyId;
+    const bool baseComparable = base && *base && *baseKey == f->keyId;
+    if (peers.empty() && !baseComparable && (!allHealthy.empty() || (base && *base)))
+      incomparable.insert(f->host);
+    if (!baseComparable) continue;
+    auto d = differingNames(f->entries, **base);
     if (d.empty()) continue;
     std::set<std::string> ds(d.begin(), d.end());
     shown.summary =
@@ -142,6 +158,24 @@ void compare(const CauseInput& in, FactKind kind, const char* category, const ch
       baselineReleases.size() == 1 ? *baselineReleases.begin() : "the last good release";
   finish(in, vsBaseline, std::string(noun) + " changed since the last good release (" + since + ")",
          out);
+  for (const auto& host : withoutSharedKey(latest)) incomparable.insert(host);
+  if (!incomparable.empty()) {
+    // Said once: fingerprints made with different keys differ whatever the files hold.
+    Cause c;
+    c.category = category;
+    c.context = true;
+    c.hostsTotal = in.state.total();
+    for (const auto& host : incomparable) {
+      for (const auto& fp : latest) {
+        if (fp.host == host) touchHost(c, host, fp.timeNs);
+      }
+    }
+    c.title = oneLine(std::string(noun) + " fingerprints of " + hostsPhrase(c.hosts, c.hostsTotal) +
+                      " not comparable: no shared key (" + std::to_string(keys.size()) +
+                      (keys.size() == 1 ? " key" : " keys") + " among the hosts)");
+    c.reasons.push_back("fingerprints are compared only between hosts with the same key id");
+    out.push_back(std::move(c));
+  }
 }
 
 }  // namespace
@@ -163,6 +197,7 @@ std::vector<Cause> artifactCauses(const CauseInput& in) {
   }
   Cause c;
   c.category = "artifact-mismatch";
+  c.rollbackHelps = true;
   c.specificity = 0.9;
   c.rootKind = true;
   std::string seen;

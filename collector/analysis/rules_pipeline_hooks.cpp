@@ -1,14 +1,34 @@
 // Rules for what the pipeline and the deploy hooks report: pipeline, deploy-script, flaky-deploy.
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "collector/analysis/cause_rules.h"
 
 namespace octolaunch::analysis {
 
+namespace {
+
+// The first failure on any failed host, on the collector's clock, with its host.
+std::optional<std::pair<std::string, std::int64_t>> firstHostFailure(const CauseInput& in) {
+  std::optional<std::pair<std::string, std::int64_t>> best;
+  for (const auto& h : in.state.hosts) {
+    if (h.state != HostState::failed) continue;
+    const EventFact* f = firstFailure(in, h.host);
+    std::int64_t t = f ? f->timeNs : h.sinceNs;
+    if (!best ||
+        in.clocks.toCollectorNs(h.host, t) < in.clocks.toCollectorNs(best->first, best->second))
+      best = std::make_pair(h.host, t);
+  }
+  return best;
+}
+
+}  // namespace
+
 std::vector<Cause> pipelineCauses(const CauseInput& in) {
   std::vector<Cause> out;
   bool reached = in.state.succeeded + in.state.failed + in.state.inProgress > 0;
+  auto hostFailure = firstHostFailure(in);
   for (const auto& st : stageStates(in.release)) {
     if (st.status != StageStatus::failed) continue;
     Cause c;
@@ -17,7 +37,19 @@ std::vector<Cause> pipelineCauses(const CauseInput& in) {
                       : "pipeline stage '" + st.name + "' failed: the release never reached a host";
     c.hostsTotal = in.state.total();
     c.firstSeenNs = st.updatedNs;
-    c.specificity = reached ? 0.5 : 0.95;
+    c.specificity = reached ? 0.3 : 0.95;
+    if (hostFailure) {
+      // Hosts got far enough to fail: the stage reports their failure, it is not its cause.
+      c.context = true;
+      const auto& [host, t] = *hostFailure;
+      auto order = in.clocks.compareAcross("", st.updatedNs, host, t);
+      std::string rel = order == HostClocks::Order::overlapping
+                            ? "at about the time of"
+                            : relativeTime(st.updatedNs, in.clocks.toCollectorNs(host, t));
+      c.reasons.push_back("a consequence: the stage reported failed " + rel +
+                          " the first host failure (" + host + ", " +
+                          clockText(in.clocks.of(host)) + ")");
+    }
     c.evidence.push_back({std::nullopt, "pipeline.stage", "", st.updatedNs,
                           "stage " + st.name + " failed", "stage", st.jobUrl});
     std::string url = st.jobUrl.empty() ? in.release.ciRunUrl : st.jobUrl;
@@ -38,22 +70,6 @@ struct HookRun {
   }
 };
 
-// The last stderr lines a hook printed on a host before its exit (the error, usually).
-std::vector<const EventFact*> stderrBefore(const CauseInput& in, const EventFact& exit,
-                                           std::size_t n) {
-  std::vector<const EventFact*> out;
-  for (const auto& l : in.linked) {
-    const EventFact& f = l.fact;
-    if (f.timeNs > exit.timeNs) break;
-    if (f.type == FactKind::HOOK_OUTPUT && f.stderrLine && f.host == exit.host &&
-        f.phase == exit.phase) {
-      out.push_back(&f);
-      if (out.size() > n) out.erase(out.begin());
-    }
-  }
-  return out;
-}
-
 std::string hookName(const EventFact& f) {
   return "hook " + (f.phase.empty() ? std::string() : f.phase + " ") + "(`" +
          oneLine(f.command, 60) + "`)";
@@ -62,12 +78,6 @@ std::string hookName(const EventFact& f) {
 std::string failureText(const EventFact& f) {
   if (f.signal) return "killed by signal " + std::to_string(*f.signal);
   return "exited " + std::to_string(f.exitCode.value_or(-1));
-}
-
-// The error line of a failed hook: its summary after the exit description, if any.
-std::string errorLine(const EventFact& f) {
-  auto pos = f.summary.find(" s: ");
-  return pos == std::string::npos ? std::string() : f.summary.substr(pos + 4);
 }
 
 }  // namespace
@@ -83,6 +93,7 @@ std::vector<Cause> hookCauses(const CauseInput& in) {
   for (const auto& [key, byHost] : hooks) {
     std::vector<std::string> failing, retried, passed;
     for (const auto& [host, run] : byHost) {
+      if (run.lastFailed() && oomOfHook(in, *run.attempts.back())) continue;  // that OOM's cause
       if (run.lastFailed()) {
         failing.push_back(host);
       } else if (run.anyFailed()) {
@@ -101,9 +112,12 @@ std::vector<Cause> hookCauses(const CauseInput& in) {
       const EventFact* last = run.attempts.back();
       touchHost(c, host, last->timeNs);
       if (!first || last->timeNs < first->timeNs) first = last;
-      for (const EventFact* line : stderrBefore(in, *last, 2))
-        c.evidence.push_back(evidenceOf(*line, "cause"));
-      c.evidence.push_back(evidenceOf(*last, "cause"));
+      const EventFact* line = nullptr;
+      hookErrorLine(in, *last, &line);
+      if (line) c.evidence.push_back(evidenceOf(*line, "cause"));
+      Evidence exit = evidenceOf(*last, "cause");
+      exit.tail = last->tail;
+      c.evidence.push_back(std::move(exit));
     }
     for (const auto& host : retried) {
       const HookRun& run = byHost.at(host);
@@ -117,8 +131,9 @@ std::vector<Cause> hookCauses(const CauseInput& in) {
       }
       c.evidence.push_back(evidenceOf(*run.attempts.back(), "passed"));
     }
+    if (!first) continue;
     const EventFact& shown = *first;
-    std::string err = errorLine(shown);
+    std::string err = isFailureSignal(shown) ? hookErrorLine(in, shown) : std::string();
     std::string name = hookName(shown);
     int ran = static_cast<int>(failing.size() + retried.size() + passed.size());
     if (!failing.empty() && retried.empty() && passed.empty()) {

@@ -19,6 +19,7 @@ kj::Exception refusal(kj::Exception::Type type, const std::string& what) {
 }  // namespace
 
 kj::Promise<void> CollectorImpl::hello(HelloContext context) {
+  const std::int64_t receivedNs = shared_.clock.nowNs();
   auto params = context.getParams();
   const std::string agentId = text(params.getAgent().getAgentId());
   const std::string host = text(params.getAgent().getHost());
@@ -48,10 +49,13 @@ kj::Promise<void> CollectorImpl::hello(HelloContext context) {
   auto results = context.getResults();
   results.setIngest(kj::heap<IngestImpl>(shared_, agentId, epoch, host, peer_.address));
   results.setResumeAfterSeq(resumeAfter);
+  results.setCollectorReceiveNs(receivedNs);
+  results.setCollectorSendNs(shared_.clock.nowNs());
   return kj::READY_NOW;
 }
 
 kj::Promise<void> IngestImpl::push(PushContext context) {
+  const std::int64_t receivedNs = shared_.clock.nowNs();
   auto params = context.getParams();
   auto events = params.getEvents();
   BatchVerdict verdict = validateBatch(events, agentId_, epoch_, shared_.limits);
@@ -65,11 +69,20 @@ kj::Promise<void> IngestImpl::push(PushContext context) {
   if (params.getPreviousSeq() != std::numeric_limits<std::uint64_t>::max()) {
     previousSeq = params.getPreviousSeq();
   }
+  std::optional<ClockSample> clock;
+  if (params.hasClock() && params.getClock().getMeasured() &&
+      params.getClock().getRoundTripNs() >= 0) {
+    clock = ClockSample{params.getClock().getOffsetNs(), params.getClock().getRoundTripNs(), 0};
+  }
   // No allowCancellation(): the params (and so `events`) stay alive until the commit settles.
+  const Clock& now = shared_.clock;
   return shared_.queue
-      .submit(agentId_, epoch_, host_, events, previousSeq, std::move(verdict.quarantine))
-      .then([context](BatchResult result) mutable {
-        context.getResults().setCommittedThroughSeq(result.committedThroughSeq);
+      .submit(agentId_, epoch_, host_, events, previousSeq, std::move(verdict.quarantine), clock)
+      .then([context, receivedNs, &now](BatchResult result) mutable {
+        auto results = context.getResults();
+        results.setCommittedThroughSeq(result.committedThroughSeq);
+        results.setCollectorReceiveNs(receivedNs);
+        results.setCollectorSendNs(now.nowNs());
       });
 }
 

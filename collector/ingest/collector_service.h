@@ -10,6 +10,10 @@
 //    shape (nothing stored), stores-or-quarantines each event of a well-shaped one (a bad event
 //    never takes its neighbours down), and fails as CommitQueue says (OVERLOADED "store is full",
 //    FAILED "gap") when the commit did not take the batch. The connection survives those errors.
+//  * Clocks: hello() and push() answer with collectorReceiveNs (when the call arrived) and
+//    collectorSendNs (when it was answered), both from IngestShared::clock, so the agent can
+//    measure its offset (rpc.capnp, ClockOffset). A push's measured `clock` is kept per agent
+//    with its batch (EventStore, IngestBatch::clock); a negative round trip is ignored.
 #pragma once
 
 #include <string>
@@ -20,6 +24,7 @@
 #include "collector/ingest/token_set.h"
 #include "collector/store/event_store.h"
 #include "octolaunch/schema/rpc.capnp.h"
+#include "shared/util/clock.h"
 
 namespace octolaunch::ingest {
 
@@ -34,6 +39,7 @@ struct IngestShared {
   const TokenSet& tokens;
   IngestMetrics& metrics;
   BatchLimits limits;
+  const Clock& clock;
 };
 
 class CollectorImpl final : public schema::Collector::Server {

@@ -15,10 +15,11 @@ kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t 
                                              std::string host,
                                              capnp::List<schema::Event>::Reader events,
                                              std::optional<std::uint64_t> previousSeq,
-                                             std::vector<QuarantineNote> quarantine) {
+                                             std::vector<QuarantineNote> quarantine,
+                                             std::optional<ClockSample> clock) {
   auto paf = kj::newPromiseAndFulfiller<BatchResult>();
   pending_.add(Pending{std::move(agentId), epoch, std::move(host), events, previousSeq,
-                       std::move(quarantine), kj::mv(paf.fulfiller)});
+                       std::move(quarantine), clock, kj::mv(paf.fulfiller)});
   if (!groupCommits_) {
     tasks_.add(kj::evalLater([this]() { flush(); }));
   } else if (!flushScheduled_) {
@@ -46,7 +47,7 @@ void CommitQueue::flush() {
   std::vector<IngestBatch> batches;
   batches.reserve(group.size());
   for (const Pending& p : group) {
-    batches.push_back({p.agentId, p.epoch, p.host, p.events, p.previousSeq, p.quarantine});
+    batches.push_back({p.agentId, p.epoch, p.host, p.events, p.previousSeq, p.quarantine, p.clock});
   }
 
   const auto start = std::chrono::steady_clock::now();

@@ -32,11 +32,12 @@ class CommitQueue final : private kj::TaskSet::ErrorHandler {
   // groupCommits false: one transaction per batch (only to measure what grouping gains).
   CommitQueue(EventStore& store, IngestMetrics& metrics, bool groupCommits = true);
 
-  // previousSeq and quarantine: see IngestBatch.
+  // previousSeq, quarantine and clock: see IngestBatch.
   kj::Promise<BatchResult> submit(std::string agentId, std::uint64_t epoch, std::string host,
                                   capnp::List<schema::Event>::Reader events,
                                   std::optional<std::uint64_t> previousSeq,
-                                  std::vector<QuarantineNote> quarantine);
+                                  std::vector<QuarantineNote> quarantine,
+                                  std::optional<ClockSample> clock = std::nullopt);
 
  private:
   struct Pending {
@@ -46,6 +47,7 @@ class CommitQueue final : private kj::TaskSet::ErrorHandler {
     capnp::List<schema::Event>::Reader events;
     std::optional<std::uint64_t> previousSeq;
     std::vector<QuarantineNote> quarantine;
+    std::optional<ClockSample> clock;
     kj::Own<kj::PromiseFulfiller<BatchResult>> fulfiller;
   };
   void flush();

@@ -51,12 +51,12 @@ struct IngestServer::Connection {
 };
 
 IngestServer::IngestServer(EventStore& store, const TokenSet& tokens, IngestLimits limits,
-                           IngestMetrics& metrics, kj::Timer& timer)
+                           IngestMetrics& metrics, kj::Timer& timer, const Clock& clock)
     : limits_(limits),
       metrics_(metrics),
       timer_(timer),
       queue_(store, metrics, limits.groupCommits),
-      shared_{store, queue_, tokens, metrics, BatchLimits{limits.maxBatchEvents}},
+      shared_{store, queue_, tokens, metrics, BatchLimits{limits.maxBatchEvents}, clock},
       connections_(*this) {}
 
 IngestServer::~IngestServer() noexcept(false) {}

@@ -6,6 +6,7 @@
 //  * Per connection: a TwoPartyVatNetwork with ReaderOptions bounded by IngestLimits, an RpcSystem
 //    made with makeRpcServer() and a flow limit. Bad bytes, a truncated message or a message over
 //    the limits drop that connection only — never the process.
+//  * The clock stamps the answers of hello() and push() (collector_service.h); borrowed.
 //  * Destroying the server closes every connection; pushes not yet committed get no answer (the
 //    agents keep those events and resend).
 #pragma once
@@ -33,7 +34,7 @@ struct IngestLimits {
 class IngestServer final : private kj::TaskSet::ErrorHandler {
  public:
   IngestServer(EventStore& store, const TokenSet& tokens, IngestLimits limits,
-               IngestMetrics& metrics, kj::Timer& timer);
+               IngestMetrics& metrics, kj::Timer& timer, const Clock& clock);
   ~IngestServer() noexcept(false);
 
   // Accepts connections until the promise is dropped. listener must outlive it.

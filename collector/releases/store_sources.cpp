@@ -18,6 +18,19 @@ void StoreEventSource::forEach(const Query& q,
   store_.forEachEvent(query, fn);
 }
 
+std::map<std::string, analysis::EventSource::ClockReading> StoreEventSource::clockReadings() {
+  std::map<std::string, ClockReading> out;
+  std::map<std::string, std::int64_t> seen;
+  for (const HostInfo& h : store_.hosts()) {
+    if (!h.clock) continue;
+    auto [it, fresh] = seen.try_emplace(h.host, h.lastSeenNs);
+    if (!fresh && it->second > h.lastSeenNs) continue;
+    it->second = h.lastSeenNs;
+    out[h.host] = {h.clock->offsetNs, h.clock->roundTripNs};
+  }
+  return out;
+}
+
 std::optional<std::int64_t> StoreReleaseHistory::registeredAt(const std::string& id) {
   auto doc = releases_.get(id);
   if (!doc) return std::nullopt;

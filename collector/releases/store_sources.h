@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ class StoreEventSource final : public analysis::EventSource {
  public:
   explicit StoreEventSource(EventStore& store) : store_(store) {}
   void forEach(const Query& query, const std::function<bool(schema::Event::Reader)>& fn) override;
+  // From EventStore::hosts(): each agent's kept sample, by the host it announced.
+  std::map<std::string, ClockReading> clockReadings() override;
 
  private:
   EventStore& store_;

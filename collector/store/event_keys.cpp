@@ -112,6 +112,22 @@ AgentState decodeAgent(std::string_view bytes) {
   return agent;
 }
 
+std::string encodeClock(const ClockValue& clock) {
+  std::string out;
+  out.reserve(24);
+  for (std::int64_t v : {clock.offsetNs, clock.roundTripNs, clock.receivedNs})
+    lmdb::appendBigEndian(out, static_cast<std::uint64_t>(v));
+  return out;
+}
+
+std::optional<ClockValue> decodeClock(std::string_view bytes) {
+  if (bytes.size() != 24) return std::nullopt;
+  auto at = [&](std::size_t i) {
+    return static_cast<std::int64_t>(lmdb::readBigEndian(bytes.substr(i * 8)));
+  };
+  return ClockValue{at(0), at(1), at(2)};
+}
+
 std::string encodeCursor(std::string_view position) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "p";

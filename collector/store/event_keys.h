@@ -7,7 +7,9 @@
 //   idx_kind     kind \0 time(BE8) id(BE8)              -> ""
 //   marks        agentId \0 epoch(BE8)                  -> lastSeq(BE8) stored(BE8) lastSeenNs(BE8)
 //   agents       agentId                                -> epoch(BE8) lastSeenNs(BE8) host
-//   counts       'r'|'h'|'k' value                      -> events in that index prefix (BE8)
+//   clocks       agentId                                -> offsetNs(BE8) roundTripNs(BE8)
+//   receivedNs(BE8) counts       'r'|'h'|'k' value                      -> events in that index
+//   prefix (BE8)
 //                "q"                                    -> events in quarantine (BE8)
 //   quarantine   agentId \0 epoch(BE8) seq(BE8)         -> receivedNs(BE8) reasonLen(BE8) reason
 //                                                          packed Cap'n Proto Event (as received)
@@ -75,6 +77,15 @@ struct AgentState {
 };
 std::string encodeAgent(const AgentState& agent);
 AgentState decodeAgent(std::string_view bytes);
+
+// Signed values as their two's complement bits. decodeClock: nullopt when malformed.
+struct ClockValue {
+  std::int64_t offsetNs = 0;
+  std::int64_t roundTripNs = 0;
+  std::int64_t receivedNs = 0;
+};
+std::string encodeClock(const ClockValue& clock);
+std::optional<ClockValue> decodeClock(std::string_view bytes);
 
 // The opaque cursor: "p" + 32 lower-case hex digits of a position. nullopt when malformed.
 std::string encodeCursor(std::string_view position);

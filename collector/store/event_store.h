@@ -82,6 +82,20 @@ struct QuarantineNote {
   std::string reason;       // one line, e.g. "release is longer than 256 bytes"
 };
 
+// An agent's measurement of its clock against the collector's (rpc.capnp, ClockOffset): the
+// collector's clock minus the agent's, good to +- half the round trip.
+struct ClockSample {
+  std::int64_t offsetNs = 0;
+  std::int64_t roundTripNs = 0;
+  std::int64_t receivedNs = 0;  // collector clock when the store took the sample
+  bool operator==(const ClockSample&) const = default;
+};
+
+// A stored sample is replaced by a newer one unless it has the smaller round trip and is younger
+// than this (a sample over a congested link must not replace a better recent one; a stale one
+// must not outlive clock drift).
+inline constexpr std::int64_t kClockSampleKeepNs = 10LL * 60 * 1'000'000'000;
+
 // One agent's pushed events. The readers and spans must stay valid until commitBatches() returns.
 struct IngestBatch {
   std::string_view agentId;
@@ -91,6 +105,9 @@ struct IngestBatch {
   // The seq this batch continues from (rpc.capnp, push.previousSeq); nullopt: events[0].seq - 1.
   std::optional<std::uint64_t> previousSeq;
   std::span<const QuarantineNote> quarantine;  // ordered by index
+  // The clock sample the push reported (measured ones only); kept per agent when the batch is
+  // taken (not on a gap), by the rule of kClockSampleKeepNs. receivedNs is ignored.
+  std::optional<ClockSample> clock;
 };
 
 struct BatchResult {
@@ -150,9 +167,10 @@ struct HostInfo {
   std::string agentId;
   std::string host;
   std::uint64_t epoch = 0;
-  std::uint64_t lastSeq = 0;       // high-water mark of (agentId, epoch)
-  std::uint64_t eventsStored = 0;  // events stored for (agentId, epoch)
-  std::int64_t lastSeenNs = 0;     // collector clock at the last commit for this agent
+  std::uint64_t lastSeq = 0;         // high-water mark of (agentId, epoch)
+  std::uint64_t eventsStored = 0;    // events stored for (agentId, epoch)
+  std::int64_t lastSeenNs = 0;       // collector clock at the last commit for this agent
+  std::optional<ClockSample> clock;  // the kept clock sample; nullopt until the agent sent one
 };
 
 class EventStore {

@@ -115,6 +115,7 @@ LmdbEventStore::LmdbEventStore(lmdb::Env& env, const Clock& clock) : env_(env), 
     dbs_.byKind = lmdb::openDbi(txn, "idx_kind");
     dbs_.marks = lmdb::openDbi(txn, "marks");
     dbs_.agents = lmdb::openDbi(txn, "agents");
+    dbs_.clocks = lmdb::openDbi(txn, "clocks");
     dbs_.counts = lmdb::openDbi(txn, "counts");
     dbs_.quarantine = lmdb::openDbi(txn, "quarantine");
     txn.commit();
@@ -231,6 +232,11 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
         txn, dbs_.agents, batch.agentId,
         keys::encodeAgent(
             {.epoch = batch.epoch, .lastSeenNs = receivedNs, .host = std::string(batch.host)}));
+    if (batch.clock) {
+      ClockSample sample = *batch.clock;
+      sample.receivedNs = receivedNs;
+      keepClock(txn, batch.agentId, sample);
+    }
     result.committedThroughSeq = mark.lastSeq;
   }
   for (const auto& [countKeyBytes, delta] : countDeltas) {
@@ -240,6 +246,18 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
     }
     lmdb::put(txn, dbs_.counts, countKeyBytes, lmdb::bigEndian(count + delta));
   }
+}
+
+void LmdbEventStore::keepClock(lmdb::Txn& txn, std::string_view agentId,
+                               const ClockSample& sample) {
+  if (auto existing = lmdb::get(txn, dbs_.clocks, agentId)) {
+    if (auto kept = keys::decodeClock(*existing)) {
+      const bool recent = sample.receivedNs - kept->receivedNs < kClockSampleKeepNs;
+      if (recent && kept->roundTripNs < sample.roundTripNs) return;
+    }
+  }
+  lmdb::put(txn, dbs_.clocks, agentId,
+            keys::encodeClock({sample.offsetNs, sample.roundTripNs, sample.receivedNs}));
 }
 
 std::uint64_t LmdbEventStore::highWater(std::string_view agentId, std::uint64_t epoch) {
@@ -383,6 +401,10 @@ std::vector<HostInfo> LmdbEventStore::hosts() {
         keys::Mark m = keys::decodeMark(*mark);
         info.lastSeq = m.lastSeq;
         info.eventsStored = m.stored;
+      }
+      if (auto bytes = lmdb::get(txn, dbs_.clocks, info.agentId)) {
+        if (auto c = keys::decodeClock(*bytes))
+          info.clock = ClockSample{c->offsetNs, c->roundTripNs, c->receivedNs};
       }
       out.push_back(std::move(info));
     }

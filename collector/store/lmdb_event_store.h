@@ -26,7 +26,7 @@ class LmdbEventStore final : public EventStore {
 
  private:
   struct Dbs {
-    MDB_dbi events, byTime, byRelease, byHost, byKind, marks, agents, counts, quarantine;
+    MDB_dbi events, byTime, byRelease, byHost, byKind, marks, agents, clocks, counts, quarantine;
   };
   // Calls visit(id, position, packedBytes) for each match, oldest first; stops when it returns
   // false. Decodes events only when a filter is not served by the chosen index.
@@ -34,6 +34,7 @@ class LmdbEventStore final : public EventStore {
             const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& visit);
   void commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> batches,
                    std::vector<BatchResult>& results);
+  void keepClock(lmdb::Txn& txn, std::string_view agentId, const ClockSample& sample);
 
   lmdb::Env& env_;
   const Clock& clock_;

@@ -89,7 +89,7 @@ void run(const Options& o, bool group) {
   ingest::IngestMetrics metrics;
   auto io = kj::setupAsyncIo();
   ingest::IngestServer server(store, tokens, ingest::IngestLimits{.groupCommits = group}, metrics,
-                              io.provider->getTimer());
+                              io.provider->getTimer(), clock);
   auto listener =
       io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
   auto serving = server.serve(*listener).eagerlyEvaluate(nullptr);

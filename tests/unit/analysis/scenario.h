@@ -115,8 +115,45 @@ class Scenario final : public EventSource {
     o.setKiller("kernel");
     o.setSource("kmsg");
   }
-  void diskFull(const std::string& host, double t, const std::string& mount, double usedPercent) {
+  // As the agent's PSI source reports a trigger: raised with the current averages; cleared with
+  // the episode it ends (raisedAt, peaks).
+  void pressure(const std::string& host, double t, schema::Pressure::Resource resource, bool raised,
+                double some, double full, double raisedAt = 0, double peakSome = 0,
+                double peakFull = 0, bool atStart = false) {
+    auto x = add(host, t).getPayload().initPressure();
+    x.setResource(resource);
+    x.setState(raised ? schema::Pressure::State::RAISED : schema::Pressure::State::CLEARED);
+    x.setSomeAvg10(some);
+    x.setFullAvg10(full);
+    x.setThreshold(10);
+    x.setStallUs(100'000);
+    x.setWindowUs(1'000'000);
+    if (!raised) {
+      x.setRaisedNs(at(raisedAt));
+      x.setPeakSomeAvg10(peakSome);
+      x.setPeakFullAvg10(peakFull);
+    }
+    x.setAtStart(atStart);
+  }
+  // A hook killed by SIGKILL (the OOM killer), as the hook wrapper reports it.
+  void killedHook(const std::string& host, double t, const std::string& release,
+                  const std::string& service, const std::string& phase, const std::string& command,
+                  int childPid, const std::string& cgroup, double seconds = 5.0) {
+    auto x = add(host, t, release, service).getPayload().initHookExit();
+    x.setPhase(phase);
+    x.setCommand(command);
+    x.setSignal(9);
+    x.setDurationMs(static_cast<std::uint64_t>(seconds * 1000));
+    x.setChildPid(childPid);
+    x.setCgroup(cgroup);
+    x.setUser("deploy");
+    auto tl = x.initTail(1);
+    tl.set(0, "loading 2.1M rows into orders_archive");
+  }
+  void diskFull(const std::string& host, double t, const std::string& mount, double usedPercent,
+                bool atStart = false) {
     auto x = add(host, t).getPayload().initDiskFull();
+    x.setAtStart(atStart);
     x.setState(schema::Pressure::State::RAISED);
     x.setMount(mount);
     x.setUsedPercent(usedPercent);
@@ -127,8 +164,9 @@ class Scenario final : public EventSource {
   }
   // As the journal reports a failed unit (UNIT_RESULT=..., EXIT_STATUS=...).
   void unitFailed(const std::string& host, double t, const std::string& unit,
-                  const std::string& result, int exitStatus = 1, bool oomKilled = false) {
-    auto u = add(host, t).getPayload().initUnitFailed();
+                  const std::string& result, int exitStatus = 1, bool oomKilled = false,
+                  const std::string& service = "") {
+    auto u = add(host, t, "", service).getPayload().initUnitFailed();
     u.setUnit(unit);
     u.setResult(result);
     u.setExitStatus(exitStatus);
@@ -167,9 +205,10 @@ class Scenario final : public EventSource {
   // entries: {name, kind, hmac}
   void fingerprint(const std::string& host, double t, const std::string& release,
                    const std::string& service, bool config,
-                   const std::vector<FingerprintEntry>& entries) {
+                   const std::vector<FingerprintEntry>& entries, const std::string& keyId = "") {
     auto p = add(host, t, release, service).getPayload();
     auto f = config ? p.initConfigFingerprint() : p.initDependencyFingerprint();
+    f.setKeyId(keyId);
     auto list = f.initEntries(static_cast<unsigned>(entries.size()));
     for (unsigned i = 0; i < entries.size(); ++i) {
       list[i].setName(entries[i].name);
@@ -198,6 +237,8 @@ class Scenario final : public EventSource {
     }
   }
 
+  std::map<std::string, ClockReading> clockReadings() override { return clocks; }
+
   std::size_t size() const { return messages_.size(); }
   // Every event so far, in the order added (per agent, seq order).
   std::vector<schema::Event::Reader> events() const {
@@ -206,6 +247,7 @@ class Scenario final : public EventSource {
     return out;
   }
   std::vector<Query> queries;
+  std::map<std::string, ClockReading> clocks;  // what clockReadings() answers
 
  private:
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages_;

@@ -217,7 +217,20 @@ TEST_F(HttpApiTest, EventsAreFilteredAndShapedAsDesigned) {
                                           {"last_seen", formatRfc3339Ns(clock_.now)},
                                           {"epoch", "0000000000001234"},
                                           {"last_seq", 3},
-                                          {"events_stored", 3}}));
+                                          {"events_stored", 3},
+                                          {"clock_offset_ms", nullptr},
+                                          {"clock_uncertainty_ms", nullptr},
+                                          {"clock_sampled", nullptr}}));
+
+  // An agent 3 s behind the collector, measured over a 40 ms round trip: +-20 ms + the 50 ms floor.
+  BatchMessage m("agent-a", 0x1234, {{.seq = 4, .timeNs = 1'700'000'003'000'000'000}});
+  IngestBatch b = m.batch();
+  b.clock = ClockSample{3'000'000'000, 40'000'000, 0};
+  events_->commitBatches({&b, 1});
+  json host = get("/api/v1/hosts").body["hosts"][0];
+  EXPECT_EQ(host["clock_offset_ms"], 3000.0);
+  EXPECT_EQ(host["clock_uncertainty_ms"], 70.0);
+  EXPECT_EQ(host["clock_sampled"], formatRfc3339Ns(clock_.now));
 }
 
 TEST_F(HttpApiTest, Releases) {

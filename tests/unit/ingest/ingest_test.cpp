@@ -25,7 +25,7 @@ class IngestTest : public ::testing::Test {
     store_ = std::make_unique<LmdbEventStore>(*env_, clock_);
     tokens_ = std::make_unique<TokenSet>(std::move(tokens));
     server_ = std::make_unique<IngestServer>(*store_, *tokens_, limits, metrics_,
-                                             io_.provider->getTimer());
+                                             io_.provider->getTimer(), clock_);
     listener_ = io_.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(ws())->listen();
     serving_ = server_->serve(*listener_).eagerlyEvaluate([](kj::Exception&& e) {
       ADD_FAILURE() << e.getDescription().cStr();
@@ -143,6 +143,52 @@ class IngestTest : public ::testing::Test {
   IngestMetrics metrics_;
   std::unique_ptr<IngestServer> server_;
 };
+
+TEST_F(IngestTest, HelloAndPushAnswerWithTheCollectorsTimesAndTheAgentsClockIsKept) {
+  start();
+  clock_.now = 1'800'000'000'000'000'000;
+  Agent a = agent();
+  auto req = a.collector.helloRequest();
+  req.getAgent().setAgentId("agent-a");
+  req.getAgent().setHost("web-1");
+  req.setEpoch(1);
+  req.setAgentSendNs(clock_.now - 2'000'000'000);
+  auto hello = req.send().wait(ws());
+  EXPECT_EQ(hello.getCollectorReceiveNs(), clock_.now);
+  EXPECT_EQ(hello.getCollectorSendNs(), clock_.now);
+  auto ingest = hello.getIngest();
+
+  // A push that reports no measurement leaves the host's clock unknown.
+  BatchMessage first("agent-a", 1, outputLines(1, 1));
+  EXPECT_EQ(push(ingest, first), 1u);
+  EXPECT_FALSE(store_->hosts().at(0).clock.has_value());
+
+  clock_.now += 5'000'000'000;
+  BatchMessage second("agent-a", 1, outputLines(2, 2));
+  auto p = ingest.pushRequest();
+  p.setEvents(second.batch().events);
+  p.setAgentSendNs(clock_.now - 2'000'000'000);
+  p.getClock().setOffsetNs(2'000'000'000);
+  p.getClock().setRoundTripNs(30'000'000);
+  p.getClock().setMeasured(true);
+  auto answer = p.send().wait(ws());
+  EXPECT_EQ(answer.getCommittedThroughSeq(), 2u);
+  EXPECT_EQ(answer.getCollectorReceiveNs(), clock_.now);
+  EXPECT_EQ(answer.getCollectorSendNs(), clock_.now);
+  auto kept = store_->hosts().at(0).clock;
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->offsetNs, 2'000'000'000);
+  EXPECT_EQ(kept->roundTripNs, 30'000'000);
+
+  // measured = false is not a sample.
+  BatchMessage third("agent-a", 1, outputLines(3, 3));
+  auto q = ingest.pushRequest();
+  q.setEvents(third.batch().events);
+  q.getClock().setOffsetNs(-99);
+  q.getClock().setMeasured(false);
+  q.send().wait(ws());
+  EXPECT_EQ(store_->hosts().at(0).clock->offsetNs, 2'000'000'000);
+}
 
 TEST_F(IngestTest, PushIsAcknowledgedAfterCommitAndRedeliveryIsANoOp) {
   start();

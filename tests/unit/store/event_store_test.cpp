@@ -110,6 +110,40 @@ TEST_F(EventStoreTest, ReceivedTimeIsTheStoresClock) {
   EXPECT_EQ(seen, 1);
 }
 
+TEST_F(EventStoreTest, ClockSampleWithTheLeastRoundTripOfRecentOnesIsKept) {
+  auto push = [&](std::uint64_t seq, std::int64_t offsetMs, std::int64_t roundTripMs) {
+    BatchMessage m("agent-a", 1, outputLines(seq, seq));
+    IngestBatch b = m.batch();
+    b.clock = ClockSample{offsetMs * 1'000'000, roundTripMs * 1'000'000, 0};
+    store_->commitBatches({&b, 1});
+    return store_->hosts().at(0).clock;
+  };
+  auto c = push(1, -3000, 40);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->offsetNs, -3'000'000'000);
+  EXPECT_EQ(c->roundTripNs, 40'000'000);
+  EXPECT_EQ(c->receivedNs, clock_.now);
+  // A noisier sample a minute later does not replace the better one; a better one does.
+  clock_.now += 60'000'000'000;
+  EXPECT_EQ(push(2, -2500, 900)->offsetNs, -3'000'000'000);
+  EXPECT_EQ(push(3, -2990, 10)->roundTripNs, 10'000'000);
+  // Once the kept sample is older than kClockSampleKeepNs, the latest one counts.
+  clock_.now += kClockSampleKeepNs;
+  c = push(4, 1200, 300);
+  EXPECT_EQ(c->offsetNs, 1'200'000'000);
+  EXPECT_EQ(c->receivedNs, clock_.now);
+  // A batch refused for a gap keeps nothing.
+  BatchMessage gap("agent-a", 1, outputLines(9, 9));
+  IngestBatch g = gap.batch();
+  g.clock = ClockSample{5, 1, 0};
+  clock_.now += kClockSampleKeepNs;
+  EXPECT_EQ(store_->commitBatches({&g, 1})[0].outcome, BatchResult::Outcome::gap);
+  EXPECT_EQ(store_->hosts().at(0).clock->offsetNs, 1'200'000'000);
+  // It survives reopening.
+  open();
+  EXPECT_EQ(store_->hosts().at(0).clock->roundTripNs, 300'000'000);
+}
+
 TEST_F(EventStoreTest, RedeliveredSeqsAreSkipped) {
   BatchMessage first("agent-a", 7, outputLines(1, 10));
   auto r1 = commit(first);
