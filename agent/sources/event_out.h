@@ -9,6 +9,9 @@
 // while holding reads those records again. At most kMaxHeld events are held; beyond that the
 // oldest are dropped and counted (dropped()).
 //
+// Every event published is first tagged with its configured service (ServiceMap::tag) when
+// EventOut was given a ServiceMap: the one place Event.service is set for the host sources.
+//
 // Threading: EventBatch and EventOut are used on the sources' io_context thread only.
 #pragma once
 
@@ -20,6 +23,7 @@
 #include <memory>
 #include <vector>
 
+#include "agent/sources/service_map.h"
 #include "octolaunch/schema/event.capnp.h"
 #include "shared/event/event_sink.h"
 #include "shared/util/clock.h"
@@ -39,6 +43,11 @@ class EventBatch final {
   void append(EventBatch&& other);
   // Drops the n oldest events.
   void dropOldest(std::size_t n);
+  // Calls f(schema::Event::Builder) for each event, in order.
+  template <typename F>
+  void forEach(F&& f) {
+    for (auto& message : messages_) f(message->getRoot<schema::Event>());
+  }
 
  private:
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages_;
@@ -50,7 +59,9 @@ class EventOut final {
 
   // onHold is called (on the io thread) after each failed append, to arrange a retry (publish()
   // of an empty batch); it must not block.
-  explicit EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold = {});
+  // services (may be null; must outlive EventOut) tags what is published.
+  explicit EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold = {},
+                    const ServiceMap* services = nullptr);
 
   // Takes the batch's events (the batch is left empty) and appends every held event, then these,
   // in one append. Returns false when the sink threw: the events are held.
@@ -67,6 +78,7 @@ class EventOut final {
   EventSink& sink_;
   const Clock& clock_;
   std::function<void()> onHold_;
+  const ServiceMap* services_;
   EventBatch held_;
   std::uint64_t published_ = 0;
   std::uint64_t failures_ = 0;
