@@ -180,9 +180,9 @@ void ContainerSource::startDraining() {
 asio::awaitable<std::string> ContainerSource::runtimeError(const std::string& id) {
   // podman 4 keeps the OCI runtime's error out of its API (State.Error stays empty), but has the
   // runtime write it to oci-log in the container's run directory, next to conmon's pid file,
-  // which podman's own inspect names.
+  // which podman's own inspect names (served under a version only; Docker answers 404).
   const auto inspect =
-      co_await apiGet(socket_, "/libpod/containers/" + id + "/json", kInspectTimeout);
+      co_await apiGet(socket_, "/v4.0.0/libpod/containers/" + id + "/json", kInspectTimeout);
   if (inspect.status != 200) co_return std::string();
   const auto parsed = parse::parseContainerInspect(inspect.body);
   if (!parsed || parsed->conmonPidFile.empty()) co_return std::string();

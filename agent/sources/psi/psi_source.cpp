@@ -217,7 +217,8 @@ void PsiSource::sample(Watch& w, bool triggered) {
 void PsiSource::emit(Watch& w, bool raised, const parse::PsiSample& some,
                      const std::optional<parse::PsiSample>& full, bool atStart) {
   EventBatch batch;
-  auto p = batch.add(out_.clock().nowNs()).getPayload().initPressure();
+  // A raised event is the episode's start: its time is the episode's raisedNs.
+  auto p = batch.add(raised ? w.raisedNs : out_.clock().nowNs()).getPayload().initPressure();
   p.setResource(schemaResource(w.resource));
   p.setState(raised ? schema::Pressure::State::RAISED : schema::Pressure::State::CLEARED);
   p.setSomeAvg10(some.avg10);
