@@ -75,6 +75,8 @@ std::optional<ContainerEvent> parseContainerEvent(std::string_view text, std::st
   if (e.image.empty()) e.image = str(d, "from");
   if (e.image.empty()) e.image = str(d, "Image");
   if (!e.exitCode) e.exitCode = exitCodeOf(integer(d, "ContainerExitCode"));
+  if (!e.exitCode && attrs && (e.action == "die" || e.action == "died"))
+    e.exitCode = exitCodeOf(integer(*attrs, "containerExitCode"));
   if (auto ns = integer(d, "timeNano"); ns && *ns > 0) {
     e.timeNs = *ns;
   } else if (auto s = integer(d, "time"); s && *s > 0 && *s < INT64_MAX / 1'000'000'000) {
@@ -173,6 +175,8 @@ std::optional<ContainerInspect> parseContainerInspect(std::string_view text, std
       c.running = running->get<bool>();
     }
   }
+  c.ociRuntime = str(d, "OCIRuntime");
+  c.conmonPidFile = str(d, "ConmonPidFile");
   if (c.id.empty() && c.status.empty()) {
     if (error) *error = "no Id or State: not a container inspect body";
     return std::nullopt;
@@ -188,6 +192,38 @@ void applyInspect(ContainerFailure& f, const ContainerInspect& c) {
   if (f.exitCode < 0 && !c.running && c.exitCode > 0) f.exitCode = c.exitCode;
   if (f.error.empty()) f.error = c.error;
   f.oomKilled = f.oomKilled || c.oomKilled;
+}
+
+std::optional<std::vector<ContainerSummary>> parseContainerList(std::string_view text,
+                                                                std::string* error) {
+  auto doc = parseJsonArray(text, error);
+  if (!doc) return std::nullopt;
+  std::vector<ContainerSummary> out;
+  for (const auto& entry : *doc) {
+    ContainerSummary c;
+    c.id = str(entry, "Id");
+    if (c.id.empty()) continue;
+    if (const json* names = member(entry, "Names"); names && names->is_array() && !names->empty())
+      c.name =
+          (*names)[0].is_string() ? sanitizeUtf8((*names)[0].get_ref<const std::string&>()) : "";
+    if (!c.name.empty() && c.name.front() == '/') c.name.erase(0, 1);
+    c.image = str(entry, "Image");
+    c.state = str(entry, "State");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::optional<std::string> ociLogError(std::string_view log, std::string_view runtime) {
+  std::optional<std::string> last;
+  for (auto line : splitLines(log)) {
+    auto doc = parseJsonObject(line, nullptr);
+    if (!doc || str(*doc, "level") != "error") continue;
+    const std::string msg = str(*doc, "msg");
+    if (msg.empty()) continue;
+    last = runtime.empty() ? msg : std::string(runtime) + ": " + msg;
+  }
+  return last;
 }
 
 std::optional<std::vector<std::string>> parseImageRepoDigests(std::string_view text,
@@ -213,6 +249,7 @@ void fillContainerFailure(schema::ContainerFailure::Builder b, const ContainerFa
   b.setError(f.error);
   b.setOomKilled(f.oomKilled);
   b.setAction(f.action);
+  b.setAtStart(f.atStart);
 }
 
 }  // namespace octolaunch::parse

@@ -22,7 +22,9 @@ struct ContainerEvent {
   std::string id;      // Actor.ID / id / ID
   std::string name;    // Actor.Attributes.name / Name
   std::string image;   // Actor.Attributes.image / from / Image
-  std::optional<std::int32_t> exitCode;  // Actor.Attributes.exitCode / ContainerExitCode
+  // Actor.Attributes.exitCode, else (die/died only: podman sets it to "0" on other events)
+  // Actor.Attributes.containerExitCode; podman CLI: ContainerExitCode
+  std::optional<std::int32_t> exitCode;
   std::int64_t timeNs = 0;  // timeNano, else time * 1e9, else podman CLI "Time" (RFC 3339)
 };
 
@@ -40,8 +42,9 @@ struct ContainerFailure {
   std::int32_t exitCode = -1;
   std::string error;       // State.Error
   bool oomKilled = false;  // State.OOMKilled (an exit code of 137 alone is not an OOM)
-  std::string action;      // "die", "died", "oom", "start-failed"
+  std::string action;      // "die", "died", "oom", "start-failed"; at start: "exited", "dead"
   std::int64_t timeNs = 0;
+  bool atStart = false;  // found dead when the agent started (see parseContainerList)
 };
 
 // Turns events into failures: die/died with a non-zero exit code -> failed (oom_killed only when an
@@ -71,6 +74,10 @@ struct ContainerInspect {
   bool oomKilled = false;
   std::string error;  // State.Error
   bool running = false;
+  // podman's own inspect (GET /libpod/containers/{id}/json) only: the runtime and the file in the
+  // container's run directory next to which the runtime leaves its log (oci-log).
+  std::string ociRuntime;     // OCIRuntime, e.g. "crun"
+  std::string conmonPidFile;  // ConmonPidFile
 };
 
 // The body of GET /containers/{id}/json. Returns nullopt (and sets *error) unless it is an object.
@@ -80,6 +87,24 @@ std::optional<ContainerInspect> parseContainerInspect(std::string_view json,
 // Copies what inspect knows into a failure (fills empty fields; exit code, error, oom_killed from
 // State; an OOM-killed container's failure keeps kind failed unless it came from an oom event).
 void applyInspect(ContainerFailure& failure, const ContainerInspect& inspect);
+
+// One entry of GET /containers/json?all=true.
+struct ContainerSummary {
+  std::string id;
+  std::string name;   // the first of Names, without the leading '/'
+  std::string image;  // Image
+  std::string state;  // State: "created", "running", "exited", "dead", ...
+};
+// The body of GET /containers/json. nullopt (and *error) unless it is an array; entries that are
+// not objects, or have no Id, are skipped.
+std::optional<std::vector<ContainerSummary>> parseContainerList(std::string_view json,
+                                                                std::string* error = nullptr);
+
+// The runtime's error in the log podman 4 has the OCI runtime write ("--log <run dir>/oci-log",
+// one JSON object a line: {"msg": ..., "level": "error", ...}): the last error's msg prefixed with
+// the runtime's name, as podman prints it ("crun: executable file `/bin/nope` not found in $PATH:
+// No such file or directory"); nullopt when it holds no error.
+std::optional<std::string> ociLogError(std::string_view log, std::string_view runtime);
 
 // RepoDigests of GET /images/{id}/json ("name@sha256:..."). nullopt (and *error) unless an object.
 std::optional<std::vector<std::string>> parseImageRepoDigests(std::string_view json,

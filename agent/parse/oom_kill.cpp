@@ -18,6 +18,9 @@ constexpr std::string_view kTaskIn = "Task in ";
 constexpr std::string_view kAsResult = " killed as a result of limit of ";
 constexpr std::string_view kMemcgStats = "Memory cgroup stats for ";
 constexpr std::string_view kMemcgPrefix = "Memory cgroup out of memory: ";
+// mm/oom_kill.c: a memcg OOM (or a sysrq one) with nothing to kill logs this and goes on; a global
+// one panics with it ("Kernel panic - not syncing: Out of memory and no killable processes...").
+constexpr std::string_view kNoKillable = "Out of memory and no killable processes";
 
 // The prefixes the kernel has put before "Kill process" / "Killed process" over the years.
 constexpr std::array<std::string_view, 4> kVictimPrefixes = {
@@ -213,7 +216,8 @@ std::vector<OomKill> OomAssembler::feed(const KernelMessage& message) {
   flushStale(message, out);
   if (takeHeader(text, message, out) || takeSummary(text, message, out) ||
       takeVictim(text, message, out) || takeScoreVictim(text, message, out) ||
-      takeTaskIn(text, message) || takeReaped(text) || takeMemcgStats(text, message)) {
+      takeTaskIn(text, message) || takeReaped(text) || takeMemcgStats(text, message) ||
+      takeNoKillable(text, message, out)) {
     return out;
   }
   takeReportDetail(text);
@@ -376,6 +380,18 @@ bool OomAssembler::takeMemcgStats(std::string_view text, const KernelMessage& me
   return true;
 }
 
+bool OomAssembler::takeNoKillable(std::string_view text, const KernelMessage& message,
+                                  std::vector<OomKill>& out) {
+  if (text.find(kNoKillable) == std::string_view::npos) return false;
+  Pending& p = pendingReport();
+  p.kill.noKillable = true;
+  p.unemitted = true;
+  stamp(p.kill, message);
+  ++recognised_;
+  flushInto(out);  // the report ends here: no victim line follows
+  return true;
+}
+
 void OomAssembler::takeReportDetail(std::string_view text) {
   if (!pending_) return;
   Pending& p = *pending_;
@@ -426,6 +442,14 @@ void fillOomKill(schema::OomKill::Builder b, const OomKill& k) {
   b.setOomScoreAdj(k.oomScoreAdj);
   b.setKiller(k.killer);
   b.setSource(k.source);
+}
+
+void fillOomEvent(schema::Event::Payload::Builder payload, const OomKill& kill) {
+  if (kill.invocation()) {
+    fillOomKill(payload.initOomInvocation(), kill);
+  } else {
+    fillOomKill(payload.initOomKill(), kill);
+  }
 }
 
 }  // namespace octolaunch::parse

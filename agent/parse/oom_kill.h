@@ -12,6 +12,7 @@
 //   "[Memory cgroup out of memory: |Out of memory: ]Killed process N (x) total-vm:...kB,
 //   anon-rss:...kB,
 //    file-rss:...kB, shmem-rss:...kB, UID:N pgtables:... oom_score_adj:N"          (the victim)
+//   "Out of memory and no killable processes..."    (the report ends: the kernel found no victim)
 // Unrelated lines (other subsystems, the memory dump, the task list) may be interleaved.
 // Thread: one assembler per reader thread; not thread-safe. Never throws on any text.
 #pragma once
@@ -47,9 +48,15 @@ struct OomKill {
   std::string killer = "kernel";
   std::string source = "kmsg";
   bool victimSeen = false;  // a "Killed process" line was seen (false: flushed header/summary)
+  bool noKillable = false;  // the kernel said it found no killable process
   std::optional<std::uint64_t> monoUsec;   // kernel monotonic time of the last line joined
   std::optional<std::int64_t> realtimeNs;  // wall clock, when the input carried one
   std::optional<std::uint64_t> seq;        // kmsg seq of the last line joined
+
+  // The OOM killer ran but no victim is known: the kernel found nothing killable, or the report
+  // ended (a timeout, the end of the text) before any line named one. Such a report is an
+  // oom.invocation, never an oom.kill: a kill always names its victim's pid.
+  bool invocation() const { return pid == 0; }
 };
 
 // "oom_reaper: reaped process N (x), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"
@@ -120,6 +127,8 @@ class OomAssembler final {
   bool takeTaskIn(std::string_view text, const KernelMessage& message);
   bool takeReaped(std::string_view text);
   bool takeMemcgStats(std::string_view text, const KernelMessage& message);
+  bool takeNoKillable(std::string_view text, const KernelMessage& message,
+                      std::vector<OomKill>& out);
   void takeReportDetail(std::string_view text);
 
   Options options_;
@@ -128,7 +137,9 @@ class OomAssembler final {
   std::uint64_t recognised_ = 0;
 };
 
-// Fills an oom.kill payload.
+// Fills an oom.kill (or oom.invocation) payload's fields.
 void fillOomKill(schema::OomKill::Builder builder, const OomKill& kill);
+// Sets the event's payload: oom.invocation when kill.invocation(), else oom.kill.
+void fillOomEvent(schema::Event::Payload::Builder payload, const OomKill& kill);
 
 }  // namespace octolaunch::parse

@@ -56,8 +56,7 @@ void printEvent(std::ostream& out, std::optional<std::int64_t> timeNs, Fill fill
 
 void printKills(std::ostream& out, const std::vector<OomKill>& kills, Counts& counts) {
   for (const auto& kill : kills) {
-    printEvent(out, kill.realtimeNs,
-               [&](auto payload) { fillOomKill(payload.initOomKill(), kill); });
+    printEvent(out, kill.realtimeNs, [&](auto payload) { fillOomEvent(payload, kill); });
     ++counts.events;
   }
 }

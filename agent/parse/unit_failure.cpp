@@ -453,6 +453,7 @@ void fillUnitFailed(schema::UnitFailed::Builder b, const UnitFailure& f) {
   for (unsigned i = 0; i < f.lastLines.size(); ++i) lines.set(i, f.lastLines[i]);
   b.setPid(f.pid);
   b.setMessage(f.message);
+  b.setAtStart(f.atStart);
 }
 
 }  // namespace octolaunch::parse

@@ -47,6 +47,7 @@ struct UnitFailure {
                          // limit, oomd kill, core dump; else "Main process exited, ..."
   std::int64_t realtimeUsec = 0;  // journal time of the completing entry
   std::string host;               // _HOSTNAME
+  bool atStart = false;           // found failed when the agent started (see failed_units.h)
 };
 
 class UnitFailureAssembler final {

@@ -48,8 +48,9 @@ void EventBatch::dropOldest(std::size_t n) {
   messages_.erase(messages_.begin(), messages_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold)
-    : sink_(sink), clock_(clock), onHold_(std::move(onHold)) {}
+EventOut::EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold,
+                   const ServiceMap* services)
+    : sink_(sink), clock_(clock), onHold_(std::move(onHold)), services_(services) {}
 
 bool EventOut::publish(EventBatch& batch) {
   if (!scope_.empty() && !batch.empty()) {
@@ -57,6 +58,8 @@ bool EventOut::publish(EventBatch& batch) {
     batch.keepIf([&](schema::Event::Reader e) { return scope_.admits(e); });
     outOfScope_ += before - batch.size();
   }
+  if (services_ != nullptr && !services_->empty())
+    batch.forEach([this](schema::Event::Builder event) { services_->tag(event); });
   held_.append(std::move(batch));
   if (held_.empty()) return true;
   auto events = held_.readers();

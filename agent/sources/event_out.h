@@ -9,6 +9,9 @@
 // while holding reads those records again. At most kMaxHeld events are held; beyond that the
 // oldest are dropped and counted (dropped()).
 //
+// Every event published is first tagged with its configured service (ServiceMap::tag) when
+// EventOut was given a ServiceMap: the one place Event.service is set for the host sources.
+//
 // Threading: EventBatch and EventOut are used on the sources' io_context thread only.
 #pragma once
 
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "agent/sources/cgroup_scope.h"
+#include "agent/sources/service_map.h"
 #include "octolaunch/schema/event.capnp.h"
 #include "shared/event/event_sink.h"
 #include "shared/util/clock.h"
@@ -42,6 +46,11 @@ class EventBatch final {
   void keepIf(const std::function<bool(schema::Event::Reader)>& keep);
   // Drops the n oldest events.
   void dropOldest(std::size_t n);
+  // Calls f(schema::Event::Builder) for each event, in order.
+  template <typename F>
+  void forEach(F&& f) {
+    for (auto& message : messages_) f(message->getRoot<schema::Event>());
+  }
 
  private:
   std::vector<std::unique_ptr<capnp::MallocMessageBuilder>> messages_;
@@ -53,7 +62,9 @@ class EventOut final {
 
   // onHold is called (on the io thread) after each failed append, to arrange a retry (publish()
   // of an empty batch); it must not block.
-  explicit EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold = {});
+  // services (may be null; must outlive EventOut) tags what is published.
+  explicit EventOut(EventSink& sink, const Clock& clock, std::function<void()> onHold = {},
+                    const ServiceMap* services = nullptr);
 
   // Events outside the scope are not published (counted in outOfScope()).
   void setScope(CgroupScope scope) { scope_ = std::move(scope); }
@@ -74,6 +85,7 @@ class EventOut final {
   EventSink& sink_;
   const Clock& clock_;
   std::function<void()> onHold_;
+  const ServiceMap* services_;
   EventBatch held_;
   std::uint64_t published_ = 0;
   std::uint64_t failures_ = 0;

@@ -1,5 +1,6 @@
 #include "agent/sources/oom_ledger.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace octolaunch::sources {
@@ -7,6 +8,9 @@ namespace octolaunch::sources {
 namespace {
 bool within(std::int64_t a, std::int64_t b, std::int64_t window) {
   return (a > b ? a - b : b - a) <= window;
+}
+std::string_view victimCgroup(const OomLedger::Kill& kill) {
+  return kill.taskMemcg.empty() ? std::string_view(kill.memcg) : kill.taskMemcg;
 }
 bool endsWithComponent(std::string_view path, std::string_view unit) {
   if (unit.empty() || path.size() < unit.size()) return false;
@@ -32,14 +36,27 @@ std::size_t OomLedger::claim(std::string_view cgroup, std::int64_t timeNs, std::
   std::size_t claimed = 0;
   for (auto& kill : kills_) {
     if (claimed == count) break;
-    if (kill.claimed || !within(kill.timeNs, timeNs, windowNs)) continue;
-    const std::string_view victim =
-        kill.taskMemcg.empty() ? std::string_view(kill.memcg) : kill.taskMemcg;
-    if (!cgroupContains(cgroup, victim)) continue;
+    if (kill.claimed || !kill.reported || !within(kill.timeNs, timeNs, windowNs)) continue;
+    if (!cgroupContains(cgroup, victimCgroup(kill))) continue;
     kill.claimed = true;
     ++claimed;
   }
   return claimed;
+}
+
+std::optional<OomLedger::Kill> OomLedger::claimUnreported(std::string_view cgroup,
+                                                          std::int64_t timeNs,
+                                                          std::int64_t windowNs) {
+  for (auto& kill : kills_) {
+    if (kill.claimed || kill.reported || !within(kill.timeNs, timeNs, windowNs)) continue;
+    if (!cgroupContains(cgroup, victimCgroup(kill))) continue;
+    const bool sentByAnother = std::any_of(kills_.begin(), kills_.end(), [&](const Kill& other) {
+      return other.reported && other.pid == kill.pid && within(other.timeNs, kill.timeNs, windowNs);
+    });
+    kill.claimed = true;
+    if (!sentByAnother) return kill;
+  }
+  return std::nullopt;
 }
 
 bool OomLedger::killedInUnit(std::string_view unit, std::int64_t timeNs,

@@ -21,7 +21,9 @@ SourceSet::SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig&
     : io_(io),
       config_(config),
       retry_(io),
-      out_(sink, clock, [this] { retryHeldLater(); }),
+      services_(config.health.services),
+      out_(
+          sink, clock, [this] { retryHeldLater(); }, &services_),
       redact_(std::move(redact)) {
   out_.setScope(CgroupScope(config.cgroupScope));
 }
@@ -79,7 +81,7 @@ void SourceSet::addHostSources() {
         std::make_unique<JournalSource>(io_, out_, ledger_, c.journal, c.stateDir, redact_));
   }
   if (c.containers.enabled)
-    sources_.push_back(std::make_unique<ContainerSource>(io_, out_, c.containers));
+    sources_.push_back(std::make_unique<ContainerSource>(io_, out_, c.containers, &services_));
 }
 
 void SourceSet::stop() {

@@ -23,6 +23,7 @@
 #include "agent/sources/event_out.h"
 #include "agent/sources/journal/journal_source.h"
 #include "agent/sources/oom_ledger.h"
+#include "agent/sources/service_map.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
 #include "shared/event/event_sink.h"
@@ -51,6 +52,7 @@ class SourceSet final {
   asio::steady_timer retry_;
   bool retryArmed_ = false;
   bool stopped_ = false;
+  ServiceMap services_;  // from [service.NAME] units/containers: tags what out_ publishes
   EventOut out_;
   OomLedger ledger_;
   LineRedactor redact_;

@@ -26,6 +26,7 @@ struct MemoryEventsSource::Watched {
   int counterFd = -1;
   std::uint64_t lastOomKill = 0;
   std::uint64_t pendingKills = 0;
+  std::int64_t firstSeenNs = 0;  // when the pending kills were first noticed (0: none pending)
   int inotifyWd = -1;
   asio::posix::stream_descriptor eventfd;  // v1 OOM notifier
   asio::steady_timer reportTimer;
@@ -210,6 +211,7 @@ bool MemoryEventsSource::readCounter(Watched& w) {
   if (!text) return false;
   const auto kills = parse::parseMemoryEvents(*text).oomKill();
   if (!kills || *kills <= w.lastOomKill) return false;
+  if (w.firstSeenNs == 0) w.firstSeenNs = out_.clock().nowNs();
   w.pendingKills += *kills - w.lastOomKill;
   w.lastOomKill = *kills;
   return true;
@@ -233,18 +235,28 @@ void MemoryEventsSource::report(const std::string& rel) {
   w.reportArmed = false;
   readCounter(w);  // v1: the notifier fires before the kill is counted
   const std::uint64_t count = w.pendingKills;
+  const std::int64_t seenNs = w.firstSeenNs;
   w.pendingKills = 0;
+  w.firstSeenNs = 0;
   if (count == 0) return;
-  const std::int64_t now = out_.clock().nowNs();
   // kmsg's line for the same kill is claimed within this window (the poll may notice late).
   const std::int64_t windowNs =
       (static_cast<std::int64_t>(config_.dedupeWindowMs) + config_.pollIntervalMs + 2000) *
       1'000'000;
-  const std::size_t claimed = ledger_.claim(rel, now, windowNs, count);
+  const std::size_t claimed = ledger_.claim(rel, seenNs, windowNs, count);
   EventBatch batch;
   for (std::uint64_t i = claimed; i < count; ++i) {
-    auto kill = batch.add(now).getPayload().initOomKill();
-    kill.setMemcg(rel);
+    // Named, and timed, by a kill some source read but did not report (the journal's kernel
+    // lines); else the time the counter rose (or the v1 notifier fired), not the time of this
+    // report.
+    const auto known = ledger_.claimUnreported(rel, seenNs, windowNs);
+    auto event = batch.add(known ? known->timeNs : seenNs);
+    auto kill = event.getPayload().initOomKill();
+    if (known) {
+      kill.setPid(known->pid);
+      kill.setProcess(known->process);
+    }
+    kill.setMemcg(known && !known->memcg.empty() ? known->memcg : rel);
     kill.setTaskMemcg(rel);
     kill.setUnit(parse::unitFromCgroup(rel));
     kill.setContainerId(parse::containerIdFromCgroup(rel));
@@ -314,7 +326,8 @@ void MemoryEventsSource::waitOomEventfd(Watched& w) {
         while (::read(w.eventfd.native_handle(), &value, sizeof value) == sizeof value) {
         }
         // The notifier fires when the cgroup hits OOM (and when it is removed): the kill, if any,
-        // is counted a moment later; report() re-reads the counter.
+        // is counted a moment later; report() re-reads the counter. The OOM is timed now.
+        if (w.firstSeenNs == 0) w.firstSeenNs = out_.clock().nowNs();
         readCounter(w);
         armReport(w);
         waitOomEventfd(w);

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "agent/sources/containers/docker_api.h"
 
@@ -13,6 +15,8 @@ namespace {
 
 constexpr auto kInspectTimeout = std::chrono::seconds(5);
 constexpr std::size_t kOomIdsKept = 256;
+constexpr std::size_t kAtStartInspected = 100;  // dead containers inspected at start, newest first
+constexpr std::size_t kOciLogMax = 64 * 1024;
 
 bool isSocket(const std::string& path) {
   struct stat st {};
@@ -30,8 +34,9 @@ std::string sinceParam(std::int64_t ns) {
 
 }  // namespace
 
-ContainerSource::ContainerSource(asio::io_context& io, EventOut& out, ContainersConfig config)
-    : io_(io), out_(out), config_(std::move(config)), backoff_(io) {}
+ContainerSource::ContainerSource(asio::io_context& io, EventOut& out, ContainersConfig config,
+                                 ServiceMap* services)
+    : io_(io), out_(out), config_(std::move(config)), services_(services), backoff_(io) {}
 
 ContainerSource::~ContainerSource() = default;
 
@@ -73,7 +78,14 @@ void ContainerSource::stop() {
 asio::awaitable<void> ContainerSource::run() {
   auto delay = std::chrono::milliseconds(100);
   bool loggedOutage = false;
+  bool listed = false;
   while (!stopped_) {
+    if (!listed) {
+      // The stream then starts where the list was taken: nothing dies unseen in between.
+      const std::int64_t listedNs = out_.clock().nowNs();
+      listed = co_await reportDeadAtStart();
+      if (listed && lastEventNs_ == 0) lastEventNs_ = listedNs;
+    }
     std::string path = "/events";
     if (lastEventNs_ > 0) path += "?since=" + sinceParam(lastEventNs_);
     const std::string error = co_await apiStreamLines(
@@ -107,6 +119,8 @@ void ContainerSource::onLine(std::string_view line) {
     if (event->timeNs <= lastEventNs_) return;  // replayed after a reconnect (?since=)
     lastEventNs_ = event->timeNs;
   }
+  if (services_ != nullptr && event->type == "container")
+    services_->noteContainer(event->id, event->name);
   if (event->type == "container" && event->action == "oom") {
     oomEventIds_.push_back(event->id);
     if (oomEventIds_.size() > kOomIdsKept) oomEventIds_.pop_front();
@@ -114,14 +128,70 @@ void ContainerSource::onLine(std::string_view line) {
   auto failure = tracker_.feed(*event);
   if (!failure) return;
   queue_.push_back(std::move(*failure));
-  if (!draining_) {
-    draining_ = true;
-    ++running_;
-    asio::co_spawn(io_, drainFailures(), [this](std::exception_ptr) {
-      --running_;
-      draining_ = false;
-    });
+  startDraining();
+}
+
+asio::awaitable<bool> ContainerSource::reportDeadAtStart() {
+  const auto list = co_await apiGet(socket_, "/containers/json?all=true", kInspectTimeout);
+  if (list.status != 200) co_return false;  // the daemon is not there yet: retried at reconnect
+  std::string error;
+  const auto containers = parse::parseContainerList(list.body, &error);
+  if (!containers) {
+    spdlog::warn("sources: containers: the container list is not one: {}", error);
+    co_return true;
   }
+  std::size_t inspected = 0;
+  std::size_t failed = 0;
+  for (const auto& c : *containers) {
+    if (stopped_) co_return true;
+    if (services_ != nullptr) services_->noteContainer(c.id, c.name);
+    if (c.state != "exited" && c.state != "dead") continue;
+    if (++inspected > kAtStartInspected) break;  // the list is newest first
+    const auto inspect = co_await apiGet(socket_, "/containers/" + c.id + "/json", kInspectTimeout);
+    if (inspect.status != 200) continue;
+    const auto parsed = parse::parseContainerInspect(inspect.body);
+    if (!parsed || parsed->running || parsed->exitCode <= 0) continue;
+    parse::ContainerFailure failure;
+    failure.containerId = c.id;
+    failure.name = c.name;
+    failure.image = c.image;
+    failure.action = c.state;
+    failure.atStart = true;
+    parse::applyInspect(failure, *parsed);
+    queue_.push_back(std::move(failure));
+    ++failed;
+  }
+  spdlog::info("sources: containers: {} container(s) dead with a failing exit code at start",
+               failed);
+  startDraining();
+  co_return true;
+}
+
+void ContainerSource::startDraining() {
+  if (draining_ || queue_.empty()) return;
+  draining_ = true;
+  ++running_;
+  asio::co_spawn(io_, drainFailures(), [this](std::exception_ptr) {
+    --running_;
+    draining_ = false;
+  });
+}
+
+asio::awaitable<std::string> ContainerSource::runtimeError(const std::string& id) {
+  // podman 4 keeps the OCI runtime's error out of its API (State.Error stays empty), but has the
+  // runtime write it to oci-log in the container's run directory, next to conmon's pid file,
+  // which podman's own inspect names (served under a version only; Docker answers 404).
+  const auto inspect =
+      co_await apiGet(socket_, "/v4.0.0/libpod/containers/" + id + "/json", kInspectTimeout);
+  if (inspect.status != 200) co_return std::string();
+  const auto parsed = parse::parseContainerInspect(inspect.body);
+  if (!parsed || parsed->conmonPidFile.empty()) co_return std::string();
+  const auto log = std::filesystem::path(parsed->conmonPidFile).parent_path() / "oci-log";
+  std::ifstream in(log, std::ios::binary);
+  std::string text(kOciLogMax, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  co_return parse::ociLogError(text, parsed->ociRuntime).value_or(std::string());
 }
 
 asio::awaitable<void> ContainerSource::drainFailures() {
@@ -146,6 +216,10 @@ asio::awaitable<void> ContainerSource::drainFailures() {
           failure.imageDigests = std::move(*digests);
       }
     }
+    const bool runtimeFailed =
+        failure.action == "start-failed" || failure.exitCode == 126 || failure.exitCode == 127;
+    if (runtimeFailed && failure.error.empty())
+      failure.error = co_await runtimeError(failure.containerId);
     if (stopped_) break;
     if (failure.action == "start-failed" && failure.error.empty()) {
       // Docker keeps the runtime's message in State.Error; podman 4.3 keeps none for a start

@@ -5,7 +5,13 @@
 // (RepoDigests: what CI pushed, not the local image id) and emits the event. podman sends no
 // "oom" event: a die whose inspect says OOMKilled also yields container.oom unless the engine
 // already sent one for that container. Filtering is done here (podman names die "died" and
-// ignores Docker-style filters).
+// ignores Docker-style filters). When the engine's API gives no error for a container whose
+// runtime failed (a start failure, exit 126/127), podman's own inspect leads to the runtime's log
+// (oci-log), whose error becomes ContainerFailure.error.
+//
+// At the first connection the containers that are dead (exited/dead, newest 100) with a non-zero
+// exit code are reported once as container.failed with atStart; the event stream then starts
+// from the time of that list.
 //
 // The first configured socket that exists is used; none → source off with one log line. When
 // the daemon goes away (restart, upgrade) the source reconnects with backoff (100 ms doubling up
@@ -21,6 +27,7 @@
 #include "agent/parse/container_events.h"
 #include "agent/sources/asio.h"
 #include "agent/sources/event_out.h"
+#include "agent/sources/service_map.h"
 #include "agent/sources/source.h"
 #include "agent/sources/sources_config.h"
 
@@ -28,7 +35,9 @@ namespace octolaunch::sources {
 
 class ContainerSource final : public Source {
  public:
-  ContainerSource(asio::io_context& io, EventOut& out, ContainersConfig config);
+  // services (may be null; must outlive the source) learns each container's name by id.
+  ContainerSource(asio::io_context& io, EventOut& out, ContainersConfig config,
+                  ServiceMap* services = nullptr);
   ~ContainerSource() override;
   std::string_view name() const override { return "containers"; }
   bool start() override;
@@ -41,12 +50,17 @@ class ContainerSource final : public Source {
  private:
   asio::awaitable<void> run();
   asio::awaitable<void> drainFailures();
+  // Queues the dead containers found now; false when the daemon could not be asked.
+  asio::awaitable<bool> reportDeadAtStart();
+  asio::awaitable<std::string> runtimeError(const std::string& id);
+  void startDraining();
   void onLine(std::string_view line);
   std::string pickSocket() const;
 
   asio::io_context& io_;
   EventOut& out_;
   ContainersConfig config_;
+  ServiceMap* services_;
   std::string socket_;
   parse::ContainerEventTracker tracker_;
   std::deque<parse::ContainerFailure> queue_;

@@ -23,7 +23,7 @@ std::string readFile(const std::filesystem::path& path, bool& ok) {
 
 void fill(schema::Exhaustion::Builder x, Transition t, const std::string& mount,
           const std::string& fsType, double used, std::uint64_t free, std::uint64_t total,
-          double threshold) {
+          double threshold, bool atStart) {
   x.setState(t == Transition::raised ? schema::Pressure::State::RAISED
                                      : schema::Pressure::State::CLEARED);
   x.setMount(mount);
@@ -32,6 +32,7 @@ void fill(schema::Exhaustion::Builder x, Transition t, const std::string& mount,
   x.setFree(free);
   x.setTotal(total);
   x.setThreshold(threshold);
+  x.setAtStart(atStart);
 }
 
 }  // namespace
@@ -102,7 +103,7 @@ void DiskSource::scan() {
       if (t != Transition::none) {
         auto event = batch.add(now);
         fill(event.getPayload().initDiskFull(), t, mount, w.fsType, used, st.f_bavail * frsize,
-             st.f_blocks * frsize, config_.usedPercent);
+             st.f_blocks * frsize, config_.usedPercent, firstScan_);
       }
     }
     if (st.f_files > 0) {  // btrfs and some others have no inode limit
@@ -112,10 +113,11 @@ void DiskSource::scan() {
       if (t != Transition::none) {
         auto event = batch.add(now);
         fill(event.getPayload().initInodeExhausted(), t, mount, w.fsType, used, st.f_favail,
-             st.f_files, config_.inodeUsedPercent);
+             st.f_files, config_.inodeUsedPercent, firstScan_);
       }
     }
   }
+  firstScan_ = false;
   out_.publish(batch);
 }
 

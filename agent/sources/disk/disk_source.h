@@ -2,7 +2,8 @@
 // exactly the configured mounts, tmpfs included when configured), every interval_ms; an event
 // when a mount's use reaches the threshold (state raised) and when it falls below threshold -
 // clear_margin (state cleared) — not a sample per interval. A bind mount of a filesystem already
-// watched is not watched twice. A vanished mount is forgotten silently.
+// watched is not watched twice. A vanished mount is forgotten silently. The first scan runs in
+// start(): a mount already over a threshold is reported raised with atStart set.
 // Thread: io_context thread only (see source.h).
 #pragma once
 
@@ -40,6 +41,7 @@ class DiskSource final : public Source {
   IntervalTimer timer_;
   std::map<std::string, Watched> mounts_;  // mount point -> state
   bool loggedMountinfo_ = false;
+  bool firstScan_ = true;  // the scan in start(): raised states carry atStart
 };
 
 }  // namespace octolaunch::sources

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace octolaunch::sources {
 
@@ -37,6 +38,7 @@ void FdSource::scan() {
   const std::uint64_t used = nr->allocated >= nr->unused ? nr->allocated - nr->unused : 0;
   const double percent = 100.0 * static_cast<double>(used) / static_cast<double>(nr->max);
   const auto t = state_.update(percent);
+  const bool atStart = std::exchange(firstScan_, false);
   if (t == Transition::none) return;
   EventBatch batch;
   auto x = batch.add(out_.clock().nowNs()).getPayload().initFdExhausted();
@@ -46,6 +48,7 @@ void FdSource::scan() {
   x.setFree(nr->max > used ? nr->max - used : 0);
   x.setTotal(nr->max);
   x.setThreshold(config_.usedPercent);
+  x.setAtStart(atStart);
   out_.publish(batch);
 }
 

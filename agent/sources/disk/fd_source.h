@@ -1,6 +1,7 @@
 // fd.exhausted: the system-wide file handle table (/proc/sys/fs/file-nr: allocated, unused, max),
 // every interval_ms; raised when allocated - unused reaches used_percent of max, cleared below
-// used_percent - clear_margin_percent. Thread: io_context thread only (see source.h).
+// used_percent - clear_margin_percent. The first read is in start(): a table already over the
+// threshold is reported raised with atStart set. Thread: io_context thread only (see source.h).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@ class FdSource final : public Source {
   FdConfig config_;
   IntervalTimer timer_;
   ThresholdState state_;
+  bool firstScan_ = true;
 };
 
 }  // namespace octolaunch::sources

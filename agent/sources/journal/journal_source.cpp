@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "agent/parse/failed_units.h"
 #include "agent/parse/journal_entry.h"
 #include "agent/sources/state_file.h"
 
@@ -62,8 +63,13 @@ JournalSource::~JournalSource() {
   if (journal_ != nullptr) sd_journal_close(journal_);
 }
 
+int JournalSource::open(sd_journal** journal) const {
+  if (config_.directory.empty())
+    return sd_journal_open(journal, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+  return sd_journal_open_directory(journal, config_.directory.c_str(), 0);
+}
+
 bool JournalSource::start() {
-  int r = 0;
   if (config_.directory.empty()) {
     if (!std::filesystem::exists("/run/systemd/journal")) {
       spdlog::info(
@@ -71,11 +77,10 @@ bool JournalSource::start() {
       return false;
     }
     journalName_ = "system";
-    r = sd_journal_open(&journal_, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
   } else {
     journalName_ = config_.directory.string();
-    r = sd_journal_open_directory(&journal_, config_.directory.c_str(), 0);
   }
+  const int r = open(&journal_);
   if (r < 0) {
     spdlog::warn("sources: journal: cannot open the {} journal: {}; source off", journalName_,
                  std::strerror(-r));
@@ -90,6 +95,7 @@ bool JournalSource::start() {
   }
   descriptor_.assign(fd);
   positionAtStart();
+  if (cursor_.empty()) reportFailedAtStart();
   drain();
   waitReadable();
   armTimeout();
@@ -112,6 +118,45 @@ void JournalSource::positionAtStart() {
   }
   sd_journal_seek_tail(journal_);
   sd_journal_previous(journal_);
+}
+
+void JournalSource::reportFailedAtStart() {
+  // The newest boot's entries from systemd itself (PID 1), up to the newest entry now: what drain()
+  // reads from here on is after it.
+  sd_journal* scan = nullptr;
+  if (open(&scan) < 0) return;
+  std::uint64_t endUsec = 0;
+  sd_id128_t boot{};
+  std::uint64_t monoUsec = 0;
+  sd_journal_seek_tail(scan);
+  if (sd_journal_previous(scan) <= 0 || sd_journal_get_realtime_usec(scan, &endUsec) < 0 ||
+      sd_journal_get_monotonic_usec(scan, &monoUsec, &boot) < 0) {
+    sd_journal_close(scan);
+    return;
+  }
+  char bootText[SD_ID128_STRING_MAX];
+  const std::string bootMatch = std::string("_BOOT_ID=") + sd_id128_to_string(boot, bootText);
+  sd_journal_add_match(scan, bootMatch.c_str(), 0);
+  sd_journal_add_match(scan, "_PID=1", 0);
+  sd_journal_set_data_threshold(scan, kDataThreshold);
+  sd_journal_seek_head(scan);
+  parse::FailedUnits failed(assemblerOptions(config_));
+  std::uint64_t entries = 0;
+  while (sd_journal_next(scan) > 0) {
+    std::uint64_t usec = 0;
+    if (sd_journal_get_realtime_usec(scan, &usec) >= 0 && usec > endUsec) break;
+    failed.feed(currentEntry(scan));
+    ++entries;
+  }
+  sd_journal_close(scan);
+  parse::UnitFailureAssembler::Output out;
+  out.failures = failed.finish();
+  spdlog::info(
+      "sources: journal: {} unit(s) failed at start ({} systemd entries of this boot read)",
+      out.failures.size(), entries);
+  EventBatch batch;
+  emit(out, batch);
+  out_.publish(batch);
 }
 
 void JournalSource::stop() {
@@ -161,9 +206,10 @@ void JournalSource::drain() {
       message.text = std::string(entry.value("MESSAGE"));
       message.realtimeNs = entry.realtimeUsec() * 1000;
       for (const auto& kill : kernel_.feed(message)) {
-        if (kill.pid != 0)
-          ledger_.record(
-              {*message.realtimeNs, kill.pid, kill.memcg, kill.taskMemcg, kill.unit, false});
+        if (!kill.invocation()) {
+          ledger_.record({*message.realtimeNs, kill.pid, kill.process, kill.memcg, kill.taskMemcg,
+                          kill.unit, /*reported=*/false});
+        }
       }
     }
     auto out = units_.feed(entry);
@@ -198,7 +244,7 @@ void JournalSource::emit(parse::UnitFailureAssembler::Output& out, EventBatch& b
   for (const auto& kill :
        out.oomKills) {  // systemd-oomd, earlyoom (the kernel's own kills come from kmsg)
     const std::int64_t timeNs = kill.realtimeNs.value_or(out_.clock().nowNs());
-    parse::fillOomKill(batch.add(timeNs).getPayload().initOomKill(), kill);
+    parse::fillOomEvent(batch.add(timeNs).getPayload(), kill);
   }
 }
 

@@ -4,8 +4,12 @@
 //
 // Where it starts: after the cursor saved in "journal.state" in the state dir (the journal
 // followed is named in the file: a cursor of another journal is not used), else at the journal's
-// current end. Waits on sd_journal_get_fd() with the io_context; entries go through the
-// UnitFailureAssembler (agent/parse/unit_failure.h). Kernel lines in the journal
+// current end. Started without a cursor, it first reports the units that are failed now
+// (unit.failed with atStart): the newest boot's systemd (PID 1) entries up to that end, through
+// parse::FailedUnits (the last failure of each unit with no later successful start). With a
+// cursor the failures before it were reported by the previous run. Waits on sd_journal_get_fd()
+// with the io_context; entries go through the UnitFailureAssembler (agent/parse/unit_failure.h).
+// Kernel lines in the journal
 // (_TRANSPORT=kernel) feed an OomAssembler whose kills go to the OomLedger, so a unit whose process
 // the kernel OOM-killed (systemd on cgroup v1 says only signal 9/KILL) is reported with oom_killed
 // true — joined on the unit's cgroup/unit name, never on pids (a container's journal shows its own
@@ -46,7 +50,9 @@ class JournalSource final : public Source {
   std::uint64_t entriesRead() const { return entriesRead_; }
 
  private:
+  int open(sd_journal** journal) const;  // sd_journal_open*'s result
   void positionAtStart();
+  void reportFailedAtStart();
   void waitReadable();
   void drain();
   void armTimeout();

@@ -206,15 +206,13 @@ void KmsgSource::drain() {
 }
 
 void KmsgSource::emit(const parse::OomKill& kill, EventBatch& batch) {
-  if (kill.pid == 0) {
-    spdlog::info("sources: kmsg: an OOM report without a victim (trigger {}, memcg {})",
-                 kill.trigger, kill.memcg);
+  const std::int64_t timeNs = wallTimeOf(kill);
+  parse::fillOomEvent(batch.add(timeNs).getPayload(), kill);
+  if (kill.invocation()) {
+    ++invocationsReported_;
     return;
   }
-  const std::int64_t timeNs = wallTimeOf(kill);
-  auto event = batch.add(timeNs);
-  parse::fillOomKill(event.getPayload().initOomKill(), kill);
-  ledger_.record({timeNs, kill.pid, kill.memcg, kill.taskMemcg, kill.unit, false});
+  ledger_.record({timeNs, kill.pid, kill.process, kill.memcg, kill.taskMemcg, kill.unit});
   ++killsReported_;
 }
 

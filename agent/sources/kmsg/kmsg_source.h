@@ -1,4 +1,6 @@
-// Kernel OOM kills from /dev/kmsg: one oom.kill event per kill, as the kernel logs it.
+// Kernel OOM kills from /dev/kmsg: one oom.kill event per kill, as the kernel logs it; an OOM
+// report that names no victim (nothing killable, or no victim line within 5 s) is one
+// oom.invocation.
 //
 // Reads /dev/kmsg as a non-blocking stream on the io_context. Where it starts:
 //  * the agent ran before in this boot (state file "kmsg.state" in the state dir names this boot
@@ -39,6 +41,7 @@ class KmsgSource final : public Source {
   std::uint64_t recordsRead() const { return recordsRead_; }
   std::uint64_t overwritten() const { return overwritten_; }
   std::uint64_t killsReported() const { return killsReported_; }
+  std::uint64_t invocationsReported() const { return invocationsReported_; }
 
  private:
   void positionAtStart();
@@ -74,6 +77,7 @@ class KmsgSource final : public Source {
   std::uint64_t overwritten_ = 0;
   std::uint64_t malformed_ = 0;
   std::uint64_t killsReported_ = 0;
+  std::uint64_t invocationsReported_ = 0;
 };
 
 }  // namespace octolaunch::sources

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,6 +20,10 @@ struct PsiSource::Watch {
   Mode mode = Mode::off;
   bool raised = false;
   std::int64_t lastTriggerMonoNs = 0;
+  // The open episode (while raised): when it was raised and the highest avg10 seen in it.
+  std::int64_t raisedNs = 0;
+  double peakSome = 0;
+  double peakFull = 0;
 };
 
 namespace {
@@ -71,6 +76,7 @@ bool PsiSource::start() {
     }
     auto w = std::make_unique<Watch>(io_, resourceOf(name), path);
     if (open(*w)) {
+      sampleAtStart(*w);
       if (w->mode == Mode::trigger) waitTrigger(*w);
       arm(*w);
     }
@@ -157,44 +163,72 @@ void PsiSource::arm(Watch& w) {
   });
 }
 
-void PsiSource::sample(Watch& w, bool triggered) {
+PsiSource::Reading PsiSource::read(Watch& w) {
+  Reading r;
   const auto text = readAt(w.descriptor.native_handle());
-  if (!text) return;
-  const auto parsed = parse::parsePsi(*text, w.resource);
-  std::optional<parse::PsiSample> some;
-  std::optional<parse::PsiSample> full;
-  for (const auto& s : parsed.samples) {
-    if (s.line == "some") some = s;
-    if (s.line == "full") full = s;
+  if (!text) return r;
+  for (const auto& s : parse::parsePsi(*text, w.resource).samples) {
+    if (s.line == "some") r.some = s;
+    if (s.line == "full") r.full = s;
   }
+  return r;
+}
+
+void PsiSource::sampleAtStart(Watch& w) {
+  // Pressure already over the threshold when the agent starts is reported at once (atStart), in
+  // either mode: a trigger only fires on stalls that happen from now on.
+  const auto r = read(w);
+  if (!r.some || r.some->avg10 < config_.someAvg10Percent) return;
+  raise(w, *r.some, r.full, /*atStart=*/true);
+}
+
+void PsiSource::raise(Watch& w, const parse::PsiSample& some,
+                      const std::optional<parse::PsiSample>& full, bool atStart) {
+  w.raised = true;
+  w.raisedNs = out_.clock().nowNs();
+  w.peakSome = some.avg10;
+  w.peakFull = full ? full->avg10 : 0;
+  emit(w, true, some, full, atStart);
+}
+
+void PsiSource::sample(Watch& w, bool triggered) {
+  const auto [some, full] = read(w);
   if (!some) return;
   if (!w.raised) {
-    const bool raise =
+    const bool raiseNow =
         triggered || (w.mode == Mode::polling && some->avg10 >= config_.someAvg10Percent);
-    if (!raise) return;
-    w.raised = true;
-    emit(w, true, *some, full);
+    if (!raiseNow) return;
+    raise(w, *some, full, /*atStart=*/false);
     if (w.mode == Mode::trigger) arm(w);
     return;
   }
+  w.peakSome = std::max(w.peakSome, some->avg10);
+  if (full) w.peakFull = std::max(w.peakFull, full->avg10);
   if (triggered) return;
   const std::int64_t quietNs = out_.clock().monotonicNs() - w.lastTriggerMonoNs;
   const bool quiet = w.mode == Mode::polling ||
                      quietNs >= static_cast<std::int64_t>(config_.triggerWindowUs) * 1000;
   if (quiet && some->avg10 < config_.clearAvg10Percent) {
     w.raised = false;
-    emit(w, false, *some, full);
+    emit(w, false, *some, full, /*atStart=*/false);
   }
 }
 
 void PsiSource::emit(Watch& w, bool raised, const parse::PsiSample& some,
-                     const std::optional<parse::PsiSample>& full) {
+                     const std::optional<parse::PsiSample>& full, bool atStart) {
   EventBatch batch;
-  auto p = batch.add(out_.clock().nowNs()).getPayload().initPressure();
+  // A raised event is the episode's start: its time is the episode's raisedNs.
+  auto p = batch.add(raised ? w.raisedNs : out_.clock().nowNs()).getPayload().initPressure();
   p.setResource(schemaResource(w.resource));
   p.setState(raised ? schema::Pressure::State::RAISED : schema::Pressure::State::CLEARED);
   p.setSomeAvg10(some.avg10);
   if (full) p.setFullAvg10(full->avg10);
+  p.setAtStart(atStart);
+  if (!raised) {
+    p.setRaisedNs(w.raisedNs);
+    p.setPeakSomeAvg10(w.peakSome);
+    p.setPeakFullAvg10(w.peakFull);
+  }
   if (w.mode == Mode::trigger) {
     p.setStallUs(config_.triggerStallUs);
     p.setWindowUs(config_.triggerWindowUs);

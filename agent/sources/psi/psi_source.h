@@ -7,7 +7,11 @@
 // condition. Where the kernel refuses the trigger (EINVAL for some windows on this kernel, EPERM
 // without write access) the file is polled every poll_interval_ms and "some avg10 >=
 // some_avg10_percent" raises. Either way, once raised the file is polled and the state clears
-// when "some avg10 < clear_avg10_percent" and no trigger fired for a whole window.
+// when "some avg10 < clear_avg10_percent" and no trigger fired for a whole window. The cleared
+// event carries the episode: when it was raised and the highest some/full avg10 read while raised
+// (the file is read every poll_interval_ms while raised, in both modes).
+// At start each file is read once: "some avg10 >= some_avg10_percent" then raises at once, with
+// atStart set (the pressure was already there).
 // `dir` may also be a cgroup v2 directory (its memory.pressure, io.pressure, cpu.pressure).
 // A missing file or EOPNOTSUPP (PSI disabled: psi=0) turns that resource off with one log line.
 // Thread: io_context thread only (see source.h).
@@ -39,12 +43,20 @@ class PsiSource final : public Source {
 
  private:
   struct Watch;
+  struct Reading {
+    std::optional<parse::PsiSample> some;
+    std::optional<parse::PsiSample> full;
+  };
   bool open(Watch& w);
+  Reading read(Watch& w);
+  void sampleAtStart(Watch& w);
+  void raise(Watch& w, const parse::PsiSample& some, const std::optional<parse::PsiSample>& full,
+             bool atStart);
   void waitTrigger(Watch& w);
   void arm(Watch& w);
   void sample(Watch& w, bool triggered);
   void emit(Watch& w, bool raised, const parse::PsiSample& some,
-            const std::optional<parse::PsiSample>& full);
+            const std::optional<parse::PsiSample>& full, bool atStart);
 
   asio::io_context& io_;
   EventOut& out_;

@@ -1,6 +1,7 @@
 // End to end: the real `octolaunch-agent run` with its kmsg and cgroup sources on, a real
 // collector, and a real kernel OOM kill in a v1 memory cgroup. The kill must be queryable over
-// HTTP as exactly one oom.kill with the victim's pid and cgroup within 2 s of the victim's death.
+// HTTP as exactly one oom.kill with the victim's pid and cgroup within 2 s of the victim's death,
+// tagged with the service whose unit it hit.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -36,7 +37,8 @@ TEST(SourcesEndToEnd, RealKernelOomKillReachesTheCollectorAsOneOomKillWithinTwoS
     config << "[sources.cgroup]\nslices = [\"" << slice << "\"]\ndedupe_window_ms = 500\n"
            << "[sources.psi]\nenabled = false\n[sources.disk]\nenabled = "
               "false\n[sources.fd]\nenabled = false\n"
-           << "[sources.journal]\nenabled = false\n[sources.containers]\nenabled = false\n";
+           << "[sources.journal]\nenabled = false\n[sources.containers]\nenabled = false\n"
+           << "[service.api]\nunits = [\"api.service\"]\n";
   }
   Process agent(
       {.argv = {binPath("octolaunch-agent"), "run", "--config", (dir / "agent.toml").string(),
@@ -77,6 +79,7 @@ TEST(SourcesEndToEnd, RealKernelOomKillReachesTheCollectorAsOneOomKillWithinTwoS
   EXPECT_EQ(kill["data"].value("task_memcg", ""), unit.rel());
   EXPECT_EQ(kill["data"].value("unit", ""), "api.service");
   EXPECT_EQ(kill["data"].value("constraint", ""), "CONSTRAINT_MEMCG");
+  EXPECT_EQ(kill.value("service", ""), "api") << "[service.api] units = [\"api.service\"]";
   agent.signal(SIGTERM);
   EXPECT_TRUE(agent.wait(10s).has_value());
 }

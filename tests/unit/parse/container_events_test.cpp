@@ -4,6 +4,8 @@
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "agent/parse/text_util.h"
 #include "tests/unit/parse/fixture.h"
 
@@ -168,6 +170,84 @@ TEST(ContainerEvents, NotEventsAreRejectedWithAReason) {
   EXPECT_FALSE(parseContainerInspect("[]", &error));
   EXPECT_FALSE(parseImageRepoDigests("nope", &error));
   EXPECT_FALSE(parseContainerEvent(std::string(50000, '{'), &error));
+}
+
+}  // namespace
+}  // namespace octolaunch::parse
+
+namespace octolaunch::parse {
+namespace {
+
+// podman 4.3.1 with crun 1.8.1: `exit 3`, a command that does not exist (CLI and API), and a
+// 16 MiB container OOM-killed; the Docker-API stream ("die" with exitCode and containerExitCode)
+// and `podman events` ("died" with ContainerExitCode) of the same runs.
+TEST(ContainerEvents, PodmanExit3MissingCommandAndOomInBothStreams) {
+  for (const std::string file :
+       {"docker/podman-4.3.1-api-events-ol10.jsonl", "docker/podman-4.3.1-cli-events-ol10.jsonl"}) {
+    const std::string die = file.find("cli") != std::string::npos ? "died" : "die";
+    std::vector<std::string> seen;
+    for (const auto& f : failuresOf(file))
+      seen.push_back(f.name + " " + std::to_string(f.exitCode) + " " + f.action);
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"ol10-exit3 3 " + die, "ol10-nope -1 start-failed",
+                                        "ol10-oom 137 " + die, "ol10-api-nope -1 start-failed"}))
+        << file;
+  }
+}
+
+// Where podman 4.3.1 keeps crun's error: not in the events, not in either inspect's State.Error,
+// but in the oci-log of the container's run directory, found through libpod's ConmonPidFile.
+TEST(ContainerEvents, RuntimeErrorFromPodmansOciLog) {
+  for (const std::string name : {"ol10-nope", "ol10-api-nope"}) {
+    auto compat =
+        parseContainerInspect(test::fixture("docker/podman-4.3.1-inspect-" + name + ".json"));
+    ASSERT_TRUE(compat);
+    EXPECT_EQ(compat->error, "") << name;
+    EXPECT_EQ(compat->status, "created");
+    EXPECT_EQ(compat->conmonPidFile, "");  // the Docker-compatible inspect does not name it
+  }
+  auto libpod =
+      parseContainerInspect(test::fixture("docker/podman-4.3.1-libpod-inspect-ol10-nope.json"));
+  ASSERT_TRUE(libpod);
+  EXPECT_EQ(libpod->error, "");
+  EXPECT_EQ(libpod->ociRuntime, "crun");
+  EXPECT_EQ(libpod->conmonPidFile,
+            "/run/containers/storage/overlay-containers/"
+            "8336c86068e78822a5040011da41eaaf46d568b1fd9317ce1a3c3099893d68a0/userdata/conmon.pid");
+  // The same words podman printed for `podman run ... /bin/nope` (and the API's start error).
+  const auto error =
+      ociLogError(test::fixture("docker/podman-4.3.1-crun-1.8.1-oci-log-ol10-nope"), "crun");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error,
+            "crun: executable file `/bin/nope` not found in $PATH: No such file or directory");
+  EXPECT_NE(test::fixture("docker/podman-4.3.1-api-start-error-ol10-api-nope.json").find(*error),
+            std::string::npos);
+  EXPECT_FALSE(ociLogError("", "crun"));
+  EXPECT_FALSE(ociLogError("not json\n{\"level\":\"warning\",\"msg\":\"x\"}\n", "crun"));
+}
+
+TEST(ContainerEvents, ContainerListAtStart) {
+  auto list = parseContainerList(test::fixture("docker/podman-4.3.1-containers-list-all.json"));
+  ASSERT_TRUE(list);
+  std::map<std::string, std::string> states;
+  for (const auto& c : *list) states[c.name] = c.state;
+  EXPECT_EQ(states, (std::map<std::string, std::string>{{"ol10-api-nope", "created"},
+                                                        {"ol10-exit3", "exited"},
+                                                        {"ol10-nope", "created"},
+                                                        {"ol10-oom", "exited"}}));
+  EXPECT_EQ(list->at(0).image, "localhost/bb:1");
+  EXPECT_FALSE(parseContainerList("{}"));
+  auto exit3 = parseContainerInspect(test::fixture("docker/podman-4.3.1-inspect-ol10-exit3.json"));
+  ASSERT_TRUE(exit3);
+  ContainerFailure f;
+  f.atStart = true;
+  applyInspect(f, *exit3);
+  EXPECT_EQ(f.exitCode, 3);
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<schema::ContainerFailure>();
+  fillContainerFailure(b, f);
+  EXPECT_TRUE(b.getAtStart());
+  EXPECT_EQ(b.getExitCode(), 3);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "agent/parse/earlyoom.h"
+#include "agent/parse/failed_units.h"
 #include "agent/parse/journal_entry.h"
 #include "agent/parse/text_util.h"
 #include "agent/parse/unit_failure.h"
@@ -382,6 +383,41 @@ TEST(Earlyoom, RealKillInTheJournal) {
   ASSERT_TRUE(k.realtimeNs.has_value());
   EXPECT_GT(*k.realtimeNs, 1'700'000'000'000'000'000);
   EXPECT_TRUE(run.failures.empty());  // systemd took SIGTERM as a clean stop
+}
+
+}  // namespace
+}  // namespace octolaunch::parse
+
+namespace octolaunch::parse {
+namespace {
+
+// The units left failed at the end of the captured boot, from every entry and from systemd's own
+// (PID 1) entries only, as the live source reads them at start.
+TEST(FailedUnits, TheBootsUnitsStillFailedAtItsEnd) {
+  for (bool pid1Only : {false, true}) {
+    FailedUnits failed;
+    const std::string text = test::fixture("journal/systemd-252-unit-failures.json");
+    for (auto line : splitLines(text)) {
+      auto entry = parseJournalJson(line);
+      if (entry && (!pid1Only || entry->value("_PID") == "1")) failed.feed(*entry);
+    }
+    std::map<std::string, std::string> results;
+    for (const auto& f : failed.finish()) {
+      EXPECT_TRUE(f.atStart);
+      results[f.unit] = f.result;
+    }
+    const std::map<std::string, std::string> expected = {
+        {"ol-core.service", "core-dump"},
+        {"ol-exit.service", "exit-code"},
+        {"ol-loop.service", "exit-code"},
+        {"ol-oom.service", "signal"},
+        {"ol-signal.service", "signal"},
+        {"ol-spawn.service", "exit-code"},
+        {"ol-startlimit.service", "start-limit-hit"},
+        {"ol-timeout.service", "timeout"},
+        {"ol-watchdog.service", "watchdog"}};
+    EXPECT_EQ(results, expected) << (pid1Only ? "PID 1 entries" : "all entries");
+  }
 }
 
 }  // namespace

@@ -193,6 +193,8 @@ TEST(OomAssembler, Ubuntu54KillReaperAndHeaderWithoutVictim) {
   auto flushed = assembler.expire(7093543753u + 6'000'000);
   ASSERT_EQ(flushed.size(), 1u);
   EXPECT_FALSE(flushed[0].victimSeen);
+  EXPECT_TRUE(flushed[0].invocation());  // no line named a victim: not a kill
+  EXPECT_FALSE(kills[0].invocation());
   EXPECT_EQ(flushed[0].trigger, "uwsgi");
   EXPECT_EQ(flushed[0].triggerPid, 63635);
   EXPECT_FALSE(assembler.pending());
@@ -212,12 +214,15 @@ TEST(OomAssembler, GroupOfKillsWithReaperLinesBetween) {
 TEST(OomAssembler, OldHeadersWithoutVictim) {
   auto gentoo = killsOf("kmsg/public-gentoo-3.14-header-only.dmesg");
   ASSERT_EQ(gentoo.size(), 1u);
+  EXPECT_TRUE(gentoo[0].invocation());
+  EXPECT_EQ(gentoo[0].pid, 0);
   EXPECT_EQ(gentoo[0].trigger, "java");
   EXPECT_EQ(gentoo[0].triggerPid, 32498);
   EXPECT_EQ(gentoo[0].containerId,
             "5929cf05bc9e561b7c33ffbc217250af1b94c70017743658b2558a02a1ab1424");
   auto el7 = killsOf("kmsg/public-el7-3.10-kernel-prefix-header.txt");
   ASSERT_EQ(el7.size(), 1u);
+  EXPECT_TRUE(el7[0].invocation());
   EXPECT_EQ(el7[0].triggerPid, 9949);
   auto kata = killsOf("kmsg/public-4.14-kata-header-nodemask.dmesg");
   ASSERT_EQ(kata.size(), 1u);
@@ -288,6 +293,54 @@ TEST(OomAssembler, InterleavedUnrelatedLinesAndTimeoutOnStreamClock) {
   ASSERT_EQ(flushed.size(), 1u);
   EXPECT_EQ(flushed[0].trigger, "memhog");
   EXPECT_FALSE(flushed[0].victimSeen);
+  EXPECT_TRUE(flushed[0].invocation());
+}
+
+TEST(OomAssembler, NoKillableProcessesEndsTheReportAsAnInvocation) {
+  auto reports = killsOf("kmsg/public-crash-kernel-no-killable.dmesg");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].noKillable);
+  EXPECT_TRUE(reports[0].invocation());
+  EXPECT_EQ(reports[0].pid, 0);
+  ASSERT_TRUE(reports[0].monoUsec);
+  EXPECT_EQ(*reports[0].monoUsec, 4923156u);
+}
+
+// The real 6.18 report of kill (1), cut where a ring that was overwritten (or a log that ends)
+// would cut it: everything up to the victim line. The report becomes an oom.invocation that keeps
+// the trigger, its pid, the constraint and the memcg, and never an oom.kill with pid 0.
+TEST(OomAssembler, ReportCutBeforeItsVictimIsAnInvocationEvent) {
+  std::string text = test::fixture("kmsg/linux-6.18-memcg-v1-3kills.kmsg");
+  text = text.substr(0, text.find("Memory cgroup out of memory: Killed process 11612"));
+  text = text.substr(0, text.rfind('\n') + 1);
+  text = text.substr(0, text.find(";oom-kill:"));
+  text = text.substr(0, text.rfind('\n') + 1);
+  OomAssembler assembler;
+  std::vector<OomKill> reports;
+  for (const auto& m : parseKernelLog(text))
+    for (auto& k : assembler.feed(m)) reports.push_back(std::move(k));
+  for (auto& k : assembler.finish()) reports.push_back(std::move(k));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].invocation());
+  EXPECT_EQ(reports[0].trigger, "memhog");
+  EXPECT_EQ(reports[0].triggerPid, 11612);
+  EXPECT_EQ(reports[0].constraint, "CONSTRAINT_MEMCG");
+  EXPECT_EQ(reports[0].memcg, "/oltest");
+
+  capnp::MallocMessageBuilder message;
+  auto event = message.initRoot<schema::Event>();
+  fillOomEvent(event.initPayload(), reports[0]);
+  ASSERT_TRUE(event.getPayload().isOomInvocation());
+  EXPECT_EQ(std::string(event.getPayload().getOomInvocation().getTrigger().cStr()), "memhog");
+  EXPECT_EQ(event.getPayload().getOomInvocation().getTriggerPid(), 11612);
+  EXPECT_EQ(std::string(event.getPayload().getOomInvocation().getMemcg().cStr()), "/oltest");
+
+  // A kill stays a kill.
+  auto kills = killsOf("kmsg/linux-6.18-memcg-v1-3kills.kmsg");
+  ASSERT_FALSE(kills.empty());
+  fillOomEvent(event.initPayload(), kills[0]);
+  ASSERT_TRUE(event.getPayload().isOomKill());
+  EXPECT_EQ(event.getPayload().getOomKill().getPid(), 11612);
 }
 
 TEST(OomAssembler, FillsTheCapnpPayload) {

@@ -98,9 +98,42 @@ TEST_F(ContainerSourceTest, ContainerThatNeverStartsIsContainerFailedWithTheErro
       [&](const auto& e) { return !eventsFor(e, "container.failed", name).empty(); }, 5s));
   const auto data = eventsFor(sink_.events(), "container.failed", name).at(0)["data"];
   EXPECT_EQ(data.value("action", ""), "start-failed") << data.dump();
-  // Docker keeps the runtime's message ("... /bin/nope: no such file ..."); podman 4.3.1 keeps no
-  // State.Error for it, so the source says that it never started.
-  EXPECT_FALSE(data.value("error", "").empty()) << data.dump();
+  // Docker keeps the runtime's message in State.Error; podman 4.3.1 keeps it only in the
+  // runtime's oci-log, which the source reads: the words podman printed.
+  EXPECT_EQ(data.value("error", ""),
+            "crun: executable file `/bin/nope` not found in $PATH: No such file or directory")
+      << data.dump();
+  EXPECT_FALSE(data.value("at_start", false));
+}
+
+TEST_F(ContainerSourceTest, ContainersDeadBeforeTheSourceStartedAreReportedAtStart) {
+  io_.run([&] { source_->stop(); });
+  source_.reset();
+  const auto failed = containerName("dead-before");
+  const auto clean = containerName("clean-before");
+  EXPECT_EQ(podmanRun(failed, {"localhost/bb:1", "sh", "-c", "exit 3"}), 3);
+  EXPECT_EQ(podmanRun(clean, {"localhost/bb:1", "true"}), 0);
+  FakeSink sink;
+  EventOut out(sink, clock_);
+  ContainerSource source(io_.io(), out, config_);
+  ASSERT_TRUE(io_.run([&] { return source.start(); }));
+  ASSERT_TRUE(sink.waitFor(
+      [&](const auto& e) { return !eventsFor(e, "container.failed", failed).empty(); }, 10s));
+  const auto data = eventsFor(sink.events(), "container.failed", failed).at(0)["data"];
+  EXPECT_TRUE(data.value("at_start", false));
+  EXPECT_EQ(data.value("exit_code", -1), 3);
+  EXPECT_EQ(data.value("action", ""), "exited");
+  EXPECT_TRUE(eventsFor(sink.events(), "container.failed", clean).empty());
+  // The stream starts where the list was taken: the death is not read again from it, and what
+  // dies now is reported live.
+  const auto later = containerName("dead-after");
+  EXPECT_EQ(podmanRun(later, {"localhost/bb:1", "sh", "-c", "exit 4"}), 4);
+  ASSERT_TRUE(sink.waitFor(
+      [&](const auto& e) { return !eventsFor(e, "container.failed", later).empty(); }, 10s));
+  EXPECT_FALSE(
+      eventsFor(sink.events(), "container.failed", later).at(0)["data"].value("at_start", false));
+  EXPECT_EQ(eventsFor(sink.events(), "container.failed", failed).size(), 1u);
+  io_.run([&] { source.stop(); });
 }
 
 TEST_F(ContainerSourceTest, ContainerKilledUnderItsMemoryLimitIsContainerOom) {

@@ -146,6 +146,37 @@ TEST_F(DiskSourceTest, FillingARealTmpfsRaisesDiskFullAndDeletingClearsIt) {
   io.run([&] { source.stop(); });
 }
 
+TEST_F(DiskSourceTest, AFilesystemAlreadyFullAtStartIsRaisedAtOnceAsAtStart) {
+  Tmpfs fs("size=1m");
+  ASSERT_TRUE(fs.ok()) << fs.error();
+  fill(fs.path() / "big");
+  IoThread io;
+  EventOut out(sink_, clock_);
+  DiskConfig config = watching(fs);
+  config.usedPercent = 90;
+  config.intervalMs = 60'000;  // no timed scan within the test: only the start reports
+  DiskSource source(io.io(), out, config);
+  ASSERT_TRUE(io.run([&] { return source.start(); }));
+  const auto events = sink_.eventsOfKind("disk.full");  // published inside start()
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["data"].value("state", ""), "raised");
+  EXPECT_TRUE(events[0]["data"].value("at_start", false));
+  io.run([&] { source.stop(); });
+
+  // Filled while watched: a raise, not at start.
+  std::filesystem::remove(fs.path() / "big");
+  FakeSink later;
+  EventOut laterOut(later, clock_);
+  config.intervalMs = 100;
+  DiskSource watching2(io.io(), laterOut, config);
+  ASSERT_TRUE(io.run([&] { return watching2.start(); }));
+  fill(fs.path() / "big");
+  ASSERT_TRUE(later.waitFor(
+      [&](const auto& e) { return hasState(e, "disk.full", fs.path().string(), "raised"); }, 2s));
+  EXPECT_FALSE(later.eventsOfKind("disk.full").at(0)["data"].value("at_start", false));
+  io.run([&] { watching2.stop(); });
+}
+
 TEST_F(DiskSourceTest, RunningOutOfInodesOnARealTmpfsRaisesInodeExhausted) {
   Tmpfs fs("size=4m,nr_inodes=64");
   ASSERT_TRUE(fs.ok()) << fs.error();
@@ -240,6 +271,28 @@ TEST(FdSourceTest, OpeningRealFilesPastTheThresholdRaisesAndClosingThemClears) {
   const auto events = sink.eventsOfKind("fd.exhausted");
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events[0]["data"].value("total", std::uint64_t{0}), before->max);
+  EXPECT_FALSE(events[0]["data"].value("at_start", false));
+  io.run([&] { source.stop(); });
+}
+
+TEST(FdSourceTest, ATableAlreadyOverTheThresholdAtStartIsRaisedAtOnceAsAtStart) {
+  const auto before = parseFileNr(slurp("/proc/sys/fs/file-nr"));
+  ASSERT_TRUE(before.has_value());
+  FakeSink sink;
+  SystemClock clock;
+  IoThread io;
+  EventOut out(sink, clock);
+  FdConfig config;
+  config.intervalMs = 60'000;
+  // Below what is in use now: the table is "over" it from the start.
+  config.usedPercent = static_cast<double>(before->allocated - before->unused) * 50.0 /
+                       static_cast<double>(before->max);
+  FdSource source(io.io(), out, config);
+  ASSERT_TRUE(io.run([&] { return source.start(); }));
+  const auto events = sink.eventsOfKind("fd.exhausted");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["data"].value("state", ""), "raised");
+  EXPECT_TRUE(events[0]["data"].value("at_start", false));
   io.run([&] { source.stop(); });
 }
 

@@ -12,6 +12,7 @@
 #include "tests/support/process.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 #include "tests/unit/sources/podman_fixture.h"
 
 namespace octolaunch::sources {
@@ -208,6 +209,54 @@ TEST_F(JournalSourceTest, RestartResumesAfterTheSavedCursor) {
       },
       1s))
       << "the failure read before the restart was read again";
+  io.run([&] { source->stop(); });
+}
+
+TEST_F(JournalSourceTest, UnitsFailedBeforeAFreshStartAreReportedAtStart) {
+  install("t-stays-failed.service", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'exit 5'\n");
+  install("t-recovered.service",
+          "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'test -e /run/t-recovered-ok'\n");
+  ASSERT_EQ(exec("systemctl daemon-reload && rm -f /run/t-recovered-ok"), 0);
+  exec("systemctl start t-stays-failed.service t-recovered.service");
+  ASSERT_EQ(exec("systemctl is-failed t-stays-failed.service t-recovered.service"), 0);
+  ASSERT_EQ(exec("touch /run/t-recovered-ok && systemctl start t-recovered.service"), 0);
+  ASSERT_EQ(exec("systemctl is-failed --quiet t-stays-failed.service"), 0);
+  // journald writes asynchronously: wait until the recovery is in the journal files.
+  ASSERT_TRUE(testing::waitUntil(
+      [&] { return exec("journalctl --no-pager -u t-recovered.service | grep -q Finished") == 0; },
+      10s, 100ms));
+  IoThread io;
+  EventOut out(sink_, clock_);
+  OomLedger ledger;
+  auto source = startSource(io, out, ledger);  // a fresh state dir: no cursor
+  const auto events = sink_.events();          // published inside start()
+  const auto failed = failureOf(events, "t-stays-failed.service");
+  ASSERT_TRUE(failed) << "the failed unit was not reported at start";
+  EXPECT_TRUE(failed->value("at_start", false));
+  EXPECT_EQ(failed->value("result", ""), "exit-code");
+  EXPECT_EQ(failed->value("exit_status", -1), 5);
+  EXPECT_FALSE(failureOf(events, "t-recovered.service"))
+      << "a unit that failed and then started successfully was reported failed";
+  // Live failures after the start are not at_start.
+  exec("systemctl start t-stays-failed.service");
+  ASSERT_TRUE(sink_.waitFor(
+      [&](const auto& e) {
+        int n = 0;
+        for (const auto& x : e)
+          n += x.value("kind", "") == "unit.failed" &&
+                       x["data"].value("unit", "") == "t-stays-failed.service"
+                   ? 1
+                   : 0;
+        return n == 2;
+      },
+      10s));
+  int live = 0;
+  for (const auto& e : sink_.eventsOfKind("unit.failed")) {
+    if (e["data"].value("unit", "") == "t-stays-failed.service" &&
+        !e["data"].value("at_start", false))
+      ++live;
+  }
+  EXPECT_EQ(live, 1);
   io.run([&] { source->stop(); });
 }
 

@@ -2,12 +2,15 @@
 // the source runs, a real OOM kill in it; and the same kill seen by kmsg too must stay one event.
 #include "agent/sources/cgroup/memory_events_source.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <fstream>
 #include <thread>
 
+#include "agent/parse/kernel_message.h"
+#include "agent/parse/oom_kill.h"
 #include "agent/sources/kmsg/kmsg_source.h"
 #include "tests/support/fake_sink.h"
 #include "tests/support/io_thread.h"
@@ -43,6 +46,28 @@ class MemoryEventsV1Test : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto why = testing::memcgV1Unavailable(); !why.empty()) OCTOLAUNCH_SKIP_UNLESS_CI(why);
+  }
+  // A source watching a new slice (its own memcg) with one unit memcg of 24 MiB in it, reporting
+  // after a dedupe window of 3 s (long, so that a report stamped at its end would be visibly late).
+  struct Watching {
+    Watching(MemoryEventsV1Test& test, const std::string& unitName)
+        : slice(sliceName()),
+          sliceCg(slice, 1u << 30),
+          unit(slice + "/" + unitName, 24u << 20),
+          out(test.sink_, test.clock_),
+          source(io.io(), out, ledger, test.slowConfig(slice)) {}
+    std::string slice;
+    MemcgV1 sliceCg;
+    MemcgV1 unit;
+    IoThread io;
+    EventOut out;
+    OomLedger ledger;
+    MemoryEventsSource source;
+  };
+  CgroupConfig slowConfig(const std::string& slice) {
+    auto c = config(slice);
+    c.dedupeWindowMs = 3000;
+    return c;
   }
   CgroupConfig config(const std::string& slice) {
     CgroupConfig c;
@@ -116,6 +141,81 @@ TEST_F(MemoryEventsV1Test, KillSeenByKmsgAndOomControlIsOneEvent) {
   });
 }
 
+// The counter's kill is timed when it happened, not when the dedupe wait ended, and named by the
+// kernel's lines a source read without reporting them (the journal source does that with
+// _TRANSPORT=kernel entries; here the test reads the same kernel lines from /dev/kmsg).
+TEST_F(MemoryEventsV1Test, KillIsTimedWhenItHappenedAndNamedFromUnreportedKernelLines) {
+  if (::access("/dev/kmsg", R_OK) != 0) OCTOLAUNCH_SKIP_UNLESS_CI("needs a readable /dev/kmsg");
+  Watching w(*this, "batch.service");
+  auto& [slice, sliceCg, unit, io, out, ledger, source] = w;
+  ASSERT_TRUE(io.run([&] { return source.start(); }));
+  ASSERT_TRUE(io.run([&] { return source.watches(unit.rel()); }));
+  const int kmsg = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(kmsg, 0);
+  ::lseek(kmsg, 0, SEEK_END);
+
+  const std::int64_t beforeNs = clock_.nowNs();
+  const pid_t pid = unit.spawnHog();
+  const auto status = testing::waitChild(pid, 20s);
+  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+  const std::int64_t reapedNs = clock_.nowNs();
+  parse::OomAssembler assembler;
+  std::vector<parse::OomKill> kernelKills;
+  std::string record(16384, '\0');
+  for (ssize_t n; (n = ::read(kmsg, record.data(), record.size())) != 0;) {
+    if (n < 0 && errno == EPIPE) continue;
+    if (n < 0) break;
+    if (auto m = parse::parseKmsgRecord(record.substr(0, static_cast<std::size_t>(n)))) {
+      for (auto& k : assembler.feed(*m))
+        if (k.pid == pid) kernelKills.push_back(k);
+    }
+  }
+  ::close(kmsg);
+  ASSERT_EQ(kernelKills.size(), 1u);
+  const parse::OomKill& seen = kernelKills[0];
+  io.run([&] {
+    ledger.record({clock_.nowNs(), seen.pid, seen.process, seen.memcg, seen.taskMemcg, seen.unit,
+                   /*reported=*/false});
+    return 0;
+  });
+
+  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !killsIn(e, unit.rel()).empty(); }, 6s));
+  const auto event = killsIn(sink_.events(), unit.rel()).at(0);
+  const auto kill = event["data"];
+  EXPECT_EQ(kill.value("pid", 0), pid);
+  EXPECT_EQ(kill.value("process", ""), seen.process);
+  EXPECT_FALSE(seen.process.empty());
+  EXPECT_EQ(kill.value("unit", ""), "batch.service");
+  EXPECT_EQ(kill.value("task_memcg", ""), unit.rel());
+  EXPECT_EQ(kill.value("source", ""), "memory.oom_control");
+  // Timed by the ledger entry (made right after the kill), not at the end of the 3 s wait.
+  const std::int64_t timeNs = event.value("time_ns", std::int64_t{0});
+  EXPECT_GE(timeNs, beforeNs);
+  EXPECT_LT(timeNs, reapedNs + 1'000'000'000)
+      << "stamped " << (timeNs - reapedNs) / 1'000'000 << " ms after the kill";
+  io.run([&] { source.stop(); });
+}
+
+// Without any source naming it, the kill is still timed when the counter rose (the v1 notifier
+// fired), and carries the unit and the cgroup.
+TEST_F(MemoryEventsV1Test, UnnamedKillIsTimedWhenTheCounterRose) {
+  Watching w(*this, "cron.service");
+  auto& [slice, sliceCg, unit, io, out, ledger, source] = w;
+  ASSERT_TRUE(io.run([&] { return source.start(); }));
+  ASSERT_TRUE(io.run([&] { return source.watches(unit.rel()); }));
+  const pid_t pid = unit.spawnHog();
+  const auto status = testing::waitChild(pid, 20s);
+  ASSERT_TRUE(status && WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+  const std::int64_t reapedNs = clock_.nowNs();
+  ASSERT_TRUE(sink_.waitFor([&](const auto& e) { return !killsIn(e, unit.rel()).empty(); }, 6s));
+  const auto event = killsIn(sink_.events(), unit.rel()).at(0);
+  EXPECT_EQ(event["data"].value("unit", ""), "cron.service");
+  EXPECT_EQ(event["data"].value("memcg", ""), unit.rel());
+  EXPECT_EQ(event["data"].value("pid", 0), 0);
+  EXPECT_LT(event.value("time_ns", std::int64_t{0}), reapedNs + 1'000'000'000);
+  io.run([&] { source.stop(); });
+}
+
 // cgroup v2 memory.events: this host's memory controller is bound to v1, so no real v2
 // memory.events exists here. The watcher is exercised on a directory laid out like a cgroup2
 // mount (cgroup.controllers naming memory; memory.events in the kernel's format) whose files the
@@ -172,8 +272,8 @@ TEST(MemoryEventsV2Layout, CounterIncreaseInAUnitBecomesAnOomKillAndNewUnitsAreW
 
   // A kill kmsg already reported (recorded in the ledger) is not reported again.
   io.run([&] {
-    ledger.record({clock.nowNs(), 4242, "/system.slice/api.service", "/system.slice/api.service",
-                   "api.service", false});
+    ledger.record({clock.nowNs(), 4242, "api", "/system.slice/api.service",
+                   "/system.slice/api.service", "api.service"});
     return 0;
   });
   write(root.path() / "system.slice" / "api.service" / "memory.events",

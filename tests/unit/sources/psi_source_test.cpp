@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/fake_sink.h"
@@ -83,6 +85,20 @@ bool has(const std::vector<nlohmann::json>& events, const std::string& kind,
   return false;
 }
 
+// A raised then a cleared event: the cleared one names its episode (when raised, the peaks).
+void expectEpisode(const std::vector<nlohmann::json>& events) {
+  ASSERT_EQ(events.size(), 2u);
+  const auto& raised = events[0];
+  const auto& cleared = events[1]["data"];
+  EXPECT_FALSE(raised["data"].value("at_start", false));
+  EXPECT_EQ(cleared.value("state", ""), "cleared");
+  EXPECT_EQ(cleared.value("raised_ns", std::int64_t{0}), raised.value("time_ns", std::int64_t{-1}));
+  const double peak = cleared.value("peak_some_avg10", 0.0);
+  EXPECT_GE(peak, raised["data"].value("some_avg10", 0.0));
+  EXPECT_GE(peak, cleared.value("some_avg10", 0.0));
+  EXPECT_GE(cleared.value("peak_full_avg10", -1.0), 0.0);
+}
+
 class PsiSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -146,6 +162,7 @@ TEST_F(PsiSourceTest, KernelTriggerRaisesOnRealCpuPressureAndClearsWhenItIsGone)
       << "pressure.cpu never cleared after the busy processes were killed";
   EXPECT_EQ(sink_.eventsOfKind("pressure.cpu").size(), 2u);
   io.run([&] { source.stop(); });
+  expectEpisode(sink_.eventsOfKind("pressure.cpu"));
 }
 
 TEST_F(PsiSourceTest, PollingFallbackRaisesAndClearsOnRealCpuPressure) {
@@ -166,6 +183,36 @@ TEST_F(PsiSourceTest, PollingFallbackRaisesAndClearsOnRealCpuPressure) {
   ASSERT_TRUE(raised);
   EXPECT_GE(sink_.eventsOfKind("pressure.cpu").at(0)["data"].value("some_avg10", 0.0), 25.0);
   ASSERT_TRUE(sink_.waitFor([](const auto& e) { return has(e, "pressure.cpu", "cleared"); }, 40s));
+  io.run([&] { source.stop(); });
+  expectEpisode(sink_.eventsOfKind("pressure.cpu"));
+}
+
+TEST_F(PsiSourceTest, PressureAlreadyHighAtStartIsRaisedAtOnceAsAtStart) {
+  BusyCgroup busy;
+  busy.spawnBusy(3);
+  const auto cpuSomeAvg10 = [&] {
+    std::ifstream in(busy.path() / "cpu.pressure");
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& s : parse::parsePsi(text.str(), parse::PsiResource::cpu).samples)
+      if (s.line == "some") return s.avg10;
+    return 0.0;
+  };
+  ASSERT_TRUE(testing::waitUntil([&] { return cpuSomeAvg10() >= 40; }, 15s, 100ms))
+      << "three busy processes on two cores never reached 40 % avg10";
+  IoThread io;
+  EventOut out(sink_, clock_);
+  PsiConfig config = cpuOf(busy);
+  config.someAvg10Percent = 25;
+  config.pollIntervalMs = 60'000;  // no poll within the test: only the start can raise
+  PsiSource source(io.io(), out, config);
+  ASSERT_TRUE(io.run([&] { return source.start(); }));
+  busy.stopProcesses();
+  const auto events = sink_.eventsOfKind("pressure.cpu");  // published inside start()
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["data"].value("state", ""), "raised");
+  EXPECT_TRUE(events[0]["data"].value("at_start", false));
+  EXPECT_GE(events[0]["data"].value("some_avg10", 0.0), 25.0);
   io.run([&] { source.stop(); });
 }
 
