@@ -1,18 +1,24 @@
 #include "agent/redact/redactor.h"
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace octolaunch::agent {
 
 namespace {
 
-std::unique_ptr<re2::RE2> compile(std::string_view pattern) {
+re2::RE2::Options latin1() {
   re2::RE2::Options options;
   options.set_log_errors(false);
   options.set_encoding(re2::RE2::Options::EncodingLatin1);  // lines may hold escaped non-UTF-8
-  return std::make_unique<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+  return options;
+}
+
+std::unique_ptr<re2::RE2> compile(std::string_view pattern) {
+  return std::make_unique<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), latin1());
 }
 
 std::unique_ptr<re2::RE2> compileBuiltIn(const char* pattern) {
@@ -55,66 +61,98 @@ bool maskMatches(std::string& line, const re2::RE2& re) {
   return true;
 }
 
+// A built-in rule: every match of `re` is rewritten (a capture group keeps the part that names
+// the secret).
+struct Rule {
+  std::unique_ptr<re2::RE2> re;
+  const char* rewrite;
+};
+
 }  // namespace
 
+struct Redactor::Patterns {
+  // The start of a private key (index 0: it goes first, before a rule could mask its marker) and
+  // the one-line rules (index i + 1 for rules[i]), applied in this order; `candidates` holds
+  // them all, to find in one pass which of them may apply.
+  std::vector<Rule> rules;
+  re2::RE2::Set candidates{latin1(), re2::RE2::UNANCHORED};
+  std::unique_ptr<re2::RE2> pemWhole;
+  std::unique_ptr<re2::RE2> pemBegin;
+  std::unique_ptr<re2::RE2> pemEnd;
+  std::vector<std::unique_ptr<re2::RE2>> extra;
+};
+
 Redactor::Redactor(const std::vector<std::string>& extraPatterns)
-    : trigger_(compileBuiltIn(
-          "(?i)pass|pwd|secret|token|key|auth|bearer|cookie|credential|://|-----|"
-          "akia|asia|aroa|aida|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|npm_|pypi-|[sr]k_|"
-          "aiza|eyj")),
-      // password=x, "api_key": "x", X-Api-Key: x, aws_secret_access_key = x, ?token=x&
-      keyValue_(
-          compileBuiltIn("(?i)([a-z0-9_.-]*" OCTOLAUNCH_SECRET_KEY
-                         "[a-z0-9_.-]*[\"']?\\s*[:=]\\s*)(?:\"[^\"]*\"?|'[^']*'?|[^\\s\"'&;,]+)")),
-      // --password x, -token x
-      flagValue_(compileBuiltIn("(?i)(\\s--?[a-z0-9-]*" OCTOLAUNCH_SECRET_KEY
-                                "[a-z0-9-]*\\s+)([^\\s-]\\S*)")),
-      // Authorization: <any scheme> <credentials>, up to the end of the value; Proxy-Authorization
-      // too.
-      authorization_(compileBuiltIn("(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?"
-                                    "(?:[a-z][a-z0-9_.-]*\\s+)?)[^\"'\\r\\n]+")),
-      bearer_(compileBuiltIn("(?i)(\\bbearer\\s+)[A-Za-z0-9._~+/=-]{8,}")),
-      cookie_(compileBuiltIn("(?i)(\\b(?:set-)?cookie\\s*:\\s*)\\S.*")),
-      // AWS_SECRET_ACCESS_KEY wJalr... (no '=' between, as a table or a help text prints it)
-      awsSecretKey_(compileBuiltIn(
-          "(?i)(aws_?secret_?(?:access_?)?key[\"']?\\s*[:=]?\\s*[\"']?)[A-Za-z0-9/+=]{40,}")),
-      // Tokens recognisable on their own.
-      tokens_(compileBuiltIn("\\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\\b"
-                             "|\\bgh[pousr]_[A-Za-z0-9]{20,}"
-                             "|\\bgithub_pat_[A-Za-z0-9_]{20,}"
-                             "|\\bglpat-[A-Za-z0-9_-]{20,}"
-                             "|\\bxox[abposr]-[A-Za-z0-9-]{10,}"
-                             "|\\bnpm_[A-Za-z0-9]{30,}"
-                             "|\\bpypi-AgE[A-Za-z0-9_-]{20,}"
-                             "|\\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"
-                             "|\\bAIza[0-9A-Za-z_-]{30,}"
-                             "|\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*")),
-      urlPassword_(compileBuiltIn("([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@]*:)[^/\\s]+(@)")),
-      pemWhole_(compileBuiltIn("(-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----).*?"
-                               "(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)")),
-      pemBegin_(compileBuiltIn("(-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----).*")),
-      pemEnd_(compileBuiltIn(".*?(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)")) {
-  for (const auto& pattern : extraPatterns) {
-    auto re = compile(pattern);
-    if (!re->ok()) {
-      throw std::invalid_argument("redaction pattern \"" + pattern + "\": " + re->error());
-    }
-    extra_.push_back(std::move(re));
-  }
-}
+    : patterns_([&extraPatterns] {
+        auto p = std::make_unique<Patterns>();
+        const char* pemBegin = "(-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----).*";
+        std::string error;
+        if (p->candidates.Add(pemBegin, &error) != 0) {
+          throw std::logic_error("redaction pattern: " + error);
+        }
+        auto add = [&p, &error](const char* pattern, const char* rewrite) {
+          p->rules.push_back({compileBuiltIn(pattern), rewrite});
+          if (p->candidates.Add(pattern, &error) != static_cast<int>(p->rules.size())) {
+            throw std::logic_error("redaction pattern: " + error);
+          }
+        };
+        add("([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@]*:)[^/\\s]+(@)", "\\1***\\2");  // URL password
+        // Authorization: <any scheme> <credentials>, up to the end of the value; also
+        // Proxy-Authorization.
+        add("(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?(?:[a-z][a-z0-9_.-]*\\s+)?)[^\"'\\r\\n]+",
+            "\\1***");
+        add("(?i)(\\bbearer\\s+)[A-Za-z0-9._~+/=-]{8,}", "\\1***");
+        add("(?i)(\\b(?:set-)?cookie\\s*:\\s*)\\S.*", "\\1***");
+        // AWS_SECRET_ACCESS_KEY wJalr... (no '=' between, as a table or a help text prints it)
+        add("(?i)(aws_?secret_?(?:access_?)?key[\"']?\\s*[:=]?\\s*[\"']?)[A-Za-z0-9/+=]{40,}",
+            "\\1***");
+        // password=x, "api_key": "x", X-Api-Key: x, aws_secret_access_key = x, ?token=x&
+        add("(?i)([a-z0-9_.-]*" OCTOLAUNCH_SECRET_KEY
+            "[a-z0-9_.-]*[\"']?\\s*[:=]\\s*)(?:\"[^\"]*\"?|'[^']*'?|[^\\s\"'&;,]+)",
+            "\\1***");
+        // --password x, -token x
+        add("(?i)(\\s--?[a-z0-9-]*" OCTOLAUNCH_SECRET_KEY "[a-z0-9-]*\\s+)([^\\s-]\\S*)", "\\1***");
+        // Tokens recognisable on their own.
+        add("\\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\\b"
+            "|\\bgh[pousr]_[A-Za-z0-9]{20,}"
+            "|\\bgithub_pat_[A-Za-z0-9_]{20,}"
+            "|\\bglpat-[A-Za-z0-9_-]{20,}"
+            "|\\bxox[abposr]-[A-Za-z0-9-]{10,}"
+            "|\\bnpm_[A-Za-z0-9]{30,}"
+            "|\\bpypi-AgE[A-Za-z0-9_-]{20,}"
+            "|\\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"
+            "|\\bAIza[0-9A-Za-z_-]{30,}"
+            "|\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*",
+            "***");
+        if (!p->candidates.Compile()) throw std::logic_error("redaction patterns: out of memory");
+        p->pemWhole = compileBuiltIn(
+            "(-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----).*?"
+            "(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)");
+        p->pemBegin = compileBuiltIn(pemBegin);
+        p->pemEnd = compileBuiltIn(".*?(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)");
+        for (const auto& pattern : extraPatterns) {
+          auto re = compile(pattern);
+          if (!re->ok()) {
+            throw std::invalid_argument("redaction pattern \"" + pattern + "\": " + re->error());
+          }
+          p->extra.push_back(std::move(re));
+        }
+        return p;
+      }()) {}
 
 Redactor::~Redactor() = default;
 
 bool Redactor::redact(std::string& line, RedactState& state) const {
   bool changed = redactBuiltIn(line, state);
-  if (!extra_.empty() && redactExtra(line)) changed = true;
+  if (!patterns_->extra.empty() && redactExtra(line)) changed = true;
   return changed;
 }
 
 bool Redactor::redactBuiltIn(std::string& line, RedactState& state) const {
+  const Patterns& p = *patterns_;
   bool changed = false;
   if (state.inPrivateKey) {
-    if (re2::RE2::Replace(&line, *pemEnd_, "***\\1")) {
+    if (re2::RE2::Replace(&line, *p.pemEnd, "***\\1")) {
       state.inPrivateKey = false;
       changed = true;
     } else {
@@ -122,27 +160,36 @@ bool Redactor::redactBuiltIn(std::string& line, RedactState& state) const {
       return true;
     }
   }
-  if (!re2::RE2::PartialMatch(line, *trigger_)) return changed;
-  if (re2::RE2::GlobalReplace(&line, *pemWhole_, "\\1***\\2") > 0) {
-    changed = true;
-  } else if (re2::RE2::Replace(&line, *pemBegin_, "\\1***")) {
-    state.inPrivateKey = true;
-    changed = true;
+  // One pass finds the rules that may apply; should the set fail (its DFA out of memory), every
+  // rule runs.
+  thread_local std::vector<int> candidates;
+  candidates.clear();
+  re2::RE2::Set::ErrorInfo error{};
+  if (!p.candidates.Match(line, &candidates, &error)) {
+    if (error.kind == re2::RE2::Set::kNoError) return changed;
+    candidates.clear();
+    for (std::size_t i = 0; i <= p.rules.size(); ++i) candidates.push_back(static_cast<int>(i));
   }
-  if (re2::RE2::GlobalReplace(&line, *urlPassword_, "\\1***\\2") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *authorization_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *bearer_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *cookie_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *awsSecretKey_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *keyValue_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *flagValue_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *tokens_, "***") > 0) changed = true;
+  std::sort(candidates.begin(), candidates.end());
+  for (int i : candidates) {
+    if (i == 0) {
+      if (re2::RE2::GlobalReplace(&line, *p.pemWhole, "\\1***\\2") > 0) {
+        changed = true;
+      } else if (re2::RE2::Replace(&line, *p.pemBegin, "\\1***")) {
+        state.inPrivateKey = true;
+        changed = true;
+      }
+    } else {
+      const Rule& rule = p.rules[static_cast<std::size_t>(i) - 1];
+      if (re2::RE2::GlobalReplace(&line, *rule.re, rule.rewrite) > 0) changed = true;
+    }
+  }
   return changed;
 }
 
 bool Redactor::redactExtra(std::string& line) const {
   bool changed = false;
-  for (const auto& re : extra_) {
+  for (const auto& re : patterns_->extra) {
     if (maskMatches(line, *re)) changed = true;
   }
   return changed;

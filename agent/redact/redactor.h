@@ -17,8 +17,9 @@
 //
 // Contract
 //  * RE2 only: time linear in the line length, whatever the input (no backtracking blow-ups).
-//  * Built-in patterns run only on lines holding a trigger word (one RE2 pass over the line);
-//    the vast majority of lines cost that one pass plus one per extra pattern.
+//  * One pass over the line (an RE2::Set of every built-in pattern) finds the patterns that
+//    match; only those run. Lines without a secret (the vast majority) cost that one pass plus
+//    one per extra pattern.
 //  * Over-masking is preferred to leaking: a key name that merely contains "token" or "secret"
 //    has its value masked; an unterminated private key masks the rest of its stream.
 // Threads: a Redactor is immutable after construction; any thread may use it. A RedactState
@@ -29,10 +30,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-namespace re2 {
-class RE2;
-}
 
 namespace octolaunch::agent {
 
@@ -55,22 +52,11 @@ class Redactor final {
   std::string redacted(std::string_view line) const;
 
  private:
+  struct Patterns;  // the compiled RE2 patterns
   bool redactBuiltIn(std::string& line, RedactState& state) const;
   bool redactExtra(std::string& line) const;
 
-  std::unique_ptr<re2::RE2> trigger_;
-  std::unique_ptr<re2::RE2> keyValue_;
-  std::unique_ptr<re2::RE2> flagValue_;
-  std::unique_ptr<re2::RE2> authorization_;
-  std::unique_ptr<re2::RE2> bearer_;
-  std::unique_ptr<re2::RE2> cookie_;
-  std::unique_ptr<re2::RE2> awsSecretKey_;
-  std::unique_ptr<re2::RE2> tokens_;
-  std::unique_ptr<re2::RE2> urlPassword_;
-  std::unique_ptr<re2::RE2> pemWhole_;
-  std::unique_ptr<re2::RE2> pemBegin_;
-  std::unique_ptr<re2::RE2> pemEnd_;
-  std::vector<std::unique_ptr<re2::RE2>> extra_;
+  std::unique_ptr<const Patterns> patterns_;
 };
 
 }  // namespace octolaunch::agent

@@ -112,16 +112,24 @@ class SecretPlanter final {
     };
   }
 
-  // A realistic mix for throughput: mostly ordinary log lines, some with trigger words, a few
-  // secrets (about 1 line in 20).
+  // A realistic mix for throughput: mostly ordinary log lines, some with trigger words, a
+  // secret (or a whole private key) after every 19 other lines.
   std::vector<std::string> mix(std::size_t count) {
-    PlantedSecrets secrets = plant();
+    // The planted lines as units that a command prints together: a key's lines stay together.
+    std::vector<std::vector<std::string>> units;
+    bool inKey = false;
+    for (auto& line : plant().lines) {
+      if (!inKey) units.emplace_back();
+      units.back().push_back(line);
+      if (line.find("-----BEGIN") == 0) inKey = true;
+      if (line.find("-----END") == 0) inKey = false;
+    }
     std::vector<std::string> plain = ordinary();
     std::vector<std::string> out;
-    out.reserve(count);
+    out.reserve(count + 64);
     for (std::size_t i = 0; out.size() < count; ++i) {
       if (i % 20 == 19) {
-        out.push_back(secrets.lines[(i / 20) % secrets.lines.size()]);
+        for (const auto& line : units[(i / 20) % units.size()]) out.push_back(line);
       } else if (i % 5 == 0) {
         out.push_back("2026-12-06T19:42:" + pick(kDigits, 2) + "Z INFO worker " + pick(kDigits, 3) +
                       ": processed batch " + uuid() + " in " + pick(kDigits, 2) + " ms");

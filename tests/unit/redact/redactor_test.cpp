@@ -123,6 +123,13 @@ TEST(Redactor, PemPrivateKeyBodyAcrossLines) {
   EXPECT_EQ(l2, "***");
   EXPECT_EQ(l4, "done");
   EXPECT_FALSE(state.inPrivateKey);
+  // A key named as such in YAML: its marker is not masked away before the key's state is set.
+  RedactState yaml;
+  std::string y1 = "private_key: -----BEGIN RSA PRIVATE KEY-----";
+  std::string y2 = "  MIIEowIBAAKCAQEAsecretbody";
+  r.redact(y1, yaml);
+  r.redact(y2, yaml);
+  EXPECT_EQ(y2, "***");
   // One line holding a whole (escaped) key, as in JSON.
   EXPECT_EQ(
       r.redacted(
