@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "agent/deploy/deploy_command.h"
 #include "agent/hook/hook_command.h"
 #include "agent/parse/parse_command.h"
+#include "agent/redact/redacting_sink.h"
 #include "agent/redact/redactor.h"
 #include "agent/services/services_config.h"
 #include "agent/ship/shipper.h"
@@ -84,8 +86,9 @@ std::shared_ptr<spdlog::logger> makeLogger() {
 }
 
 // `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
-// SIGINT or SIGTERM (exit 0). Exits 1 when the spool cannot be opened or watched, or the host
-// sources cannot be started; the configuration was read (and refused with exit 1) before.
+// SIGINT or SIGTERM (exit 0). Exits 1 when an extra redaction pattern does not compile, the spool
+// cannot be opened or watched, or the host sources cannot be started; the configuration was read
+// (and refused with exit 1) before.
 int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sourcesConfig) {
   auto logger = spdlog::default_logger();
   for (const auto& w : config.warnings) logger->warn("{}", w);
@@ -93,6 +96,13 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
 
+  std::unique_ptr<octolaunch::agent::Redactor> redactor;
+  try {
+    redactor = std::make_unique<octolaunch::agent::Redactor>(config.redact.patterns);
+  } catch (const std::invalid_argument& e) {
+    logger->error("[redact] {}", e.what());
+    return 1;
+  }
   std::unique_ptr<Spool> spool;
   try {
     spool = Spool::open({config.spool.dir, config.spool.maxBytes, nullptr});
@@ -122,12 +132,14 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   // The host sources and health probes run on one Boost.Asio thread of their own, appending to
   // the spool; the shipper sees their appends on the spool's file. Declared after the spool and the
   // shipper: destroyed (stopped and joined) before them.
-  octolaunch::agent::Redactor redactor;
+  // The sources' free text (unit, container and probe messages, probe targets) is masked on its
+  // way to the spool.
+  octolaunch::agent::RedactingSink redactedSpool(*spool, *redactor);
   std::unique_ptr<octolaunch::sources::SourcesThread> sources;
   try {
     sources = std::make_unique<octolaunch::sources::SourcesThread>(
-        *spool, clock, std::move(sourcesConfig),
-        [&redactor](std::string& line) { line = redactor.redacted(line); });
+        redactedSpool, clock, std::move(sourcesConfig),
+        [&redactor](std::string& line) { line = redactor->redacted(line); });
   } catch (const std::exception& e) {
     logger->error("cannot start the host sources: {}", e.what());
     return 1;

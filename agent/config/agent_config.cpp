@@ -46,6 +46,10 @@ void readAgentSections(const toml::table& document, AgentConfig& config,
     hook.read("max_line_bytes", config.hook.maxLineBytes, 64, kMaxU32);
   }
   {
+    config::TableReader redact = root.section("redact");
+    redact.read("patterns", config.redact.patterns);
+  }
+  {
     config::TableReader ship = root.section("ship");
     ship.read("batch_max_events", config.ship.batchMaxEvents, 1, 1'000'000);
     ship.read("window", config.ship.window, 1, 1024);

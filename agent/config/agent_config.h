@@ -45,6 +45,11 @@ struct HookSettings {
   std::uint32_t maxLineBytes = 8192;
 };
 
+// Patterns (RE2 syntax) masked in recorded output on top of the redactor's built-in ones.
+struct RedactSettings {
+  std::vector<std::string> patterns;
+};
+
 struct ShipSettings {
   std::uint32_t batchMaxEvents = 2000;
   std::uint32_t window = 4;            // push calls in flight without an answer
@@ -58,6 +63,7 @@ struct AgentConfig {
   std::string collector{std::string(kDefaultCollector)};  // "HOST:PORT"
   SpoolSettings spool;
   HookSettings hook;
+  RedactSettings redact;
   ShipSettings ship;
   toml::table raw;             // the whole file, for components with their own sections
   std::filesystem::path file;  // the file read; empty when none was

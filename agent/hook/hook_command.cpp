@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "agent/hook/child_identity.h"
 #include "agent/hook/child_runner.h"
@@ -69,9 +70,18 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
   std::unique_ptr<HookRecorder> recorder;
   std::unique_ptr<RecorderThread> recorderThread;
   if (spool) {
+    try {
+      redactor = std::make_unique<Redactor>(config.redact.patterns);
+    } catch (const std::invalid_argument& e) {
+      // Recording without the patterns asked for could store what they were meant to mask.
+      warnOnStderr(std::string("[redact] ") + e.what() +
+                   "; running the command without recording its output");
+      spool.reset();
+    }
+  }
+  if (spool) {
     lock = std::make_unique<RecordingLock>(spool->dir(), RecordingLock::Mode::shared,
                                            std::chrono::milliseconds(0));
-    redactor = std::make_unique<Redactor>();
     HookLimits limits;
     limits.tailLines = config.hook.tailLines;
     limits.maxLineBytes = config.hook.maxLineBytes;

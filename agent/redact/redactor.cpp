@@ -1,78 +1,158 @@
 #include "agent/redact/redactor.h"
 
 #include <re2/re2.h>
+#include <re2/set.h>
 
-#include <cstring>
+#include <algorithm>
 #include <stdexcept>
 
 namespace octolaunch::agent {
 
 namespace {
 
-std::unique_ptr<re2::RE2> compile(const char* pattern) {
+re2::RE2::Options latin1() {
   re2::RE2::Options options;
   options.set_log_errors(false);
   options.set_encoding(re2::RE2::Options::EncodingLatin1);  // lines may hold escaped non-UTF-8
-  auto re = std::make_unique<re2::RE2>(pattern, options);
+  return options;
+}
+
+std::unique_ptr<re2::RE2> compile(std::string_view pattern) {
+  return std::make_unique<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), latin1());
+}
+
+std::unique_ptr<re2::RE2> compileBuiltIn(const char* pattern) {
+  auto re = compile(pattern);
   if (!re->ok()) throw std::logic_error(std::string("redaction pattern: ") + re->error());
   return re;
 }
 
 // Words that name a secret when they are (part of) a key.
-#define OCTOLAUNCH_SECRET_KEY \
-  "(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
+#define OCTOLAUNCH_SECRET_KEY                                                                \
+  "(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|" \
+  "credentials?)"
 
-// Cheap necessary condition for any pattern below to match, checked before RE2 runs: every
-// pattern needs ':', '=', '-' or '@' somewhere, except "Bearer <token>" and AWS key ids.
-bool mayHoldSecret(std::string_view line) {
-  const char* p = line.data();
-  std::size_t n = line.size();
-  for (char c : {':', '=', '-', '@'}) {
-    if (std::memchr(p, c, n) != nullptr) return true;
-  }
-  for (std::size_t i = 0; i + 4 <= n; ++i) {
-    char c = p[i];
-    if (c == 'A' && i + 20 <= n) {
-      std::string_view next(p + i + 1, 3);
-      if (next == "KIA" || next == "SIA" || next == "ROA" || next == "IDA") return true;
-    } else if ((c == 'b' || c == 'B') && i + 6 <= n) {
-      bool bearer = true;
-      for (int k = 1; k < 6 && bearer; ++k) bearer = (p[i + k] | 0x20) == "bearer"[k];
-      if (bearer) return true;
+// Replaces every match of `re` (its first capture group when it has one) with "***".
+bool maskMatches(std::string& line, const re2::RE2& re) {
+  const int group = re.NumberOfCapturingGroups() > 0 ? 1 : 0;
+  re2::StringPiece input(line);
+  re2::StringPiece found[2];
+  std::string out;
+  std::size_t copied = 0;  // line[0, copied) is in out
+  std::size_t pos = 0;
+  bool changed = false;
+  while (pos <= line.size() &&
+         re.Match(input, pos, line.size(), re2::RE2::UNANCHORED, found, group + 1)) {
+    std::size_t matchEnd =
+        static_cast<std::size_t>(found[0].data() - line.data()) + found[0].size();
+    const re2::StringPiece& secret = found[group];
+    if (secret.data() != nullptr && !secret.empty()) {
+      std::size_t start = static_cast<std::size_t>(secret.data() - line.data());
+      out.append(line, copied, start - copied);
+      out += "***";
+      copied = start + secret.size();
+      changed = true;
     }
+    pos = matchEnd > pos ? matchEnd : pos + 1;  // an empty match moves on by one
   }
-  return false;
+  if (!changed) return false;
+  out.append(line, copied, std::string::npos);
+  line.swap(out);
+  return true;
 }
+
+// A built-in rule: every match of `re` is rewritten (a capture group keeps the part that names
+// the secret).
+struct Rule {
+  std::unique_ptr<re2::RE2> re;
+  const char* rewrite;
+};
 
 }  // namespace
 
-Redactor::Redactor()
-    : trigger_(compile(
-          "(?i)pass|pwd|secret|token|key|auth|bearer|cookie|AKIA|ASIA|://|-----|credential")),
-      // password=x, "api_key": "x", X-Api-Key: x, aws_secret_access_key = x, ?token=x&
-      keyValue_(compile("(?i)([a-z0-9_.-]*" OCTOLAUNCH_SECRET_KEY
-                        "[a-z0-9_.-]*[\"']?\\s*[:=]\\s*)(?:\"[^\"]*\"?|'[^']*'?|[^\\s\"'&;,]+)")),
-      // --password x, -token x
-      flagValue_(
-          compile("(?i)(\\s--?[a-z0-9-]*" OCTOLAUNCH_SECRET_KEY "[a-z0-9-]*\\s+)([^\\s-]\\S*)")),
-      // Authorization: Bearer x / Basic x / x ; Proxy-Authorization too
-      authorization_(compile("(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?(?:(?:bearer|basic|digest|"
-                             "token|negotiate)\\s+)?)[^\\s\"',]+")),
-      bearer_(compile("(?i)(\\bbearer\\s+)[A-Za-z0-9._~+/=-]{8,}")),
-      cookie_(compile("(?i)(\\b(?:set-)?cookie\\s*:\\s*)\\S.*")),
-      awsKeyId_(compile("\\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\\b")),
-      urlPassword_(compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@]*:)[^/\\s@]+(@)")),
-      pemWhole_(
-          compile("(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)")),
-      pemBegin_(compile("(-----BEGIN [A-Z ]*PRIVATE KEY-----).*")),
-      pemEnd_(compile(".*?(-----END [A-Z ]*PRIVATE KEY-----)")) {}
+struct Redactor::Patterns {
+  // The start of a private key (index 0: it goes first, before a rule could mask its marker) and
+  // the one-line rules (index i + 1 for rules[i]), applied in this order; `candidates` holds
+  // them all, to find in one pass which of them may apply.
+  std::vector<Rule> rules;
+  re2::RE2::Set candidates{latin1(), re2::RE2::UNANCHORED};
+  std::unique_ptr<re2::RE2> pemWhole;
+  std::unique_ptr<re2::RE2> pemBegin;
+  std::unique_ptr<re2::RE2> pemEnd;
+  std::vector<std::unique_ptr<re2::RE2>> extra;
+};
+
+Redactor::Redactor(const std::vector<std::string>& extraPatterns)
+    : patterns_([&extraPatterns] {
+        auto p = std::make_unique<Patterns>();
+        const char* pemBegin = "(-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----).*";
+        std::string error;
+        if (p->candidates.Add(pemBegin, &error) != 0) {
+          throw std::logic_error("redaction pattern: " + error);
+        }
+        auto add = [&p, &error](const char* pattern, const char* rewrite) {
+          p->rules.push_back({compileBuiltIn(pattern), rewrite});
+          if (p->candidates.Add(pattern, &error) != static_cast<int>(p->rules.size())) {
+            throw std::logic_error("redaction pattern: " + error);
+          }
+        };
+        add("([a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s:@]*:)[^/\\s]+(@)", "\\1***\\2");  // URL password
+        // Authorization: <any scheme> <credentials>, up to the end of the value; also
+        // Proxy-Authorization.
+        add("(?i)(authorization[\"']?\\s*[:=]\\s*[\"']?(?:[a-z][a-z0-9_.-]*\\s+)?)[^\"'\\r\\n]+",
+            "\\1***");
+        add("(?i)(\\bbearer\\s+)[A-Za-z0-9._~+/=-]{8,}", "\\1***");
+        add("(?i)(\\b(?:set-)?cookie\\s*:\\s*)\\S.*", "\\1***");
+        // AWS_SECRET_ACCESS_KEY wJalr... (no '=' between, as a table or a help text prints it)
+        add("(?i)(aws_?secret_?(?:access_?)?key[\"']?\\s*[:=]?\\s*[\"']?)[A-Za-z0-9/+=]{40,}",
+            "\\1***");
+        // password=x, "api_key": "x", X-Api-Key: x, aws_secret_access_key = x, ?token=x&
+        add("(?i)([a-z0-9_.-]*" OCTOLAUNCH_SECRET_KEY
+            "[a-z0-9_.-]*[\"']?\\s*[:=]\\s*)(?:\"[^\"]*\"?|'[^']*'?|[^\\s\"'&;,]+)",
+            "\\1***");
+        // --password x, -token x
+        add("(?i)(\\s--?[a-z0-9-]*" OCTOLAUNCH_SECRET_KEY "[a-z0-9-]*\\s+)([^\\s-]\\S*)", "\\1***");
+        // Tokens recognisable on their own.
+        add("\\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\\b"
+            "|\\bgh[pousr]_[A-Za-z0-9]{20,}"
+            "|\\bgithub_pat_[A-Za-z0-9_]{20,}"
+            "|\\bglpat-[A-Za-z0-9_-]{20,}"
+            "|\\bxox[abposr]-[A-Za-z0-9-]{10,}"
+            "|\\bnpm_[A-Za-z0-9]{30,}"
+            "|\\bpypi-AgE[A-Za-z0-9_-]{20,}"
+            "|\\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"
+            "|\\bAIza[0-9A-Za-z_-]{30,}"
+            "|\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*",
+            "***");
+        if (!p->candidates.Compile()) throw std::logic_error("redaction patterns: out of memory");
+        p->pemWhole = compileBuiltIn(
+            "(-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----).*?"
+            "(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)");
+        p->pemBegin = compileBuiltIn(pemBegin);
+        p->pemEnd = compileBuiltIn(".*?(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)");
+        for (const auto& pattern : extraPatterns) {
+          auto re = compile(pattern);
+          if (!re->ok()) {
+            throw std::invalid_argument("redaction pattern \"" + pattern + "\": " + re->error());
+          }
+          p->extra.push_back(std::move(re));
+        }
+        return p;
+      }()) {}
 
 Redactor::~Redactor() = default;
 
 bool Redactor::redact(std::string& line, RedactState& state) const {
+  bool changed = redactBuiltIn(line, state);
+  if (!patterns_->extra.empty() && redactExtra(line)) changed = true;
+  return changed;
+}
+
+bool Redactor::redactBuiltIn(std::string& line, RedactState& state) const {
+  const Patterns& p = *patterns_;
   bool changed = false;
   if (state.inPrivateKey) {
-    if (re2::RE2::Replace(&line, *pemEnd_, "***\\1")) {
+    if (re2::RE2::Replace(&line, *p.pemEnd, "***\\1")) {
       state.inPrivateKey = false;
       changed = true;
     } else {
@@ -80,20 +160,38 @@ bool Redactor::redact(std::string& line, RedactState& state) const {
       return true;
     }
   }
-  if (!mayHoldSecret(line) || !re2::RE2::PartialMatch(line, *trigger_)) return changed;
-  if (re2::RE2::GlobalReplace(&line, *pemWhole_, "\\1***\\2") > 0) {
-    changed = true;
-  } else if (re2::RE2::Replace(&line, *pemBegin_, "\\1***")) {
-    state.inPrivateKey = true;
-    changed = true;
+  // One pass finds the rules that may apply; should the set fail (its DFA out of memory), every
+  // rule runs.
+  thread_local std::vector<int> candidates;
+  candidates.clear();
+  re2::RE2::Set::ErrorInfo error{};
+  if (!p.candidates.Match(line, &candidates, &error)) {
+    if (error.kind == re2::RE2::Set::kNoError) return changed;
+    candidates.clear();
+    for (std::size_t i = 0; i <= p.rules.size(); ++i) candidates.push_back(static_cast<int>(i));
   }
-  if (re2::RE2::GlobalReplace(&line, *urlPassword_, "\\1***\\2") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *authorization_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *bearer_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *cookie_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *keyValue_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *flagValue_, "\\1***") > 0) changed = true;
-  if (re2::RE2::GlobalReplace(&line, *awsKeyId_, "***") > 0) changed = true;
+  std::sort(candidates.begin(), candidates.end());
+  for (int i : candidates) {
+    if (i == 0) {
+      if (re2::RE2::GlobalReplace(&line, *p.pemWhole, "\\1***\\2") > 0) {
+        changed = true;
+      } else if (re2::RE2::Replace(&line, *p.pemBegin, "\\1***")) {
+        state.inPrivateKey = true;
+        changed = true;
+      }
+    } else {
+      const Rule& rule = p.rules[static_cast<std::size_t>(i) - 1];
+      if (re2::RE2::GlobalReplace(&line, *rule.re, rule.rewrite) > 0) changed = true;
+    }
+  }
+  return changed;
+}
+
+bool Redactor::redactExtra(std::string& line) const {
+  bool changed = false;
+  for (const auto& re : patterns_->extra) {
+    if (maskMatches(line, *re)) changed = true;
+  }
   return changed;
 }
 

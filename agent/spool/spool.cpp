@@ -6,6 +6,7 @@
 #include <kj/io.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,6 +32,9 @@ constexpr std::string_view kShedCountKey = "shed_count";
 constexpr std::string_view kShedFirstKey = "shed_first_ns";
 constexpr std::string_view kShedLastKey = "shed_last_ns";
 constexpr std::string_view kShedTotalKey = "shed_total";
+constexpr std::string_view kStorageFullAtKey = "storage_full_at";
+
+constexpr std::string_view kReserveName = "reserve";
 
 std::uint64_t randomEpoch() {
   std::uint64_t value = 0;
@@ -63,6 +67,8 @@ struct Spool::Meta {
   std::int64_t shedFirstNs = 0;
   std::int64_t shedLastNs = 0;
   std::uint64_t shedTotal = 0;
+  // Stored bytes when the storage (filesystem or map) last refused a commit; 0 when it has room.
+  std::uint64_t storageFullAt = 0;
 };
 
 lmdb::Env Spool::openEnv(const std::filesystem::path& dir, std::uint64_t maxBytes) {
@@ -98,9 +104,11 @@ Spool::Spool(lmdb::Env env, const SpoolOptions& options)
     : env_(std::move(env)),
       dir_(options.dir),
       maxBytes_(options.maxBytes),
+      reserveBytes_(options.reserveBytes),
       clock_(options.clock != nullptr ? *options.clock : systemClock_),
       scratch_(kScratchWords) {
   attach();
+  if (reserveBytes_ > 0 && !reserveHeld()) takeReserve();
 }
 
 void Spool::attach() {
@@ -178,6 +186,7 @@ Spool::Meta Spool::loadMeta(lmdb::Txn& txn) {
   m.shedFirstNs = static_cast<std::int64_t>(read(kShedFirstKey));
   m.shedLastNs = static_cast<std::int64_t>(read(kShedLastKey));
   m.shedTotal = read(kShedTotalKey);
+  m.storageFullAt = read(kStorageFullAtKey);
   return m;
 }
 
@@ -188,10 +197,23 @@ void Spool::saveMeta(lmdb::Txn& txn, const Meta& m) {
   lmdb::put(txn, meta_, kShedFirstKey, lmdb::bigEndian(static_cast<std::uint64_t>(m.shedFirstNs)));
   lmdb::put(txn, meta_, kShedLastKey, lmdb::bigEndian(static_cast<std::uint64_t>(m.shedLastNs)));
   lmdb::put(txn, meta_, kShedTotalKey, lmdb::bigEndian(m.shedTotal));
+  lmdb::put(txn, meta_, kStorageFullAtKey, lmdb::bigEndian(m.storageFullAt));
 }
 
-void Spool::storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, bool mayShed,
+std::uint64_t Spool::sheddableBound(const Meta& meta) const {
+  // After the storage refused a commit, low-value events get what room was judged left then
+  // (pages that acknowledgements free are reused without growing the data file).
+  if (meta.storageFullAt == 0) return maxBytes_;
+  return std::min(maxBytes_, meta.storageFullAt);
+}
+
+void Spool::storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, Admission admission,
                        std::size_t& accepted) {
+  const bool record = admission == Admission::shedRecord;
+  const bool sheddable = !record && spoolMayShed(event);
+  // What was shed is told before the next event that is kept whatever happens (a hook.exit, a
+  // deploy marker), so the record says so even if room never comes back.
+  if (!record && !sheddable && meta.shedCount > 0) storeShedEvent(txn, meta);
   // Copy into a message of our own so epoch and seq can be set. The builder's first segment is
   // scratch memory that it zeroes again when destroyed.
   capnp::MallocMessageBuilder message(kj::arrayPtr(scratch_.data(), scratch_.size()));
@@ -200,7 +222,8 @@ void Spool::storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, 
   root.setEpoch(epoch_);
   root.setReceivedNs(0);
   std::size_t bytes = capnp::computeSerializedSizeInWords(message) * sizeof(capnp::word);
-  if (mayShed && meta.bytes + bytes > maxBytes_) {
+  if (sheddable && meta.bytes + bytes > (admission == Admission::keepOnly ? meta.storageFullAt
+                                                                          : sheddableBound(meta))) {
     if (meta.shedCount == 0) meta.shedFirstNs = event.getTimeNs();
     meta.shedLastNs = event.getTimeNs();
     ++meta.shedCount;
@@ -215,8 +238,7 @@ void Spool::storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, 
   ++accepted;
 }
 
-void Spool::maybeStoreShedEvent(lmdb::Txn& txn, Meta& meta) {
-  if (meta.shedCount == 0 || meta.bytes >= maxBytes_ - maxBytes_ / 10) return;
+void Spool::storeShedEvent(lmdb::Txn& txn, Meta& meta) {
   capnp::MallocMessageBuilder message(64);
   auto event = message.initRoot<schema::Event>();
   event.setTimeNs(clock_.nowNs());
@@ -224,33 +246,149 @@ void Spool::maybeStoreShedEvent(lmdb::Txn& txn, Meta& meta) {
   shed.setCount(meta.shedCount);
   shed.setFirstNs(meta.shedFirstNs);
   shed.setLastNs(meta.shedLastNs);
-  std::size_t ignored = 0;
-  storeEvent(txn, meta, event.asReader(), false, ignored);
   meta.shedCount = 0;
   meta.shedFirstNs = 0;
   meta.shedLastNs = 0;
+  std::size_t ignored = 0;
+  storeEvent(txn, meta, event.asReader(), Admission::shedRecord, ignored);
+}
+
+void Spool::maybeStoreShedEvent(lmdb::Txn& txn, Meta& meta) {
+  const std::uint64_t bound = sheddableBound(meta);
+  if (meta.shedCount > 0 && meta.bytes < bound - bound / 10) storeShedEvent(txn, meta);
+}
+
+template <typename Attempt>
+auto Spool::withStorageRetry(Attempt attempt) -> decltype(attempt(Admission::normal, 0)) {
+  auto refused = [this](const lmdb::Error& e) { return storageRefused(e); };
+  try {
+    return attempt(Admission::normal, 0);
+  } catch (const lmdb::Error& e) {
+    if (!refused(e)) throw;
+  }
+  // The storage is full: low-value events get a share of the room left, the rest is counted.
+  try {
+    return attempt(Admission::keepOnly, roomLeft() / 2);
+  } catch (const lmdb::Error& e) {
+    if (!refused(e)) throw;
+  }
+  // Only what is never shed.
+  try {
+    return attempt(Admission::keepOnly, 0);
+  } catch (const lmdb::Error& e) {
+    if (!refused(e) || !releaseReserve()) throw;
+  }
+  // Then in the room the reserve held.
+  return attempt(Admission::keepOnly, 0);
+}
+
+std::uint64_t Spool::roomLeft() {
+  // Free space on the filesystem, and the data file's pages past LMDB's last used page (a failed
+  // commit's writes), which the next commit writes over.
+  std::uint64_t room = 0;
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) == 0)
+    room = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  struct stat st {};
+  const std::uint64_t used = env_.usedBytes();
+  if (::stat(dataFile().c_str(), &st) == 0 && static_cast<std::uint64_t>(st.st_size) > used) {
+    room += static_cast<std::uint64_t>(st.st_size) - used;
+  }
+  return room;
+}
+
+std::size_t Spool::appendOnce(std::span<const schema::Event::Reader> events, Admission admission,
+                              std::uint64_t room) {
+  std::size_t accepted = 0;
+  auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+  Meta meta = loadMeta(txn);
+  if (admission == Admission::keepOnly) {
+    // storageFullAt is then the bound for low-value events in this call (never 0: that is
+    // "not full").
+    meta.storageFullAt = std::max<std::uint64_t>(meta.bytes + room, 1);
+  } else if (meta.storageFullAt != 0 && storageHasRoom()) {
+    meta.storageFullAt = 0;
+  }
+  maybeStoreShedEvent(txn, meta);
+  for (const auto& event : events) storeEvent(txn, meta, event, admission, accepted);
+  saveMeta(txn, meta);
+  txn.commit();
+  return accepted;
 }
 
 std::size_t Spool::append(std::span<const schema::Event::Reader> events) {
   std::shared_lock lock(envMutex_);
   std::size_t accepted = 0;
   try {
-    auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
-    Meta meta = loadMeta(txn);
-    maybeStoreShedEvent(txn, meta);
-    for (const auto& event : events) storeEvent(txn, meta, event, spoolMayShed(event), accepted);
-    saveMeta(txn, meta);
-    txn.commit();
+    accepted = withStorageRetry([&](Admission admission, std::uint64_t room) {
+      return appendOnce(events, admission, room);
+    });
   } catch (const lmdb::Error& e) {
-    if (e.mapFull()) {
-      throw SpoolFullError("spool " + dir_.string() + " is full (LMDB map of " +
-                           std::to_string(env_.mapSize()) +
-                           " bytes exhausted by events that are never shed): " + e.what());
+    if (storageRefused(e)) {
+      throw SpoolFullError(
+          "spool " + dir_.string() + " is full (" +
+          (e.mapFull() ? "LMDB map of " + std::to_string(env_.mapSize()) + " bytes exhausted"
+                       : std::string("its filesystem is full")) +
+          " even for events that are never shed, with the reserve used): " + e.what());
     }
     throw std::runtime_error("spool " + dir_.string() + ": append failed: " + e.what());
   }
   announceCommit();
   return accepted;
+}
+
+bool Spool::storageRefused(const lmdb::Error& e) const {
+  if (e.mapFull() || e.noSpace()) return true;
+  // LMDB reports a short write as EIO: what a filesystem that fills up mid-commit causes.
+  if (e.code() != EIO) return false;
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return false;
+  const std::uint64_t freeBytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  return freeBytes < std::max<std::uint64_t>(reserveBytes_, std::uint64_t{1} << 20);
+}
+
+bool Spool::reserveHeld() const {
+  struct stat st {};
+  return ::stat((dir_ / kReserveName).c_str(), &st) == 0 &&
+         static_cast<std::uint64_t>(st.st_blocks) * 512 >= reserveBytes_;
+}
+
+bool Spool::takeReserve() {
+  // Allocated under a name of its own, then renamed: the reserve is whole or absent.
+  const auto tmp = dir_ / (std::string(kReserveName) + "." + std::to_string(::getpid()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0660);
+  if (fd < 0) return false;
+  bool ok = ::posix_fallocate(fd, 0, static_cast<off_t>(reserveBytes_)) == 0;
+  ::close(fd);
+  if (ok) ok = ::rename(tmp.c_str(), (dir_ / kReserveName).c_str()) == 0;
+  if (!ok) ::unlink(tmp.c_str());
+  return ok;
+}
+
+bool Spool::releaseReserve() {
+  if (::unlink((dir_ / kReserveName).c_str()) != 0) return false;
+  // Best effort: move the room to the end of the data file at once, before anything else on the
+  // filesystem takes it.
+  int fd = ::open(dataFile().c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0) {
+      (void)::fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, static_cast<off_t>(reserveBytes_));
+    }
+    ::close(fd);
+  }
+  return true;
+}
+
+bool Spool::storageHasRoom() {
+  // The storage has room again when the reserve is whole (taken again if need be) and as much
+  // again is free beside it.
+  if (reserveBytes_ == 0) return false;
+  struct statvfs fs {};
+  if (::statvfs(dir_.c_str(), &fs) != 0) return false;
+  const std::uint64_t freeBytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (reserveHeld()) return freeBytes >= reserveBytes_;
+  return freeBytes >= 2 * reserveBytes_ && takeReserve();
 }
 
 void Spool::announceCommit() const {
@@ -284,6 +422,11 @@ std::size_t Spool::readAfter(std::uint64_t afterSeq, std::size_t maxEvents, cons
 
 std::size_t Spool::ackThrough(std::uint64_t seq) {
   std::shared_lock lock(envMutex_);
+  // Deleting takes pages too: on a full filesystem the reserve makes room for it.
+  return withStorageRetry([&](Admission, std::uint64_t) { return ackOnce(seq); });
+}
+
+std::size_t Spool::ackOnce(std::uint64_t seq) {
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
   Meta meta = loadMeta(txn);
   std::size_t deleted = 0;
@@ -323,6 +466,8 @@ SpoolStats Spool::stats() {
   out.lastSeq = meta.lastSeq;
   out.shedPending = meta.shedCount;
   out.shedTotal = meta.shedTotal;
+  out.storageFull = meta.storageFullAt != 0;
+  out.reserveHeld = reserveBytes_ > 0 && reserveHeld();
   return out;
 }
 

@@ -13,11 +13,19 @@
 //    set; agentId and host are left for the shipper to fill.
 //  * Bound: the stored value bytes are kept at or under max_bytes by shedding, when full, the
 //    kinds that shared/event/event_kinds.h marks ShedPolicy::whenFull (hook.output, pressure.*);
-//    shed events are counted, and once the spool is below 90 % of the bound again (on a later
-//    append or after an ack) one spool.shed event {count, firstNs, lastNs} is stored ahead of
-//    what follows. Everything else is never shed, and may take the spool past max_bytes; the LMDB
-//    map has headroom (2 * max_bytes + 64 MiB) and, when even that is exhausted, append() throws
-//    SpoolFullError.
+//    shed events are counted, and one spool.shed event {count, firstNs, lastNs} is stored right
+//    before the next event of a kept kind (a hook.exit, a deploy marker), or, when none comes,
+//    once the spool is below 90 % of the bound again (on a later append or after an ack).
+//    Everything else is never shed, and may take the spool past max_bytes; the LMDB map has
+//    headroom (2 * max_bytes + 64 MiB) for it.
+//  * Full storage: when a commit is refused (the filesystem is full: ENOSPC, EDQUOT, or EIO for
+//    LMDB's short write; or MDB_MAP_FULL), append() tries again at once letting low-value events
+//    have half the room left and shedding the rest, then with none, then after releasing the
+//    reserve: a file of reserve_bytes in the directory, allocated when the spool is opened and
+//    handed to data.mdb when released, so that kept kinds still commit on a full filesystem. The
+//    bound for low-value events then stays at what was judged to fit, until the reserve is whole
+//    again with as much free beside it. ackThrough() uses the reserve the same way. Only when
+//    even that is refused does append() throw SpoolFullError (nothing of the call stored).
 //  * Files are created group-read/writable (0660) in a setgid, group-writable directory (2770),
 //    so a deploy user in the agent's group can run `hook`.
 //
@@ -31,6 +39,9 @@
 //  * A crashed reader leaves a stale slot that stops page reuse: readerCheck() now and then.
 //  * If the spool directory is deleted and recreated under a running process, that process keeps
 //    the old (unlinked) files: replacedOnDisk() tells; the owner should reopen.
+//  * The reserve is room on a shared filesystem: between its release and the commit that needs
+//    it, another process writing there may take some (the release hands it to data.mdb at once
+//    to keep that window short). A spool opened on an already full filesystem has no reserve.
 #pragma once
 
 #include <capnp/common.h>
@@ -55,9 +66,13 @@ struct SpoolOptions {
   std::filesystem::path dir;
   std::uint64_t maxBytes = std::uint64_t{256} << 20;
   const Clock* clock = nullptr;  // not owned, must outlive the spool; null = the system clock
+  // Room on the spool's filesystem held back (a file "reserve" in the directory) for the events
+  // that are never shed, for when the filesystem fills up. 0: none.
+  std::uint64_t reserveBytes = std::uint64_t{512} << 10;
 };
 
-// Thrown by append() when the map is exhausted even for events that are never shed.
+// Thrown by append() when the storage (filesystem or map) refuses even the events that are never
+// shed, with the reserve used.
 class SpoolFullError final : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -69,6 +84,8 @@ struct SpoolStats {
   std::uint64_t lastSeq = 0;        // highest seq assigned in this epoch
   std::uint64_t shedPending = 0;    // shed since the last spool.shed event
   std::uint64_t shedTotal = 0;      // shed since the spool was created
+  bool storageFull = false;  // the filesystem or the map refused a commit and has no room yet
+  bool reserveHeld = false;  // the reserve file is whole
 };
 
 class Spool final : public EventSink {
@@ -126,17 +143,39 @@ class Spool final : public EventSink {
   void rememberDataFile();
   void announceCommit() const;
   struct Meta;
+  // How an event is let in: by the bound (normal), only if it is never shed (keepOnly: the
+  // storage refused a commit), or as the spool's own spool.shed record.
+  enum class Admission { normal, keepOnly, shedRecord };
   Meta loadMeta(lmdb::Txn& txn);
   void saveMeta(lmdb::Txn& txn, const Meta& meta);
+  std::uint64_t sheddableBound(const Meta& meta) const;
   void maybeStoreShedEvent(lmdb::Txn& txn, Meta& meta);
-  void storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, bool mayShed,
+  void storeShedEvent(lmdb::Txn& txn, Meta& meta);
+  void storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, Admission admission,
                   std::size_t& accepted);
+  // keepOnly: low-value events may add up to `room` bytes, the rest is shed.
+  std::size_t appendOnce(std::span<const schema::Event::Reader> events, Admission admission,
+                         std::uint64_t room);
+  std::size_t ackOnce(std::uint64_t seq);
+  // ENOSPC, EDQUOT, MDB_MAP_FULL, or EIO (LMDB's word for a short write) on a full filesystem.
+  bool storageRefused(const lmdb::Error& e) const;
+  // Runs attempt(normal, 0); when the storage refuses the commit (storageRefused()),
+  // attempt(keepOnly, half of roomLeft()), then attempt(keepOnly, 0), then releases the
+  // reserve and runs that once more.
+  template <typename Attempt>
+  auto withStorageRetry(Attempt attempt) -> decltype(attempt(Admission::normal, 0));
+  std::uint64_t roomLeft();
+  bool reserveHeld() const;
+  bool takeReserve();     // false when the filesystem has not the room
+  bool releaseReserve();  // false when there was no reserve to release
+  bool storageHasRoom();  // after a refusal: room again (the reserve taken again if need be)
 
   // Shared by every call, exclusive while reopenIfReplaced() swaps the environment.
   mutable std::shared_mutex envMutex_;
   lmdb::Env env_;
   std::filesystem::path dir_;
   std::uint64_t maxBytes_;
+  std::uint64_t reserveBytes_;
   SystemClock systemClock_;
   const Clock& clock_;
   // First segment for copying an event; used only inside a write transaction (LMDB's writer lock

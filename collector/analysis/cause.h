@@ -55,6 +55,10 @@ struct Cause {
   bool rootKind = false;       // can explain failures that follow it on the same host
   bool symptomKind = false;    // may itself be explained by a root cause on the same host
   bool rollbackHelps = false;  // the release's own failure: rolling back would undo it
+  // A state the agent observes when the deploy finishes (the artifact in place, fingerprints of
+  // config and dependencies): it held while the deploy ran, so "began after the failure" does not
+  // apply to it.
+  bool observedState = false;
   std::map<std::string, std::int64_t> hostFirstNs;  // per affected host: when it first showed
 };
 

@@ -108,9 +108,9 @@ void score(const CauseInput& in, std::vector<Cause>& causes) {
     }
   }
   // Time is causal: a root cause that began after the first failure on every one of its hosts
-  // explains none of them.
+  // explains none of them. Observed states held while the deploy ran, whenever they were seen.
   for (auto& c : causes) {
-    if (!c.rootKind || c.context || c.hosts.empty()) continue;
+    if (!c.rootKind || c.context || c.hosts.empty() || c.observedState) continue;
     std::string why;
     bool afterAll = true;
     for (const auto& host : c.hosts) {

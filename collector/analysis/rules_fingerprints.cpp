@@ -48,6 +48,7 @@ void finish(const CauseInput& in, Comparison& cmp, const std::string& what,
   Cause& c = cmp.cause;
   c.hostsTotal = in.state.total();
   c.rootKind = true;
+  c.observedState = true;
   c.title =
       oneLine(what + " on " + hostsPhrase(c.hosts, c.hostsTotal) + ": " + joinNames(cmp.names));
   for (const auto& e : c.evidence) {
@@ -200,6 +201,7 @@ std::vector<Cause> artifactCauses(const CauseInput& in) {
   c.rollbackHelps = true;
   c.specificity = 0.9;
   c.rootKind = true;
+  c.observedState = true;
   std::string seen;
   for (const auto& [host, f] : latest) {
     bool match = std::any_of(f->digests.begin(), f->digests.end(),

@@ -22,31 +22,12 @@
 #include "collector/store/store_env.h"
 #include "tests/support/harness.h"
 #include "tests/support/skip.h"
+#include "tests/support/tmpfs.h"
 
 namespace octolaunch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A tmpfs mounted for one test, unmounted (lazily) at the end.
-class Tmpfs final {
- public:
-  Tmpfs(const std::filesystem::path& at, const std::string& options) : path_(at) {
-    std::filesystem::create_directories(at);
-    ok_ = ::mount("tmpfs", at.c_str(), "tmpfs", 0, options.c_str()) == 0;
-    if (!ok_) error_ = std::string("cannot mount a tmpfs: ") + std::strerror(errno);
-  }
-  ~Tmpfs() {
-    if (ok_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool ok() const { return ok_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::filesystem::path path_;
-  bool ok_ = false;
-  std::string error_;
-};
 
 // Writes file until the file system has at most leaveBytes free.
 void fillLeaving(const std::filesystem::path& file, std::uint64_t leaveBytes) {

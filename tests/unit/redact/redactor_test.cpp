@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/planted_secrets.h"
+
 namespace octolaunch::agent {
 namespace {
 
@@ -121,6 +123,13 @@ TEST(Redactor, PemPrivateKeyBodyAcrossLines) {
   EXPECT_EQ(l2, "***");
   EXPECT_EQ(l4, "done");
   EXPECT_FALSE(state.inPrivateKey);
+  // A key named as such in YAML: its marker is not masked away before the key's state is set.
+  RedactState yaml;
+  std::string y1 = "private_key: -----BEGIN RSA PRIVATE KEY-----";
+  std::string y2 = "  MIIEowIBAAKCAQEAsecretbody";
+  r.redact(y1, yaml);
+  r.redact(y2, yaml);
+  EXPECT_EQ(y2, "***");
   // One line holding a whole (escaped) key, as in JSON.
   EXPECT_EQ(
       r.redacted(
@@ -167,6 +176,74 @@ TEST(Redactor, LinearTimeOnHostileInput) {
   r.redacted(evil);
   r.redacted(evil2);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// Every family, freshly generated values: none survives, whatever the seed.
+TEST(Redactor, NoPlantedSecretSurvives) {
+  Redactor r;
+  for (std::uint32_t seed : {1u, 2u, 3u, 20261206u}) {
+    testing::SecretPlanter planter(seed);
+    testing::PlantedSecrets planted = planter.plant();
+    RedactState state;
+    std::string all;
+    for (std::string line : planted.lines) {
+      r.redact(line, state);
+      all += line + "\n";
+    }
+    EXPECT_FALSE(state.inPrivateKey);
+    for (const auto& secret : planted.secrets) {
+      EXPECT_EQ(all.find(secret), std::string::npos)
+          << "seed " << seed << ": " << secret << " leaked:\n"
+          << all;
+    }
+  }
+}
+
+TEST(Redactor, OrdinaryGeneratedLinesUntouched) {
+  Redactor r;
+  testing::SecretPlanter planter(7);
+  RedactState state;
+  for (const auto& line : planter.ordinary()) {
+    std::string copy = line;
+    EXPECT_FALSE(r.redact(copy, state)) << line;
+    EXPECT_EQ(copy, line);
+  }
+}
+
+TEST(Redactor, TokenFamiliesKeepTheirContext) {
+  Redactor r;
+  EXPECT_EQ(r.redacted("git push https://oauth2:glpat-abcdefghij0123456789@gitlab.local/x.git"),
+            "git push https://oauth2:***@gitlab.local/x.git");
+  EXPECT_EQ(r.redacted("Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/x"),
+            "Authorization: AWS4-HMAC-SHA256 ***");
+  EXPECT_EQ(r.redacted("notify with xoxb-1234567890-abcdefghij done"), "notify with *** done");
+  EXPECT_EQ(r.redacted("-----BEGIN PGP PRIVATE KEY BLOCK-----"),
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----***");
+  // Near misses stay: too short to be a token, no key name.
+  for (const char* line : {"ghp_short", "sk_live_x", "npm_install done", "eyJhbGciOiJIUzI1NiJ9"}) {
+    EXPECT_EQ(r.redacted(line), line);
+  }
+}
+
+TEST(Redactor, ExtraPatternsMaskTheMatchOrTheirFirstGroup) {
+  Redactor r({"ACME-[0-9]{6}", "(?i)license[ =]+([a-z0-9]+)"});
+  EXPECT_EQ(r.redacted("tenant ACME-123456 up"), "tenant *** up");
+  EXPECT_EQ(r.redacted("License = ab12cd, License x9"), "License = ***, License ***");
+  // Built-ins still apply, and lines without a match are untouched.
+  EXPECT_EQ(r.redacted("password=x ACME-000001"), "password=*** ***");
+  EXPECT_EQ(r.redacted("ACME-12 is not one"), "ACME-12 is not one");
+  // An extra pattern that can match nothing still terminates.
+  Redactor empty({"x*"});
+  EXPECT_EQ(empty.redacted("abxxc"), "ab***c");
+}
+
+TEST(Redactor, BadExtraPatternIsRejectedByName) {
+  try {
+    Redactor r({"ok", "(unclosed"});
+    FAIL() << "a pattern that does not compile was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("(unclosed"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

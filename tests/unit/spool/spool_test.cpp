@@ -226,27 +226,43 @@ TEST(Spool, ShedsLowValueWhenFullNeverHookExitAndReportsCount) {
     accepted += b.appendTo(*spool);
   }
   auto stats = spool->stats();
-  EXPECT_LE(stats.storedBytes, maxBytes + 10 * 2048);  // only hook exits may go past the bound
-  EXPECT_GT(stats.shedPending, 0u);
-  EXPECT_EQ(accepted + stats.shedPending, static_cast<std::size_t>(total + 10));
+  // Only hook exits and spool.shed records may go past the bound.
+  EXPECT_LE(stats.storedBytes, maxBytes + 10 * 2048 + 10 * 256);
   auto all = readAll(*spool);
   int exits = 0;
-  for (const auto& s : all) exits += s.which == Event::Payload::HOOK_EXIT ? 1 : 0;
+  std::uint64_t shedRecorded = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    exits += all[i].which == Event::Payload::HOOK_EXIT ? 1 : 0;
+    if (all[i].which == Event::Payload::SPOOL_SHED) {
+      shedRecorded += all[i].shedCount;
+      // Told right before the event that is kept whatever happens.
+      ASSERT_LT(i + 1, all.size());
+      EXPECT_EQ(all[i + 1].which, Event::Payload::HOOK_EXIT);
+    }
+  }
   EXPECT_EQ(exits, 10);
+  EXPECT_GT(shedRecorded, 0u);
+  EXPECT_EQ(stats.shedPending, 0u);
+  EXPECT_EQ(accepted + shedRecorded, static_cast<std::size_t>(total + 10));
+  EXPECT_EQ(stats.shedTotal, shedRecorded);
 
-  // Room again after an ack: one spool.shed carrying the count, ahead of newer events.
-  std::uint64_t shed = stats.shedPending;
-  spool->ackThrough(all.back().seq);
+  // Lines shed with no kept event after them: the count waits until there is room again (after
+  // an ack), then one spool.shed comes ahead of newer events.
+  Batch full;
+  for (int i = 0; i < 5; ++i) full.output(line, static_cast<std::uint32_t>(total + i + 1));
+  EXPECT_EQ(full.appendTo(*spool), 0u);
+  EXPECT_EQ(spool->stats().shedPending, 5u);
+  spool->ackThrough(readAll(*spool).back().seq);
   Batch more;
   more.output("later", 1);
   more.appendTo(*spool);
   auto rest = readAll(*spool);
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[0].which, Event::Payload::SPOOL_SHED);
-  EXPECT_EQ(rest[0].shedCount, shed);
+  EXPECT_EQ(rest[0].shedCount, 5u);
   EXPECT_EQ(rest[1].line, "later");
   EXPECT_EQ(spool->stats().shedPending, 0u);
-  EXPECT_EQ(spool->stats().shedTotal, shed);
+  EXPECT_EQ(spool->stats().shedTotal, shedRecorded + 5);
 }
 
 // The shed policy is the kind table's: a full spool refuses exactly the kinds it marks whenFull.
@@ -273,6 +289,21 @@ TEST(Spool, FullSpoolShedsExactlyTheKindsTheTableMarks) {
     b.kind(kind);
     EXPECT_EQ(b.appendTo(*spool), kind.shed == ShedPolicy::whenFull ? 0u : 1u) << kind.name;
   }
+}
+
+TEST(Spool, HoldsItsReserveOnTheFilesystem) {
+  TempDir dir;
+  SpoolOptions options{dir / "spool", 1 << 20, nullptr, 256 * 1024};
+  auto spool = Spool::open(options);
+  EXPECT_TRUE(spool->stats().reserveHeld);
+  EXPECT_FALSE(spool->stats().storageFull);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "spool" / "reserve").c_str(), &st), 0);
+  EXPECT_GE(static_cast<std::uint64_t>(st.st_blocks) * 512, 256u * 1024);
+  options.reserveBytes = 0;
+  options.dir = dir / "bare";
+  EXPECT_FALSE(Spool::open(options)->stats().reserveHeld);
+  EXPECT_FALSE(std::filesystem::exists(dir / "bare" / "reserve"));
 }
 
 TEST(Spool, DirectoryIsGroupSharedSetgid) {
