@@ -120,9 +120,12 @@ HostDeployState hostState(const std::string& host, std::span<const DeployWindow>
     return s;
   }
   if (w && w->finishNs) {
-    if (const EventFact* f = serviceFailureAfter(linked, host, *w->finishNs)) {
-      fail(*f, "after deploy: " + f->summary);
-      s.afterDeploy = true;
+    // The hooks passed, but the service failed once they had run (a unit crash-looping after the
+    // restart, during the rest of the window or after it): the deploy did not work, whatever the
+    // script reported.
+    if (const EventFact* f = serviceFailureAfter(linked, host, startNs)) {
+      s.afterDeploy = f->timeNs >= *w->finishNs;
+      fail(*f, (s.afterDeploy ? "after deploy: " : "during deploy: ") + f->summary);
       return s;
     }
     s.state = HostState::succeeded;
