@@ -1,13 +1,16 @@
 // octolaunch-collector: wiring only. Reads the config, opens the store, serves RPC ingest on the
 // KJ event loop of this (main) thread — the only thread that writes the store — and the HTTP API
-// on cpp-httplib's worker threads. SIGINT/SIGTERM stop it cleanly (exit 0).
+// on a KJ event loop of its own with a pool of handler threads. SIGINT/SIGTERM stop it cleanly
+// (exit 0).
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -74,16 +77,19 @@ collector::CollectorConfig configure(const Flags& flags,
   return config;
 }
 
-// Stops the HTTP server and resolves when its thread has returned from run(). stop() is repeated:
-// cpp-httplib ignores a stop() that comes before its listen loop has started (a signal right
-// after start-up).
-kj::Promise<void> stopHttp(kj::Timer& timer, http::HttpServer& server,
-                           kj::ForkedPromise<bool>& finished) {
-  server.stop();
-  return finished.addBranch().ignoreResult().exclusiveJoin(
-      timer.afterDelay(50 * kj::MILLISECONDS).then([&timer, &server, &finished]() {
-        return stopHttp(timer, server, finished);
-      }));
+// The HTTP server holds a socket per connection: raise the soft open-file limit so that
+// max_connections fit beside the store and the RPC connections (never above the hard limit).
+void raiseOpenFileLimit(unsigned maxConnections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, rlim_t{maxConnections} + 1024);
+  if (limit.rlim_cur >= wanted) return;
+  const rlim_t had = limit.rlim_cur;
+  limit.rlim_cur = wanted;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0 || wanted < rlim_t{maxConnections} + 1024) {
+    spdlog::warn("open-file limit {} (hard {}) is below [http] max_connections {} + 1024", had,
+                 limit.rlim_max, maxConnections);
+  }
 }
 
 // Clears stale LMDB reader slots (readers of killed processes) every minute.
@@ -144,12 +150,8 @@ int serve(const collector::CollectorConfig& config,
            "# TYPE octolaunch_store_map_bytes gauge\noctolaunch_store_map_bytes " +
            std::to_string(env.mapSize()) + "\n";
   });
-  http::HttpServer httpServer(
-      api, http::HttpOptions{.threads = config.http.threads,
-                             .readTimeoutMs = config.http.readTimeoutMs,
-                             .writeTimeoutMs = config.http.writeTimeoutMs,
-                             .keepAliveTimeoutMs = config.http.keepAliveTimeoutMs,
-                             .maxBodyBytes = config.http.maxBodyBytes});
+  raiseOpenFileLimit(config.http.maxConnections);
+  http::HttpServer httpServer(api, config.http);  // the [http] limits
   const auto httpAddress = *collector::parseListenAddress(config.http.listen);
   const int httpPort = httpServer.bind(httpAddress.host, httpAddress.port);
   std::cout << "http listening on " << httpAddress.host << ":" << httpPort << std::endl;
@@ -182,7 +184,8 @@ int serve(const collector::CollectorConfig& config,
     failed = true;
   }
   // Keep the loop turning while HTTP drains: its handlers may be waiting in executeSync.
-  stopHttp(io.provider->getTimer(), httpServer, httpFinished).wait(io.waitScope);
+  httpServer.stop();
+  httpFinished.addBranch().ignoreResult().wait(io.waitScope);
   httpThread.join();
   spdlog::info("stopped");
   return failed ? 1 : 0;

@@ -71,6 +71,9 @@ void readSections(const toml::table& document, CollectorConfig& config,
     http.read("write_timeout_ms", config.http.writeTimeoutMs, 1, 600'000);
     http.read("keep_alive_timeout_ms", config.http.keepAliveTimeoutMs, 1, 600'000);
     readByteSize(http, "max_body_bytes", config.http.maxBodyBytes, 1024);
+    http.read("header_timeout_ms", config.http.headerTimeoutMs, 1, 600'000);
+    readByteSize(http, "min_body_bytes_per_second", config.http.minBodyBytesPerSecond, 0);
+    http.read("max_connections", config.http.maxConnections, 1, 1'000'000);
   }
   {
     TableReader log = root.section("log");

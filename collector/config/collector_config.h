@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collector/http/http_options.h"
 #include "shared/config/toml_reader.h"
 
 namespace octolaunch::collector {
@@ -50,13 +51,9 @@ struct RpcSettings {
   std::uint32_t maxBatchEvents = 100'000;
 };
 
-struct HttpSettings {
+// The [http] limits are the server's own options (what each means: collector/http/http_options.h).
+struct HttpSettings : http::HttpOptions {
   std::string listen{std::string(kDefaultHttpListen)};
-  unsigned threads = 8;
-  unsigned readTimeoutMs = 5000;
-  unsigned writeTimeoutMs = 5000;
-  unsigned keepAliveTimeoutMs = 5000;
-  std::size_t maxBodyBytes = std::size_t{1} << 20;
 };
 
 struct CollectorConfig {

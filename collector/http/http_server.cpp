@@ -1,47 +1,189 @@
 #include "collector/http/http_server.h"
 
+#include <fcntl.h>
+#include <kj/async-io.h>
+#include <kj/compat/http.h>
+#include <kj/io.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
+#include "collector/http/handler_pool.h"
 #include "collector/http/routes/routes.h"
 
 namespace octolaunch::http {
 
 namespace {
-void setTimeout(unsigned ms, const std::function<void(time_t, time_t)>& set) {
-  set(static_cast<time_t>(ms / 1000), static_cast<time_t>((ms % 1000) * 1000));
-}
+
+// Accepts connections and serves each with server while fewer than maxConnections are open;
+// beyond that a new connection is closed at once (counted; logged once per overload). A failing
+// accept (out of file descriptors) is logged once and retried after a pause. Loop thread only.
+class ConnectionGate final : private kj::TaskSet::ErrorHandler {
+ public:
+  ConnectionGate(kj::HttpServer& server, kj::Timer& timer, unsigned maxConnections,
+                 HttpCounters& counters)
+      : server_(server), timer_(timer), maxConnections_(maxConnections), counters_(counters) {}
+
+  // Never resolves; rejects only if the listener is unusable.
+  kj::Promise<void> acceptLoop(kj::ConnectionReceiver& listener) {
+    return listener.accept().then(
+        [this, &listener](kj::Own<kj::AsyncIoStream> connection) {
+          admit(kj::mv(connection));
+          return acceptLoop(listener);
+        },
+        [this, &listener](kj::Exception&& e) {
+          if (!warnedAccept_) {
+            spdlog::warn("HTTP accept failed (retrying every 100 ms): {}",
+                         e.getDescription().cStr());
+            warnedAccept_ = true;
+          }
+          return timer_.afterDelay(100 * kj::MILLISECONDS).then([this, &listener] {
+            return acceptLoop(listener);
+          });
+        });
+  }
+
+ private:
+  void admit(kj::Own<kj::AsyncIoStream> connection) {
+    warnedAccept_ = false;
+    if (open_ >= maxConnections_) {
+      ++counters_.refusedConnections;
+      if (!warnedFull_) {
+        spdlog::warn("HTTP: {} connections open (max_connections): closing new ones", open_);
+        warnedFull_ = true;
+      }
+      return;  // dropping connection closes it
+    }
+    if (open_ + 1 < maxConnections_ / 2) warnedFull_ = false;
+    ++open_;
+    counters_.openConnections.store(open_, std::memory_order_relaxed);
+    tasks_.add(server_.listenHttp(kj::mv(connection)).attach(kj::defer([this] {
+      --open_;
+      counters_.openConnections.store(open_, std::memory_order_relaxed);
+    })));
+  }
+
+  void taskFailed(kj::Exception&& e) override {
+    spdlog::debug("HTTP connection ended: {}", e.getDescription().cStr());
+  }
+
+  kj::HttpServer& server_;
+  kj::Timer& timer_;
+  const unsigned maxConnections_;
+  HttpCounters& counters_;
+  unsigned open_ = 0;
+  bool warnedFull_ = false;
+  bool warnedAccept_ = false;
+  kj::TaskSet tasks_{*this};
+};
+
 }  // namespace
 
-HttpServer::HttpServer(ApiContext& api, const HttpOptions& options) : router_(server_) {
-  const unsigned threads = options.threads;
-  server_.new_task_queue = [threads]() { return new httplib::ThreadPool(threads); };
-  setTimeout(options.readTimeoutMs, [&](time_t s, time_t us) { server_.set_read_timeout(s, us); });
-  setTimeout(options.writeTimeoutMs,
-             [&](time_t s, time_t us) { server_.set_write_timeout(s, us); });
-  server_.set_keep_alive_timeout(
-      static_cast<time_t>(std::max(1u, (options.keepAliveTimeoutMs + 999) / 1000)));
-  server_.set_keep_alive_max_count(1000);
-  server_.set_payload_max_length(options.maxBodyBytes);
+HttpServer::HttpServer(ApiContext& api, const HttpOptions& options) : options_(options) {
   registerAllRoutes(router_, api);
+  api.metrics.push_back([this] { return counters_.prometheus(); });
+}
+
+HttpServer::~HttpServer() {
+  if (listenFd_ >= 0) ::close(listenFd_);
 }
 
 int HttpServer::bind(const std::string& host, int port) {
+  const std::string where = host + ":" + std::to_string(port) + " (HTTP)";
   std::string bare = host;
   if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
     bare = bare.substr(1, bare.size() - 2);
-  if (port == 0) {
-    int chosen = server_.bind_to_any_port(bare);
-    if (chosen < 0) throw std::runtime_error("cannot listen on " + host + ":0 (HTTP)");
-    return chosen;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = ::getaddrinfo(bare.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0) {
+    throw std::runtime_error("cannot listen on " + where + ": " + ::gai_strerror(rc));
   }
-  if (!server_.bind_to_port(bare, port)) {
-    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + " (HTTP)");
+  std::string error = "no address";
+  int fd = -1;
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) {
+      error = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+      error = std::strerror(errno);
+      ::close(fd);
+      fd = -1;
+    }
   }
-  return port;
+  ::freeaddrinfo(found);
+  if (fd < 0) throw std::runtime_error("cannot listen on " + where + ": " + error);
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  if (listenFd_ >= 0) ::close(listenFd_);
+  listenFd_ = fd;
+  return ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                           : reinterpret_cast<sockaddr_in&>(bound).sin_port);
 }
 
-bool HttpServer::run() { return server_.listen_after_bind(); }
+bool HttpServer::run() {
+  if (listenFd_ < 0) return false;
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  auto stopped = kj::newPromiseAndCrossThreadFulfiller<void>();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopRequested_) return true;
+    stopServing_ = kj::mv(stopped.fulfiller);
+  }
+  // Before the loop goes away, so stop() never fulfils into a dead loop.
+  KJ_DEFER({
+    std::lock_guard lock(mutex_);
+    stopServing_ = nullptr;
+  });
+  kj::Timer& timer = io.provider->getTimer();
+  try {
+    kj::Own<kj::ConnectionReceiver> listener = io.lowLevelProvider->wrapListenSocketFd(
+        kj::AutoCloseFd(listenFd_), kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
+                                        kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+    listenFd_ = -1;  // owned by listener now
+    kj::HttpHeaderTable headerTable;
+    HandlerPool pool(router_, options_.threads);
+    ApiHttpService service(pool, options_, timer, headerTable, counters_);
+    kj::HttpServerSettings settings;
+    settings.headerTimeout = options_.headerTimeoutMs * kj::MILLISECONDS;
+    settings.pipelineTimeout = options_.keepAliveTimeoutMs * kj::MILLISECONDS;
+    settings.errorHandler = service;
+    kj::HttpServer server(
+        timer, headerTable,
+        [&service](kj::AsyncIoStream& connection) { return service.forConnection(connection); },
+        settings);
+    ConnectionGate gate(server, timer, options_.maxConnections, counters_);
 
-void HttpServer::stop() { server_.stop(); }
+    stopped.promise.exclusiveJoin(gate.acceptLoop(*listener)).wait(io.waitScope);
+    // No new requests; those in flight get the write timeout to finish.
+    server.drain()
+        .exclusiveJoin(timer.afterDelay(options_.writeTimeoutMs * kj::MILLISECONDS))
+        .wait(io.waitScope);
+    // Leaving the scope closes every connection, then waits for the handler threads.
+  } catch (const kj::Exception& e) {
+    spdlog::error("HTTP server failed: {}", e.getDescription().cStr());
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::stop() {
+  std::lock_guard lock(mutex_);
+  stopRequested_ = true;
+  if (stopServing_) stopServing_->fulfill();
+}
 
 }  // namespace octolaunch::http

@@ -1,48 +1,57 @@
-// The collector's HTTP server: cpp-httplib with a sized worker pool, timeouts and a body limit,
-// serving the routes of routes/routes.h.
+// The collector's HTTP server: KJ's event-driven HTTP/1.1 server (kj-http) on a thread of its
+// own, handing complete requests to a small pool of handler threads that run the routes of
+// routes/routes.h.
+//
+// Why not a thread per connection (cpp-httplib, before): each connection held a pool thread for
+// its whole keep-alive life, so eight slow clients or a few thousand idle ones left /healthz
+// unanswered, and chunked bodies were read without a limit. Here one event loop holds every
+// connection; a client only ever costs a socket and its buffers, and the handler threads see
+// only requests whose body has fully arrived within the limits (http_options.h).
 //
 // Contract
-//  * bind() on the thread that will call run(); run() blocks serving until stop() (from any
-//    thread) and then returns after the worker threads have finished their requests.
-//  * Slow or idle clients are cut off by the read/write/keep-alive timeouts so they cannot hold
-//    workers; bodies over maxBodyBytes are refused with 413.
+//  * bind() from any thread before run(); run() blocks the calling thread (it becomes the HTTP
+//    event loop) until stop(), lets requests in flight finish (up to writeTimeoutMs), then
+//    returns after the handler threads have finished.
+//  * stop() from any thread, before, during or after run(), any number of times.
+//  * Adds the server's counters to api.metrics at construction (octolaunch_http_*).
 #pragma once
 
-#include <httplib.h>
+#include <kj/async.h>
 
-#include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "collector/http/api_context.h"
+#include "collector/http/api_http_service.h"
+#include "collector/http/http_options.h"
 #include "collector/http/router.h"
 
 namespace octolaunch::http {
-
-struct HttpOptions {
-  unsigned threads = 8;
-  unsigned readTimeoutMs = 5000;
-  unsigned writeTimeoutMs = 5000;
-  unsigned keepAliveTimeoutMs = 5000;
-  std::size_t maxBodyBytes = std::size_t{1} << 20;
-};
 
 class HttpServer final {
  public:
   // api must outlive the server.
   HttpServer(ApiContext& api, const HttpOptions& options);
+  ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds host:port (port 0 picks a free port) and returns the bound port.
-  // Throws std::runtime_error naming the address when it cannot bind.
+  // Binds host:port (port 0 picks a free port; host may be an IPv6 address in brackets) and
+  // returns the bound port. Throws std::runtime_error naming the address when it cannot bind.
   int bind(const std::string& host, int port);
-  // Serves until stop(). Returns false if the server failed while listening.
+  // Serves until stop(). Returns false if the server failed (not bound, the listener broke).
   bool run();
   void stop();
 
  private:
-  httplib::Server server_;
   Router router_;
+  const HttpOptions options_;
+  HttpCounters counters_;
+  int listenFd_ = -1;
+
+  std::mutex mutex_;
+  bool stopRequested_ = false;                                  // guarded by mutex_
+  kj::Own<kj::CrossThreadPromiseFulfiller<void>> stopServing_;  // guarded by mutex_; in run()
 };
 
 }  // namespace octolaunch::http

@@ -13,23 +13,6 @@ namespace octolaunch::http {
 namespace {
 constexpr const char* kJson = "application/json";
 
-const char* reasonFor(int status) {
-  switch (status) {
-    case 400:
-      return "bad request";
-    case 404:
-      return "not found";
-    case 405:
-      return "method not allowed";
-    case 413:
-      return "request body too large";
-    case 414:
-      return "request URI too long";
-    default:
-      return status < 500 ? "bad request" : "internal error";
-  }
-}
-
 JsonReply errorReply(int status, std::string message) {
   return {status, {{"error", std::move(message)}}, {}};
 }
@@ -101,7 +84,7 @@ void guarded(const httplib::Request& req, httplib::Response& res, const Serve& s
   }
 }
 
-httplib::Server::Handler serveJson(Router::JsonHandler handler) {
+Router::RawHandler serveJson(Router::JsonHandler handler) {
   return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
     guarded(req, res, [&] { writeJson(res, handler(req)); });
   };
@@ -121,41 +104,43 @@ void writeError(httplib::Response& response, int status, const std::string& mess
   writeJson(response, errorReply(status, message));
 }
 
-Router::Router(httplib::Server& server) : server_(server) {
-  // cpp-httplib calls the error handler for every status >= 400; fill only empty bodies (its own
-  // 404/413/... answers), keeping the JSON errors our handlers wrote.
-  server_.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        try {
-          if (res.status != 404) {
-            writeError(res, res.status, reasonFor(res.status));
-          } else if (auto bad = invalidUtf8(req)) {
-            writeError(res, 400, *bad);
-          } else {
-            writeError(res, 404, "no route for " + req.method + " " + req.path);
-          }
-        } catch (...) {
-          writeLastResort(res);
-        }
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  server_.set_exception_handler(replyForException);
-}
-
 void Router::get(const std::string& pattern, JsonHandler handler) {
-  server_.Get(pattern, serveJson(std::move(handler)));
+  add("GET", pattern, serveJson(std::move(handler)));
 }
 
 void Router::post(const std::string& pattern, JsonHandler handler) {
-  server_.Post(pattern, serveJson(std::move(handler)));
+  add("POST", pattern, serveJson(std::move(handler)));
 }
 
 void Router::getRaw(const std::string& pattern, RawHandler handler) {
-  server_.Get(pattern,
-              [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-                guarded(req, res, [&] { handler(req, res); });
-              });
+  add("GET", pattern,
+      [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        guarded(req, res, [&] { handler(req, res); });
+      });
+}
+
+void Router::add(const char* method, const std::string& pattern, RawHandler handler) {
+  routes_.push_back({method, std::regex(pattern), std::move(handler)});
+}
+
+void Router::dispatch(httplib::Request& req, httplib::Response& res) const noexcept {
+  try {
+    const std::string_view method =
+        req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+    for (const Route& route : routes_) {
+      if (route.method == method && std::regex_match(req.path, req.matches, route.pattern)) {
+        route.handler(req, res);  // guarded: never throws
+        return;
+      }
+    }
+    if (auto bad = invalidUtf8(req)) {
+      writeError(res, 400, *bad);
+    } else {
+      writeError(res, 404, "no route for " + req.method + " " + req.path);
+    }
+  } catch (...) {
+    replyForException(req, res, std::current_exception());
+  }
 }
 
 }  // namespace octolaunch::http

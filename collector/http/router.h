@@ -1,26 +1,32 @@
-// JSON routes on top of cpp-httplib. A route is a function from the request to a JsonReply;
+// JSON routes. A route is a function from the request to a JsonReply;
 // the router turns exceptions into JSON errors so a handler never writes error bodies itself:
 //   HttpError(status, msg)          -> status, {"error": msg}
 //   StoreError (full)               -> 507, {"error": ...}
 //   StoreError (badCursor)          -> 400, {"error": "cursor: ..."}
 //   any other exception             -> 500, {"error": "internal error: ..."}, logged (our bug)
-// Unknown paths and methods get 404 {"error": "no route for GET /x"}; over-long bodies 413.
+// Unknown paths and methods get 404 {"error": "no route for GET /x"}. The transport
+// (http_server.h) answers what it refuses before routing (413, 408, 400) through writeError().
 // A path, query parameter name or value that is not valid UTF-8 is refused with 400 before any
 // handler runs, e.g. {"error": "path: not valid UTF-8"}.
 //
-// No exception leaves the router into cpp-httplib, and every response body is written through
-// writeJson(), which cannot fail on the content (bytes that are not UTF-8 become U+FFFD).
+// Requests and responses are cpp-httplib's plain structs (httplib::Request, httplib::Response):
+// the transport fills method, path (decoded), target, params, headers and body, and writes back
+// status, headers and body. No exception leaves dispatch(), and every response body is written
+// through writeJson(), which cannot fail on the content (bytes that are not UTF-8 become U+FFFD).
 //
-// Threads: handlers run on cpp-httplib's worker threads, several at once; everything they touch
-// must be safe for that (LMDB reads are; writes go through a WriteSerializer).
+// Threads: routes are added before serving starts; dispatch() then runs on the server's handler
+// threads, several at once; everything a handler touches must be safe for that (LMDB reads are;
+// writes go through a WriteSerializer).
 #pragma once
 
 #include <httplib.h>
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace octolaunch::http {
 
@@ -48,8 +54,7 @@ class Router final {
   // A handler that writes the whole response itself (e.g. /metrics).
   using RawHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
 
-  // Installs the error and exception handlers on server. server must outlive the router.
-  explicit Router(httplib::Server& server);
+  Router() = default;
 
   // pattern: a full-match std::regex over the path, e.g. R"(/api/v1/releases/([^/]+))";
   // captures are in request.matches.
@@ -57,8 +62,19 @@ class Router final {
   void post(const std::string& pattern, JsonHandler handler);
   void getRaw(const std::string& pattern, RawHandler handler);
 
+  // Answers req into res: the first route whose method and pattern match (HEAD is served by the
+  // GET routes), else 404. Fills req.matches. Never throws.
+  void dispatch(httplib::Request& req, httplib::Response& res) const noexcept;
+
  private:
-  httplib::Server& server_;
+  struct Route {
+    std::string method;
+    std::regex pattern;
+    RawHandler handler;
+  };
+  void add(const char* method, const std::string& pattern, RawHandler handler);
+
+  std::vector<Route> routes_;
 };
 
 // Writes reply as the response: status and JSON text. Never throws for the content: strings that

@@ -1,98 +1,20 @@
 // Bad input on the RPC port: garbage bytes and a truncated Cap'n Proto message drop only that
 // connection; the collector keeps serving other agents. Hostile HTTP requests (bytes that are not
 // UTF-8 in the path, the query or the body) get a JSON error and the collector keeps serving.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "tests/support/harness.h"
+#include "tests/support/raw_http.h"
 
 namespace octolaunch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-int connectTo(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// True when the peer closes the connection (read returns 0 or an error) within the timeout.
-bool closedByPeer(int fd, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) > 0) {
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n <= 0) return true;
-    }
-  }
-  return false;
-}
-
-// Writes request as given on a fresh connection and reads the response until the collector closes
-// the connection; "" when it could not connect or nothing came back within the timeout.
-std::string exchange(int port, const std::string& request, std::chrono::milliseconds timeout) {
-  int fd = connectTo(port);
-  if (fd < 0) return "";
-  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return "";
-  }
-  std::string response;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    response.append(buf, static_cast<std::size_t>(n));
-  }
-  close(fd);
-  return response;
-}
-
-struct RawReply {
-  int status = 0;  // 0: no complete status line
-  std::string contentType;
-  nlohmann::json body;  // discarded when the body is not JSON
-};
-
-RawReply parseReply(const std::string& response) {
-  RawReply r;
-  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return r;
-  r.status = std::atoi(response.c_str() + 9);
-  const std::size_t end = response.find("\r\n\r\n");
-  if (end == std::string::npos) return r;
-  const std::string headers = response.substr(0, end);
-  const std::string key = "\r\nContent-Type: ";
-  if (std::size_t at = headers.find(key); at != std::string::npos) {
-    r.contentType = headers.substr(at + key.size(), headers.find("\r\n", at + 2) - at - key.size());
-  }
-  r.body = nlohmann::json::parse(response.substr(end + 4), nullptr, false);
-  return r;
-}
-
-std::string getRequest(const std::string& target) {
-  return "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-}
 
 std::string postRequest(const std::string& target, const std::string& body) {
   return "POST " + target +

@@ -30,7 +30,7 @@ int portOf(const std::string& line) {
 void CollectorProcess::start() {
   std::vector<std::string> argv = {binPath("octolaunch-collector"),
                                    "--config",
-                                   "/dev/null",
+                                   options_.config,
                                    "--data-dir",
                                    options_.dataDir.string(),
                                    "--rpc-listen",
@@ -71,6 +71,8 @@ int CollectorProcess::stop() {
 }
 
 bool CollectorProcess::running() { return process_ && process_->running(); }
+
+pid_t CollectorProcess::pid() const { return process_ ? process_->pid() : -1; }
 
 namespace {
 HttpResult toResult(const httplib::Result& res) {

@@ -28,6 +28,7 @@ class CollectorProcess final {
     int rpcPort = 0;  // 0: any free port
     int httpPort = 0;
     std::vector<std::string> extraArgs;
+    std::string config = "/dev/null";  // --config
   };
   explicit CollectorProcess(Options options);
   ~CollectorProcess();
@@ -38,6 +39,7 @@ class CollectorProcess final {
   // SIGTERM and wait; returns the exit code.
   int stop();
   bool running();
+  pid_t pid() const;  // -1 before start()
 
   int rpcPort() const { return rpcPort_; }
   int httpPort() const { return httpPort_; }

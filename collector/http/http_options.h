@@ -1,0 +1,31 @@
+// The limits of the collector's HTTP server ([http] in collector.toml; collector_config.h reads
+// them). Defaults hold 2,000 idle and 50 slow clients while /healthz is still answered.
+#pragma once
+
+#include <cstddef>
+
+namespace octolaunch::http {
+
+struct HttpOptions {
+  // Handler threads: run the routes on complete requests. Clients never hold one.
+  unsigned threads = 8;
+  // A request body must not pause longer than this between two reads: 408, connection closed.
+  unsigned readTimeoutMs = 5000;
+  // A client must take its response within this, or the connection is closed.
+  unsigned writeTimeoutMs = 5000;
+  // A kept-alive connection with no new request for this long is closed.
+  unsigned keepAliveTimeoutMs = 5000;
+  // Bodies over this are refused with 413: from Content-Length before any of the body is read,
+  // and while reading a chunked body as soon as it passes the limit.
+  std::size_t maxBodyBytes = std::size_t{1} << 20;
+  // From connection open (or the first byte of a later request) the request line and headers
+  // must arrive within this, or the connection is closed.
+  unsigned headerTimeoutMs = 10'000;
+  // After readTimeoutMs, a body must keep arriving at this average rate: 408 otherwise. 0: only
+  // the pause limit applies.
+  std::size_t minBodyBytesPerSecond = 16 * 1024;
+  // Open connections at most; connections beyond it are accepted and closed at once, counted.
+  unsigned maxConnections = 4096;
+};
+
+}  // namespace octolaunch::http
