@@ -6,8 +6,10 @@
 #include <malloc.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +97,22 @@ kj::Promise<void> readerCheckLoop(kj::Timer& timer, lmdb::Env& env) {
   });
 }
 
+// Each agent connection is a descriptor: the soft limit (often 1024) is raised toward the hard one
+// so that max_connections can be reached; a warning says when it cannot.
+void raiseFileLimit(std::uint32_t maxConnections) {
+  constexpr rlim_t kSpare = 256;  // store, listeners, HTTP clients
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(maxConnections) + kSpare;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "open files limited to {}: fewer than [rpc] max_connections ({}) agents can connect",
+        limit.rlim_cur, maxConnections);
+  }
+}
+
 int serve(const collector::CollectorConfig& config,
           const analysis::AnalysisOptions& analysisOptions) {
   if (config.rpc.tokens.empty()) {
@@ -105,6 +123,7 @@ int serve(const collector::CollectorConfig& config,
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
   std::signal(SIGPIPE, SIG_IGN);
+  raiseFileLimit(config.rpc.maxConnections);
   kj::AsyncIoContext io = kj::setupAsyncIo();
 
   SystemClock clock;
@@ -118,7 +137,12 @@ int serve(const collector::CollectorConfig& config,
       ingest::IngestLimits{.maxMessageBytes = config.rpc.maxMessageBytes,
                            .maxNesting = config.rpc.maxNesting,
                            .flowLimitBytes = config.rpc.flowLimitBytes,
-                           .maxBatchEvents = config.rpc.maxBatchEvents},
+                           .maxBatchEvents = config.rpc.maxBatchEvents,
+                           .maxConnections = config.rpc.maxConnections,
+                           .helloTimeoutMs = config.rpc.helloTimeoutMs,
+                           .idleTimeoutMs = config.rpc.idleTimeoutMs,
+                           .helloMaxBytes = config.rpc.helloMaxBytes,
+                           .maxUnsentBytes = config.rpc.maxUnsentBytes},
       metrics, io.provider->getTimer());
 
   const auto rpcAddress = *collector::parseListenAddress(config.rpc.listen);
