@@ -13,38 +13,12 @@
 #include <string>
 
 #include "tests/support/harness.h"
+#include "tests/support/raw_socket.h"
 
 namespace octolaunch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-int connectTo(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// True when the peer closes the connection (read returns 0 or an error) within the timeout.
-bool closedByPeer(int fd, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 100) > 0) {
-      ssize_t n = read(fd, buf, sizeof buf);
-      if (n <= 0) return true;
-    }
-  }
-  return false;
-}
 
 // Writes request as given on a fresh connection and reads the response until the collector closes
 // the connection; "" when it could not connect or nothing came back within the timeout.

@@ -30,7 +30,7 @@ int portOf(const std::string& line) {
 void CollectorProcess::start() {
   std::vector<std::string> argv = {binPath("octolaunch-collector"),
                                    "--config",
-                                   "/dev/null",
+                                   options_.configFile.string(),
                                    "--data-dir",
                                    options_.dataDir.string(),
                                    "--rpc-listen",

@@ -28,6 +28,7 @@ class CollectorProcess final {
     int rpcPort = 0;  // 0: any free port
     int httpPort = 0;
     std::vector<std::string> extraArgs;
+    std::filesystem::path configFile = "/dev/null";
   };
   explicit CollectorProcess(Options options);
   ~CollectorProcess();
@@ -39,6 +40,7 @@ class CollectorProcess final {
   int stop();
   bool running();
 
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   int rpcPort() const { return rpcPort_; }
   int httpPort() const { return httpPort_; }
   std::string rpcAddress() const { return "127.0.0.1:" + std::to_string(rpcPort_); }
