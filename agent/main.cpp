@@ -120,6 +120,7 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   options.batchMaxEvents = config.ship.batchMaxEvents;
   options.window = config.ship.window;
   options.backoffMaxMs = config.ship.backoffMaxMs;
+  options.keepaliveMs = config.ship.keepaliveMs;
   octolaunch::SystemClock clock;  // before the shipper and the sources: outlives both
   std::unique_ptr<Shipper> shipper;
   try {

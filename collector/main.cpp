@@ -101,6 +101,22 @@ kj::Promise<void> readerCheckLoop(kj::Timer& timer, lmdb::Env& env) {
   });
 }
 
+// Each agent connection is a descriptor: the soft limit (often 1024) is raised toward the hard one
+// so that max_connections can be reached; a warning says when it cannot.
+void raiseFileLimit(std::uint32_t maxConnections) {
+  constexpr rlim_t kSpare = 256;  // store, listeners, HTTP clients
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(maxConnections) + kSpare;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "open files limited to {}: fewer than [rpc] max_connections ({}) agents can connect",
+        limit.rlim_cur, maxConnections);
+  }
+}
+
 int serve(const collector::CollectorConfig& config,
           const analysis::AnalysisOptions& analysisOptions) {
   if (config.rpc.tokens.empty()) {
@@ -111,6 +127,7 @@ int serve(const collector::CollectorConfig& config,
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
   std::signal(SIGPIPE, SIG_IGN);
+  raiseFileLimit(config.rpc.maxConnections);
   kj::AsyncIoContext io = kj::setupAsyncIo();
 
   SystemClock clock;
@@ -124,7 +141,12 @@ int serve(const collector::CollectorConfig& config,
       ingest::IngestLimits{.maxMessageBytes = config.rpc.maxMessageBytes,
                            .maxNesting = config.rpc.maxNesting,
                            .flowLimitBytes = config.rpc.flowLimitBytes,
-                           .maxBatchEvents = config.rpc.maxBatchEvents},
+                           .maxBatchEvents = config.rpc.maxBatchEvents,
+                           .maxConnections = config.rpc.maxConnections,
+                           .helloTimeoutMs = config.rpc.helloTimeoutMs,
+                           .idleTimeoutMs = config.rpc.idleTimeoutMs,
+                           .helloMaxBytes = config.rpc.helloMaxBytes,
+                           .maxUnsentBytes = config.rpc.maxUnsentBytes},
       metrics, io.provider->getTimer(), clock);
 
   const auto rpcAddress = *collector::parseListenAddress(config.rpc.listen);

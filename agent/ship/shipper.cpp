@@ -48,7 +48,8 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
           ack(std::min(resume, last));
           sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
           shipper_.noteConnected(resume);
-          return pumpLoop();
+          lastPushAt_ = timer().now();
+          return pumpLoop().exclusiveJoin(keepAlive());
         });
     auto disconnected = client_.onDisconnect().then([]() -> kj::Promise<void> {
       return KJ_EXCEPTION(DISCONNECTED, "the collector closed the connection");
@@ -57,6 +58,24 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   }
 
  private:
+  kj::Timer& timer() { return shipper_.io_.provider->getTimer(); }
+
+  // Never resolves: pings when no push went out for keepaliveMs; rejects when a ping is not
+  // answered in time.
+  kj::Promise<void> keepAlive() {
+    const kj::Duration interval = shipper_.options_.keepaliveMs * kj::MILLISECONDS;
+    return timer().atTime(lastPushAt_ + interval).then([this, interval]() -> kj::Promise<void> {
+      if (timer().now() - lastPushAt_ < interval) return keepAlive();
+      auto ping = client_.bootstrap().whenResolved();
+      return timer()
+          .timeoutAfter(shipper_.options_.connectTimeoutMs * kj::MILLISECONDS, kj::mv(ping))
+          .then([this]() {
+            lastPushAt_ = timer().now();
+            return keepAlive();
+          });
+    });
+  }
+
   void taskFailed(kj::Exception&& exception) override {
     if (failFulfiller_->isWaiting()) failFulfiller_->reject(kj::mv(exception));
   }
@@ -113,6 +132,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       }
       sentThrough_ = lastSeq;
       ++inflight_;
+      lastPushAt_ = timer().now();
       shipper_.stats_.eventsSent += copies.size();
       const std::int64_t sentNs = shipper_.clock_.nowNs();
       request.setAgentSendNs(sentNs);
@@ -170,6 +190,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   std::uint64_t sentThrough_ = 0;
   std::uint64_t ackedThrough_ = 0;
   std::uint32_t inflight_ = 0;
+  kj::TimePoint lastPushAt_ = kj::origin<kj::TimePoint>();  // or the last keepalive's answer
   kj::TaskSet tasks_;  // last: destroyed (cancelling pushes) before the client they use
 };
 

@@ -20,6 +20,10 @@
 //    push is acknowledged or the collector has everything, so a collector that accepts hello()
 //    but refuses pushes (its disk is full) is retried at the backoff's pace. Logs once per change
 //    of state, not per attempt.
+//  * Keepalive: after keepaliveMs without a push the session pings the collector (a bootstrap
+//    round trip, no store work), well inside the collector's idle timeout (default 5 min), so a
+//    quiet agent keeps its connection; a ping unanswered within connectTimeoutMs ends the session
+//    (a collector that vanished without closing the connection).
 //  * Wakes when the spool grows (SpoolWake: inotify on the spool's file + slow re-check), whoever
 //    appended: the daemon's sources and the hook and deploy processes meet the shipper there only.
 //  * Clocks (clock_offset.h): hello and every push carry agentSendNs (clock.nowNs() as the call
@@ -57,7 +61,8 @@ struct ShipperOptions {
   std::uint32_t window = 4;
   std::uint32_t backoffMaxMs = 30000;
   std::uint32_t recheckMs = 5000;          // safety-net re-check of the spool
-  std::uint32_t connectTimeoutMs = 10000;  // connect + hello
+  std::uint32_t connectTimeoutMs = 10000;  // connect + hello, and a keepalive's answer
+  std::uint32_t keepaliveMs = 60000;       // a ping after this long without a push
 };
 
 struct ShipperStats {

@@ -62,6 +62,11 @@ void readSections(const toml::table& document, CollectorConfig& config,
     rpc.read("max_nesting", config.rpc.maxNesting, 8, 64);
     readByteSize(rpc, "flow_limit_bytes", config.rpc.flowLimitBytes, 64 * 1024);
     rpc.read("max_batch_events", config.rpc.maxBatchEvents, 1, 1'000'000);
+    rpc.read("max_connections", config.rpc.maxConnections, 1, 1'000'000);
+    rpc.read("hello_timeout_ms", config.rpc.helloTimeoutMs, 100, 600'000);
+    readByteSize(rpc, "hello_max_bytes", config.rpc.helloMaxBytes, 4096);
+    rpc.read("idle_timeout_ms", config.rpc.idleTimeoutMs, 1000, 86'400'000);
+    readByteSize(rpc, "max_unsent_bytes", config.rpc.maxUnsentBytes, 64 * 1024);
   }
   {
     TableReader http = root.section("http");

@@ -49,6 +49,15 @@ struct RpcSettings {
   std::size_t flowLimitBytes = std::size_t{32} << 20;
   // Most events one push() may carry.
   std::uint32_t maxBatchEvents = 100'000;
+  // Connections open at once; more are closed at accept and counted as refused.
+  std::uint32_t maxConnections = 2048;
+  // Before its hello() is accepted a connection gets this long and this many bytes.
+  std::uint32_t helloTimeoutMs = 10'000;
+  std::size_t helloMaxBytes = std::size_t{64} << 10;
+  // A connection with no message for this long is closed (agents send a keepalive every 60 s).
+  std::uint32_t idleTimeoutMs = 300'000;
+  // Answers queued for a peer that does not read them, before the connection is cut.
+  std::size_t maxUnsentBytes = std::size_t{1} << 20;
 };
 
 // The [http] limits are the server's own options (what each means: collector/http/http_options.h).

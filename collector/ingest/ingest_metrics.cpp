@@ -1,6 +1,24 @@
 #include "collector/ingest/ingest_metrics.h"
 
+#include <utility>
+
 namespace octolaunch::ingest {
+
+void IngestMetrics::countCut(CutReason reason) {
+  switch (reason) {
+    case CutReason::none:
+      return;
+    case CutReason::helloTimeout:
+      cutHelloTimeout++;
+      return;
+    case CutReason::idleTimeout:
+      cutIdleTimeout++;
+      return;
+    case CutReason::unsentBacklog:
+      cutUnsentBacklog++;
+      return;
+  }
+}
 
 std::string IngestMetrics::prometheus() const {
   struct Row {
@@ -19,6 +37,8 @@ std::string IngestMetrics::prometheus() const {
       {"octolaunch_ingest_connections_rejected_total", "counter",
        "RPC connections dropped for bytes that are not a valid agent message (or over the limits).",
        connectionsRejected},
+      {"octolaunch_ingest_connections_refused_total", "counter",
+       "RPC connections closed at accept because max_connections were open.", connectionsRefused},
       {"octolaunch_ingest_hellos_rejected_total", "counter",
        "hello() calls refused (credentials or identifiers).", hellosRejected},
       {"octolaunch_ingest_batches_rejected_total", "counter",
@@ -47,6 +67,18 @@ std::string IngestMetrics::prometheus() const {
   for (const Row& r : rows) {
     out += std::string("# HELP ") + r.name + " " + r.help + "\n# TYPE " + r.name + " " + r.type +
            "\n" + r.name + " " + std::to_string(r.value.load()) + "\n";
+  }
+  out +=
+      "# HELP octolaunch_ingest_connections_cut_total RPC connections cut by the collector's "
+      "limits: no accepted hello in time, idle, answers left unread.\n"
+      "# TYPE octolaunch_ingest_connections_cut_total counter\n";
+  const std::pair<CutReason, const std::atomic<std::uint64_t>*> cuts[] = {
+      {CutReason::helloTimeout, &cutHelloTimeout},
+      {CutReason::idleTimeout, &cutIdleTimeout},
+      {CutReason::unsentBacklog, &cutUnsentBacklog}};
+  for (const auto& [reason, value] : cuts) {
+    out += std::string("octolaunch_ingest_connections_cut_total{reason=\"") +
+           cutReasonName(reason) + "\"} " + std::to_string(value->load()) + "\n";
   }
   out +=
       "# HELP octolaunch_ingest_commit_seconds_total Time spent in event commits.\n"

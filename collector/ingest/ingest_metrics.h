@@ -5,16 +5,23 @@
 #include <cstdint>
 #include <string>
 
+#include "collector/ingest/connection_guard.h"
+
 namespace octolaunch::ingest {
 
 struct IngestMetrics {
   std::atomic<std::uint64_t> connectionsAccepted{0};
   std::atomic<std::uint64_t> connectionsOpen{0};
-  std::atomic<std::uint64_t> connectionsClosed{0};    // closed by the peer or dropped (bad bytes)
+  std::atomic<std::uint64_t> connectionsClosed{0};    // closed by the peer, dropped or cut
   std::atomic<std::uint64_t> connectionsRejected{0};  // dropped by us before the peer closed:
                                                       // bad bytes or a message over the limits
-  std::atomic<std::uint64_t> hellosRejected{0};       // bad credentials or identifiers
-  std::atomic<std::uint64_t> batchesRejected{0};      // failed validation
+  std::atomic<std::uint64_t> connectionsRefused{0};   // closed at accept: max_connections open
+  // Cut by the collector's limits (connection_guard.h), by reason.
+  std::atomic<std::uint64_t> cutHelloTimeout{0};
+  std::atomic<std::uint64_t> cutIdleTimeout{0};
+  std::atomic<std::uint64_t> cutUnsentBacklog{0};
+  std::atomic<std::uint64_t> hellosRejected{0};   // bad credentials or identifiers
+  std::atomic<std::uint64_t> batchesRejected{0};  // failed validation
   std::atomic<std::uint64_t> batchesCommitted{0};
   std::atomic<std::uint64_t> eventsStored{0};
   std::atomic<std::uint64_t> eventsDuplicate{0};    // redeliveries skipped
@@ -25,6 +32,8 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> commitErrorsFull{0};  // map or disk full
   std::atomic<std::uint64_t> storeFull{0};         // gauge: 1 while the last commit failed full
   std::atomic<std::uint64_t> commitNanosTotal{0};
+
+  void countCut(CutReason reason);
 
   // Prometheus text exposition of every counter (octolaunch_ingest_* names).
   std::string prometheus() const;

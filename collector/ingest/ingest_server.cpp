@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <capnp/rpc-twoparty.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include "collector/ingest/connection_guard.h"
 #include "collector/ingest/eof_watching_stream.h"
 
 namespace octolaunch::ingest {
@@ -36,18 +38,51 @@ std::string peerAddress(kj::AsyncIoStream& stream) {
 
 }  // namespace
 
-// One agent connection: its stream, vat network and RPC system, destroyed together.
+// The bootstrap of one connection: the connection's Collector, watched so that the connection
+// knows when its hello() was accepted (and the limits for a stranger stop applying).
+class HelloWatch final : public capnp::Capability::Server {
+ public:
+  HelloWatch(kj::Own<CollectorImpl> collector, kj::Own<HelloState> hello)
+      : collector_(kj::mv(collector)), hello_(kj::mv(hello)) {}
+
+  DispatchCallResult dispatchCall(
+      uint64_t interfaceId, uint16_t methodId,
+      capnp::CallContext<capnp::AnyPointer, capnp::AnyPointer> context) override {
+    constexpr uint16_t kHello = 0;  // Collector.hello @0
+    auto result = collector_->dispatchCall(interfaceId, methodId, context);
+    if (interfaceId == capnp::typeId<schema::Collector>() && methodId == kHello) {
+      result.promise =
+          result.promise.then([hello = kj::addRef(*hello_)]() mutable { hello->accepted = true; });
+    }
+    return result;
+  }
+
+ private:
+  kj::Own<CollectorImpl> collector_;
+  kj::Own<HelloState> hello_;
+};
+
+// One agent connection: its stream, guard, vat network and RPC system, destroyed together.
 struct IngestServer::Connection {
-  Connection(kj::Own<kj::AsyncIoStream>&& s, capnp::ReaderOptions options,
-             capnp::Capability::Client bootstrap, std::size_t flowLimitWords)
+  Connection(kj::Own<kj::AsyncIoStream>&& s, kj::Timer& timer, const IngestLimits& limits,
+             capnp::ReaderOptions options, kj::Own<CollectorImpl> collector)
       : stream(kj::heap<EofWatchingStream>(kj::mv(s))),
-        network(*stream, capnp::rpc::twoparty::Side::SERVER, options),
-        rpcSystem(capnp::makeRpcServer(network, kj::mv(bootstrap))) {
-    rpcSystem.setFlowLimit(flowLimitWords);
+        hello(kj::refcounted<HelloState>()),
+        acceptedAt(timer.now()),
+        guard(*stream, timer, kj::addRef(*hello), limits.helloMaxBytes, limits.maxUnsentBytes),
+        network(guard, capnp::rpc::twoparty::Side::SERVER, options),
+        rpcSystem(capnp::makeRpcServer(network, capnp::Capability::Client(kj::heap<HelloWatch>(
+                                                    kj::mv(collector), kj::addRef(*hello))))) {
+    guard.watchBacklog(network);
+    rpcSystem.setFlowLimit(limits.flowLimitBytes / sizeof(capnp::word));
   }
   kj::Own<EofWatchingStream> stream;
+  kj::Own<HelloState> hello;
+  kj::TimePoint acceptedAt;
+  ConnectionGuard guard;
   capnp::TwoPartyVatNetwork network;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpcSystem;
+  kj::Promise<void> watchdog = nullptr;
 };
 
 IngestServer::IngestServer(EventStore& store, const TokenSet& tokens, IngestLimits limits,
@@ -77,6 +112,20 @@ kj::Promise<void> IngestServer::serve(kj::ConnectionReceiver& listener) {
 }
 
 void IngestServer::accepted(kj::Own<kj::AsyncIoStream>&& stream) {
+  if (metrics_.connectionsOpen.load() >= limits_.maxConnections) {
+    // Dropping the stream closes it at once: nothing is read or kept for this peer.
+    metrics_.connectionsRefused++;
+    if (!refusing_) {
+      refusing_ = true;
+      spdlog::warn("RPC connections refused: {} open, the limit ([rpc] max_connections)",
+                   limits_.maxConnections);
+    }
+    return;
+  }
+  if (refusing_) {
+    refusing_ = false;
+    spdlog::info("RPC connections accepted again ({} open)", metrics_.connectionsOpen.load());
+  }
   metrics_.connectionsAccepted++;
   metrics_.connectionsOpen++;
   PeerIdentity peer{peerAddress(*stream)};
@@ -84,28 +133,69 @@ void IngestServer::accepted(kj::Own<kj::AsyncIoStream>&& stream) {
   options.traversalLimitInWords = limits_.maxMessageBytes / sizeof(capnp::word);
   options.nestingLimit = static_cast<int>(limits_.maxNesting);
   std::string address = peer.address;
-  capnp::Capability::Client bootstrap = kj::heap<CollectorImpl>(shared_, kj::mv(peer));
-  auto connection = kj::heap<Connection>(kj::mv(stream), options, kj::mv(bootstrap),
-                                         limits_.flowLimitBytes / sizeof(capnp::word));
+  auto connection = kj::heap<Connection>(kj::mv(stream), timer_, limits_, options,
+                                         kj::heap<CollectorImpl>(shared_, kj::mv(peer)));
   spdlog::debug("RPC connection from {}", address);
-  // onDisconnect() resolves when the RpcSystem drops the connection: peer closed, or a read or
-  // protocol error (bad bytes, truncated or oversized message) made it abort.
-  // The peer had not closed its side: we dropped it for what it sent.
   Connection& c = *connection;
-  auto done = connection->network.onDisconnect().then([this, address, &c]() {
-    metrics_.connectionsOpen--;
-    metrics_.connectionsClosed++;
-    if (!c.stream->peerClosed()) {
-      metrics_.connectionsRejected++;
-      spdlog::warn(
-          "RPC connection from {} dropped: it sent bytes that are not a valid agent "
-          "message (or one over the limits)",
-          address);
-    } else {
-      spdlog::debug("RPC connection from {} closed", address);
+  c.watchdog = watch(c).eagerlyEvaluate(nullptr);
+  // onDisconnect() resolves when the RpcSystem drops the connection: peer closed, a read or
+  // protocol error (bad bytes, truncated or oversized message) made it abort, or the guard cut it.
+  auto done =
+      connection->network.onDisconnect().then([this, address, &c]() { return closed(c, address); });
+  // Once the connection is destroyed (attach), what a dropped peer made us allocate is free.
+  connections_.add(done.attach(kj::mv(connection)).then([this](bool dropped) {
+    if (dropped) releaseMemorySoon();
+  }));
+}
+
+kj::Promise<void> IngestServer::watch(Connection& c) {
+  const kj::TimePoint now = timer_.now();
+  const kj::TimePoint idleAt = c.guard.lastMessageAt() + limits_.idleTimeoutMs * kj::MILLISECONDS;
+  kj::TimePoint due = idleAt;
+  if (!c.hello->accepted) {
+    const kj::TimePoint helloAt = c.acceptedAt + limits_.helloTimeoutMs * kj::MILLISECONDS;
+    if (now >= helloAt) {
+      c.guard.cut(CutReason::helloTimeout);
+      return kj::READY_NOW;
     }
-  });
-  connections_.add(done.attach(kj::mv(connection)));
+    due = kj::min(due, helloAt);
+  }
+  if (now >= idleAt) {
+    c.guard.cut(CutReason::idleTimeout);
+    return kj::READY_NOW;
+  }
+  return timer_.atTime(due).then([this, &c]() { return watch(c); });
+}
+
+void IngestServer::releaseMemorySoon() {
+  if (releaseScheduled_) return;
+  releaseScheduled_ = true;
+  connections_.add(timer_.afterDelay(1 * kj::SECONDS).then([this]() {
+    releaseScheduled_ = false;
+    malloc_trim(0);
+  }));
+}
+
+bool IngestServer::closed(Connection& c, const std::string& address) {
+  metrics_.connectionsOpen--;
+  metrics_.connectionsClosed++;
+  const CutReason reason = c.guard.cutReason();
+  if (reason != CutReason::none) {
+    metrics_.countCut(reason);
+    spdlog::info("RPC connection from {} cut: {}", address, cutReasonName(reason));
+    return true;
+  }
+  if (!c.stream->peerClosed()) {
+    // The peer had not closed its side: we dropped it for what it sent.
+    metrics_.connectionsRejected++;
+    spdlog::warn(
+        "RPC connection from {} dropped: it sent bytes that are not a valid agent "
+        "message (or over the limits, before hello at most [rpc] hello_max_bytes)",
+        address);
+    return true;
+  }
+  spdlog::debug("RPC connection from {} closed", address);
+  return false;
 }
 
 void IngestServer::taskFailed(kj::Exception&& exception) {

@@ -7,6 +7,11 @@
 //    made with makeRpcServer() and a flow limit. Bad bytes, a truncated message or a message over
 //    the limits drop that connection only — never the process.
 //  * The clock stamps the answers of hello() and push() (collector_service.h); borrowed.
+//  * Bounded before authentication (connection_guard.h): at most maxConnections open (more are
+//    closed at once and counted as refused); a connection whose hello() is not accepted within
+//    helloTimeoutMs, or that sends more than helloMaxBytes before it, is dropped. After hello:
+//    no message for idleTimeoutMs, or more than maxUnsentBytes of answers the peer does not read,
+//    cut the connection. A dropped connection keeps nothing: its RPC state goes with it.
 //  * Destroying the server closes every connection; pushes not yet committed get no answer (the
 //    agents keep those events and resend).
 #pragma once
@@ -28,6 +33,11 @@ struct IngestLimits {
   unsigned maxNesting = 16;
   std::size_t flowLimitBytes = std::size_t{32} << 20;
   std::uint32_t maxBatchEvents = 100'000;
+  std::uint32_t maxConnections = 2048;
+  std::uint32_t helloTimeoutMs = 10'000;
+  std::uint32_t idleTimeoutMs = 300'000;
+  std::size_t helloMaxBytes = std::size_t{64} << 10;
+  std::size_t maxUnsentBytes = std::size_t{1} << 20;
   bool groupCommits = true;  // false only to measure: one transaction per batch
 };
 
@@ -43,6 +53,13 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
  private:
   struct Connection;
   void accepted(kj::Own<kj::AsyncIoStream>&& stream);
+  // Cuts c when its hello or idle deadline passes; resolves then (never while c is healthy).
+  kj::Promise<void> watch(Connection& c);
+  // Counts and logs the end of c; true when the collector dropped it (cut or bad bytes).
+  bool closed(Connection& c, const std::string& address);
+  // Hands freed heap back to the system a moment after a dropped peer's connection is gone
+  // (at most once a second): what it made us allocate does not stay in the RSS.
+  void releaseMemorySoon();
   void taskFailed(kj::Exception&& exception) override;
 
   IngestLimits limits_;
@@ -50,6 +67,8 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
   kj::Timer& timer_;
   CommitQueue queue_;
   IngestShared shared_;
+  bool refusing_ = false;
+  bool releaseScheduled_ = false;  // the last connection was refused (logged once per episode)
   kj::TaskSet connections_;
 };
 
