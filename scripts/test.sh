@@ -22,4 +22,13 @@ build_dir=${BUILD_DIR:-$here/build-test}
 
 echo "== running tests"
 cd "$build_dir"
-ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}"
+# Every scenario run (quiet and noisy twin) adds a row here; the table is printed at the end.
+export OCTOLAUNCH_SCENARIO_REPORT="$build_dir/scenario-report.tsv"
+rm -f "$OCTOLAUNCH_SCENARIO_REPORT"
+rc=0
+ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}" || rc=$?
+if [ -s "$OCTOLAUNCH_SCENARIO_REPORT" ]; then
+  echo "== diagnosis report (tests/scenarios/README.md explains it)"
+  python3 "$here/tests/scenarios/diagnosis_report.py" "$OCTOLAUNCH_SCENARIO_REPORT"
+fi
+exit "$rc"

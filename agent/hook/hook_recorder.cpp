@@ -67,9 +67,13 @@ void HookRecorder::feed(HookStream stream, std::string_view bytes, std::int64_t 
       bytes.remove_prefix(n + 1);
       continue;
     }
-    // An unterminated line that is already too long: record full pieces now (bounded memory).
+    // An unterminated line that is already too long: record full pieces now (bounded memory),
+    // cut after a space where there is one in the piece's last quarter, so that a token (the
+    // usual shape of a secret) is not split between two pieces the redactor sees apart.
     while (s.partial.size() > limits_.maxLineBytes) {
       std::size_t cut = utf8SplitPoint(s.partial, limits_.maxLineBytes);
+      std::size_t space = std::string_view(s.partial).substr(0, cut).find_last_of(" \t");
+      if (space != std::string_view::npos && space + 1 >= cut - cut / 4) cut = space + 1;
       emitLine(stream, std::string_view(s.partial).substr(0, cut), timeNs, false);
       s.partial.erase(0, cut);
     }
@@ -83,29 +87,31 @@ void HookRecorder::emitLine(HookStream stream, std::string_view bytes, std::int6
   if (complete && !bytes.empty() && bytes.back() == '\r') bytes.remove_suffix(1);
   // Pieces of a split line share its number; the line counts once its end is seen.
   std::uint32_t lineNo = s.lines + 1;
-  // Split first (so a piece never exceeds the limit), then escape and redact each piece.
+  // Escape and redact the whole line first, so that a secret is masked even where the line is
+  // then split (a piece never exceeds the limit).
+  scratch_.clear();
+  appendEscapedUtf8(scratch_, bytes);
+  redactor_.redact(scratch_, s.redact);
+  std::string_view text = scratch_;
   do {
-    std::size_t cut = utf8SplitPoint(bytes, limits_.maxLineBytes);
-    std::string_view piece = bytes.substr(0, cut);
-    bytes.remove_prefix(cut);
-    scratch_.clear();
-    appendEscapedUtf8(scratch_, piece);
-    redactor_.redact(scratch_, s.redact);
+    std::size_t cut = utf8SplitPoint(text, limits_.maxLineBytes);
+    std::string_view piece = text.substr(0, cut);
+    text.remove_prefix(cut);
     if (!failed_) {
       auto event = newEvent(timeNs);
       auto out = event.getPayload().initHookOutput();
       out.setStream(stream == HookStream::out ? schema::HookOutput::Stream::STDOUT
                                               : schema::HookOutput::Stream::STDERR);
       out.setLineNo(lineNo);
-      out.setLine(scratch_);
+      out.setLine(capnp::Text::Reader(piece.data(), piece.size()));
       if (!context_.phase.empty()) out.setPhase(context_.phase);
     }
     if (!tail_.empty()) {
-      tail_[tailNext_].assign(scratch_);
+      tail_[tailNext_].assign(piece);
       tailNext_ = (tailNext_ + 1) % tail_.size();
       if (tailSize_ < tail_.size()) ++tailSize_;
     }
-  } while (!bytes.empty());
+  } while (!text.empty());
   if (complete) s.lines = lineNo;
 }
 

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "collector/http/http_options.h"
+#include "collector/config/http_options.h"
 #include "shared/config/toml_reader.h"
 
 namespace octolaunch::collector {
@@ -60,7 +60,8 @@ struct RpcSettings {
   std::size_t maxUnsentBytes = std::size_t{1} << 20;
 };
 
-// The [http] limits are the server's own options (what each means: collector/http/http_options.h).
+// The [http] limits are the server's own options (what each means:
+// collector/config/http_options.h).
 struct HttpSettings : http::HttpOptions {
   std::string listen{std::string(kDefaultHttpListen)};
 };

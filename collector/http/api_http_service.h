@@ -18,8 +18,8 @@
 #include <cstdint>
 #include <string>
 
+#include "collector/config/http_options.h"
 #include "collector/http/handler_pool.h"
-#include "collector/http/http_options.h"
 
 namespace octolaunch::http {
 

@@ -21,9 +21,9 @@
 #include <mutex>
 #include <string>
 
+#include "collector/config/http_options.h"
 #include "collector/http/api_context.h"
 #include "collector/http/api_http_service.h"
-#include "collector/http/http_options.h"
 #include "collector/http/router.h"
 
 namespace octolaunch::http {

@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
       kj::joinPromises(all.releaseAsArray()).wait(io.waitScope);
       allAcked.arrive_and_wait();
       measured.arrive_and_wait();  // connections stay open until the RSS is read
-      for (Agent& a : mine) {  // closed on this thread's loop, before it goes
+      for (Agent& a : mine) {      // closed on this thread's loop, before it goes
         a.rpc = nullptr;
         a.stream = nullptr;
       }

@@ -159,8 +159,11 @@ TEST_P(Scenario, IdenticalConfigsWithoutASharedKeyAreNotDrift) {
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r108");
   judge({"flaky-deploy", {"web3"}, "password authentication failed"}, answer);
-  for (const auto& c : answer["causes"])
-    EXPECT_NE(c.value("category", ""), "config-drift") << answer.dump(2);
+  for (const auto& c : answer["causes"]) {
+    if (!c.value("context", false)) {
+      EXPECT_NE(c.value("category", ""), "config-drift") << answer.dump(2);
+    }
+  }
   EXPECT_TRUE(mentions(answer, "no shared key")) << answer.dump(2);
 }
 
@@ -188,7 +191,7 @@ TEST_P(Scenario, UnitCrashLoopingAfterACleanHook) {
   ASSERT_TRUE(fleet.waitDelivered(20s));
   json answer = fleet.causes("r109");
   judge({"orchestration", {"web1"}, "api-server.service"}, answer);
-  EXPECT_EQ(answer.value("status", ""), "failed") << answer.dump(2);
+  EXPECT_EQ(answer.value("status", ""), "partially_failed") << answer.dump(2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Twins, Scenario, ::testing::Values(Twin::quiet, Twin::noisy), TwinName());

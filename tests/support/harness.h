@@ -41,7 +41,6 @@ class CollectorProcess final {
   bool running();
   pid_t pid() const;  // -1 before start()
 
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
   int rpcPort() const { return rpcPort_; }
   int httpPort() const { return httpPort_; }
   std::string rpcAddress() const { return "127.0.0.1:" + std::to_string(rpcPort_); }

@@ -136,6 +136,30 @@ TEST(HookRecorder, SplitsBetweenCharacters) {
   EXPECT_EQ(joined + "\n", s);
 }
 
+TEST(HookRecorder, ASecretWhereALongLineIsSplitIsStillMasked) {
+  HookLimits limits;
+  limits.maxLineBytes = 100;
+  Fixture f(limits);
+  // The GitHub token begins 6 bytes before the 100-byte cut: split first, each piece would hold
+  // part of it and neither part would look like a token.
+  const std::string token = "ghp_" + std::string(36, 'Z');
+  f.recorder.feed(HookStream::out, std::string(94, '.') + token + " done\n", 1);
+  // The same token in a line that arrives without its end for a while: cut at the space before it.
+  std::string unterminated = "cloning" + std::string(72, '-') + " " + token + " into /srv/app";
+  for (std::size_t i = 0; i < unterminated.size(); i += 5)
+    f.recorder.feed(HookStream::out, std::string_view(unterminated).substr(i, 5), 2);
+  f.recorder.feed(HookStream::out, "\n", 3);
+  f.recorder.finish(exited(0));
+  std::string joined;
+  for (const auto& l : f.sink.lines) {
+    EXPECT_LE(l.text.size(), 100u);
+    joined += l.text + "|";
+  }
+  EXPECT_EQ(joined.find("ZZZZZZZZ"), std::string::npos) << joined;
+  EXPECT_NE(joined.find(" done|"), std::string::npos) << joined;
+  EXPECT_NE(joined.find(" into /srv/app|"), std::string::npos) << joined;
+}
+
 TEST(HookRecorder, RedactsEachLineAndPemAcrossLines) {
   Fixture f;
   f.recorder.feed(

@@ -189,7 +189,9 @@ TEST_F(PsiSourceTest, PollingFallbackRaisesAndClearsOnRealCpuPressure) {
 
 TEST_F(PsiSourceTest, PressureAlreadyHighAtStartIsRaisedAtOnceAsAtStart) {
   BusyCgroup busy;
-  busy.spawnBusy(3);
+  // Four spinners on two cores: two always wait, so "some" heads for 100 % (three give about
+  // 50 %, which avg10 reaches too slowly on a quiet machine).
+  busy.spawnBusy(4);
   const auto cpuSomeAvg10 = [&] {
     std::ifstream in(busy.path() / "cpu.pressure");
     std::stringstream text;
@@ -199,7 +201,7 @@ TEST_F(PsiSourceTest, PressureAlreadyHighAtStartIsRaisedAtOnceAsAtStart) {
     return 0.0;
   };
   ASSERT_TRUE(testing::waitUntil([&] { return cpuSomeAvg10() >= 40; }, 15s, 100ms))
-      << "three busy processes on two cores never reached 40 % avg10";
+      << "four busy processes on two cores never reached 40 % avg10";
   IoThread io;
   EventOut out(sink_, clock_);
   PsiConfig config = cpuOf(busy);
