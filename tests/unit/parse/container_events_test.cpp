@@ -81,6 +81,20 @@ TEST(ContainerEvents, SharedSamples) {
   }
 }
 
+TEST(ContainerEvents, PodmanCompatDiedWithOnlyContainerExitCode) {
+  // podman 4.x's Docker-compatible API before "die": the exit code only in containerExitCode;
+  // the remove that follows (exit code reset to 0) is not a second failure.
+  auto f = failuresOf("docker/public-podman-4.x-compat-died-remove.jsonl");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].kind, ContainerFailure::Kind::failed);
+  EXPECT_EQ(f[0].action, "died");
+  EXPECT_EQ(f[0].exitCode, 3);
+  EXPECT_EQ(f[0].name, "admiring_bhabha");
+  EXPECT_EQ(f[0].image, "docker.io/library/debian:sid");
+  EXPECT_EQ(f[0].timeNs, 1689235736846535953);
+  EXPECT_FALSE(f[0].oomKilled);
+}
+
 TEST(ContainerEvents, Docker19OomEvent) {
   auto f = failuresOf("docker/public-docker-1.9-events-oom.jsonl");
   ASSERT_EQ(f.size(), 1u);
