@@ -74,6 +74,7 @@ collector::CollectorConfig configure(const Flags& flags,
     if (t.empty()) throw collector::ConfigError("--agent-token: a token must not be empty");
     config.rpc.tokens.push_back(t);
   }
+  collector::checkHttpExposure(config.http);  // throws when open beyond loopback by accident
   return config;
 }
 
@@ -122,6 +123,12 @@ int serve(const collector::CollectorConfig& config,
   if (config.rpc.tokens.empty()) {
     spdlog::warn(
         "no agent tokens configured ([rpc] tokens or --agent-token): every agent is accepted");
+  }
+  if (collector::checkHttpExposure(config.http)) {
+    spdlog::warn(
+        "[http] allow_open: the HTTP API on {} needs no token and is reachable beyond "
+        "loopback",
+        config.http.listen);
   }
   // Before any thread exists, so every thread inherits the blocked mask and the loop gets them.
   kj::UnixEventPort::captureSignal(SIGINT);

@@ -1,6 +1,8 @@
 #include "collector/analysis/release_model.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include "shared/util/clock.h"
 
@@ -48,6 +50,31 @@ bool readStrings(const json& body, const char* one, const char* many, std::vecto
     }
   }
   return true;
+}
+
+// A link a person will open from the advice: http or https, no whitespace or control characters
+// (length is already bounded by kMaxField). Empty means absent and passes.
+bool checkUrl(const char* key, const std::string& url, std::string& error) {
+  if (url.empty()) return true;
+  auto lower = [](std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  const std::string head = lower(std::string_view(url).substr(0, 8));
+  const bool web = head.rfind("http://", 0) == 0 || head.rfind("https://", 0) == 0;
+  const bool clean =
+      std::none_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+  if (web && clean) return true;
+  error = std::string(key) +
+          ": expected an http:// or https:// URL without spaces or control "
+          "characters";
+  return false;
+}
+
+bool checkUrls(const char* key, const std::vector<std::string>& urls, std::string& error) {
+  return std::all_of(urls.begin(), urls.end(),
+                     [&](const std::string& url) { return checkUrl(key, url, error); });
 }
 
 bool readTime(const json& body, const char* key, std::int64_t& out, std::string& error) {
@@ -124,7 +151,7 @@ Parsed<StageReport> stageFromJson(const json& body, std::int64_t nowNs) {
       !readString(body, "status", status, out.error) ||
       !readString(body, "job_url", s.jobUrl, out.error) ||
       !readTime(body, "time_ns", s.timeNs, out.error) ||
-      !readTime(body, "time", s.timeNs, out.error)) {
+      !readTime(body, "time", s.timeNs, out.error) || !checkUrl("job_url", s.jobUrl, out.error)) {
     return out;
   }
   if (s.name.empty() || s.name.size() > 100) {
@@ -156,7 +183,8 @@ Parsed<Release> releaseFromJson(const json& body, std::int64_t nowNs) {
       !readString(body, "ci_run_url", r.ciRunUrl, e) ||
       !readString(body, "environment", r.environment, e) ||
       !readStrings(body, "ci_job_url", "ci_job_urls", r.jobUrls, e) ||
-      !readStrings(body, "target_host", "target_hosts", r.targetHosts, e)) {
+      !readStrings(body, "target_host", "target_hosts", r.targetHosts, e) ||
+      !checkUrl("ci_run_url", r.ciRunUrl, e) || !checkUrls("ci_job_urls", r.jobUrls, e)) {
     return out;
   }
   if (!validId(r.id)) {

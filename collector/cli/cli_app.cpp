@@ -29,7 +29,8 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   std::string token = envOr("OCTOLAUNCH_TOKEN", "");
   bool json = false;
   app.add_option("--url", url, "collector URL (env OCTOLAUNCH_URL)")->capture_default_str();
-  app.add_option("--token", token, "API token (env OCTOLAUNCH_TOKEN)");
+  app.add_option("--token", token,
+                 "API bearer token of the read, write or admin scope (env OCTOLAUNCH_TOKEN)");
   app.add_flag("--json", json, "print the API's JSON object instead of a table");
   std::string colourMode = "auto";
   app.add_option("--color", colourMode, "colour status words: auto (on a terminal), always, never")

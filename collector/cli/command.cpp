@@ -6,6 +6,12 @@ namespace octolaunch::cli {
 
 int reportApiError(CliContext& context, const ApiResponse& response) {
   context.err << "octolaunch: " << response.error() << "\n";
+  if (response.status == 401) {
+    context.err << "octolaunch: the collector wants an API token: pass --token or set "
+                   "OCTOLAUNCH_TOKEN\n";
+  } else if (response.status == 403) {
+    context.err << "octolaunch: the token's scope does not allow this (read < write < admin)\n";
+  }
   if (response.status == 404) return kExitNotFound;
   if (response.status == 400) return kExitUsage;
   return 1;

@@ -57,7 +57,7 @@ class ApiCommand : public Command {
 };
 
 // Prints the error of a non-2xx answer on err and returns its exit code (404 -> 1, 400 -> 2,
-// others -> 1).
+// others -> 1); 401 and 403 add a line on what the token lacks.
 int reportApiError(CliContext& context, const ApiResponse& response);
 // Prints body as indented JSON on out.
 void printJson(CliContext& context, const nlohmann::json& body);

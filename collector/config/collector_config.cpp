@@ -1,7 +1,11 @@
 #include "collector/config/collector_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 
 namespace octolaunch::collector {
@@ -36,6 +40,91 @@ void readAddress(TableReader& reader, std::string_view key, std::string& out) {
     return;
   }
   out = value;
+}
+
+constexpr std::size_t kMinHttpTokenLength = 16;
+
+// token_file: the token is the file's whole text without trailing whitespace.
+std::optional<std::string> readTokenFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
+}
+
+// [http] tokens = [{ token = "...", scope = "read" }, { token_file = "/path", scope = "write" }]
+void readHttpTokens(TableReader& http, std::vector<http::HttpToken>& out) {
+  const toml::node* node = http.node("tokens");
+  if (node == nullptr) return;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    http.expected("tokens", "an array of { token = \"...\", scope = \"read\" } tables");
+    return;
+  }
+  static const std::map<std::string, http::Scope> kScopes = {
+      {"read", http::Scope::read}, {"write", http::Scope::write}, {"admin", http::Scope::admin}};
+  std::vector<http::HttpToken> tokens;
+  bool ok = true;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string key = "tokens[" + std::to_string(i) + "]";
+    const toml::node& element = *array->get(i);
+    const toml::table* entry = element.as_table();
+    if (entry == nullptr) {
+      http.expected(key, "a table { token = \"...\", scope = \"read\" }", &element);
+      ok = false;
+      continue;
+    }
+    std::optional<std::string> token;
+    std::optional<std::string> scope;
+    for (const auto& [name, value] : *entry) {
+      const std::string field = key + "." + std::string(name.str());
+      if (name.str() != "token" && name.str() != "token_file" && name.str() != "scope") {
+        http.reject(field, "unknown key (expected token or token_file, and scope)", &value);
+        ok = false;
+      } else if (!value.is_string()) {
+        http.expected(field, "a string", &value);
+        ok = false;
+      } else if (name.str() == "scope") {
+        scope = value.as_string()->get();
+      } else if (token) {
+        http.reject(field, "give either token or token_file, not both", &value);
+        ok = false;
+      } else if (name.str() == "token") {
+        token = value.as_string()->get();
+      } else if (!(token = readTokenFile(value.as_string()->get()))) {
+        http.reject(field, "cannot read \"" + value.as_string()->get() + "\"", &value);
+        ok = false;
+        token = "";
+      }
+    }
+    if (!scope || !kScopes.count(*scope)) {
+      http.reject(key + ".scope",
+                  scope ? "expected read, write or admin, got \"" + *scope + "\""
+                        : std::string("missing (read, write or admin)"),
+                  &element);
+      ok = false;
+    }
+    if (!token) {
+      http.reject(key + ".token", "missing (token or token_file)", &element);
+      ok = false;
+    } else if (token->size() < kMinHttpTokenLength && ok) {
+      http.reject(
+          key + ".token",
+          "a token must have at least " + std::to_string(kMinHttpTokenLength) + " characters",
+          &element);
+      ok = false;
+    }
+    if (!ok || !token || !scope) continue;
+    for (const http::HttpToken& earlier : tokens) {
+      if (earlier.token == *token) {
+        http.reject(key + ".token", "the same token is listed twice", &element);
+        ok = false;
+      }
+    }
+    tokens.push_back({*token, kScopes.at(*scope)});
+  }
+  if (ok) out = std::move(tokens);
 }
 
 void readSections(const toml::table& document, CollectorConfig& config,
@@ -79,6 +168,8 @@ void readSections(const toml::table& document, CollectorConfig& config,
     http.read("header_timeout_ms", config.http.headerTimeoutMs, 1, 600'000);
     readByteSize(http, "min_body_bytes_per_second", config.http.minBodyBytesPerSecond, 0);
     http.read("max_connections", config.http.maxConnections, 1, 1'000'000);
+    readHttpTokens(http, config.http.tokens);
+    http.read("allow_open", config.http.allowOpen);
   }
   {
     TableReader log = root.section("log");
@@ -146,6 +237,40 @@ std::optional<ListenAddress> parseListenAddress(std::string_view text) {
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || end != port.data() + port.size() || value > 65535) return std::nullopt;
   return ListenAddress{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+bool isLoopbackHost(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || host == "::1") return true;
+  if (host.substr(0, 4) != "127.") return false;
+  // A dotted IPv4 address: four numbers 0-255.
+  int parts = 0;
+  std::string_view rest = host;
+  while (!rest.empty() || parts == 0) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    if (ec != std::errc() || end == rest.data() || value > 255) return false;
+    ++parts;
+    rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
+    if (rest.empty()) break;
+    if (rest.front() != '.') return false;
+    rest.remove_prefix(1);
+    if (rest.empty()) return false;
+  }
+  return parts == 4;
+}
+
+bool checkHttpExposure(const HttpSettings& http) {
+  if (!http.tokens.empty()) return false;
+  const std::optional<ListenAddress> address = parseListenAddress(http.listen);
+  if (address && isLoopbackHost(address->host)) return false;
+  if (http.allowOpen) return true;
+  throw ConfigError("http.listen: " + http.listen +
+                    " is not a loopback address and [http] tokens is empty: anyone who can "
+                    "reach it could create releases; configure [http] tokens, listen on "
+                    "127.0.0.1, or set [http] allow_open = true");
 }
 
 CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,

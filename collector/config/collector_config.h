@@ -93,4 +93,12 @@ struct ListenAddress {
 };
 std::optional<ListenAddress> parseListenAddress(std::string_view text);
 
+// host (as in ListenAddress, IPv6 possibly in brackets) is 127.0.0.0/8, ::1 or localhost.
+bool isLoopbackHost(std::string_view host);
+
+// The HTTP API without tokens must stay on loopback. Returns true when it is open beyond
+// loopback because allow_open says so (the caller warns once); throws ConfigError when it would be
+// open without allow_open.
+bool checkHttpExposure(const HttpSettings& http);
+
 }  // namespace octolaunch::collector

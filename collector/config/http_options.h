@@ -3,8 +3,21 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 namespace octolaunch::http {
+
+// What a route needs. Each scope implies the ones before it: admin > write > read. `open` routes
+// (/healthz) need no token at all.
+enum class Scope { open, read, write, admin };
+
+// One [http] tokens entry: a client presenting `token` as "Authorization: Bearer <token>" holds
+// `scope`.
+struct HttpToken {
+  std::string token;
+  Scope scope = Scope::read;
+};
 
 struct HttpOptions {
   // Handler threads: run the routes on complete requests. Clients never hold one.
@@ -26,6 +39,10 @@ struct HttpOptions {
   std::size_t minBodyBytesPerSecond = 16 * 1024;
   // Open connections at most; connections beyond it are accepted and closed at once, counted.
   unsigned maxConnections = 4096;
+  // Empty: the API needs no token, and the collector refuses to listen beyond loopback unless
+  // allowOpen is set.
+  std::vector<HttpToken> tokens;
+  bool allowOpen = false;
 };
 
 }  // namespace octolaunch::http

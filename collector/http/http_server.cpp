@@ -87,6 +87,7 @@ class ConnectionGate final : private kj::TaskSet::ErrorHandler {
 
 HttpServer::HttpServer(ApiContext& api, const HttpOptions& options) : options_(options) {
   registerAllRoutes(router_, api);
+  if (!options.tokens.empty()) router_.requireTokens(options.tokens);
   api.metrics.push_back([this] { return counters_.prometheus(); });
 }
 

@@ -104,23 +104,41 @@ void writeError(httplib::Response& response, int status, const std::string& mess
   writeJson(response, errorReply(status, message));
 }
 
-void Router::get(const std::string& pattern, JsonHandler handler) {
-  add("GET", pattern, serveJson(std::move(handler)));
+void Router::get(const std::string& pattern, JsonHandler handler, Scope needed) {
+  add("GET", pattern, needed, serveJson(std::move(handler)));
 }
 
-void Router::post(const std::string& pattern, JsonHandler handler) {
-  add("POST", pattern, serveJson(std::move(handler)));
+void Router::post(const std::string& pattern, JsonHandler handler, Scope needed) {
+  add("POST", pattern, needed, serveJson(std::move(handler)));
 }
 
-void Router::getRaw(const std::string& pattern, RawHandler handler) {
-  add("GET", pattern,
+void Router::getRaw(const std::string& pattern, RawHandler handler, Scope needed) {
+  add("GET", pattern, needed,
       [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
         guarded(req, res, [&] { handler(req, res); });
       });
 }
 
-void Router::add(const char* method, const std::string& pattern, RawHandler handler) {
-  routes_.push_back({method, std::regex(pattern), std::move(handler)});
+void Router::add(const char* method, const std::string& pattern, Scope needed, RawHandler handler) {
+  routes_.push_back({method, std::regex(pattern), needed, std::move(handler)});
+}
+
+bool Router::admitted(const Route& route, const httplib::Request& req,
+                      httplib::Response& res) const {
+  switch (access_.check(req.get_header_value("Authorization"), route.needed)) {
+    case Access::allowed:
+      return true;
+    case Access::unauthenticated:
+      writeError(res, 401, "a valid bearer token is required (Authorization: Bearer <token>)");
+      res.set_header("WWW-Authenticate", "Bearer");
+      return false;
+    case Access::forbidden:
+      writeError(res, 403,
+                 req.method + " " + req.path + " needs the " + scopeName(route.needed) +
+                     " scope; this token does not hold it");
+      return false;
+  }
+  return false;
 }
 
 void Router::dispatch(httplib::Request& req, httplib::Response& res) const noexcept {
@@ -129,7 +147,7 @@ void Router::dispatch(httplib::Request& req, httplib::Response& res) const noexc
         req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
     for (const Route& route : routes_) {
       if (route.method == method && std::regex_match(req.path, req.matches, route.pattern)) {
-        route.handler(req, res);  // guarded: never throws
+        if (admitted(route, req, res)) route.handler(req, res);  // guarded: never throws
         return;
       }
     }

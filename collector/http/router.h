@@ -6,6 +6,10 @@
 //   any other exception             -> 500, {"error": "internal error: ..."}, logged (our bug)
 // Unknown paths and methods get 404 {"error": "no route for GET /x"}. The transport
 // (http_server.h) answers what it refuses before routing (413, 408, 400) through writeError().
+// Each route declares the scope it needs (collector/config/http_options.h: GET routes read, POST
+// routes write by default). When tokens are configured (requireTokens()), a matched route is
+// checked before its handler runs: no or an unknown bearer token is 401 with
+// "WWW-Authenticate: Bearer", a token below the scope 403 {"error": "... needs the write scope"}.
 // A path, query parameter name or value that is not valid UTF-8 is refused with 400 before any
 // handler runs, e.g. {"error": "path: not valid UTF-8"}.
 //
@@ -27,6 +31,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "collector/config/http_options.h"
+#include "collector/http/token_access.h"
 
 namespace octolaunch::http {
 
@@ -58,9 +65,13 @@ class Router final {
 
   // pattern: a full-match std::regex over the path, e.g. R"(/api/v1/releases/([^/]+))";
   // captures are in request.matches.
-  void get(const std::string& pattern, JsonHandler handler);
-  void post(const std::string& pattern, JsonHandler handler);
-  void getRaw(const std::string& pattern, RawHandler handler);
+  // needed: the scope a client must hold (Scope::open: none).
+  void get(const std::string& pattern, JsonHandler handler, Scope needed = Scope::read);
+  void post(const std::string& pattern, JsonHandler handler, Scope needed = Scope::write);
+  void getRaw(const std::string& pattern, RawHandler handler, Scope needed = Scope::read);
+
+  // From now on every route needs a bearer token of its scope. Call before serving.
+  void requireTokens(const std::vector<HttpToken>& tokens) { access_ = TokenAccess(tokens); }
 
   // Answers req into res: the first route whose method and pattern match (HEAD is served by the
   // GET routes), else 404. Fills req.matches. Never throws.
@@ -70,11 +81,15 @@ class Router final {
   struct Route {
     std::string method;
     std::regex pattern;
+    Scope needed;
     RawHandler handler;
   };
-  void add(const char* method, const std::string& pattern, RawHandler handler);
+  void add(const char* method, const std::string& pattern, Scope needed, RawHandler handler);
+  // Writes the 401 or 403 and returns false when req may not use route.
+  bool admitted(const Route& route, const httplib::Request& req, httplib::Response& res) const;
 
   std::vector<Route> routes_;
+  TokenAccess access_;
 };
 
 // Writes reply as the response: status and JSON text. Never throws for the content: strings that

@@ -37,6 +37,18 @@ TEST(ReleaseModel, RejectsBadInputNamingTheField) {
   auto badJobs = body();
   badJobs["ci_job_urls"] = {1, 2};
   EXPECT_NE(releaseFromJson(badJobs, 0).error.find("ci_job_urls"), std::string::npos);
+  for (const char* url :
+       {"javascript:alert(1)", "ftp://ci/x", "https://ci/a b", "https://ci/\x01"}) {
+    auto badRun = body();
+    badRun["ci_run_url"] = url;
+    EXPECT_NE(releaseFromJson(badRun, 0).error.find("ci_run_url"), std::string::npos) << url;
+    auto badJob = body();
+    badJob["ci_job_urls"] = {"https://ci/ok", url};
+    EXPECT_NE(releaseFromJson(badJob, 0).error.find("ci_job_urls"), std::string::npos) << url;
+  }
+  EXPECT_NE(stageFromJson({{"name", "build"}, {"status", "ok"}, {"job_url", "data:text/html,x"}}, 0)
+                .error.find("job_url"),
+            std::string::npos);
   auto badDigest = body();
   badDigest["artifact_digest"] = "2c26b46b";
   EXPECT_NE(releaseFromJson(badDigest, 0).error.find("artifact_digest"), std::string::npos);

@@ -114,6 +114,81 @@ TEST(CollectorConfig, MissingFiles) {
   }
 }
 
+TEST(CollectorConfig, HttpTokensAreReadWithTheirScopes) {
+  const auto dir = std::filesystem::temp_directory_path() / "octolaunch-http-token-file";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "ci.token") << "from-a-file-0123456789\n";
+  CollectorConfig c = parseCollectorConfig(
+      "[http]\nallow_open = true\ntokens = [\n"
+      "  { token = \"reader-0123456789\", scope = \"read\" },\n"
+      "  { token_file = \"" +
+          (dir / "ci.token").string() +
+          "\", scope = \"write\" },\n"
+          "  { token = \"admin-0123456789\", scope = \"admin\" },\n]\n",
+      "collector.toml");
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(c.http.tokens.size(), 3u);
+  EXPECT_EQ(c.http.tokens[0].token, "reader-0123456789");
+  EXPECT_EQ(c.http.tokens[0].scope, http::Scope::read);
+  EXPECT_EQ(c.http.tokens[1].token, "from-a-file-0123456789");
+  EXPECT_EQ(c.http.tokens[1].scope, http::Scope::write);
+  EXPECT_EQ(c.http.tokens[2].scope, http::Scope::admin);
+  EXPECT_TRUE(c.http.allowOpen);
+  EXPECT_TRUE(parseCollectorConfig("", "collector.toml").http.tokens.empty());
+}
+
+TEST(CollectorConfig, BadHttpTokensAreNamed) {
+  EXPECT_EQ(errorOf("[http]\ntokens = [{ token = \"reader-0123456789\", scope = \"root\" }]\n"),
+            "collector.toml:2: http.tokens[0].scope: expected read, write or admin, got \"root\"");
+  EXPECT_EQ(errorOf("[http]\ntokens = [{ token = \"short\", scope = \"read\" }]\n"),
+            "collector.toml:2: http.tokens[0].token: a token must have at least 16 characters");
+  EXPECT_EQ(errorOf("[http]\ntokens = [{ token = \"\", scope = \"read\" }]\n"),
+            "collector.toml:2: http.tokens[0].token: a token must have at least 16 characters");
+  EXPECT_EQ(errorOf("[http]\ntokens = [{ scope = \"read\" }]\n"),
+            "collector.toml:2: http.tokens[0].token: missing (token or token_file)");
+  EXPECT_EQ(errorOf("[http]\ntokens = [{ token = \"reader-0123456789\" }]\n"),
+            "collector.toml:2: http.tokens[0].scope: missing (read, write or admin)");
+  EXPECT_EQ(errorOf("[http]\ntokens = [\n{ token = \"reader-0123456789\", scope = \"read\" },\n"
+                    "{ token = \"reader-0123456789\", scope = \"write\" }]\n"),
+            "collector.toml:4: http.tokens[1].token: the same token is listed twice");
+  EXPECT_EQ(
+      errorOf("[http]\ntokens = [{ token = \"reader-0123456789\", scope = \"read\", x = 1 }]\n"),
+      "collector.toml:2: http.tokens[0].x: unknown key (expected token or token_file, and "
+      "scope)");
+  EXPECT_EQ(errorOf("[http]\ntokens = [\"reader-0123456789\"]\n"),
+            "collector.toml:2: http.tokens[0]: expected a table { token = \"...\", scope = "
+            "\"read\" }, got a string");
+  EXPECT_NE(errorOf("[http]\ntokens = [{ token_file = \"/no/such/token\", scope = \"read\" }]\n")
+                .find("http.tokens[0].token_file: cannot read \"/no/such/token\""),
+            std::string::npos);
+  EXPECT_EQ(errorOf("[http]\nallow_open = \"yes\"\n"),
+            "collector.toml:2: http.allow_open: expected true or false, got a string");
+}
+
+TEST(CollectorConfig, WithoutHttpTokensTheApiStaysOnLoopback) {
+  for (const char* host : {"127.0.0.1", "127.3.2.1", "localhost", "[::1]", "::1"}) {
+    EXPECT_TRUE(isLoopbackHost(host)) << host;
+  }
+  for (const char* host : {"0.0.0.0", "10.0.0.1", "[::]", "127.0.0", "127.0.0.1.5", "127.a.0.1",
+                           "128.0.0.1", "localhost.example.com", "127.0.0.256"}) {
+    EXPECT_FALSE(isLoopbackHost(host)) << host;
+  }
+  HttpSettings http;
+  EXPECT_FALSE(checkHttpExposure(http));  // the default 127.0.0.1:7702
+  http.listen = "0.0.0.0:7702";
+  try {
+    checkHttpExposure(http);
+    FAIL() << "an open listener without tokens was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("not a loopback address"), std::string::npos);
+  }
+  http.allowOpen = true;
+  EXPECT_TRUE(checkHttpExposure(http));  // open on purpose: the caller warns
+  http.allowOpen = false;
+  http.tokens.push_back({"reader-0123456789", http::Scope::read});
+  EXPECT_FALSE(checkHttpExposure(http));
+}
+
 TEST(CollectorConfig, ByteSizesAndAddresses) {
   EXPECT_EQ(parseByteSize("8GiB"), std::size_t{8} << 30);
   EXPECT_EQ(parseByteSize("512 MiB"), std::size_t{512} << 20);

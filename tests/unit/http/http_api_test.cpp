@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -33,11 +34,12 @@ class HttpApiTest : public ::testing::Test {
     releases_ = std::make_unique<LmdbReleaseStore>(*env_);
     api_ = std::make_unique<ApiContext>(ApiContext{*events_, *releases_, writer_, clock_, {}});
     api_->metrics.push_back([] { return std::string("octolaunch_test_metric 7\n"); });
-    server_ = std::make_unique<HttpServer>(*api_, HttpOptions{.threads = 2, .maxBodyBytes = 4096});
+    server_ = std::make_unique<HttpServer>(*api_, options());
     port_ = server_->bind("127.0.0.1", 0);
     thread_ = std::thread([this] { server_->run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
+  virtual HttpOptions options() const { return HttpOptions{.threads = 2, .maxBodyBytes = 4096}; }
   void TearDown() override {
     server_->stop();
     thread_.join();
@@ -303,6 +305,37 @@ TEST_F(HttpApiTest, CliCommandsAndExitCodes) {
   EXPECT_EQ(cli({"events", "--limit", "x"}, &out, &err), 2);
   EXPECT_EQ(cli({"frobnicate"}, &out, &err), 2);
   EXPECT_EQ(cli({"release", "create", "--id", "r8"}, &out, &err), 2);  // --service missing
+}
+
+class HttpApiTokenTest : public HttpApiTest {
+ protected:
+  HttpOptions options() const override {
+    HttpOptions o = HttpApiTest::options();
+    o.tokens = {{"reader-0123456789", Scope::read}, {"writer-0123456789", Scope::write}};
+    return o;
+  }
+};
+
+TEST_F(HttpApiTokenTest, CliSendsItsTokenAndExplains401And403) {
+  std::string out, err;
+  EXPECT_EQ(cli({"releases"}, &out, &err), 1);
+  EXPECT_NE(err.find("pass --token or set OCTOLAUNCH_TOKEN"), std::string::npos) << err;
+  EXPECT_EQ(cli({"--token", "reader-0123456789", "releases"}, &out, &err), 0) << err;
+  ::setenv("OCTOLAUNCH_TOKEN", "reader-0123456789", 1);
+  EXPECT_EQ(cli({"releases"}, &out, &err), 0) << err;
+  ::unsetenv("OCTOLAUNCH_TOKEN");
+  EXPECT_EQ(
+      cli({"--token", "reader-0123456789", "release", "create", "--id", "r1", "--service", "api"},
+          &out, &err),
+      1);
+  EXPECT_NE(err.find("needs the write scope"), std::string::npos) << err;
+  EXPECT_NE(err.find("scope does not allow"), std::string::npos) << err;
+  EXPECT_EQ(
+      cli({"--token", "writer-0123456789", "release", "create", "--id", "r1", "--service", "api"},
+          &out, &err),
+      0)
+      << err;
+  EXPECT_EQ(get("/healthz").status, 200);
 }
 
 TEST(Cli, UnreachableCollectorIsExit3NamingTheAddress) {
