@@ -55,10 +55,26 @@ void ConnectionGuard::cut(CutReason reason) {
   canceler_.cancel(cutException());
 }
 
+namespace {
+
+// The words a message holds, from its segments. Not MessageReader::sizeInWords(): in Cap'n Proto
+// 0.9.2 that reads the reader's arena, which exists only once getRoot() has been called, so
+// before that it reads uninitialised memory (it crashed the collector).
+std::uint64_t wordsIn(capnp::MessageReader& message) {
+  std::uint64_t words = 0;
+  for (unsigned id = 0;; ++id) {
+    kj::ArrayPtr<const capnp::word> segment = message.getSegment(id);
+    if (segment == nullptr) return words;
+    words += segment.size();
+  }
+}
+
+}  // namespace
+
 void ConnectionGuard::noteMessage(capnp::MessageReader& message) {
   lastMessageAt_ = timer_.now();
   if (!hello_->accepted) {
-    helloWordsLeft_ -= std::min(helloWordsLeft_, message.sizeInWords());
+    helloWordsLeft_ -= std::min<std::uint64_t>(helloWordsLeft_, wordsIn(message));
   }
   KJ_IF_MAYBE (network, network_) {
     if (network->getCurrentQueueSize() > maxUnsentBytes_) cut(CutReason::unsentBacklog);
