@@ -27,14 +27,9 @@ using namespace std::chrono_literals;
 
 constexpr std::int64_t kMiB = 1 << 20;
 
-// A field of /proc/PID/status in bytes ("VmRSS", "VmHWM").
+// A field of /proc/PID/status in bytes ("VmRSS", "VmHWM"); negative when it cannot be read.
 std::int64_t statusBytes(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1)) * 1024;
-  }
-  return -1;
+  return procStatusKiB(pid, field) * 1024;
 }
 
 // The value of one sample of GET /metrics ("name" or "name{label=\"x\"}"); -1 when absent.

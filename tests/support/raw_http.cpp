@@ -97,13 +97,18 @@ bool raiseOpenFileLimit(std::size_t n) {
   return setrlimit(RLIMIT_NOFILE, &limit) == 0;
 }
 
-std::size_t peakRssKiB(int pid) {
+std::int64_t procStatusKiB(int pid, const std::string& field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field + ":", 0) == 0)
+      return std::strtoll(line.c_str() + field.size() + 1, nullptr, 10);
   }
-  return 0;
+  return -1;
+}
+
+std::size_t peakRssKiB(int pid) {
+  return static_cast<std::size_t>(std::max<std::int64_t>(procStatusKiB(pid, "VmHWM"), 0));
 }
 
 StalledClients::StalledClients(int port, std::size_t idle, std::size_t slow) {

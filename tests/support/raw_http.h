@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -36,6 +37,8 @@ bool raiseOpenFileLimit(std::size_t n);
 
 // Current peak resident set (VmHWM) of a process in KiB; 0 when unknown.
 std::size_t peakRssKiB(int pid);
+// A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 when it cannot be read.
+std::int64_t procStatusKiB(int pid, const std::string& field);
 
 // Connections that hold an HTTP server without finishing a request: idle ones that never send a
 // byte, and slow ones that send a request's headers a byte per second from a thread of their own.
