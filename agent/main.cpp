@@ -45,7 +45,8 @@ void addCommonFlags(CLI::App& app, CommonFlags& flags) {
   app.add_option("--agent-id", flags.overrides.agentId,
                  "agent id (default: hash of /etc/machine-id)");
   app.add_option("--host", flags.overrides.host, "host name to report (default: hostname)");
-  app.add_option("--token", flags.overrides.token, "the agent's credential");
+  app.add_option("--token", flags.overrides.token,
+                 "enrollment secret, presented once for this agent's own key");
 }
 
 std::optional<std::filesystem::path> explicitConfig(const CommonFlags& flags) {
@@ -121,6 +122,8 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   options.window = config.ship.window;
   options.backoffMaxMs = config.ship.backoffMaxMs;
   options.keepaliveMs = config.ship.keepaliveMs;
+  options.keyFile = config.ship.keyFile.empty() ? config.spool.dir / "agent.key"
+                                                : std::filesystem::path(config.ship.keyFile);
   octolaunch::SystemClock clock;  // before the shipper and the sources: outlives both
   std::unique_ptr<Shipper> shipper;
   try {

@@ -23,6 +23,7 @@
 #include "collector/http/http_server.h"
 #include "collector/ingest/ingest_server.h"
 #include "collector/ingest/kj_write_serializer.h"
+#include "collector/store/agent_registry.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
@@ -40,6 +41,7 @@ struct Flags {
   std::optional<std::string> rpcListen;
   std::optional<std::string> httpListen;
   std::vector<std::string> agentTokens;
+  bool rpcOpen = false;
   bool checkConfig = false;
 };
 
@@ -74,6 +76,8 @@ collector::CollectorConfig configure(const Flags& flags,
     if (t.empty()) throw collector::ConfigError("--agent-token: a token must not be empty");
     config.rpc.tokens.push_back(t);
   }
+  if (flags.rpcOpen) config.rpc.open = true;
+  collector::checkRpcExposure(config.rpc);    // throws when open beyond loopback
   collector::checkHttpExposure(config.http);  // throws when open beyond loopback by accident
   return config;
 }
@@ -120,9 +124,18 @@ void raiseFileLimit(std::uint32_t maxConnections) {
 
 int serve(const collector::CollectorConfig& config,
           const analysis::AnalysisOptions& analysisOptions) {
-  if (config.rpc.tokens.empty()) {
+  if (config.rpc.open) {
+    spdlog::warn("[rpc] open: agents without credentials are accepted on {}", config.rpc.listen);
+  } else if (config.rpc.tokens.empty()) {
     spdlog::warn(
-        "no agent tokens configured ([rpc] tokens or --agent-token): every agent is accepted");
+        "no enrollment secret ([rpc] tokens or --agent-token) and [rpc] open is off: only agents "
+        "enrolled earlier can connect");
+  }
+  if (config.rpc.acceptSharedTokens) {
+    spdlog::warn(
+        "[rpc] accept_shared_tokens: agents that present an enrollment secret without a "
+        "key are accepted under the agent id they claim (turn it off once every agent "
+        "is upgraded)");
   }
   if (collector::checkHttpExposure(config.http)) {
     spdlog::warn(
@@ -142,9 +155,16 @@ int serve(const collector::CollectorConfig& config,
   LmdbEventStore events(env, clock);
   LmdbReleaseStore releases(env);
   ingest::IngestMetrics metrics;
-  ingest::TokenSet tokens(config.rpc.tokens);
+  ingest::TokenSet secrets(config.rpc.tokens);
+  AgentRegistry registry(env);
+  ingest::AgentAccess access(
+      registry, secrets,
+      ingest::AccessOptions{.open = config.rpc.open,
+                            .acceptSharedTokens = config.rpc.acceptSharedTokens},
+      clock);
+  ingest::SessionTable sessions;
   ingest::IngestServer ingestServer(
-      events, tokens,
+      events, access, sessions,
       ingest::IngestLimits{.maxMessageBytes = config.rpc.maxMessageBytes,
                            .maxNesting = config.rpc.maxNesting,
                            .flowLimitBytes = config.rpc.flowLimitBytes,
@@ -163,6 +183,8 @@ int serve(const collector::CollectorConfig& config,
 
   ingest::KjWriteSerializer writer(kj::getCurrentThreadExecutor());
   http::ApiContext api{events, releases, writer, clock, {}};
+  api.agents = &registry;
+  api.agentRevoked = [&sessions](const std::string& agentId) { sessions.end(agentId); };
   api.analysis = &analysisOptions;
   api.metrics.push_back([&metrics]() { return metrics.prometheus(); });
   api.metrics.push_back([&events]() {
@@ -240,8 +262,11 @@ int main(int argc, char** argv) {
                  "agent RPC address HOST:PORT (default 127.0.0.1:7701; port 0 = any)");
   app.add_option("--http-listen", flags.httpListen,
                  "HTTP API address HOST:PORT (default 127.0.0.1:7702; port 0 = any)");
-  app.add_option("--agent-token", flags.agentTokens, "token agents must present (repeatable)")
+  app.add_option("--agent-token", flags.agentTokens,
+                 "enrollment secret agents present once for their key (repeatable)")
       ->allow_extra_args(false);
+  app.add_flag("--rpc-open", flags.rpcOpen,
+               "accept agents without credentials (loopback only; as [rpc] open = true)");
   app.add_flag("--check-config", flags.checkConfig, "validate the configuration and exit");
   try {
     app.parse(argc, argv);

@@ -33,16 +33,37 @@ struct ClockOffset {
   roundTripNs @1 :Int64;   # the sample's round trip: the offset is good to +- half of it
   measured    @2 :Bool;    # false until the agent has a sample
 }
+# What an agent presents in hello(). An enrolled agent presents its per-agent key with the
+# generation pair below; an agent of an open collector presents nothing.
+#
+# Generations tell two installations of one identity apart (a cloned VM image copies the key): the
+# collector keeps one generation per enrolled agent. Before each hello the agent picks a random
+# nextGeneration and saves it with its current generation; hello is accepted when the collector's
+# generation equals either (the second: the answer to the previous hello was lost), and the
+# collector then keeps nextGeneration. A copy of the key file runs one hello behind the original
+# and presents a pair the collector no longer holds: the collector reports a clone and refuses
+# with "identity cloned", and the copy enrolls as a new agent with a new spool epoch.
 struct Credentials {
-  token @0 :Text;
+  token          @0 :Text;    # an older agent's shared token (accepted only where configured)
+  agentKey       @1 :Text;    # the per-agent key from enroll()
+  generation     @2 :UInt64;
+  nextGeneration @3 :UInt64;
 }
 
 interface Collector {
   hello @0 (agent :AgentInfo, epoch :UInt64, credentials :Credentials, agentSendNs :Int64)
         -> (ingest :Ingest, resumeAfterSeq :UInt64, collectorReceiveNs :Int64,
             collectorSendNs :Int64);
-  # Fails with an exception when the credentials are not accepted. resumeAfterSeq is the
-  # collector's high-water mark for (agent.agentId, epoch): the agent may drop events up to it.
+  # Fails with an exception when the credentials are not accepted; its description starts with
+  # "not enrolled:", "revoked:", "identity cloned:" or "credentials not accepted". For an enrolled
+  # agent the host is the one recorded at enrollment: agent.host is not believed. resumeAfterSeq is
+  # the collector's high-water mark for (agent.agentId, epoch): the agent may drop events up to it.
+
+  enroll @1 (secret :Text, agent :AgentInfo) -> (agentKey :Text, generation :UInt64);
+  # Once per installation: the enrollment secret (one of the collector's [rpc] tokens) for a key
+  # bound to agent.agentId and agent.host. Fails with "credentials not accepted" for a wrong
+  # secret and "already enrolled:" for an agent id that holds an unrevoked key (revoke it first:
+  # `octolaunch agents revoke ID`). The collector keeps only the key's SHA-256.
 }
 
 interface Ingest {

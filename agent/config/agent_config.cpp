@@ -55,6 +55,7 @@ void readAgentSections(const toml::table& document, AgentConfig& config,
     ship.read("window", config.ship.window, 1, 1024);
     ship.read("backoff_max_ms", config.ship.backoffMaxMs, 100, 3'600'000);
     ship.read("keepalive_ms", config.ship.keepaliveMs, 100, 3'600'000);
+    ship.read("key_file", config.ship.keyFile);
   }
 }
 

@@ -55,6 +55,7 @@ struct ShipSettings {
   std::uint32_t window = 4;            // push calls in flight without an answer
   std::uint32_t backoffMaxMs = 30000;  // reconnect backoff ceiling (starts at 100 ms)
   std::uint32_t keepaliveMs = 60000;   // a ping after this long without a push
+  std::string keyFile;                 // the enrolled key; empty: <spool dir>/agent.key
 };
 
 struct AgentConfig {

@@ -24,33 +24,10 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   // Rejects when the session ends (it never resolves).
   kj::Promise<void> run() {
     auto collector = client_.bootstrap().castAs<schema::Collector>();
-    auto request = collector.helloRequest();
-    auto agent = request.initAgent();
-    agent.setAgentId(shipper_.options_.agentId);
-    agent.setHost(shipper_.options_.host);
-    agent.setVersion(shipper_.options_.version);
-    epoch_ = shipper_.spool_.epoch();
-    request.setEpoch(epoch_);
-    request.initCredentials().setToken(shipper_.options_.token);
-    const std::int64_t sentNs = shipper_.clock_.nowNs();
-    request.setAgentSendNs(sentNs);
-    auto hello = shipper_.io_.provider->getTimer().timeoutAfter(
-        shipper_.options_.connectTimeoutMs * kj::MILLISECONDS, request.send());
-    auto session =
-        hello.then([this, sentNs](capnp::Response<schema::Collector::HelloResults>&& response) {
-          shipper_.noteClockStamps(sentNs, response.getCollectorReceiveNs(),
-                                   response.getCollectorSendNs());
-          ingest_ = response.getIngest();
-          std::uint64_t resume = response.getResumeAfterSeq();
-          // Never past what this spool ever assigned: a collector claiming more is not believed.
-          std::uint64_t last = shipper_.spool_.lastSeq();
-          if (resume > last) shipper_.noteClaimBeyondSpool(resume, last);
-          ack(std::min(resume, last));
-          sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
-          shipper_.noteConnected(resume);
-          lastPushAt_ = timer().now();
-          return pumpLoop().exclusiveJoin(keepAlive());
-        });
+    auto session = shipper_.io_.provider->getTimer()
+                       .timeoutAfter(shipper_.options_.connectTimeoutMs * kj::MILLISECONDS,
+                                     enrollIfNeeded(collector))
+                       .then([this, collector]() mutable { return hello(collector); });
     auto disconnected = client_.onDisconnect().then([]() -> kj::Promise<void> {
       return KJ_EXCEPTION(DISCONNECTED, "the collector closed the connection");
     });
@@ -58,6 +35,58 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   }
 
  private:
+  // Without a key but with an enrollment secret: enroll() first, and keep the key.
+  kj::Promise<void> enrollIfNeeded(schema::Collector::Client& collector) {
+    if (shipper_.key_ && !shipper_.key_->key.empty()) return kj::READY_NOW;
+    if (shipper_.options_.token.empty()) return kj::READY_NOW;  // an open collector
+    auto request = collector.enrollRequest();
+    request.setSecret(shipper_.options_.token);
+    fillAgentInfo(request.initAgent());
+    return request.send().then([this](capnp::Response<schema::Collector::EnrollResults>&& r) {
+      shipper_.noteEnrolled(std::string(r.getAgentKey().cStr()), r.getGeneration());
+    });
+  }
+
+  void fillAgentInfo(schema::AgentInfo::Builder agent) {
+    agent.setAgentId(shipper_.agentId_);
+    agent.setHost(shipper_.options_.host);
+    agent.setVersion(shipper_.options_.version);
+  }
+
+  kj::Promise<void> hello(schema::Collector::Client& collector) {
+    auto request = collector.helloRequest();
+    fillAgentInfo(request.initAgent());
+    epoch_ = shipper_.spool_.epoch();
+    request.setEpoch(epoch_);
+    auto credentials = request.initCredentials();
+    if (AgentKey* key = shipper_.keyForHello()) {
+      credentials.setAgentKey(key->key);
+      credentials.setGeneration(key->generation);
+      credentials.setNextGeneration(key->nextGeneration);
+    } else {
+      credentials.setToken(shipper_.options_.token);
+    }
+    const std::int64_t sentNs = shipper_.clock_.nowNs();
+    request.setAgentSendNs(sentNs);
+    auto hello = shipper_.io_.provider->getTimer().timeoutAfter(
+        shipper_.options_.connectTimeoutMs * kj::MILLISECONDS, request.send());
+    return hello.then([this, sentNs](capnp::Response<schema::Collector::HelloResults>&& response) {
+      shipper_.noteHelloAccepted();
+      shipper_.noteClockStamps(sentNs, response.getCollectorReceiveNs(),
+                               response.getCollectorSendNs());
+      ingest_ = response.getIngest();
+      std::uint64_t resume = response.getResumeAfterSeq();
+      // Never past what this spool ever assigned: a collector claiming more is not believed.
+      std::uint64_t last = shipper_.spool_.lastSeq();
+      if (resume > last) shipper_.noteClaimBeyondSpool(resume, last);
+      ack(std::min(resume, last));
+      sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
+      shipper_.noteConnected(resume);
+      lastPushAt_ = timer().now();
+      return pumpLoop().exclusiveJoin(keepAlive());
+    });
+  }
+
   kj::Timer& timer() { return shipper_.io_.provider->getTimer(); }
 
   // Never resolves: pings when no push went out for keepaliveMs; rejects when a ping is not
@@ -111,8 +140,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       // Size the request's first segment for the whole batch (plus agentId/host per event):
       // one allocation instead of a chain of growing segments.
       std::size_t words = 16;
-      std::size_t perEvent =
-          2 + (shipper_.options_.agentId.size() + shipper_.options_.host.size()) / 8 + 2;
+      std::size_t perEvent = 2 + (shipper_.agentId_.size() + shipper_.options_.host.size()) / 8 + 2;
       for (const auto& c : copies) words += c.size() + perEvent;
       auto request = ingest_.pushRequest(capnp::MessageSize{words, 0});
       auto list = request.initEvents(static_cast<unsigned>(copies.size()));
@@ -120,8 +148,9 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
         capnp::FlatArrayMessageReader reader(copies[i]);
         list.setWithCaveats(i, reader.getRoot<Event>());
         auto e = list[i];
-        e.setAgentId(shipper_.options_.agentId);
+        e.setAgentId(shipper_.agentId_);
         e.setHost(shipper_.options_.host);
+        e.setEpoch(epoch_);  // stored under an earlier epoch when the spool started a new one
       }
       request.setPreviousSeq(sentThrough_);
       if (auto best = shipper_.clockEstimate_.best()) {
@@ -202,7 +231,89 @@ Shipper::Shipper(kj::AsyncIoContext& io, Spool& spool, const Clock& clock, Shipp
       options_(std::move(options)),
       logger_(std::move(logger)),
       wake_(io.unixEventPort, io.provider->getTimer(), spool.dataFile(),
-            options_.recheckMs * kj::MILLISECONDS) {}
+            options_.recheckMs * kj::MILLISECONDS),
+      agentId_(options_.agentId) {
+  loadIdentity();
+}
+
+void Shipper::loadIdentity() {
+  if (options_.keyFile.empty()) return;
+  std::optional<AgentKey> key;
+  try {
+    key = loadAgentKey(options_.keyFile);
+  } catch (const std::exception& e) {
+    logger_->error("{}; this agent cannot present its key", e.what());
+    return;
+  }
+  if (!key) return;
+  if (key->configuredAgentId != options_.agentId) {
+    logger_->warn("{} holds the key of agent {}, but this agent is configured as {}: enrolling {}",
+                  options_.keyFile.string(), key->configuredAgentId, options_.agentId,
+                  options_.agentId);
+    return;
+  }
+  agentId_ = key->agentId;
+  key_ = std::move(key);
+}
+
+void Shipper::saveKey() {
+  try {
+    saveAgentKey(options_.keyFile, *key_);
+  } catch (const std::exception& e) {
+    // The key stays in memory for this process; a restart must enroll again.
+    logger_->error("{}", e.what());
+  }
+}
+
+void Shipper::noteEnrolled(std::string key, std::uint64_t generation) {
+  key_ = AgentKey{options_.agentId, agentId_, std::move(key), generation, 0};
+  logger_->info("enrolled with collector {} as agent {} (key in {})", options_.collector, agentId_,
+                options_.keyFile.string());
+  if (!options_.keyFile.empty()) saveKey();
+}
+
+AgentKey* Shipper::keyForHello() {
+  if (!key_ || key_->key.empty()) return nullptr;
+  // A pending generation (the answer to an earlier hello was lost) is asked for again.
+  if (key_->nextGeneration == 0) {
+    key_->nextGeneration = randomGeneration();
+    if (!options_.keyFile.empty()) saveAgentKey(options_.keyFile, *key_);  // before it is sent
+  }
+  return &*key_;
+}
+
+void Shipper::noteHelloAccepted() {
+  if (!key_ || key_->nextGeneration == 0) return;
+  key_->generation = key_->nextGeneration;
+  key_->nextGeneration = 0;
+  if (!options_.keyFile.empty()) saveKey();
+}
+
+void Shipper::noteRefusal(const std::string& what) {
+  if (what.find("identity cloned:") != std::string::npos) {
+    // Another installation holds this identity: this one becomes a new agent with a new epoch,
+    // so neither its events nor the original's are taken for the other's.
+    const std::string previous = agentId_;
+    constexpr std::size_t kMaxBase = 255 - 9;
+    agentId_ = options_.agentId.substr(0, kMaxBase) + "-" + randomSuffix();
+    const std::uint64_t epoch = spool_.startNewEpoch();
+    if (!options_.keyFile.empty()) {
+      std::error_code ignored;
+      std::filesystem::rename(options_.keyFile, options_.keyFile.string() + ".cloned", ignored);
+    }
+    key_ = AgentKey{options_.agentId, agentId_, "", 0, 0};
+    if (!options_.keyFile.empty()) saveKey();
+    logger_->error(
+        "the collector reports that another installation holds agent {}'s key (this machine is a "
+        "clone?): enrolling as new agent {} with spool epoch {:016x}{}",
+        previous, agentId_, epoch,
+        options_.token.empty() ? "; no enrollment secret is configured ([token]): set one" : "");
+  } else if (what.find("not enrolled:") != std::string::npos && key_ && !key_->key.empty()) {
+    logger_->warn("the collector does not know agent {}'s key: enrolling again", agentId_);
+    key_->key.clear();
+    key_->generation = key_->nextGeneration = 0;
+  }
+}
 
 Shipper::~Shipper() = default;
 
@@ -268,7 +379,7 @@ void Shipper::noteClaimBeyondSpool(std::uint64_t claimed, std::uint64_t lastAssi
       "collector {} claims this spool (epoch {:016x}) through seq {}, but the spool assigned only "
       "through seq {}: not believed past that. Two hosts may share agent id {} (a cloned machine "
       "or spool?)",
-      options_.collector, spool_.epoch(), claimed, lastAssigned, options_.agentId);
+      options_.collector, spool_.epoch(), claimed, lastAssigned, agentId_);
 }
 
 void Shipper::noteClockStamps(std::int64_t agentSendNs, std::int64_t collectorReceiveNs,
@@ -281,6 +392,7 @@ void Shipper::noteClockStamps(std::int64_t agentSendNs, std::int64_t collectorRe
 
 void Shipper::noteProblem(const kj::Exception& e) {
   std::string what(e.getDescription().cStr());
+  noteRefusal(what);
   if (connected_) {
     connected_ = false;
     logger_->warn("lost collector {}: {}; reconnecting with backoff (events stay in the spool)",

@@ -44,6 +44,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/ship/agent_key.h"
 #include "agent/ship/clock_offset.h"
 #include "agent/ship/spool_wake.h"
 #include "agent/spool/spool.h"
@@ -55,8 +56,10 @@ struct ShipperOptions {
   std::string collector;  // "HOST:PORT"
   std::string agentId;
   std::string host;
-  std::string token;
+  std::string token;  // the enrollment secret (an open collector needs none)
   std::string version;
+  // Where the enrolled key is kept (agent_key.h); empty: nowhere (tests, one process life).
+  std::filesystem::path keyFile;
   std::uint32_t batchMaxEvents = 2000;
   std::uint32_t window = 4;
   std::uint32_t backoffMaxMs = 30000;
@@ -99,6 +102,15 @@ class Shipper final {
   bool reopenSpoolIfReplaced();
   void noteProblem(const kj::Exception& e);
   void noteClaimBeyondSpool(std::uint64_t claimed, std::uint64_t lastAssigned);
+  void loadIdentity();
+  void saveKey();  // logs when it cannot
+  void noteEnrolled(std::string key, std::uint64_t generation);
+  // The key with a next generation saved on disk, or null (not enrolled). Throws when the
+  // pending generation cannot be saved (the hello must not go out then).
+  AgentKey* keyForHello();
+  void noteHelloAccepted();
+  // A refusal that asks for action: a clone enrolls anew, an unknown key is dropped.
+  void noteRefusal(const std::string& what);
   // An answer's stamps: a sample when the collector stamped it.
   void noteClockStamps(std::int64_t agentSendNs, std::int64_t collectorReceiveNs,
                        std::int64_t collectorSendNs);
@@ -109,6 +121,8 @@ class Shipper final {
   ShipperOptions options_;
   std::shared_ptr<spdlog::logger> logger_;
   SpoolWake wake_;
+  std::string agentId_;          // configured, or the key file's after a clone enrolled anew
+  std::optional<AgentKey> key_;  // key empty: not enrolled (yet)
   ShipperStats stats_;
   ClockOffsetEstimate clockEstimate_;
   std::uint32_t backoffMs_ = 100;

@@ -166,6 +166,16 @@ bool Spool::reopenIfReplaced() {
   return true;
 }
 
+std::uint64_t Spool::startNewEpoch() {
+  std::unique_lock lock(envMutex_);
+  auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+  std::uint64_t epoch = randomEpoch();
+  lmdb::put(txn, meta_, kEpochKey, lmdb::bigEndian(epoch));
+  txn.commit();
+  epoch_ = epoch;
+  return epoch_;
+}
+
 Spool::~Spool() = default;
 
 bool Spool::replacedOnDisk() const {

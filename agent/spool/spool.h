@@ -5,8 +5,11 @@
 //
 // Contract
 //  * epoch() is a random 64-bit id created with the spool's meta data; a deleted and recreated
-//    spool gets a new one. seq starts at 1 per epoch, is assigned inside the write transaction (so
-//    processes appending at once never collide or reorder) and is never reused within an epoch.
+//    spool gets a new one, and startNewEpoch() picks a new one for the spool as it is (a cloned
+//    installation). seq starts at 1, is assigned inside the write transaction (so processes
+//    appending at once never collide or reorder) and is never reused within the spool; across
+//    startNewEpoch() it goes on increasing. Stored events keep the epoch they were appended in:
+//    the shipper sends them under the epoch of its session.
 //  * append() stores the whole call in one synced write transaction (all or nothing), then touches
 //    data.mdb's times so that a watcher (inotify IN_ATTRIB) learns of it. Each stored
 //    event is a Cap'n Proto flat array (segment table + segments) of an Event with epoch and seq
@@ -108,6 +111,10 @@ class Spool final : public EventSink {
     std::shared_lock lock(envMutex_);
     return epoch_;
   }
+
+  // Gives the spool a new random epoch (stored events stay, their seqs too) and returns it. Other
+  // processes that have the spool open learn it when they open it next.
+  std::uint64_t startNewEpoch();
 
   // Calls fn(seq, words) for up to maxEvents stored events with seq > afterSeq, in seq order.
   // `words` is a flat Cap'n Proto message (readable with capnp::FlatArrayMessageReader), valid only

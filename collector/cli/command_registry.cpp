@@ -12,6 +12,8 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   commands.push_back(makeWhyCommand());
   commands.push_back(makeTimelineCommand());
   commands.push_back(makeDriftCommand());
+  commands.push_back(makeAgentsListCommand());
+  commands.push_back(makeAgentsRevokeCommand());
   return commands;
 }
 

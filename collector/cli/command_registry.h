@@ -17,6 +17,8 @@ std::unique_ptr<Command> makeReleaseStageCommand();   // release stage R --name 
 std::unique_ptr<Command> makeWhyCommand();            // why R
 std::unique_ptr<Command> makeTimelineCommand();       // timeline R
 std::unique_ptr<Command> makeDriftCommand();          // drift --service S
+std::unique_ptr<Command> makeAgentsListCommand();     // agents list
+std::unique_ptr<Command> makeAgentsRevokeCommand();   // agents revoke ID
 
 std::vector<std::unique_ptr<Command>> allCommands();
 

@@ -147,6 +147,8 @@ void readSections(const toml::table& document, CollectorConfig& config,
         config.rpc.tokens = std::move(tokens);
       }
     }
+    rpc.read("open", config.rpc.open);
+    rpc.read("accept_shared_tokens", config.rpc.acceptSharedTokens);
     readByteSize(rpc, "max_message_bytes", config.rpc.maxMessageBytes, 64 * 1024);
     rpc.read("max_nesting", config.rpc.maxNesting, 8, 64);
     readByteSize(rpc, "flow_limit_bytes", config.rpc.flowLimitBytes, 64 * 1024);
@@ -271,6 +273,16 @@ bool checkHttpExposure(const HttpSettings& http) {
                     " is not a loopback address and [http] tokens is empty: anyone who can "
                     "reach it could create releases; configure [http] tokens, listen on "
                     "127.0.0.1, or set [http] allow_open = true");
+}
+
+void checkRpcExposure(const RpcSettings& rpc) {
+  if (!rpc.open) return;
+  const std::optional<ListenAddress> address = parseListenAddress(rpc.listen);
+  if (address && isLoopbackHost(address->host)) return;
+  throw ConfigError(
+      "rpc.open: agents without credentials are accepted on loopback only, and "
+      "rpc.listen is " +
+      rpc.listen + "; enroll agents with [rpc] tokens instead, or listen on 127.0.0.1");
 }
 
 CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,

@@ -41,7 +41,13 @@ struct StoreSettings {
 
 struct RpcSettings {
   std::string listen{std::string(kDefaultRpcListen)};
-  std::vector<std::string> tokens;  // empty: any agent is accepted (main() warns once)
+  // Enrollment secrets: an agent presents one once for its own key (agent_access.h).
+  std::vector<std::string> tokens;
+  // Agents without credentials are accepted (loopback only: checkRpcExposure()).
+  bool open = false;
+  // An older agent that presents a secret as its token in every hello, without a key, is
+  // accepted (while a fleet upgrades; it can claim any agent id that is not enrolled).
+  bool acceptSharedTokens = false;
   // Largest message an agent may send (capnp traversal limit) and nesting depth.
   std::size_t maxMessageBytes = std::size_t{64} << 20;
   unsigned maxNesting = 16;
@@ -100,5 +106,9 @@ bool isLoopbackHost(std::string_view host);
 // loopback because allow_open says so (the caller warns once); throws ConfigError when it would be
 // open without allow_open.
 bool checkHttpExposure(const HttpSettings& http);
+
+// [rpc] open is allowed on loopback only: throws ConfigError when it is set with a listen
+// address beyond loopback.
+void checkRpcExposure(const RpcSettings& rpc);
 
 }  // namespace octolaunch::collector

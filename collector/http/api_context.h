@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/store/agent_registry.h"
 #include "collector/store/event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/write_serializer.h"
@@ -26,6 +27,10 @@ struct ApiContext {
   std::vector<std::function<std::string()>> metrics;
   // The [analysis] section of the config (deploy windows, service mappings); defaults when null.
   const analysis::AnalysisOptions* analysis = nullptr;
+  // Enrolled agents (GET /api/v1/agents, revoke); the routes answer 404 when null.
+  AgentRegistry* agents = nullptr;
+  // Called through `writer` after an agent is revoked: ends its live session.
+  std::function<void(const std::string& agentId)> agentRevoked;
 };
 
 }  // namespace octolaunch::http

@@ -12,6 +12,11 @@ namespace octolaunch::ingest {
 namespace {
 std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
+std::optional<std::string> checkAgentIdentifiers(std::string_view agentId, std::string_view host) {
+  if (auto bad = checkIdentifier("agent_id", agentId, true)) return bad;
+  return checkIdentifier("host", host, true);
+}
+
 // The agent sees exactly this description (no KJ macro decoration).
 kj::Exception refusal(kj::Exception::Type type, const std::string& what) {
   return kj::Exception(type, __FILE__, __LINE__, kj::heapString(what.data(), what.size()));
@@ -21,36 +26,74 @@ kj::Exception refusal(kj::Exception::Type type, const std::string& what) {
 kj::Promise<void> CollectorImpl::hello(HelloContext context) {
   const std::int64_t receivedNs = shared_.clock.nowNs();
   auto params = context.getParams();
-  const std::string agentId = text(params.getAgent().getAgentId());
-  const std::string host = text(params.getAgent().getHost());
+  const std::string claimedId = text(params.getAgent().getAgentId());
+  const std::string claimedHost = text(params.getAgent().getHost());
   const std::uint64_t epoch = params.getEpoch();
-  if (!shared_.tokens.accepts(text(params.getCredentials().getToken()))) {
+  if (auto bad = checkAgentIdentifiers(claimedId, claimedHost)) {
     shared_.metrics.hellosRejected++;
-    spdlog::warn("hello from {} (agent {:.64}) refused: credentials not accepted", peer_.address,
-                 agentId);
-    return refusal(kj::Exception::Type::FAILED, "credentials not accepted");
+    return refusal(kj::Exception::Type::FAILED, "hello refused: " + *bad);
   }
-  for (auto [what, value] : {std::pair{"agent_id", std::string_view(agentId)},
-                             std::pair{"host", std::string_view(host)}}) {
-    if (auto bad = checkIdentifier(what, value, true)) {
-      shared_.metrics.hellosRejected++;
-      return refusal(kj::Exception::Type::FAILED, "hello refused: " + *bad);
-    }
-  }
+  auto credentials = params.getCredentials();
+  const std::string token = text(credentials.getToken());
+  const std::string key = text(credentials.getAgentKey());
+  SessionIdentity identity;
   std::uint64_t resumeAfter = 0;
   try {
-    resumeAfter = shared_.store.highWater(agentId, epoch);
-  } catch (const StoreError& e) {
+    auto verdict = shared_.access.authenticate(
+        claimedId, claimedHost,
+        HelloCredentials{token, key, credentials.getGeneration(), credentials.getNextGeneration()},
+        peer_.address);
+    if (auto* refused = std::get_if<AccessRefusal>(&verdict)) {
+      shared_.metrics.hellosRejected++;
+      if (refused->kind == AccessRefusal::Kind::cloned) shared_.metrics.clonesReported++;
+      spdlog::warn("hello from {} (agent {:.64}) refused: {}", peer_.address, claimedId,
+                   refused->message);
+      return refusal(kj::Exception::Type::FAILED, refused->message);
+    }
+    identity = std::get<SessionIdentity>(std::move(verdict));
+    resumeAfter = shared_.store.highWater(identity.agentId, epoch);
+  } catch (const std::exception& e) {
     return refusal(kj::Exception::Type::OVERLOADED,
                    std::string("collector store unavailable: ") + e.what());
   }
-  spdlog::info("agent {} ({}, epoch {}) connected from {}, resumes after seq {}", agentId, host,
-               epochHex(epoch), peer_.address, resumeAfter);
+  const std::uint64_t session = identity.enrolled ? shared_.sessions.begin(identity.agentId) : 0;
+  spdlog::info("agent {} ({}, epoch {}{}) connected from {}, resumes after seq {}",
+               identity.agentId, identity.host, epochHex(epoch),
+               identity.enrolled ? ", enrolled" : "", peer_.address, resumeAfter);
   auto results = context.getResults();
-  results.setIngest(kj::heap<IngestImpl>(shared_, agentId, epoch, host, peer_.address));
+  results.setIngest(kj::heap<IngestImpl>(shared_, identity.agentId, epoch, identity.host,
+                                         peer_.address, session));
   results.setResumeAfterSeq(resumeAfter);
   results.setCollectorReceiveNs(receivedNs);
   results.setCollectorSendNs(shared_.clock.nowNs());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> CollectorImpl::enroll(EnrollContext context) {
+  auto params = context.getParams();
+  const std::string agentId = text(params.getAgent().getAgentId());
+  const std::string host = text(params.getAgent().getHost());
+  if (auto bad = checkAgentIdentifiers(agentId, host)) {
+    shared_.metrics.hellosRejected++;
+    return refusal(kj::Exception::Type::FAILED, "enrollment refused: " + *bad);
+  }
+  try {
+    auto verdict = shared_.access.enroll(text(params.getSecret()), agentId, host, peer_.address);
+    if (auto* refused = std::get_if<AccessRefusal>(&verdict)) {
+      shared_.metrics.hellosRejected++;
+      spdlog::warn("enrollment from {} (agent {:.64}) refused: {}", peer_.address, agentId,
+                   refused->message);
+      return refusal(kj::Exception::Type::FAILED, refused->message);
+    }
+    auto& key = std::get<EnrolledKey>(verdict);
+    shared_.metrics.enrollments++;
+    auto results = context.getResults();
+    results.setAgentKey(key.key);
+    results.setGeneration(key.generation);
+  } catch (const std::exception& e) {
+    return refusal(kj::Exception::Type::OVERLOADED,
+                   std::string("collector store unavailable: ") + e.what());
+  }
   return kj::READY_NOW;
 }
 
@@ -58,6 +101,11 @@ kj::Promise<void> IngestImpl::push(PushContext context) {
   const std::int64_t receivedNs = shared_.clock.nowNs();
   auto params = context.getParams();
   auto events = params.getEvents();
+  if (!shared_.sessions.live(agentId_, session_)) {
+    return refusal(kj::Exception::Type::DISCONNECTED,
+                   "session ended: agent " + agentId_ +
+                       " was revoked or said hello again on another connection");
+  }
   BatchVerdict verdict = validateBatch(events, agentId_, epoch_, shared_.limits);
   if (verdict.refused) {
     shared_.metrics.batchesRejected++;

@@ -4,12 +4,16 @@
 // Contract
 //  * Both live on the ingest event-loop thread.
 //  * PeerIdentity is what the connection itself proved before any call (the remote address now;
-//    a TLS peer certificate later). hello() checks the token against the TokenSet.
-//  * hello() fails (kj FAILED "credentials not accepted") for a wrong token and for malformed
-//    identifiers. push() fails with FAILED "batch refused: <reason>" for a batch of the wrong
-//    shape (nothing stored), stores-or-quarantines each event of a well-shaped one (a bad event
-//    never takes its neighbours down), and fails as CommitQueue says (OVERLOADED "store is full",
-//    FAILED "gap") when the commit did not take the batch. The connection survives those errors.
+//    a TLS peer certificate later). enroll() and hello() check credentials with AgentAccess
+//    (agent_access.h); the Ingest of an enrolled agent carries the agent id and host of its
+//    enrollment, and lives while SessionTable says so (a newer hello of the agent or a revocation
+//    ends it: its pushes then fail with DISCONNECTED "session ended").
+//  * hello() and enroll() fail (kj FAILED, the message of the refusal) for credentials not
+//    accepted and for malformed identifiers. push() fails with FAILED "batch refused: <reason>" for
+//    a batch of the wrong shape (nothing stored), stores-or-quarantines each event of a well-shaped
+//    one (a bad event never takes its neighbours down), and fails as CommitQueue says (OVERLOADED
+//    "store is full", FAILED "gap") when the commit did not take the batch. The connection survives
+//    those errors.
 //  * Clocks: hello() and push() answer with collectorReceiveNs (when the call arrived) and
 //    collectorSendNs (when it was answered), both from IngestShared::clock, so the agent can
 //    measure its offset (rpc.capnp, ClockOffset). A push's measured `clock` is kept per agent
@@ -18,10 +22,11 @@
 
 #include <string>
 
+#include "collector/ingest/agent_access.h"
 #include "collector/ingest/batch_validator.h"
 #include "collector/ingest/commit_queue.h"
 #include "collector/ingest/ingest_metrics.h"
-#include "collector/ingest/token_set.h"
+#include "collector/ingest/session_table.h"
 #include "collector/store/event_store.h"
 #include "octolaunch/schema/rpc.capnp.h"
 #include "shared/util/clock.h"
@@ -36,7 +41,8 @@ struct PeerIdentity {
 struct IngestShared {
   EventStore& store;
   CommitQueue& queue;
-  const TokenSet& tokens;
+  AgentAccess& access;
+  SessionTable& sessions;
   IngestMetrics& metrics;
   BatchLimits limits;
   const Clock& clock;
@@ -49,6 +55,7 @@ class CollectorImpl final : public schema::Collector::Server {
 
  protected:
   kj::Promise<void> hello(HelloContext context) override;
+  kj::Promise<void> enroll(EnrollContext context) override;
 
  private:
   IngestShared& shared_;
@@ -57,13 +64,15 @@ class CollectorImpl final : public schema::Collector::Server {
 
 class IngestImpl final : public schema::Ingest::Server {
  public:
+  // session: the SessionTable serial of an enrolled agent's session, 0 for others.
   IngestImpl(IngestShared& shared, std::string agentId, std::uint64_t epoch, std::string host,
-             std::string peer)
+             std::string peer, std::uint64_t session)
       : shared_(shared),
         agentId_(std::move(agentId)),
         epoch_(epoch),
         host_(std::move(host)),
-        peer_(std::move(peer)) {}
+        peer_(std::move(peer)),
+        session_(session) {}
 
  protected:
   kj::Promise<void> push(PushContext context) override;
@@ -74,6 +83,7 @@ class IngestImpl final : public schema::Ingest::Server {
   std::uint64_t epoch_;
   std::string host_;
   std::string peer_;
+  std::uint64_t session_;
 };
 
 }  // namespace octolaunch::ingest

@@ -21,6 +21,8 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> cutIdleTimeout{0};
   std::atomic<std::uint64_t> cutUnsentBacklog{0};
   std::atomic<std::uint64_t> hellosRejected{0};   // bad credentials or identifiers
+  std::atomic<std::uint64_t> enrollments{0};      // agents enrolled (a key issued)
+  std::atomic<std::uint64_t> clonesReported{0};   // hellos refused as a second installation
   std::atomic<std::uint64_t> batchesRejected{0};  // failed validation
   std::atomic<std::uint64_t> batchesCommitted{0};
   std::atomic<std::uint64_t> eventsStored{0};

@@ -85,13 +85,14 @@ struct IngestServer::Connection {
   kj::Promise<void> watchdog = nullptr;
 };
 
-IngestServer::IngestServer(EventStore& store, const TokenSet& tokens, IngestLimits limits,
-                           IngestMetrics& metrics, kj::Timer& timer, const Clock& clock)
+IngestServer::IngestServer(EventStore& store, AgentAccess& access, SessionTable& sessions,
+                           IngestLimits limits, IngestMetrics& metrics, kj::Timer& timer,
+                           const Clock& clock)
     : limits_(limits),
       metrics_(metrics),
       timer_(timer),
       queue_(store, metrics, limits.groupCommits),
-      shared_{store, queue_, tokens, metrics, BatchLimits{limits.maxBatchEvents}, clock},
+      shared_{store, queue_, access, sessions, metrics, BatchLimits{limits.maxBatchEvents}, clock},
       connections_(*this) {}
 
 IngestServer::~IngestServer() noexcept(false) {}

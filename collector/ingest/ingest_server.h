@@ -23,7 +23,6 @@
 #include "collector/ingest/collector_service.h"
 #include "collector/ingest/commit_queue.h"
 #include "collector/ingest/ingest_metrics.h"
-#include "collector/ingest/token_set.h"
 #include "collector/store/event_store.h"
 
 namespace octolaunch::ingest {
@@ -43,7 +42,8 @@ struct IngestLimits {
 
 class IngestServer final : private kj::TaskSet::ErrorHandler {
  public:
-  IngestServer(EventStore& store, const TokenSet& tokens, IngestLimits limits,
+  // access and sessions are borrowed (main() shares the SessionTable with the HTTP API's revoke).
+  IngestServer(EventStore& store, AgentAccess& access, SessionTable& sessions, IngestLimits limits,
                IngestMetrics& metrics, kj::Timer& timer, const Clock& clock);
   ~IngestServer() noexcept(false);
 

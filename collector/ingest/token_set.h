@@ -1,4 +1,5 @@
-// The agent tokens the collector accepts in hello(). Immutable after construction; any thread.
+// The enrollment secrets ([rpc] tokens): what an agent presents once to enroll (and an older agent
+// in every hello, where accept_shared_tokens allows it). Immutable after construction; any thread.
 #pragma once
 
 #include <string>
@@ -7,13 +8,16 @@
 
 namespace octolaunch::ingest {
 
+// a == b, in time that depends on the lengths only, not on where they differ.
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
 class TokenSet final {
  public:
   explicit TokenSet(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {}
-  // True when no token is configured (open mode: main() warns at start) or when token equals
-  // one of them. Compares in time independent of where the strings differ.
+  // True when token equals one of them (never when none is configured). Compares in time
+  // independent of where the strings differ.
   bool accepts(std::string_view token) const;
-  bool open() const { return tokens_.empty(); }
+  bool empty() const { return tokens_.empty(); }
 
  private:
   std::vector<std::string> tokens_;

@@ -86,10 +86,13 @@ void run(const Options& o, bool group) {
   lmdb::Env env = openCollectorEnv(dir.path(), std::size_t{4} << 30);
   LmdbEventStore store(env, clock);
   ingest::TokenSet tokens({});
+  AgentRegistry registry(env);
+  ingest::AgentAccess access(registry, tokens, ingest::AccessOptions{.open = true}, clock);
+  ingest::SessionTable sessions;
   ingest::IngestMetrics metrics;
   auto io = kj::setupAsyncIo();
-  ingest::IngestServer server(store, tokens, ingest::IngestLimits{.groupCommits = group}, metrics,
-                              io.provider->getTimer(), clock);
+  ingest::IngestServer server(store, access, sessions, ingest::IngestLimits{.groupCommits = group},
+                              metrics, io.provider->getTimer(), clock);
   auto listener =
       io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
   auto serving = server.serve(*listener).eagerlyEvaluate(nullptr);

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -38,6 +39,9 @@ void CollectorProcess::start() {
                                    "--http-listen",
                                    "127.0.0.1:" + std::to_string(httpPort_)};
   argv.insert(argv.end(), options_.extraArgs.begin(), options_.extraArgs.end());
+  if (options_.openIngest && std::find(argv.begin(), argv.end(), "--agent-token") == argv.end()) {
+    argv.push_back("--rpc-open");
+  }
   // A just-killed collector's port can take a moment to be free again: retry a few times.
   for (int attempt = 0; attempt < 50; ++attempt) {
     process_ = std::make_unique<Process>(ProcessOptions{.argv = argv});

@@ -29,6 +29,8 @@ class CollectorProcess final {
     int httpPort = 0;
     std::vector<std::string> extraArgs;
     std::string config = "/dev/null";  // --config
+    // --rpc-open (agents without credentials accepted), unless extraArgs has --agent-token.
+    bool openIngest = true;
   };
   explicit CollectorProcess(Options options);
   ~CollectorProcess();

@@ -11,6 +11,8 @@ namespace octolaunch::http {
 void registerHealthRoutes(Router& router, ApiContext& api);  // GET /healthz, GET /metrics
 void registerEventRoutes(Router& router, ApiContext& api);   // GET /api/v1/events
 void registerHostRoutes(Router& router, ApiContext& api);    // GET /api/v1/hosts
+// GET /api/v1/agents, POST /api/v1/agents/{id}/revoke
+void registerAgentRoutes(Router& router, ApiContext& api);
 // /api/v1/releases[/{id}[/stages|/timeline|/causes]] and /api/v1/drift
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
 

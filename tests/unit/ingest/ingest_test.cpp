@@ -19,12 +19,19 @@ using testing::outputLines;
 
 class IngestTest : public ::testing::Test {
  protected:
+  // Without tokens the collector is open; with tokens, older agents' shared tokens are accepted
+  // (the enrollment tests say what they need).
   void start(std::vector<std::string> tokens = {}, IngestLimits limits = {},
-             std::size_t mapSize = std::size_t{64} << 20) {
+             std::size_t mapSize = std::size_t{64} << 20,
+             std::optional<AccessOptions> accessOptions = std::nullopt) {
     env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), mapSize));
     store_ = std::make_unique<LmdbEventStore>(*env_, clock_);
+    registry_ = std::make_unique<AgentRegistry>(*env_);
+    const AccessOptions options = accessOptions.value_or(
+        AccessOptions{.open = tokens.empty(), .acceptSharedTokens = !tokens.empty()});
     tokens_ = std::make_unique<TokenSet>(std::move(tokens));
-    server_ = std::make_unique<IngestServer>(*store_, *tokens_, limits, metrics_,
+    access_ = std::make_unique<AgentAccess>(*registry_, *tokens_, options, clock_);
+    server_ = std::make_unique<IngestServer>(*store_, *access_, sessions_, limits, metrics_,
                                              io_.provider->getTimer(), clock_);
     listener_ = io_.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(ws())->listen();
     serving_ = server_->serve(*listener_).eagerlyEvaluate([](kj::Exception&& e) {
@@ -140,6 +147,9 @@ class IngestTest : public ::testing::Test {
   std::unique_ptr<lmdb::Env> env_;
   std::unique_ptr<LmdbEventStore> store_;
   std::unique_ptr<TokenSet> tokens_;
+  std::unique_ptr<AgentRegistry> registry_;
+  std::unique_ptr<AgentAccess> access_;
+  SessionTable sessions_;
   IngestMetrics metrics_;
   std::unique_ptr<IngestServer> server_;
 };
@@ -409,6 +419,169 @@ TEST_F(IngestTest, PushesArrivingTogetherShareATransaction) {
   // All four were sent before the loop ran; they should not need four transactions.
   EXPECT_LT(metrics_.commitTransactions.load(), static_cast<std::uint64_t>(kAgents));
   EXPECT_EQ(store_->hosts().size(), static_cast<std::size_t>(kAgents));
+}
+
+// Enrollment and identity (agent_access.h): a collector that takes enrolled agents only.
+class EnrollmentTest : public IngestTest {
+ protected:
+  void SetUp() override { start({"enroll-secret"}, {}, std::size_t{64} << 20, AccessOptions{}); }
+
+  struct Key {
+    std::string key;
+    std::uint64_t generation;
+  };
+  Key enroll(Agent& a, const std::string& agentId, const std::string& host,
+             const std::string& secret = "enroll-secret") {
+    auto req = a.collector.enrollRequest();
+    req.setSecret(secret);
+    req.getAgent().setAgentId(agentId);
+    req.getAgent().setHost(host);
+    auto resp = req.send().wait(ws());
+    return {resp.getAgentKey().cStr(), resp.getGeneration()};
+  }
+  Hello helloWithKey(Agent& a, const std::string& agentId, const std::string& claimedHost,
+                     const Key& key, std::uint64_t nextGeneration, std::uint64_t epoch = 1) {
+    auto req = a.collector.helloRequest();
+    req.getAgent().setAgentId(agentId);
+    req.getAgent().setHost(claimedHost);
+    req.setEpoch(epoch);
+    auto credentials = req.getCredentials();
+    credentials.setAgentKey(key.key);
+    credentials.setGeneration(key.generation);
+    credentials.setNextGeneration(nextGeneration);
+    auto resp = req.send().wait(ws());
+    return {resp.getIngest(), resp.getResumeAfterSeq()};
+  }
+  template <typename Call>
+  std::string failure(Call call) {
+    try {
+      call();
+    } catch (const kj::Exception& e) {
+      std::string what = e.getDescription().cStr();
+      constexpr std::string_view kRemote = "remote exception: ";  // added by the RPC layer
+      if (what.rfind(kRemote, 0) == 0) what.erase(0, kRemote.size());
+      return what;
+    }
+    return "accepted";
+  }
+};
+
+TEST_F(EnrollmentTest, TheSessionCarriesTheEnrolledHostWhateverTheAgentClaims) {
+  Agent a = agent();
+  Key key = enroll(a, "agent-a", "web-1");
+  EXPECT_EQ(key.key.size(), 64u);
+  Hello h = helloWithKey(a, "agent-a", "db-1", key, 77);
+  BatchMessage batch("agent-a", 1, outputLines(1, 3));
+  EXPECT_EQ(push(h.ingest, batch), 3u);
+  auto hosts = store_->hosts();
+  ASSERT_EQ(hosts.size(), 1u);
+  EXPECT_EQ(hosts[0].agentId, "agent-a");
+  EXPECT_EQ(hosts[0].host, "web-1");
+  auto record = registry_->find("agent-a");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->generation, 77u);
+  EXPECT_NE(record->keyDigest, key.key);  // only the digest is kept
+  EXPECT_EQ(metrics_.enrollments.load(), 1u);
+}
+
+TEST_F(EnrollmentTest, ForgedIdentitiesAndMissingCredentialsAreRefused) {
+  Agent a = agent();
+  Key key = enroll(a, "agent-a", "web-1");
+  Agent b = agent();
+  Key wrong{std::string(64, '0'), key.generation};
+  EXPECT_EQ(failure([&] { helloWithKey(b, "agent-a", "web-1", wrong, 5); }),
+            "credentials not accepted");
+  EXPECT_EQ(failure([&] { helloWithKey(b, "agent-b", "web-9", key, 5); }).rfind("not enrolled:", 0),
+            0u);
+  // The secret is for enrolling; it is no session credential, and no hello without one.
+  EXPECT_EQ(failure([&] {
+              hello(b, "agent-a", 1, "enroll-secret");
+            }).rfind("credentials not accepted", 0),
+            0u);
+  EXPECT_EQ(failure([&] { hello(b, "agent-c", 1); }).rfind("credentials not accepted", 0), 0u);
+  EXPECT_EQ(failure([&] { enroll(b, "agent-a", "web-9"); }).rfind("already enrolled:", 0), 0u);
+  EXPECT_EQ(failure([&] { enroll(b, "agent-d", "web-4", "guess"); }), "credentials not accepted");
+  EXPECT_TRUE(store_->hosts().empty());
+}
+
+TEST_F(EnrollmentTest, ACopyOfTheKeyIsReportedAsACloneAndALostAnswerIsRetried) {
+  Agent original = agent();
+  Key key = enroll(original, "agent-a", "web-1");
+  helloWithKey(original, "agent-a", "web-1", key, 101);
+  // The copy holds the key file as it was before the original's hello.
+  Agent copy = agent();
+  EXPECT_EQ(failure([&] {
+              helloWithKey(copy, "agent-a", "web-1", key, 202);
+            }).rfind("identity cloned:", 0),
+            0u);
+  EXPECT_EQ(metrics_.clonesReported.load(), 1u);
+  EXPECT_EQ(registry_->find("agent-a")->clonesReported, 1u);
+  // The original goes on; a hello whose answer it never saw (it asks for 303 again) still works.
+  Agent again = agent();
+  helloWithKey(again, "agent-a", "web-1", Key{key.key, 101}, 303);
+  Agent retry = agent();
+  helloWithKey(retry, "agent-a", "web-1", Key{key.key, 101}, 303);
+  EXPECT_EQ(registry_->find("agent-a")->generation, 303u);
+}
+
+TEST_F(EnrollmentTest, ARevokedAgentLosesItsSessionAndCannotComeBack) {
+  Agent a = agent();
+  Key key = enroll(a, "agent-a", "web-1");
+  Hello h = helloWithKey(a, "agent-a", "web-1", key, 11);
+  BatchMessage first("agent-a", 1, outputLines(1, 2));
+  EXPECT_EQ(push(h.ingest, first), 2u);
+  EnrolledAgent record = *registry_->find("agent-a");
+  record.revokedNs = clock_.nowNs();
+  registry_->put(record);
+  sessions_.end("agent-a");
+  BatchMessage second("agent-a", 1, outputLines(3, 2));
+  EXPECT_NE(refusal(h.ingest, second, 2).find("session ended:"), std::string::npos);
+  Agent b = agent();
+  EXPECT_EQ(failure([&] {
+              helloWithKey(b, "agent-a", "web-1", Key{key.key, 11}, 12);
+            }).rfind("revoked:", 0),
+            0u);
+  EXPECT_EQ(store_->highWater("agent-a", 1), 2u);
+}
+
+TEST_F(EnrollmentTest, ANewerSessionOfTheAgentEndsTheOlderOne) {
+  Agent a = agent();
+  Key key = enroll(a, "agent-a", "web-1");
+  Hello older = helloWithKey(a, "agent-a", "web-1", key, 11);
+  Agent b = agent();
+  Hello newer = helloWithKey(b, "agent-a", "web-1", Key{key.key, 11}, 12);
+  BatchMessage batch("agent-a", 1, outputLines(1, 2));
+  EXPECT_NE(refusal(older.ingest, batch, 0).find("session ended:"), std::string::npos);
+  EXPECT_EQ(push(newer.ingest, batch, 0), 2u);
+}
+
+TEST_F(IngestTest, AnOpenCollectorStillRefusesAnEnrolledAgentWithoutItsKey) {
+  start();
+  Agent a = agent();
+  auto req = a.collector.enrollRequest();
+  req.setSecret("x");
+  req.getAgent().setAgentId("agent-a");
+  req.getAgent().setHost("web-1");
+  try {
+    req.send().wait(ws());
+    FAIL() << "enrolled without a configured secret";
+  } catch (const kj::Exception& e) {
+    EXPECT_NE(std::string(e.getDescription().cStr()).find("no enrollment secret"),
+              std::string::npos);
+  }
+  EnrolledAgent enrolled;
+  enrolled.agentId = "agent-a";
+  enrolled.host = "web-1";
+  enrolled.keyDigest = "00";
+  registry_->put(enrolled);
+  try {
+    hello(a, "agent-a", 1);
+    FAIL() << "an enrolled agent id was taken without its key";
+  } catch (const kj::Exception& e) {
+    EXPECT_NE(std::string(e.getDescription().cStr()).find("must present its key"),
+              std::string::npos);
+  }
+  hello(a, "agent-b", 1);  // others are welcome
 }
 
 }  // namespace
