@@ -100,7 +100,9 @@ inline constexpr std::int64_t kClockSampleKeepNs = 10LL * 60 * 1'000'000'000;
 struct IngestBatch {
   std::string_view agentId;
   std::uint64_t epoch = 0;
-  std::string_view host;  // the host the agent announced in hello(); kept for /hosts
+  // The session's host (an enrolled agent's is its enrollment's): stored events and the
+  // indexes carry it whatever the events say; empty: each event's own. Kept for /hosts.
+  std::string_view host;
   capnp::List<schema::Event>::Reader events;
   // The seq this batch continues from (rpc.capnp, push.previousSeq); nullopt: events[0].seq - 1.
   std::optional<std::uint64_t> previousSeq;

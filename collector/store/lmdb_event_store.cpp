@@ -148,11 +148,17 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   StringOutput packed;
   std::string key;
   std::string tagged;  // idx_release value
-  // The event as one packed message, with receivedNs set unless it is 0; valid until next call.
-  auto pack = [&packed](Event::Reader event, std::int64_t receivedAt) -> std::string_view {
-    capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8);
+  // The event as one packed message, with receivedNs set unless it is 0 and the session's host
+  // unless that is empty; valid until the next call.
+  auto pack = [&packed](Event::Reader event, std::int64_t receivedAt,
+                        std::string_view host) -> std::string_view {
+    capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8 + host.size() / 8);
     builder.setRoot(event);
-    if (receivedAt != 0) builder.getRoot<Event>().setReceivedNs(receivedAt);
+    auto root = builder.getRoot<Event>();
+    if (receivedAt != 0) root.setReceivedNs(receivedAt);
+    if (!host.empty() && view(event.getHost()) != host) {
+      root.setHost(capnp::Text::Reader(host.data(), host.size()));
+    }
     packed.data.clear();
     capnp::writePackedMessage(packed, builder);
     return packed.data;
@@ -189,7 +195,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       mark.lastSeq = seq;
       if (note != nullptr) {  // kept as received: no receive time stamped into it
         lmdb::put(txn, dbs_.quarantine, keys::quarantineKey(batch.agentId, batch.epoch, seq),
-                  keys::encodeQuarantineValue(receivedNs, note->reason, pack(event, 0)));
+                  keys::encodeQuarantineValue(receivedNs, note->reason, pack(event, 0, {})));
         ++countDeltas["q"];
         ++result.quarantined;
         continue;
@@ -197,14 +203,16 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       const std::uint64_t id = nextId++;
       const std::int64_t timeNs = event.getTimeNs();
 
-      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), pack(event, receivedNs), MDB_APPEND);
+      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), pack(event, receivedNs, batch.host),
+                MDB_APPEND);
 
       key = keys::position(timeNs, id);
       lmdb::put(txn, dbs_.byTime, key, {});
       const std::string_view kind = kindName(event);
       lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(kind), timeNs, id), {});
       ++countDeltas[countKey('k', kind)];
-      const std::string_view host = view(event.getHost());
+      // The session's host (an enrolled agent's is its enrollment's), whatever the event says.
+      const std::string_view host = batch.host.empty() ? view(event.getHost()) : batch.host;
       unsigned char tags = keys::kTagsPresent;
       if (event.getRelease().size() > 0) tags |= keys::kTagHasRelease;
       if (event.getPayload().isHookOutput() &&
