@@ -43,8 +43,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+# The agent enrolls with this secret and receives its own key (kept in its spool directory).
+secret=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 echo "== starting collector (store: $work/collector)"
-"$bin/octolaunch-collector" --config /dev/null --data-dir "$work/collector" \
+"$bin/octolaunch-collector" --config /dev/null --data-dir "$work/collector" --agent-token "$secret" \
   --rpc-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 >"$work/collector.out" 2>"$work/collector.log" &
 collector_pid=$!
 for _ in $(seq 1 100); do
@@ -57,7 +59,8 @@ http=$(sed -n 's/^http listening on //p' "$work/collector.out")
 url="http://$http"
 export OCTOLAUNCH_URL="$url"
 
-agent_flags=(--config /dev/null --spool-dir "$work/spool" --collector "$rpc" --host "$(hostname)")
+agent_flags=(--config /dev/null --spool-dir "$work/spool" --collector "$rpc" --host "$(hostname)"
+  --token "$secret")
 echo "== starting agent (spool: $work/spool)"
 "$bin/octolaunch-agent" run "${agent_flags[@]}" 2>"$work/agent.log" &
 agent_pid=$!
