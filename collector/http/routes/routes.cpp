@@ -6,6 +6,7 @@ void registerAllRoutes(Router& router, ApiContext& api) {
   registerHealthRoutes(router, api);
   registerEventRoutes(router, api);
   registerHostRoutes(router, api);
+  registerPurgeRoutes(router, api);
   registerReleaseAnalysisRoutes(router, api);
 }
 

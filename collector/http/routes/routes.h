@@ -11,6 +11,7 @@ namespace octolaunch::http {
 void registerHealthRoutes(Router& router, ApiContext& api);  // GET /healthz, GET /metrics
 void registerEventRoutes(Router& router, ApiContext& api);   // GET /api/v1/events
 void registerHostRoutes(Router& router, ApiContext& api);    // GET /api/v1/hosts
+void registerPurgeRoutes(Router& router, ApiContext& api);   // POST /api/v1/events/purge
 // /api/v1/releases[/{id}[/stages|/timeline|/causes]] and /api/v1/drift
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
 
