@@ -6,23 +6,14 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "shared/util/pattern_mask.h"
+
 namespace octolaunch::agent {
 
 namespace {
 
-re2::RE2::Options latin1() {
-  re2::RE2::Options options;
-  options.set_log_errors(false);
-  options.set_encoding(re2::RE2::Options::EncodingLatin1);  // lines may hold escaped non-UTF-8
-  return options;
-}
-
-std::unique_ptr<re2::RE2> compile(std::string_view pattern) {
-  return std::make_unique<re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), latin1());
-}
-
 std::unique_ptr<re2::RE2> compileBuiltIn(const char* pattern) {
-  auto re = compile(pattern);
+  auto re = compileMaskPattern(pattern);
   if (!re->ok()) throw std::logic_error(std::string("redaction pattern: ") + re->error());
   return re;
 }
@@ -31,35 +22,6 @@ std::unique_ptr<re2::RE2> compileBuiltIn(const char* pattern) {
 #define OCTOLAUNCH_SECRET_KEY                                                                \
   "(?:passw(?:or)?d|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|" \
   "credentials?)"
-
-// Replaces every match of `re` (its first capture group when it has one) with "***".
-bool maskMatches(std::string& line, const re2::RE2& re) {
-  const int group = re.NumberOfCapturingGroups() > 0 ? 1 : 0;
-  re2::StringPiece input(line);
-  re2::StringPiece found[2];
-  std::string out;
-  std::size_t copied = 0;  // line[0, copied) is in out
-  std::size_t pos = 0;
-  bool changed = false;
-  while (pos <= line.size() &&
-         re.Match(input, pos, line.size(), re2::RE2::UNANCHORED, found, group + 1)) {
-    std::size_t matchEnd =
-        static_cast<std::size_t>(found[0].data() - line.data()) + found[0].size();
-    const re2::StringPiece& secret = found[group];
-    if (secret.data() != nullptr && !secret.empty()) {
-      std::size_t start = static_cast<std::size_t>(secret.data() - line.data());
-      out.append(line, copied, start - copied);
-      out += "***";
-      copied = start + secret.size();
-      changed = true;
-    }
-    pos = matchEnd > pos ? matchEnd : pos + 1;  // an empty match moves on by one
-  }
-  if (!changed) return false;
-  out.append(line, copied, std::string::npos);
-  line.swap(out);
-  return true;
-}
 
 // A built-in rule: every match of `re` is rewritten (a capture group keeps the part that names
 // the secret).
@@ -75,7 +37,7 @@ struct Redactor::Patterns {
   // the one-line rules (index i + 1 for rules[i]), applied in this order; `candidates` holds
   // them all, to find in one pass which of them may apply.
   std::vector<Rule> rules;
-  re2::RE2::Set candidates{latin1(), re2::RE2::UNANCHORED};
+  re2::RE2::Set candidates{maskPatternOptions(), re2::RE2::UNANCHORED};
   std::unique_ptr<re2::RE2> pemWhole;
   std::unique_ptr<re2::RE2> pemBegin;
   std::unique_ptr<re2::RE2> pemEnd;
@@ -131,7 +93,7 @@ Redactor::Redactor(const std::vector<std::string>& extraPatterns)
         p->pemBegin = compileBuiltIn(pemBegin);
         p->pemEnd = compileBuiltIn(".*?(-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----)");
         for (const auto& pattern : extraPatterns) {
-          auto re = compile(pattern);
+          auto re = compileMaskPattern(pattern);
           if (!re->ok()) {
             throw std::invalid_argument("redaction pattern \"" + pattern + "\": " + re->error());
           }

@@ -68,9 +68,10 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return rc == 0 ? kExitOk : kExitUsage;
   }
   for (auto& [node, command] : leaves) {
-    if (!node->parsed()) continue;
+    // A command may also be a node ("events" and "events purge"): the deepest parsed one runs.
+    if (!node->parsed() || !node->get_subcommands().empty()) continue;
     try {
-      ApiClient api(url, token);
+      ApiClient api(url, token, command->timeout());
       CliContext context{api, json, out, err};
       context.colour = colourWanted(colourMode, &out == &std::cout && ::isatty(STDOUT_FILENO) == 1);
       return command->run(context);

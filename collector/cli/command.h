@@ -7,6 +7,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -38,6 +39,8 @@ class Command {
   virtual void addOptions(CLI::App& app) = 0;
   // Runs after parsing. Throws Unreachable when the collector cannot be reached.
   virtual int run(CliContext& context) = 0;
+  // How long the command waits for each answer of the collector.
+  virtual std::chrono::milliseconds timeout() const { return std::chrono::seconds(10); }
 };
 
 // A command that makes one API request and shows the answer. run() keeps the common contract: a

@@ -5,6 +5,7 @@ namespace octolaunch::cli {
 std::vector<std::unique_ptr<Command>> allCommands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(makeEventsCommand());
+  commands.push_back(makeEventsPurgeCommand());
   commands.push_back(makeReleasesCommand());
   commands.push_back(makeReleaseShowCommand());
   commands.push_back(makeReleaseCreateCommand());

@@ -10,6 +10,7 @@
 namespace octolaunch::cli {
 
 std::unique_ptr<Command> makeEventsCommand();         // events [--release R] [--host H] ...
+std::unique_ptr<Command> makeEventsPurgeCommand();    // events purge --release R --match P
 std::unique_ptr<Command> makeReleasesCommand();       // releases
 std::unique_ptr<Command> makeReleaseShowCommand();    // release show R
 std::unique_ptr<Command> makeReleaseCreateCommand();  // release create --id R --service S ...

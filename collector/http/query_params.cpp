@@ -54,4 +54,12 @@ std::uint64_t intParam(const httplib::Request& req, const char* name, std::uint6
   return n;
 }
 
+nlohmann::json objectBody(const httplib::Request& req) {
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    throw HttpError(400, "body: expected a JSON object");
+  }
+  return body;
+}
+
 }  // namespace octolaunch::http

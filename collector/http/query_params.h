@@ -1,10 +1,12 @@
-// Reading query parameters: every malformed value is an HttpError(400) naming the parameter.
+// Reading query parameters and JSON bodies: every malformed value is an HttpError(400) naming
+// the parameter.
 #pragma once
 
 #include <httplib.h>
 
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,5 +24,8 @@ std::optional<std::int64_t> timeParam(const httplib::Request& req, const char* n
 // An integer in [min, max]; fallback when absent.
 std::uint64_t intParam(const httplib::Request& req, const char* name, std::uint64_t fallback,
                        std::uint64_t min, std::uint64_t max);
+
+// The request body as a JSON object. Throws 400 "body: expected a JSON object" otherwise.
+nlohmann::json objectBody(const httplib::Request& req);
 
 }  // namespace octolaunch::http

@@ -27,10 +27,7 @@ TokenAccess::TokenAccess(const std::vector<HttpToken>& tokens) {
 
 Access TokenAccess::check(std::string_view authorization, Scope needed) const {
   if (entries_.empty() || needed == Scope::open) return Access::allowed;
-  if (!startsWithIgnoringCase(authorization, kBearer)) return Access::unauthenticated;
-  std::string_view token = authorization.substr(kBearer.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+  const std::string_view token = bearerToken(authorization);
   if (token.empty()) return Access::unauthenticated;
   const Sha256::Digest presented = Sha256::of(token);
   bool found = false;
@@ -42,6 +39,14 @@ Access TokenAccess::check(std::string_view authorization, Scope needed) const {
   }
   if (!found) return Access::unauthenticated;
   return held >= needed ? Access::allowed : Access::forbidden;
+}
+
+std::string_view bearerToken(std::string_view authorization) {
+  if (!startsWithIgnoringCase(authorization, kBearer)) return {};
+  std::string_view token = authorization.substr(kBearer.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+  return token;
 }
 
 bool constantTimeEqual(const Sha256::Digest& a, const Sha256::Digest& b) {

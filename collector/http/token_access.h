@@ -42,6 +42,10 @@ class TokenAccess final {
   std::vector<Entry> entries_;
 };
 
+// The token of an Authorization header value ("Bearer <token>", the scheme in any case, spaces
+// around the token ignored); empty when there is none.
+std::string_view bearerToken(std::string_view authorization);
+
 // True when a and b are equal; the time taken does not depend on where they differ.
 bool constantTimeEqual(const Sha256::Digest& a, const Sha256::Digest& b);
 

@@ -31,9 +31,13 @@
 //  * query / forEachEvent: StoreError{kind = badCursor} for a cursor this store did not make.
 //    StoreError{kind = io} for LMDB errors.
 //  * highWater / hosts / quarantined / quarantinedCount: StoreError{kind = io} for LMDB errors.
+//  * rewriteRelease: as commitBatches for LMDB errors (the step's transaction is aborted, nothing
+//    of it is written); std::invalid_argument when a rewrite changes what the indexes hold (our
+//    bug), with nothing of the step written. What rewrite throws aborts the step and propagates.
 //
 // Caveats
-//  * Threads: commitBatches() must be called from one writer thread (the ingest event loop); reads
+//  * Threads: commitBatches() and rewriteRelease() must be called from one writer thread (the
+//  ingest event loop); reads
 //    may run on any thread at the same time (LMDB MVCC: readers never block the writer).
 //  * The Reader passed to forEachEvent's callback points into a buffer that is reused: it is valid
 //    only during that call. Copy what you keep.
@@ -175,6 +179,19 @@ struct HostInfo {
   std::optional<ClockSample> clock;  // the kept clock sample; nullopt until the agent sent one
 };
 
+// One step of EventStore::rewriteRelease.
+struct RewriteStep {
+  std::uint64_t examined = 0;   // events of the release read in this step
+  std::uint64_t rewritten = 0;  // events whose stored bytes were replaced
+  // Set when more events of the release may follow: where the next step starts.
+  std::optional<std::string> resumeAfter;
+};
+
+// Returns an event's new bytes (one packed Cap'n Proto message whose root is schema::Event), or
+// nullopt to leave it as it is. The new event must keep what the indexes hold: timeNs, host,
+// release, the payload kind and a hook line's stream.
+using EventRewrite = std::function<std::optional<std::string>(schema::Event::Reader)>;
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -194,6 +211,12 @@ class EventStore {
   // inside one read transaction, until fn returns false. query.limit is ignored.
   virtual void forEachEvent(const EventQuery& query,
                             const std::function<bool(schema::Event::Reader)>& fn) = 0;
+
+  // Rewrites in place, in one write transaction, up to maxEvents (>= 1) of the events that carry
+  // `release`, oldest first, starting after resumeAfter (empty: from the first). Ids, keys,
+  // index entries and counts stay as they are. Throws StoreError, std::invalid_argument.
+  virtual RewriteStep rewriteRelease(std::string_view release, std::string_view resumeAfter,
+                                     std::size_t maxEvents, const EventRewrite& rewrite) = 0;
 
   // Every agent that ever committed, ordered by agentId.
   virtual std::vector<HostInfo> hosts() = 0;

@@ -394,6 +394,68 @@ void LmdbEventStore::forEachEvent(const EventQuery& query,
   }
 }
 
+namespace {
+// What the indexes of an event hold besides its position (see commitInTxn).
+struct IndexedFacts {
+  std::string host, release, kind;
+  bool hookStdout = false;
+  bool operator==(const IndexedFacts&) const = default;
+};
+
+IndexedFacts indexedFacts(Event::Reader e) {
+  return {std::string(view(e.getHost())), std::string(view(e.getRelease())),
+          std::string(kindName(e)),
+          e.getPayload().isHookOutput() &&
+              e.getPayload().getHookOutput().getStream() == schema::HookOutput::Stream::STDOUT};
+}
+}  // namespace
+
+RewriteStep LmdbEventStore::rewriteRelease(std::string_view release, std::string_view resumeAfter,
+                                           std::size_t maxEvents, const EventRewrite& rewrite) {
+  RewriteStep step;
+  const std::string prefix = keys::indexPrefix(release);
+  const std::string after = resumeAfter.empty() ? std::string() : prefix + std::string(resumeAfter);
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+    std::vector<std::string> positions;  // read first: the writes below must not move the cursor
+    {
+      lmdb::Cursor cursor(txn, dbs_.byRelease);
+      for (bool ok = cursor.seek(after.empty() ? prefix : after);
+           ok && positions.size() < maxEvents; ok = cursor.next()) {
+        std::string_view k = cursor.key();
+        if (k.size() != prefix.size() + keys::kPositionSize || !k.starts_with(prefix)) break;
+        if (k == after) continue;
+        positions.emplace_back(k.substr(prefix.size()));
+      }
+    }
+    for (const std::string& position : positions) {
+      const std::string id = std::string(std::string_view(position).substr(8));
+      auto bytes = lmdb::get(txn, dbs_.events, id);
+      if (!bytes) continue;  // index without event: cannot happen within one transaction
+      ++step.examined;
+      std::optional<std::string> replaced;
+      IndexedFacts before;
+      withEvent(*bytes, [&](Event::Reader e) {
+        before = indexedFacts(e);
+        replaced = rewrite(e);
+      });
+      if (!replaced) continue;
+      withEvent(*replaced, [&](Event::Reader e) {
+        if (!(indexedFacts(e) == before)) {
+          throw std::invalid_argument("rewriting an event changed what its indexes hold");
+        }
+      });
+      lmdb::put(txn, dbs_.events, id, *replaced);
+      ++step.rewritten;
+    }
+    if (positions.size() == maxEvents) step.resumeAfter = positions.back();
+    txn.commit();
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(env_, e, "rewriting events");
+  }
+  return step;
+}
+
 std::vector<HostInfo> LmdbEventStore::hosts() {
   std::vector<HostInfo> out;
   try {

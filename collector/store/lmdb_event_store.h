@@ -20,6 +20,8 @@ class LmdbEventStore final : public EventStore {
   EventPage query(const EventQuery& query) override;
   void forEachEvent(const EventQuery& query,
                     const std::function<bool(schema::Event::Reader)>& fn) override;
+  RewriteStep rewriteRelease(std::string_view release, std::string_view resumeAfter,
+                             std::size_t maxEvents, const EventRewrite& rewrite) override;
   std::vector<HostInfo> hosts() override;
   std::vector<QuarantinedEvent> quarantined(std::size_t limit) override;
   std::uint64_t quarantinedCount() override;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/api_tokens.h"
 #include "tests/support/harness.h"
 #include "tests/support/process.h"
 #include "tests/support/raw_http.h"
@@ -14,10 +15,6 @@ namespace octolaunch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr const char* kReadToken = "read-token-0123456789";
-constexpr const char* kWriteToken = "write-token-0123456789";
-constexpr const char* kAdminToken = "admin-token-0123456789";
 
 std::string request(const std::string& method, const std::string& target, const std::string& token,
                     const std::string& body = "") {
@@ -36,11 +33,7 @@ std::string release(const std::string& id) {
 
 struct TokenCollector {
   TokenCollector() {
-    std::ofstream(dir / "collector.toml")
-        << "[http]\ntokens = [\n"
-        << "  { token = \"" << kReadToken << "\", scope = \"read\" },\n"
-        << "  { token = \"" << kWriteToken << "\", scope = \"write\" },\n"
-        << "  { token = \"" << kAdminToken << "\", scope = \"admin\" },\n]\n";
+    writeTokenConfig(dir / "collector.toml");
     collector.start();
   }
   RawReply send(const std::string& text) {

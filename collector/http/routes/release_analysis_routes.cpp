@@ -31,14 +31,6 @@ struct ReleaseRoutesState {
   releases::ReleaseService service;
 };
 
-json objectBody(const httplib::Request& req) {
-  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    throw HttpError(400, "body: expected a JSON object");
-  }
-  return body;
-}
-
 JsonReply failureReply(const Failure& failure, const std::string& notFoundHint = "") {
   switch (failure.kind) {
     case Failure::Kind::notFound:

@@ -7,6 +7,7 @@ void registerAllRoutes(Router& router, ApiContext& api) {
   registerEventRoutes(router, api);
   registerHostRoutes(router, api);
   registerAgentRoutes(router, api);
+  registerPurgeRoutes(router, api);
   registerReleaseAnalysisRoutes(router, api);
 }
 
