@@ -27,6 +27,7 @@
 #include "agent/sources/sources_config.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
+#include "shared/tls/tls_files.h"
 
 namespace {
 
@@ -85,6 +86,18 @@ std::shared_ptr<spdlog::logger> makeLogger() {
   return logger;
 }
 
+// The shipper's TLS context from [ship] ca_file, cert_file and key_file. Throws
+// tls::TlsSetupError naming the key and file that cannot be used.
+kj::Own<kj::TlsContext> makeShipperTls(const AgentConfig& config) {
+  octolaunch::tls::ClientTlsFiles files;
+  if (!config.ship.caFile.empty()) files.ca = {{"[ship] ca_file", config.ship.caFile}};
+  if (!config.ship.certFile.empty()) {
+    files.cert = {{"[ship] cert_file", config.ship.certFile}};
+    files.key = {{"[ship] key_file", config.ship.keyFile}};
+  }
+  return octolaunch::tls::makeClientTls(files);
+}
+
 // `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
 // SIGINT or SIGTERM (exit 0). Exits 1 when an extra redaction pattern does not compile, the spool
 // cannot be opened or watched, or the host sources cannot be started; the configuration was read
@@ -121,6 +134,19 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   options.window = config.ship.window;
   options.backoffMaxMs = config.ship.backoffMaxMs;
   options.keepaliveMs = config.ship.keepaliveMs;
+  kj::Own<kj::TlsContext> tls;  // outlives the shipper
+  if (shipTlsEnabled(config)) {
+    try {
+      tls = makeShipperTls(config);
+    } catch (const std::exception& e) {
+      logger->error("cannot set up TLS to the collector: {}", e.what());
+      return 1;
+    }
+    options.tls = tls.get();
+    options.tlsServerName = octolaunch::agent::shipServerName(config);
+  } else if (config.ship.tls == false) {
+    logger->warn("[ship] tls = false: events travel to collector {} unencrypted", config.collector);
+  }
   octolaunch::SystemClock clock;  // before the shipper and the sources: outlives both
   std::unique_ptr<Shipper> shipper;
   try {
