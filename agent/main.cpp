@@ -271,6 +271,7 @@ int main(int argc, char** argv) {
     try {
       config = loadDaemonConfig(flags);
       if (checkConfig) {
+        if (shipTlsEnabled(config)) makeShipperTls(config);  // the files must be usable too
         std::printf("config ok (%s)\n", config.file.empty() ? "defaults; no config file"
                                                             : config.file.string().c_str());
         return 0;
@@ -279,6 +280,9 @@ int main(int argc, char** argv) {
     } catch (const ConfigError& e) {
       for (const auto& issue : e.issues())
         std::fprintf(stderr, "octolaunch-agent: %s\n", issue.text().c_str());
+      return 1;
+    } catch (const octolaunch::tls::TlsSetupError& e) {
+      std::fprintf(stderr, "octolaunch-agent: %s\n", e.what());
       return 1;
     }
     return runDaemon(config, std::move(sourcesConfig));

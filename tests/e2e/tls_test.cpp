@@ -265,6 +265,17 @@ TEST(Tls, UnusableCertificateFilesStopTheCollector) {
   EXPECT_NE(mismatched.err.find("[rpc] key_file " + pki.key("other") + ": does not match"),
             std::string::npos)
       << mismatched.err;
+
+  // The agent checks its client certificate files the same way (here with --check-config).
+  const std::string agentConfig = (d / "agent.toml").string();
+  std::ofstream(agentConfig) << "[ship]\ntls = true\ncert_file = \"" << pki.pem("ca")
+                             << "\"\nkey_file = \"" << pki.key("other") << "\"\n";
+  RunResult agent =
+      run({binPath("octolaunch-agent"), "--config", agentConfig, "run", "--check-config"}, 30s);
+  EXPECT_EQ(agent.exitCode, 1);
+  EXPECT_NE(agent.err.find("[ship] key_file " + pki.key("other") + ": does not match"),
+            std::string::npos)
+      << agent.err;
 }
 
 TEST(Tls, StalledHandshakeIsCutByTheHelloDeadline) {
