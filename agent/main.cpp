@@ -27,6 +27,7 @@
 #include "agent/sources/sources_config.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
+#include "shared/tls/tls_files.h"
 
 namespace {
 
@@ -86,6 +87,18 @@ std::shared_ptr<spdlog::logger> makeLogger() {
   return logger;
 }
 
+// The shipper's TLS context from [ship] ca_file, cert_file and key_file. Throws
+// tls::TlsSetupError naming the key and file that cannot be used.
+kj::Own<kj::TlsContext> makeShipperTls(const AgentConfig& config) {
+  octolaunch::tls::ClientTlsFiles files;
+  if (!config.ship.caFile.empty()) files.ca = {{"[ship] ca_file", config.ship.caFile}};
+  if (!config.ship.certFile.empty()) {
+    files.cert = {{"[ship] cert_file", config.ship.certFile}};
+    files.key = {{"[ship] key_file", config.ship.keyFile}};
+  }
+  return octolaunch::tls::makeClientTls(files);
+}
+
 // `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
 // SIGINT or SIGTERM (exit 0). Exits 1 when an extra redaction pattern does not compile, the spool
 // cannot be opened or watched, or the host sources cannot be started; the configuration was read
@@ -122,8 +135,22 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   options.window = config.ship.window;
   options.backoffMaxMs = config.ship.backoffMaxMs;
   options.keepaliveMs = config.ship.keepaliveMs;
-  options.keyFile = config.ship.keyFile.empty() ? config.spool.dir / "agent.key"
-                                                : std::filesystem::path(config.ship.keyFile);
+  options.keyFile = config.ship.agentKeyFile.empty()
+                        ? config.spool.dir / "agent.key"
+                        : std::filesystem::path(config.ship.agentKeyFile);
+  kj::Own<kj::TlsContext> tls;  // outlives the shipper
+  if (shipTlsEnabled(config)) {
+    try {
+      tls = makeShipperTls(config);
+    } catch (const std::exception& e) {
+      logger->error("cannot set up TLS to the collector: {}", e.what());
+      return 1;
+    }
+    options.tls = tls.get();
+    options.tlsServerName = octolaunch::agent::shipServerName(config);
+  } else if (config.ship.tls == false) {
+    logger->warn("[ship] tls = false: events travel to collector {} unencrypted", config.collector);
+  }
   octolaunch::SystemClock clock;  // before the shipper and the sources: outlives both
   std::unique_ptr<Shipper> shipper;
   try {
@@ -248,6 +275,7 @@ int main(int argc, char** argv) {
     try {
       config = loadDaemonConfig(flags);
       if (checkConfig) {
+        if (shipTlsEnabled(config)) makeShipperTls(config);  // the files must be usable too
         std::printf("config ok (%s)\n", config.file.empty() ? "defaults; no config file"
                                                             : config.file.string().c_str());
         return 0;
@@ -256,6 +284,9 @@ int main(int argc, char** argv) {
     } catch (const ConfigError& e) {
       for (const auto& issue : e.issues())
         std::fprintf(stderr, "octolaunch-agent: %s\n", issue.text().c_str());
+      return 1;
+    } catch (const octolaunch::tls::TlsSetupError& e) {
+      std::fprintf(stderr, "octolaunch-agent: %s\n", e.what());
       return 1;
     }
     return runDaemon(config, std::move(sourcesConfig));

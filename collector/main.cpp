@@ -28,6 +28,7 @@
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 #include "octolaunch_version.h"
+#include "shared/tls/tls_files.h"
 #include "shared/util/clock.h"
 
 namespace {
@@ -79,7 +80,31 @@ collector::CollectorConfig configure(const Flags& flags,
   if (flags.rpcOpen) config.rpc.open = true;
   collector::checkRpcExposure(config.rpc);    // throws when open beyond loopback
   collector::checkHttpExposure(config.http);  // throws when open beyond loopback by accident
+  collector::checkPlaintext("rpc", config.rpc.listen, config.rpc.tls, config.rpc.plaintext);
+  collector::checkPlaintext("http", config.http.listen, config.http.tls, config.http.plaintext);
   return config;
+}
+
+// The listeners' TLS contexts; null where the config has no TLS.
+struct ListenerTls {
+  kj::Own<kj::TlsContext> rpc;
+  kj::Own<kj::TlsContext> http;
+};
+
+// Reads the certificate and key files. Throws tls::TlsSetupError naming the key and file.
+ListenerTls loadListenerTls(const collector::CollectorConfig& config) {
+  auto load = [](const std::string& section, const collector::TlsSettings& settings) {
+    tls::ServerTlsFiles files{{"[" + section + "] cert_file", settings.certFile},
+                              {"[" + section + "] key_file", settings.keyFile},
+                              std::nullopt};
+    if (!settings.clientCaFile.empty())
+      files.clientCa = {"[" + section + "] client_ca_file", settings.clientCaFile};
+    return tls::makeServerTls(files);
+  };
+  ListenerTls tls;
+  if (config.rpc.tls.enabled()) tls.rpc = load("rpc", config.rpc.tls);
+  if (config.http.tls.enabled()) tls.http = load("http", config.http.tls);
+  return tls;
 }
 
 // The HTTP server holds a socket per connection: raise the soft open-file limit so that
@@ -123,7 +148,7 @@ void raiseFileLimit(std::uint32_t maxConnections) {
 }
 
 int serve(const collector::CollectorConfig& config,
-          const analysis::AnalysisOptions& analysisOptions) {
+          const analysis::AnalysisOptions& analysisOptions, ListenerTls tls) {
   if (config.rpc.open) {
     spdlog::warn("[rpc] open: agents without credentials are accepted on {}", config.rpc.listen);
   } else if (config.rpc.tokens.empty()) {
@@ -142,6 +167,13 @@ int serve(const collector::CollectorConfig& config,
         "[http] allow_open: the HTTP API on {} needs no token and is reachable beyond "
         "loopback",
         config.http.listen);
+  }
+  if (collector::checkPlaintext("rpc", config.rpc.listen, config.rpc.tls, config.rpc.plaintext)) {
+    spdlog::warn("[rpc] plaintext: agent connections on {} are not encrypted", config.rpc.listen);
+  }
+  if (collector::checkPlaintext("http", config.http.listen, config.http.tls,
+                                config.http.plaintext)) {
+    spdlog::warn("[http] plaintext: the HTTP API on {} is not encrypted", config.http.listen);
   }
   // Before any thread exists, so every thread inherits the blocked mask and the loop gets them.
   kj::UnixEventPort::captureSignal(SIGINT);
@@ -175,6 +207,7 @@ int serve(const collector::CollectorConfig& config,
                            .helloMaxBytes = config.rpc.helloMaxBytes,
                            .maxUnsentBytes = config.rpc.maxUnsentBytes},
       metrics, io.provider->getTimer(), clock);
+  if (tls.rpc) ingestServer.useTls(*tls.rpc);
 
   const auto rpcAddress = *collector::parseListenAddress(config.rpc.listen);
   kj::Own<kj::ConnectionReceiver> listener =
@@ -203,6 +236,7 @@ int serve(const collector::CollectorConfig& config,
   });
   raiseOpenFileLimit(config.http.maxConnections);
   http::HttpServer httpServer(api, config.http);  // the [http] limits
+  if (tls.http) httpServer.useTls(kj::mv(tls.http));
   const auto httpAddress = *collector::parseListenAddress(config.http.listen);
   const int httpPort = httpServer.bind(httpAddress.host, httpAddress.port);
   std::cout << "http listening on " << httpAddress.host << ":" << httpPort << std::endl;
@@ -284,6 +318,13 @@ int main(int argc, char** argv) {
       std::cerr << "octolaunch-collector: " << issue.text() << "\n";
     return 1;
   }
+  ListenerTls tls;
+  try {
+    tls = loadListenerTls(config);
+  } catch (const tls::TlsSetupError& e) {
+    std::cerr << "octolaunch-collector: " << e.what() << "\n";
+    return 1;
+  }
   setUpLogging(config.logLevel);
   if (flags.checkConfig) {
     std::cout << "config ok"
@@ -294,7 +335,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return serve(config, analysisOptions);
+    return serve(config, analysisOptions, kj::mv(tls));
   } catch (const lmdb::Error& e) {
     spdlog::critical("cannot open the store in {}: {}", config.store.dataDir.string(), e.what());
   } catch (const std::exception& e) {

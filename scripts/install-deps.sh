@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates curl
   capnproto libcapnp-dev liblmdb-dev lmdb-utils libspdlog-dev libfmt-dev
   libcpp-httplib-dev libboost-dev libtomlplusplus-dev libcli11-dev
-  nlohmann-json3-dev libre2-dev libsystemd-dev libssl-dev
+  nlohmann-json3-dev libre2-dev libsystemd-dev libssl-dev openssl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 if [ "${OCTOLAUNCH_WITH_TEST_TOOLS:-0}" = 1 ]; then

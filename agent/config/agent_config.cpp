@@ -1,5 +1,7 @@
 #include "agent/config/agent_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,7 +57,17 @@ void readAgentSections(const toml::table& document, AgentConfig& config,
     ship.read("window", config.ship.window, 1, 1024);
     ship.read("backoff_max_ms", config.ship.backoffMaxMs, 100, 3'600'000);
     ship.read("keepalive_ms", config.ship.keepaliveMs, 100, 3'600'000);
-    ship.read("key_file", config.ship.keyFile);
+    ship.read("agent_key_file", config.ship.agentKeyFile);
+    bool tls = false;
+    if (ship.read("tls", tls)) config.ship.tls = tls;
+    ship.readNonEmpty("ca_file", config.ship.caFile);
+    ship.read("server_name", config.ship.serverName);
+    ship.readNonEmpty("cert_file", config.ship.certFile);
+    ship.readNonEmpty("key_file", config.ship.keyFile);
+    if (config.ship.certFile.empty() != config.ship.keyFile.empty()) {
+      ship.reject(config.ship.certFile.empty() ? "key_file" : "cert_file",
+                  "a client certificate needs both cert_file and key_file");
+    }
   }
 }
 
@@ -116,6 +128,24 @@ std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
   unsigned port = 0;
   std::from_chars(address.data() + colon + 1, address.data() + address.size(), port);
   return {std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+bool shipTlsEnabled(const AgentConfig& config) {
+  if (config.ship.tls) return *config.ship.tls;
+  if (hostPortProblem(config.collector)) return true;
+  const std::string host = splitHostPort(config.collector, "collector").first;
+  in6_addr v6{};
+  in_addr v4{};
+  const bool loopback =
+      host == "localhost" ||
+      (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) ||
+      (inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6));
+  return !loopback;
+}
+
+std::string shipServerName(const AgentConfig& config) {
+  if (!config.ship.serverName.empty()) return config.ship.serverName;
+  return splitHostPort(config.collector, "collector").first;
 }
 
 AgentConfig parseAgentConfig(std::string_view text, std::string_view name,

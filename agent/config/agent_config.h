@@ -55,7 +55,14 @@ struct ShipSettings {
   std::uint32_t window = 4;            // push calls in flight without an answer
   std::uint32_t backoffMaxMs = 30000;  // reconnect backoff ceiling (starts at 100 ms)
   std::uint32_t keepaliveMs = 60000;   // a ping after this long without a push
-  std::string keyFile;                 // the enrolled key; empty: <spool dir>/agent.key
+  std::string agentKeyFile;            // the enrolled key; empty: <spool dir>/agent.key
+  // TLS to the collector ([ship] tls): unset means on unless the collector address is loopback
+  // (shipTlsEnabled()). Files are PEM; empty means not set.
+  std::optional<bool> tls;
+  std::filesystem::path caFile;    // trust anchor; empty: the system's trust store
+  std::string serverName;          // the name the certificate must carry; empty: the collector host
+  std::filesystem::path certFile;  // client certificate and key, both or neither
+  std::filesystem::path keyFile;
 };
 
 struct AgentConfig {
@@ -115,6 +122,12 @@ std::optional<std::string> hostPortProblem(std::string_view address);
 // Splits "HOST:PORT"; throws ConfigError naming `what` when malformed.
 std::pair<std::string, std::uint16_t> splitHostPort(std::string_view address,
                                                     std::string_view what);
+
+// Whether the shipper speaks TLS: [ship] tls when set; otherwise on for a collector beyond
+// loopback (127.0.0.0/8, ::1, localhost), off on loopback so the quick start needs no certificate.
+bool shipTlsEnabled(const AgentConfig& config);
+// The name the collector's certificate must carry: [ship] server_name, else the collector's host.
+std::string shipServerName(const AgentConfig& config);
 
 // Lower-case hex SHA-256 of data (OpenSSL EVP).
 std::string sha256Hex(std::string_view data);

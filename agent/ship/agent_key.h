@@ -1,6 +1,6 @@
-// The agent's enrolled identity on disk (the `[ship] key_file`, default <spool dir>/agent.key):
-// mode 0600, JSON, written whole (temporary file, fsync, rename, fsync of the directory), so a
-// crash leaves the old file or the new one, never a torn one.
+// The agent's enrolled identity on disk (the `[ship] agent_key_file`, default <spool
+// dir>/agent.key): mode 0600, JSON, written whole (temporary file, fsync, rename, fsync of the
+// directory), so a crash leaves the old file or the new one, never a torn one.
 //
 // The key is bound to the agent id that was configured when it was made: a key file written for
 // another configured id is not used (the agent enrolls again). agentId is the id the key was

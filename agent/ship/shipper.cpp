@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "octolaunch/schema/rpc.capnp.h"
+#include "shared/tls/tls_files.h"
 
 namespace octolaunch::agent {
 
@@ -354,6 +355,15 @@ kj::Promise<void> Shipper::connectOnce() {
                          auto promise = address->connect();
                          return promise.attach(kj::mv(address));
                        });
+  if (options_.tls != nullptr) {
+    connected = connected.then([this](kj::Own<kj::AsyncIoStream> stream) {
+      return options_.tls->wrapClient(kj::mv(stream), options_.tlsServerName)
+          .catch_([](kj::Exception&& e) -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
+            return kj::Exception(e.getType(), __FILE__, __LINE__,
+                                 kj::str(tls::tlsFailureText(e).c_str()));
+          });
+    });
+  }
   return timer.timeoutAfter(options_.connectTimeoutMs * kj::MILLISECONDS, kj::mv(connected))
       .then([this](kj::Own<kj::AsyncIoStream> stream) {
         auto session = kj::heap<Session>(*this, kj::mv(stream));

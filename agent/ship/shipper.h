@@ -14,7 +14,12 @@
 //  * Each push says which seq it continues from (previousSeq: the previous push's last seq, or
 //    where the session resumed), so the collector never lets a later push pass one it did not
 //    store (it refuses the later one with "gap").
-//  * Any failure (connect, hello, push, disconnect) ends the session; the shipper reconnects with
+//  * TLS (ShipperOptions::tls set): the connection is encrypted and the collector's certificate
+//    verified against tlsServerName before hello is sent; a collector that fails verification is
+//    a failed attempt like any other ("certificate verify failed: <reason>" logged, retried with
+//    backoff). Nothing is ever sent in plaintext instead.
+//  * Any failure (connect, TLS, hello, push, disconnect) ends the session; the shipper reconnects
+//  with
 //    exponential backoff (100 ms doubling up to backoffMax) and resends whatever is still in the
 //    spool (the collector drops redeliveries). The backoff starts again at 100 ms only when a
 //    push is acknowledged or the collector has everything, so a collector that accepts hello()
@@ -37,6 +42,7 @@
 #pragma once
 
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 #include <spdlog/logger.h>
 
 #include <cstdint>
@@ -58,7 +64,8 @@ struct ShipperOptions {
   std::string host;
   std::string token;  // the enrollment secret (an open collector needs none)
   std::string version;
-  // Where the enrolled key is kept (agent_key.h); empty: nowhere (tests, one process life).
+  // Where the enrolled key is kept (agent_key.h; [ship] agent_key_file); empty: nowhere (tests,
+  // one process life).
   std::filesystem::path keyFile;
   std::uint32_t batchMaxEvents = 2000;
   std::uint32_t window = 4;
@@ -66,6 +73,9 @@ struct ShipperOptions {
   std::uint32_t recheckMs = 5000;          // safety-net re-check of the spool
   std::uint32_t connectTimeoutMs = 10000;  // connect + hello, and a keepalive's answer
   std::uint32_t keepaliveMs = 60000;       // a ping after this long without a push
+  // Borrowed, outlives the shipper; null: plaintext. The certificate must name tlsServerName.
+  kj::TlsContext* tls = nullptr;
+  std::string tlsServerName;
 };
 
 struct ShipperStats {

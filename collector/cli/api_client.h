@@ -3,7 +3,8 @@
 // Contract
 //  * get/post return the status and the parsed JSON body for every HTTP answer (2xx and 4xx/5xx);
 //    a body that is not JSON becomes {"error": "<body text>"}.
-//  * They throw Unreachable (naming the URL) when no HTTP answer came: refused, timed out, DNS.
+//  * They throw Unreachable (naming the URL) when no HTTP answer came: refused, timed out, DNS,
+//    or a TLS failure ("certificate verify failed: <reason>", with a hint at --ca-file).
 #pragma once
 
 #include <chrono>
@@ -38,10 +39,12 @@ std::string pathSegment(const std::string& text);
 
 class ApiClient final {
  public:
-  // url: "http://HOST:PORT" (https when the library has TLS). token: sent as a bearer token when
-  // not empty. Throws std::invalid_argument for a malformed URL.
+  // url: "http://HOST:PORT" or "https://HOST:PORT" (the certificate is verified against the
+  // system's trust store, or caFile when not empty). token: sent as a bearer token when not
+  // empty. Throws std::invalid_argument for a malformed URL or a caFile that cannot be read.
   ApiClient(std::string url, std::string token,
-            std::chrono::milliseconds timeout = std::chrono::seconds(10));
+            std::chrono::milliseconds timeout = std::chrono::seconds(10),
+            const std::string& caFile = {});
   ~ApiClient();
 
   ApiResponse get(const std::string& path,

@@ -27,10 +27,14 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   app.fallthrough();
   std::string url = envOr("OCTOLAUNCH_URL", "http://127.0.0.1:7702");
   std::string token = envOr("OCTOLAUNCH_TOKEN", "");
+  std::string caFile = envOr("OCTOLAUNCH_CA_FILE", "");
   bool json = false;
   app.add_option("--url", url, "collector URL (env OCTOLAUNCH_URL)")->capture_default_str();
   app.add_option("--token", token,
                  "API bearer token of the read, write or admin scope (env OCTOLAUNCH_TOKEN)");
+  app.add_option("--ca-file", caFile,
+                 "PEM file of the CA that issued the collector's https certificate (env "
+                 "OCTOLAUNCH_CA_FILE; default: the system's trust store)");
   app.add_flag("--json", json, "print the API's JSON object instead of a table");
   std::string colourMode = "auto";
   app.add_option("--color", colourMode, "colour status words: auto (on a terminal), always, never")
@@ -71,7 +75,7 @@ int runCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     // A command may also be a node ("events" and "events purge"): the deepest parsed one runs.
     if (!node->parsed() || !node->get_subcommands().empty()) continue;
     try {
-      ApiClient api(url, token, command->timeout());
+      ApiClient api(url, token, command->timeout(), caFile);
       CliContext context{api, json, out, err};
       context.colour = colourWanted(colourMode, &out == &std::cout && ::isatty(STDOUT_FILENO) == 1);
       return command->run(context);

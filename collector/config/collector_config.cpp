@@ -42,6 +42,22 @@ void readAddress(TableReader& reader, std::string_view key, std::string& out) {
   out = value;
 }
 
+// cert_file, key_file (both or neither), client_ca_file where allowed, and plaintext.
+void readTransport(TableReader& reader, TlsSettings& tls, bool& plaintext, bool clientCa) {
+  reader.readNonEmpty("cert_file", tls.certFile);
+  reader.readNonEmpty("key_file", tls.keyFile);
+  if (clientCa) reader.readNonEmpty("client_ca_file", tls.clientCaFile);
+  reader.read("plaintext", plaintext);
+  if (tls.certFile.empty() != tls.keyFile.empty()) {
+    reader.reject(tls.certFile.empty() ? "key_file" : "cert_file",
+                  "TLS needs both cert_file and key_file");
+  } else if (!tls.clientCaFile.empty() && tls.certFile.empty()) {
+    reader.reject("client_ca_file", "client certificates need TLS: set cert_file and key_file");
+  } else if (plaintext && tls.enabled()) {
+    reader.reject("plaintext", "plaintext = true and cert_file contradict each other");
+  }
+}
+
 constexpr std::size_t kMinHttpTokenLength = 16;
 
 // token_file: the token is the file's whole text without trailing whitespace.
@@ -158,6 +174,7 @@ void readSections(const toml::table& document, CollectorConfig& config,
     readByteSize(rpc, "hello_max_bytes", config.rpc.helloMaxBytes, 4096);
     rpc.read("idle_timeout_ms", config.rpc.idleTimeoutMs, 1000, 86'400'000);
     readByteSize(rpc, "max_unsent_bytes", config.rpc.maxUnsentBytes, 64 * 1024);
+    readTransport(rpc, config.rpc.tls, config.rpc.plaintext, true);
   }
   {
     TableReader http = root.section("http");
@@ -172,6 +189,7 @@ void readSections(const toml::table& document, CollectorConfig& config,
     http.read("max_connections", config.http.maxConnections, 1, 1'000'000);
     readHttpTokens(http, config.http.tokens);
     http.read("allow_open", config.http.allowOpen);
+    readTransport(http, config.http.tls, config.http.plaintext, false);
   }
   {
     TableReader log = root.section("log");
@@ -283,34 +301,44 @@ void checkRpcExposure(const RpcSettings& rpc) {
       "rpc.open: agents without credentials are accepted on loopback only, and "
       "rpc.listen is " +
       rpc.listen + "; enroll agents with [rpc] tokens instead, or listen on 127.0.0.1");
-}
-
-CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,
-                                    config::ConfigReport& report) {
-  CollectorConfig config;
-  if (auto document = config::readTomlFile(path, explicitPath, report)) {
-    config.raw = std::move(*document);
-    readSections(config.raw, config, report);
+  bool checkPlaintext(std::string_view section, const std::string& listen, const TlsSettings& tls,
+                      bool plaintext) {
+    if (tls.enabled()) return false;
+    const std::optional<ListenAddress> address = parseListenAddress(listen);
+    if (address && isLoopbackHost(address->host)) return false;
+    if (plaintext) return true;
+    const std::string name(section);
+    throw ConfigError(name + ".listen: " + listen + " is not a loopback address and [" + name +
+                      "] has no TLS: set [" + name + "] cert_file and key_file, listen on " +
+                      "127.0.0.1, or set [" + name + "] plaintext = true to send it unencrypted");
   }
-  return config;
-}
 
-CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath) {
-  config::ConfigReport report;
-  CollectorConfig config = readCollectorConfig(path, explicitPath, report);
-  report.settle(config::Strictness::strict);
-  return config;
-}
-
-CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name) {
-  config::ConfigReport report;
-  CollectorConfig config;
-  if (auto document = config::parseToml(text, name, report)) {
-    config.raw = std::move(*document);
-    readSections(config.raw, config, report);
+  CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,
+                                      config::ConfigReport& report) {
+    CollectorConfig config;
+    if (auto document = config::readTomlFile(path, explicitPath, report)) {
+      config.raw = std::move(*document);
+      readSections(config.raw, config, report);
+    }
+    return config;
   }
-  report.settle(config::Strictness::strict);
-  return config;
-}
+
+  CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath) {
+    config::ConfigReport report;
+    CollectorConfig config = readCollectorConfig(path, explicitPath, report);
+    report.settle(config::Strictness::strict);
+    return config;
+  }
+
+  CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name) {
+    config::ConfigReport report;
+    CollectorConfig config;
+    if (auto document = config::parseToml(text, name, report)) {
+      config.raw = std::move(*document);
+      readSections(config.raw, config, report);
+    }
+    report.settle(config::Strictness::strict);
+    return config;
+  }
 
 }  // namespace octolaunch::collector

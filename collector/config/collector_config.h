@@ -39,6 +39,14 @@ struct StoreSettings {
   std::size_t mapSize = std::size_t{8} << 30;
 };
 
+// A listener's TLS files (PEM); empty paths: no TLS. cert and key come together.
+struct TlsSettings {
+  std::filesystem::path certFile;
+  std::filesystem::path keyFile;
+  std::filesystem::path clientCaFile;  // [rpc] only: require client certificates from this CA
+  bool enabled() const { return !certFile.empty(); }
+};
+
 struct RpcSettings {
   std::string listen{std::string(kDefaultRpcListen)};
   // Enrollment secrets: an agent presents one once for its own key (agent_access.h).
@@ -64,12 +72,17 @@ struct RpcSettings {
   std::uint32_t idleTimeoutMs = 300'000;
   // Answers queued for a peer that does not read them, before the connection is cut.
   std::size_t maxUnsentBytes = std::size_t{1} << 20;
+  TlsSettings tls;
+  // Set when the listener has no TLS and is not on loopback (checkPlaintext()).
+  bool plaintext = false;
 };
 
 // The [http] limits are the server's own options (what each means:
 // collector/config/http_options.h).
 struct HttpSettings : http::HttpOptions {
   std::string listen{std::string(kDefaultHttpListen)};
+  TlsSettings tls;
+  bool plaintext = false;  // as [rpc] plaintext
 };
 
 struct CollectorConfig {
@@ -110,5 +123,10 @@ bool checkHttpExposure(const HttpSettings& http);
 // [rpc] open is allowed on loopback only: throws ConfigError when it is set with a listen
 // address beyond loopback.
 void checkRpcExposure(const RpcSettings& rpc);
+// A listener without TLS must stay on loopback. Returns true when it serves plaintext beyond
+// loopback because `plaintext = true` says so (the caller warns); throws ConfigError naming the
+// keys to set when it would without it. section: "rpc" or "http".
+bool checkPlaintext(std::string_view section, const std::string& listen, const TlsSettings& tls,
+                    bool plaintext);
 
 }  // namespace octolaunch::collector

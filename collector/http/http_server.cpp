@@ -26,9 +26,15 @@ namespace {
 // accept (out of file descriptors) is logged once and retried after a pause. Loop thread only.
 class ConnectionGate final : private kj::TaskSet::ErrorHandler {
  public:
+  // tls: null for plaintext; otherwise each connection's handshake gets handshakeTimeout.
   ConnectionGate(kj::HttpServer& server, kj::Timer& timer, unsigned maxConnections,
-                 HttpCounters& counters)
-      : server_(server), timer_(timer), maxConnections_(maxConnections), counters_(counters) {}
+                 HttpCounters& counters, kj::TlsContext* tls, kj::Duration handshakeTimeout)
+      : server_(server),
+        timer_(timer),
+        maxConnections_(maxConnections),
+        counters_(counters),
+        tls_(tls),
+        handshakeTimeout_(handshakeTimeout) {}
 
   // Never resolves; rejects only if the listener is unusable.
   kj::Promise<void> acceptLoop(kj::ConnectionReceiver& listener) {
@@ -63,7 +69,13 @@ class ConnectionGate final : private kj::TaskSet::ErrorHandler {
     if (open_ + 1 < maxConnections_ / 2) warnedFull_ = false;
     ++open_;
     counters_.openConnections.store(open_, std::memory_order_relaxed);
-    tasks_.add(server_.listenHttp(kj::mv(connection)).attach(kj::defer([this] {
+    kj::Promise<kj::Own<kj::AsyncIoStream>> stream =
+        tls_ == nullptr
+            ? kj::Promise<kj::Own<kj::AsyncIoStream>>(kj::mv(connection))
+            : timer_.timeoutAfter(handshakeTimeout_, tls_->wrapServer(kj::mv(connection)));
+    auto served = stream.then(
+        [this](kj::Own<kj::AsyncIoStream> ready) { return server_.listenHttp(kj::mv(ready)); });
+    tasks_.add(served.attach(kj::defer([this] {
       --open_;
       counters_.openConnections.store(open_, std::memory_order_relaxed);
     })));
@@ -77,6 +89,8 @@ class ConnectionGate final : private kj::TaskSet::ErrorHandler {
   kj::Timer& timer_;
   const unsigned maxConnections_;
   HttpCounters& counters_;
+  kj::TlsContext* tls_;
+  kj::Duration handshakeTimeout_;
   unsigned open_ = 0;
   bool warnedFull_ = false;
   bool warnedAccept_ = false;
@@ -166,7 +180,8 @@ bool HttpServer::run() {
         timer, headerTable,
         [&service](kj::AsyncIoStream& connection) { return service.forConnection(connection); },
         settings);
-    ConnectionGate gate(server, timer, options_.maxConnections, counters_);
+    ConnectionGate gate(server, timer, options_.maxConnections, counters_, tls_.get(),
+                        options_.headerTimeoutMs * kj::MILLISECONDS);
 
     stopped.promise.exclusiveJoin(gate.acceptLoop(*listener)).wait(io.waitScope);
     // No new requests; those in flight get the write timeout to finish.

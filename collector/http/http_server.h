@@ -13,10 +13,13 @@
 //    event loop) until stop(), lets requests in flight finish (up to writeTimeoutMs), then
 //    returns after the handler threads have finished.
 //  * stop() from any thread, before, during or after run(), any number of times.
+//  * TLS (useTls()): each connection's handshake must finish within headerTimeoutMs and holds one
+//    of maxConnections; a failed or stalled one closes the connection (logged at debug).
 //  * Adds the server's counters to api.metrics at construction (octolaunch_http_*).
 #pragma once
 
 #include <kj/async.h>
+#include <kj/compat/tls.h>
 
 #include <mutex>
 #include <string>
@@ -42,12 +45,15 @@ class HttpServer final {
   // Serves until stop(). Returns false if the server failed (not bound, the listener broke).
   bool run();
   void stop();
+  // Serve HTTPS with this context; before run().
+  void useTls(kj::Own<kj::TlsContext> tls) { tls_ = kj::mv(tls); }
 
  private:
   Router router_;
   const HttpOptions options_;
   HttpCounters counters_;
   int listenFd_ = -1;
+  kj::Own<kj::TlsContext> tls_;  // null: plaintext
 
   std::mutex mutex_;
   bool stopRequested_ = false;                                  // guarded by mutex_

@@ -1,10 +1,12 @@
-// An AsyncIoStream that forwards everything to the socket and remembers whether the peer ended
-// its side (a read returned end-of-stream). When the RPC system drops a connection whose peer never
-// closed, the collector dropped it: bad bytes or an oversized message (counted as rejected).
-// Event-loop thread only, like the stream it wraps.
+// An AsyncIoStream that forwards everything to the socket (or its TLS layer) and remembers whether
+// the peer ended its side (a read returned end-of-stream). When the RPC system drops a connection
+// whose peer never closed, the collector dropped it: bad bytes or an oversized message (counted as
+// rejected). Event-loop thread only, like the stream it wraps.
 #pragma once
 
 #include <kj/async-io.h>
+
+#include <cstring>
 
 namespace octolaunch::ingest {
 
@@ -15,10 +17,21 @@ class EofWatchingStream final : public kj::AsyncIoStream {
   bool peerClosed() const { return peerClosed_; }
 
   kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
-    return inner_->tryRead(buffer, minBytes, maxBytes).then([this, minBytes](size_t n) {
-      if (n < minBytes) peerClosed_ = true;
-      return n;
-    });
+    return inner_->tryRead(buffer, minBytes, maxBytes)
+        .then(
+            [this, minBytes](size_t n) {
+              if (n < minBytes) peerClosed_ = true;
+              return n;
+            },
+            [this](kj::Exception&& e) -> size_t {
+              // A TLS peer that closed its socket without a close_notify alert ended its side
+              // too (OpenSSL 3 reports "unexpected eof while reading").
+              if (std::strstr(e.getDescription().cStr(), "unexpected eof") == nullptr) {
+                kj::throwFatalException(kj::mv(e));
+              }
+              peerClosed_ = true;
+              return 0;
+            });
   }
   kj::Promise<void> write(const void* buffer, size_t size) override {
     return inner_->write(buffer, size);

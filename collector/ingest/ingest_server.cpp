@@ -9,6 +9,7 @@
 
 #include "collector/ingest/connection_guard.h"
 #include "collector/ingest/eof_watching_stream.h"
+#include "shared/tls/tls_files.h"
 
 namespace octolaunch::ingest {
 
@@ -64,11 +65,12 @@ class HelloWatch final : public capnp::Capability::Server {
 
 // One agent connection: its stream, guard, vat network and RPC system, destroyed together.
 struct IngestServer::Connection {
-  Connection(kj::Own<kj::AsyncIoStream>&& s, kj::Timer& timer, const IngestLimits& limits,
-             capnp::ReaderOptions options, kj::Own<CollectorImpl> collector)
+  Connection(kj::Own<kj::AsyncIoStream>&& s, kj::Timer& timer, kj::TimePoint accepted,
+             const IngestLimits& limits, capnp::ReaderOptions options,
+             kj::Own<CollectorImpl> collector)
       : stream(kj::heap<EofWatchingStream>(kj::mv(s))),
         hello(kj::refcounted<HelloState>()),
-        acceptedAt(timer.now()),
+        acceptedAt(accepted),
         guard(*stream, timer, kj::addRef(*hello), limits.helloMaxBytes, limits.maxUnsentBytes),
         network(guard, capnp::rpc::twoparty::Side::SERVER, options),
         rpcSystem(capnp::makeRpcServer(network, capnp::Capability::Client(kj::heap<HelloWatch>(
@@ -129,13 +131,56 @@ void IngestServer::accepted(kj::Own<kj::AsyncIoStream>&& stream) {
   }
   metrics_.connectionsAccepted++;
   metrics_.connectionsOpen++;
-  PeerIdentity peer{peerAddress(*stream)};
+  std::string address = peerAddress(*stream);
+  KJ_IF_MAYBE (tls, tls_) {
+    handshake(*tls, kj::mv(stream), kj::mv(address), timer_.now());
+  } else {
+    start(kj::mv(stream), kj::mv(address), timer_.now());
+  }
+}
+
+void IngestServer::handshake(kj::TlsContext& tls, kj::Own<kj::AsyncIoStream>&& stream,
+                             std::string address, kj::TimePoint acceptedAt) {
+  const kj::TimePoint deadline = acceptedAt + limits_.helloTimeoutMs * kj::MILLISECONDS;
+  auto wrapped = tls.wrapServer(
+      kj::AuthenticatedStream{kj::mv(stream), kj::UnknownPeerIdentity::newInstance()});
+  auto timedOut = timer_.atTime(deadline).then([]() -> kj::AuthenticatedStream {
+    kj::throwFatalException(KJ_EXCEPTION(OVERLOADED, "TLS handshake not finished in time"));
+  });
+  connections_.add(wrapped.exclusiveJoin(kj::mv(timedOut))
+                       .then(
+                           [this, address, acceptedAt](kj::AuthenticatedStream&& s) {
+                             auto& id = kj::downcast<kj::TlsPeerIdentity>(*s.peerIdentity);
+                             if (id.hasCertificate()) {
+                               spdlog::info("RPC connection from {}: client certificate CN={}",
+                                            address, id.getCommonName().cStr());
+                             }
+                             start(kj::mv(s.stream), address, acceptedAt);
+                           },
+                           [this, address, deadline](kj::Exception&& e) {
+                             metrics_.connectionsOpen--;
+                             metrics_.connectionsClosed++;
+                             if (timer_.now() >= deadline) {
+                               metrics_.countCut(CutReason::helloTimeout);
+                               spdlog::info("RPC connection from {} cut: {} (in the TLS handshake)",
+                                            address, cutReasonName(CutReason::helloTimeout));
+                             } else {
+                               metrics_.connectionsRejected++;
+                               spdlog::info(
+                                   "RPC connection from {} dropped: TLS handshake failed: {}",
+                                   address, tls::tlsFailureText(e));
+                             }
+                             releaseMemorySoon();
+                           }));
+}
+
+void IngestServer::start(kj::Own<kj::AsyncIoStream>&& stream, std::string address,
+                         kj::TimePoint acceptedAt) {
   capnp::ReaderOptions options;
   options.traversalLimitInWords = limits_.maxMessageBytes / sizeof(capnp::word);
   options.nestingLimit = static_cast<int>(limits_.maxNesting);
-  std::string address = peer.address;
-  auto connection = kj::heap<Connection>(kj::mv(stream), timer_, limits_, options,
-                                         kj::heap<CollectorImpl>(shared_, kj::mv(peer)));
+  auto connection = kj::heap<Connection>(kj::mv(stream), timer_, acceptedAt, limits_, options,
+                                         kj::heap<CollectorImpl>(shared_, PeerIdentity{address}));
   spdlog::debug("RPC connection from {}", address);
   Connection& c = *connection;
   c.watchdog = watch(c).eagerlyEvaluate(nullptr);

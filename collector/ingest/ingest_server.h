@@ -12,11 +12,18 @@
 //    helloTimeoutMs, or that sends more than helloMaxBytes before it, is dropped. After hello:
 //    no message for idleTimeoutMs, or more than maxUnsentBytes of answers the peer does not read,
 //    cut the connection. A dropped connection keeps nothing: its RPC state goes with it.
+//  * TLS (useTls()): every connection starts with a TLS handshake, which counts as a connection
+//    (maxConnections) and toward the hello deadline; a peer that fails it (plaintext bytes, an
+//    untrusted or missing client certificate) or stalls in it is dropped and counted (rejected /
+//    cut hello_timeout) and logged at info. With client certificates required, the certificate's
+//    common name is logged with the peer address: it names the host the CA issued it to; the
+//    agent id is still what hello() claims, checked by the token.
 //  * Destroying the server closes every connection; pushes not yet committed get no answer (the
 //    agents keep those events and resend).
 #pragma once
 
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <cstddef>
 
@@ -47,12 +54,20 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
                IngestMetrics& metrics, kj::Timer& timer, const Clock& clock);
   ~IngestServer() noexcept(false);
 
+  // Serve TLS with this context from now on (before serve()); it must outlive the server.
+  void useTls(kj::TlsContext& tls) { tls_ = tls; }
+
   // Accepts connections until the promise is dropped. listener must outlive it.
   kj::Promise<void> serve(kj::ConnectionReceiver& listener);
 
  private:
   struct Connection;
   void accepted(kj::Own<kj::AsyncIoStream>&& stream);
+  // Runs the TLS handshake within the hello deadline, then start()s the connection.
+  void handshake(kj::TlsContext& tls, kj::Own<kj::AsyncIoStream>&& stream, std::string address,
+                 kj::TimePoint acceptedAt);
+  // Serves an open connection (counted in connectionsOpen) whose stream carries RPC messages.
+  void start(kj::Own<kj::AsyncIoStream>&& stream, std::string address, kj::TimePoint acceptedAt);
   // Cuts c when its hello or idle deadline passes; resolves then (never while c is healthy).
   kj::Promise<void> watch(Connection& c);
   // Counts and logs the end of c; true when the collector dropped it (cut or bad bytes).
@@ -65,6 +80,7 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
   IngestLimits limits_;
   IngestMetrics& metrics_;
   kj::Timer& timer_;
+  kj::Maybe<kj::TlsContext&> tls_;
   CommitQueue queue_;
   IngestShared shared_;
   bool refusing_ = false;

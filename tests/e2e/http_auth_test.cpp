@@ -109,7 +109,7 @@ TEST(HttpAuth, NoTokensMeansLoopbackOnly) {
   EXPECT_NE(refused.err.find("allow_open"), std::string::npos) << refused.err;
 
   const std::string open = (dir / "open.toml").string();
-  std::ofstream(open) << "[http]\nallow_open = true\n";
+  std::ofstream(open) << "[http]\nallow_open = true\nplaintext = true\n";  // no TLS either
   Process collector({.argv = {binPath("octolaunch-collector"), "--config", open, "--data-dir",
                               (dir / "data").string(), "--rpc-listen", "127.0.0.1:0",
                               "--http-listen", "0.0.0.0:0"},

@@ -165,5 +165,27 @@ TEST(AgentConfig, AgentIdIsAHashOfMachineIdNeverTheRawId) {
   EXPECT_EQ(c.host, "box");
 }
 
+TEST(AgentConfig, TlsIsOnBeyondLoopbackUnlessSaidOtherwise) {
+  AgentConfig c = parseAgentConfig("", "agent.toml");
+  EXPECT_FALSE(shipTlsEnabled(c));  // 127.0.0.1:7701
+  for (const char* loopback : {"localhost:7701", "[::1]:7701", "127.1.2.3:7701"}) {
+    c.collector = loopback;
+    EXPECT_FALSE(shipTlsEnabled(c)) << loopback;
+  }
+  c.collector = "collector.example:7701";
+  EXPECT_TRUE(shipTlsEnabled(c));
+  EXPECT_EQ(shipServerName(c), "collector.example");
+
+  AgentConfig off =
+      parseAgentConfig("collector = \"10.0.0.5:7701\"\n[ship]\ntls = false\n", "agent.toml");
+  EXPECT_FALSE(shipTlsEnabled(off));
+  AgentConfig on = parseAgentConfig(
+      "[ship]\ntls = true\nserver_name = \"collector.internal\"\nca_file = \"/ca.pem\"\n",
+      "agent.toml");
+  EXPECT_TRUE(shipTlsEnabled(on));
+  EXPECT_EQ(shipServerName(on), "collector.internal");
+  EXPECT_NE(errorOf("[ship]\ncert_file = \"/a.pem\"\n").find("ship.cert_file"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace octolaunch::agent

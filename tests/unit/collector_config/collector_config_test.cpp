@@ -207,5 +207,32 @@ TEST(CollectorConfig, ByteSizesAndAddresses) {
   EXPECT_FALSE(parseListenAddress("host:8a"));
 }
 
+TEST(CollectorConfig, TlsKeysComeInPairsAndPlaintextOnlyWhenSaid) {
+  EXPECT_NE(errorOf("[rpc]\ncert_file = \"/c.pem\"\n").find("rpc.cert_file"), std::string::npos);
+  EXPECT_NE(errorOf("[http]\nkey_file = \"/k.pem\"\n").find("http.key_file"), std::string::npos);
+  EXPECT_NE(errorOf("[rpc]\nclient_ca_file = \"/ca.pem\"\n").find("rpc.client_ca_file"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[http]\nclient_ca_file = \"/ca.pem\"\n").find("unknown key"),
+            std::string::npos);
+  EXPECT_NE(errorOf("[rpc]\ncert_file = \"/c\"\nkey_file = \"/k\"\nplaintext = true\n")
+                .find("rpc.plaintext"),
+            std::string::npos);
+
+  CollectorConfig c = parseCollectorConfig(
+      "[rpc]\nlisten = \"0.0.0.0:7701\"\ncert_file = \"/c\"\nkey_file = \"/k\"\n"
+      "client_ca_file = \"/ca\"\n[http]\nlisten = \"0.0.0.0:7702\"\nplaintext = true\n",
+      "collector.toml");
+  EXPECT_EQ(c.rpc.tls.clientCaFile, "/ca");
+  EXPECT_FALSE(checkPlaintext("rpc", c.rpc.listen, c.rpc.tls, c.rpc.plaintext));
+  EXPECT_TRUE(checkPlaintext("http", c.http.listen, c.http.tls, c.http.plaintext));
+  EXPECT_FALSE(checkPlaintext("rpc", "127.0.0.1:7701", TlsSettings{}, false));
+  try {
+    checkPlaintext("rpc", "0.0.0.0:7701", TlsSettings{}, false);
+    ADD_FAILURE() << "plaintext beyond loopback was allowed";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("[rpc] plaintext = true"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace octolaunch::collector
