@@ -301,44 +301,46 @@ void checkRpcExposure(const RpcSettings& rpc) {
       "rpc.open: agents without credentials are accepted on loopback only, and "
       "rpc.listen is " +
       rpc.listen + "; enroll agents with [rpc] tokens instead, or listen on 127.0.0.1");
-  bool checkPlaintext(std::string_view section, const std::string& listen, const TlsSettings& tls,
-                      bool plaintext) {
-    if (tls.enabled()) return false;
-    const std::optional<ListenAddress> address = parseListenAddress(listen);
-    if (address && isLoopbackHost(address->host)) return false;
-    if (plaintext) return true;
-    const std::string name(section);
-    throw ConfigError(name + ".listen: " + listen + " is not a loopback address and [" + name +
-                      "] has no TLS: set [" + name + "] cert_file and key_file, listen on " +
-                      "127.0.0.1, or set [" + name + "] plaintext = true to send it unencrypted");
-  }
+}
 
-  CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,
-                                      config::ConfigReport& report) {
-    CollectorConfig config;
-    if (auto document = config::readTomlFile(path, explicitPath, report)) {
-      config.raw = std::move(*document);
-      readSections(config.raw, config, report);
-    }
-    return config;
-  }
+bool checkPlaintext(std::string_view section, const std::string& listen, const TlsSettings& tls,
+                    bool plaintext) {
+  if (tls.enabled()) return false;
+  const std::optional<ListenAddress> address = parseListenAddress(listen);
+  if (address && isLoopbackHost(address->host)) return false;
+  if (plaintext) return true;
+  const std::string name(section);
+  throw ConfigError(name + ".listen: " + listen + " is not a loopback address and [" + name +
+                    "] has no TLS: set [" + name + "] cert_file and key_file, listen on " +
+                    "127.0.0.1, or set [" + name + "] plaintext = true to send it unencrypted");
+}
 
-  CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath) {
-    config::ConfigReport report;
-    CollectorConfig config = readCollectorConfig(path, explicitPath, report);
-    report.settle(config::Strictness::strict);
-    return config;
+CollectorConfig readCollectorConfig(const std::filesystem::path& path, bool explicitPath,
+                                    config::ConfigReport& report) {
+  CollectorConfig config;
+  if (auto document = config::readTomlFile(path, explicitPath, report)) {
+    config.raw = std::move(*document);
+    readSections(config.raw, config, report);
   }
+  return config;
+}
 
-  CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name) {
-    config::ConfigReport report;
-    CollectorConfig config;
-    if (auto document = config::parseToml(text, name, report)) {
-      config.raw = std::move(*document);
-      readSections(config.raw, config, report);
-    }
-    report.settle(config::Strictness::strict);
-    return config;
+CollectorConfig loadCollectorConfig(const std::filesystem::path& path, bool explicitPath) {
+  config::ConfigReport report;
+  CollectorConfig config = readCollectorConfig(path, explicitPath, report);
+  report.settle(config::Strictness::strict);
+  return config;
+}
+
+CollectorConfig parseCollectorConfig(std::string_view text, std::string_view name) {
+  config::ConfigReport report;
+  CollectorConfig config;
+  if (auto document = config::parseToml(text, name, report)) {
+    config.raw = std::move(*document);
+    readSections(config.raw, config, report);
   }
+  report.settle(config::Strictness::strict);
+  return config;
+}
 
 }  // namespace octolaunch::collector
