@@ -15,10 +15,10 @@
 #include <thread>
 
 #include "agent/hook/recordable_identifier.h"
-#include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
 #include "collector/ingest/batch_validator.h"
 #include "shared/event/identifier.h"
+#include "tests/support/agent_queue.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -104,10 +104,10 @@ struct Recorded {
 
 Recorded readSpool(const std::filesystem::path& dir) {
   Recorded r;
-  // `hook` returns before its detached supervisor has finished recording: wait for it the way
-  // `deploy` does, through the recording lock.
-  RecordingLock recorded(dir, RecordingLock::Mode::exclusive, Ms(20000));
-  EXPECT_TRUE(recorded.held());
+  // Without a daemon, `hook` keeps its records in the fallback queue; it returns before its
+  // detached supervisor has finished writing them: wait for that, and import them as the daemon
+  // would.
+  octolaunch::testing::importAgentQueue(dir, Ms(20000));
   auto spool = Spool::open({dir, 64 << 20});
   spool->readAfter(0, 1u << 30, [&](std::uint64_t, kj::ArrayPtr<const capnp::word> words) {
     capnp::FlatArrayMessageReader reader(words);
