@@ -50,7 +50,7 @@ struct HookSettings {
 struct LocalSettings {
   std::filesystem::path socket;
   std::filesystem::path queueDir;
-  std::uint32_t maxConnections = 128;
+  std::uint32_t maxConnections = 32;
   std::uint32_t maxConnectionsPerUser = 16;
 };
 

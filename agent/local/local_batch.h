@@ -13,11 +13,12 @@
 
 namespace octolaunch::agent {
 
-// The most one batch may take (words of its message): the daemon refuses a larger one unread, so
-// one connection or queue file never costs the daemon more memory than this.
-inline constexpr std::size_t kMaxBatchWords = std::size_t{1} << 20;  // 8 MiB
+// The most the daemon reads of one batch (the reader's traversal limit, which also bounds the
+// message's size): one connection or queue file never costs the daemon more memory than this.
+// The daemon reads a batch up to four times (check, copy, store), so senders aim at a quarter.
+inline constexpr std::size_t kMaxBatchWords = std::size_t{1} << 17;  // 1 MiB
 // What a sender aims at: an append larger than this goes out as several batches.
-inline constexpr std::size_t kBatchTargetWords = std::size_t{1} << 18;  // 2 MiB
+inline constexpr std::size_t kBatchTargetWords = kMaxBatchWords / 4;  // 256 KiB
 inline constexpr std::uint32_t kMaxBatchEvents = 65536;
 // Bytes of the random session id.
 inline constexpr std::size_t kSessionBytes = 16;

@@ -70,6 +70,12 @@ LocalSink::LocalSink(LocalClientOptions options, Warn warn)
     warn_("the agent daemon is not reachable at " + options_.socket.string() + " (" +
           std::strerror(errno) + "); keeping the records in " + options_.queueDir.string() +
           " for it");
+    // Created (and locked) now, so that the importer waits for this writer from the start.
+    try {
+      queue_ = std::make_unique<QueueFile>(options_.queueDir);
+    } catch (const std::exception& e) {
+      warn_(e.what());  // append() tries again, and throws
+    }
     return;
   }
   if (options_.kind == schema::LocalBatch::Kind::HOOK) {

@@ -80,12 +80,14 @@ LocalRecords::Result LocalRecords::accept(uid_t uid, schema::LocalBatch::Reader 
   if (batch.getBatch() == 0) return {};
 
   capnp::MallocMessageBuilder message;
-  auto events = message.initRoot<schema::LocalBatch>().initEvents(batch.getEvents().size());
+  // Each getEvents() counts the whole list against the traversal limit: read it once.
+  const auto source = batch.getEvents();
+  auto events = message.initRoot<schema::LocalBatch>().initEvents(source.size());
   const std::string user = localUserName(uid);
   std::vector<schema::Event::Reader> readers;
   readers.reserve(events.size());
   for (unsigned i = 0; i < events.size(); ++i) {
-    events.setWithCaveats(i, batch.getEvents()[i]);
+    events.setWithCaveats(i, source[i]);
     auto event = events[i];
     if (event.hasAgentId()) event.disownAgentId();
     if (event.hasHost()) event.disownHost();

@@ -1,5 +1,6 @@
 #include "tests/support/agent_queue.h"
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "agent/local/fallback_queue.h"
@@ -21,11 +22,14 @@ std::size_t importAgentQueue(const std::filesystem::path& spoolDir,
       [&] {
         auto stats = agent::importQueue(queue, [&](uid_t owner, auto batch) {
           const auto result = records.accept(owner, batch);
+          if (result.status == agent::LocalRecords::Status::refused)
+            std::fprintf(stderr, "queued batch refused: %s\n", result.error.c_str());
           return result.status == agent::LocalRecords::Status::failed
                      ? agent::ImportVerdict::retryLater
                      : agent::ImportVerdict::done;
         });
         batches += stats.batches;
+        for (const auto& problem : stats.problems) std::fprintf(stderr, "%s\n", problem.c_str());
         return stats.busy == 0 && stats.kept == 0;
       },
       timeout, std::chrono::milliseconds(10));
