@@ -8,6 +8,7 @@ if(OCTOLAUNCH_STATIC_LIBS AND NOT OCTOLAUNCH_SANITIZE AND NOT OCTOLAUNCH_FUZZ)
   target_link_options(octolaunch-agent PRIVATE -static-libstdc++ -static-libgcc)
 endif()
 target_link_libraries(octolaunch-agent PRIVATE
-  octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_deploy octolaunch_agent_ship
+  octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_deploy octolaunch_agent_local
+  octolaunch_agent_ship
   octolaunch_agent_redact octolaunch_agent_sources octolaunch_shared CLI11::CLI11
   octolaunch_agent_parse octolaunch_log CapnProto::kj-async)

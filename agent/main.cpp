@@ -17,7 +17,10 @@
 
 #include "agent/config/agent_config.h"
 #include "agent/deploy/deploy_command.h"
+#include "agent/deploy/deploy_finish_worker.h"
 #include "agent/hook/hook_command.h"
+#include "agent/local/local_records.h"
+#include "agent/local/local_server.h"
 #include "agent/parse/parse_command.h"
 #include "agent/redact/redacting_sink.h"
 #include "agent/redact/redactor.h"
@@ -101,7 +104,8 @@ kj::Own<kj::TlsContext> makeShipperTls(const AgentConfig& config) {
 
 // `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
 // SIGINT or SIGTERM (exit 0). Exits 1 when an extra redaction pattern does not compile, the spool
-// cannot be opened or watched, or the host sources cannot be started; the configuration was read
+// cannot be opened or watched, the local socket or queue cannot be set up (another daemon answers
+// on the socket), or the host sources cannot be started; the configuration was read
 // (and refused with exit 1) before.
 int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sourcesConfig) {
   auto logger = spdlog::default_logger();
@@ -160,6 +164,26 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
     return 1;
   }
 
+  // Deploy users hand their records over the local socket (and the fallback queue); a stored
+  // deploy.finish is observed on the worker's thread. Declared after the spool and the clock:
+  // destroyed before them, the server (closing every connection) first.
+  octolaunch::deploy::DeployFinishWorker finishWorker(config, *spool, clock, logger);
+  LocalRecords localRecords(*spool, [&finishWorker](const DeployFinished& finished) {
+    finishWorker.post(finished.service, finished.release, finished.outcome);
+  });
+  std::unique_ptr<LocalServer> localServer;
+  try {
+    LocalServerOptions localOptions;
+    localOptions.socket = config.socketPath();
+    localOptions.queueDir = config.queueDir();
+    localOptions.maxConnections = config.local.maxConnections;
+    localOptions.maxConnectionsPerUser = config.local.maxConnectionsPerUser;
+    localServer = std::make_unique<LocalServer>(io, localRecords, localOptions, logger);
+  } catch (const std::exception& e) {
+    logger->error("{}", e.what());
+    return 1;
+  }
+
   // The host sources and health probes run on one Boost.Asio thread of their own, appending to
   // the spool; the shipper sees their appends on the spool's file. Declared after the spool and the
   // shipper: destroyed (stopped and joined) before them.
@@ -181,14 +205,17 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
 
   logger->info(
       "octolaunch-agent {} running: agent {} host {}, spool {} (epoch {:016x}, {} pending), "
-      "collector {}",
+      "collector {}, local socket {}",
       octolaunch::kVersion, config.agentId, config.host, config.spool.dir.string(), spool->epoch(),
-      spool->pendingCount(), config.collector);
+      spool->pendingCount(), config.collector, config.socketPath().string());
   auto stop = io.unixEventPort.onSignal(SIGINT)
                   .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM))
                   .then([](siginfo_t info) { return info.si_signo; });
-  int signo =
-      shipper->run().then([]() { return 0; }).exclusiveJoin(kj::mv(stop)).wait(io.waitScope);
+  int signo = shipper->run()
+                  .exclusiveJoin(localServer->run())
+                  .then([]() { return 0; })
+                  .exclusiveJoin(kj::mv(stop))
+                  .wait(io.waitScope);
   sources->stop();
   logger->info("stopping on signal {} ({} events still in the spool)", signo,
                spool->pendingCount());

@@ -45,6 +45,8 @@ struct DeployMarker {
   outcome @0 :Outcome;   # deploy.finish only; deploy.start leaves it unknown
   phase   @1 :Text;
   enum Outcome { unknown @0; ok @1; failed @2; }
+  user    @2 :Text;          # the local user who recorded the marker, stamped by the daemon
+  uid     @3 :Int64 = -1;    # that user's uid as the kernel reported it; -1: not verified
 }
 
 struct HookOutput {
@@ -69,6 +71,8 @@ struct HookExit {
   childPid   @8 :Int32;   # the hook's child process (0 when it never started)
   cgroup     @9 :Text;    # the child's memory cgroup at start (v1 memory controller, else v2)
   user       @10 :Text;   # the local user who ran the hook (name, else "uid N")
+  uid        @11 :Int64 = -1;  # that user's uid as the kernel reported it to the daemon
+                               # (socket peer or queue file owner); -1: not verified
 }
 
 struct SpoolShed {

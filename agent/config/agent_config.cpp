@@ -48,6 +48,13 @@ void readAgentSections(const toml::table& document, AgentConfig& config,
     hook.read("max_line_bytes", config.hook.maxLineBytes, 64, kMaxU32);
   }
   {
+    config::TableReader local = root.section("local");
+    local.read("socket", config.local.socket);
+    local.read("queue_dir", config.local.queueDir);
+    local.read("max_connections", config.local.maxConnections, 1, 65536);
+    local.read("max_connections_per_user", config.local.maxConnectionsPerUser, 1, 65536);
+  }
+  {
     config::TableReader redact = root.section("redact");
     redact.read("patterns", config.redact.patterns);
   }
@@ -194,6 +201,16 @@ AgentConfig loadAgentConfig(const std::optional<std::filesystem::path>& explicit
   AgentConfig config = readAgentConfig(explicitPath, overrides, identity, report);
   config.warnings = report.settle(strictness);
   return config;
+}
+
+std::filesystem::path AgentConfig::socketPath() const {
+  if (!local.socket.empty()) return local.socket;
+  return spool.dir.parent_path() / "agent.sock";
+}
+
+std::filesystem::path AgentConfig::queueDir() const {
+  if (!local.queueDir.empty()) return local.queueDir;
+  return spool.dir.parent_path() / "queue";
 }
 
 }  // namespace octolaunch::agent

@@ -45,6 +45,15 @@ struct HookSettings {
   std::uint32_t maxLineBytes = 8192;
 };
 
+// How deploy users reach the daemon (agent/local). Empty paths are derived from the spool dir:
+// see AgentConfig::socketPath() and queueDir().
+struct LocalSettings {
+  std::filesystem::path socket;
+  std::filesystem::path queueDir;
+  std::uint32_t maxConnections = 32;
+  std::uint32_t maxConnectionsPerUser = 16;
+};
+
 // Patterns (RE2 syntax) masked in recorded output on top of the redactor's built-in ones.
 struct RedactSettings {
   std::vector<std::string> patterns;
@@ -74,10 +83,16 @@ struct AgentConfig {
   HookSettings hook;
   RedactSettings redact;
   ShipSettings ship;
+  LocalSettings local;
   toml::table raw;             // the whole file, for components with their own sections
   std::filesystem::path file;  // the file read; empty when none was
   std::vector<std::string>
       warnings;  // lenient reading: the problems found, for the caller to print
+
+  // The daemon's socket: [local] socket, else "agent.sock" beside the spool directory.
+  std::filesystem::path socketPath() const;
+  // The fallback queue: [local] queue_dir, else "queue" beside the spool directory.
+  std::filesystem::path queueDir() const;
 };
 
 // Flags given on the command line; each set one replaces the config value.

@@ -2,17 +2,14 @@
 
 #include <capnp/message.h>
 
-#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <optional>
 #include <span>
 
-#include "agent/deploy/deploy_observation.h"
 #include "agent/hook/fail_safe.h"
 #include "agent/hook/recordable_identifier.h"
-#include "agent/hook/recording_lock.h"
-#include "agent/spool/spool.h"
+#include "agent/local/local_client.h"
 #include "octolaunch/schema/event.capnp.h"
 #include "shared/util/clock.h"
 
@@ -21,8 +18,6 @@ namespace octolaunch::deploy {
 namespace {
 
 using agent::warnOnStderr;
-
-constexpr std::chrono::milliseconds kRecorderWait{10000};
 
 // The marker's outcome; nullopt (after saying why on stderr) when --outcome is neither.
 std::optional<schema::DeployMarker::Outcome> parseOutcome(const std::string& outcome) {
@@ -34,7 +29,8 @@ std::optional<schema::DeployMarker::Outcome> parseOutcome(const std::string& out
   return std::nullopt;
 }
 
-void appendMarker(agent::Spool& spool, const DeployArgs& args, bool start,
+// Hands the marker to the daemon (or the fallback queue). Never throws; problems are warnings.
+void recordMarker(const agent::AgentConfig& config, const DeployArgs& args, bool start,
                   schema::DeployMarker::Outcome outcome, const Clock& clock) {
   capnp::MallocMessageBuilder message;
   auto event = message.initRoot<schema::Event>();
@@ -46,22 +42,13 @@ void appendMarker(agent::Spool& spool, const DeployArgs& args, bool start,
   if (!start) marker.setOutcome(outcome);
   if (!args.phase.empty()) marker.setPhase(args.phase);
   try {
+    agent::LocalSink sink(agent::localClientOptions(config, schema::LocalBatch::Kind::DEPLOY),
+                          warnOnStderr);
     schema::Event::Reader reader = event.asReader();
-    spool.append(std::span<const schema::Event::Reader>(&reader, 1));
+    sink.append(std::span<const schema::Event::Reader>(&reader, 1));
   } catch (const std::exception& e) {
     warnOnStderr(std::string("deploy marker not recorded: ") + e.what());
   }
-}
-
-// After deploy.finish: the deploy record first (the health watch starts at once), then the
-// observations of what the host now runs. Never throws; problems are warnings.
-void observeFinishedDeploy(const agent::AgentConfig& config, const DeployArgs& args,
-                           agent::Spool& spool, const Clock& clock) {
-  const std::string outcome = args.outcome.empty() ? "unknown" : args.outcome;
-  if (auto w = recordDeployFinish(config, args.service, args.release, outcome, clock))
-    warnOnStderr(*w);
-  for (const auto& w : observeForDeploy(config, args.service, args.release, spool, clock).warnings)
-    warnOnStderr(w);
 }
 
 }  // namespace
@@ -80,11 +67,7 @@ int runDeployCommand(const agent::AgentConfig& config, const DeployArgs& given) 
   args.service = agent::recordableIdentifierOrWarn("--service", given.service);
   args.phase = agent::recordableIdentifierOrWarn("--phase", given.phase);
   SystemClock clock;
-  auto spool = agent::openSpoolOrWarn(config, "deploy marker not recorded");
-  if (!spool) return 0;
-  agent::RecordingLock recorded(spool->dir(), agent::RecordingLock::Mode::exclusive, kRecorderWait);
-  appendMarker(*spool, args, start, *outcome, clock);
-  if (!start) observeFinishedDeploy(config, args, *spool, clock);
+  recordMarker(config, args, start, *outcome, clock);
   return 0;
 }
 

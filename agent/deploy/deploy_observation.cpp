@@ -164,7 +164,8 @@ void observeDeploy(const ServiceConfig& service, const FingerprintKey& key,
 
 DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
                                          const std::string& service, const std::string& release,
-                                         EventSink& sink, const Clock& clock) {
+                                         EventSink& sink, const Clock& clock,
+                                         const EnvLookup& processEnv) {
   DeployObservationResult result;
   try {
     // deploy reads leniently: a problem in the file is a warning, never a failed deploy.
@@ -194,6 +195,7 @@ DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
     }
     ObserveOptions options;
     options.release = release;
+    options.processEnv = processEnv;
     EventList events;
     const FingerprintKey unusedKey("");
     observeDeploy(observed, key ? key->key : unusedKey, options, clock, events, result.warnings);

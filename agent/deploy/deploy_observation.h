@@ -10,8 +10,8 @@
 // read gives an entry with hmac "missing" (no such file, variable not set), "unreadable" (e.g.
 // permission denied) or "failed" (a command that failed or timed out) — never an exception.
 //
-// Threads: synchronous; runs in the `deploy finish` process (commands and the container CLI are
-// run with timeouts). Not for the daemon's io thread.
+// Threads: synchronous (commands and the container CLI are run with timeouts); in the daemon on
+// DeployFinishWorker's thread, never on its event loop.
 #pragma once
 
 #include <functional>
@@ -53,17 +53,20 @@ struct DeployObservationResult {
   std::vector<std::string> warnings;  // for the deploy command to print on stderr
 };
 
-// What `octolaunch-agent deploy finish` calls (after recordDeployFinish): at finish the host runs
+// What the daemon runs for a deploy.finish (after recordDeployFinish): at finish the host runs
 // what the deploy installed (at start it still runs the previous release). Parses the services
 // from config.raw, loads the fingerprint key (generating a per-host one into the spool dir when
 // none is configured, with a warning that time only), observes `service` and appends the events
 // to `sink`. Never throws — a deploy must not fail because of OctoLaunch: every problem becomes a
 // warning. A service that is not configured observes nothing.
+// processEnv: where a service with env_from_process looks its variables up; empty (the daemon,
+// whose environment is not the deploy's) looks them up in the env files only.
 DeployObservationResult observeForDeploy(const agent::AgentConfig& config,
                                          const std::string& service, const std::string& release,
-                                         EventSink& sink, const Clock& clock);
+                                         EventSink& sink, const Clock& clock,
+                                         const EnvLookup& processEnv = processEnvLookup());
 
-// What `octolaunch-agent deploy finish` calls: writes <spool dir>/deploys/<service> so the daemon's
+// What the daemon runs for a deploy.finish: writes <spool dir>/deploys/<service> so the daemon's
 // HealthMonitor starts its watch period. Never throws; returns a warning when it could not.
 std::optional<std::string> recordDeployFinish(const agent::AgentConfig& config,
                                               const std::string& service,

@@ -1,9 +1,7 @@
 #include "agent/hook/child_identity.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <fstream>
 #include <iterator>
 #include <vector>
@@ -54,23 +52,6 @@ std::string cgroupOfProcess(pid_t pid) {
   if (!in) return "";
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return cgroupFromProcCgroup(text);
-}
-
-std::string localUserName(uid_t uid) {
-  long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::vector<char> buffer(hint > 0 ? static_cast<std::size_t>(hint) : 1024);
-  passwd entry{};
-  passwd* found = nullptr;
-  for (;;) {
-    int rc = ::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
-    if (rc == ERANGE && buffer.size() < (std::size_t{1} << 20)) {
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    if (rc == 0 && found != nullptr && found->pw_name != nullptr && found->pw_name[0] != '\0')
-      return found->pw_name;
-    return "uid " + std::to_string(uid);
-  }
 }
 
 }  // namespace octolaunch::agent

@@ -1,4 +1,4 @@
-// Who and where a hook's command runs: the local user, and the command's cgroup as the kernel
+// Where a hook's command runs: the command's cgroup as the kernel
 // names it in an OOM kill, so the collector can tie an oom.kill to the hook.exit it caused.
 //
 // Contract
@@ -23,8 +23,5 @@ std::string cgroupFromProcCgroup(std::string_view procCgroup);
 
 // The cgroup of a running (or not yet reaped) process; "" when /proc/<pid>/cgroup cannot be read.
 std::string cgroupOfProcess(pid_t pid);
-
-// The passwd name of uid; "uid N" when it has none (a container's user, a broken NSS).
-std::string localUserName(uid_t uid);
 
 }  // namespace octolaunch::agent

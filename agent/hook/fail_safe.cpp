@@ -1,7 +1,6 @@
 #include "agent/hook/fail_safe.h"
 
 #include <cstdio>
-#include <exception>
 
 namespace octolaunch::agent {
 
@@ -10,13 +9,15 @@ void warnOnStderr(const std::string& message) {
   std::fflush(stderr);
 }
 
-std::unique_ptr<Spool> openSpoolOrWarn(const AgentConfig& config, const char* consequence) {
-  try {
-    return Spool::open({config.spool.dir, config.spool.maxBytes, nullptr});
-  } catch (const std::exception& e) {
-    warnOnStderr(std::string(e.what()) + "; " + consequence);
-    return nullptr;
-  }
+LocalClientOptions localClientOptions(const AgentConfig& config, schema::LocalBatch::Kind kind) {
+  LocalClientOptions options;
+  options.socket = config.socketPath();
+  options.queueDir = config.queueDir();
+  options.kind = kind;
+  // A deploy marker may wait up to 10 s in the daemon for the user's hooks to finish recording.
+  options.replyTimeout = kind == schema::LocalBatch::Kind::DEPLOY ? std::chrono::milliseconds(15000)
+                                                                  : std::chrono::milliseconds(2000);
+  return options;
 }
 
 }  // namespace octolaunch::agent

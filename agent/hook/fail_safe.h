@@ -8,14 +8,15 @@
 #include <string>
 
 #include "agent/config/agent_config.h"
-#include "agent/spool/spool.h"
+#include "agent/local/local_client.h"
 
 namespace octolaunch::agent {
 
 // "octolaunch-agent: warning: MESSAGE" on stderr, flushed.
 void warnOnStderr(const std::string& message);
 
-// The configured spool, or null after warning "<why>; <consequence>" when it cannot be opened.
-std::unique_ptr<Spool> openSpoolOrWarn(const AgentConfig& config, const char* consequence);
+// Where `hook` and `deploy` hand their records over: the daemon's socket and the fallback queue
+// of `config`, for a session of `kind` (agent/local/local_client.h).
+LocalClientOptions localClientOptions(const AgentConfig& config, schema::LocalBatch::Kind kind);
 
 }  // namespace octolaunch::agent

@@ -19,9 +19,8 @@
 #include "agent/hook/hook_recorder.h"
 #include "agent/hook/recordable_identifier.h"
 #include "agent/hook/recorder_thread.h"
-#include "agent/hook/recording_lock.h"
+#include "agent/local/local_client.h"
 #include "agent/redact/redactor.h"
-#include "agent/spool/spool.h"
 #include "shared/util/clock.h"
 
 namespace octolaunch::agent {
@@ -63,29 +62,27 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
               int statusFd) {
   SystemClock clock;
   ChunkPool pool;  // declared first: outlives the recorder thread that releases into it
-  std::unique_ptr<Spool> spool =
-      openSpoolOrWarn(config, "running the command without recording its output");
-  std::unique_ptr<RecordingLock> lock;
   std::unique_ptr<Redactor> redactor;
+  std::unique_ptr<LocalSink> sink;
   std::unique_ptr<HookRecorder> recorder;
   std::unique_ptr<RecorderThread> recorderThread;
-  if (spool) {
-    try {
-      redactor = std::make_unique<Redactor>(config.redact.patterns);
-    } catch (const std::invalid_argument& e) {
-      // Recording without the patterns asked for could store what they were meant to mask.
-      warnOnStderr(std::string("[redact] ") + e.what() +
-                   "; running the command without recording its output");
-      spool.reset();
-    }
+  try {
+    redactor = std::make_unique<Redactor>(config.redact.patterns);
+    // Connects now: the daemon counts this hook as recording until it is done.
+    sink = std::make_unique<LocalSink>(localClientOptions(config, schema::LocalBatch::Kind::HOOK),
+                                       warnOnStderr);
+  } catch (const std::invalid_argument& e) {
+    // Recording without the patterns asked for could store what they were meant to mask.
+    warnOnStderr(std::string("[redact] ") + e.what() +
+                 "; running the command without recording its output");
+  } catch (const std::exception& e) {
+    warnOnStderr(std::string(e.what()) + "; running the command without recording its output");
   }
-  if (spool) {
-    lock = std::make_unique<RecordingLock>(spool->dir(), RecordingLock::Mode::shared,
-                                           std::chrono::milliseconds(0));
+  if (sink) {
     HookLimits limits;
     limits.tailLines = config.hook.tailLines;
     limits.maxLineBytes = config.hook.maxLineBytes;
-    recorder = std::make_unique<HookRecorder>(*spool, *redactor,
+    recorder = std::make_unique<HookRecorder>(*sink, *redactor,
                                               HookContext{args.release, args.service, args.phase},
                                               limits, warnOnStderr);
     recorderThread =
@@ -137,7 +134,6 @@ int supervise(const AgentConfig& config, const HookArgs& args, const sigset_t& p
     outcome.timeNs = result.endTimeNs;
     outcome.childPid = static_cast<std::int32_t>(result.childPid);
     outcome.cgroup = std::move(result.cgroup);
-    outcome.user = localUserName(::getuid());
     recorderThread->finish(outcome);
   }
   return result.status;

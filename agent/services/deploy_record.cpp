@@ -24,9 +24,7 @@ void writeDeployRecord(const std::filesystem::path& spoolDir, const DeployRecord
     throw std::runtime_error("cannot record deploy: bad service name \"" + record.service + "\"");
   }
   const std::filesystem::path dir = deploysDir(spoolDir);
-  if (::mkdir(dir.c_str(), 02770) == 0) {
-    ::chmod(dir.c_str(), 02770);  // mkdir's mode is filtered by the umask
-  } else if (errno != EEXIST) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw std::runtime_error("cannot create " + dir.string() + ": " + std::strerror(errno));
   }
   const nlohmann::json json = {{"service", record.service},
@@ -40,7 +38,7 @@ void writeDeployRecord(const std::filesystem::path& spoolDir, const DeployRecord
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0)
     throw std::runtime_error("cannot write in " + dir.string() + ": " + std::strerror(errno));
-  const bool ok = ::fchmod(fd, 0660) == 0 &&
+  const bool ok = ::fchmod(fd, 0600) == 0 &&
                   ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                   ::fsync(fd) == 0;
   const int err = errno;

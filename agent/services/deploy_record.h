@@ -1,13 +1,13 @@
-// How the daemon learns that a deploy finished: `octolaunch-agent deploy finish` writes
-// <spool dir>/deploys/<service> (JSON: service, release, time_ns, outcome) and the daemon's
-// HealthMonitor watches that directory (inotify) to start its post-deploy watch period.
+// How the daemon's health watch learns that a deploy finished: the daemon, handed a deploy.finish
+// (agent/deploy/deploy_finish_worker.h), writes <spool dir>/deploys/<service> (JSON: service,
+// release, time_ns, outcome) and the daemon's HealthMonitor watches that directory (inotify) to
+// start its post-deploy watch period.
 //
 // Contract
 //  * writeDeployRecord() replaces the file atomically (write to a temporary name, fsync, rename),
-//    so a reader sees the old record or the new one, never half of one; the directory is created
-//    setgid and group-writable (2770) like the spool, so a deploy user in the agent's group can
-//    write it. Throws std::runtime_error naming the path on failure; the service name must pass
-//    isValidServiceName().
+//    so a reader sees the old record or the new one, never half of one; the directory is the
+//    daemon's alone (0700, files 0600) like the spool. Throws std::runtime_error naming the path on
+//    failure; the service name must pass isValidServiceName().
 //  * readDeployRecord() returns nullopt (and *error) for a missing, unreadable or malformed file.
 #pragma once
 

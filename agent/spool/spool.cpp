@@ -46,16 +46,36 @@ std::uint64_t randomEpoch() {
   return value;
 }
 
-void makeSharedDir(const std::filesystem::path& dir) {
+// The spool is the daemon's alone: the directory is made 0700 (also when an older agent left it
+// setgid and group-writable), its files 0600.
+void makePrivateDir(const std::filesystem::path& dir) {
   std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) return;
-  if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
-  if (::mkdir(dir.c_str(), 02770) != 0 && errno != EEXIST) {
-    throw std::runtime_error("cannot create spool directory " + dir.string() + ": " +
-                             std::strerror(errno));
+  if (!std::filesystem::is_directory(dir, ec)) {
+    if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      throw std::runtime_error("cannot create spool directory " + dir.string() + ": " +
+                               std::strerror(errno));
+    }
   }
-  // mkdir's mode is filtered by the umask; the group bits are the point.
-  ::chmod(dir.c_str(), 02770);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 07777) != 0700 && st.st_uid == ::geteuid())
+    ::chmod(dir.c_str(), 0700);
+}
+
+// Files an older agent created group-readable and writable are narrowed to the owner.
+void makeFilesPrivate(const std::filesystem::path& dir) {
+  for (const char* name : {"data.mdb", "lock.mdb"}) {
+    const std::filesystem::path file = dir / name;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid())
+      ::chmod(file.c_str(), st.st_mode & 0700);
+  }
+}
+
+std::string sessionKey(const BatchMark& mark) {
+  std::string key = lmdb::bigEndian(mark.uid);
+  key.append(reinterpret_cast<const char*>(mark.session.data()), mark.session.size());
+  return key;
 }
 
 }  // namespace
@@ -72,24 +92,15 @@ struct Spool::Meta {
 };
 
 lmdb::Env Spool::openEnv(const std::filesystem::path& dir, std::uint64_t maxBytes) {
-  makeSharedDir(dir);
+  makePrivateDir(dir);
+  makeFilesPrivate(dir);
   lmdb::EnvOptions env;
   env.dir = dir;
   env.mapSize = 2 * maxBytes + kMapHeadroom;
   env.maxDbs = 4;
   env.flags = MDB_NOTLS;
-  env.fileMode = 0660;
-  // Files must come out group-writable whatever the caller's umask says.
-  mode_t old = ::umask(0);
-  ::umask(old & ~static_cast<mode_t>(0060));
-  try {
-    auto opened = lmdb::Env::open(env);
-    ::umask(old);
-    return opened;
-  } catch (...) {
-    ::umask(old);
-    throw;
-  }
+  env.fileMode = 0600;
+  return lmdb::Env::open(env);
 }
 
 std::unique_ptr<Spool> Spool::open(const SpoolOptions& options) {
@@ -117,11 +128,14 @@ void Spool::attach() {
     auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
     MDB_dbi events = 0;
     MDB_dbi meta = 0;
+    MDB_dbi sessions = 0;
     if (mdb_dbi_open(txn.get(), "events", 0, &events) == 0 &&
-        mdb_dbi_open(txn.get(), "meta", 0, &meta) == 0) {
+        mdb_dbi_open(txn.get(), "meta", 0, &meta) == 0 &&
+        mdb_dbi_open(txn.get(), "sessions", 0, &sessions) == 0) {
       if (auto stored = lmdb::get(txn, meta, kEpochKey)) {
         events_ = events;
         meta_ = meta;
+        sessions_ = sessions;
         epoch_ = lmdb::readBigEndian(*stored);
         txn.commit();  // keeps the database handles
         rememberDataFile();
@@ -132,6 +146,7 @@ void Spool::attach() {
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
   events_ = lmdb::openDbi(txn, "events");
   meta_ = lmdb::openDbi(txn, "meta");
+  sessions_ = lmdb::openDbi(txn, "sessions");
   if (auto stored = lmdb::get(txn, meta_, kEpochKey)) {
     epoch_ = lmdb::readBigEndian(*stored);
   } else {
@@ -307,10 +322,21 @@ std::uint64_t Spool::roomLeft() {
   return room;
 }
 
-std::size_t Spool::appendOnce(std::span<const schema::Event::Reader> events, Admission admission,
-                              std::uint64_t room) {
+std::optional<std::size_t> Spool::appendOnce(std::span<const schema::Event::Reader> events,
+                                             Admission admission, std::uint64_t room,
+                                             const BatchMark* mark) {
   std::size_t accepted = 0;
   auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+  if (mark != nullptr) {
+    // Value: the highest batch stored, then when (both 8-byte big-endian).
+    const std::string key = sessionKey(*mark);
+    if (auto stored = lmdb::get(txn, sessions_, key);
+        stored && stored->size() == 16 && lmdb::readBigEndian(stored->substr(0, 8)) >= mark->batch)
+      return std::nullopt;  // the transaction aborts: nothing written
+    lmdb::put(
+        txn, sessions_, key,
+        lmdb::bigEndian(mark->batch) + lmdb::bigEndian(static_cast<std::uint64_t>(clock_.nowNs())));
+  }
   Meta meta = loadMeta(txn);
   if (admission == Admission::keepOnly) {
     // storageFullAt is then the bound for low-value events in this call (never 0: that is
@@ -327,12 +353,41 @@ std::size_t Spool::appendOnce(std::span<const schema::Event::Reader> events, Adm
 }
 
 std::size_t Spool::append(std::span<const schema::Event::Reader> events) {
+  return *appendMarked(nullptr, events);
+}
+
+std::optional<std::size_t> Spool::appendBatch(const BatchMark& mark,
+                                              std::span<const schema::Event::Reader> events) {
+  return appendMarked(&mark, events);
+}
+
+std::size_t Spool::forgetSessionsBefore(std::int64_t timeNs) {
   std::shared_lock lock(envMutex_);
-  std::size_t accepted = 0;
+  auto txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+  std::vector<std::string> stale;
+  {
+    lmdb::Cursor cursor(txn, sessions_);
+    for (bool more = cursor.first(); more; more = cursor.next()) {
+      const std::string_view value = cursor.value();
+      if (value.size() != 16 ||
+          static_cast<std::int64_t>(lmdb::readBigEndian(value.substr(8))) < timeNs)
+        stale.emplace_back(cursor.key());
+    }
+  }
+  for (const auto& key : stale) lmdb::del(txn, sessions_, key);
+  txn.commit();
+  return stale.size();
+}
+
+std::optional<std::size_t> Spool::appendMarked(const BatchMark* mark,
+                                               std::span<const schema::Event::Reader> events) {
+  std::shared_lock lock(envMutex_);
+  std::optional<std::size_t> accepted;
   try {
     accepted = withStorageRetry([&](Admission admission, std::uint64_t room) {
-      return appendOnce(events, admission, room);
+      return appendOnce(events, admission, room, mark);
     });
+    if (!accepted) return std::nullopt;
   } catch (const lmdb::Error& e) {
     if (storageRefused(e)) {
       throw SpoolFullError(

@@ -29,8 +29,13 @@
 //    bound for low-value events then stays at what was judged to fit, until the reserve is whole
 //    again with as much free beside it. ackThrough() uses the reserve the same way. Only when
 //    even that is refused does append() throw SpoolFullError (nothing of the call stored).
-//  * Files are created group-read/writable (0660) in a setgid, group-writable directory (2770),
-//    so a deploy user in the agent's group can run `hook`.
+//  * The spool is the daemon's alone: the directory is 0700 and its files 0600 (narrowed at open
+//    when an older agent left them group-writable). Deploy users hand their records to the daemon
+//    (agent/local), never to the spool.
+//  * appendBatch() stores a batch handed over by a local user at most once: per (uid, session) the
+//    highest batch stored is kept in the same transaction as the events, so a batch that comes
+//    again (a lost reply, a queue file imported twice after a crash) is refused, not duplicated.
+//    Sessions are remembered until forgetSessionsBefore() drops them.
 //
 // Threads: one Spool per process (never open the environment twice in one process). Any thread
 // may call any method; LMDB serialises writers (across processes too), readers never block.
@@ -51,10 +56,12 @@
 #include <kj/common.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <stdexcept>
 #include <vector>
@@ -81,6 +88,14 @@ class SpoolFullError final : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A batch handed over by a local user (agent/local): who (the kernel's word), which run of `hook`
+// or `deploy` (random), and its number within that run (from 1, increasing).
+struct BatchMark {
+  std::uint32_t uid = 0;
+  std::array<std::uint8_t, 16> session{};
+  std::uint64_t batch = 0;
+};
+
 struct SpoolStats {
   std::uint64_t pendingEvents = 0;  // stored, not yet acknowledged
   std::uint64_t storedBytes = 0;    // bytes of stored values (what max_bytes bounds)
@@ -105,6 +120,13 @@ class Spool final : public EventSink {
   // SpoolFullError when the map is exhausted, std::runtime_error for other storage failures; in
   // both cases nothing of the call was stored.
   std::size_t append(std::span<const schema::Event::Reader> events) override;
+
+  // append() unless (mark.uid, mark.session) already has a batch >= mark.batch stored: then
+  // nothing is stored and it returns nullopt. Throws as append() does.
+  std::optional<std::size_t> appendBatch(const BatchMark& mark,
+                                         std::span<const schema::Event::Reader> events);
+  // Forgets the sessions whose last batch was stored before timeNs; returns how many.
+  std::size_t forgetSessionsBefore(std::int64_t timeNs);
 
   // The epoch of the environment open now (it changes only through reopenIfReplaced()).
   std::uint64_t epoch() const {
@@ -161,8 +183,12 @@ class Spool final : public EventSink {
   void storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, Admission admission,
                   std::size_t& accepted);
   // keepOnly: low-value events may add up to `room` bytes, the rest is shed.
-  std::size_t appendOnce(std::span<const schema::Event::Reader> events, Admission admission,
-                         std::uint64_t room);
+  // nullopt: mark's batch was stored before (nothing written).
+  std::optional<std::size_t> appendOnce(std::span<const schema::Event::Reader> events,
+                                        Admission admission, std::uint64_t room,
+                                        const BatchMark* mark);
+  std::optional<std::size_t> appendMarked(const BatchMark* mark,
+                                          std::span<const schema::Event::Reader> events);
   std::size_t ackOnce(std::uint64_t seq);
   // ENOSPC, EDQUOT, MDB_MAP_FULL, or EIO (LMDB's word for a short write) on a full filesystem.
   bool storageRefused(const lmdb::Error& e) const;
@@ -190,6 +216,7 @@ class Spool final : public EventSink {
   std::vector<capnp::word> scratch_;
   MDB_dbi events_ = 0;
   MDB_dbi meta_ = 0;
+  MDB_dbi sessions_ = 0;  // (uid, session) -> highest batch stored, when
   std::uint64_t epoch_ = 0;
   dev_t dataDev_ = 0;
   ino_t dataIno_ = 0;

@@ -15,10 +15,10 @@
 #include <thread>
 
 #include "agent/hook/recordable_identifier.h"
-#include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
 #include "collector/ingest/batch_validator.h"
 #include "shared/event/identifier.h"
+#include "tests/support/agent_queue.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
@@ -104,10 +104,10 @@ struct Recorded {
 
 Recorded readSpool(const std::filesystem::path& dir) {
   Recorded r;
-  // `hook` returns before its detached supervisor has finished recording: wait for it the way
-  // `deploy` does, through the recording lock.
-  RecordingLock recorded(dir, RecordingLock::Mode::exclusive, Ms(20000));
-  EXPECT_TRUE(recorded.held());
+  // Without a daemon, `hook` keeps its records in the fallback queue; it returns before its
+  // detached supervisor has finished writing them: wait for that, and import them as the daemon
+  // would.
+  octolaunch::testing::importAgentQueue(dir, Ms(20000));
   auto spool = Spool::open({dir, 64 << 20});
   spool->readAfter(0, 1u << 30, [&](std::uint64_t, kj::ArrayPtr<const capnp::word> words) {
     capnp::FlatArrayMessageReader reader(words);
@@ -257,7 +257,12 @@ TEST_F(HookBinary, PassthroughIsByteIdenticalAndLinesAreRecorded) {
   Child child(hook({"/bin/sh", "-c", script}), io_.path());
   ASSERT_EQ(child.wait(), 0) << child.err();
   EXPECT_EQ(child.out(), payload);
-  EXPECT_EQ(child.err(), "err one\nerr two");
+  // Without a daemon, `hook` first says that it keeps the records in the queue.
+  std::string err = child.err();
+  const std::string warning = "octolaunch-agent: warning: the agent daemon is not reachable";
+  ASSERT_EQ(err.rfind(warning, 0), 0u) << err;
+  err.erase(0, err.find('\n') + 1);
+  EXPECT_EQ(err, "err one\nerr two");
 
   Recorded r = readSpool(spool());
   std::size_t stdoutLines = 0;
@@ -448,14 +453,24 @@ TEST_F(HookBinary, DeployRecordsAnOverlongReleaseCutAndExits0) {
 }
 
 TEST_F(HookBinary, DeployFinishAfterAHookComesAfterItsLinesInSeqOrder) {
-  // The hook returns before its supervisor finished recording; the marker must still follow it.
+  // The hook returns before its supervisor finished recording; the daemon holds the marker back
+  // until the same user's hook is done, so the marker still follows it.
+  const auto daemonConfig = config("[sources]\nenabled = false\n");
+  Child daemon({AGENT_BIN, "run", "--config", daemonConfig.string(), "--spool-dir",
+                spool().string(), "--collector", "127.0.0.1:1"},
+               dir_.path());
+  ASSERT_TRUE(testing::waitUntil(
+      [&] { return std::filesystem::exists(dir_.path() / "agent.sock"); }, Ms(20000), Ms(10)));
   Child hookRun(hook({"/bin/sh", "-c", "seq 1 50000"}), io_.path());
   ASSERT_EQ(hookRun.wait(), 0);
+  EXPECT_EQ(hookRun.err(), "");  // through the daemon: nothing queued
   std::vector<std::string> argv = {AGENT_BIN, "deploy",      "finish",        "--release",
                                    "r1",      "--service",   "api",           "--outcome",
                                    "ok",      "--spool-dir", spool().string()};
   Child marker(argv, io_.path());
   ASSERT_EQ(marker.wait(), 0);
+  ::kill(daemon.pid(), SIGTERM);
+  ASSERT_EQ(daemon.wait(), 0);
   Recorded r = readSpool(spool());
   EXPECT_EQ(r.lines.size(), 50000u);
   EXPECT_EQ(r.kinds, (std::vector<std::string>{"hook.exit", "deploy.finish"}));

@@ -11,8 +11,8 @@
 
 #include <fstream>
 
-#include "agent/hook/recording_lock.h"
 #include "agent/spool/spool.h"
+#include "tests/support/agent_queue.h"
 #include "tests/support/process.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
@@ -29,7 +29,10 @@ TEST(SpoolFullFilesystem, DeployMarkersHookExitAndShedCountSurviveAFullTmpfs) {
   testing::Tmpfs fs(dir / "fs", "size=2m");
   if (!fs.ok()) OCTOLAUNCH_SKIP_UNLESS_CI(fs.error());
   const auto spoolDir = dir / "fs" / "spool";
-  const auto config = dir.write("agent.toml", "");
+  // The records wait in a queue outside the small filesystem, and are imported from there.
+  const auto queueDir = dir / "queue";
+  const auto config =
+      dir.write("agent.toml", "[local]\nqueue_dir = \"" + queueDir.string() + "\"\n");
   constexpr int kLines = 50000;
   auto agent = [&](std::vector<std::string> args) {
     std::vector<std::string> argv = {AGENT_BIN};
@@ -49,13 +52,13 @@ TEST(SpoolFullFilesystem, DeployMarkersHookExitAndShedCountSurviveAFullTmpfs) {
     argv.push_back(a);
   auto hook = testing::run(argv, std::chrono::seconds(60));
   ASSERT_EQ(hook.exitCode, 0) << hook.err;
-  {
-    // `hook` returns before its detached recorder is done: wait for it.
-    RecordingLock recorded(spoolDir, RecordingLock::Mode::exclusive, std::chrono::seconds(30));
-    ASSERT_TRUE(recorded.held());
-  }
+  // `hook` returns before its detached recorder is done: wait for it, and import as the daemon
+  // would, so the marker below comes after the hook's lines.
+  testing::importAgentQueue(spoolDir, std::chrono::seconds(30), queueDir);
+
   auto finish = testing::run(agent({"deploy", "finish"}), std::chrono::seconds(30));
   ASSERT_EQ(finish.exitCode, 0) << finish.err;
+  testing::importAgentQueue(spoolDir, std::chrono::seconds(30), queueDir);
   // The filesystem really filled up.
   EXPECT_LT(std::filesystem::space(spoolDir).available, std::uintmax_t{64} << 10);
 

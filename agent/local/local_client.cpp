@@ -1,0 +1,149 @@
+#include "agent/local/local_client.h"
+
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace octolaunch::agent {
+
+namespace {
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// A connected, blocking socket with send and receive timeouts; -1 (errno set) when it cannot be.
+int connectTo(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string text = path.string();
+  if (text.size() >= sizeof(address.sun_path)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const timeval tv = toTimeval(timeout);
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+kj::Array<capnp::word> encode(const SessionId& session, std::uint64_t number,
+                              schema::LocalBatch::Kind kind,
+                              std::span<const schema::Event::Reader> events) {
+  capnp::MallocMessageBuilder message;
+  auto batch = message.initRoot<schema::LocalBatch>();
+  batch.setSession(kj::arrayPtr(session.data(), session.size()));
+  batch.setBatch(number);
+  batch.setKind(kind);
+  auto list = batch.initEvents(static_cast<unsigned>(events.size()));
+  for (std::size_t i = 0; i < events.size(); ++i)
+    list.setWithCaveats(static_cast<unsigned>(i), events[i]);
+  return capnp::messageToFlatArray(message);
+}
+
+}  // namespace
+
+LocalSink::LocalSink(LocalClientOptions options, Warn warn)
+    : options_(std::move(options)), warn_(std::move(warn)), session_(newSessionId()) {
+  socket_ = connectTo(options_.socket, options_.replyTimeout);
+  if (socket_ < 0) {
+    // Said now, while the caller's stderr is still the terminal (a hook detaches later).
+    warn_("the agent daemon is not reachable at " + options_.socket.string() + " (" +
+          std::strerror(errno) + "); keeping the records in " + options_.queueDir.string() +
+          " for it");
+    // Created (and locked) now, so that the importer waits for this writer from the start.
+    try {
+      queue_ = std::make_unique<QueueFile>(options_.queueDir);
+    } catch (const std::exception& e) {
+      warn_(e.what());  // append() tries again, and throws
+    }
+    return;
+  }
+  if (options_.kind == schema::LocalBatch::Kind::HOOK) {
+    // Hello: batch 0, no events. The daemon counts this hook as recording from now on.
+    auto hello = encode(session_, 0, options_.kind, {});
+    if (!exchange(hello, 0)) disconnect("it did not answer");
+  }
+}
+
+LocalSink::~LocalSink() {
+  if (socket_ >= 0) ::close(socket_);
+}
+
+std::size_t LocalSink::append(std::span<const schema::Event::Reader> events) {
+  // Cut into batches the daemon takes: about kBatchTargetWords, at most kMaxBatchEvents.
+  std::size_t first = 0;
+  while (first < events.size()) {
+    std::size_t end = first;
+    std::size_t words = 0;
+    while (end < events.size() && end - first < kMaxBatchEvents &&
+           (end == first || words + events[end].totalSize().wordCount <= kBatchTargetWords)) {
+      words += events[end].totalSize().wordCount;
+      ++end;
+    }
+    const std::uint64_t number = nextBatch_++;
+    send(encode(session_, number, options_.kind, events.subspan(first, end - first)), number);
+    first = end;
+  }
+  return events.size();
+}
+
+void LocalSink::send(kj::ArrayPtr<const capnp::word> message, std::uint64_t batch) {
+  if (socket_ >= 0) {
+    if (exchange(message, batch)) return;
+    disconnect("it did not store them in time");
+  }
+  if (!queue_) queue_ = std::make_unique<QueueFile>(options_.queueDir);
+  queue_->write(message);
+}
+
+bool LocalSink::exchange(kj::ArrayPtr<const capnp::word> message, std::uint64_t batch) {
+  const auto bytes = message.asBytes();
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(socket_, bytes.begin() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  try {
+    kj::FdInputStream in(socket_);
+    capnp::InputStreamMessageReader reader(in);
+    auto reply = reader.getRoot<schema::LocalReply>();
+    if (reply.hasError()) {
+      warn_(std::string("the agent daemon refused the records: ") + reply.getError().cStr());
+      return true;
+    }
+    return reply.getBatch() == batch;
+  } catch (const kj::Exception&) {
+    return false;  // timed out, or the daemon went away
+  }
+}
+
+void LocalSink::disconnect(const std::string& why) {
+  ::close(socket_);
+  socket_ = -1;
+  warn_("the agent daemon took no more records (" + why + "); keeping the rest in " +
+        options_.queueDir.string() + " for it");
+}
+
+}  // namespace octolaunch::agent
