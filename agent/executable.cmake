@@ -4,7 +4,7 @@ add_executable(octolaunch-agent ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 target_link_options(octolaunch-agent PRIVATE LINKER:--gc-sections)
 # With every C++ library linked statically (top-level CMakeLists.txt), libstdc++ can be too: the
 # agent then maps only the parts of it that it calls instead of the whole shared library.
-if(OCTOLAUNCH_STATIC_LIBS AND NOT OCTOLAUNCH_SANITIZE AND NOT OCTOLAUNCH_FUZZ)
+if(OCTOLAUNCH_STATIC_LIBS AND NOT OCTOLAUNCH_SANITIZE AND NOT OCTOLAUNCH_BUILD_FUZZERS)
   target_link_options(octolaunch-agent PRIVATE -static-libstdc++ -static-libgcc)
 endif()
 target_link_libraries(octolaunch-agent PRIVATE

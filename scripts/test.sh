@@ -2,6 +2,11 @@
 # The test command: installs what the tests need (apt-get), builds with warnings as errors, and
 # runs every test with ctest. Tests that need root, cgroups, podman or a systemd container run
 # here; with CI=true a test that cannot run fails instead of skipping.
+#
+# Then the same code under the sanitizers (docs/testing.md): the ASan+UBSan suite in build-asan
+# and the tests labelled `threaded` under TSan in build-tsan. Every phase runs even after an
+# earlier one failed; the script fails if any did, and prints each phase's wall time at the end.
+# OCTOLAUNCH_SANITIZERS=0 runs only the normal build and suite.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
@@ -16,19 +21,64 @@ if [ "$(id -u)" -eq 0 ]; then
   bash tests/containers/podman-setup.sh || echo "podman set-up failed; the container tests will say why" >&2
 fi
 
-echo "== building"
-BUILD_DIR=${BUILD_DIR:-$here/build-test} bash scripts/build.sh -DOCTOLAUNCH_WERROR=ON
+rc=0
+timings=()
+# phase NAME COMMAND...: runs the command, records its wall time and whether it failed.
+phase() {
+  local name=$1 start status=ok
+  shift
+  start=$(date +%s)
+  echo "== $name"
+  "$@" || { status=FAILED; rc=1; }
+  timings+=("$(printf '%-16s %5ds  %s' "$name" $(($(date +%s) - start)) "$status")")
+  [ "$status" = ok ]
+}
+
+jobs=${TEST_JOBS:-2}
 build_dir=${BUILD_DIR:-$here/build-test}
 
-echo "== running tests"
-cd "$build_dir"
-# Every scenario run (quiet and noisy twin) adds a row here; the table is printed at the end.
-export OCTOLAUNCH_SCENARIO_REPORT="$build_dir/scenario-report.tsv"
-rm -f "$OCTOLAUNCH_SCENARIO_REPORT"
-rc=0
-ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}" || rc=$?
-if [ -s "$OCTOLAUNCH_SCENARIO_REPORT" ]; then
-  echo "== diagnosis report (tests/scenarios/README.md explains it)"
-  python3 "$here/tests/scenarios/diagnosis_report.py" "$OCTOLAUNCH_SCENARIO_REPORT"
+normal_tests() (
+  cd "$build_dir"
+  # Every scenario run (quiet and noisy twin) adds a row here; the table is printed at the end.
+  export OCTOLAUNCH_SCENARIO_REPORT="$build_dir/scenario-report.tsv"
+  rm -f "$OCTOLAUNCH_SCENARIO_REPORT"
+  local status=0
+  ctest --output-on-failure --timeout 900 -j "$jobs" || status=$?
+  if [ -s "$OCTOLAUNCH_SCENARIO_REPORT" ]; then
+    echo "== diagnosis report (tests/scenarios/README.md explains it)"
+    python3 "$here/tests/scenarios/diagnosis_report.py" "$OCTOLAUNCH_SCENARIO_REPORT"
+  fi
+  exit "$status"
+)
+
+# The labels the ASan+UBSan phase leaves out, and why: docs/testing.md ("In CI").
+asan_exclude_labels='^(checks|scenario|sources)$'
+# The binaries the `threaded` tests run, and the tests themselves.
+tsan_targets=(octolaunch-agent octolaunch-collector ingest_test http_test ship_test hook_test
+              spool_test pipeline_e2e_test)
+
+sanitizer_build() {  # DIR SANITIZERS [TARGETS...]
+  local dir=$1 sanitizers=$2
+  shift 2
+  cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOCTOLAUNCH_WERROR=ON \
+        -DOCTOLAUNCH_SANITIZE="$sanitizers" -DOCTOLAUNCH_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build "$dir" -j "${JOBS:-$(nproc)}" ${1:+--target "$@"}
+}
+
+if phase build env BUILD_DIR="$build_dir" bash scripts/build.sh -DOCTOLAUNCH_WERROR=ON; then
+  phase tests normal_tests || true
 fi
+if [ "${OCTOLAUNCH_SANITIZERS:-1}" = 1 ]; then
+  if phase asan-build sanitizer_build "$here/build-asan" address,undefined; then
+    phase asan-tests ctest --test-dir "$here/build-asan" --output-on-failure --timeout 900 \
+      -j "$jobs" -LE "$asan_exclude_labels" || true
+  fi
+  if phase tsan-build sanitizer_build "$here/build-tsan" thread "${tsan_targets[@]}"; then
+    phase tsan-tests ctest --test-dir "$here/build-tsan" --output-on-failure --timeout 900 \
+      -j "$jobs" -L threaded || true
+  fi
+fi
+
+echo "== wall time per phase"
+printf '%s\n' "${timings[@]}"
 exit "$rc"

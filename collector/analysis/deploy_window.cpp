@@ -133,8 +133,8 @@ std::vector<DeployWindow> computeWindows(const Release& release, std::span<const
     }
   }
   for (const auto& [host, span] : spans) {
-    bool covered =
-        std::any_of(out.begin(), out.end(), [&](const DeployWindow& w) { return w.host == host; });
+    bool covered = std::any_of(out.begin(), out.end(),
+                               [&h = host](const DeployWindow& w) { return w.host == h; });
     if (covered) continue;
     DeployWindow w;
     w.host = host;

@@ -256,6 +256,14 @@ kj::Promise<void> ApiHttpService::handleApplicationError(kj::Exception exception
   if (exception.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
   const std::string description = exception.getDescription().cStr();
   KJ_IF_MAYBE (r, response) {
+    // kj-http 0.9.2 reads the body framing (Content-Length, Transfer-Encoding) before it calls
+    // request() and throws FAILED from its own source for a value it cannot use: the client's
+    // error, not ours.
+    if (exception.getType() == kj::Exception::Type::FAILED &&
+        kj::StringPtr(exception.getFile()).endsWith("compat/http.c++")) {
+      ++counters_.badRequests;
+      return sendError(*r, 400, "request: " + description);
+    }
     spdlog::error("HTTP request failed: {}", description);
     return sendError(*r, 500, "internal error");
   }

@@ -52,9 +52,10 @@ LmdbReleaseStore::LmdbReleaseStore(lmdb::Env& env) : env_(env) {
     lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
     releases_ = lmdb::openDbi(txn, "releases");
     byService_ = lmdb::openDbi(txn, "releases_by_service");
-    // A store written before the index existed: build it once.
-    lmdb::Cursor index(txn, byService_);
-    if (!index.first()) {
+    // A store written before the index existed: build it once. The cursors close before the
+    // commit: LMDB frees a write transaction's cursors when it commits.
+    bool indexed = lmdb::Cursor(txn, byService_).first();
+    if (!indexed) {
       lmdb::Cursor all(txn, releases_);
       for (bool ok = all.first(); ok; ok = all.next()) {
         std::string id(all.key());
