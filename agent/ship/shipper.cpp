@@ -43,9 +43,16 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
     auto request = collector.enrollRequest();
     request.setSecret(shipper_.options_.token);
     fillAgentInfo(request.initAgent());
-    return request.send().then([this](capnp::Response<schema::Collector::EnrollResults>&& r) {
-      shipper_.noteEnrolled(std::string(r.getAgentKey().cStr()), r.getGeneration());
-    });
+    return request.send().then(
+        [this](capnp::Response<schema::Collector::EnrollResults>&& r) -> kj::Promise<void> {
+          shipper_.noteEnrolled(std::string(r.getAgentKey().cStr()), r.getGeneration());
+          return kj::READY_NOW;
+        },
+        [](kj::Exception&& e) -> kj::Promise<void> {
+          // A collector older than enrollment: the token goes in hello() as it always did.
+          if (e.getType() == kj::Exception::Type::UNIMPLEMENTED) return kj::READY_NOW;
+          return kj::mv(e);
+        });
   }
 
   void fillAgentInfo(schema::AgentInfo::Builder agent) {

@@ -253,9 +253,10 @@ TEST(DeployRecord, WrittenAtomicallyAndReadBack) {
   EXPECT_EQ(record->release, "r42");
   EXPECT_EQ(record->outcome, "ok");
   EXPECT_EQ(record->timeNs, clock.nowNs());
-  EXPECT_EQ(std::filesystem::status(deploysDir(dir.path())).permissions() &
-                std::filesystem::perms::set_gid,
-            std::filesystem::perms::set_gid);
+  // The daemon's alone (deploy users hand their markers over the agent socket).
+  EXPECT_EQ(
+      std::filesystem::status(deploysDir(dir.path())).permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_all);
   // Only the record remains (the temporary file was renamed over it).
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(deploysDir(dir.path())), {}), 1);
   dir.write("deploys/broken", "{not json");

@@ -62,8 +62,10 @@ class HttpApiTest : public ::testing::Test {
     if (!res) return {0, nullptr};
     return {res->status, json::parse(res->body)};
   }
-  void store(std::string agentId, std::uint64_t epoch, const std::vector<EventSpec>& specs) {
-    BatchMessage m(std::move(agentId), epoch, specs);
+  // host: the session's (the events are stored under it).
+  void store(std::string agentId, std::uint64_t epoch, const std::vector<EventSpec>& specs,
+             std::string host = "web-1") {
+    BatchMessage m(std::move(agentId), epoch, specs, std::move(host));
     IngestBatch b = m.batch();
     events_->commitBatches({&b, 1});
   }
@@ -283,9 +285,9 @@ TEST_F(HttpApiTest, CliCommandsAndExitCodes) {
             "ID  SERVICE  VERSION  STATUS   HOSTS FAILED  REGISTERED");
   EXPECT_NE(out.find("r7  api               pending  0/0"), std::string::npos) << out;
 
-  store("agent-a", 1,
-        {{.seq = 1, .timeNs = 5, .host = "web-1", .release = "r7", .line = "hello"},
-         {.seq = 2, .timeNs = 6, .host = "web-22", .release = "r7", .line = "world"}});
+  store("agent-a", 1, {{.seq = 1, .timeNs = 5, .host = "web-1", .release = "r7", .line = "hello"}});
+  store("agent-b", 1, {{.seq = 1, .timeNs = 6, .host = "web-22", .release = "r7", .line = "world"}},
+        "web-22");
   EXPECT_EQ(cli({"events", "--release", "r7"}, &out), 0);
   std::istringstream lines(out);
   std::string header, row1, row2;

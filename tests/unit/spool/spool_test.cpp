@@ -306,18 +306,19 @@ TEST(Spool, HoldsItsReserveOnTheFilesystem) {
   EXPECT_FALSE(std::filesystem::exists(dir / "bare" / "reserve"));
 }
 
-TEST(Spool, DirectoryIsGroupSharedSetgid) {
+// The daemon owns the spool alone: deploy users reach it only through the agent socket.
+TEST(Spool, DirectoryAndFilesAreTheOwnersAlone) {
   TempDir dir;
   mode_t old = umask(022);
   auto spool = Spool::open({dir / "spool", 1 << 20});
   umask(old);
   struct stat st {};
   ASSERT_EQ(stat((dir / "spool").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 02770u);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
   ASSERT_EQ(stat(spool->dataFile().c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(stat((dir / "spool" / "lock.mdb").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   // The process umask is restored.
   mode_t now = umask(0);
   umask(now);
