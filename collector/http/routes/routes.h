@@ -13,7 +13,7 @@ void registerEventRoutes(Router& router, ApiContext& api);   // GET /api/v1/even
 void registerHostRoutes(Router& router, ApiContext& api);    // GET /api/v1/hosts
 // GET /api/v1/agents, POST /api/v1/agents/{id}/revoke
 void registerAgentRoutes(Router& router, ApiContext& api);
-void registerPurgeRoutes(Router& router, ApiContext& api);   // POST /api/v1/events/purge
+void registerPurgeRoutes(Router& router, ApiContext& api);  // POST /api/v1/events/purge
 // /api/v1/releases[/{id}[/stages|/timeline|/causes]] and /api/v1/drift
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
 

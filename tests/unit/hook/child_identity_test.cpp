@@ -1,9 +1,10 @@
 // The hook command's cgroup as the kernel's OOM lines name it, and the local user's name.
 #include "agent/hook/child_identity.h"
-#include "agent/local/peer_user.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include "agent/local/peer_user.h"
 
 namespace octolaunch::agent {
 namespace {
