@@ -14,6 +14,7 @@
 
 #include "agent/spool/spool.h"
 #include "octolaunch/schema/rpc.capnp.h"
+#include "tests/support/event_batches.h"
 #include "tests/support/harness.h"
 #include "tests/support/process.h"
 #include "tests/support/raw_http.h"
@@ -44,6 +45,9 @@ struct EnrolledFleet {
                                      const std::string& id, const std::string& host,
                                      bool withSecret = true) {
     std::vector<std::string> argv = {binPath("octolaunch-agent"), command};
+    // Each machine's spool in a directory of its own: the agent socket and the fallback queue sit
+    // beside it.
+    std::filesystem::create_directories((dir / spool).parent_path());
     auto f = agentFlags(dir / spool, id, host, collector.rpcAddress());
     f[1] = (dir / "agent.toml").string();  // --config
     argv.insert(argv.end(), f.begin(), f.end());
@@ -171,20 +175,22 @@ TEST(Identity, ARevokedAgentIsCutOffAndOnlyAnAdminMayRevoke) {
 TEST(Identity, ACloneIsReportedAndEnrollsAsANewAgentWithItsOwnEvents) {
   EnrolledFleet fleet;
   fleet.collector.start();
-  auto original = fleet.startAgent("spool", "agent-1", "web-1");
-  fleet.hook("spool", "agent-1", "web-1", "r1", 3);
+  auto original = fleet.startAgent("a/spool", "agent-1", "web-1");
+  fleet.hook("a/spool", "agent-1", "web-1", "r1", 3);
   ASSERT_TRUE(waitUntil([&] { return fleet.events("release=r1").size() == 4; }, 30s));
   original.reset();
   // The image is copied while the agent is stopped: key file, spool and epoch alike.
-  ASSERT_EQ(run({"cp", "-a", (fleet.dir / "spool").string(), (fleet.dir / "clone").string()}, 30s)
-                .exitCode,
-            0);
-  original = fleet.startAgent("spool", "agent-1", "web-1");
-  fleet.hook("spool", "agent-1", "web-1", "r-original", 2);
+  std::filesystem::create_directories(fleet.dir / "b");
+  ASSERT_EQ(
+      run({"cp", "-a", (fleet.dir / "a/spool").string(), (fleet.dir / "b/spool").string()}, 30s)
+          .exitCode,
+      0);
+  original = fleet.startAgent("a/spool", "agent-1", "web-1");
+  fleet.hook("a/spool", "agent-1", "web-1", "r-original", 2);
   ASSERT_TRUE(waitUntil([&] { return fleet.events("release=r-original").size() == 3; }, 30s));
 
-  fleet.hook("clone", "agent-1", "web-1", "r-clone", 4);
-  auto clone = fleet.startAgent("clone", "agent-1", "web-1");
+  fleet.hook("b/spool", "agent-1", "web-1", "r-clone", 4);
+  auto clone = fleet.startAgent("b/spool", "agent-1", "web-1");
   ASSERT_TRUE(waitUntil([&] { return fleet.events("release=r-clone").size() == 5; }, 30s))
       << fleet.agents().dump();
   nlohmann::json agents = fleet.agents();
@@ -202,7 +208,7 @@ TEST(Identity, ACloneIsReportedAndEnrollsAsANewAgentWithItsOwnEvents) {
   EXPECT_EQ(seqs.size(), 5u);  // none skipped as a redelivery of the original's
   for (const auto& e : fleet.events("release=r-original")) EXPECT_EQ(e["agent_id"], "agent-1");
   // The original is not disturbed by the clone.
-  fleet.hook("spool", "agent-1", "web-1", "r-after", 1);
+  fleet.hook("a/spool", "agent-1", "web-1", "r-after", 1);
   ASSERT_TRUE(waitUntil([&] { return fleet.events("release=r-after").size() == 2; }, 30s));
   for (const auto& e : fleet.events("release=r-after")) EXPECT_EQ(e["agent_id"], "agent-1");
 }
@@ -243,10 +249,14 @@ std::uint64_t pushAsOlderAgent(int rpcPort, agent::Spool& spool, const std::stri
 TEST(Identity, AnAgentUpgradedWithEventsInItsSpoolDeliversThemOnce) {
   EnrolledFleet fleet(false, "accept_shared_tokens = true\n");
   fleet.collector.start();
-  fleet.hook("spool", "agent-1", "web-1", "r-upgrade", 199);  // 199 lines + the exit
   {
-    // Before the upgrade the old agent delivered half, and died before deleting it.
+    // The old agent recorded 200 lines, delivered half, and died before deleting them.
     auto spool = agent::Spool::open({fleet.dir / "spool"});
+    BatchMessage recorded("", 0, outputLines(1, 200, "r-upgrade"));
+    auto list = recorded.batch().events;
+    std::vector<schema::Event::Reader> events;
+    for (auto e : list) events.push_back(e);
+    ASSERT_EQ(spool->append(events), 200u);
     EXPECT_EQ(pushAsOlderAgent(fleet.collector.rpcPort(), *spool, "agent-1", 100), 100u);
     EXPECT_EQ(spool->pendingCount(), 200u);
   }
