@@ -78,7 +78,9 @@ TEST(DiskFull, NothingIsLostOrDoubledWhenTheCollectorsDiskFillsAndEmpties) {
     return f;
   };
   for (int i = 0; i < kAgents; ++i) {
-    Agent a{.id = "agent-" + std::to_string(i), .spool = dir / ("spool-" + std::to_string(i))};
+    Agent a{.id = "agent-" + std::to_string(i), .spool = dir / std::to_string(i) / "spool"};
+    // Its agent socket and fallback queue sit beside the spool: one directory per machine.
+    std::filesystem::create_directories(a.spool.parent_path());
     std::vector<std::string> argv = {binPath("octolaunch-agent"), "run"};
     auto f = flagsOf(a);
     argv.insert(argv.end(), f.begin(), f.end());

@@ -116,6 +116,7 @@ Fleet::~Fleet() {
 }
 
 std::vector<std::string> Fleet::agentArgs(const std::string& host) const {
+  std::filesystem::create_directories(spoolDir(host).parent_path());
   return {"--config",    configFile(host).string(), "--spool-dir", spoolDir(host).string(),
           "--agent-id",  "agent-" + host,           "--host",      host,
           "--collector", collector_.rpcAddress()};

@@ -63,7 +63,8 @@ class Fleet final {
   // Each host's commands run with this working directory (relative paths in its config resolve
   // here).
   std::filesystem::path hostDir(const std::string& host) const { return dir_ / host; }
-  std::filesystem::path spoolDir(const std::string& host) const { return dir_ / ("spool-" + host); }
+  // Each host's spool in a directory of its own: its agent socket and fallback queue sit beside it.
+  std::filesystem::path spoolDir(const std::string& host) const { return dir_ / host / "spool"; }
   std::filesystem::path configFile(const std::string& host) const {
     return dir_ / ("agent-" + host + ".toml");
   }
