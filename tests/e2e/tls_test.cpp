@@ -78,7 +78,9 @@ struct TlsSetup {
   std::vector<std::string> agentArgs(const std::string& command, const std::string& id,
                                      const std::string& config) {
     std::vector<std::string> argv = {binPath("octolaunch-agent")};
-    auto f = agentFlags(dir / ("spool-" + id), id, "web-" + id, collector.rpcAddress());
+    // One directory per machine: the agent socket and fallback queue sit beside the spool.
+    std::filesystem::create_directories(dir / id);
+    auto f = agentFlags(dir / id / "spool", id, "web-" + id, collector.rpcAddress());
     f[1] = config;  // --config
     argv.insert(argv.end(), f.begin(), f.end());
     argv.push_back(command);
