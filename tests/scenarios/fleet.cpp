@@ -222,6 +222,13 @@ int Fleet::hookIn(const std::filesystem::path& cgroupProcs, const std::string& h
   return run(argv, 120s, {}, hostDir(host).string()).exitCode;
 }
 
+bool Fleet::waitObserved(const std::string& host, const std::string& kind,
+                         std::chrono::milliseconds timeout) {
+  return waitUntil(
+      [&] { return !get("/api/v1/events?kind=" + kind + "&host=" + host)["events"].empty(); },
+      timeout);
+}
+
 bool Fleet::waitDelivered(std::chrono::milliseconds timeout) {
   return waitUntil(
       [&] {

@@ -55,6 +55,11 @@ class Fleet final {
              const std::string& script);
 
   bool waitDelivered(std::chrono::milliseconds timeout);
+  // The daemon observes a finished deploy (fingerprints, artifacts) after `deploy finish`
+  // returns. One machine plays every host here, so a test that changes a file "on another host"
+  // between two deploys first waits until host's daemon stored an event of kind.
+  bool waitObserved(const std::string& host, const std::string& kind,
+                    std::chrono::milliseconds timeout);
   nlohmann::json causes(const std::string& release);
   nlohmann::json get(const std::string& path);
 

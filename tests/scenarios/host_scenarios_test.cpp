@@ -216,6 +216,7 @@ TEST_P(HostScenario, ArtifactOnOneHostIsNotWhatCiBuilt) {
           .status,
       201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r303", "restart", "echo started"), 0);
+  ASSERT_TRUE(fleet.waitObserved("web1", "artifact.observed", 20s));
   std::ofstream(artifact) << "api build 1.9.3\n";  // web2 still has the previous build
   EXPECT_EQ(deployWithHook(fleet, "web2", "r303", "restart",
                            "echo 'api: schema version 7 expected, found 6' >&2; exit 1"),
@@ -232,6 +233,7 @@ TEST_P(HostScenario, DependencyManifestChangedSinceTheLastGoodRelease) {
   std::ofstream(manifest) << "flask==2.2.5\nsqlalchemy==1.4.49\n";
   ASSERT_EQ(fleet.registerRelease("r304", "api", ciRelease({"web1"})).status, 201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r304", "restart", "echo started"), 0);
+  ASSERT_TRUE(fleet.waitObserved("web1", "dependency.fingerprint", 20s));
   std::ofstream(manifest) << "flask==2.2.5\nsqlalchemy==2.0.23\n";
   json next = ciRelease({"web1"});
   next["commit"] = "e5f6a7b8";

@@ -145,6 +145,7 @@ TEST_P(Scenario, ChangedConfigFileOnTheFailingHostIsConfigDrift) {
   }
   ASSERT_EQ(fleet.registerRelease("r104", "api", ciRelease({"web1", "web2"})).status, 201);
   EXPECT_EQ(deployWithHook(fleet, "web1", "r104", "restart", "echo started"), 0);
+  ASSERT_TRUE(fleet.waitObserved("web1", "config.fingerprint", 20s));
   std::ofstream(conf) << "pool_size = 2000\nlisten = 8080\n";
   EXPECT_EQ(deployWithHook(fleet, "web2", "r104", "restart",
                            "echo 'FATAL: sorry, too many clients already' >&2; exit 1"),
