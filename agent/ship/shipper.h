@@ -2,6 +2,11 @@
 // thread's KJ event loop).
 //
 // Contract (the delivery half of "nothing acknowledged is ever lost")
+//  * Identity (docs/architecture.md, "Agent identity"): with no key and an enrollment secret
+//    (options.token) the session enrolls first and saves the key in options.keyFile; hello then
+//    presents the key with a generation pair saved before it is sent. A refusal "identity
+//    cloned:" makes this installation a new agent (new agent id, new spool epoch, enrolled
+//    anew); "not enrolled:" drops the key so the next session enrolls again.
 //  * Connect to the collector, hello(agentInfo, epoch, credentials) -> (ingest, resumeAfterSeq);
 //    events through resumeAfterSeq are the collector's already and are deleted from the spool.
 //    A resumeAfterSeq past the spool's last assigned seq is bad input: it is believed only up to
