@@ -1,18 +1,17 @@
 #include "agent/local/local_batch.h"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
+#include "shared/util/random_bytes.h"
+
 namespace octolaunch::agent {
 
 SessionId newSessionId() {
   SessionId id{};
-  if (::getrandom(id.data(), id.size(), 0) != static_cast<ssize_t>(id.size()))
-    throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
+  fillRandom(id.data(), id.size());
   return id;
 }
 

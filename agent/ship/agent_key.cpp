@@ -1,7 +1,6 @@
 #include "agent/ship/agent_key.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,18 +11,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "shared/util/random_bytes.h"
+
 namespace octolaunch::agent {
 
 namespace {
 
 std::runtime_error failure(const std::filesystem::path& path, const std::string& what) {
   return std::runtime_error("agent key file " + path.string() + ": " + what);
-}
-
-void fillRandom(void* data, std::size_t size) {
-  if (::getrandom(data, size, 0) != static_cast<ssize_t>(size)) {
-    throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-  }
 }
 
 void writeAll(int fd, const std::string& text, const std::filesystem::path& path) {

@@ -1,12 +1,12 @@
 #include "collector/ingest/agent_access.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/random.h>
 
 #include <array>
 #include <stdexcept>
 
 #include "shared/event/event_json.h"
+#include "shared/util/random_bytes.h"
 #include "shared/util/sha256.h"
 
 namespace octolaunch::ingest {
@@ -19,15 +19,6 @@ AccessRefusal refuse(AccessRefusal::Kind kind, std::string message) {
 
 std::string digestHex(std::string_view key) { return toHex(Sha256::of(key)); }
 
-}  // namespace
-
-namespace {
-void fillRandom(void* data, std::size_t size) {
-  // getrandom() blocks only until the kernel's pool is first initialised.
-  if (::getrandom(data, size, 0) != static_cast<ssize_t>(size)) {
-    throw std::runtime_error("getrandom failed");
-  }
-}
 }  // namespace
 
 std::string randomKeyHex() {
