@@ -58,6 +58,21 @@ TEST(BadInput, HostileHttpRequestsGetJsonErrorsAndTheCollectorLivesOn) {
     EXPECT_EQ(r.contentType, "application/json") << c.request;
     EXPECT_EQ(r.body, nlohmann::json({{"error", c.error}})) << c.request;
   }
+  // Body framing kj-http cannot use is the client's error: 400 with kj's reason, not 500.
+  const std::string badFraming[] = {
+      "POST /api/v1/releases HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Content-Length: 12A\r\n\r\n{\"id\":\"r1\"}",
+      "POST /api/v1/releases HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Transfer-Encoding: gzip\r\n\r\n{\"id\":\"r1\"}",
+  };
+  for (const std::string& request : badFraming) {
+    RawReply r = parseReply(exchange(collector.httpPort(), request, 10s));
+    ASSERT_TRUE(collector.running()) << "the collector died on " << request;
+    EXPECT_EQ(r.status, 400) << request;
+    EXPECT_EQ(r.contentType, "application/json") << request;
+    ASSERT_TRUE(r.body.is_object() && r.body["error"].is_string()) << request;
+    EXPECT_EQ(r.body["error"].get<std::string>().rfind("request: ", 0), 0u) << r.body;
+  }
   // Well-formed UTF-8 beyond ASCII is still accepted.
   HttpResult accented = httpGet(collector.httpPort(), "/api/v1/events?host=caf%C3%A9");
   EXPECT_EQ(accented.status, 200) << accented.raw;
