@@ -1,7 +1,6 @@
 #include "agent/services/fingerprint_key.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "shared/util/random_bytes.h"
 #include "shared/util/sha256.h"
 
 namespace octolaunch::services {
@@ -72,11 +72,10 @@ std::string readKeyFile(const std::filesystem::path& path) {
 // Creates path with a fresh random key unless it exists. Returns true when this call created it.
 bool createKeyFile(const std::filesystem::path& path) {
   std::array<std::uint8_t, 32> random{};
-  // getrandom() blocks only until the kernel's pool is first initialised, and 32 bytes are never
-  // cut short.
-  if (::getrandom(random.data(), random.size(), 0) != static_cast<ssize_t>(random.size())) {
-    throw std::runtime_error(std::string("cannot make a fingerprint key: getrandom: ") +
-                             std::strerror(errno));
+  try {
+    fillRandom(random.data(), random.size());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("cannot make a fingerprint key: ") + e.what());
   }
   const std::string text = toHex(random.data(), random.size()) + "\n";
   std::string tmp = path.string() + ".tmp.XXXXXX";

@@ -4,7 +4,6 @@
 #include <capnp/serialize.h>
 #include <fcntl.h>
 #include <kj/io.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "shared/event/event_kinds.h"
+#include "shared/util/random_bytes.h"
 
 namespace octolaunch::agent {
 
@@ -38,11 +38,7 @@ constexpr std::string_view kReserveName = "reserve";
 
 std::uint64_t randomEpoch() {
   std::uint64_t value = 0;
-  while (value == 0) {
-    if (getrandom(&value, sizeof(value), 0) != sizeof(value)) {
-      throw std::runtime_error(std::string("getrandom: ") + std::strerror(errno));
-    }
-  }
+  while (value == 0) fillRandom(&value, sizeof(value));
   return value;
 }
 
