@@ -121,7 +121,8 @@ set(CPACK_DEBIAN_CLI_PACKAGE_NAME octolaunch-cli)
 # essential init-system-helpers).
 set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS systemd)
 set(CPACK_DEBIAN_COLLECTOR_PACKAGE_DEPENDS systemd)
-set(CPACK_DEBIAN_COLLECTOR_PACKAGE_RECOMMENDS "octolaunch-cli (= ${PROJECT_VERSION})")
+# Recommends: octolaunch-cli of the same version (cpack_project_config.cmake).
+set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_SOURCE_DIR}/cmake/cpack_project_config.cmake)
 
 # The first line is the synopsis; Debian wants every line under 80 columns.
 set(CPACK_COMPONENT_AGENT_DESCRIPTION
