@@ -9,11 +9,14 @@ packages=(
   libcpp-httplib-dev libboost-dev libtomlplusplus-dev libcli11-dev
   nlohmann-json3-dev libre2-dev libsystemd-dev libssl-dev openssl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # Packages and `cmake --install` (cmake/packaging.cmake): man pages from --help, and the `file`
+  # command with which CPack finds the binaries for dpkg-shlibdeps.
+  help2man file
 )
 if [ "${OCTOLAUNCH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # clang-format-14 is pinned (Debian 12's default): the format_check test compares against it,
   # and other versions lay the same .clang-format out differently.
-  packages+=(clang-14 libclang-rt-14-dev clang-format-14 podman busybox-static mmdebstrap systemd-journal-remote procps util-linux bc python3 stress-ng)
+  packages+=(clang-14 libclang-rt-14-dev clang-format-14 podman busybox-static mmdebstrap systemd-journal-remote procps util-linux bc python3 stress-ng lintian)
 fi
 
 missing=()
