@@ -211,6 +211,7 @@ int runDaemon(const CommonFlags& flags, const AgentConfig& config,
     LocalServerOptions localOptions;
     localOptions.socket = config.socketPath();
     localOptions.queueDir = config.queueDir();
+    localOptions.socketGroup = config.local.socketGroup;
     localOptions.maxConnections = config.local.maxConnections;
     localOptions.maxConnectionsPerUser = config.local.maxConnectionsPerUser;
     localServer = std::make_unique<LocalServer>(io, localRecords, localOptions, logger);
