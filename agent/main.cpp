@@ -30,7 +30,9 @@
 #include "agent/sources/sources_config.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
+#include "shared/config/reload_scope.h"
 #include "shared/tls/tls_files.h"
+#include "shared/util/systemd_notify.h"
 
 namespace {
 
@@ -102,17 +104,50 @@ kj::Own<kj::TlsContext> makeShipperTls(const AgentConfig& config) {
   return octolaunch::tls::makeClientTls(files);
 }
 
-// `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
-// SIGINT or SIGTERM (exit 0). Exits 1 when an extra redaction pattern does not compile, the spool
-// cannot be opened or watched, the local socket or queue cannot be set up (another daemon answers
-// on the socket), or the host sources cannot be started; the configuration was read
-// (and refused with exit 1) before.
-int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sourcesConfig) {
+// SIGHUP: reads the file again, strictly; applies [log] level, says what else waits for a restart,
+// and keeps everything as it was when the file has a problem. Returns the status for systemd.
+std::string reloadConfig(const CommonFlags& flags, toml::table& current) {
   auto logger = spdlog::default_logger();
+  AgentConfig fresh;
+  try {
+    fresh = loadDaemonConfig(flags);
+  } catch (const ConfigError& e) {
+    for (const auto& issue : e.issues())
+      logger->error("reload: {}; keeping the running configuration", issue.text());
+    return "running; the last reload failed (configuration errors logged)";
+  }
+  logger->set_level(spdlog::level::from_str(fresh.log.level));
+  logger->info("reload: [log] level is {}", fresh.log.level);
+  if (octolaunch::config::differsBeyondLogLevel(current, fresh.raw)) {
+    logger->warn(
+        "reload: {} changed more than [log] level; the rest takes effect at the next restart",
+        fresh.file.empty() ? std::string("the configuration") : fresh.file.string());
+  }
+  current = std::move(fresh.raw);
+  return "running; configuration reloaded";
+}
+
+// `octolaunch-agent run`: the daemon. Ships the spool on this thread's KJ event loop until
+// SIGINT or SIGTERM (exit 0); SIGHUP re-reads the config (reloadConfig). Under systemd
+// (Type=notify) it says READY=1 once the spool is open, the local socket listens and the sources
+// have started (not when the collector answers), and sends the watchdog keep-alive only while
+// both event loops (shipper, sources) turn. Exits 1 when an extra redaction pattern does not
+// compile, the spool cannot be opened or watched, the local socket or queue cannot be set up
+// (another daemon answers on the socket), or the host sources cannot be started; the configuration
+// was read (and refused with exit 1) before.
+int runDaemon(const CommonFlags& flags, const AgentConfig& config,
+              octolaunch::sources::SourcesConfig sourcesConfig) {
+  auto logger = spdlog::default_logger();
+  logger->set_level(spdlog::level::from_str(config.log.level));
   for (const auto& w : config.warnings) logger->warn("{}", w);
   // Before any thread exists: KJ takes these signals through its event port.
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGHUP);
+  const octolaunch::SystemdNotifier notifier;
+  octolaunch::LoopLiveness liveness(octolaunch::livenessBeatInterval(notifier));
+  octolaunch::LoopLiveness::Loop& shipLoop = liveness.add("shipper");
+  octolaunch::LoopLiveness::Loop& sourcesLoop = liveness.add("sources");
 
   std::unique_ptr<octolaunch::agent::Redactor> redactor;
   try {
@@ -176,6 +211,7 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
     LocalServerOptions localOptions;
     localOptions.socket = config.socketPath();
     localOptions.queueDir = config.queueDir();
+    localOptions.socketGroup = config.local.socketGroup;
     localOptions.maxConnections = config.local.maxConnections;
     localOptions.maxConnectionsPerUser = config.local.maxConnectionsPerUser;
     localServer = std::make_unique<LocalServer>(io, localRecords, localOptions, logger);
@@ -202,20 +238,32 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   std::string running;
   for (const auto& name : sources->running()) running += (running.empty() ? "" : ", ") + name;
   logger->info("host sources running: {}", running.empty() ? "none" : running);
+  sources->beatInto(liveness, sourcesLoop);
 
   logger->info(
       "octolaunch-agent {} running: agent {} host {}, spool {} (epoch {:016x}, {} pending), "
       "collector {}, local socket {}",
       octolaunch::kVersion, config.agentId, config.host, config.spool.dir.string(), spool->epoch(),
       spool->pendingCount(), config.collector, config.socketPath().string());
+  notifier.ready("running: spool " + config.spool.dir.string() +
+                 ", sources: " + (running.empty() ? std::string("none") : running) +
+                 "; collector " + config.collector);
+  toml::table loaded = config.raw;  // what a reload compares with
   auto stop = io.unixEventPort.onSignal(SIGINT)
                   .exclusiveJoin(io.unixEventPort.onSignal(SIGTERM))
                   .then([](siginfo_t info) { return info.si_signo; });
-  int signo = shipper->run()
-                  .exclusiveJoin(localServer->run())
-                  .then([]() { return 0; })
-                  .exclusiveJoin(kj::mv(stop))
-                  .wait(io.waitScope);
+  kj::Timer& timer = io.provider->getTimer();
+  int signo =
+      shipper->run()
+          .exclusiveJoin(localServer->run())
+          .exclusiveJoin(octolaunch::keepAliveWhileLive(timer, notifier, liveness, shipLoop))
+          .exclusiveJoin(octolaunch::reloadOnSignal(
+              io.unixEventPort, SIGHUP, notifier,
+              [&flags, &loaded]() { return reloadConfig(flags, loaded); }))
+          .then([]() { return 0; })
+          .exclusiveJoin(kj::mv(stop))
+          .wait(io.waitScope);
+  notifier.stopping();
   sources->stop();
   logger->info("stopping on signal {} ({} events still in the spool)", signo,
                spool->pendingCount());
@@ -316,7 +364,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "octolaunch-agent: %s\n", e.what());
       return 1;
     }
-    return runDaemon(config, std::move(sourcesConfig));
+    return runDaemon(flags, config, std::move(sourcesConfig));
   }
   return 2;
 }

@@ -1,7 +1,9 @@
 // octolaunch-collector: wiring only. Reads the config, opens the store, serves RPC ingest on the
 // KJ event loop of this (main) thread — the only thread that writes the store — and the HTTP API
 // on a KJ event loop of its own with a pool of handler threads. SIGINT/SIGTERM stop it cleanly
-// (exit 0).
+// (exit 0); SIGHUP re-reads the config file and applies [log] level (shared/config/reload_scope.h).
+// Under systemd (Type=notify) it says READY=1 once both listeners are bound, and sends the
+// watchdog keep-alive only while both event loops turn.
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <malloc.h>
@@ -28,8 +30,10 @@
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 #include "octolaunch_version.h"
+#include "shared/config/reload_scope.h"
 #include "shared/tls/tls_files.h"
 #include "shared/util/clock.h"
+#include "shared/util/systemd_notify.h"
 
 namespace {
 
@@ -147,7 +151,30 @@ void raiseFileLimit(std::uint32_t maxConnections) {
   }
 }
 
-int serve(const collector::CollectorConfig& config,
+// SIGHUP: reads the file again, strictly; applies [log] level, says what else waits for a restart,
+// and keeps everything as it was when the file has a problem. Returns the status for systemd.
+std::string reloadConfig(const Flags& flags, toml::table& current) {
+  analysis::AnalysisOptions ignored;
+  collector::CollectorConfig fresh;
+  try {
+    fresh = configure(flags, ignored);
+  } catch (const collector::ConfigError& e) {
+    for (const auto& issue : e.issues())
+      spdlog::error("reload: {}; keeping the running configuration", issue.text());
+    return "serving; the last reload failed (configuration errors logged)";
+  }
+  spdlog::default_logger()->set_level(spdlog::level::from_str(fresh.logLevel));
+  spdlog::info("reload: [log] level is {}", fresh.logLevel);
+  if (config::differsBeyondLogLevel(current, fresh.raw)) {
+    spdlog::warn(
+        "reload: {} changed more than [log] level; the rest takes effect at the next restart",
+        flags.config);
+  }
+  current = std::move(fresh.raw);
+  return "serving; configuration reloaded";
+}
+
+int serve(const Flags& flags, const collector::CollectorConfig& config,
           const analysis::AnalysisOptions& analysisOptions, ListenerTls tls) {
   if (config.rpc.open) {
     spdlog::warn("[rpc] open: agents without credentials are accepted on {}", config.rpc.listen);
@@ -178,7 +205,12 @@ int serve(const collector::CollectorConfig& config,
   // Before any thread exists, so every thread inherits the blocked mask and the loop gets them.
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGHUP);
   std::signal(SIGPIPE, SIG_IGN);
+  const SystemdNotifier notifier;
+  LoopLiveness liveness(livenessBeatInterval(notifier));
+  LoopLiveness::Loop& rpcLoop = liveness.add("rpc");
+  LoopLiveness::Loop& httpLoop = liveness.add("http");
   raiseFileLimit(config.rpc.maxConnections);
   kj::AsyncIoContext io = kj::setupAsyncIo();
 
@@ -237,9 +269,13 @@ int serve(const collector::CollectorConfig& config,
   raiseOpenFileLimit(config.http.maxConnections);
   http::HttpServer httpServer(api, config.http);  // the [http] limits
   if (tls.http) httpServer.useTls(kj::mv(tls.http));
+  httpServer.beatInto(liveness, httpLoop);
   const auto httpAddress = *collector::parseListenAddress(config.http.listen);
   const int httpPort = httpServer.bind(httpAddress.host, httpAddress.port);
   std::cout << "http listening on " << httpAddress.host << ":" << httpPort << std::endl;
+  notifier.ready("serving: rpc " + rpcAddress.host + ":" + std::to_string(listener->getPort()) +
+                 ", http " + httpAddress.host + ":" + std::to_string(httpPort));
+  toml::table loaded = config.raw;  // what a reload compares with
 
   auto httpDone = kj::newPromiseAndCrossThreadFulfiller<bool>();
   // The fulfiller stays owned here (its Own may not cross into std::thread's state); the thread
@@ -261,13 +297,18 @@ int serve(const collector::CollectorConfig& config,
             failed = true;
           }))
           .exclusiveJoin(ingestServer.serve(*listener).then([&failed]() { failed = true; }))
-          .exclusiveJoin(readerCheckLoop(io.provider->getTimer(), env));
+          .exclusiveJoin(readerCheckLoop(io.provider->getTimer(), env))
+          .exclusiveJoin(keepAliveWhileLive(io.provider->getTimer(), notifier, liveness, rpcLoop))
+          .exclusiveJoin(reloadOnSignal(io.unixEventPort, SIGHUP, notifier, [&flags, &loaded]() {
+            return reloadConfig(flags, loaded);
+          }));
   try {
     stop.wait(io.waitScope);
   } catch (const kj::Exception& e) {
     spdlog::error("RPC server failed: {}", e.getDescription().cStr());
     failed = true;
   }
+  notifier.stopping();
   // Keep the loop turning while HTTP drains: its handlers may be waiting in executeSync.
   httpServer.stop();
   httpFinished.addBranch().ignoreResult().wait(io.waitScope);
@@ -291,7 +332,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->each([&flags](const std::string&) { flags.configGiven = true; });
   app.add_option("--data-dir", flags.dataDir,
-                 "LMDB store directory (default /var/lib/octolaunch/collector)");
+                 "LMDB store directory (default /var/lib/octolaunch-collector)");
   app.add_option("--rpc-listen", flags.rpcListen,
                  "agent RPC address HOST:PORT (default 127.0.0.1:7701; port 0 = any)");
   app.add_option("--http-listen", flags.httpListen,
@@ -335,7 +376,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return serve(config, analysisOptions, kj::mv(tls));
+    return serve(flags, config, analysisOptions, kj::mv(tls));
   } catch (const lmdb::Error& e) {
     spdlog::critical("cannot open the store in {}: {}", config.store.dataDir.string(), e.what());
   } catch (const std::exception& e) {

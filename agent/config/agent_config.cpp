@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 
+#include "shared/config/reload_scope.h"
 #include "shared/util/sha256.h"
 
 namespace octolaunch::agent {
@@ -53,6 +54,19 @@ void readAgentSections(const toml::table& document, AgentConfig& config,
     local.read("queue_dir", config.local.queueDir);
     local.read("max_connections", config.local.maxConnections, 1, 65536);
     local.read("max_connections_per_user", config.local.maxConnectionsPerUser, 1, 65536);
+    local.read("socket_group", config.local.socketGroup);
+  }
+  {
+    config::TableReader log = root.section("log");
+    std::string level;
+    if (log.read("level", level)) {
+      if (config::isLogLevelName(level)) {
+        config.log.level = level;
+      } else {
+        log.reject("level", "expected one of " + std::string(config::kLogLevelNames) + ", got \"" +
+                                level + "\"");
+      }
+    }
   }
   {
     config::TableReader redact = root.section("redact");

@@ -30,7 +30,7 @@ namespace octolaunch::agent {
 
 inline constexpr std::string_view kDefaultAgentConfigPath = "/etc/octolaunch/agent.toml";
 inline constexpr std::string_view kDefaultCollector = "127.0.0.1:7701";
-inline constexpr std::string_view kDefaultSpoolDir = "/var/lib/octolaunch/spool";
+inline constexpr std::string_view kDefaultSpoolDir = "/var/lib/octolaunch-agent/spool";
 
 using ConfigError = config::ConfigError;
 
@@ -52,6 +52,12 @@ struct LocalSettings {
   std::filesystem::path queueDir;
   std::uint32_t maxConnections = 32;
   std::uint32_t maxConnectionsPerUser = 16;
+  // The group that may connect to the socket (mode 0660); empty: every local user (0666).
+  std::string socketGroup;
+};
+
+struct LogSettings {
+  std::string level = "info";  // spdlog level name; SIGHUP applies a changed one
 };
 
 // Patterns (RE2 syntax) masked in recorded output on top of the redactor's built-in ones.
@@ -84,6 +90,7 @@ struct AgentConfig {
   RedactSettings redact;
   ShipSettings ship;
   LocalSettings local;
+  LogSettings log;
   toml::table raw;             // the whole file, for components with their own sections
   std::filesystem::path file;  // the file read; empty when none was
   std::vector<std::string>

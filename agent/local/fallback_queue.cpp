@@ -21,6 +21,7 @@ namespace octolaunch::agent {
 namespace {
 
 constexpr mode_t kQueueDirMode = 03733;
+constexpr mode_t kGroupQueueDirMode = 03730;
 constexpr mode_t kQueueFileMode = 0640;
 
 std::string randomName() {
@@ -99,10 +100,11 @@ FileResult readFile(int fd, uid_t owner, const std::string& name, const ImportFn
 
 }  // namespace
 
-void makeQueueDir(const std::filesystem::path& dir) {
+void makeQueueDir(const std::filesystem::path& dir, std::optional<gid_t> group) {
+  const mode_t mode = group ? kGroupQueueDirMode : kQueueDirMode;
   std::error_code ec;
   if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
-  if (::mkdir(dir.c_str(), kQueueDirMode) != 0 && errno != EEXIST)
+  if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST)
     throw std::runtime_error(errnoText("cannot create queue directory " + dir.string()));
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -111,9 +113,11 @@ void makeQueueDir(const std::filesystem::path& dir) {
   if (st.st_uid != ::geteuid())
     throw std::runtime_error("queue directory " + dir.string() + " belongs to uid " +
                              std::to_string(st.st_uid) + ", not to the agent");
+  if (group && st.st_gid != *group && ::chown(dir.c_str(), static_cast<uid_t>(-1), *group) != 0)
+    throw std::runtime_error(
+        errnoText("cannot give queue directory " + dir.string() + " to the socket group"));
   // mkdir's mode is filtered by the umask, and the setgid bit is not always taken from it.
-  if ((st.st_mode & 07777) != kQueueDirMode && st.st_uid == ::geteuid() &&
-      ::chmod(dir.c_str(), kQueueDirMode) != 0)
+  if ((st.st_mode & 07777) != mode && st.st_uid == ::geteuid() && ::chmod(dir.c_str(), mode) != 0)
     throw std::runtime_error(errnoText("cannot set the mode of queue directory " + dir.string()));
 }
 

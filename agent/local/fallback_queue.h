@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,10 @@
 namespace octolaunch::agent {
 
 // The daemon's side: creates dir (and its parents) mode 3733 when missing, and fixes the mode of
-// an existing one. Throws std::runtime_error naming the directory, also when another user owns it.
-void makeQueueDir(const std::filesystem::path& dir);
+// an existing one. With `group` (the socket group), the directory is that group's, mode 3730:
+// only its members may add files, which take the group (the daemon reads them as a member).
+// Throws std::runtime_error naming the directory, also when another user owns it.
+void makeQueueDir(const std::filesystem::path& dir, std::optional<gid_t> group = std::nullopt);
 
 class QueueFile final {
  public:

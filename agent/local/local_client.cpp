@@ -3,8 +3,10 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 #include <kj/io.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +64,28 @@ kj::Array<capnp::word> encode(const SessionId& session, std::uint64_t number,
 
 }  // namespace
 
+std::string lostHandOverText(const LocalClientOptions& options, int socketError,
+                             const std::string& queueError, const std::string& user) {
+  return "cannot hand over records: the agent socket " + options.socket.string() + " refused " +
+         user + " (" + std::strerror(socketError) + ") and the fallback queue is not writable (" +
+         queueError +
+         "); the command still runs, but its output and exit status are NOT recorded. Fix: add " +
+         user + " to group " + std::string(kDeployGroup) + " (usermod -aG " +
+         std::string(kDeployGroup) + " " + user + ", then log in again)";
+}
+
+void reportLostHandOver(const LocalClientOptions& options, int socketError,
+                        const std::string& queueError, const LocalSink::Warn& warn) {
+  std::string user = "uid " + std::to_string(::getuid());
+  if (const passwd* entry = ::getpwuid(::getuid())) user = entry->pw_name;
+  const std::string text = lostHandOverText(options, socketError, queueError, user);
+  warn(text);
+  // Where an operator sees it: the system journal (journalctl -t octolaunch-agent -p warning).
+  ::openlog("octolaunch-agent", LOG_PID, LOG_USER);
+  ::syslog(LOG_WARNING, "%s", text.c_str());
+  ::closelog();
+}
+
 LocalSink::LocalSink(LocalClientOptions options, Warn warn)
     : options_(std::move(options)), warn_(std::move(warn)), session_(newSessionId()) {
   socket_ = connectTo(options_.socket, options_.replyTimeout);
@@ -70,11 +94,13 @@ LocalSink::LocalSink(LocalClientOptions options, Warn warn)
     warn_("the agent daemon is not reachable at " + options_.socket.string() + " (" +
           std::strerror(errno) + "); keeping the records in " + options_.queueDir.string() +
           " for it");
+    const int socketError = errno;
     // Created (and locked) now, so that the importer waits for this writer from the start.
     try {
       queue_ = std::make_unique<QueueFile>(options_.queueDir);
     } catch (const std::exception& e) {
       warn_(e.what());  // append() tries again, and throws
+      reportLostHandOver(options_, socketError, e.what(), warn_);
     }
     return;
   }

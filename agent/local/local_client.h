@@ -25,12 +25,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "agent/local/fallback_queue.h"
 #include "agent/local/local_batch.h"
 #include "shared/event/event_sink.h"
 
 namespace octolaunch::agent {
+
+// The group whose members may hand records to the daemon (the unit's [local] socket_group).
+inline constexpr std::string_view kDeployGroup = "octolaunch-deploy";
 
 struct LocalClientOptions {
   std::filesystem::path socket;
@@ -65,5 +69,14 @@ class LocalSink final : public EventSink {
   int socket_ = -1;
   std::unique_ptr<QueueFile> queue_;
 };
+
+// When neither the socket nor the queue takes this user's records: the message naming what is
+// lost and the fix (adding `user` to kDeployGroup).
+std::string lostHandOverText(const LocalClientOptions& options, int socketError,
+                             const std::string& queueError, const std::string& user);
+// Says lostHandOverText() through `warn` (stderr) and to syslog (the system journal), where an
+// operator sees it. Never throws.
+void reportLostHandOver(const LocalClientOptions& options, int socketError,
+                        const std::string& queueError, const LocalSink::Warn& warn);
 
 }  // namespace octolaunch::agent

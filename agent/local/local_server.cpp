@@ -2,6 +2,7 @@
 
 #include <capnp/serialize-async.h>
 #include <capnp/serialize.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "agent/local/local_batch.h"
@@ -43,6 +45,31 @@ bool someoneListens(const sockaddr_un& address) {
   return answered;
 }
 
+// The id of [local] socket_group; nullopt when none is configured. Throws std::runtime_error.
+std::optional<gid_t> socketGroupId(const std::string& groupName) {
+  if (groupName.empty()) return std::nullopt;
+  const struct group* entry = ::getgrnam(groupName.c_str());
+  if (entry == nullptr)
+    throw std::runtime_error("[local] socket_group: no group named " + groupName + " on this host");
+  return entry->gr_gid;
+}
+
+// The socket's mode, and its group when one is configured. Throws std::runtime_error.
+void restrictTo(const std::filesystem::path& path, const std::string& groupName,
+                std::optional<gid_t> group) {
+  if (!group) {
+    if (::chmod(path.c_str(), 0666) != 0)
+      throw std::runtime_error("cannot open " + path.string() +
+                               " to every local user: " + std::strerror(errno));
+    return;
+  }
+  if (::chown(path.c_str(), static_cast<uid_t>(-1), *group) != 0 ||
+      ::chmod(path.c_str(), 0660) != 0) {
+    throw std::runtime_error("cannot give " + path.string() + " to group " + groupName + ": " +
+                             std::strerror(errno) + " (the agent must be a member of it)");
+  }
+}
+
 int listenOn(const std::filesystem::path& path) {
   const sockaddr_un address = socketAddress(path);
   auto fail = [&](const std::string& what) {
@@ -58,8 +85,8 @@ int listenOn(const std::filesystem::path& path) {
   }
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) throw fail(std::strerror(errno));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, 128) != 0) {
+  // Nobody connects before restrictTo(): listen() comes after it.
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
     const int e = errno;
     ::close(fd);
     throw fail(std::strerror(e));
@@ -92,9 +119,17 @@ LocalServer::LocalServer(kj::AsyncIoContext& io, LocalRecords& records, LocalSer
       options_(std::move(options)),
       logger_(std::move(logger)),
       tasks_(*this) {
-  makeQueueDir(options_.queueDir);
-  listener_ = io_.lowLevelProvider->wrapListenSocketFd(listenOn(options_.socket),
-                                                       kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+  const std::optional<gid_t> group = socketGroupId(options_.socketGroup);
+  makeQueueDir(options_.queueDir, group);
+  kj::AutoCloseFd fd(listenOn(options_.socket));
+  restrictTo(options_.socket, options_.socketGroup, group);
+  if (::listen(fd.get(), 128) != 0)
+    throw std::runtime_error("cannot listen on " + options_.socket.string() + ": " +
+                             std::strerror(errno));
+  listener_ = io_.lowLevelProvider->wrapListenSocketFd(
+      fd.release(), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                        kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK |
+                        kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
 }
 
 // tasks_, the last member, goes first: every connection is released before the state it counts in.

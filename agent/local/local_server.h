@@ -3,9 +3,11 @@
 //
 // Contract
 //  * The socket is created mode 0666: any local user may connect, because a user can only ever add
-//    records credited to itself (LocalRecords stamps the uid SO_PEERCRED reports). A socket file
-//    left by a daemon that died is replaced; one a running daemon answers on is not (the
-//    constructor throws).
+//    records credited to itself (LocalRecords stamps the uid SO_PEERCRED reports). With a
+//    socket group it is 0660 owned by that group: only its members (and the agent) may connect;
+//    the daemon must be a member (the unit's SupplementaryGroups), or the constructor throws. A
+//    socket file left by a daemon that died is replaced; one a running daemon answers on is not
+//    (the constructor throws).
 //  * Each connection is served one batch at a time: the sender waits for the reply before the next
 //    batch, so a connection costs at most one batch (kMaxBatchWords, 1 MiB) of memory. A batch is
 //    read within idle_timeout or the connection is closed. At most max_connections connections, and
@@ -41,6 +43,7 @@ namespace octolaunch::agent {
 struct LocalServerOptions {
   std::filesystem::path socket;
   std::filesystem::path queueDir;
+  std::string socketGroup;  // empty: the socket is 0666; else 0660 owned by this group
   std::uint32_t maxConnections = 32;
   std::uint32_t maxConnectionsPerUser = 16;
   kj::Duration idleTimeout = 30 * kj::SECONDS;

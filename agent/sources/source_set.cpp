@@ -131,10 +131,28 @@ SourcesThread::SourcesThread(EventSink& sink, const Clock& clock, SourcesConfig 
 
 SourcesThread::~SourcesThread() { stop(); }
 
+namespace {
+
+void beatLater(asio::steady_timer& timer, const LoopLiveness& liveness, LoopLiveness::Loop& loop) {
+  timer.expires_after(liveness.beatInterval());
+  timer.async_wait([&timer, &liveness, &loop](const std::error_code& ec) {
+    if (ec) return;  // cancelled: stopping
+    loop.beat();
+    beatLater(timer, liveness, loop);
+  });
+}
+
+}  // namespace
+
+void SourcesThread::beatInto(const LoopLiveness& liveness, LoopLiveness::Loop& loop) {
+  asio::post(io_, [this, &liveness, &loop] { beatLater(beat_, liveness, loop); });
+}
+
 void SourcesThread::stop() {
   if (!thread_.joinable()) return;
   std::promise<void> stopped;
   asio::post(io_, [&] {
+    beat_.cancel();
     set_->stop();
     stopped.set_value();
   });

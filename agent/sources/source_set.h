@@ -28,6 +28,7 @@
 #include "agent/sources/sources_config.h"
 #include "shared/event/event_sink.h"
 #include "shared/util/clock.h"
+#include "shared/util/systemd_notify.h"
 
 namespace octolaunch::sources {
 
@@ -73,6 +74,9 @@ class SourcesThread final {
   SourcesThread(const SourcesThread&) = delete;
   SourcesThread& operator=(const SourcesThread&) = delete;
 
+  // From now on the sources' loop beats `loop` of `liveness` every beat interval (both must
+  // outlive stop()); a handler that blocks the loop stops the beats (systemd_notify.h).
+  void beatInto(const LoopLiveness& liveness, LoopLiveness::Loop& loop);
   // Stops the sources and joins the thread; idempotent.
   void stop();
   const std::vector<std::string>& running() const { return running_; }
@@ -81,6 +85,7 @@ class SourcesThread final {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::unique_ptr<SourceSet> set_;
+  asio::steady_timer beat_{io_};
   std::vector<std::string> running_;
   std::thread thread_;
 };

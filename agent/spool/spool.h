@@ -109,7 +109,7 @@ struct SpoolStats {
 class Spool final : public EventSink {
  public:
   // Opens or creates the spool in options.dir. Throws std::runtime_error with the directory and
-  // the reason (e.g. "cannot open spool /var/lib/octolaunch/spool: Permission denied").
+  // the reason (e.g. "cannot open spool /var/lib/octolaunch-agent/spool: Permission denied").
   static std::unique_ptr<Spool> open(const SpoolOptions& options);
 
   Spool(const Spool&) = delete;

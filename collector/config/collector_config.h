@@ -28,7 +28,7 @@
 namespace octolaunch::collector {
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/octolaunch/collector.toml";
-inline constexpr std::string_view kDefaultDataDir = "/var/lib/octolaunch/collector";
+inline constexpr std::string_view kDefaultDataDir = "/var/lib/octolaunch-collector";
 inline constexpr std::string_view kDefaultRpcListen = "127.0.0.1:7701";
 inline constexpr std::string_view kDefaultHttpListen = "127.0.0.1:7702";
 

@@ -183,7 +183,11 @@ bool HttpServer::run() {
     ConnectionGate gate(server, timer, options_.maxConnections, counters_, tls_.get(),
                         options_.headerTimeoutMs * kj::MILLISECONDS);
 
-    stopped.promise.exclusiveJoin(gate.acceptLoop(*listener)).wait(io.waitScope);
+    kj::Promise<void> beating =
+        liveness_ != nullptr ? beatEvery(timer, *liveness_, *loop_) : kj::NEVER_DONE;
+    stopped.promise.exclusiveJoin(gate.acceptLoop(*listener))
+        .exclusiveJoin(kj::mv(beating))
+        .wait(io.waitScope);
     // No new requests; those in flight get the write timeout to finish.
     server.drain()
         .exclusiveJoin(timer.afterDelay(options_.writeTimeoutMs * kj::MILLISECONDS))

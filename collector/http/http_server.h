@@ -28,6 +28,7 @@
 #include "collector/http/api_context.h"
 #include "collector/http/api_http_service.h"
 #include "collector/http/router.h"
+#include "shared/util/systemd_notify.h"
 
 namespace octolaunch::http {
 
@@ -47,6 +48,11 @@ class HttpServer final {
   void stop();
   // Serve HTTPS with this context; before run().
   void useTls(kj::Own<kj::TlsContext> tls) { tls_ = kj::mv(tls); }
+  // run()'s event loop beats `loop` of `liveness` (both must outlive run()); before run().
+  void beatInto(const LoopLiveness& liveness, LoopLiveness::Loop& loop) {
+    liveness_ = &liveness;
+    loop_ = &loop;
+  }
 
  private:
   Router router_;
@@ -54,6 +60,8 @@ class HttpServer final {
   HttpCounters counters_;
   int listenFd_ = -1;
   kj::Own<kj::TlsContext> tls_;  // null: plaintext
+  const LoopLiveness* liveness_ = nullptr;
+  LoopLiveness::Loop* loop_ = nullptr;
 
   std::mutex mutex_;
   bool stopRequested_ = false;                                  // guarded by mutex_

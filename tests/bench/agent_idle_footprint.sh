@@ -148,7 +148,7 @@ else
   fi
   cexec systemd-run --quiet --unit octolaunch-agent -p Environment=LD_LIBRARY_PATH=/opt/octolaunch/lib \
     /opt/octolaunch/bin/octolaunch-agent --config /etc/octolaunch/agent.toml \
-    --spool-dir /var/lib/octolaunch/spool --collector "$rpc" --agent-id "footprint-$name" \
+    --spool-dir /var/lib/octolaunch-agent/spool --collector "$rpc" --agent-id "footprint-$name" \
     --host "$name" --token "$token" run
   pid=""
   for _ in $(seq 1 50); do

@@ -24,7 +24,7 @@ std::string errorOf(std::string_view text) {
 TEST(AgentConfig, DefaultsWhenEmpty) {
   AgentConfig c = parseAgentConfig("", "agent.toml");
   EXPECT_EQ(c.collector, "127.0.0.1:7701");
-  EXPECT_EQ(c.spool.dir, "/var/lib/octolaunch/spool");
+  EXPECT_EQ(c.spool.dir, "/var/lib/octolaunch-agent/spool");
   EXPECT_EQ(c.spool.maxBytes, 256u << 20);
   EXPECT_EQ(c.hook.graceSeconds, 5u);
   EXPECT_EQ(c.hook.tailLines, 20u);

@@ -19,7 +19,7 @@ std::string errorOf(std::string_view text) {
 
 TEST(CollectorConfig, EmptyFileGivesTheDocumentedDefaults) {
   CollectorConfig c = parseCollectorConfig("", "collector.toml");
-  EXPECT_EQ(c.store.dataDir, "/var/lib/octolaunch/collector");
+  EXPECT_EQ(c.store.dataDir, "/var/lib/octolaunch-collector");
   EXPECT_EQ(c.store.mapSize, std::size_t{8} << 30);
   EXPECT_EQ(c.rpc.listen, "127.0.0.1:7701");
   EXPECT_EQ(c.http.listen, "127.0.0.1:7702");
