@@ -18,7 +18,7 @@ using testing::kSec;
 using testing::makeRelease;
 using testing::Scenario;
 
-const std::vector<std::string> kHosts = {"web-1", "web-2", "web-3"};
+const std::vector<std::string> kBusyHosts = {"web-1", "web-2", "web-3"};
 
 json causesOf(Scenario& s, const Release& r, AnalysisOptions opt = {}) {
   auto a = analyzeRelease(r, s, opt, at(3 * 3600));
@@ -47,7 +47,7 @@ void expectOnlyContext(const json& report) {
   }
 }
 
-void startAll(Scenario& s, const std::vector<std::string>& hosts = kHosts) {
+void startAll(Scenario& s, const std::vector<std::string>& hosts = kBusyHosts) {
   for (const auto& h : hosts) s.deployStart(h, 0, "r42", "api");
 }
 
@@ -96,7 +96,7 @@ TEST(BusyHosts, FlappingPressureIsOneEpisodeAndItsMagnitudeIsShown) {
     s.hook(h, 30, "r42", "api", "migrate", "./migrate.sh", 0);
     s.deployFinish(h, 31, "r42", "api", true);
   }
-  json r = causesOf(s, makeRelease("r42", "api", kHosts));
+  json r = causesOf(s, makeRelease("r42", "api", kBusyHosts));
   const json& c = top(r);
   EXPECT_EQ(c["category"], "resource-exhaustion") << r.dump(2);
   std::string title = c["title"];
@@ -113,13 +113,13 @@ TEST(BusyHosts, FlappingPressureIsOneEpisodeAndItsMagnitudeIsShown) {
 TEST(BusyHosts, MildIoPressureNeverRanksAboveAFailingHookNorAdvisesRollback) {
   Scenario s;
   startAll(s);
-  for (const auto& h : kHosts) {
+  for (const auto& h : kBusyHosts) {
     s.pressure(h, 2, Pressure::Resource::IO, true, 3.5, 0.4);
     s.pressure(h, 60, Pressure::Resource::IO, false, 1, 0, 2, 4, 0.5);
     s.hook(h, 20, "r42", "api", "migrate", "./migrate.sh", 3, {"!ERROR: syntax error at \"("});
     s.deployFinish(h, 21, "r42", "api", false);
   }
-  json r = causesOf(s, makeRelease("r42", "api", kHosts));
+  json r = causesOf(s, makeRelease("r42", "api", kBusyHosts));
   EXPECT_EQ(top(r)["category"], "deploy-script") << r.dump(2);
   EXPECT_EQ(category(r, "resource-exhaustion", false), nullptr);
   EXPECT_FALSE(r["rollback_advised"].get<bool>());
@@ -141,7 +141,7 @@ TEST(BusyHosts, ADiskFullBeforeTheDeployBeganIsTheCause) {
           "!tar: Exiting with failure status due to previous errors"});
   s.deployFinish("web-2", 21, "r42", "api", false);
   for (const auto& h : {"web-1", "web-3"}) s.deployFinish(h, 25, "r42", "api", true);
-  json r = causesOf(s, makeRelease("r42", "api", kHosts));
+  json r = causesOf(s, makeRelease("r42", "api", kBusyHosts));
   const json& c = top(r);
   EXPECT_EQ(c["category"], "resource-exhaustion") << r.dump(2);
   EXPECT_EQ(c["hosts"], json({"web-2"}));
@@ -206,13 +206,13 @@ TEST(BusyHosts, TheLookbackIsConfigurable) {
 TEST(BusyHosts, AFailedStageIsAConsequenceWhenHostsFailed) {
   Scenario s;
   startAll(s);
-  for (const auto& h : kHosts) {
+  for (const auto& h : kBusyHosts) {
     s.hook(h, 20, "r42", "api", "migrate", "./migrate.sh", 1, {"!ERROR: permission denied"});
     s.deployFinish(h, 21, "r42", "api", false);
   }
-  for (const auto& h : kHosts)  // every agent's clock is 3 s behind the collector's
+  for (const auto& h : kBusyHosts)  // every agent's clock is 3 s behind the collector's
     s.clocks[h] = {3'000'000'000, 40'000'000};
-  Release rel = makeRelease("r42", "api", kHosts);
+  Release rel = makeRelease("r42", "api", kBusyHosts);
   addStage(rel, {"deploy", StageStatus::failed, "https://ci.example/job/5", at(30)}, at(30));
   json r = causesOf(s, rel);
   EXPECT_EQ(top(r)["category"], "deploy-script") << r.dump(2);
@@ -363,7 +363,7 @@ TEST(BusyHosts, AUnitTheAgentTaggedWithTheServiceFailsTheRelease) {
 TEST(BusyHosts, AHealthyReleaseOnANoisyHostHasNoCauses) {
   Scenario s;
   startAll(s);
-  for (const auto& h : kHosts) {
+  for (const auto& h : kBusyHosts) {
     // Pressure episodes below the thresholds, some flapping.
     for (int i = 0; i < 5; ++i) {
       s.pressure(h, 2 + 4 * i, Pressure::Resource::MEMORY, true, 18, 1);
@@ -379,7 +379,7 @@ TEST(BusyHosts, AHealthyReleaseOnANoisyHostHasNoCauses) {
   }
   s.oomKill("web-2", 12, "stress-ng", 7777, "/user.slice/user-1000.slice/session-9.scope");
   for (double t : {5.0, 15.0, 25.0}) s.unitFailed("web-1", t, "backup.service", "exit-code", 1);
-  json r = causesOf(s, makeRelease("r42", "api", kHosts));
+  json r = causesOf(s, makeRelease("r42", "api", kBusyHosts));
   EXPECT_EQ(r["status"], "succeeded") << r.dump(2);
   expectOnlyContext(r);
   EXPECT_FALSE(r["rollback_advised"].get<bool>());
