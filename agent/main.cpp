@@ -2,7 +2,6 @@
 // component that does the work (hook, deploy, run).
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +29,7 @@
 #include "agent/sources/sources_config.h"
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
+#include "shared/log/journal_log.h"
 #include "shared/tls/tls_files.h"
 
 namespace {
@@ -77,17 +77,6 @@ AgentConfig loadConfigLeniently(const CommonFlags& flags) {
   for (const auto& w : config.warnings)
     std::fprintf(stderr, "octolaunch-agent: warning: %s\n", w.c_str());
   return config;
-}
-
-// Logs to stderr; under systemd (JOURNAL_STREAM set) without timestamps, journald adds them.
-std::shared_ptr<spdlog::logger> makeLogger() {
-  auto logger = spdlog::stderr_logger_mt("octolaunch-agent");
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    logger->set_pattern("%l: %v");
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l: %v");
-  }
-  return logger;
 }
 
 // The shipper's TLS context from [ship] ca_file, cert_file and key_file. Throws
@@ -225,8 +214,9 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Every component logs through the default logger: stderr, never the hook's stdout.
-  spdlog::set_default_logger(makeLogger());
+  // Every component logs through the default logger: stderr, never the hook's stdout; under
+  // systemd with journald priorities.
+  spdlog::set_default_logger(octolaunch::log::makeStderrLogger("octolaunch-agent"));
   CLI::App app{
       "octolaunch-agent: records deploy hooks and host evidence, ships them to the "
       "OctoLaunch collector"};

@@ -5,7 +5,6 @@
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <malloc.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -28,6 +27,7 @@
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
 #include "octolaunch_version.h"
+#include "shared/log/journal_log.h"
 #include "shared/tls/tls_files.h"
 #include "shared/util/clock.h"
 
@@ -47,9 +47,8 @@ struct Flags {
 };
 
 void setUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("collector");
-  // Under systemd journald adds the time.
-  logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "%l: %v" : "%Y-%m-%dT%H:%M:%S.%e %l: %v");
+  auto logger =
+      octolaunch::log::makeStderrLogger("collector");  // journald priorities under systemd
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }
