@@ -98,6 +98,9 @@ kj::Own<kj::TlsContext> makeShipperTls(const AgentConfig& config) {
 // (and refused with exit 1) before.
 int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sourcesConfig) {
   auto logger = spdlog::default_logger();
+  // Counts what the sources log as problems, for the health report (before their thread starts).
+  auto sourceProblems = std::make_shared<SourceProblemSink>();
+  logger->sinks().push_back(sourceProblems);
   for (const auto& w : config.warnings) logger->warn("{}", w);
   // Before any thread exists: KJ takes these signals through its event port.
   kj::UnixEventPort::captureSignal(SIGINT);
@@ -159,6 +162,10 @@ int runDaemon(const AgentConfig& config, octolaunch::sources::SourcesConfig sour
   octolaunch::deploy::DeployFinishWorker finishWorker(config, *spool, clock, logger);
   LocalRecords localRecords(*spool, [&finishWorker](const DeployFinished& finished) {
     finishWorker.post(finished.service, finished.release, finished.outcome);
+  });
+  shipper->reportHealthFrom([&localRecords, &sourceProblems](AgentHealthReport& report) {
+    report.recordingFailures = localRecords.failures();
+    report.sourceErrors = sourceProblems->counts();
   });
   std::unique_ptr<LocalServer> localServer;
   try {

@@ -218,6 +218,7 @@ int serve(const collector::CollectorConfig& config,
   api.agents = &registry;
   api.agentRevoked = [&sessions](const std::string& agentId) { sessions.end(agentId); };
   api.analysis = &analysisOptions;
+  api.agentStatus = &metrics.agents;
   api.metrics.push_back([&metrics]() { return metrics.prometheus(); });
   api.metrics.push_back([&events]() {
     return "# HELP octolaunch_store_quarantined_events Events kept in quarantine as received.\n"
