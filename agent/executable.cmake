@@ -11,5 +11,5 @@ target_link_libraries(octolaunch-agent PRIVATE
   octolaunch_agent_config octolaunch_agent_hook octolaunch_agent_deploy octolaunch_agent_local
   octolaunch_agent_ship
   octolaunch_agent_redact octolaunch_agent_sources octolaunch_shared CLI11::CLI11
-  octolaunch_agent_parse octolaunch_log CapnProto::kj-async octolaunch_shared_systemd
-  octolaunch_shared_config)
+  octolaunch_agent_parse octolaunch_log octolaunch_shared_log CapnProto::kj-async
+  octolaunch_shared_systemd octolaunch_shared_config)

@@ -2,7 +2,6 @@
 // component that does the work (hook, deploy, run).
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -31,6 +30,7 @@
 #include "agent/spool/spool.h"
 #include "octolaunch_version.h"
 #include "shared/config/reload_scope.h"
+#include "shared/log/journal_log.h"
 #include "shared/tls/tls_files.h"
 #include "shared/util/systemd_notify.h"
 
@@ -81,17 +81,6 @@ AgentConfig loadConfigLeniently(const CommonFlags& flags) {
   return config;
 }
 
-// Logs to stderr; under systemd (JOURNAL_STREAM set) without timestamps, journald adds them.
-std::shared_ptr<spdlog::logger> makeLogger() {
-  auto logger = spdlog::stderr_logger_mt("octolaunch-agent");
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    logger->set_pattern("%l: %v");
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l: %v");
-  }
-  return logger;
-}
-
 // The shipper's TLS context from [ship] ca_file, cert_file and key_file. Throws
 // tls::TlsSetupError naming the key and file that cannot be used.
 kj::Own<kj::TlsContext> makeShipperTls(const AgentConfig& config) {
@@ -139,6 +128,9 @@ int runDaemon(const CommonFlags& flags, const AgentConfig& config,
               octolaunch::sources::SourcesConfig sourcesConfig) {
   auto logger = spdlog::default_logger();
   logger->set_level(spdlog::level::from_str(config.log.level));
+  // Counts what the sources log as problems, for the health report (before their thread starts).
+  auto sourceProblems = std::make_shared<SourceProblemSink>();
+  logger->sinks().push_back(sourceProblems);
   for (const auto& w : config.warnings) logger->warn("{}", w);
   // Before any thread exists: KJ takes these signals through its event port.
   kj::UnixEventPort::captureSignal(SIGINT);
@@ -205,6 +197,10 @@ int runDaemon(const CommonFlags& flags, const AgentConfig& config,
   octolaunch::deploy::DeployFinishWorker finishWorker(config, *spool, clock, logger);
   LocalRecords localRecords(*spool, [&finishWorker](const DeployFinished& finished) {
     finishWorker.post(finished.service, finished.release, finished.outcome);
+  });
+  shipper->reportHealthFrom([&localRecords, &sourceProblems](AgentHealthReport& report) {
+    report.recordingFailures = localRecords.failures();
+    report.sourceErrors = sourceProblems->counts();
   });
   std::unique_ptr<LocalServer> localServer;
   try {
@@ -273,8 +269,9 @@ int runDaemon(const CommonFlags& flags, const AgentConfig& config,
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Every component logs through the default logger: stderr, never the hook's stdout.
-  spdlog::set_default_logger(makeLogger());
+  // Every component logs through the default logger: stderr, never the hook's stdout; under
+  // systemd with journald priorities.
+  spdlog::set_default_logger(octolaunch::log::makeStderrLogger("octolaunch-agent"));
   CLI::App app{
       "octolaunch-agent: records deploy hooks and host evidence, ships them to the "
       "OctoLaunch collector"};

@@ -7,7 +7,6 @@
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 #include <malloc.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -31,6 +30,7 @@
 #include "collector/store/store_env.h"
 #include "octolaunch_version.h"
 #include "shared/config/reload_scope.h"
+#include "shared/log/journal_log.h"
 #include "shared/tls/tls_files.h"
 #include "shared/util/clock.h"
 #include "shared/util/systemd_notify.h"
@@ -51,9 +51,8 @@ struct Flags {
 };
 
 void setUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("collector");
-  // Under systemd journald adds the time.
-  logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "%l: %v" : "%Y-%m-%dT%H:%M:%S.%e %l: %v");
+  auto logger =
+      octolaunch::log::makeStderrLogger("collector");  // journald priorities under systemd
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
 }
@@ -251,6 +250,7 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
   api.agents = &registry;
   api.agentRevoked = [&sessions](const std::string& agentId) { sessions.end(agentId); };
   api.analysis = &analysisOptions;
+  api.agentStatus = &metrics.agents;
   api.metrics.push_back([&metrics]() { return metrics.prometheus(); });
   api.metrics.push_back([&events]() {
     return "# HELP octolaunch_store_quarantined_events Events kept in quarantine as received.\n"

@@ -85,4 +85,29 @@ interface Ingest {
   # Fails (and the agent keeps its spool) when the store cannot commit: "store is full" when the
   # collector's disk or map is full (the agent retries with backoff; nothing is skipped), another
   # store error otherwise.
+
+  report @1 (health :AgentHealth) -> ();
+  # The agent's own health, after hello() and then periodically (every 30 s): the collector keeps
+  # the latest per agent (in memory) and shows it in /metrics and GET /api/v1/agents. Nothing is
+  # stored. Fails with "report refused:" for a report over the limits (more than 64 sources, a
+  # source name over 64 bytes or not [a-z0-9_.-]). An older agent never calls it; an older
+  # collector answers UNIMPLEMENTED, and the agent stops reporting for that session.
+}
+
+# What an agent reports about itself (Ingest.report). Counters count since the agent process
+# started unless said otherwise.
+struct AgentHealth {
+  spoolEvents       @0 :UInt64;  # events in the spool not yet acknowledged
+  spoolBytes        @1 :UInt64;  # bytes of those events (what the spool's max_bytes bounds)
+  eventsShed        @2 :UInt64;  # low-value events shed because the spool was full, since the
+                                 # spool was created
+  shipLatencyNs     @3 :Int64 = -1;  # round trip of the last acknowledged push; -1: none yet
+  recordingFailures @4 :UInt64;  # batches handed over by local users (hook, deploy) that the
+                                 # agent refused or could not store
+  sourceErrors      @5 :List(SourceErrors);  # problems each host source logged
+
+  struct SourceErrors {
+    source @0 :Text;    # "kmsg", "journal", "psi", "containers", "health", ...
+    count  @1 :UInt64;
+  }
 }

@@ -75,8 +75,10 @@ LocalRecords::LocalRecords(Spool& spool, OnDeployFinish onDeployFinish)
     : spool_(spool), onDeployFinish_(std::move(onDeployFinish)) {}
 
 LocalRecords::Result LocalRecords::accept(uid_t uid, schema::LocalBatch::Reader batch) {
-  if (std::string problem = problemOf(batch); !problem.empty())
+  if (std::string problem = problemOf(batch); !problem.empty()) {
+    ++failures_;
     return {Status::refused, std::move(problem)};
+  }
   if (batch.getBatch() == 0) return {};
 
   capnp::MallocMessageBuilder message;
@@ -115,6 +117,7 @@ LocalRecords::Result LocalRecords::accept(uid_t uid, schema::LocalBatch::Reader 
   try {
     if (!spool_.appendBatch(mark, readers)) return {Status::duplicate, {}};
   } catch (const std::exception& e) {
+    ++failures_;
     return {Status::failed, e.what()};
   }
   for (auto event : readers) {

@@ -55,12 +55,15 @@ class LocalRecords final {
     std::string error;
   };
   Result accept(uid_t uid, schema::LocalBatch::Reader batch);
+  // accept() calls that ended refused or failed, since construction (the agent's health report).
+  std::uint64_t failures() const { return failures_; }
   // Forgets the sessions whose last batch was stored before timeNs (Spool::forgetSessionsBefore).
   void forgetSessionsBefore(std::int64_t timeNs) { spool_.forgetSessionsBefore(timeNs); }
 
  private:
   Spool& spool_;
   OnDeployFinish onDeployFinish_;
+  std::uint64_t failures_ = 0;
 };
 
 }  // namespace octolaunch::agent

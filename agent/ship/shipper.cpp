@@ -91,7 +91,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       sentThrough_ = std::max(std::min(resume, last), ackedThrough_);
       shipper_.noteConnected(resume);
       lastPushAt_ = timer().now();
-      return pumpLoop().exclusiveJoin(keepAlive());
+      return pumpLoop().exclusiveJoin(keepAlive()).exclusiveJoin(reportLoop());
     });
   }
 
@@ -111,6 +111,33 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
             return keepAlive();
           });
     });
+  }
+
+  // Never resolves: reports the agent's health now and every healthReportMs; stops reporting
+  // (without ending the session) when the collector does not know report() or refuses it.
+  kj::Promise<void> reportLoop() {
+    auto request = ingest_.reportRequest();
+    fillAgentHealth(request.initHealth(), shipper_.health());
+    return request.send().then(
+        [this](capnp::Response<schema::Ingest::ReportResults>&&) {
+          ++shipper_.stats_.healthReports;
+          return timer()
+              .afterDelay(shipper_.options_.healthReportMs * kj::MILLISECONDS)
+              .then([this]() { return reportLoop(); });
+        },
+        [this](kj::Exception&& e) -> kj::Promise<void> {
+          if (e.getType() == kj::Exception::Type::DISCONNECTED) return kj::mv(e);
+          if (!shipper_.healthRefusalLogged_) {
+            shipper_.healthRefusalLogged_ = true;
+            const bool old = e.getType() == kj::Exception::Type::UNIMPLEMENTED;
+            shipper_.logger_->log(
+                old ? spdlog::level::info : spdlog::level::warn,
+                "collector {} {}: no health reports this session", shipper_.options_.collector,
+                old ? "does not take health reports (an older collector)"
+                    : std::string("refused a health report: ") + e.getDescription().cStr());
+          }
+          return kj::NEVER_DONE;
+        });
   }
 
   void taskFailed(kj::Exception&& exception) override {
@@ -173,8 +200,10 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       shipper_.stats_.eventsSent += copies.size();
       const std::int64_t sentNs = shipper_.clock_.nowNs();
       request.setAgentSendNs(sentNs);
+      const kj::TimePoint sentAt = timer().now();
       tasks_.add(request.send().then(
-          [this, sentNs](capnp::Response<schema::Ingest::PushResults>&& response) {
+          [this, sentNs, sentAt](capnp::Response<schema::Ingest::PushResults>&& response) {
+            shipper_.stats_.lastAckRoundTripNs = (timer().now() - sentAt) / kj::NANOSECONDS;
             shipper_.noteClockStamps(sentNs, response.getCollectorReceiveNs(),
                                      response.getCollectorSendNs());
             --inflight_;
@@ -324,6 +353,21 @@ void Shipper::noteRefusal(const std::string& what) {
 }
 
 Shipper::~Shipper() = default;
+
+AgentHealthReport Shipper::health() {
+  AgentHealthReport report;
+  try {
+    const SpoolStats spool = spool_.stats();
+    report.spoolEvents = spool.pendingEvents;
+    report.spoolBytes = spool.storedBytes;
+    report.eventsShed = spool.shedTotal;
+  } catch (const std::exception& e) {
+    logger_->debug("health report without the spool's figures: {}", e.what());
+  }
+  report.shipLatencyNs = stats_.lastAckRoundTripNs;
+  if (addHealth_) addHealth_(report);
+  return report;
+}
 
 kj::Promise<void> Shipper::run() { return connectLoop(); }
 

@@ -40,6 +40,11 @@
 //    is sent); each answer the collector stamped gives a sample, and every push reports the best
 //    of the recent samples (of this session or earlier ones) in `clock` (measured=false before the
 //    first). Answers without stamps (an older collector) give no sample.
+//  * Health (agent_health.h): after each hello and then every healthReportMs the session sends
+//    report(health) — the spool's depth, bytes and shed count, the last acknowledged push's round
+//    trip, and what reportHealthFrom()'s function adds. A collector that does not know report()
+//    (UNIMPLEMENTED) or refuses one gets no more reports in that session (logged once); neither
+//    ends the session.
 //  * A spool deleted or recreated under the daemon (a reinstall) is reopened (new epoch) and a
 //    new session starts, so its events are not mistaken for redeliveries.
 //
@@ -51,10 +56,12 @@
 #include <spdlog/logger.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "agent/ship/agent_health.h"
 #include "agent/ship/agent_key.h"
 #include "agent/ship/clock_offset.h"
 #include "agent/ship/spool_wake.h"
@@ -78,6 +85,7 @@ struct ShipperOptions {
   std::uint32_t recheckMs = 5000;          // safety-net re-check of the spool
   std::uint32_t connectTimeoutMs = 10000;  // connect + hello, and a keepalive's answer
   std::uint32_t keepaliveMs = 60000;       // a ping after this long without a push
+  std::uint32_t healthReportMs = 30000;    // between two health reports
   // Borrowed, outlives the shipper; null: plaintext. The certificate must name tlsServerName.
   kj::TlsContext* tls = nullptr;
   std::string tlsServerName;
@@ -90,6 +98,8 @@ struct ShipperStats {
   // hello() answers whose resumeAfterSeq was beyond the spool's last assigned seq (bad input from
   // the collector, capped; logged once per shipper).
   std::uint64_t claimsBeyondSpool = 0;
+  std::optional<std::int64_t> lastAckRoundTripNs;  // of the last acknowledged push
+  std::uint64_t healthReports = 0;                 // report() calls the collector answered
 };
 
 class Shipper final {
@@ -105,6 +115,13 @@ class Shipper final {
   // Ships until the promise is dropped (it never resolves on its own).
   kj::Promise<void> run();
   const ShipperStats& stats() const { return stats_; }
+  // addTo completes each health report (source errors, recording failures); called on the
+  // shipper's thread. Before run().
+  void reportHealthFrom(std::function<void(AgentHealthReport&)> addTo) {
+    addHealth_ = std::move(addTo);
+  }
+  // What the next health report says.
+  AgentHealthReport health();
   // The best recent clock sample: what the next push reports.
   std::optional<ClockSample> clockOffset() const { return clockEstimate_.best(); }
 
@@ -139,6 +156,8 @@ class Shipper final {
   std::string agentId_;          // configured, or the key file's after a clone enrolled anew
   std::optional<AgentKey> key_;  // key empty: not enrolled (yet)
   ShipperStats stats_;
+  std::function<void(AgentHealthReport&)> addHealth_;
+  bool healthRefusalLogged_ = false;
   ClockOffsetEstimate clockEstimate_;
   std::uint32_t backoffMs_ = 100;
   std::string lastProblem_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "collector/store/agent_registry.h"
+#include "collector/store/agent_status.h"
 #include "collector/store/event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/write_serializer.h"
@@ -29,6 +30,9 @@ struct ApiContext {
   const analysis::AnalysisOptions* analysis = nullptr;
   // Enrolled agents (GET /api/v1/agents, revoke); the routes answer 404 when null.
   AgentRegistry* agents = nullptr;
+  // What ingest last learnt of each agent (seen, lag, health): /metrics and GET /api/v1/agents
+  // leave it out when null.
+  const AgentStatusTable* agentStatus = nullptr;
   // Called through `writer` after an agent is revoked: ends its live session.
   std::function<void(const std::string& agentId)> agentRevoked;
 };

@@ -149,9 +149,9 @@ std::string HttpCounters::prometheus() const {
     return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
            name + " " + std::to_string(value.load(std::memory_order_relaxed)) + "\n";
   };
-  return counter("octolaunch_http_open_connections", "HTTP connections open now.", openConnections,
+  return counter("octolaunch_http_connections_open", "HTTP connections open now.", openConnections,
                  "gauge") +
-         counter("octolaunch_http_refused_connections_total",
+         counter("octolaunch_http_connections_refused_total",
                  "HTTP connections closed at once because max_connections were open.",
                  refusedConnections) +
          counter("octolaunch_http_body_too_large_total",

@@ -102,7 +102,12 @@ class ConnectionGate final : private kj::TaskSet::ErrorHandler {
 HttpServer::HttpServer(ApiContext& api, const HttpOptions& options) : options_(options) {
   registerAllRoutes(router_, api);
   if (!options.tokens.empty()) router_.requireTokens(options.tokens);
-  api.metrics.push_back([this] { return counters_.prometheus(); });
+  router_.countRequests(&requests_);
+  api.metrics.push_back([this] {
+    PrometheusText requests;
+    requests_.write(requests);
+    return counters_.prometheus() + requests.take();
+  });
 }
 
 HttpServer::~HttpServer() {

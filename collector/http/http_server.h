@@ -15,7 +15,8 @@
 //  * stop() from any thread, before, during or after run(), any number of times.
 //  * TLS (useTls()): each connection's handshake must finish within headerTimeoutMs and holds one
 //    of maxConnections; a failed or stalled one closes the connection (logged at debug).
-//  * Adds the server's counters to api.metrics at construction (octolaunch_http_*).
+//  * Adds the server's counters to api.metrics at construction (octolaunch_http_*, and the
+//    requests by route of http_metrics.h).
 #pragma once
 
 #include <kj/async.h>
@@ -27,6 +28,7 @@
 #include "collector/config/http_options.h"
 #include "collector/http/api_context.h"
 #include "collector/http/api_http_service.h"
+#include "collector/http/http_metrics.h"
 #include "collector/http/router.h"
 #include "shared/util/systemd_notify.h"
 
@@ -55,6 +57,7 @@ class HttpServer final {
   }
 
  private:
+  HttpRequestMetrics requests_;  // before router_, which counts into it
   Router router_;
   const HttpOptions options_;
   HttpCounters counters_;

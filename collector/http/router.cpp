@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 
@@ -120,7 +121,7 @@ void Router::getRaw(const std::string& pattern, RawHandler handler, Scope needed
 }
 
 void Router::add(const char* method, const std::string& pattern, Scope needed, RawHandler handler) {
-  routes_.push_back({method, std::regex(pattern), needed, std::move(handler)});
+  routes_.push_back({method, routeLabel(pattern), std::regex(pattern), needed, std::move(handler)});
 }
 
 bool Router::admitted(const Route& route, const httplib::Request& req,
@@ -141,23 +142,40 @@ bool Router::admitted(const Route& route, const httplib::Request& req,
   return false;
 }
 
+const Router::Route* Router::answer(httplib::Request& req, httplib::Response& res) const {
+  const std::string_view method =
+      req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+  for (const Route& route : routes_) {
+    if (route.method == method && std::regex_match(req.path, req.matches, route.pattern)) {
+      if (admitted(route, req, res)) route.handler(req, res);  // guarded: never throws
+      return &route;
+    }
+  }
+  if (auto bad = invalidUtf8(req)) {
+    writeError(res, 400, *bad);
+  } else {
+    writeError(res, 404, "no route for " + req.method + " " + req.path);
+  }
+  return nullptr;
+}
+
 void Router::dispatch(httplib::Request& req, httplib::Response& res) const noexcept {
+  const auto start = std::chrono::steady_clock::now();
+  const Route* route = nullptr;
   try {
-    const std::string_view method =
-        req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
-    for (const Route& route : routes_) {
-      if (route.method == method && std::regex_match(req.path, req.matches, route.pattern)) {
-        if (admitted(route, req, res)) route.handler(req, res);  // guarded: never throws
-        return;
-      }
-    }
-    if (auto bad = invalidUtf8(req)) {
-      writeError(res, 400, *bad);
-    } else {
-      writeError(res, 404, "no route for " + req.method + " " + req.path);
-    }
+    route = answer(req, res);
   } catch (...) {
     replyForException(req, res, std::current_exception());
+  }
+  if (metrics_ == nullptr) return;
+  try {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    static const std::string kUnmatched = "unmatched";
+    // A raw handler that set only the content answers 200 (api_http_service.cpp).
+    metrics_->observe(route != nullptr ? route->label : kUnmatched, req.method,
+                      res.status == -1 ? 200 : res.status, took.count());
+  } catch (...) {
+    // Counting failed for memory: the answer stands.
   }
 }
 

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "collector/config/http_options.h"
+#include "collector/http/http_metrics.h"
 #include "collector/http/token_access.h"
 
 namespace octolaunch::http {
@@ -72,6 +73,9 @@ class Router final {
 
   // From now on every route needs a bearer token of its scope. Call before serving.
   void requireTokens(const std::vector<HttpToken>& tokens) { access_ = TokenAccess(tokens); }
+  // Counts every request dispatch() answers, by route pattern, method and status, with its time
+  // (http_metrics.h). metrics: not owned, outlives the router; call before serving.
+  void countRequests(HttpRequestMetrics* metrics) { metrics_ = metrics; }
 
   // Answers req into res: the first route whose method and pattern match (HEAD is served by the
   // GET routes), else 404. Fills req.matches. Never throws.
@@ -80,6 +84,7 @@ class Router final {
  private:
   struct Route {
     std::string method;
+    std::string label;  // routeLabel(pattern)
     std::regex pattern;
     Scope needed;
     RawHandler handler;
@@ -88,8 +93,12 @@ class Router final {
   // Writes the 401 or 403 and returns false when req may not use route.
   bool admitted(const Route& route, const httplib::Request& req, httplib::Response& res) const;
 
+  // Answers req into res (dispatch() without the counting); the route taken, or null.
+  const Route* answer(httplib::Request& req, httplib::Response& res) const;
+
   std::vector<Route> routes_;
   TokenAccess access_;
+  HttpRequestMetrics* metrics_ = nullptr;
 };
 
 // Writes reply as the response: status and JSON text. Never throws for the content: strings that

@@ -3,6 +3,7 @@
 #include <kj/exception.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "shared/event/event_json.h"
@@ -60,6 +61,7 @@ kj::Promise<void> CollectorImpl::hello(HelloContext context) {
   spdlog::info("agent {} ({}, epoch {}{}) connected from {}, resumes after seq {}",
                identity.agentId, identity.host, epochHex(epoch),
                identity.enrolled ? ", enrolled" : "", peer_.address, resumeAfter);
+  shared_.metrics.agents.noteSeen(identity.agentId, identity.host, receivedNs);
   auto results = context.getResults();
   results.setIngest(kj::heap<IngestImpl>(shared_, identity.agentId, epoch, identity.host,
                                          peer_.address, session));
@@ -122,16 +124,78 @@ kj::Promise<void> IngestImpl::push(PushContext context) {
       params.getClock().getRoundTripNs() >= 0) {
     clock = ClockSample{params.getClock().getOffsetNs(), params.getClock().getRoundTripNs(), 0};
   }
+  shared_.metrics.agents.noteSeen(agentId_, host_, receivedNs);
+  std::optional<std::int64_t> newestEventNs;
+  for (auto event : events) newestEventNs = std::max(newestEventNs.value_or(0), event.getTimeNs());
+  std::optional<std::int64_t> offsetNs;
+  if (clock) offsetNs = clock->offsetNs;
   // No allowCancellation(): the params (and so `events`) stay alive until the commit settles.
-  const Clock& now = shared_.clock;
+  IngestShared& shared = shared_;
   return shared_.queue
       .submit(agentId_, epoch_, host_, events, previousSeq, std::move(verdict.quarantine), clock)
-      .then([context, receivedNs, &now](BatchResult result) mutable {
+      .then([context, receivedNs, &shared, agentId = agentId_, newestEventNs,
+             offsetNs](BatchResult result) mutable {
+        if (newestEventNs) {
+          shared.metrics.agents.noteDelivered(agentId, receivedNs, *newestEventNs, offsetNs);
+        }
+        const Clock& now = shared.clock;
         auto results = context.getResults();
         results.setCommittedThroughSeq(result.committedThroughSeq);
         results.setCollectorReceiveNs(receivedNs);
         results.setCollectorSendNs(now.nowNs());
       });
+}
+
+kj::Promise<void> IngestImpl::report(ReportContext context) {
+  const std::int64_t receivedNs = shared_.clock.nowNs();
+  if (!shared_.sessions.live(agentId_, session_)) {
+    return refusal(kj::Exception::Type::DISCONNECTED,
+                   "session ended: agent " + agentId_ +
+                       " was revoked or said hello again on another connection");
+  }
+  auto health = context.getParams().getHealth();
+  auto parsed = readAgentHealth(health, receivedNs);
+  if (auto* bad = std::get_if<std::string>(&parsed)) {
+    shared_.metrics.reportsRejected++;
+    spdlog::warn("health report from agent {} ({}) refused: {}", agentId_, peer_, *bad);
+    return refusal(kj::Exception::Type::FAILED, "report refused: " + *bad);
+  }
+  shared_.metrics.agents.noteSeen(agentId_, host_, receivedNs);
+  shared_.metrics.agents.noteHealth(agentId_, std::get<AgentHealth>(std::move(parsed)));
+  return kj::READY_NOW;
+}
+
+std::variant<AgentHealth, std::string> readAgentHealth(schema::AgentHealth::Reader health,
+                                                       std::int64_t receivedNs) {
+  AgentHealth out;
+  out.receivedNs = receivedNs;
+  out.spoolEvents = health.getSpoolEvents();
+  out.spoolBytes = health.getSpoolBytes();
+  out.eventsShed = health.getEventsShed();
+  if (health.getShipLatencyNs() >= 0) out.shipLatencyNs = health.getShipLatencyNs();
+  out.recordingFailures = health.getRecordingFailures();
+  auto sources = health.getSourceErrors();
+  if (sources.size() > kMaxReportedSources) {
+    return "more than " + std::to_string(kMaxReportedSources) + " sources";
+  }
+  for (auto entry : sources) {
+    const std::string name = text(entry.getSource());
+    const bool wellFormed = !name.empty() && name.size() <= kMaxSourceNameBytes &&
+                            std::all_of(name.begin(), name.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                                     c == '.' || c == '-';
+                            });
+    if (!wellFormed)
+      return "source name \"" + name.substr(0, kMaxSourceNameBytes) + "\" is not one";
+    out.sourceErrors.emplace_back(name, entry.getCount());
+  }
+  std::sort(out.sourceErrors.begin(), out.sourceErrors.end());
+  const bool repeated = std::adjacent_find(out.sourceErrors.begin(), out.sourceErrors.end(),
+                                           [](const auto& a, const auto& b) {
+                                             return a.first == b.first;
+                                           }) != out.sourceErrors.end();
+  if (repeated) return "a source is named twice";
+  return out;
 }
 
 }  // namespace octolaunch::ingest

@@ -18,9 +18,12 @@
 //    collectorSendNs (when it was answered), both from IngestShared::clock, so the agent can
 //    measure its offset (rpc.capnp, ClockOffset). A push's measured `clock` is kept per agent
 //    with its batch (EventStore, IngestBatch::clock); a negative round trip is ignored.
+//  * What the agent tells about itself goes to IngestMetrics::agents (agent_status.h): hello,
+//    push and report() mark it seen, a push the store took sets its lag, report() its health.
 #pragma once
 
 #include <string>
+#include <variant>
 
 #include "collector/ingest/agent_access.h"
 #include "collector/ingest/batch_validator.h"
@@ -76,6 +79,9 @@ class IngestImpl final : public schema::Ingest::Server {
 
  protected:
   kj::Promise<void> push(PushContext context) override;
+  // Keeps the agent's health in IngestShared::metrics.agents; fails with "report refused:" as
+  // readAgentHealth() says.
+  kj::Promise<void> report(ReportContext context) override;
 
  private:
   IngestShared& shared_;
@@ -85,5 +91,13 @@ class IngestImpl final : public schema::Ingest::Server {
   std::string peer_;
   std::uint64_t session_;
 };
+
+// An agent's health report as the collector keeps it, or what is wrong with it: more than
+// kMaxReportedSources sources, a source name that is empty, over kMaxSourceNameBytes or not
+// [a-z0-9_.-], or a source named twice. Sources come out sorted by name.
+inline constexpr std::size_t kMaxReportedSources = 64;
+inline constexpr std::size_t kMaxSourceNameBytes = 64;
+std::variant<AgentHealth, std::string> readAgentHealth(schema::AgentHealth::Reader health,
+                                                       std::int64_t receivedNs);
 
 }  // namespace octolaunch::ingest

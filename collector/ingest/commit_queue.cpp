@@ -3,6 +3,7 @@
 #include <kj/exception.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -103,6 +104,15 @@ void CommitQueue::answer(Pending& p, const BatchResult& result) {
   }
   metrics_.batchesCommitted++;
   metrics_.eventsStored += result.stored;
+  // The store skips a prefix of redeliveries and takes the rest: stored or quarantined.
+  const std::size_t taken = result.stored + result.quarantined;
+  std::size_t note = 0;
+  for (std::size_t i = p.events.size() - std::min<std::size_t>(taken, p.events.size());
+       i < p.events.size(); ++i) {
+    while (note < p.quarantine.size() && p.quarantine[note].index < i) ++note;
+    if (note < p.quarantine.size() && p.quarantine[note].index == i) continue;
+    metrics_.countStored(p.events[static_cast<unsigned>(i)]);
+  }
   metrics_.eventsQuarantined += result.quarantined;
   metrics_.eventsDuplicate += result.skipped;
   if (result.quarantined > 0) {

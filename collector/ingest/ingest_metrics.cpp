@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "shared/util/prometheus_text.h"
+
 namespace octolaunch::ingest {
 
 void IngestMetrics::countCut(CutReason reason) {
@@ -18,6 +20,13 @@ void IngestMetrics::countCut(CutReason reason) {
       cutUnsentBacklog++;
       return;
   }
+}
+
+void IngestMetrics::countStored(schema::Event::Reader event) {
+  const EventKind* kind = findKind(event);
+  const std::size_t index =
+      kind == nullptr ? kEventKinds.size() : static_cast<std::size_t>(kind - kEventKinds.data());
+  eventsStoredByKind[index].fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string IngestMetrics::prometheus() const {
@@ -50,7 +59,6 @@ std::string IngestMetrics::prometheus() const {
        "push() batches refused as malformed.", batchesRejected},
       {"octolaunch_ingest_batches_committed_total", "counter",
        "push() batches committed and acknowledged.", batchesCommitted},
-      {"octolaunch_ingest_events_stored_total", "counter", "Events newly stored.", eventsStored},
       {"octolaunch_ingest_events_duplicate_total", "counter",
        "Redelivered events skipped (at or below the high-water mark).", eventsDuplicate},
       {"octolaunch_ingest_events_quarantined_total", "counter",
@@ -65,32 +73,37 @@ std::string IngestMetrics::prometheus() const {
        "Commits that failed (nothing acknowledged).", commitErrors},
       {"octolaunch_ingest_commit_errors_full_total", "counter",
        "Commits refused because the store map or the disk is full.", commitErrorsFull},
+      {"octolaunch_ingest_reports_rejected_total", "counter",
+       "Agent health reports (report()) refused as over the limits.", reportsRejected},
       {"octolaunch_store_full", "gauge",
        "1 while the store is full (the last commit failed for lack of space), else 0.", storeFull},
   };
-  std::string out;
-  for (const Row& r : rows) {
-    out += std::string("# HELP ") + r.name + " " + r.help + "\n# TYPE " + r.name + " " + r.type +
-           "\n" + r.name + " " + std::to_string(r.value.load()) + "\n";
+  PrometheusText out;
+  for (const Row& r : rows) out.single(r.name, r.type, r.help, r.value.load());
+
+  out.family(
+      "octolaunch_events_stored_total", "counter",
+      "Events newly stored from agents, by kind (\"unknown\": a kind this collector does not "
+      "know). Quarantined and duplicate events are not counted.");
+  for (std::size_t i = 0; i <= kEventKinds.size(); ++i) {
+    const std::string_view kind = i < kEventKinds.size() ? kEventKinds[i].name : "unknown";
+    out.sample("octolaunch_events_stored_total", {{"kind", kind}}, eventsStoredByKind[i].load());
   }
-  out +=
-      "# HELP octolaunch_ingest_connections_cut_total RPC connections cut by the collector's "
-      "limits: no accepted hello in time, idle, answers left unread.\n"
-      "# TYPE octolaunch_ingest_connections_cut_total counter\n";
+
+  out.family("octolaunch_ingest_connections_cut_total", "counter",
+             "RPC connections cut by the collector's limits: no accepted hello in time, idle, "
+             "answers left unread.");
   const std::pair<CutReason, const std::atomic<std::uint64_t>*> cuts[] = {
       {CutReason::helloTimeout, &cutHelloTimeout},
       {CutReason::idleTimeout, &cutIdleTimeout},
       {CutReason::unsentBacklog, &cutUnsentBacklog}};
   for (const auto& [reason, value] : cuts) {
-    out += std::string("octolaunch_ingest_connections_cut_total{reason=\"") +
-           cutReasonName(reason) + "\"} " + std::to_string(value->load()) + "\n";
+    out.sample("octolaunch_ingest_connections_cut_total", {{"reason", cutReasonName(reason)}},
+               value->load());
   }
-  out +=
-      "# HELP octolaunch_ingest_commit_seconds_total Time spent in event commits.\n"
-      "# TYPE octolaunch_ingest_commit_seconds_total counter\n"
-      "octolaunch_ingest_commit_seconds_total " +
-      std::to_string(static_cast<double>(commitNanosTotal.load()) / 1e9) + "\n";
-  return out;
+  out.single("octolaunch_ingest_commit_seconds_total", "counter", "Time spent in event commits.",
+             static_cast<double>(commitNanosTotal.load()) / 1e9);
+  return out.take();
 }
 
 }  // namespace octolaunch::ingest

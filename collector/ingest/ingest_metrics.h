@@ -1,11 +1,16 @@
-// Counters of the ingest path. Written on the ingest thread, read by /metrics on HTTP threads.
+// Counters of the ingest path, and what it learnt of each agent (agents: last seen, lag, the
+// health it reported). Written on the ingest thread, read by /metrics on HTTP threads.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
 
 #include "collector/ingest/connection_guard.h"
+#include "collector/store/agent_status.h"
+#include "octolaunch/schema/event.capnp.h"
+#include "shared/event/event_kinds.h"
 
 namespace octolaunch::ingest {
 
@@ -25,7 +30,10 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> clonesReported{0};   // hellos refused as a second installation
   std::atomic<std::uint64_t> batchesRejected{0};  // failed validation
   std::atomic<std::uint64_t> batchesCommitted{0};
-  std::atomic<std::uint64_t> eventsStored{0};
+  std::atomic<std::uint64_t> eventsStored{0};  // the sum of eventsStoredByKind
+  // Events newly stored (not quarantined) by kind, in kEventKinds order; the last: kinds this
+  // build does not know.
+  std::array<std::atomic<std::uint64_t>, kEventKinds.size() + 1> eventsStoredByKind{};
   std::atomic<std::uint64_t> eventsDuplicate{0};    // redeliveries skipped
   std::atomic<std::uint64_t> eventsQuarantined{0};  // kept as received, out of the indexes
   std::atomic<std::uint64_t> batchesGap{0};  // refused: an earlier batch of the agent is missing
@@ -34,10 +42,16 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> commitErrorsFull{0};  // map or disk full
   std::atomic<std::uint64_t> storeFull{0};         // gauge: 1 while the last commit failed full
   std::atomic<std::uint64_t> commitNanosTotal{0};
+  std::atomic<std::uint64_t> reportsRejected{0};  // report() calls over the limits
+
+  AgentStatusTable agents;
 
   void countCut(CutReason reason);
+  void countStored(schema::Event::Reader event);
 
-  // Prometheus text exposition of every counter (octolaunch_ingest_* names).
+  // Prometheus text exposition of every counter (octolaunch_ingest_* names, and
+  // octolaunch_events_stored_total by kind). The per-agent families are written by the HTTP
+  // layer from `agents`.
   std::string prometheus() const;
 };
 

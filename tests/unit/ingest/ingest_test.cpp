@@ -584,5 +584,88 @@ TEST_F(IngestTest, AnOpenCollectorStillRefusesAnEnrolledAgentWithoutItsKey) {
   hello(a, "agent-b", 1);  // others are welcome
 }
 
+// Stored events are counted by kind: a redelivered prefix and a quarantined event are not.
+TEST_F(IngestTest, StoredEventsAreCountedByKind) {
+  start();
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 1);
+  auto specs = outputLines(1, 4);
+  specs[2].kind = "hook.exit";
+  specs[3].kind = "oom.kill";
+  BatchMessage first("agent-a", 1, specs);
+  push(h.ingest, first, 0);
+  specs = outputLines(1, 7);  // 1..4 again, then three more
+  specs[4].kind = "oom.kill";
+  specs[5].release = std::string(300, 'p');  // quarantined
+  BatchMessage second("agent-a", 1, specs);
+  push(h.ingest, second, 0);
+  auto byKind = [&](std::string_view kind) {
+    return metrics_
+        .eventsStoredByKind[static_cast<std::size_t>(findKind(kind) - kEventKinds.data())]
+        .load();
+  };
+  EXPECT_EQ(byKind("hook.output"), 3u);  // seqs 1, 2, 7
+  EXPECT_EQ(byKind("hook.exit"), 1u);
+  EXPECT_EQ(byKind("oom.kill"), 2u);
+  EXPECT_EQ(metrics_.eventsStored.load(), 6u);
+  EXPECT_NE(metrics_.prometheus().find("octolaunch_events_stored_total{kind=\"oom.kill\"} 2\n"),
+            std::string::npos)
+      << metrics_.prometheus();
+}
+
+// An agent that pushes and never reports (an older agent) is seen with its lag and no health; a
+// report is kept as sent, sources sorted; a report over the limits is refused, the session lives.
+TEST_F(IngestTest, AgentsAreSeenWithTheirLagAndTheHealthTheyReport) {
+  start();
+  clock_.now = 1'800'000'000'000'000'000;
+  Agent a = agent();
+  Hello h = hello(a, "agent-a", 1);
+  auto specs = outputLines(1, 3);
+  for (auto& spec : specs) spec.timeNs = clock_.now - 4'000'000'000;  // spooled 4 s ago
+  BatchMessage batch("agent-a", 1, specs);
+  push(h.ingest, batch, 0);
+  auto status = metrics_.agents.find("agent-a");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->lastSeenNs, clock_.now);
+  EXPECT_EQ(status->lagNs, 4'000'000'000);
+  EXPECT_FALSE(status->health);
+
+  auto report = h.ingest.reportRequest();
+  auto health = report.initHealth();
+  health.setSpoolEvents(12);
+  health.setSpoolBytes(3400);
+  health.setEventsShed(5);
+  health.setRecordingFailures(1);
+  auto sources = health.initSourceErrors(2);
+  sources[0].setSource("psi");
+  sources[0].setCount(1);
+  sources[1].setSource("kmsg");
+  sources[1].setCount(2);
+  report.send().wait(ws());
+  status = metrics_.agents.find("agent-a");
+  ASSERT_TRUE(status && status->health);
+  EXPECT_EQ(status->health->spoolEvents, 12u);
+  EXPECT_EQ(status->health->spoolBytes, 3400u);
+  EXPECT_EQ(status->health->eventsShed, 5u);
+  EXPECT_EQ(status->health->shipLatencyNs, std::nullopt);  // the schema's default: none
+  EXPECT_EQ(status->health->recordingFailures, 1u);
+  EXPECT_EQ(status->health->sourceErrors,
+            (std::vector<std::pair<std::string, std::uint64_t>>{{"kmsg", 2}, {"psi", 1}}));
+
+  auto bad = h.ingest.reportRequest();
+  bad.initHealth().initSourceErrors(1)[0].setSource("Bad Name\n");
+  try {
+    bad.send().wait(ws());
+    ADD_FAILURE() << "a bad source name was taken";
+  } catch (const kj::Exception& e) {
+    EXPECT_NE(std::string(e.getDescription().cStr()).find("report refused:"), std::string::npos)
+        << e.getDescription().cStr();
+  }
+  EXPECT_EQ(metrics_.reportsRejected.load(), 1u);
+  EXPECT_EQ(metrics_.agents.find("agent-a")->health->spoolEvents, 12u);  // the good one stays
+  BatchMessage more("agent-a", 1, outputLines(4, 5));
+  EXPECT_EQ(push(h.ingest, more, 3), 5u);
+}
+
 }  // namespace
 }  // namespace octolaunch::ingest

@@ -96,6 +96,8 @@ struct CollectorState {
   int maxInflight = 0;
   std::vector<kj::Own<kj::PromiseFulfiller<void>>> held;
   std::function<void()> dropAll;
+  bool takesReports = false;  // false: an older collector without Ingest.report
+  std::vector<AgentHealthReport> reports;
 };
 
 class FakeIngest final : public schema::Ingest::Server {
@@ -144,6 +146,17 @@ class FakeIngest final : public schema::Ingest::Server {
       return paf.promise.then(kj::mv(answer));
     }
     answer();
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> report(ReportContext context) override {
+    if (!state_.takesReports) return schema::Ingest::Server::report(kj::mv(context));
+    auto h = context.getParams().getHealth();
+    AgentHealthReport r{h.getSpoolEvents(), h.getSpoolBytes(),        h.getEventsShed(),
+                        std::nullopt,       h.getRecordingFailures(), {}};
+    if (h.getShipLatencyNs() >= 0) r.shipLatencyNs = h.getShipLatencyNs();
+    for (auto e : h.getSourceErrors()) r.sourceErrors.emplace_back(e.getSource(), e.getCount());
+    state_.reports.push_back(r);
     return kj::READY_NOW;
   }
 
@@ -514,6 +527,54 @@ TEST_F(ShipperTest, ASpoolReplacedUnderTheDaemonIsShippedWithItsNewEpoch) {
   EXPECT_NE(spool_->epoch(), oldEpoch);
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
   EXPECT_EQ(state_.hellos, 2);
+}
+
+// Health: a report after hello (the spool as it stood), then every healthReportMs, with what the
+// daemon adds; a later one shows the acknowledged push's round trip and the emptied spool.
+TEST_F(ShipperTest, ReportsItsHealthAfterHelloAndPeriodically) {
+  state_.takesReports = true;
+  appendLines(*spool_, 100);
+  ShipperOptions o = options();
+  o.healthReportMs = 20;
+  Shipper shipper(io_, *spool_, clock_, o, logger_);
+  shipper.reportHealthFrom([](AgentHealthReport& report) {
+    report.recordingFailures = 1;
+    report.sourceErrors = {{"kmsg", 2}};
+  });
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] {
+    return spool_->pendingCount() == 0 && !state_.reports.empty() &&
+           state_.reports.back().spoolEvents == 0;
+  }));
+  const AgentHealthReport& first = state_.reports.front();
+  EXPECT_EQ(first.spoolEvents, 100u);
+  EXPECT_GT(first.spoolBytes, 0u);
+  EXPECT_EQ(first.shipLatencyNs, std::nullopt);  // nothing acknowledged yet
+  EXPECT_EQ(first.recordingFailures, 1u);
+  EXPECT_EQ(first.sourceErrors, (std::vector<std::pair<std::string, std::uint64_t>>{{"kmsg", 2}}));
+  const AgentHealthReport& last = state_.reports.back();
+  EXPECT_EQ(last.spoolBytes, 0u);
+  ASSERT_TRUE(last.shipLatencyNs);
+  EXPECT_GE(*last.shipLatencyNs, 0);
+  EXPECT_EQ(state_.hellos, 1);
+}
+
+// An older collector answers report() UNIMPLEMENTED: shipping goes on in the same session, the
+// agent says so once and sends no more reports.
+TEST_F(ShipperTest, AnOlderCollectorWithoutReportsKeepsTheSession) {
+  appendLines(*spool_, 300);
+  ShipperOptions o = options();
+  o.healthReportMs = 10;
+  Shipper shipper(io_, *spool_, clock_, o, logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  io_.provider->getTimer().afterDelay(50 * kj::MILLISECONDS).wait(io_.waitScope);
+  EXPECT_EQ(state_.hellos, 1);
+  EXPECT_EQ(shipper.stats().healthReports, 0u);
+  const std::string log = logStream_->str();
+  const auto said = log.find("does not take health reports");
+  ASSERT_NE(said, std::string::npos) << log;
+  EXPECT_EQ(log.find("does not take health reports", said + 1), std::string::npos) << log;
 }
 
 }  // namespace
