@@ -73,6 +73,15 @@ class Router final {
   // From now on every route needs a bearer token of its scope. Call before serving.
   void requireTokens(const std::vector<HttpToken>& tokens) { access_ = TokenAccess(tokens); }
 
+  // What was registered, in order: for listings and the test that holds docs/http-api.md to the
+  // routes that exist.
+  struct RouteInfo {
+    std::string method;   // "GET" or "POST"
+    std::string pattern;  // as given to get()/post()/getRaw()
+    Scope needed;
+  };
+  std::vector<RouteInfo> routes() const;
+
   // Answers req into res: the first route whose method and pattern match (HEAD is served by the
   // GET routes), else 404. Fills req.matches. Never throws.
   void dispatch(httplib::Request& req, httplib::Response& res) const noexcept;
@@ -80,6 +89,7 @@ class Router final {
  private:
   struct Route {
     std::string method;
+    std::string patternText;
     std::regex pattern;
     Scope needed;
     RawHandler handler;
