@@ -121,7 +121,14 @@ void Router::getRaw(const std::string& pattern, RawHandler handler, Scope needed
 }
 
 void Router::add(const char* method, const std::string& pattern, Scope needed, RawHandler handler) {
-  routes_.push_back({method, routeLabel(pattern), std::regex(pattern), needed, std::move(handler)});
+  routes_.push_back(
+      {method, pattern, routeLabel(pattern), std::regex(pattern), needed, std::move(handler)});
+}
+
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  for (const Route& route : routes_) out.push_back({route.method, route.patternText, route.needed});
+  return out;
 }
 
 bool Router::admitted(const Route& route, const httplib::Request& req,

@@ -77,6 +77,15 @@ class Router final {
   // (http_metrics.h). metrics: not owned, outlives the router; call before serving.
   void countRequests(HttpRequestMetrics* metrics) { metrics_ = metrics; }
 
+  // What was registered, in order: for listings and the test that holds docs/http-api.md to the
+  // routes that exist.
+  struct RouteInfo {
+    std::string method;   // "GET" or "POST"
+    std::string pattern;  // as given to get()/post()/getRaw()
+    Scope needed;
+  };
+  std::vector<RouteInfo> routes() const;
+
   // Answers req into res: the first route whose method and pattern match (HEAD is served by the
   // GET routes), else 404. Fills req.matches. Never throws.
   void dispatch(httplib::Request& req, httplib::Response& res) const noexcept;
@@ -84,7 +93,8 @@ class Router final {
  private:
   struct Route {
     std::string method;
-    std::string label;  // routeLabel(pattern)
+    std::string patternText;  // as given to get()/post()/getRaw()
+    std::string label;        // routeLabel(pattern)
     std::regex pattern;
     Scope needed;
     RawHandler handler;

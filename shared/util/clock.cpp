@@ -44,6 +44,13 @@ bool readInt(std::string_view s, std::size_t pos, std::size_t len, int& out) {
 }
 }  // namespace
 
+int daysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
 std::optional<std::int64_t> parseTimeNs(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (text.find_first_not_of("0123456789-") == std::string_view::npos) {
@@ -60,7 +67,7 @@ std::optional<std::int64_t> parseTimeNs(std::string_view text) {
   if (!readInt(text, 0, 4, year) || !readInt(text, 5, 2, mon) || !readInt(text, 8, 2, day) ||
       !readInt(text, 11, 2, hour) || !readInt(text, 14, 2, min) || !readInt(text, 17, 2, sec))
     return std::nullopt;
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
+  if (day < 1 || day > daysInMonth(year, mon) || hour > 23 || min > 59 || sec > 60)
     return std::nullopt;
   std::size_t pos = 19;
   std::int64_t frac = 0;

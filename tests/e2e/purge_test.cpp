@@ -174,7 +174,7 @@ TEST(Purge, ErrorsAreExplained) {
   PurgeFleet fleet;
   RunResult unknown =
       fleet.cli(kAdminToken, {"events", "purge", "--release", "nope", "--match", kPattern});
-  EXPECT_EQ(unknown.exitCode, 1);
+  EXPECT_EQ(unknown.exitCode, 4);  // not found
   EXPECT_NE(unknown.err.find("release nope not found"), std::string::npos) << unknown.err;
 
   RunResult badPattern =
@@ -183,7 +183,7 @@ TEST(Purge, ErrorsAreExplained) {
   EXPECT_NE(badPattern.err.find("match: missing )"), std::string::npos) << badPattern.err;
 
   RunResult anonymous = fleet.cli("", {"events", "purge", "--release", "r1", "--match", kPattern});
-  EXPECT_NE(anonymous.exitCode, 0);
+  EXPECT_EQ(anonymous.exitCode, 5);  // not authorised
   EXPECT_NE(anonymous.err.find("token"), std::string::npos) << anonymous.err;
 }
 

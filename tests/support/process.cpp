@@ -30,7 +30,12 @@ Process::Process(const ProcessOptions& options) {
   if (options.captureStderr && pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  for (const auto& e : options.extraEnv) env.push_back(e);
+  for (const auto& e : options.extraEnv) {
+    // NAME=value replaces an inherited or earlier NAME: getenv() would see only the first.
+    const std::string name = e.substr(0, e.find('=') + 1);
+    std::erase_if(env, [&name](const std::string& v) { return v.rfind(name, 0) == 0; });
+    env.push_back(e);
+  }
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

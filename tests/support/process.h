@@ -13,7 +13,7 @@ namespace octolaunch::testing {
 
 struct ProcessOptions {
   std::vector<std::string> argv;
-  std::vector<std::string> extraEnv;  // "NAME=value"
+  std::vector<std::string> extraEnv;  // "NAME=value", replacing an inherited NAME
   bool captureStdout = true;
   bool captureStderr = false;  // when false, stderr goes to the test's stderr
   bool discardStdout = false;  // stdout to /dev/null (when not captured)

@@ -20,11 +20,16 @@ class AgentsListCommand final : public ApiCommand {
   std::string description() const override {
     return "list enrolled agents, their status and clones reported";
   }
+  std::vector<std::string> examples() const override {
+    return {"octolaunch agents list", "octolaunch --json agents list | jq -r '.agents[].host'"};
+  }
   void addOptions(CLI::App& /*app*/) override {}
 
  protected:
-  ApiResponse request(ApiClient& api) override { return api.get("/api/v1/agents", {}); }
-  int show(CliContext& context, const ApiResponse& response) override {
+  ApiResponse request(CliContext& context) override {
+    return context.api.get("/api/v1/agents", {});
+  }
+  ExitCode show(CliContext& context, const ApiResponse& response) override {
     Table table({"AGENT", "HOST", "STATUS", "ENROLLED", "LAST SEEN", "LAST PEER", "CLONES"});
     for (const auto& a : response.body.value("agents", nlohmann::json::array())) {
       table.addRow({cell(a.value("agent_id", "")), a.value("host", ""), a.value("status", ""),
@@ -33,7 +38,7 @@ class AgentsListCommand final : public ApiCommand {
                     std::to_string(a.value("clones_reported", 0ull))});
     }
     table.print(context.out);
-    return kExitOk;
+    return ExitCode::ok;
   }
 };
 
@@ -43,20 +48,24 @@ class AgentsRevokeCommand final : public ApiCommand {
   std::string description() const override {
     return "revoke an agent's key (admin token): its sessions end, its events stay";
   }
+  std::vector<std::string> examples() const override {
+    return {"octolaunch agents revoke 3f2a9c0e-web-1   # with an admin token"};
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("id", id_, "agent id (see agents list)")->required();
   }
 
  protected:
-  ApiResponse request(ApiClient& api) override {
-    return api.post("/api/v1/agents/" + pathSegment(id_) + "/revoke", nlohmann::json::object());
+  ApiResponse request(CliContext& context) override {
+    return context.api.post("/api/v1/agents/" + pathSegment(id_) + "/revoke",
+                            nlohmann::json::object());
   }
-  int show(CliContext& context, const ApiResponse& response) override {
+  ExitCode show(CliContext& context, const ApiResponse& response) override {
     context.out << "agent " << id_
                 << (response.body.value("already_revoked", false) ? " was already revoked at "
                                                                   : " revoked at ")
                 << response.body.value("revoked", "") << "\n";
-    return kExitOk;
+    return ExitCode::ok;
   }
 
  private:

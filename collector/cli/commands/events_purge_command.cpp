@@ -15,6 +15,10 @@ class EventsPurgeCommand final : public ApiCommand {
   std::string description() const override {
     return "mask a leaked secret (an RE2 pattern) in the stored events of a release (admin)";
   }
+  std::vector<std::string> examples() const override {
+    return {"octolaunch events purge --release r42 --match 'zq-leak-[0-9a-f]+' --dry-run",
+            "octolaunch events purge --release r42 --match 'password=(\\S+)'"};
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("--release", release_, "the release whose events to rewrite")->required();
     app.add_option("--match", match_,
@@ -26,16 +30,16 @@ class EventsPurgeCommand final : public ApiCommand {
   std::chrono::milliseconds timeout() const override { return std::chrono::minutes(30); }
 
  protected:
-  ApiResponse request(ApiClient& api) override {
-    return api.post("/api/v1/events/purge",
-                    {{"release", release_}, {"match", match_}, {"dry_run", dryRun_}});
+  ApiResponse request(CliContext& context) override {
+    return context.api.post("/api/v1/events/purge",
+                            {{"release", release_}, {"match", match_}, {"dry_run", dryRun_}});
   }
-  int show(CliContext& context, const ApiResponse& response) override {
+  ExitCode show(CliContext& context, const ApiResponse& response) override {
     const auto& body = response.body;
     context.out << (body.value("dry_run", false) ? "would rewrite " : "rewrote ")
                 << body.value("events_rewritten", 0ull) << " of "
                 << body.value("events_examined", 0ull) << " events of release " << release_ << "\n";
-    return kExitOk;
+    return ExitCode::ok;
   }
 
  private:

@@ -14,6 +14,10 @@ class ReleasesCommand final : public ApiCommand {
   std::string description() const override {
     return "list registered releases, newest first, with their status";
   }
+  std::vector<std::string> examples() const override {
+    return {"octolaunch releases --service api",
+            "octolaunch releases --environment production --limit 5 --json"};
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("--service", service_, "only releases of this service");
     app.add_option("--environment", environment_, "only releases of this environment");
@@ -21,13 +25,13 @@ class ReleasesCommand final : public ApiCommand {
   }
 
  protected:
-  ApiResponse request(ApiClient& api) override {
+  ApiResponse request(CliContext& context) override {
     std::vector<std::pair<std::string, std::string>> params = {{"limit", std::to_string(limit_)}};
     if (!service_.empty()) params.emplace_back("service", service_);
     if (!environment_.empty()) params.emplace_back("environment", environment_);
-    return api.get("/api/v1/releases", params);
+    return context.api.get("/api/v1/releases", params);
   }
-  int show(CliContext& context, const ApiResponse& response) override {
+  ExitCode show(CliContext& context, const ApiResponse& response) override {
     Table table({"ID", "SERVICE", "VERSION", "STATUS", "HOSTS FAILED", "REGISTERED"});
     table.statusColumn(3);
     const auto releases = response.body.value("releases", nlohmann::json::array());
@@ -45,7 +49,7 @@ class ReleasesCommand final : public ApiCommand {
     if (total > releases.size()) {
       context.err << "(" << releases.size() << " of " << total << " releases; --limit for more)\n";
     }
-    return kExitOk;
+    return ExitCode::ok;
   }
 
  private:

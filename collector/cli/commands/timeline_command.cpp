@@ -18,16 +18,19 @@ class TimelineCommand final : public ApiCommand {
   std::string description() const override {
     return "a release's stages, deploy windows and events in time order";
   }
+  std::vector<std::string> examples() const override {
+    return {"octolaunch timeline r42", "octolaunch timeline r42 --host web-3"};
+  }
   void addOptions(CLI::App& app) override {
     app.add_option("id", id_, "release id")->required();
     app.add_option("--host", host_, "only this host");
   }
 
  protected:
-  ApiResponse request(ApiClient& api) override {
-    return api.get("/api/v1/releases/" + pathSegment(id_) + "/timeline");
+  ApiResponse request(CliContext& context) override {
+    return context.api.get("/api/v1/releases/" + pathSegment(id_) + "/timeline");
   }
-  int show(CliContext& context, const ApiResponse& response) override {
+  ExitCode show(CliContext& context, const ApiResponse& response) override {
     const auto& b = response.body;
     context.out << "release " << b.value("release", "") << " (" << b.value("service", "")
                 << "): " << b.value("status", "") << "\n";
@@ -74,7 +77,7 @@ class TimelineCommand final : public ApiCommand {
     for (auto& r : rows) table.addRow(std::move(r.cells));
     context.out << "\n";
     table.print(context.out);
-    return kExitOk;
+    return ExitCode::ok;
   }
 
  private:

@@ -1,6 +1,7 @@
 // octolaunch why R [--all]: GET /api/v1/releases/R/causes. Prints the status and the advice, the
 // ranked causes, then the evidence and what to open first for the top cause (--all: every cause).
-// Exit 0 when the release is known (whatever its status), 1 when not found.
+// Exit ok when the release is known (whatever its status; with --check ExitCode::checkFound when it
+// failed), not found when unknown.
 #include <cstdio>
 #include <ostream>
 
@@ -54,16 +55,27 @@ class WhyCommand final : public ApiCommand {
   std::string description() const override {
     return "why did release R fail: ranked causes with evidence";
   }
+  std::vector<std::string> examples() const override {
+    return {
+        "octolaunch why r42", "octolaunch why r42 --all",
+        "octolaunch why \"$RELEASE\" --check || exit 1   # fail the job when the release failed"};
+  }
+  std::string checkMeaning() const override { return "the release failed (--check)"; }
   void addOptions(CLI::App& app) override {
     app.add_option("id", id_, "release id")->required();
     app.add_flag("--all", all_, "evidence for every cause, not only the top one");
+    app.add_flag("--check", check_,
+                 "exit 1 when the release failed (failed, partially_failed, pipeline_failed)");
   }
 
  protected:
-  ApiResponse request(ApiClient& api) override {
-    return api.get("/api/v1/releases/" + pathSegment(id_) + "/causes");
+  ApiResponse request(CliContext& context) override {
+    return context.api.get("/api/v1/releases/" + pathSegment(id_) + "/causes");
   }
-  int show(CliContext& context, const ApiResponse& response) override {
+  ExitCode jsonExitCode(const nlohmann::json& body) const override {
+    return check_ ? releaseCheck(body) : ExitCode::ok;
+  }
+  ExitCode show(CliContext& context, const ApiResponse& response) override {
     const auto& b = response.body;
     context.out << "release " << b.value("release", "") << ": "
                 << paintStatus(b.value("status", ""), context.colour) << " ("
@@ -71,7 +83,7 @@ class WhyCommand final : public ApiCommand {
                 << " hosts failed)\n"
                 << b.value("advice", "") << "\n";
     const auto causes = b.value("causes", nlohmann::json::array());
-    if (causes.empty()) return kExitOk;
+    if (causes.empty()) return jsonExitCode(b);
     context.out << "\n";
     Table table({"#", "SCORE", "CATEGORY", "HOSTS", "FIRST SEEN", "CAUSE"});
     std::size_t rank = 0;
@@ -91,12 +103,13 @@ class WhyCommand final : public ApiCommand {
       printDetail(context, ++rank, c);
       if (!all_) break;
     }
-    return kExitOk;
+    return jsonExitCode(b);
   }
 
  private:
   std::string id_;
   bool all_ = false;
+  bool check_ = false;
 };
 
 }  // namespace

@@ -8,8 +8,8 @@
 #include <sstream>
 #include <thread>
 
-#include "collector/cli/ci_environment.h"
 #include "collector/cli/cli_app.h"
+#include "collector/cli/exit_code.h"
 #include "collector/http/http_server.h"
 #include "collector/releases/release_service.h"
 #include "collector/store/lmdb_event_store.h"
@@ -132,8 +132,9 @@ TEST_F(ReleaseApiTest, RegistrationMergesAndConflictsNameTheFields) {
   EXPECT_EQ(conflict["conflicts"][0]["field"], "service");
   EXPECT_EQ(conflict["conflicts"][0]["registered"], "api");
   EXPECT_EQ(conflict["conflicts"][0]["requested"], "web");
-  // Stages: unknown release is 404 (exit 1); a known one records the stage and its job URL.
-  EXPECT_EQ(cli({"release", "stage", "nope", "--name", "build", "--status", "ok"}, &out, &err), 1);
+  // Stages: unknown release is 404 (not found); a known one records the stage and its job URL.
+  EXPECT_EQ(cli({"release", "stage", "nope", "--name", "build", "--status", "ok"}, &out, &err),
+            static_cast<int>(cli::ExitCode::notFound));
   EXPECT_EQ(cli({"release", "stage", "r42", "--name", "build", "--status", "bogus"}, &out, &err),
             2);
   ASSERT_EQ(cli({"release", "stage", "r42", "--name", "push", "--status", "failed", "--job-url",
@@ -214,7 +215,7 @@ TEST_F(ReleaseApiTest, CausesTimelineAndDriftOverTheStore) {
   EXPECT_EQ(cli({"drift", "--service", "billing", "--since", std::to_string(at(-10))}, &out, &err),
             0)
       << err;
-  EXPECT_EQ(cli({"why", "r404"}, &out, &err), 1);
+  EXPECT_EQ(cli({"why", "r404"}, &out, &err), static_cast<int>(cli::ExitCode::notFound));
 }
 
 TEST_F(ReleaseApiTest, ReleasesListNewestFirstWithTheirStatus) {
@@ -293,44 +294,6 @@ TEST_F(ReleaseApiTest, SkippingStdoutLinesChangesNoAnswer) {
   // The failed hook's stderr line is still evidence.
   EXPECT_NE(lean->causesJson().dump().find("already exists"), std::string::npos)
       << lean->causesJson().dump(2);
-}
-
-TEST(CiEnvironment, GithubAndGitlabFillWhatFlagsLeftOut) {
-  std::map<std::string, std::string> github = {
-      {"GITHUB_ACTIONS", "true"},
-      {"GITHUB_SHA", "9fceb02d0ae598e95dc970b74767f19372d61af8"},
-      {"GITHUB_SERVER_URL", "https://github.com"},
-      {"GITHUB_REPOSITORY", "acme/api"},
-      {"GITHUB_RUN_ID", "7001"},
-      {"GITHUB_RUN_ATTEMPT", "1"}};
-  auto from = [](const std::map<std::string, std::string>& env) {
-    return [&env](const char* n) -> const char* {
-      auto it = env.find(n);
-      return it == env.end() ? nullptr : it->second.c_str();
-    };
-  };
-  json body = {{"id", "r42"}, {"service", "api"}};
-  cli::fillReleaseFromCi(body, from(github));
-  EXPECT_EQ(body["commit"], "9fceb02d0ae598e95dc970b74767f19372d61af8");
-  EXPECT_EQ(body["ci_run_url"], "https://github.com/acme/api/actions/runs/7001");
-  json flagged = {{"id", "r42"}, {"service", "api"}, {"commit", "abc"}};
-  cli::fillReleaseFromCi(flagged, from(github));
-  EXPECT_EQ(flagged["commit"], "abc");  // flags win
-
-  std::map<std::string, std::string> gitlab = {
-      {"GITLAB_CI", "true"},
-      {"CI_COMMIT_SHA", "1111111111111111111111111111111111111111"},
-      {"CI_PIPELINE_URL", "https://gitlab.com/acme/api/-/pipelines/42"},
-      {"CI_JOB_URL", "https://gitlab.com/acme/api/-/jobs/4242"}};
-  json gl = {{"id", "r42"}, {"service", "api"}};
-  cli::fillReleaseFromCi(gl, from(gitlab));
-  EXPECT_EQ(gl["ci_run_url"], "https://gitlab.com/acme/api/-/pipelines/42");
-  EXPECT_EQ(gl["ci_job_urls"], json({"https://gitlab.com/acme/api/-/jobs/4242"}));
-  EXPECT_EQ(cli::ciJobUrl(from(gitlab)), "https://gitlab.com/acme/api/-/jobs/4242");
-  std::map<std::string, std::string> none;
-  json plain = {{"id", "r42"}, {"service", "api"}};
-  cli::fillReleaseFromCi(plain, from(none));
-  EXPECT_EQ(plain, json({{"id", "r42"}, {"service", "api"}}));
 }
 
 }  // namespace

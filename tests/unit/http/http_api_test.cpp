@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "collector/cli/cli_app.h"
+#include "collector/cli/exit_code.h"
 #include "collector/http/http_server.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
@@ -278,7 +279,8 @@ TEST_F(HttpApiTest, CliCommandsAndExitCodes) {
   EXPECT_EQ(out, "registered release r7 (api)\n");
   EXPECT_EQ(cli({"--json", "release", "show", "r7"}, &out), 0);
   EXPECT_EQ(json::parse(out)["ci_job_urls"], json({"https://ci/1", "https://ci/2"}));
-  EXPECT_EQ(cli({"release", "show", "nope"}, &out, &err), 1);
+  EXPECT_EQ(cli({"release", "show", "nope"}, &out, &err),
+            static_cast<int>(cli::ExitCode::notFound));
   EXPECT_EQ(err, "octolaunch: release nope not found\n");
   EXPECT_EQ(cli({"releases"}, &out), 0);
   EXPECT_EQ(out.substr(0, out.find('\n')),
@@ -320,7 +322,7 @@ class HttpApiTokenTest : public HttpApiTest {
 
 TEST_F(HttpApiTokenTest, CliSendsItsTokenAndExplains401And403) {
   std::string out, err;
-  EXPECT_EQ(cli({"releases"}, &out, &err), 1);
+  EXPECT_EQ(cli({"releases"}, &out, &err), static_cast<int>(cli::ExitCode::notAuthorised));
   EXPECT_NE(err.find("pass --token or set OCTOLAUNCH_TOKEN"), std::string::npos) << err;
   EXPECT_EQ(cli({"--token", "reader-0123456789", "releases"}, &out, &err), 0) << err;
   ::setenv("OCTOLAUNCH_TOKEN", "reader-0123456789", 1);
@@ -329,7 +331,7 @@ TEST_F(HttpApiTokenTest, CliSendsItsTokenAndExplains401And403) {
   EXPECT_EQ(
       cli({"--token", "reader-0123456789", "release", "create", "--id", "r1", "--service", "api"},
           &out, &err),
-      1);
+      static_cast<int>(cli::ExitCode::notAuthorised));
   EXPECT_NE(err.find("needs the write scope"), std::string::npos) << err;
   EXPECT_NE(err.find("scope does not allow"), std::string::npos) << err;
   EXPECT_EQ(

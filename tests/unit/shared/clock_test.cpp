@@ -22,5 +22,18 @@ TEST(Clock, ParsesOffsetsIntegersAndRejectsJunk) {
   EXPECT_FALSE(parseTimeNs(""));
 }
 
+TEST(Clock, RejectsDaysTheMonthDoesNotHave) {
+  EXPECT_FALSE(parseTimeNs("2026-02-30T00:00:00Z"));
+  EXPECT_FALSE(parseTimeNs("2026-02-29T00:00:00Z"));
+  EXPECT_FALSE(parseTimeNs("2026-04-31T00:00:00Z"));
+  EXPECT_FALSE(parseTimeNs("1900-02-29T00:00:00Z"));  // every 100th year is not a leap year
+  EXPECT_EQ(parseTimeNs("2000-02-29T00:00:00Z"), 951'782'400'000'000'000);  // every 400th is
+  EXPECT_EQ(parseTimeNs("2028-02-29T00:00:00Z"), 1'835'395'200'000'000'000);
+  EXPECT_EQ(daysInMonth(2026, 2), 28);
+  EXPECT_EQ(daysInMonth(2024, 2), 29);
+  EXPECT_EQ(daysInMonth(2026, 12), 31);
+  EXPECT_EQ(daysInMonth(2026, 13), 0);
+}
+
 }  // namespace
 }  // namespace octolaunch
