@@ -70,6 +70,8 @@ fi
 deps=$(for deb in "$work/$version"/*.deb; do dpkg-deb -f "$deb" Depends; done |
   tr ',' '\n' | sed -e 's/(.*)//' -e 's/|.*//' -e 's/ //g' | grep -v '^octolaunch' | sort -u |
   paste -sd, -)
+# man-db: `systemd-analyze verify` runs man for each unit's Documentation=man:… page.
+deps+=,man-db
 step "systemd host (image with: $deps)"
 OCTOLAUNCH_SDHOST_PACKAGES=$deps OCTOLAUNCH_SDHOST_KMSG=none \
   bash "$containers/systemd-host.sh" "$name" -v "$work:/debs:ro" >/dev/null
@@ -101,7 +103,7 @@ for user in octolaunch-agent octolaunch-collector; do
   expect "system user $user" "getent passwd $user | grep -q ':/usr/sbin/nologin\$'"
 done
 expect "group octolaunch-deploy" "getent group octolaunch-deploy"
-expect "agent state dir" "[ \"\$(stat -c '%U %a' /var/lib/octolaunch-agent)\" = 'octolaunch-agent 755' ]"
+expect "agent state dir" "[ \"\$(stat -c '%U %a' /var/lib/octolaunch-agent)\" = 'octolaunch-agent 711' ]"
 expect "collector state dir" \
   "[ \"\$(stat -c '%U %a' /var/lib/octolaunch-collector)\" = 'octolaunch-collector 700' ]"
 expect "agent config 0640 root:octolaunch-agent" \
