@@ -114,18 +114,17 @@ fi
 
 # --- shipping: a failed unit at the collector ---------------------------------------------------
 step "a unit that fails in the container reaches the collector as unit.failed"
-in_host_script <<'EOF'
-cat >/etc/systemd/system/octolaunch-test-fails.service <<'UNIT'
-[Unit]
-Description=fails on purpose (fleet_host_test.sh)
-[Service]
-Type=simple
-ExecStart=/bin/sh -c 'echo about to fail; exit 3'
-UNIT
-systemctl daemon-reload
-systemctl start octolaunch-test-fails.service
-EOF
-wait_state octolaunch-test-fails.service failed
+# fail_unit NAME [SERVICE SETTINGS...]: starts unit NAME (Type=simple with those settings) and
+# waits until it has failed.
+fail_unit() {
+  local unit=$1
+  shift
+  printf '[Service]\nType=simple\n' >"$work/$unit"
+  printf '%s\n' "$@" >>"$work/$unit"
+  in_host "cp /debs/$unit /etc/systemd/system/ && systemctl daemon-reload && systemctl start $unit"
+  wait_state "$unit" failed
+}
+fail_unit octolaunch-test-fails.service "ExecStart=/bin/sh -c 'echo about to fail; exit 3'"
 # Enrollment, the journal source and a push: 60 s is ample (seen: a few seconds).
 poll "unit.failed of octolaunch-test-fails.service at the collector" 60 \
   "octolaunch --token $api_token events --kind unit.failed --json |
@@ -139,19 +138,8 @@ grep -q '"exit_status": 3' "$work/unit-failed.json" ||
 step "a kernel OOM kill in a unit reaches the collector (the agent reads /dev/kmsg)"
 # A real memory-cgroup OOM kill: its kernel line is read from /dev/kmsg, which the container
 # shares with the machine (ctest: RESOURCE_LOCK host_kernel).
-in_host_script <<'SCRIPT'
-cat >/etc/systemd/system/octolaunch-test-oom.service <<'UNIT'
-[Unit]
-Description=outgrows its memory limit on purpose (fleet_host_test.sh)
-[Service]
-Type=simple
-MemoryMax=32M
-ExecStart=/usr/bin/python3 -c 'x = b"x" * (512 << 20)'
-UNIT
-systemctl daemon-reload
-systemctl start octolaunch-test-oom.service
-SCRIPT
-wait_state octolaunch-test-oom.service failed
+fail_unit octolaunch-test-oom.service MemoryMax=32M \
+  "ExecStart=/usr/bin/python3 -c 'x = b\"x\" * (512 << 20)'"
 poll "oom.kill of the unit's python3 at the collector" 60 \
   "octolaunch --token $api_token events --kind oom.kill --host $name --json |
    grep -q '\"process\": \"python3\"'"
