@@ -5,7 +5,8 @@
 # project version, then a bumped one for the upgrade), runs lintian (no errors), and in a Debian 12
 # container with systemd as PID 1 (tests/containers/systemd-host.sh, no network):
 #   * `apt-get install ./*.deb` creates the users, the state directories and the config's mode,
-#     enables both units and they reach active; `systemd-analyze verify` passes on both units;
+#     enables both units and they reach active; `systemd-analyze verify` passes on both units and
+#     `systemd-analyze security` rates them within the aims (agent 4.5, collector 2.5);
 #   * an upgrade keeps an edited config and restarts both daemons;
 #   * remove stops them and keeps the config and the data; purge deletes both.
 # Needs root and podman: exits 77 (ctest: skipped) without them, and fails instead with CI=true.
@@ -67,6 +68,17 @@ in_host "systemd-analyze verify /lib/systemd/system/octolaunch-agent.service \
   /lib/systemd/system/octolaunch-collector.service" 2>&1 | tee "$work/verify.log" ||
   fail "systemd-analyze verify failed"
 if grep -q 'octolaunch' "$work/verify.log"; then fail "systemd-analyze verify warns about our units"; fi
+
+step "systemd-analyze security: agent at most 4.5, collector at most 2.5"
+for aim in octolaunch-agent:4.5 octolaunch-collector:2.5; do
+  unit=${aim%:*}
+  exposure=$(in_host "systemd-analyze security --no-pager $unit.service" |
+    sed -n "s/.*Overall exposure level for $unit.service: \([0-9.]*\).*/\1/p")
+  [ -n "$exposure" ] || fail "systemd-analyze security printed no exposure level for $unit"
+  printf '   %s: %s\n' "$unit" "$exposure"
+  awk -v e="$exposure" -v max="${aim#*:}" 'BEGIN { exit !(e <= max) }' ||
+    fail "$unit is exposed $exposure, above the aim of ${aim#*:}"
+done
 
 # The daemons' data lands in the packages' state directories.
 poll "the agent's spool" 30 "[ -e /var/lib/octolaunch-agent/spool/data.mdb ]"
