@@ -51,6 +51,8 @@ json deployJson(schema::DeployMarker::Reader d, bool finish) {
   json j = json::object();
   if (finish) j["outcome"] = outcomeName(d.getOutcome());
   if (d.hasPhase() && d.getPhase().size() > 0) j["phase"] = text(d.getPhase());
+  if (d.getUser().size() > 0) j["user"] = text(d.getUser());
+  if (d.getUid() >= 0) j["uid"] = d.getUid();
   return j;
 }
 
@@ -150,6 +152,7 @@ json payloadJson(Event::Reader event) {
       if (h.getChildPid() > 0) j["child_pid"] = h.getChildPid();
       if (h.getCgroup().size() > 0) j["cgroup"] = text(h.getCgroup());
       if (h.getUser().size() > 0) j["user"] = text(h.getUser());
+      if (h.getUid() >= 0) j["uid"] = h.getUid();
       return j;
     }
     case Event::Payload::SPOOL_SHED: {

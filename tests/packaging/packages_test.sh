@@ -5,53 +5,23 @@
 # project version, then a bumped one for the upgrade), runs lintian (no errors), and in a Debian 12
 # container with systemd as PID 1 (tests/containers/systemd-host.sh, no network):
 #   * `apt-get install ./*.deb` creates the users, the state directories and the config's mode,
-#     enables both units and they reach active; `systemd-analyze verify` passes on both units;
+#     enables both units and they reach active; `systemd-analyze verify` passes on both units and
+#     `systemd-analyze security` rates them within the aims (agent 4.5, collector 2.5);
 #   * an upgrade keeps an edited config and restarts both daemons;
 #   * remove stops them and keeps the config and the data; purge deletes both.
 # Needs root and podman: exits 77 (ctest: skipped) without them, and fails instead with CI=true.
+# fleet_host_test.sh runs the installed daemons as a fleet host (sources, shipping, deploy users).
 set -euo pipefail
 
-build_dir=$(cd "${1:?usage: packages_test.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-containers=$here/../containers
-name=octolaunch-packages-$$
-step() { printf '== %s\n' "$*"; }
-fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-unavailable() {
-  if [ "${CI:-}" = true ]; then fail "CI must run this test, but: $*"; fi
-  printf 'SKIP: %s\n' "$*"
-  exit 77
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+begin_test packages "${1:?usage: packages_test.sh BUILD_DIR}"
 
-[ "$(id -u)" -eq 0 ] || unavailable "needs root (rootful podman)"
-command -v podman >/dev/null || unavailable "podman is not installed"
-command -v cpack >/dev/null || fail "cpack not found"
-
-work=$(mktemp -d /var/tmp/octolaunch-packages.XXXXXX)
-cleanup() {
-  podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build_dir/CPackConfig.cmake")
-[ -n "$version" ] || fail "no CPACK_PACKAGE_VERSION in $build_dir/CPackConfig.cmake"
+version=$(project_version)
 upgrade=$version+1
 
 # --- build and lint -----------------------------------------------------------------------------
 step "cpack: $version and $upgrade"
-for v in "$version" "$upgrade"; do
-  (cd "$build_dir" && cpack -G DEB --config CPackConfig.cmake -B "$work/$v" \
-    -D CPACK_PACKAGE_VERSION="$v" >"$work/cpack-$v.log" 2>&1) ||
-    { cat "$work/cpack-$v.log" >&2; fail "cpack failed for $v"; }
-  rm -rf "$work/$v/_CPack_Packages"
-done
-arch=$(dpkg --print-architecture)
-for p in octolaunch-agent octolaunch-collector octolaunch-cli; do
-  for v in "$version" "$upgrade"; do
-    [ -f "$work/$v/${p}_${v}_${arch}.deb" ] || fail "cpack made no ${p}_${v}_${arch}.deb"
-  done
-done
+for v in "$version" "$upgrade"; do build_debs "$v"; done
 ls -l "$work/$version"
 
 if command -v lintian >/dev/null; then
@@ -65,43 +35,16 @@ else
 fi
 
 # --- the container ------------------------------------------------------------------------------
-# The packages' dependencies are preinstalled in the image: the container has no network, and
-# apt-get then installs the .deb files alone.
-deps=$(for deb in "$work/$version"/*.deb; do dpkg-deb -f "$deb" Depends; done |
-  tr ',' '\n' | sed -e 's/(.*)//' -e 's/|.*//' -e 's/ //g' | grep -v '^octolaunch' | sort -u |
-  paste -sd, -)
-step "systemd host (image with: $deps)"
-OCTOLAUNCH_SDHOST_PACKAGES=$deps OCTOLAUNCH_SDHOST_KMSG=none \
-  bash "$containers/systemd-host.sh" "$name" -v "$work:/debs:ro" >/dev/null
-
-in_host() { podman exec "$name" sh -c "$*"; }
-# Polls (up to 30 s) until `systemctl is-active UNIT` prints STATE.
-wait_state() {
-  local unit=$1 want=$2 state=
-  for _ in $(seq 120); do
-    state=$(in_host "systemctl is-active $unit" || true)
-    [ "$state" = "$want" ] && return 0
-    sleep 0.25
-  done
-  in_host "systemctl status --no-pager $unit; journalctl --no-pager -n 30 -u $unit" >&2 || true
-  fail "$unit is $state, expected $want"
-}
-expect() {  # DESCRIPTION COMMAND: the command must succeed in the container
-  in_host "$2" >/dev/null || fail "$1 ($2)"
-}
-apt_install() {
-  in_host "DEBIAN_FRONTEND=noninteractive apt-get install -y -q $*" >"$work/apt.log" 2>&1 ||
-    { cat "$work/apt.log" >&2; fail "apt-get install $*"; }
-}
-debs() { local v=$1; shift; printf "/debs/$v/%s_${v}_$arch.deb " "$@"; }
+# No kernel lines in its journal: this test reads none (fleet_host_test.sh does).
+OCTOLAUNCH_SDHOST_KMSG=none start_host "$version"
 
 step "install $version"
-apt_install "$(debs "$version" octolaunch-cli octolaunch-agent octolaunch-collector)"
+apt_in_host install "$(debs "$version" octolaunch-cli octolaunch-agent octolaunch-collector)"
 for user in octolaunch-agent octolaunch-collector; do
   expect "system user $user" "getent passwd $user | grep -q ':/usr/sbin/nologin\$'"
 done
 expect "group octolaunch-deploy" "getent group octolaunch-deploy"
-expect "agent state dir" "[ \"\$(stat -c '%U %a' /var/lib/octolaunch-agent)\" = 'octolaunch-agent 755' ]"
+expect "agent state dir" "[ \"\$(stat -c '%U %a' /var/lib/octolaunch-agent)\" = 'octolaunch-agent 711' ]"
 expect "collector state dir" \
   "[ \"\$(stat -c '%U %a' /var/lib/octolaunch-collector)\" = 'octolaunch-collector 700' ]"
 expect "agent config 0640 root:octolaunch-agent" \
@@ -126,13 +69,20 @@ in_host "systemd-analyze verify /lib/systemd/system/octolaunch-agent.service \
   fail "systemd-analyze verify failed"
 if grep -q 'octolaunch' "$work/verify.log"; then fail "systemd-analyze verify warns about our units"; fi
 
+step "systemd-analyze security: agent at most 4.5, collector at most 2.5"
+for aim in octolaunch-agent:4.5 octolaunch-collector:2.5; do
+  unit=${aim%:*}
+  exposure=$(in_host "systemd-analyze security --no-pager $unit.service" |
+    sed -n "s/.*Overall exposure level for $unit.service: \([0-9.]*\).*/\1/p")
+  [ -n "$exposure" ] || fail "systemd-analyze security printed no exposure level for $unit"
+  printf '   %s: %s\n' "$unit" "$exposure"
+  awk -v e="$exposure" -v max="${aim#*:}" 'BEGIN { exit !(e <= max) }' ||
+    fail "$unit is exposed $exposure, above the aim of ${aim#*:}"
+done
+
 # The daemons' data lands in the packages' state directories.
-wait_file() {
-  for _ in $(seq 120); do in_host "[ -e $1 ]" && return 0; sleep 0.25; done
-  fail "$1 never appeared"
-}
-wait_file /var/lib/octolaunch-agent/spool/data.mdb
-wait_file /var/lib/octolaunch-collector/data.mdb
+poll "the agent's spool" 30 "[ -e /var/lib/octolaunch-agent/spool/data.mdb ]"
+poll "the collector's store" 30 "[ -e /var/lib/octolaunch-collector/data.mdb ]"
 
 step "upgrade to $upgrade keeps an edited config and restarts the daemons"
 in_host "echo '# edited by packages_test' >>/etc/octolaunch/agent.toml"
@@ -140,7 +90,7 @@ in_host "echo '# edited by packages_test' >>/etc/octolaunch/collector.toml"
 invocation() { in_host "systemctl show -p InvocationID --value $1"; }
 agent_before=$(invocation octolaunch-agent)
 collector_before=$(invocation octolaunch-collector)
-apt_install "$(debs "$upgrade" octolaunch-cli octolaunch-agent octolaunch-collector)"
+apt_in_host install "$(debs "$upgrade" octolaunch-cli octolaunch-agent octolaunch-collector)"
 for p in octolaunch-agent octolaunch-collector octolaunch-cli; do
   expect "$p is $upgrade" "[ \"\$(dpkg-query -W -f '\${Version}' $p)\" = '$upgrade' ]"
 done
@@ -155,8 +105,7 @@ for unit in octolaunch-agent octolaunch-collector; do wait_state "$unit" active;
   fail "the upgrade did not restart the collector"
 
 step "remove stops the daemons, keeps config and data"
-in_host "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q octolaunch-agent octolaunch-collector" \
-  >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt-get remove"; }
+apt_in_host remove octolaunch-agent octolaunch-collector
 for unit in octolaunch-agent octolaunch-collector; do
   state=$(in_host "systemctl is-active $unit" || true)
   [ "$state" != active ] || fail "$unit still active after remove"
@@ -167,8 +116,7 @@ expect "edited config kept" "grep -q 'edited by packages_test' /etc/octolaunch/a
 expect "the CLI stays" "octolaunch --version"
 
 step "purge deletes config and data"
-in_host "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q octolaunch-agent octolaunch-collector" \
-  >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt-get purge"; }
+apt_in_host purge octolaunch-agent octolaunch-collector
 expect "agent state deleted" "[ ! -e /var/lib/octolaunch-agent ]"
 expect "collector state deleted" "[ ! -e /var/lib/octolaunch-collector ]"
 expect "configs deleted" "[ ! -e /etc/octolaunch/agent.toml ] && [ ! -e /etc/octolaunch/collector.toml ]"
