@@ -35,7 +35,7 @@ void readAgentSections(const toml::table& document, AgentConfig& config,
       config.collector = collector;
     }
   }
-  root.known({"sources", "service", "fingerprint"});
+  root.known({"sources", "service", "commands", "fingerprint"});
   {
     config::TableReader spool = root.section("spool");
     spool.readNonEmpty("dir", config.spool.dir);

@@ -128,8 +128,8 @@ void observeDependencies(const ServiceConfig& service, const FingerprintKey& key
   for (const auto& file : service.dependencyManifests)
     entries.push_back(fileEntry(file, key, notes));
   for (const auto& command : service.dependencyCommands) {
-    CommandResult result =
-        services::runShellCommand(command, service.dependencyCommandTimeout, kMaxCommandOutput);
+    CommandResult result = services::runShellCommand(command, service.dependencyCommandTimeout,
+                                                     kMaxCommandOutput, service.runAs);
     if (result.ok() && !result.truncated) {
       entries.push_back({command, "command", key.hmacHex(result.output)});
     } else {

@@ -153,14 +153,20 @@ ImportStats LocalServer::importNow() {
   try {
     stats = importQueue(options_.queueDir, [this](uid_t owner, schema::LocalBatch::Reader batch) {
       const auto result = records_.accept(owner, batch);
-      if (result.status == LocalRecords::Status::failed) return ImportVerdict::retryLater;
-      if (result.status == LocalRecords::Status::refused)
+      if (result.status == LocalRecords::Status::failed) {
+        counts_.batchesNotStored.fetch_add(1, std::memory_order_relaxed);
+        return ImportVerdict::retryLater;
+      }
+      if (result.status == LocalRecords::Status::refused) {
+        counts_.batchesRefused.fetch_add(1, std::memory_order_relaxed);
         logger_->warn("queued records of uid {} refused: {}", owner, result.error);
+      }
       return ImportVerdict::done;
     });
   } catch (const std::exception& e) {
     logger_->warn("{}", e.what());
   }
+  counts_.queueFilesDamaged.fetch_add(stats.problems.size(), std::memory_order_relaxed);
   for (const auto& problem : stats.problems) logger_->warn("{}", problem);
   if (stats.files > 0)
     logger_->info("imported {} queued batches from {} files", stats.batches, stats.files);
@@ -173,6 +179,13 @@ ImportStats LocalServer::importNow() {
     }
   }
   return stats;
+}
+
+HandOverCounts LocalServer::handOverCounts() const {
+  return {.connectionsOverLimit = counts_.connectionsOverLimit.load(std::memory_order_relaxed),
+          .batchesRefused = counts_.batchesRefused.load(std::memory_order_relaxed),
+          .batchesNotStored = counts_.batchesNotStored.load(std::memory_order_relaxed),
+          .queueFilesDamaged = counts_.queueFilesDamaged.load(std::memory_order_relaxed)};
 }
 
 kj::Promise<void> LocalServer::acceptLoop() {
@@ -190,6 +203,7 @@ void LocalServer::admit(kj::Own<kj::AsyncIoStream> stream) {
   if (!peer) return;  // closed: a peer the kernel does not name is nobody's
   User& user = users_[peer->uid];
   if (open_ >= options_.maxConnections || user.connections >= options_.maxConnectionsPerUser) {
+    counts_.connectionsOverLimit.fetch_add(1, std::memory_order_relaxed);
     if (!warnedFull_) {
       logger_->warn(
           "local connection of uid {} closed: {} open (at most {}, {} per user); its records go "
@@ -243,12 +257,14 @@ kj::Promise<void> LocalServer::answer(Connection& connection,
       case LocalRecords::Status::refused:
         root.setBatch(batch.getBatch());
         root.setError(result.error);
+        counts_.batchesRefused.fetch_add(1, std::memory_order_relaxed);
         logger_->warn("records of uid {} (pid {}) refused: {}", connection.peer.uid,
                       connection.peer.pid, result.error);
         goOn = false;
         break;
       case LocalRecords::Status::failed:
         // No batch number in the reply: the sender keeps the batch in the queue instead.
+        counts_.batchesNotStored.fetch_add(1, std::memory_order_relaxed);
         logger_->warn("records of uid {} not stored, left to the queue: {}", connection.peer.uid,
                       result.error);
         goOn = false;

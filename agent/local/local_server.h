@@ -28,6 +28,7 @@
 #include <spdlog/logger.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -39,6 +40,17 @@
 #include "agent/local/peer_user.h"
 
 namespace octolaunch::agent {
+
+// Hand-overs that did not reach the spool as their sender meant, since the daemon started: what
+// an operator needs to see that deploy users' records are being lost or diverted. A user who can
+// reach neither the socket nor the queue is not here (the daemon never hears of it): its `hook`
+// says so on stderr and in the system journal (local_client.h, reportLostHandOver).
+struct HandOverCounts {
+  std::uint64_t connectionsOverLimit = 0;  // closed at once (max_connections*): sender queues
+  std::uint64_t batchesRefused = 0;        // refused for good, from the socket or the queue
+  std::uint64_t batchesNotStored = 0;      // the spool failed: left to (or kept in) the queue
+  std::uint64_t queueFilesDamaged = 0;     // queue files deleted unread or read only in part
+};
 
 struct LocalServerOptions {
   std::filesystem::path socket;
@@ -65,6 +77,9 @@ class LocalServer final : private kj::TaskSet::ErrorHandler {
   kj::Promise<void> run();
   // Imports the queue now (run() does this on its own).
   ImportStats importNow();
+  // The counts so far. Any thread may call it (each count is read atomically, not all together),
+  // e.g. a health report of the agent.
+  HandOverCounts handOverCounts() const;
 
  private:
   struct Connection;
@@ -91,6 +106,13 @@ class LocalServer final : private kj::TaskSet::ErrorHandler {
   std::map<uid_t, User> users_;
   bool warnedFull_ = false;
   unsigned importsSincePrune_ = 0;
+  struct Counters {
+    std::atomic<std::uint64_t> connectionsOverLimit{0};
+    std::atomic<std::uint64_t> batchesRefused{0};
+    std::atomic<std::uint64_t> batchesNotStored{0};
+    std::atomic<std::uint64_t> queueFilesDamaged{0};
+  };
+  Counters counts_;    // written on the loop thread, read from any
   kj::TaskSet tasks_;  // last: destroyed (connections released) before the state above
 };
 

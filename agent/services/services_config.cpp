@@ -139,10 +139,30 @@ std::optional<HealthProbeConfig> readProbe(const toml::node& node, const std::st
   return probe;
 }
 
+// A user name or uid, or empty for the agent's own user; whether it exists is checked when a
+// command runs (configuration management may create the user after the agent starts).
+void readRunAs(TableReader& reader, std::string& out) {
+  std::string user;
+  if (!reader.read("run_as", user)) return;
+  const bool plausible = user.size() <= 256 && !user.starts_with('-') &&
+                         std::all_of(user.begin(), user.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+                                  c == '$';
+                         });
+  if (!plausible) {
+    reader.reject("run_as", "expected a user name or uid, got \"" + user + "\"");
+    return;
+  }
+  out = user;
+}
+
 ServiceConfig readService(const std::string& name, TableReader& reader,
-                          config::ConfigReport& report) {
+                          config::ConfigReport& report, const std::string& defaultRunAs) {
   ServiceConfig service;
   service.name = name;
+  service.runAs = defaultRunAs;
+  readRunAs(reader, service.runAs);
   readStrings(reader, "units", service.units);
   readStrings(reader, "containers", service.containers);
   std::string artifact;
@@ -192,6 +212,9 @@ ServiceConfig readService(const std::string& name, TableReader& reader,
   readSeconds(reader, "health_watch_seconds", service.healthWatch, 0, 86400);
   readSeconds(reader, "health_watch_interval_seconds", service.healthWatchInterval, 0.001, 86400);
   readSeconds(reader, "health_interval_seconds", service.healthInterval, 0.001, 86400);
+  for (HealthProbeConfig& probe : service.health) {
+    if (probe.type == ProbeType::command) probe.runAs = service.runAs;
+  }
   return service;
 }
 
@@ -302,6 +325,10 @@ ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport&
       }
     }
   }
+  {
+    TableReader commands = TableReader::topSection(root, "commands", report);
+    readRunAs(commands, config.runAs);
+  }
   TableReader services = TableReader::topSection(root, "service", report);
   if (services.table() != nullptr) {
     for (const auto& [key, node] : *services.table()) {
@@ -314,7 +341,7 @@ ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport&
       }
       TableReader service = services.section(name);
       if (service.table() != nullptr) {
-        config.services.push_back(readService(name, service, report));
+        config.services.push_back(readService(name, service, report, config.runAs));
       }
     }
   }

@@ -9,7 +9,11 @@
 //                                        # neither: a per-host key is generated into the spool dir
 //                                        # (fleet-wide comparison then needs a shared key; warned)
 //                                        # fingerprints carry the key's id: only equal ids compare
+//   [commands]
+//   run_as = "nobody"                    # health probe and dependency commands run as this user;
+//                                        # empty: the agent's own (run_as.h says what it needs)
 //   [service.api]
+//   run_as = "api"                       # overrides [commands] run_as for this service
 //   units = ["api.service"]              # systemd units
 //   containers = ["api"]                 # container names (or images)
 //   artifact = "/opt/api/api.tar.gz"     # a file whose sha256 is observed at deploy time,
@@ -63,6 +67,7 @@ struct HealthProbeConfig {
   unsigned expectStatus = 200;  // http
   std::string address;          // tcp: "HOST:PORT"
   std::string command;          // command: run with /bin/sh -c; healthy when it exits 0
+  std::string runAs;            // command: the service's run_as (empty: the agent's user)
   std::chrono::milliseconds timeout{2000};
 
   // What the probe looks at, as events name it: the URL, the address or the command.
@@ -81,6 +86,9 @@ struct ServiceConfig {
   bool envFromProcess = true;
   std::vector<std::filesystem::path> dependencyManifests;
   std::vector<std::string> dependencyCommands;
+  // The user its commands (dependency commands, command probes) run as: [service.NAME] run_as,
+  // else [commands] run_as; empty: the agent's own user.
+  std::string runAs;
   std::chrono::milliseconds dependencyCommandTimeout{30000};
   std::vector<HealthProbeConfig> health;
   std::chrono::milliseconds healthWatch{std::chrono::seconds(300)};
@@ -96,14 +104,15 @@ struct FingerprintSettings {
 struct ServicesConfig {
   std::vector<ServiceConfig> services;
   FingerprintSettings fingerprint;
+  std::string runAs;                  // [commands] run_as: the default of every service
   std::vector<std::string> warnings;  // lenient reading: the problems found
 
   // nullptr when no service of that name is configured.
   const ServiceConfig* find(std::string_view name) const;
 };
 
-// Reads [service.*] and [fingerprint] from the whole agent config table (AgentConfig::raw);
-// problems go to `report`.
+// Reads [service.*], [commands] and [fingerprint] from the whole agent config table
+// (AgentConfig::raw); problems go to `report`.
 ServicesConfig readServicesConfig(const toml::table& root, config::ConfigReport& report);
 // readServicesConfig() with the rule applied: strict throws ConfigError naming every problem.
 ServicesConfig parseServicesConfig(const toml::table& root,

@@ -14,6 +14,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include "agent/services/run_as.h"
+
+extern char** environ;
+
 namespace octolaunch::services {
 
 SpawnedCommand::SpawnedCommand(SpawnedCommand&& other) noexcept
@@ -51,15 +55,41 @@ std::optional<int> SpawnedCommand::reap() {
   return status;
 }
 
-SpawnedCommand spawnShell(const std::string& command) {
+namespace {
+
+// What the child tells the parent when it could not exec: the failed step and its errno.
+struct ExecFailure {
+  char step[24] = {};
+  int error = 0;
+};
+
+[[noreturn]] void failInChild(int reportFd, const char* step) {
+  ExecFailure failure;
+  failure.error = errno;
+  std::strncpy(failure.step, step, sizeof(failure.step) - 1);
+  [[maybe_unused]] const ssize_t ignored = ::write(reportFd, &failure, sizeof(failure));
+  ::_exit(127);
+}
+
+}  // namespace
+
+SpawnedCommand spawnShell(const std::string& command, const std::string& runAs) {
+  const RunAsPlan plan = planRunAs(runAs);  // throws: the command is not run
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
+  int report[2];  // closed by a successful exec: EOF; else an ExecFailure
+  if (::pipe2(report, O_CLOEXEC) != 0) {
     const int err = errno;
     ::close(fds[0]);
     ::close(fds[1]);
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(err));
+  }
+  char* const* env = plan.switchUser ? plan.envp.data() : environ;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    for (int fd : {fds[0], fds[1], report[0], report[1]}) ::close(fd);
     throw std::runtime_error(std::string("fork: ") + std::strerror(err));
   }
   if (pid == 0) {
@@ -73,11 +103,28 @@ SpawnedCommand spawnShell(const std::string& command) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
-    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
+    if (const char* failed = applyRunAs(plan)) failInChild(report[1], failed);
+    const char* const argv[] = {"sh", "-c", command.c_str(), nullptr};
+    ::execve("/bin/sh", const_cast<char* const*>(argv), env);
+    failInChild(report[1], "exec /bin/sh");
   }
   ::setpgid(pid, pid);  // also from the parent, so killGroup() works before the child ran
   ::close(fds[1]);
+  ::close(report[1]);
+  ExecFailure failure;
+  ssize_t got;
+  while ((got = ::read(report[0], &failure, sizeof(failure))) < 0 && errno == EINTR) {
+  }
+  ::close(report[0]);
+  if (got > 0) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(fds[0]);
+    failure.step[sizeof(failure.step) - 1] = '\0';
+    throw std::runtime_error((plan.switchUser ? "run_as \"" + plan.user + "\": " : std::string()) +
+                             failure.step + ": " + std::strerror(failure.error) +
+                             "; the command was not run");
+  }
   // glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++: call the syscall directly.
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
@@ -108,11 +155,11 @@ int exitCodeOf(int waitStatus) {
 }
 
 CommandResult runShellCommand(const std::string& command, std::chrono::milliseconds timeout,
-                              std::size_t maxOutput) {
+                              std::size_t maxOutput, const std::string& runAs) {
   CommandResult result;
   std::optional<SpawnedCommand> child;
   try {
-    child.emplace(spawnShell(command));
+    child.emplace(spawnShell(command, runAs));
   } catch (const std::exception& e) {
     result.error = std::string("cannot start: ") + e.what();
     return result;

@@ -3,7 +3,8 @@
 // so a timeout kills everything it started, and a pidfd that becomes readable when it exits.
 //
 // Contract
-//  * spawnShell() throws std::runtime_error when the pipe, fork or pidfd fails. The caller owns
+//  * spawnShell() throws std::runtime_error when the pipe, fork or pidfd fails, or when the
+//    command cannot run as the configured user (run_as.h: then it was not run). The caller owns
 //    the returned descriptors (SpawnedCommand closes them) and must reap the pid (reap()).
 //  * runShellCommand() blocks until the command exits or the timeout passes (then SIGKILLs the
 //    process group), keeps at most maxOutput bytes of output (the first ones) and never throws
@@ -50,7 +51,9 @@ class SpawnedCommand final {
   bool reaped_ = false;
 };
 
-SpawnedCommand spawnShell(const std::string& command);
+// runAs: the user to run as (run_as.h); empty: the agent's own. The command never inherits the
+// agent's ambient capabilities.
+SpawnedCommand spawnShell(const std::string& command, const std::string& runAs = "");
 
 // "exit status 3", "killed by signal 9 (Killed)".
 std::string describeWaitStatus(int status);
@@ -67,6 +70,6 @@ struct CommandResult {
 };
 
 CommandResult runShellCommand(const std::string& command, std::chrono::milliseconds timeout,
-                              std::size_t maxOutput);
+                              std::size_t maxOutput, const std::string& runAs = "");
 
 }  // namespace octolaunch::services

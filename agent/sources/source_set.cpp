@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 
 #include "agent/services/deploy_record.h"
@@ -61,8 +62,40 @@ std::vector<std::string> SourceSet::start() {
   }
   std::string list;
   for (const auto& name : running_) list += (list.empty() ? "" : ", ") + name;
-  spdlog::info("sources: running: {}", list.empty() ? "none" : list);
+  std::string degraded;
+  for (const auto& status : statuses()) {
+    if (status.state == SourceStatus::State::degraded)
+      degraded += (degraded.empty() ? "" : ", ") + status.name;
+  }
+  spdlog::info("sources: running: {}{}", list.empty() ? "none" : list,
+               degraded.empty() ? "" : "; degraded: " + degraded + " (said above)");
   return running_;
+}
+
+std::vector<SourceStatus> SourceSet::statuses() const {
+  std::vector<SourceStatus> out;
+  for (const auto& source : sources_) {
+    SourceStatus status{.name = std::string(source->name()), .reason = source->degraded()};
+    if (!status.reason.empty()) {
+      status.state = SourceStatus::State::degraded;
+    } else if (std::find(running_.begin(), running_.end(), status.name) != running_.end()) {
+      status.state = SourceStatus::State::running;
+    }
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+std::string_view sourceStateName(SourceStatus::State state) {
+  switch (state) {
+    case SourceStatus::State::running:
+      return "running";
+    case SourceStatus::State::degraded:
+      return "degraded";
+    case SourceStatus::State::off:
+      return "off";
+  }
+  return "off";
 }
 
 void SourceSet::addHostSources() {
@@ -146,6 +179,13 @@ void beatLater(asio::steady_timer& timer, const LoopLiveness& liveness, LoopLive
 
 void SourcesThread::beatInto(const LoopLiveness& liveness, LoopLiveness::Loop& loop) {
   asio::post(io_, [this, &liveness, &loop] { beatLater(beat_, liveness, loop); });
+}
+
+std::vector<SourceStatus> SourcesThread::statuses() {
+  if (!thread_.joinable()) return {};
+  std::promise<std::vector<SourceStatus>> answer;
+  asio::post(io_, [&] { answer.set_value(set_->statuses()); });
+  return answer.get_future().get();
 }
 
 void SourcesThread::stop() {

@@ -32,6 +32,15 @@
 
 namespace octolaunch::sources {
 
+// A source's state, for the agent's report of itself.
+struct SourceStatus {
+  enum class State { running, degraded, off };
+  std::string name;
+  State state = State::off;
+  std::string reason;  // degraded: what it lacks and the fix (Source::degraded)
+};
+std::string_view sourceStateName(SourceStatus::State state);
+
 class SourceSet final {
  public:
   SourceSet(asio::io_context& io, EventSink& sink, const SourcesConfig& config, const Clock& clock,
@@ -43,6 +52,9 @@ class SourceSet final {
   std::vector<std::string> start();
   void stop();
   const std::vector<std::string>& running() const { return running_; }
+  // Every source built (enabled in the config): running, degraded (running with less, or off for
+  // want of a privilege) or off (the host lacks what it reads).
+  std::vector<SourceStatus> statuses() const;
 
  private:
   void addHostSources();
@@ -80,6 +92,8 @@ class SourcesThread final {
   // Stops the sources and joins the thread; idempotent.
   void stop();
   const std::vector<std::string>& running() const { return running_; }
+  // SourceSet::statuses(), from any thread: asks the sources' thread and waits for its answer.
+  std::vector<SourceStatus> statuses();
 
  private:
   asio::io_context io_;

@@ -76,6 +76,15 @@ std::filesystem::path MemoryEventsSource::dirOf(const std::string& rel) const {
 
 bool MemoryEventsSource::start() {
   const auto& root = config_.root;
+  if (::access(root.c_str(), R_OK | X_OK) != 0 && (errno == EACCES || errno == EPERM)) {
+    degraded_.set("cgroup",
+                  "cannot read the cgroup hierarchy at " + root.string() + ": " +
+                      std::strerror(errno) +
+                      "; OOM kills counted in memory.events are not reported, source off",
+                  "let the agent's user read " + root.string() +
+                      " (the packaged unit mounts it read-only: ProtectControlGroups=yes)");
+    return false;
+  }
   if (controllersHaveMemory(root / "cgroup.controllers")) {
     version_ = 2;
     hierarchy_ = root;

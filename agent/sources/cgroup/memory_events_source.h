@@ -36,6 +36,7 @@ class MemoryEventsSource final : public Source {
   std::string_view name() const override { return "cgroup"; }
   bool start() override;
   void stop() override;
+  std::string degraded() const override { return degraded_.text(); }
 
   int version() const { return version_; }
   // Cgroups watched now, as the kernel prints them ("/system.slice/api.service").
@@ -69,6 +70,7 @@ class MemoryEventsSource final : public Source {
   std::map<std::string, std::unique_ptr<Watched>> watched_;
   asio::steady_timer pollTimer_;
   bool stopped_ = false;
+  DegradedNote degraded_;
 };
 
 }  // namespace octolaunch::sources

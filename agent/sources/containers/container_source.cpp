@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -53,6 +54,16 @@ bool ContainerSource::start() {
     std::string list;
     for (const auto& s : config_.sockets) list += (list.empty() ? "" : ", ") + s;
     spdlog::info("sources: containers: no container engine socket ({}); source off", list);
+    return false;
+  }
+  if (::access(socket_.c_str(), R_OK | W_OK) != 0 && (errno == EACCES || errno == EPERM)) {
+    degraded_.set("containers",
+                  "cannot connect to " + socket_ + ": " + std::strerror(errno) +
+                      " (the agent's user is not in the socket's group); container.failed and "
+                      "container.oom are not reported, source off",
+                  "only if you accept it: that group (docker) is root-equivalent; add it with a "
+                  "drop-in, SupplementaryGroups=docker (docs/architecture.md, \"The agent's "
+                  "privileges\")");
     return false;
   }
   ++running_;

@@ -42,6 +42,7 @@ class ContainerSource final : public Source {
   std::string_view name() const override { return "containers"; }
   bool start() override;
   void stop() override;
+  std::string degraded() const override { return degraded_.text(); }
 
   bool connected() const { return connected_; }
   std::uint64_t connects() const { return connects_; }
@@ -73,6 +74,7 @@ class ContainerSource final : public Source {
   bool stopped_ = false;
   int running_ = 0;  // coroutines alive (stop waits for none)
   std::uint64_t connects_ = 0;
+  DegradedNote degraded_;
 };
 
 }  // namespace octolaunch::sources

@@ -207,7 +207,7 @@ class CommandOp final : public ProbeOp {
   using ProbeOp::ProbeOp;
   void start() override {
     try {
-      child_.emplace(services::spawnShell(probe_.command));
+      child_.emplace(services::spawnShell(probe_.command, probe_.runAs));
     } catch (const std::exception& e) {
       return finish(false, "", std::string("cannot start: ") + e.what());
     }

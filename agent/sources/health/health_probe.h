@@ -2,7 +2,8 @@
 //  * http: GET the URL (Boost.Beast, HTTP/1.1, plain TCP); healthy when the status is
 //  expect_status;
 //  * tcp: connect to HOST:PORT; healthy when the connection is accepted;
-//  * command: `/bin/sh -c COMMAND` in its own process group; healthy when it exits 0.
+//  * command: `/bin/sh -c COMMAND` in its own process group, as the probe's run_as user (a probe
+//    that cannot switch to it fails with the reason and does not run); healthy when it exits 0.
 // Every run ends within the probe's timeout (the command's process group is killed then).
 //
 // Contract: run() calls `done` exactly once, on the io_context's thread, never from inside run().

@@ -69,6 +69,34 @@ int JournalSource::open(sd_journal** journal) const {
   return sd_journal_open_directory(journal, config_.directory.c_str(), 0);
 }
 
+// sd-journal skips the files it may not read, and opens the rest without an error: a user outside
+// the systemd-journal group then sees no system journal at all. Said (and kept as the source's
+// degraded state) when none of the journal's files could be opened although some are there.
+void JournalSource::noteUnreadableFiles() {
+  if (sd_journal_has_runtime_files(journal_) > 0 || sd_journal_has_persistent_files(journal_) > 0)
+    return;
+  const std::vector<std::filesystem::path> dirs =
+      config_.directory.empty()
+          ? std::vector<std::filesystem::path>{"/run/log/journal", "/var/log/journal"}
+          : std::vector<std::filesystem::path>{config_.directory};
+  auto unreadable = [&](const std::filesystem::path& what) {
+    degraded_.set("journal",
+                  "cannot read the " + journalName_ + " journal (" + what.string() +
+                      ": permission denied): the agent's user is not in the journal's group; "
+                      "unit failures are not reported",
+                  "add the agent's user to group systemd-journal (the packaged unit has "
+                  "SupplementaryGroups=systemd-journal)");
+  };
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+    for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() == ".journal") return unreadable(it->path());
+    }
+    if (ec == std::errc::permission_denied) return unreadable(dir);
+  }
+}
+
 bool JournalSource::start() {
   if (config_.directory.empty()) {
     if (!std::filesystem::exists("/run/systemd/journal")) {
@@ -87,6 +115,7 @@ bool JournalSource::start() {
     journal_ = nullptr;
     return false;
   }
+  noteUnreadableFiles();
   sd_journal_set_data_threshold(journal_, kDataThreshold);
   const int fd = sd_journal_get_fd(journal_);
   if (fd < 0) {

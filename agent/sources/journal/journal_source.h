@@ -46,11 +46,13 @@ class JournalSource final : public Source {
   std::string_view name() const override { return "journal"; }
   bool start() override;
   void stop() override;
+  std::string degraded() const override { return degraded_.text(); }
 
   std::uint64_t entriesRead() const { return entriesRead_; }
 
  private:
   int open(sd_journal** journal) const;  // sd_journal_open*'s result
+  void noteUnreadableFiles();
   void positionAtStart();
   void reportFailedAtStart();
   void waitReadable();
@@ -78,6 +80,7 @@ class JournalSource final : public Source {
   bool saveArmed_ = false;
   bool stopped_ = false;
   std::uint64_t entriesRead_ = 0;
+  DegradedNote degraded_;
 };
 
 }  // namespace octolaunch::sources

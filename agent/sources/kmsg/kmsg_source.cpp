@@ -55,8 +55,18 @@ KmsgSource::~KmsgSource() = default;
 bool KmsgSource::start() {
   const int fd = ::open(config_.device.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
+    const int err = errno;
+    if (err == EPERM || err == EACCES) {
+      degraded_.set("kmsg",
+                    "cannot open " + config_.device.string() + ": " + std::strerror(err) +
+                        " (reading the kernel log needs CAP_SYSLOG when kernel.dmesg_restrict = "
+                        "1); kernel OOM kills are not reported from it, source off",
+                    "grant CAP_SYSLOG (the packaged unit's AmbientCapabilities has it) and let "
+                    "the agent read the device (DeviceAllow=/dev/kmsg r)");
+      return false;
+    }
     spdlog::warn("sources: kmsg: cannot open {}: {}; kernel OOM kills are not reported from it",
-                 config_.device.string(), std::strerror(errno));
+                 config_.device.string(), std::strerror(err));
     return false;
   }
   descriptor_.assign(fd);

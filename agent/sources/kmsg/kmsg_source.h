@@ -37,6 +37,7 @@ class KmsgSource final : public Source {
   std::string_view name() const override { return "kmsg"; }
   bool start() override;
   void stop() override;
+  std::string degraded() const override { return degraded_.text(); }
 
   std::uint64_t recordsRead() const { return recordsRead_; }
   std::uint64_t overwritten() const { return overwritten_; }
@@ -67,6 +68,7 @@ class KmsgSource final : public Source {
   asio::steady_timer saveTimer_;
   parse::OomAssembler assembler_;
   std::string bootId_;
+  DegradedNote degraded_;
   std::optional<std::uint64_t> resumeAfter_;  // skip records up to this seq (restart in one boot)
   std::optional<std::uint64_t> lastSeq_;
   std::uint64_t lastUsec_ = 0;

@@ -87,6 +87,15 @@ bool PsiSource::start() {
   return any;
 }
 
+void PsiSource::noTriggerPermission(const Watch& w, int err) {
+  degraded_.set("psi",
+                "cannot set a kernel trigger on " + w.path.string() + ": " + std::strerror(err) +
+                    " (before Linux 6.5 a trigger needs CAP_SYS_RESOURCE); polling every " +
+                    std::to_string(config_.pollIntervalMs) +
+                    " ms instead, so short stalls between polls are missed",
+                "grant CAP_SYS_RESOURCE (the packaged unit's AmbientCapabilities has it)");
+}
+
 bool PsiSource::open(Watch& w) {
   const char* name = parse::psiResourceName(w.resource);
   int fd = -1;
@@ -109,8 +118,15 @@ bool PsiSource::open(Watch& w) {
                      name);
         return false;
       }
-      spdlog::info("sources: psi: {}: the kernel refused trigger \"{}\" ({}); polling every {} ms",
-                   name, trigger, std::strerror(err), config_.pollIntervalMs);
+      if (err == EPERM || err == EACCES) {
+        noTriggerPermission(w, err);
+      } else {
+        spdlog::info(
+            "sources: psi: {}: the kernel refused trigger \"{}\" ({}); polling every {} ms", name,
+            trigger, std::strerror(err), config_.pollIntervalMs);
+      }
+    } else if (errno == EPERM || errno == EACCES) {
+      noTriggerPermission(w, errno);
     } else if (errno == ENOENT) {
       spdlog::warn("sources: psi: {} missing (kernel without PSI); source off", w.path.string());
       return false;

@@ -36,6 +36,7 @@ class PsiSource final : public Source {
   std::string_view name() const override { return "psi"; }
   bool start() override;
   void stop() override;
+  std::string degraded() const override { return degraded_.text(); }
 
   // For tests and the report: how each resource is watched.
   enum class Mode { off, trigger, polling };
@@ -48,6 +49,7 @@ class PsiSource final : public Source {
     std::optional<parse::PsiSample> full;
   };
   bool open(Watch& w);
+  void noTriggerPermission(const Watch& w, int err);
   Reading read(Watch& w);
   void sampleAtStart(Watch& w);
   void raise(Watch& w, const parse::PsiSample& some, const std::optional<parse::PsiSample>& full,
@@ -63,6 +65,7 @@ class PsiSource final : public Source {
   PsiConfig config_;
   std::vector<std::unique_ptr<Watch>> watches_;
   bool stopped_ = false;
+  DegradedNote degraded_;
 };
 
 }  // namespace octolaunch::sources

@@ -130,6 +130,37 @@ TEST(ServicesConfig, FractionalSecondsForShortIntervals) {
   EXPECT_EQ(config.services[0].healthInterval, std::chrono::milliseconds(2000));
 }
 
+TEST(ServicesConfig, RunAsDefaultsToCommandsAndAServiceMayOverrideIt) {
+  auto config = parse(R"(
+[commands]
+run_as = "nobody"
+[service.api]
+health = [{ type = "command", command = "true" }, { type = "tcp", address = "127.0.0.1:1" }]
+[service.db]
+run_as = "postgres"
+health = [{ type = "command", command = "pg_isready" }]
+[service.own]
+run_as = ""
+)");
+  EXPECT_EQ(config.runAs, "nobody");
+  EXPECT_EQ(config.find("api")->runAs, "nobody");
+  EXPECT_EQ(config.find("api")->health[0].runAs, "nobody");
+  EXPECT_EQ(config.find("api")->health[1].runAs, "");  // only command probes run anything
+  EXPECT_EQ(config.find("db")->runAs, "postgres");
+  EXPECT_EQ(config.find("db")->health[0].runAs, "postgres");
+  EXPECT_EQ(config.find("own")->runAs, "");  // the agent's own user
+  EXPECT_EQ(parse("[service.api]").find("api")->runAs, "");
+}
+
+TEST(ServicesConfig, RunAsMustLookLikeAUser) {
+  EXPECT_EQ(errorOf("[commands]\nrun_as = \"-u root\""),
+            "agent.toml:2: commands.run_as: expected a user name or uid, got \"-u root\"");
+  EXPECT_EQ(errorOf("[service.api]\nrun_as = 0"),
+            "agent.toml:2: service.api.run_as: expected a string, got an integer");
+  EXPECT_NE(errorOf("[commands]\nrun_az = \"nobody\"").find("did you mean `run_as`?"),
+            std::string::npos);
+}
+
 TEST(HttpUrl, Parses) {
   auto url = parseHttpUrl("http://127.0.0.1:8080/healthz?full=1");
   ASSERT_TRUE(url);

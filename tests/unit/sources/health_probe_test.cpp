@@ -8,6 +8,7 @@
 
 #include "agent/services/shell_command.h"
 #include "tests/support/io_thread.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 #include "tests/unit/sources/http_test_server.h"
@@ -164,6 +165,27 @@ TEST(CommandProbe, TimeoutKillsTheWholeProcessGroup) {
       },
       std::chrono::seconds(2));
   EXPECT_TRUE(gone) << "background child still running, state " << state;
+}
+
+TEST(CommandProbe, RunsAsTheConfiguredUser) {
+  if (::geteuid() != 0) OCTOLAUNCH_SKIP_UNLESS_CI("needs root to run a probe as another user");
+  auto probe = command("test \"$(id -u)\" = 65534");
+  auto asAgent = runProbe(probe);
+  EXPECT_FALSE(asAgent.healthy);  // root
+  probe.runAs = "nobody";
+  auto asNobody = runProbe(probe);
+  EXPECT_TRUE(asNobody.healthy) << asNobody.error;
+}
+
+TEST(CommandProbe, AUserItCannotBecomeFailsTheProbeWithTheReason) {
+  auto probe = command("true");
+  probe.runAs = "octolaunch-no-such-user";
+  auto result = runProbe(probe);
+  EXPECT_FALSE(result.healthy);
+  EXPECT_EQ(result.status, "");
+  EXPECT_EQ(result.error,
+            "cannot start: run_as \"octolaunch-no-such-user\": no such user on this host; the "
+            "command was not run");
 }
 
 // With SIGCHLD ignored the kernel reaps children itself: the exit status is unknown, which must
