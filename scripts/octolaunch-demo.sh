@@ -22,9 +22,30 @@ done
 
 echo "== installing packages (if missing)"
 bash "$here/scripts/install-deps.sh"
-echo "== building"
-BUILD_DIR=${BUILD_DIR:-$here/build} bash "$here/scripts/build.sh" -DOCTOLAUNCH_BUILD_TESTS=OFF -DOCTOLAUNCH_BUILD_BENCHMARKS=OFF >/dev/null
-bin=${BUILD_DIR:-$here/build}/bin
+build_dir=${BUILD_DIR:-$here/build}
+build_log=$(mktemp /tmp/octolaunch-demo-build.XXXXXX)
+echo "== building the collector, the agent and the CLI into $build_dir"
+echo "   (a first build takes several minutes on a small machine; later ones only what changed)"
+BUILD_DIR=$build_dir bash "$here/scripts/build.sh" -DOCTOLAUNCH_BUILD_TESTS=OFF \
+  -DOCTOLAUNCH_BUILD_BENCHMARKS=OFF >"$build_log" 2>&1 &
+build_pid=$!
+# Every 10 s, how far the build is and what it compiles ("[ 42%] Building CXX object ...").
+last=""
+while kill -0 "$build_pid" 2>/dev/null; do
+  sleep 1
+  [ $((SECONDS % 10)) -eq 0 ] || continue
+  step=$(grep -E '^\[ *[0-9]+(%|/[0-9]+)\]' "$build_log" | tail -n 1 |
+    sed -E 's/^(\[ *[0-9]+(%|\/[0-9]+)\]) Building .*\/([^/]+)\.o$/\1 compiling \3/' || true)
+  [ -n "$step" ] && [ "$step" != "$last" ] && echo "   $step" && last=$step
+done
+if ! wait "$build_pid"; then
+  echo "build failed; the last lines of $build_log:" >&2
+  tail -n 40 "$build_log" >&2
+  exit 1
+fi
+echo "   built ($(grep -cE '^\[ *[0-9]+(%|/[0-9]+)\] Building' "$build_log") files compiled this time)"
+rm -f "$build_log"
+bin=$build_dir/bin
 
 work=$(mktemp -d /tmp/octolaunch-demo.XXXXXX)
 collector_pid=""
