@@ -14,6 +14,8 @@
 #   * a deploy user in octolaunch-deploy records a hook, credited at the collector to its uid; a
 #     user outside it sees the loss and the fix on stderr, with the command's exit status;
 #   * `systemctl reload` applies a changed [log] level without a restart;
+#   * the daemons' lines carry journald priorities (a refused reload is at err, info lines are not
+#     under -p warning);
 #   * a typo'd section in collector.toml fails the start at ExecStartPre, and the journal names
 #     the file and the line.
 # packages_test.sh covers install, upgrade, remove and purge themselves. Needs root and podman:
@@ -193,6 +195,27 @@ for unit in octolaunch-agent octolaunch-collector; do
     "journalctl -o cat _SYSTEMD_INVOCATION_ID=$inv | grep -q 'reload: \[log\] level is debug'"
   wait_state "$unit" active
   [ "$(main_pid $unit)" = "$pid" ] || fail "reload restarted $unit"
+done
+
+# --- journald priorities -------------------------------------------------------------------------
+step "the daemons' lines carry journald priorities: journalctl -p tells errors from info"
+in_host "printf '[htpp]\nlisten = \"127.0.0.1:7702\"\n' >>/etc/octolaunch/agent.toml"
+inv=$(in_host "systemctl show -p InvocationID --value octolaunch-agent")
+expect "systemctl reload octolaunch-agent" "systemctl reload octolaunch-agent"
+poll "the agent logs the refused reload at priority err" 15 \
+  "journalctl -o cat -p err _SYSTEMD_INVOCATION_ID=$inv | grep -q 'reload: .*htpp: unknown section'"
+in_host "sed -i '/^\[htpp\]\$/,\$d' /etc/octolaunch/agent.toml"
+for unit in octolaunch-agent octolaunch-collector; do
+  inv=$(in_host "systemctl show -p InvocationID --value $unit")
+  in_host "journalctl -o cat -p info..info _SYSTEMD_INVOCATION_ID=$inv" |
+    grep -q 'reload: \[log\] level is debug' || fail "$unit: its info line is not at priority info"
+  if in_host "journalctl -o cat -p warning _SYSTEMD_INVOCATION_ID=$inv" |
+    grep -q 'reload: \[log\] level is debug'; then
+    fail "$unit: an info line shows under journalctl -p warning"
+  fi
+  if in_host "journalctl -o cat _SYSTEMD_INVOCATION_ID=$inv" | grep -q '^<[0-7]>'; then
+    fail "$unit: a priority prefix reached the journal as text"
+  fi
 done
 
 # --- a typo in the config ------------------------------------------------------------------------
