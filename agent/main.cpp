@@ -198,11 +198,19 @@ int runDaemon(const CommonFlags& flags, const AgentConfig& config,
   LocalRecords localRecords(*spool, [&finishWorker](const DeployFinished& finished) {
     finishWorker.post(finished.service, finished.release, finished.outcome);
   });
-  shipper->reportHealthFrom([&localRecords, &sourceProblems](AgentHealthReport& report) {
-    report.recordingFailures = localRecords.failures();
-    report.sourceErrors = sourceProblems->counts();
-  });
   std::unique_ptr<LocalServer> localServer;
+  // Recording failures: batches the agent refused or could not store, connections closed over
+  // the limits and damaged queue files (a user who reaches neither the socket nor the queue is in
+  // the journal only: the hook's syslog line).
+  shipper->reportHealthFrom(
+      [&localRecords, &localServer, &sourceProblems](AgentHealthReport& report) {
+        report.recordingFailures = localRecords.failures();
+        if (localServer) {
+          const HandOverCounts counts = localServer->handOverCounts();
+          report.recordingFailures += counts.connectionsOverLimit + counts.queueFilesDamaged;
+        }
+        report.sourceErrors = sourceProblems->counts();
+      });
   try {
     LocalServerOptions localOptions;
     localOptions.socket = config.socketPath();
