@@ -66,12 +66,21 @@ kj::Array<capnp::word> encode(const SessionId& session, std::uint64_t number,
 
 std::string lostHandOverText(const LocalClientOptions& options, int socketError,
                              const std::string& queueError, const std::string& user) {
+  const std::string lost =
+      "; the command still runs, but its output and exit status are NOT "
+      "recorded. Fix: ";
+  // No socket file, or nobody listening on it: the daemon is not running (or not installed),
+  // and group membership would not help.
+  if (socketError == ENOENT || socketError == ECONNREFUSED) {
+    return "cannot hand over records: no agent daemon answers at " + options.socket.string() +
+           " (" + std::strerror(socketError) + ") and the fallback queue is not writable (" +
+           queueError + ")" + lost +
+           "start the agent daemon (systemctl start octolaunch-agent), which creates both";
+  }
   return "cannot hand over records: the agent socket " + options.socket.string() + " refused " +
          user + " (" + std::strerror(socketError) + ") and the fallback queue is not writable (" +
-         queueError +
-         "); the command still runs, but its output and exit status are NOT recorded. Fix: add " +
-         user + " to group " + std::string(kDeployGroup) + " (usermod -aG " +
-         std::string(kDeployGroup) + " " + user + ", then log in again)";
+         queueError + ")" + lost + "add " + user + " to group " + std::string(kDeployGroup) +
+         " (usermod -aG " + std::string(kDeployGroup) + " " + user + ", then log in again)";
 }
 
 void reportLostHandOver(const LocalClientOptions& options, int socketError,
@@ -90,11 +99,11 @@ LocalSink::LocalSink(LocalClientOptions options, Warn warn)
     : options_(std::move(options)), warn_(std::move(warn)), session_(newSessionId()) {
   socket_ = connectTo(options_.socket, options_.replyTimeout);
   if (socket_ < 0) {
+    const int socketError = errno;  // before warn_ (a write to stderr) can change it
     // Said now, while the caller's stderr is still the terminal (a hook detaches later).
     warn_("the agent daemon is not reachable at " + options_.socket.string() + " (" +
-          std::strerror(errno) + "); keeping the records in " + options_.queueDir.string() +
+          std::strerror(socketError) + "); keeping the records in " + options_.queueDir.string() +
           " for it");
-    const int socketError = errno;
     // Created (and locked) now, so that the importer waits for this writer from the start.
     try {
       queue_ = std::make_unique<QueueFile>(options_.queueDir);

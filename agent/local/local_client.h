@@ -71,7 +71,8 @@ class LocalSink final : public EventSink {
 };
 
 // When neither the socket nor the queue takes this user's records: the message naming what is
-// lost and the fix (adding `user` to kDeployGroup).
+// lost and the fix: starting the daemon when nothing answers on the socket (ENOENT,
+// ECONNREFUSED), else adding `user` to kDeployGroup.
 std::string lostHandOverText(const LocalClientOptions& options, int socketError,
                              const std::string& queueError, const std::string& user);
 // Says lostHandOverText() through `warn` (stderr) and to syslog (the system journal), where an
