@@ -291,10 +291,17 @@ TEST(Tls, StalledHandshakeIsCutByTheHelloDeadline) {
   EXPECT_TRUE(closedByPeer(silent, 10s));
   EXPECT_LT(std::chrono::steady_clock::now() - began, 5s);
   ::close(silent);
-  auto metrics = httpGet(s.collector.httpPort(), "/metrics");
-  EXPECT_NE(metrics.raw.find("octolaunch_ingest_connections_cut_total{reason=\"hello_timeout\"} 1"),
-            std::string::npos)
-      << metrics.raw;
+  // The close can reach us before the collector's loop has counted the cut: poll the counter.
+  HttpResult metrics;
+  const bool counted = waitUntil(
+      [&] {
+        metrics = httpGet(s.collector.httpPort(), "/metrics");
+        return metrics.raw.find(
+                   "octolaunch_ingest_connections_cut_total{reason=\"hello_timeout\"} 1") !=
+               std::string::npos;
+      },
+      5s);
+  EXPECT_TRUE(counted) << metrics.raw;
 }
 
 }  // namespace
