@@ -6,7 +6,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <set>
+
+#include "shared/config/reload_scope.h"
 
 namespace octolaunch::collector {
 
@@ -193,14 +194,11 @@ void readSections(const toml::table& document, CollectorConfig& config,
   }
   {
     TableReader log = root.section("log");
-    static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
-                                                  "error", "critical", "off"};
     std::string level;
     if (log.read("level", level)) {
-      if (!kLevels.count(level)) {
-        log.reject("level",
-                   "expected one of trace, debug, info, warn, error, critical, off, got \"" +
-                       level + "\"");
+      if (!config::isLogLevelName(level)) {
+        log.reject("level", "expected one of " + std::string(config::kLogLevelNames) + ", got \"" +
+                                level + "\"");
       } else {
         config.logLevel = level;
       }
