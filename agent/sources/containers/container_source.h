@@ -47,6 +47,8 @@ class ContainerSource final : public Source {
   bool connected() const { return connected_; }
   std::uint64_t connects() const { return connects_; }
   const std::string& socketPath() const { return socket_; }
+  // No coroutine of this source is alive: after stop(), the source may be destroyed.
+  bool idle() const { return running_ == 0; }
 
  private:
   asio::awaitable<void> run();
@@ -72,7 +74,7 @@ class ContainerSource final : public Source {
   bool draining_ = false;
   bool connected_ = false;
   bool stopped_ = false;
-  int running_ = 0;  // coroutines alive (stop waits for none)
+  int running_ = 0;  // coroutines alive (stop waits for none: see idle())
   std::uint64_t connects_ = 0;
   DegradedNote degraded_;
 };

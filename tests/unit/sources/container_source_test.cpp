@@ -54,8 +54,18 @@ class ContainerSourceTest : public ::testing::Test {
         << "never connected to the events stream";
   }
   void TearDown() override {
-    if (source_) io_.run([&] { source_->stop(); });
+    stopAndWait(source_);
+    stopAndWait(second_);
     for (const auto& name : created_) testing::run({"podman", "rm", "-f", name}, 60s);
+  }
+  // Stops the source and waits until its coroutines have ended: they resume on the io thread
+  // after stop() and still use the source, which must outlive them.
+  void stopAndWait(std::unique_ptr<ContainerSource>& source) {
+    if (!source) return;
+    io_.run([&] { source->stop(); });
+    EXPECT_TRUE(testing::waitUntil([&] { return io_.run([&] { return source->idle(); }); }, 10s))
+        << "the source's coroutines did not end after stop()";
+    source.reset();
   }
   // podman run NAME ... ; returns its exit code.
   int podmanRun(const std::string& name, std::vector<std::string> args) {
@@ -74,6 +84,9 @@ class ContainerSourceTest : public ::testing::Test {
   ContainersConfig config_;
   std::unique_ptr<testing::PodmanService> service_;
   std::unique_ptr<ContainerSource> source_;
+  FakeSink secondSink_;
+  EventOut secondOut_{secondSink_, clock_};
+  std::unique_ptr<ContainerSource> second_;  // a test's own, started later
   std::vector<std::string> created_;
 };
 std::string* ContainerSourceTest::unavailable_ = nullptr;
@@ -107,16 +120,14 @@ TEST_F(ContainerSourceTest, ContainerThatNeverStartsIsContainerFailedWithTheErro
 }
 
 TEST_F(ContainerSourceTest, ContainersDeadBeforeTheSourceStartedAreReportedAtStart) {
-  io_.run([&] { source_->stop(); });
-  source_.reset();
+  stopAndWait(source_);
   const auto failed = containerName("dead-before");
   const auto clean = containerName("clean-before");
   EXPECT_EQ(podmanRun(failed, {"localhost/bb:1", "sh", "-c", "exit 3"}), 3);
   EXPECT_EQ(podmanRun(clean, {"localhost/bb:1", "true"}), 0);
-  FakeSink sink;
-  EventOut out(sink, clock_);
-  ContainerSource source(io_.io(), out, config_);
-  ASSERT_TRUE(io_.run([&] { return source.start(); }));
+  FakeSink& sink = secondSink_;
+  second_ = std::make_unique<ContainerSource>(io_.io(), secondOut_, config_);
+  ASSERT_TRUE(io_.run([&] { return second_->start(); }));
   ASSERT_TRUE(sink.waitFor(
       [&](const auto& e) { return !eventsFor(e, "container.failed", failed).empty(); }, 10s));
   const auto data = eventsFor(sink.events(), "container.failed", failed).at(0)["data"];
@@ -133,7 +144,6 @@ TEST_F(ContainerSourceTest, ContainersDeadBeforeTheSourceStartedAreReportedAtSta
   EXPECT_FALSE(
       eventsFor(sink.events(), "container.failed", later).at(0)["data"].value("at_start", false));
   EXPECT_EQ(eventsFor(sink.events(), "container.failed", failed).size(), 1u);
-  io_.run([&] { source.stop(); });
 }
 
 TEST_F(ContainerSourceTest, ContainerKilledUnderItsMemoryLimitIsContainerOom) {
