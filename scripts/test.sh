@@ -36,6 +36,9 @@ phase() {
 }
 
 jobs=${TEST_JOBS:-2}
+# The build dirs whose ctest run failed: their failures are digested at the end of the log.
+failed_dirs=$(mktemp)
+trap 'rm -f "$failed_dirs"' EXIT
 build_dir=${BUILD_DIR:-$here/build-test}
 
 normal_tests() (
@@ -45,6 +48,7 @@ normal_tests() (
   rm -f "$OCTOLAUNCH_SCENARIO_REPORT"
   local status=0
   ctest --output-on-failure --timeout 900 -j "$jobs" || status=$?
+  [ "$status" = 0 ] || echo "$build_dir" >>"$failed_dirs"
   if [ -s "$OCTOLAUNCH_SCENARIO_REPORT" ]; then
     echo "== diagnosis report (tests/scenarios/README.md explains it)"
     python3 "$here/tests/scenarios/diagnosis_report.py" "$OCTOLAUNCH_SCENARIO_REPORT"
@@ -80,14 +84,21 @@ fi
 if [ "${OCTOLAUNCH_SANITIZERS:-0}" = 1 ]; then
   if phase asan-build sanitizer_build "$here/build-asan" address,undefined; then
     phase asan-tests ctest --test-dir "$here/build-asan" --output-on-failure --timeout 900 \
-      -j "$jobs" -LE "$asan_exclude_labels" -E "$sanitizer_exclude_tests" || true
+      -j "$jobs" -LE "$asan_exclude_labels" -E "$sanitizer_exclude_tests" ||
+      echo "$here/build-asan" >>"$failed_dirs"
   fi
   if phase tsan-build sanitizer_build "$here/build-tsan" thread "${tsan_targets[@]}"; then
     phase tsan-tests ctest --test-dir "$here/build-tsan" --output-on-failure --timeout 900 \
-      -j "$jobs" -L threaded -E "$sanitizer_exclude_tests" || true
+      -j "$jobs" -L threaded -E "$sanitizer_exclude_tests" ||
+      echo "$here/build-tsan" >>"$failed_dirs"
   fi
 fi
 
+# Each failed test's assertions once more, where a log cut in the middle still shows them.
+while read -r dir; do
+  echo "== failed tests in $dir"
+  python3 "$here/tests/ctest_failure_digest.py" "$dir"
+done <"$failed_dirs"
 echo "== wall time per phase"
 printf '%s\n' "${timings[@]}"
 exit "$rc"
