@@ -56,7 +56,10 @@ class ContainerSourceTest : public ::testing::Test {
   void TearDown() override {
     stopAndWait(source_);
     stopAndWait(second_);
-    for (const auto& name : created_) testing::run({"podman", "rm", "-f", name}, 60s);
+    if (created_.empty()) return;
+    std::vector<std::string> rm = {"podman", "rm", "-f"};
+    rm.insert(rm.end(), created_.begin(), created_.end());
+    testing::run(rm, 60s);
   }
   // Stops the source and waits until its coroutines have ended: they resume on the io thread
   // after stop() and still use the source, which must outlive them.
@@ -72,7 +75,9 @@ class ContainerSourceTest : public ::testing::Test {
     created_.push_back(name);
     std::vector<std::string> argv = {"podman", "run", "--name", name, "--network", "none"};
     argv.insert(argv.end(), args.begin(), args.end());
-    return testing::run(argv, 120s).exitCode;
+    const auto r = testing::run(argv, 60s);
+    if (r.exitCode == -1) ADD_FAILURE() << "podman run " << name << " hung: " << r.err;
+    return r.exitCode;
   }
 
   static std::string* unavailable_;
