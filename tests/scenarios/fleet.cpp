@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "agent/spool/spool.h"
+#include "tests/scenarios/replace_all.h"
 
 namespace octolaunch::testing {
 
@@ -71,12 +72,6 @@ constexpr const char* kNoisyPreamble =
     "echo 'warning: config key \"pool_timeout\" is deprecated'; "
     "echo 'ERROR: connection to cache:6379 reset, retrying (1/3)' >&2; "
     "echo 'retry ok'; ";
-
-std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
-  for (std::size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size()))
-    text.replace(p, from.size(), to);
-  return text;
-}
 
 bool memcgWritable() {
   return ::access("/sys/fs/cgroup/memory/cgroup.procs", W_OK) == 0 &&

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "tests/scenarios/replace_all.h"
 #include "tests/support/process.h"
 
 namespace octolaunch::testing {
@@ -38,12 +39,6 @@ const std::vector<std::string>& capturedCrashLoop() {
     return out;
   }();
   return entries;
-}
-
-std::string replaceAll(std::string text, const std::string& from, const std::string& to) {
-  for (std::size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size()))
-    text.replace(p, from.size(), to);
-  return text;
 }
 
 // The block with its cursor dropped (journal-remote assigns its own) and its realtime stamp set.
