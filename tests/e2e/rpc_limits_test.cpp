@@ -19,6 +19,7 @@
 #include "octolaunch/schema/rpc.capnp.h"
 #include "tests/support/harness.h"
 #include "tests/support/raw_http.h"
+#include "tests/support/sanitizer_build.h"
 
 namespace octolaunch::testing {
 namespace {
@@ -159,7 +160,11 @@ TEST(RpcLimits, BigMessagesBeforeHelloAreRefusedFromTheirHeader) {
   const std::int64_t peak = statusBytes(pid, "VmHWM");
   std::printf("RSS idle %.1f MiB, peak during 8 x 60 MiB before hello %.1f MiB\n",
               static_cast<double>(idle) / kMiB, static_cast<double>(peak) / kMiB);
-  EXPECT_LT(peak, idle + 64 * kMiB);
+  if (kAddressSanitizer) {
+    std::printf("memory bound not checked: AddressSanitizer's quarantine keeps freed memory\n");
+  } else {
+    EXPECT_LT(peak, idle + 64 * kMiB);
+  }
   EXPECT_EQ(metric(collector.httpPort(), "octolaunch_ingest_connections_rejected_total"), 8);
   EXPECT_TRUE(collector.running());
 }
@@ -193,7 +198,12 @@ TEST(RpcLimits, APeerThatNeverReadsItsAnswersIsCutAndLeavesNothingBehind) {
                             "octolaunch_ingest_connections_cut_total{reason=\"unsent_backlog\"}",
                             1));
   EXPECT_TRUE(metricReaches(collector.httpPort(), "octolaunch_ingest_connections_open", 0));
+  EXPECT_TRUE(collector.running());
   const std::int64_t peak = statusBytes(pid, "VmHWM");
+  if (kAddressSanitizer) {
+    std::printf("memory bounds not checked: AddressSanitizer's quarantine keeps freed memory\n");
+    return;
+  }
   // What the peers made the collector allocate goes back to the system once they are gone.
   EXPECT_TRUE(waitUntil([&] { return statusBytes(pid, "VmRSS") < idle + 16 * kMiB; }, 10s));
   const std::int64_t after = statusBytes(pid, "VmRSS");
@@ -201,7 +211,6 @@ TEST(RpcLimits, APeerThatNeverReadsItsAnswersIsCutAndLeavesNothingBehind) {
               static_cast<double>(idle) / kMiB, static_cast<double>(peak) / kMiB,
               static_cast<double>(after) / kMiB);
   EXPECT_LT(peak, idle + 64 * kMiB);
-  EXPECT_TRUE(collector.running());
 }
 
 TEST(RpcLimits, ConnectionsBeyondTheCapAreRefusedAndAnAgentStillGetsIn) {

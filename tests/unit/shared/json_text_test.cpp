@@ -15,9 +15,10 @@ std::string asJson(std::string_view s) {
 }
 
 TEST(JsonText, ValidUtf8RoundTripsThroughAJsonParser) {
+  static constexpr char kControls[] = "tab\tnewline\nreturn\rbell\x07 nul\0x";  // NUL inside
   for (std::string s :
        {std::string(""), std::string("plain ascii"), std::string("quote \" and \\ backslash"),
-        std::string("tab\tnewline\nreturn\rbell\x07 nul\0x", 34), std::string("del \x7f"),
+        std::string(kControls, sizeof kControls - 1), std::string("del \x7f"),
         std::string("über 日本 😀"), std::string("\xF4\x8F\xBF\xBF")}) {
     auto parsed = nlohmann::json::parse(asJson(s));
     EXPECT_EQ(parsed.get<std::string>(), s) << asJson(s);
