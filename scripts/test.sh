@@ -65,7 +65,7 @@ normal_tests() (
 )
 
 # The labels the ASan+UBSan phase leaves out, and why: docs/testing.md ("In CI").
-asan_exclude_labels='^(checks|scenario|sources|packaging)$'
+asan_exclude_labels='^(checks|scenario|sources|packaging|browser)$'
 # Tests neither sanitizer phase runs: the OOM test needs the hook binary to be smaller than the
 # command it kills in their shared memory cgroup; a sanitized binary's shadow memory makes it the
 # kernel's victim instead (docs/testing.md).

@@ -93,8 +93,17 @@ window.OL = window.OL || {};
       let t0 = Infinity, t1 = -Infinity;
       const take = (ms) => { if (Number.isFinite(ms)) { t0 = Math.min(t0, ms); t1 = Math.max(t1, ms); } };
       for (const s of this.stages) { take(OL.timeMs(s.started)); take(OL.timeMs(s.updated)); }
+      // The range is what happened; a grace period reaching beyond it adds at most a quarter of
+      // the span (its bar then runs to the right edge), so minutes of activity are not squeezed
+      // into a few pixels by a long grace period.
+      let graceEnd = -Infinity;
       hosts.forEach((h, hi) => {
-        for (const w of h.windows || []) { take(w.start_ns / 1e6); take(w.end_ns / 1e6); }
+        for (const w of h.windows || []) {
+          take(w.start_ns / 1e6);
+          const finish = OL.timeMs(w.finish);
+          take(Number.isFinite(finish) ? finish : w.end_ns / 1e6);
+          graceEnd = Math.max(graceEnd, w.end_ns / 1e6);
+        }
         (h.events || []).forEach((e, ei) => {
           this.refs.set(OL.eventKey(e.agent_id, e.epoch, e.seq), { h: hi, e: ei });
           if (!e.open_at_start) take(e.time_ns / 1e6);
@@ -102,13 +111,14 @@ window.OL = window.OL || {};
       });
       if (!Number.isFinite(t0)) { t0 = Date.now() - 60000; t1 = Date.now(); }
       if (t1 - t0 < 1000) { t0 -= 500; t1 += 500; }
+      if (graceEnd > t1) t1 = Math.min(graceEnd, t1 + (t1 - t0) * 0.25);
       const pad = (t1 - t0) * 0.02;
       t0 -= pad; t1 += pad;
       this.t0 = t0; this.t1 = t1;
 
       const width = Math.max(640, this.container.clientWidth || 900);
       const plotW = width - LABEL_W - RIGHT_PAD;
-      const x = (ms) => LABEL_W + ((ms - t0) / (t1 - t0)) * plotW;
+      const x = (ms) => LABEL_W + ((Math.min(ms, t1) - t0) / (t1 - t0)) * plotW;
       const rowCount = hosts.length + 1;
       const height = AXIS_H + rowCount * ROW_H + 6;
       const out = [];
@@ -163,7 +173,10 @@ window.OL = window.OL || {};
           const mid = Number.isFinite(finish) ? Math.min(end, x(finish)) : end;
           const outcome = /^[a-z]+$/.test(w.outcome || '') ? w.outcome : 'unknown';
           out.push(`<rect class="win win-${outcome}${w.unfinished ? ' unfinished' : ''}" x="${a.toFixed(1)}" y="5" width="${Math.max(2, mid - a).toFixed(1)}" height="${ROW_H - 10}" rx="2"/>`);
-          if (end - mid > 0.5) out.push(`<rect class="grace" x="${mid.toFixed(1)}" y="5" width="${(end - mid).toFixed(1)}" height="${ROW_H - 10}"/>`);
+          if (end - mid > 0.5) {
+            const until = `grace period until ${OL.absolute(w.end_ns / 1e6)}${w.end_ns / 1e6 > t1 ? ' (beyond the right edge)' : ''}`;
+            out.push(`<rect class="grace" x="${mid.toFixed(1)}" y="5" width="${(end - mid).toFixed(1)}" height="${ROW_H - 10}"><title>${OL.esc(until)}</title></rect>`);
+          }
         }
         // At most one mark per severity per pixel column; evidence is always drawn.
         const used = new Map();
@@ -269,6 +282,7 @@ window.OL = window.OL || {};
       this.select(el);
       el.closest('g.row').querySelector('.row-bg').scrollIntoView({ block: 'center', inline: 'nearest' });
       el.focus({ preventScroll: true });
+      this.tooltip.hidden = true;  // the detail panel shows the event; the tooltip would hide rows
       return true;
     }
 

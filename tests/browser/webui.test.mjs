@@ -139,8 +139,18 @@ function cli(collector, args, token) {
   return r.stdout;
 }
 
+// GET p as JSON. A request on a kept-alive connection the collector just closed fails in fetch
+// before any answer: tried again, up to three times.
 async function api(collector, p, token) {
-  const response = await fetch(collector.url + p, token ? { headers: { Authorization: 'Bearer ' + token } } : {});
+  let response;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch(collector.url + p, token ? { headers: { Authorization: 'Bearer ' + token } } : {});
+      break;
+    } catch (e) {
+      if (attempt === 3) throw new Error(`GET ${p}: ${e.message} (${e.cause && e.cause.message})`);
+    }
+  }
   if (!response.ok) throw new Error(`GET ${p}: ${response.status} ${await response.text()}`);
   return response.json();
 }
