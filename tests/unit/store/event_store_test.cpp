@@ -16,6 +16,28 @@ using testing::BatchMessage;
 using testing::EventSpec;
 using testing::outputLines;
 
+// Ten events whose arrival order differs from their time order, with releases (r1, r2), hosts
+// (web-1, web-2) and kinds interleaved: times 100..1000, r1 at 300, 500, 800, 1000.
+std::vector<EventSpec> interleavedEvents() {
+  std::vector<EventSpec> specs;
+  const std::int64_t times[] = {500, 100, 900, 300, 700, 200, 800, 400, 600, 1000};
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    specs.push_back({.seq = i + 1,
+                     .timeNs = times[i],
+                     .host = i % 2 ? "web-2" : "web-1",
+                     .release = i % 3 == 0 ? "r1" : "r2",
+                     .kind = i == 4 ? "hook.exit" : "hook.output"});
+  }
+  return specs;
+}
+
+// The times of (seq, timeNs) rows.
+std::vector<std::int64_t> timesOf(const std::vector<std::pair<std::uint64_t, std::int64_t>>& rows) {
+  std::vector<std::int64_t> t;
+  for (const auto& r : rows) t.push_back(r.second);
+  return t;
+}
+
 class EventStoreTest : public ::testing::Test {
  protected:
   void open(std::size_t mapSize = std::size_t{64} << 20) {
@@ -57,24 +79,9 @@ class EventStoreTest : public ::testing::Test {
 };
 
 TEST_F(EventStoreTest, IndexesReturnTheirEventsInTimeOrder) {
-  // Arrival order differs from time order; releases, hosts and kinds are interleaved.
-  std::vector<EventSpec> specs;
-  const std::int64_t times[] = {500, 100, 900, 300, 700, 200, 800, 400, 600, 1000};
-  for (std::uint64_t i = 0; i < 10; ++i) {
-    specs.push_back({.seq = i + 1,
-                     .timeNs = times[i],
-                     .host = i % 2 ? "web-2" : "web-1",
-                     .release = i % 3 == 0 ? "r1" : "r2",
-                     .kind = i == 4 ? "hook.exit" : "hook.output"});
-  }
-  BatchMessage m("agent-a", 7, specs);
+  BatchMessage m("agent-a", 7, interleavedEvents());
   commit(m);
-
-  auto times_of = [](const auto& rows) {
-    std::vector<std::int64_t> t;
-    for (auto& r : rows) t.push_back(r.second);
-    return t;
-  };
+  auto times_of = timesOf;
   EXPECT_EQ(times_of(all({.limit = 100})),
             (std::vector<std::int64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}));
   EXPECT_EQ(times_of(all({.release = "r1"})), (std::vector<std::int64_t>{300, 500, 800, 1000}));
@@ -341,25 +348,14 @@ TEST_F(EventStoreTest, PaginationReturnsEveryEventExactlyOnce) {
 }
 
 TEST_F(EventStoreTest, NewestFirstIsTheReverseOrderOnEveryIndexAndPagesEveryEventOnce) {
-  std::vector<EventSpec> specs;
-  const std::int64_t times[] = {500, 100, 900, 300, 700, 200, 800, 400, 600, 1000};
-  for (std::uint64_t i = 0; i < 10; ++i) {
-    specs.push_back({.seq = i + 1,
-                     .timeNs = times[i],
-                     .host = i % 2 ? "web-2" : "web-1",
-                     .release = i % 3 == 0 ? "r1" : "r2"});
-  }
+  std::vector<EventSpec> specs = interleavedEvents();
   // Many events of one time after them: ties must page by id, backwards.
   for (std::uint64_t s = 11; s <= 60; ++s) {
     specs.push_back({.seq = s, .timeNs = 2000, .host = "web-3", .release = "r3"});
   }
   BatchMessage m("agent-a", 7, specs);
   commit(m);
-  auto times_of = [](const auto& rows) {
-    std::vector<std::int64_t> t;
-    for (auto& r : rows) t.push_back(r.second);
-    return t;
-  };
+  auto times_of = timesOf;
   EXPECT_EQ(times_of(all({.release = "r1", .newestFirst = true})),
             (std::vector<std::int64_t>{1000, 800, 500, 300}));
   EXPECT_EQ(times_of(all({.host = "web-2", .sinceNs = 200, .untilNs = 1000, .newestFirst = true})),
