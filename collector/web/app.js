@@ -28,8 +28,17 @@ window.OL = window.OL || {};
     }
   }
 
+  // The current page's handler of a window resize (the timeline is drawn to its width), or null.
+  OL.onResize = null;
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => OL.onResize && OL.onResize(), 150);
+  });
+
   async function route(opts) {
     const mine = ++generation;
+    OL.onResize = null;
     const path = location.pathname;
     const query = new URLSearchParams(location.search);
     main.setAttribute('aria-busy', 'true');

@@ -51,8 +51,9 @@ window.OL = window.OL || {};
     year: 'numeric', month: 'short', day: 'numeric',
     hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
+  // 24-hour: timeline ticks may carry milliseconds after the seconds.
   const clock = new Intl.DateTimeFormat(undefined, {
-    hour: '2-digit', minute: '2-digit', second: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
   });
 
   OL.absolute = (ms) => absolute.format(new Date(ms));

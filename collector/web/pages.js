@@ -59,7 +59,7 @@ window.OL = window.OL || {};
     document.title = 'Releases · OctoLaunch';
   };
 
-  function causeHtml(c, i) {
+  function causeHtml(releaseId, c, i) {
     const reasons = (c.reasons || []).map((r) => `<li>${esc(r)}</li>`).join('');
     const evidence = (c.evidence || []).map((e, j) => {
       const hasRef = e.agent_id !== undefined && e.seq !== undefined;
@@ -83,6 +83,7 @@ window.OL = window.OL || {};
       `<h3><span class="rank">#${i + 1}</span> ${esc(c.title)}</h3>` +
       `<p class="cause-meta"><span class="category">${esc(c.category)}</span> · score ${esc(c.score)} · ` +
       `${esc(c.hosts_affected)} of ${esc(c.hosts_total)} hosts${c.context ? ' · <em>context</em>' : ''}` +
+      `${(c.hosts || []).length ? ': ' + c.hosts.slice(0, 8).map((h) => OL.navLink(OL.releasePath(releaseId, h), h)).join(', ') + (c.hosts.length > 8 ? ` and ${c.hosts.length - 8} more` : '') : ''}` +
       `${c.first_seen ? ' · first seen ' + OL.timeHtml(c.first_seen, { short: true }) : ''}</p>` +
       (reasons ? `<ul class="reasons">${reasons}</ul>` : '') +
       (open ? `<h4>Open first</h4><ul class="open-first">${open}</ul>` : '') +
@@ -97,6 +98,7 @@ window.OL = window.OL || {};
     const selectedHost = query.get('host') || '';
     const jobs = (release.ci_job_urls || []).map((u, k) => OL.extLink(u, `job ${k + 1}`)).join(' ');
     const causeList = causes.causes || [];
+    const omitted = (timeline.hosts || []).reduce((n, h) => n + (h.events_omitted || 0), 0);
     main.innerHTML =
       `<nav class="crumbs">${OL.navLink('/', 'Releases')} › ${esc(release.id)}</nav>` +
       `<header class="rel-head"><h1>${esc(release.id)} ${OL.statusBadge(release.status)}</h1>` +
@@ -110,14 +112,15 @@ window.OL = window.OL || {};
       `${jobs ? `<span>CI jobs ${jobs}</span>` : ''}</p></header>` +
       '<div class="rel-body">' +
       '<section class="timeline-panel" aria-labelledby="tl-title"><h2 id="tl-title">Timeline</h2>' +
-      `<p class="hint">${esc(timeline.events_total || 0)} events on ${esc((timeline.hosts || []).length)} hosts. ` +
+      `<p class="hint">${esc(timeline.events_total || 0)} events on ${esc((timeline.hosts || []).length)} hosts` +
+      `${omitted ? ` (${esc(omitted)} not drawn: the collector's [analysis] timeline_max_events_per_host)` : ''}. ` +
       'Tab to a host, arrow keys to walk its events, Enter to open one.</p>' +
       legendHtml() +
       '<div class="tl-scroll" id="tl-scroll"></div>' +
       '<div class="detail" id="tl-detail" hidden aria-live="polite"></div></section>' +
       '<aside class="causes-panel" aria-labelledby="causes-title"><h2 id="causes-title">Causes</h2>' +
       (causes.advice ? `<p class="advice${causes.rollback_advised ? ' rollback' : ''}">${esc(causes.advice)}</p>` : '') +
-      (causeList.length ? `<ol class="causes">${causeList.map(causeHtml).join('')}</ol>`
+      (causeList.length ? `<ol class="causes">${causeList.map((c, i) => causeHtml(release.id, c, i)).join('')}</ol>`
                         : '<p class="empty no-causes">No candidate causes: nothing in this release failed.</p>') +
       '</aside></div>';
     document.title = `${release.id} (${release.status}) · OctoLaunch`;
@@ -131,6 +134,14 @@ window.OL = window.OL || {};
     const detail = main.querySelector('#tl-detail');
     const view = new OL.Timeline(main.querySelector('#tl-scroll'), detail, OL.tooltip());
     view.render(timeline, evidence, selectedHost);
+    let width = main.querySelector('#tl-scroll').clientWidth;
+    OL.onResize = () => {
+      const now = main.querySelector('#tl-scroll').clientWidth;
+      if (Math.abs(now - width) < 8) return;
+      width = now;
+      view.clearSelection();
+      view.render(timeline, evidence, selectedHost);
+    };
     detail.addEventListener('click', (ev) => {
       if (ev.target.closest('[data-close]')) view.clearSelection();
     });

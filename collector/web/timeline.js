@@ -55,11 +55,11 @@ window.OL = window.OL || {};
     }
   }
 
-  // A tick step (ms) that gives about one label per 110 px.
+  // A tick step (ms) that gives about one label per 130 px.
   function tickStep(spanMs, widthPx) {
-    const steps = [1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5,
+    const steps = [100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5,
       216e5, 432e5, 864e5, 1728e5, 6048e5];
-    const want = spanMs / Math.max(1, widthPx / 110);
+    const want = spanMs / Math.max(1, widthPx / 130);
     return steps.find((s) => s >= want) || steps[steps.length - 1];
   }
 
@@ -131,7 +131,8 @@ window.OL = window.OL || {};
       for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
         const px = x(t).toFixed(1);
         out.push(`<line class="grid" x1="${px}" x2="${px}" y1="${AXIS_H - 6}" y2="${height}"/>`);
-        out.push(`<text class="tick" x="${px}" y="${AXIS_H - 10}">${OL.esc(OL.clock(t))}</text>`);
+        const label = step < 1000 ? `${OL.clock(t)}.${String(t % 1000).padStart(3, '0')}` : OL.clock(t);
+        out.push(`<text class="tick" x="${px}" y="${AXIS_H - 10}">${OL.esc(label)}</text>`);
       }
       out.push('</g>');
 

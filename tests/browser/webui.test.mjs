@@ -316,9 +316,10 @@ async function main() {
   check(hl.inView, 'the highlighted mark is scrolled into view');
   const detail = await page.textContent('#tl-detail');
   check(detail.includes(firstEvidence.kind), 'the highlighted event is shown', detail);
+  await shot(page, 'release');
   await page.hover('g.row.host .mark.sev-error');
   check(await page.isVisible('.tooltip'), 'hovering a mark shows the event');
-  await shot(page, 'release');
+  await shot(page, 'release-hover');
   await page.mouse.move(0, 0);
 
   // Keyboard: Tab reaches a host row, arrows walk its marks, Enter opens one.
@@ -354,6 +355,14 @@ async function main() {
   await page.waitForSelector('g.row.host');
   await page.setViewportSize({ width: 1280, height: 1400 });
   await shot(page, 'release-tall');
+  // A small laptop: the causes go below the timeline, which is redrawn to the new width.
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.waitForFunction(() => {
+    const svg = document.querySelector('svg.tl');
+    return svg && Math.abs(+svg.getAttribute('width') - document.getElementById('tl-scroll').clientWidth) <= 1;
+  });
+  check((await page.$$('g.row.host')).length === 3, 'the timeline redrawn for a narrow window keeps its rows');
+  await shot(page, 'release-laptop');
   await page.setViewportSize({ width: 1280, height: 800 });
   check(pageErrors.length === 0, 'no script errors or dialogs', pageErrors.join(' | '));
 
