@@ -290,8 +290,10 @@ window.OL = window.OL || {};
     select(el) {
       this.clearSelection();
       el.classList.add('hl');
-      // Drawn last so the ring is on top of its neighbours.
+      // Drawn last so the ring is on top of its neighbours; moving it drops its focus, given back.
+      const focused = document.activeElement === el;
       el.parentNode.appendChild(el);
+      if (focused) el.focus({ preventScroll: true });
       const found = this.eventAt(el);
       if (!found) return;
       const e = found.event;

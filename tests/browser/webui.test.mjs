@@ -317,7 +317,7 @@ async function main() {
   const detail = await page.textContent('#tl-detail');
   check(detail.includes(firstEvidence.kind), 'the highlighted event is shown', detail);
   await shot(page, 'release');
-  await page.hover('g.row.host .mark.sev-error');
+  await page.hover('g.row.host .mark.hl');
   check(await page.isVisible('.tooltip'), 'hovering a mark shows the event');
   await shot(page, 'release-hover');
   await page.mouse.move(0, 0);
@@ -327,8 +327,12 @@ async function main() {
   await page.keyboard.press('ArrowRight');
   const focused = await page.evaluate(() => document.activeElement.classList.contains('mark'));
   check(focused, 'ArrowRight moves focus from a host row to its first mark');
+  await page.keyboard.press('ArrowRight');
   await page.keyboard.press('Enter');
   check(await page.isVisible('#tl-detail'), 'Enter on a mark shows its event');
+  check(await page.evaluate(() => document.activeElement.classList.contains('hl')),
+    'the opened mark keeps the focus (arrows go on from it)');
+  await shot(page, 'release-keyboard');
 
   // ?host= deep link selects the row.
   await page.goto(collector.url + '/releases/api-2.4.1?host=web3');
