@@ -1,5 +1,6 @@
 // The release timeline: one SVG, hosts down, time across. The markup is built as one string and
-// set once; marks carry only numeric indices (data-h, data-e) into the timeline JSON, and one set
+// set once; rows and marks carry only numeric indices (data-h on the row, data-e on the mark) into
+// the timeline JSON, a mark is made focusable only when focus goes to it, and one set
 // of delegated listeners on the container serves every mark (no listener per event).
 'use strict';
 window.OL = window.OL || {};
@@ -61,6 +62,12 @@ window.OL = window.OL || {};
       216e5, 432e5, 864e5, 1728e5, 6048e5];
     const want = spanMs / Math.max(1, widthPx / 130);
     return steps.find((s) => s >= want) || steps[steps.length - 1];
+  }
+
+  // Marks are not focusable until focus goes to one (10,000 tabindex attributes cost time to parse).
+  function focusOn(el, options) {
+    if (!el.hasAttribute('tabindex') && el.classList.contains('mark')) el.setAttribute('tabindex', '-1');
+    el.focus(options);
   }
 
   class Timeline {
@@ -193,7 +200,7 @@ window.OL = window.OL || {};
           if (!isEvidence && (mask & bit)) return;
           used.set(col, mask | bit);
           drawn++;
-          out.push(`<path class="mark sev-${sev} fam-${fam}${open ? ' open-start' : ''}${isEvidence ? ' evidence' : ''}" d="${shape(fam, px, cy)}" data-h="${hi}" data-e="${ei}" tabindex="-1"/>`);
+          out.push(`<path class="mark sev-${sev} fam-${fam}${open ? ' open-start' : ''}${isEvidence ? ' evidence' : ''}" d="${shape(fam, px, cy)}" data-e="${ei}"/>`);
         });
         out.push('</g>');
       });
@@ -204,7 +211,7 @@ window.OL = window.OL || {};
     }
 
     eventAt(el) {
-      const h = this.rows[+el.getAttribute('data-h')];
+      const h = this.rows[+el.closest('g.row').getAttribute('data-h')];
       return h && h.events ? { host: h, event: h.events[+el.getAttribute('data-e')] } : null;
     }
 
@@ -242,7 +249,7 @@ window.OL = window.OL || {};
       const mark = el.closest && el.closest('.mark');
       const link = el.closest && el.closest('.host-link');
       if (!mark && !link) return;
-      const hi = +(mark || link).getAttribute('data-h');
+      const hi = +(mark || link).closest('g.row').getAttribute('data-h');
       const row = this.svg.querySelector(`g.row[data-h="${hi}"]`);
       const marks = row ? Array.from(row.querySelectorAll('.mark')) : [];
       let target = null;
@@ -264,7 +271,7 @@ window.OL = window.OL || {};
         return;
       }
       ev.preventDefault();
-      if (target) target.focus();
+      if (target) focusOn(target);
     }
 
     clearSelection() {
@@ -278,11 +285,11 @@ window.OL = window.OL || {};
     highlight(key) {
       const at = this.refs.get(key);
       if (!at || !this.svg) return false;
-      const el = this.svg.querySelector(`.mark[data-h="${at.h}"][data-e="${at.e}"]`);
+      const el = this.svg.querySelector(`g.row[data-h="${at.h}"] .mark[data-e="${at.e}"]`);
       if (!el) return false;
       this.select(el);
       el.closest('g.row').querySelector('.row-bg').scrollIntoView({ block: 'center', inline: 'nearest' });
-      el.focus({ preventScroll: true });
+      focusOn(el, { preventScroll: true });
       this.tooltip.hidden = true;  // the detail panel shows the event; the tooltip would hide rows
       return true;
     }
