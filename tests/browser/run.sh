@@ -3,7 +3,7 @@
 # needs is missing: node, Chromium (/usr/bin/chromium, or OCTOLAUNCH_CHROMIUM), or playwright-core
 # in tests/browser/node_modules (`npm ci --prefix tests/browser`, which scripts/test.sh runs).
 # With CI=true a missing piece is a failure instead.
-#   run.sh BIN_DIR ARTIFACT_DIR
+#   run.sh COLLECTOR AGENT CLI ARTIFACT_DIR   (the binaries' paths, from CMake)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 skip() {

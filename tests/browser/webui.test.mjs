@@ -1,6 +1,6 @@
 // The web UI in a real Chromium against a real collector fed by real agents.
 //
-//   node webui.test.mjs BIN_DIR ARTIFACT_DIR
+//   node webui.test.mjs COLLECTOR AGENT CLI ARTIFACT_DIR   (the three binaries' paths)
 //
 // Seeds through the real binaries (octolaunch-collector, `octolaunch-agent run`, `deploy`, `hook`
 // and the `octolaunch` CLI for releases and CI stages): a release whose migration fails on one of
@@ -16,14 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [binDir, artifactDir] = process.argv.slice(2);
-if (!binDir || !artifactDir) {
-  console.error('usage: node webui.test.mjs BIN_DIR ARTIFACT_DIR');
+const [collectorBin, agentBin, cliBin, artifactDir] = process.argv.slice(2);
+if (!artifactDir) {
+  console.error('usage: node webui.test.mjs COLLECTOR AGENT CLI ARTIFACT_DIR');
   process.exit(2);
 }
 const CHROMIUM = process.env.OCTOLAUNCH_CHROMIUM || '/usr/bin/chromium';
 const BIG = process.env.OCTOLAUNCH_BROWSER_BIG !== '0';
-const bin = (name) => path.join(binDir, name);
+const bin = (name) => ({ 'octolaunch-collector': collectorBin, 'octolaunch-agent': agentBin, octolaunch: cliBin })[name];
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'octolaunch-browser-'));
 fs.mkdirSync(artifactDir, { recursive: true });
 const started = Date.now();
