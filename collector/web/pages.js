@@ -119,7 +119,7 @@ window.OL = window.OL || {};
       '<div class="tl-scroll" id="tl-scroll"></div>' +
       '<div class="detail" id="tl-detail" hidden aria-live="polite"></div></section>' +
       '<aside class="causes-panel" aria-labelledby="causes-title"><h2 id="causes-title">Causes</h2>' +
-      (causes.advice ? `<p class="advice${causes.rollback_advised ? ' rollback' : ''}">${esc(causes.advice)}</p>` : '') +
+      (causes.advice ? `<p class="advice${causes.rollback_advised ? ' rollback' : causeList.length ? '' : ' calm'}">${esc(causes.advice)}</p>` : '') +
       (causeList.length ? `<ol class="causes">${causeList.map((c, i) => causeHtml(release.id, c, i)).join('')}</ol>`
                         : '<p class="empty no-causes">No candidate causes: nothing in this release failed.</p>') +
       '</aside></div>';

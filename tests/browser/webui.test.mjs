@@ -345,6 +345,7 @@ async function main() {
   check((await page.$$('.causes .cause')).length === 0 && (await page.$$('.no-causes')).length === 1,
     'a healthy release shows no causes');
   check((await page.$$('g.row.host')).length === 3, 'the healthy release has its three host rows');
+  await shot(page, 'release-healthy');
 
   // The host page: recent events across releases, newest first, with the other service's noise.
   await page.goto(collector.url + '/hosts/web1');
