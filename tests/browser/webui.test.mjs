@@ -4,8 +4,9 @@
 //
 // Seeds through the real binaries (octolaunch-collector, `octolaunch-agent run`, `deploy`, `hook`
 // and the `octolaunch` CLI for releases and CI stages): a release whose migration fails on one of
-// three hosts amid host noise (a noisy deploy script, another service's health probe failing), a
-// healthy release, a release of another service; then a collector that requires tokens; then
+// three hosts amid host noise (a noisy deploy script, another service's health probe failing, a
+// disk already full when the deploy starts), a healthy release before it, a release of another
+// service; then a collector that requires tokens; then
 // (unless OCTOLAUNCH_BROWSER_BIG=0) a release of 100 hosts × 100 events. Asserts what a user relies
 // on; prints the time from navigation until the big release's host rows and causes are in the DOM
 // (not asserted). Screenshots go to ARTIFACT_DIR. Exit 0 passed, 1 failed; run.sh decides skips.
@@ -79,9 +80,11 @@ async function startCollector(name, configText) {
   return { rpc, url: `http://${http}`, child };
 }
 
-// The agent's config: every host source off (the test must not depend on this machine's kernel),
-// plus what the host adds (e.g. another service with a health probe).
-const SOURCES_OFF = ['kmsg', 'cgroup', 'psi', 'disk', 'fd', 'journal', 'containers']
+// The agent's config: every host source off that extraToml does not configure (the test must not
+// depend on this machine's kernel), plus what the host adds (e.g. another service with a health
+// probe).
+const SOURCES = ['kmsg', 'cgroup', 'psi', 'disk', 'fd', 'journal', 'containers'];
+const sourcesOff = (extraToml) => SOURCES.filter((s) => !extraToml.includes(`[sources.${s}]`))
   .map((s) => `[sources.${s}]\nenabled = false\n`).join('');
 
 class Host {
@@ -90,7 +93,7 @@ class Host {
     this.dir = path.join(work, 'hosts', name);
     fs.mkdirSync(this.dir, { recursive: true });
     this.config = path.join(this.dir, 'agent.toml');
-    fs.writeFileSync(this.config, SOURCES_OFF + extraToml.replaceAll('@DIR@', this.dir));
+    this.configure(extraToml);
     this.flags = ['--config', this.config, '--spool-dir', path.join(this.dir, 'spool'),
       '--agent-id', 'agent-' + name, '--host', name, '--collector', collector.rpc];
   }
@@ -99,6 +102,17 @@ class Host {
     this.child = spawn(bin('octolaunch-agent'), ['run', ...this.flags],
       { env: childEnv, cwd: this.dir, stdio: ['ignore', 'ignore', fs.openSync(path.join(this.dir, 'agent.log'), 'a')] });
     children.push(this.child);
+  }
+
+  // Stops the agent, rewrites its config with extraToml and starts it again (same spool).
+  async restart(extraToml) {
+    await this.stop();
+    this.configure(extraToml);
+    this.start();
+  }
+
+  configure(extraToml) {
+    fs.writeFileSync(this.config, sourcesOff(extraToml) + extraToml.replaceAll('@DIR@', this.dir));
   }
 
   async stop() {
@@ -178,9 +192,39 @@ health_interval_seconds = 1
 health = [{ type = "command", command = "test ! -e @DIR@/batch-down", timeout_ms = 2000 }]
 `;
 
+// A condition already open when the deploy starts: every mount is "full" at 0.1 % used, so the
+// agent reports / full as it starts, before the deploy.
+const DISK_ALREADY_FULL = `
+[sources.disk]
+enabled = true
+used_percent = 0.1
+inode_used_percent = 100.0
+mounts = ["/"]
+interval_ms = 1000
+`;
+
+// The collector's deploy windows end GRACE_SECONDS after deploy.finish, so that web3's disk
+// condition, raised after the healthy release's window, is no part of it.
+const GRACE_SECONDS = 2;
+
 async function seed(collector) {
   const hosts = ['web1', 'web2', 'web3'].map((h) => new Host(collector, h, NOISY_SERVICE));
   hosts.forEach((h) => h.start());
+
+  // The healthy release first, on a quiet fleet.
+  cli(collector, ['release', 'create', '--id', 'api-2.4.0', '--service', 'api', '--version', '2.4.0',
+    '--commit', '1a2b3c4', '--environment', 'staging', '--ci-run-url', 'https://ci.example.com/acme/api/runs/800']);
+  for (const h of hosts) h.deploy('api-2.4.0', 'api', [['migrate', MIGRATION]]);
+  const windowsEnd = Date.now() + (GRACE_SECONDS + 1) * 1000;
+  await delivered(collector, 'api-2.4.0', 3);
+
+  // web3's disk source is switched on after that release's windows closed; it finds / "full" at
+  // start, a condition open before the next deploy.
+  await waitFor('the healthy release\'s deploy windows to close', () => Date.now() > windowsEnd, 10000);
+  await hosts[2].restart(NOISY_SERVICE + DISK_ALREADY_FULL);
+  await waitFor('web3 reporting / full before its deploy', async () =>
+    (await api(collector, '/api/v1/events?host=web3&kind=disk.full')).events.length > 0, 30000);
+
   const job = 'https://ci.example.com/acme/api/jobs/4411';
   cli(collector, ['release', 'create', '--id', 'api-2.4.1', '--service', 'api', '--version', '2.4.1',
     '--commit', '9f2c1e7', '--environment', 'production',
@@ -201,14 +245,10 @@ async function seed(collector) {
   fs.rmSync(path.join(hosts[0].dir, 'batch-down'));
   cli(collector, ['release', 'stage', 'api-2.4.1', '--name', 'deploy', '--status', 'failed', '--job-url', job]);
 
-  cli(collector, ['release', 'create', '--id', 'api-2.4.0', '--service', 'api', '--version', '2.4.0',
-    '--commit', '1a2b3c4', '--environment', 'staging', '--ci-run-url', 'https://ci.example.com/acme/api/runs/800']);
-  for (const h of hosts) h.deploy('api-2.4.0', 'api', [['migrate', MIGRATION]]);
   cli(collector, ['release', 'create', '--id', 'billing-7', '--service', 'billing', '--version', '7',
     '--environment', 'production']);
   hosts[0].deploy('billing-7', 'billing', [['migrate', 'echo billing migrated']]);
   await delivered(collector, 'api-2.4.1', 3);
-  await delivered(collector, 'api-2.4.0', 3);
   await delivered(collector, 'billing-7', 1);
   return hosts;
 }
@@ -245,7 +285,7 @@ async function shot(page, name) {
 
 async function main() {
   log(`work dir ${work}`);
-  const collector = await startCollector('open', '');
+  const collector = await startCollector('open', `[analysis]\ndeploy_grace_seconds = ${GRACE_SECONDS}\n`);
   const hosts = await seed(collector);
   log('seeded: api-2.4.1 (migration fails on web2), api-2.4.0 (healthy), billing-7');
 
@@ -333,6 +373,12 @@ async function main() {
   check(await page.evaluate(() => document.activeElement.classList.contains('hl')),
     'the opened mark keeps the focus (arrows go on from it)');
   await shot(page, 'release-keyboard');
+
+  // A condition open before the deploy is marked so, in its host's row.
+  const openMarks = await page.$$eval('g.row.host .mark.open-start', (ms) =>
+    ms.map((m) => m.closest('g.row').querySelector('.host-link').getAttribute('aria-label')));
+  check(openMarks.length > 0 && openMarks.every((l) => l.startsWith('host web3:')),
+    'the disk full before the deploy is marked open at start on web3', openMarks);
 
   // ?host= deep link selects the row.
   await page.goto(collector.url + '/releases/api-2.4.1?host=web3');
