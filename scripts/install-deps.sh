@@ -17,6 +17,10 @@ if [ "${OCTOLAUNCH_WITH_TEST_TOOLS:-0}" = 1 ]; then
   # clang-format-14 is pinned (Debian 12's default): the format_check test compares against it,
   # and other versions lay the same .clang-format out differently.
   packages+=(clang-14 libclang-rt-14-dev clang-format-14 podman busybox-static mmdebstrap systemd-journal-remote procps util-linux bc python3 stress-ng lintian)
+  # The web UI's browser test (tests/browser): Chromium, and node + npm for playwright-core
+  # (Debian's nodejs unless a node is already installed, e.g. a newer one from elsewhere).
+  packages+=(chromium)
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()

@@ -126,6 +126,7 @@ if "$bin/octolaunch" why --help >/dev/null 2>&1; then
   echo
 fi
 echo "== where to look"
+echo "  web UI:         $url/releases/$release"
 echo "  HTTP API:       $url/api/v1/releases/$release/causes   ($url/api/v1/events?release=$release)"
 echo "  CLI:            OCTOLAUNCH_URL=$url $bin/octolaunch events --release $release"
 echo "  collector log:  $work/collector.log     agent log: $work/agent.log"

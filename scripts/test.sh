@@ -22,6 +22,14 @@ if [ "$(id -u)" -eq 0 ]; then
   bash tests/containers/podman-setup.sh || echo "podman set-up failed; the container tests will say why" >&2
 fi
 
+# playwright-core for the web UI's browser test, as package-lock.json pins it (the one network
+# step of the suite; the test itself runs offline).
+if command -v npm >/dev/null; then
+  echo "== installing the browser test's npm packages"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error ||
+    echo "npm ci failed; the browser test will say why" >&2
+fi
+
 rc=0
 timings=()
 # phase NAME COMMAND...: runs the command, records its wall time and whether it failed.
@@ -57,7 +65,7 @@ normal_tests() (
 )
 
 # The labels the ASan+UBSan phase leaves out, and why: docs/testing.md ("In CI").
-asan_exclude_labels='^(checks|scenario|sources|packaging)$'
+asan_exclude_labels='^(checks|scenario|sources|packaging|browser)$'
 # Tests neither sanitizer phase runs: the OOM test needs the hook binary to be smaller than the
 # command it kills in their shared memory cgroup; a sanitized binary's shadow memory makes it the
 # kernel's victim instead (docs/testing.md).

@@ -44,6 +44,34 @@ void appendEvent(std::string& out, const LinkedFact& l) {
   jt::appendString(out, f.summary);
   out += ",\"link\":";
   jt::appendString(out, linkKindName(l.how));
+  if (l.present) out += ",\"open_at_start\":true";
+  // What the UI colours a mark by, beyond the kind.
+  if (f.kind == "hook.exit") {
+    if (f.exitCode) {
+      out += ",\"exit_code\":";
+      jt::appendInt(out, *f.exitCode);
+    }
+    if (f.signal) {
+      out += ",\"signal\":";
+      jt::appendInt(out, *f.signal);
+    }
+  } else if (f.kind == "deploy.finish") {
+    out += ",\"outcome\":";
+    jt::appendString(out, f.outcome == Outcome::ok       ? "ok"
+                          : f.outcome == Outcome::failed ? "failed"
+                                                         : "unknown");
+  } else if (f.kind.starts_with("pressure.") || f.kind == "disk.full" ||
+             f.kind == "inode.exhausted" || f.kind == "fd.exhausted") {
+    out += f.raised ? ",\"raised\":true" : ",\"raised\":false";
+  }
+  if (!f.tail.empty()) {
+    out += ",\"output_tail\":[";
+    for (std::size_t i = 0; i < f.tail.size(); ++i) {
+      if (i) out += ',';
+      jt::appendString(out, f.tail[i]);
+    }
+    out += ']';
+  }
   out += '}';
 }
 

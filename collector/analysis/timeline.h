@@ -21,9 +21,13 @@ struct TimelineOptions {
 
 // {"release","service","status","stages":[...],"events_total",
 //  "hosts":[{"host","state","windows":[...],"events":[{"time","time_ns","kind","agent_id","epoch",
-//            "seq","summary","link"}],"events_omitted"}]}
-// Written as text directly (a timeline may hold tens of thousands of events); timelineJson() parses
-// that text back, for callers that want to inspect it.
+//            "seq","summary","link"[,"open_at_start":true][,"output_tail":[LINE...]]
+//            [,"exit_code"|"signal"][,"outcome"][,"raised"]}],"events_omitted"}]}
+// open_at_start: a condition already raised when the window opened (LinkedFact::present);
+// output_tail: a hook.exit's last output lines; exit_code/signal: hook.exit; outcome ("ok",
+// "failed", "unknown"): deploy.finish; raised: pressure.*, disk.full, inode.exhausted,
+// fd.exhausted. Written as text directly (a timeline may hold tens of thousands of events);
+// timelineJson() parses that text back, for callers that want to inspect it.
 std::string timelineText(const Release& release, std::span<const DeployWindow> windows,
                          std::span<const LinkedFact> linked, const ReleaseState& state,
                          const TimelineOptions& options);

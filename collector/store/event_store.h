@@ -17,8 +17,9 @@
 //    them (gap results write nothing but do not fail the others). It returns only after the
 //    commit is durable (synced); only then may the caller acknowledge anything to an agent. On
 //    failure it throws StoreError and nothing is stored.
-//  * query() and forEachEvent() return events oldest first, ordered by the agent's timeNs, then
-//    by the store's arrival order (the internal id). Filters are exact matches and combine with
+//  * query() and forEachEvent() return events oldest first (newest first with
+//    EventQuery::newestFirst), ordered by the agent's timeNs, then by the store's arrival order
+//    (the internal id). Filters are exact matches and combine with
 //    AND; the time range is since <= timeNs < until.
 //
 // Errors (by call)
@@ -156,6 +157,9 @@ struct EventQuery {
   // Called for each event skipHookStdout skipped, with its time and host.
   std::function<void(std::int64_t timeNs, std::string_view host)> onSkippedHookStdout;
   std::string cursor;  // empty: from the start; otherwise a nextCursor from this store
+  // Newest first: the reverse of the order below (timeNs, then arrival), for "what happened
+  // lately". A cursor continues in the order of the query that made it.
+  bool newestFirst = false;
 };
 
 struct StoredEvent {
@@ -164,7 +168,7 @@ struct StoredEvent {
 };
 
 struct EventPage {
-  std::vector<StoredEvent> events;        // oldest first
+  std::vector<StoredEvent> events;        // in the query's order
   std::optional<std::string> nextCursor;  // set when more events match
 };
 
@@ -203,12 +207,12 @@ class EventStore {
   // Highest stored seq of (agentId, epoch); 0 when none.
   virtual std::uint64_t highWater(std::string_view agentId, std::uint64_t epoch) = 0;
 
-  // One page of matching events, oldest first, read in one short read transaction, using the
+  // One page of matching events in the query's order, read in one short read transaction, using the
   // most selective index among the filters given (release, host, kind; else the time index).
   virtual EventPage query(const EventQuery& query) = 0;
 
-  // Calls fn for every matching event, oldest first (starting after query.cursor when given),
-  // inside one read transaction, until fn returns false. query.limit is ignored.
+  // Calls fn for every matching event in the query's order (starting after query.cursor when
+  // given), inside one read transaction, until fn returns false. query.limit is ignored.
   virtual void forEachEvent(const EventQuery& query,
                             const std::function<bool(schema::Event::Reader)>& fn) = 0;
 

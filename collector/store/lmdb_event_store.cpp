@@ -318,17 +318,28 @@ void LmdbEventStore::scan(
   }
   std::string sinceKey =
       prefix + keys::position(query.sinceNs.value_or(std::numeric_limits<std::int64_t>::min()), 0);
-  start = after.empty() || sinceKey > after ? sinceKey : after;
   std::optional<std::string> endKey;
   if (query.untilNs) endKey = prefix + keys::position(*query.untilNs, 0);
 
   lmdb::Cursor cursor(txn, dbi);
-  for (bool ok = cursor.seek(start); ok; ok = cursor.next()) {
+  bool ok = false;
+  if (query.newestFirst) {
+    // From the last key below the upper bound: the cursor's position (exclusive), until, or past
+    // every position under the prefix.
+    std::string upper = endKey ? *endKey : prefix + std::string(keys::kPositionSize + 1, '\xff');
+    if (!after.empty() && after < upper) upper = after;
+    ok = cursor.seek(upper) ? cursor.prev() : cursor.last();
+  } else {
+    start = after.empty() || sinceKey > after ? sinceKey : after;
+    ok = cursor.seek(start);
+  }
+  for (; ok; ok = query.newestFirst ? cursor.prev() : cursor.next()) {
     std::string_view k = cursor.key();
     if (k.size() != prefix.size() + keys::kPositionSize || k.substr(0, prefix.size()) != prefix) {
       break;
     }
     if (endKey && k >= *endKey) break;
+    if (query.newestFirst && k < sinceKey) break;
     if (k == after) continue;
     std::string_view position = k.substr(prefix.size());
     if (skipStdout || skipReleased) {

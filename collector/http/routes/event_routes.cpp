@@ -1,5 +1,6 @@
-// GET /api/v1/events?release=&host=&kind=&since=&until=&limit=&cursor=
-//   -> {"events": [eventJson...], "next_cursor": "..." | null}, oldest first.
+// GET /api/v1/events?release=&host=&kind=&since=&until=&limit=&cursor=&order=
+//   -> {"events": [eventJson...], "next_cursor": "..." | null}, oldest first, or newest first
+//   with order=newest (the web UI's host page).
 // limit defaults to 100, at most 10,000; since/until take RFC 3339 or integer nanoseconds.
 #include "collector/http/query_params.h"
 #include "collector/http/routes/routes.h"
@@ -14,7 +15,8 @@ constexpr std::uint64_t kMaxLimit = 10'000;
 
 void registerEventRoutes(Router& router, ApiContext& api) {
   router.get("/api/v1/events", [&api](const httplib::Request& req) {
-    requireKnownParams(req, {"release", "host", "kind", "since", "until", "limit", "cursor"});
+    requireKnownParams(req,
+                       {"release", "host", "kind", "since", "until", "limit", "cursor", "order"});
     EventQuery query;
     query.release = stringParam(req, "release");
     query.host = stringParam(req, "host");
@@ -26,6 +28,11 @@ void registerEventRoutes(Router& router, ApiContext& api) {
     query.untilNs = timeParam(req, "until");
     query.limit = intParam(req, "limit", kDefaultLimit, 1, kMaxLimit);
     query.cursor = stringParam(req, "cursor");
+    const std::string order = stringParam(req, "order");
+    if (order != "" && order != "oldest" && order != "newest") {
+      throw HttpError(400, "order: expected oldest or newest, got \"" + order + "\"");
+    }
+    query.newestFirst = order == "newest";
 
     EventPage page = api.events.query(query);
     nlohmann::json events = nlohmann::json::array();

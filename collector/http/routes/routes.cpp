@@ -9,6 +9,7 @@ void registerAllRoutes(Router& router, ApiContext& api) {
   registerAgentRoutes(router, api);
   registerPurgeRoutes(router, api);
   registerReleaseAnalysisRoutes(router, api);
+  registerWebUiRoutes(router, api);
 }
 
 }  // namespace octolaunch::http

@@ -16,6 +16,8 @@ void registerAgentRoutes(Router& router, ApiContext& api);
 void registerPurgeRoutes(Router& router, ApiContext& api);  // POST /api/v1/events/purge
 // /api/v1/releases[/{id}[/stages|/timeline|/causes]] and /api/v1/drift
 void registerReleaseAnalysisRoutes(Router& router, ApiContext& api);
+// GET /, /releases/{id}, /hosts/{id} (the web UI's shell), /assets/{name}: open to all
+void registerWebUiRoutes(Router& router, ApiContext& api);
 
 void registerAllRoutes(Router& router, ApiContext& api);
 

@@ -93,6 +93,10 @@ TEST(Timeline, EventsPerHostInTimeOrderWithWindowsAndStages) {
   EXPECT_EQ(web1["events"][0]["kind"], "deploy.start");
   EXPECT_EQ(web1["events"][1]["summary"], "[migrate stdout] one");
   EXPECT_EQ(web1["events"][3]["kind"], "hook.exit");
+  // What a mark needs to say what it is, without another request.
+  EXPECT_EQ(web1["events"][3]["exit_code"], 0);
+  EXPECT_EQ(web1["events"][4]["outcome"], "ok");
+  EXPECT_FALSE(web1["events"][0].contains("open_at_start"));
   std::int64_t prev = 0;
   for (const auto& e : web1["events"]) {
     EXPECT_GE(e["time_ns"].get<std::int64_t>(), prev);
@@ -102,12 +106,40 @@ TEST(Timeline, EventsPerHostInTimeOrderWithWindowsAndStages) {
   EXPECT_EQ(web2["state"], "failed");
   EXPECT_EQ(web2["events"][1]["kind"], "disk.full");
   EXPECT_EQ(web2["events"][1]["link"], "context");
+  EXPECT_EQ(web2["events"][1]["raised"], true);
+  const json& failedHook = web2["events"][3];  // after its output line
+  EXPECT_EQ(failedHook["kind"], "hook.exit");
+  EXPECT_EQ(failedHook["exit_code"], 4);
+  ASSERT_TRUE(failedHook.contains("output_tail")) << failedHook.dump();
+  EXPECT_FALSE(failedHook["output_tail"].empty());
+  EXPECT_EQ(web2["events"].back()["outcome"], "failed");
   EXPECT_EQ(t["hosts"][2]["state"], "pending");
   EXPECT_TRUE(t["hosts"][2]["events"].empty());
   // A cap per host keeps the earliest events and counts the rest.
   json capped = a.timelineJson({2});
   EXPECT_EQ(capped["hosts"][0]["events"].size(), 2u);
   EXPECT_EQ(capped["hosts"][0]["events_omitted"], 3);
+}
+
+TEST(Timeline, AConditionOpenBeforeTheDeployIsMarkedOpenAtStart) {
+  Scenario s;
+  Release r = makeRelease("r43", "api", {"web-1"});
+  s.diskFull("web-1", -30, "/var", 99);
+  s.deployStart("web-1", 0, "r43", "api");
+  s.hook("web-1", 5, "r43", "api", "migrate", "./migrate.sh", 1, {"!no space left on device"});
+  s.deployFinish("web-1", 6, "r43", "api", false);
+  json t = analyzeRelease(r, s, {}, at(100)).timelineJson();
+  ASSERT_EQ(t["hosts"].size(), 1u);
+  bool seen = false;
+  for (const json& e : t["hosts"][0]["events"]) {
+    if (e["kind"] != "disk.full") {
+      EXPECT_FALSE(e.contains("open_at_start")) << e.dump();
+      continue;
+    }
+    seen = true;
+    EXPECT_EQ(e.value("open_at_start", false), true) << e.dump();
+  }
+  EXPECT_TRUE(seen) << t.dump(2);
 }
 
 }  // namespace

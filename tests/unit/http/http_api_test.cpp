@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -181,6 +182,63 @@ TEST_F(HttpApiTest, PaginationReturnsEveryEventExactlyOnceOldestFirst) {
   EXPECT_EQ(seen, expected);
 }
 
+TEST_F(HttpApiTest, EventsNewestFirstOnAsking) {
+  store("agent-a", 1,
+        {{.seq = 1, .timeNs = 10}, {.seq = 2, .timeNs = 30}, {.seq = 3, .timeNs = 20}});
+  Reply r = get("/api/v1/events?host=web-1&order=newest");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  std::vector<std::uint64_t> seqs;
+  for (const json& e : r.body["events"]) seqs.push_back(e["seq"].get<std::uint64_t>());
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{2, 3, 1}));
+  r = get("/api/v1/events?order=sideways");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body["error"], "order: expected oldest or newest, got \"sideways\"");
+}
+
+// The shell and every asset it names, with the UI's headers; pages are the same shell.
+void expectWebUi(httplib::Client& client) {
+  const std::string csp =
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  std::string shell;
+  for (const char* page : {"/", "/releases/r42?host=web-3", "/hosts/web-3", "/releases/a%20b"}) {
+    auto res = client.Get(page);
+    ASSERT_TRUE(res) << page;
+    EXPECT_EQ(res->status, 200) << page;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "text/html; charset=utf-8") << page;
+    EXPECT_EQ(res->get_header_value("Cache-Control"), "no-cache") << page;
+    EXPECT_EQ(res->get_header_value("Content-Security-Policy"), csp) << page;
+    EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff") << page;
+    EXPECT_EQ(res->get_header_value("Referrer-Policy"), "no-referrer") << page;
+    if (shell.empty()) shell = res->body;
+    EXPECT_EQ(res->body, shell) << page;
+  }
+  EXPECT_EQ(shell.find("@asset:"), std::string::npos) << "a placeholder left in the shell";
+  EXPECT_EQ(shell.find("<script>"), std::string::npos) << "an inline script, which the CSP refuses";
+  EXPECT_EQ(shell.find("style="), std::string::npos) << "an inline style, which the CSP refuses";
+  const std::regex asset(R"((/assets/[a-z]+\.[0-9a-f]{16}\.(js|css)))");
+  int assets = 0;
+  for (std::sregex_iterator it(shell.begin(), shell.end(), asset), end; it != end; ++it, ++assets) {
+    const std::string path = (*it)[1];
+    auto res = client.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path;
+    EXPECT_EQ(res->get_header_value("Content-Type"),
+              (*it)[2] == "js" ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8")
+        << path;
+    EXPECT_EQ(res->get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+    EXPECT_EQ(res->get_header_value("Content-Security-Policy"), csp) << path;
+    EXPECT_FALSE(res->body.empty()) << path;
+  }
+  EXPECT_GE(assets, 2) << shell;
+  auto missing = client.Get("/assets/app.0123456789abcdef.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->get_header_value("Cache-Control"), "no-store");
+}
+
+TEST_F(HttpApiTest, WebUiShellAndHashedAssetsWithStrictHeaders) { expectWebUi(*client_); }
+
 TEST_F(HttpApiTest, EventsAreFilteredAndShapedAsDesigned) {
   store("agent-a", 0x1234,
         {{.seq = 1,
@@ -340,6 +398,14 @@ TEST_F(HttpApiTokenTest, CliSendsItsTokenAndExplains401And403) {
       0)
       << err;
   EXPECT_EQ(get("/healthz").status, 200);
+}
+
+TEST_F(HttpApiTokenTest, WebUiIsOpenWhileItsApiCallsNeedTheToken) {
+  expectWebUi(*client_);
+  auto res = client_->Get("/api/v1/releases");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer");
 }
 
 TEST(Cli, UnreachableCollectorIsExit3NamingTheAddress) {

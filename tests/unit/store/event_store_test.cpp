@@ -16,6 +16,28 @@ using testing::BatchMessage;
 using testing::EventSpec;
 using testing::outputLines;
 
+// Ten events whose arrival order differs from their time order, with releases (r1, r2), hosts
+// (web-1, web-2) and kinds interleaved: times 100..1000, r1 at 300, 500, 800, 1000.
+std::vector<EventSpec> interleavedEvents() {
+  std::vector<EventSpec> specs;
+  const std::int64_t times[] = {500, 100, 900, 300, 700, 200, 800, 400, 600, 1000};
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    specs.push_back({.seq = i + 1,
+                     .timeNs = times[i],
+                     .host = i % 2 ? "web-2" : "web-1",
+                     .release = i % 3 == 0 ? "r1" : "r2",
+                     .kind = i == 4 ? "hook.exit" : "hook.output"});
+  }
+  return specs;
+}
+
+// The times of (seq, timeNs) rows.
+std::vector<std::int64_t> timesOf(const std::vector<std::pair<std::uint64_t, std::int64_t>>& rows) {
+  std::vector<std::int64_t> t;
+  for (const auto& r : rows) t.push_back(r.second);
+  return t;
+}
+
 class EventStoreTest : public ::testing::Test {
  protected:
   void open(std::size_t mapSize = std::size_t{64} << 20) {
@@ -57,24 +79,9 @@ class EventStoreTest : public ::testing::Test {
 };
 
 TEST_F(EventStoreTest, IndexesReturnTheirEventsInTimeOrder) {
-  // Arrival order differs from time order; releases, hosts and kinds are interleaved.
-  std::vector<EventSpec> specs;
-  const std::int64_t times[] = {500, 100, 900, 300, 700, 200, 800, 400, 600, 1000};
-  for (std::uint64_t i = 0; i < 10; ++i) {
-    specs.push_back({.seq = i + 1,
-                     .timeNs = times[i],
-                     .host = i % 2 ? "web-2" : "web-1",
-                     .release = i % 3 == 0 ? "r1" : "r2",
-                     .kind = i == 4 ? "hook.exit" : "hook.output"});
-  }
-  BatchMessage m("agent-a", 7, specs);
+  BatchMessage m("agent-a", 7, interleavedEvents());
   commit(m);
-
-  auto times_of = [](const auto& rows) {
-    std::vector<std::int64_t> t;
-    for (auto& r : rows) t.push_back(r.second);
-    return t;
-  };
+  auto times_of = timesOf;
   EXPECT_EQ(times_of(all({.limit = 100})),
             (std::vector<std::int64_t>{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}));
   EXPECT_EQ(times_of(all({.release = "r1"})), (std::vector<std::int64_t>{300, 500, 800, 1000}));
@@ -338,6 +345,37 @@ TEST_F(EventStoreTest, PaginationReturnsEveryEventExactlyOnce) {
     for (std::uint64_t i = 0; i < 250; ++i) EXPECT_EQ(seqs[i], i + 1);
     EXPECT_EQ(pages, static_cast<int>((250 + limit - 1) / limit)) << "limit " << limit;
   }
+}
+
+TEST_F(EventStoreTest, NewestFirstIsTheReverseOrderOnEveryIndexAndPagesEveryEventOnce) {
+  std::vector<EventSpec> specs = interleavedEvents();
+  // Many events of one time after them: ties must page by id, backwards.
+  for (std::uint64_t s = 11; s <= 60; ++s) {
+    specs.push_back({.seq = s, .timeNs = 2000, .host = "web-3", .release = "r3"});
+  }
+  BatchMessage m("agent-a", 7, specs);
+  commit(m);
+  auto times_of = timesOf;
+  EXPECT_EQ(times_of(all({.release = "r1", .newestFirst = true})),
+            (std::vector<std::int64_t>{1000, 800, 500, 300}));
+  EXPECT_EQ(times_of(all({.host = "web-2", .sinceNs = 200, .untilNs = 1000, .newestFirst = true})),
+            (std::vector<std::int64_t>{400, 300, 200}));
+  EXPECT_EQ(times_of(all({.sinceNs = 300, .untilNs = 800, .limit = 2, .newestFirst = true})),
+            (std::vector<std::int64_t>{700, 600, 500, 400, 300}));
+  EXPECT_TRUE(all({.release = "r", .newestFirst = true}).empty());
+  for (std::size_t limit : {1u, 7u, 100u}) {
+    std::vector<std::uint64_t> seqs;
+    for (auto& [seq, time] : all({.host = "web-3", .limit = limit, .newestFirst = true})) {
+      seqs.push_back(seq);
+    }
+    std::vector<std::uint64_t> expected;
+    for (std::uint64_t s = 60; s >= 11; --s) expected.push_back(s);
+    EXPECT_EQ(seqs, expected) << "limit " << limit;
+  }
+  // The newest event of all, with no filter: the last key of the time index.
+  EventPage newest = store_->query({.limit = 1, .newestFirst = true});
+  ASSERT_EQ(newest.events.size(), 1u);
+  withEvent(newest.events[0].bytes, [](schema::Event::Reader r) { EXPECT_EQ(r.getSeq(), 60u); });
 }
 
 TEST_F(EventStoreTest, ForeignCursorIsRejected) {
