@@ -1,6 +1,7 @@
 #include "collector/store/agent_status.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace octolaunch {
 
@@ -29,8 +30,14 @@ void AgentStatusTable::noteSeen(const std::string& agentId, const std::string& h
 void AgentStatusTable::noteDelivered(const std::string& agentId, std::int64_t receivedNs,
                                      std::int64_t newestEventNs,
                                      std::optional<std::int64_t> offsetNs) {
+  // The event time and the clock offset are the agent's: computed wide and clamped, so that no
+  // value a peer sends can overflow.
+  using Wide = __int128;
+  constexpr Wide kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr Wide kMin = std::numeric_limits<std::int64_t>::min();
+  const Wide lag = Wide{receivedNs} - Wide{newestEventNs} - Wide{offsetNs.value_or(0)};
   std::lock_guard lock(mutex_);
-  entry(agentId).lagNs = receivedNs - (newestEventNs + offsetNs.value_or(0));
+  entry(agentId).lagNs = static_cast<std::int64_t>(std::clamp(lag, kMin, kMax));
 }
 
 void AgentStatusTable::noteHealth(const std::string& agentId, AgentHealth health) {

@@ -18,8 +18,10 @@
 #include <memory>
 #include <optional>
 
+#include "collector/ingest/agent_access.h"
 #include "collector/ingest/collector_service.h"
 #include "collector/ingest/ingest_server.h"
+#include "collector/store/agent_registry.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
 #include "tests/support/event_batches.h"
@@ -43,8 +45,13 @@ struct Collector {
   IngestMetrics metrics;
   CommitQueue queue{store, metrics};
   TokenSet tokens{{kToken}};
+  AgentRegistry registry{env};
+  // The seeds' hello carries the token as an older agent's shared token (no per-agent key).
+  AgentAccess access{registry, tokens, AccessOptions{.acceptSharedTokens = true}, clock};
+  SessionTable sessions;
   IngestLimits limits;
-  IngestShared shared{store, queue, tokens, metrics, BatchLimits{limits.maxBatchEvents}, clock};
+  IngestShared shared{store, queue, access, sessions, metrics, BatchLimits{limits.maxBatchEvents},
+                      clock};
 };
 
 capnp::ReaderOptions readerOptions(const IngestLimits& limits, bool beforeHello) {

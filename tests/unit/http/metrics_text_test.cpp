@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "collector/http/http_metrics.h"
 #include "collector/http/process_metrics.h"
@@ -94,6 +95,20 @@ TEST(ProcessMetrics, StatFieldsAreCountedAfterTheLastParenthesis) {
   ASSERT_TRUE(self);
   EXPECT_GT(self->residentBytes, 0u);
   EXPECT_GT(self->startTimeSeconds, 1e9);
+}
+
+// The event time and the offset come from the agent: extreme values clamp, never overflow (the
+// ingest fuzzer's finding; under UBSan an overflow aborts).
+TEST(AgentStatusTable, ExtremeTimesFromAnAgentClampTheLag) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  AgentStatusTable table(2);
+  table.noteDelivered("a", 10'000, kMax, kMax);
+  EXPECT_EQ(table.find("a")->lagNs, kMin);
+  table.noteDelivered("a", 10'000, kMin, kMin);
+  EXPECT_EQ(table.find("a")->lagNs, kMax);
+  table.noteDelivered("a", 10'000, kMax, -kMax);
+  EXPECT_EQ(table.find("a")->lagNs, 10'000);
 }
 
 TEST(AgentStatusTable, LagIsCorrectedByTheOffsetAndTheLeastRecentlySeenIsForgotten) {
