@@ -79,21 +79,31 @@ SpawnedCommand spawnShell(const std::string& command, const std::string& runAs) 
   if (::pipe2(fds, O_CLOEXEC) != 0)
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   int report[2];  // closed by a successful exec: EOF; else an ExecFailure
+  int go[2];      // the child waits for EOF here: the parent holds a pidfd before it can exit
   if (::pipe2(report, O_CLOEXEC) != 0) {
     const int err = errno;
     ::close(fds[0]);
     ::close(fds[1]);
     throw std::runtime_error(std::string("pipe: ") + std::strerror(err));
   }
+  if (::pipe2(go, O_CLOEXEC) != 0) {
+    const int err = errno;
+    for (int fd : {fds[0], fds[1], report[0], report[1]}) ::close(fd);
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(err));
+  }
   char* const* env = plan.switchUser ? plan.envp.data() : environ;
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
-    for (int fd : {fds[0], fds[1], report[0], report[1]}) ::close(fd);
+    for (int fd : {fds[0], fds[1], report[0], report[1], go[0], go[1]}) ::close(fd);
     throw std::runtime_error(std::string("fork: ") + std::strerror(err));
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls from here to exec.
+    ::close(go[1]);
+    char ignored;
+    while (::read(go[0], &ignored, 1) < 0 && errno == EINTR) {
+    }
     ::setpgid(0, 0);
     int devNull = ::open("/dev/null", O_RDONLY);
     if (devNull >= 0) ::dup2(devNull, STDIN_FILENO);
@@ -111,6 +121,22 @@ SpawnedCommand spawnShell(const std::string& command, const std::string& runAs) 
   ::setpgid(pid, pid);  // also from the parent, so killGroup() works before the child ran
   ::close(fds[1]);
   ::close(report[1]);
+  ::close(go[0]);
+  // The child cannot exit before go[1] is closed, so the pid is still ours here even when
+  // SIGCHLD is ignored (the kernel then reaps exited children at once).
+  // glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++: call the syscall directly.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  const int pidfdError = errno;
+  ::close(go[1]);
+  if (pidfd < 0) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(fds[0]);
+    ::close(report[0]);
+    throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(pidfdError));
+  }
   ExecFailure failure;
   ssize_t got;
   while ((got = ::read(report[0], &failure, sizeof(failure))) < 0 && errno == EINTR) {
@@ -119,22 +145,12 @@ SpawnedCommand spawnShell(const std::string& command, const std::string& runAs) 
   if (got > 0) {
     int status = 0;
     ::waitpid(pid, &status, 0);
+    ::close(pidfd);
     ::close(fds[0]);
     failure.step[sizeof(failure.step) - 1] = '\0';
     throw std::runtime_error((plan.switchUser ? "run_as \"" + plan.user + "\": " : std::string()) +
                              failure.step + ": " + std::strerror(failure.error) +
                              "; the command was not run");
-  }
-  // glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++: call the syscall directly.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    const int err = errno;
-    ::kill(-pid, SIGKILL);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ::close(fds[0]);
-    throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(err));
   }
   return SpawnedCommand(pid, pidfd, fds[0]);
 }
