@@ -38,6 +38,7 @@ struct Event {
     configFingerprint     @24 :Fingerprint;    # config.fingerprint
     dependencyFingerprint @25 :Fingerprint;    # dependency.fingerprint
     oomInvocation         @26 :OomKill;        # oom.invocation: the OOM killer ran, no victim named
+    hookBlock             @27 :HookBlock;      # hook.output: many lines of one hook in one record
   }
 }
 
@@ -55,6 +56,21 @@ struct HookOutput {
   line   @2 :Text;       # redacted; invalid UTF-8 bytes escaped as \xNN; long lines split
   phase  @3 :Text;
   enum Stream { stdout @0; stderr @1; }
+  part   @4 :UInt32;     # the line's index in the hookBlock it was recorded in; 0 otherwise
+}
+
+# Consecutive hook output lines of one hook as one record (docs/ingest-blocks.md): one seq, one
+# spool record, one stored value. The collector hands each line out as a hook.output event with
+# the block's envelope (seq included), its own time and its index as HookOutput.part.
+struct HookBlock {
+  phase @0 :Text;
+  lines @1 :List(Line);
+  struct Line {
+    stream  @0 :HookOutput.Stream;
+    lineNo  @1 :UInt32;   # as HookOutput.lineNo
+    text    @2 :Text;     # as HookOutput.line
+    afterNs @3 :UInt32;   # when the line was read, in ns after the event's timeNs
+  }
 }
 
 struct HookExit {

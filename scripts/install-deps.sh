@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates curl
   capnproto libcapnp-dev liblmdb-dev lmdb-utils libspdlog-dev libfmt-dev
   libcpp-httplib-dev libboost-dev libtomlplusplus-dev libcli11-dev
-  nlohmann-json3-dev libre2-dev libsystemd-dev libssl-dev openssl
+  nlohmann-json3-dev libre2-dev libsystemd-dev libssl-dev openssl libzstd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # Packages and `cmake --install` (cmake/packaging.cmake): man pages from --help, and the `file`
   # command with which CPack finds the binaries for dpkg-shlibdeps.

@@ -94,6 +94,20 @@ void readPayload(Event::Reader event, EventFact& f) {
                   (f.stderrLine ? " stderr] " : " stdout] ") + text(h.getLine());
       return;
     }
+    case Event::Payload::HOOK_BLOCK: {
+      // The store hands out a block's lines one by one (hook_block.h), so the rules never see
+      // one; read whole, a block is summed up by its first line, marked stderr when any line is.
+      f.type = FactKind::HOOK_BLOCK;
+      auto b = p.getHookBlock();
+      f.phase = text(b.getPhase());
+      for (auto line : b.getLines()) {
+        f.stderrLine = f.stderrLine || line.getStream() == schema::HookOutput::Stream::STDERR;
+      }
+      f.summary = "[" + (f.phase.empty() ? std::string("hook") : f.phase) +
+                  (f.stderrLine ? " stderr] " : " stdout] ") +
+                  (b.getLines().size() > 0 ? text(b.getLines()[0].getText()) : std::string());
+      return;
+    }
     case Event::Payload::HOOK_EXIT: {
       f.type = FactKind::HOOK_EXIT;
       auto h = p.getHookExit();

@@ -1,6 +1,7 @@
 #include "collector/ingest/batch_validator.h"
 
 #include "shared/event/event_json.h"
+#include "shared/event/hook_block.h"
 
 namespace octolaunch::ingest {
 
@@ -27,6 +28,22 @@ std::optional<std::string> checkEventContent(schema::Event::Reader event) {
   if (kindName(event) == "unknown") {
     return "unknown payload kind (union tag " +
            std::to_string(static_cast<unsigned>(event.getPayload().which())) + ")";
+  }
+  if (event.getPayload().isHookBlock()) {
+    auto lines = event.getPayload().getHookBlock().getLines();
+    if (lines.size() == 0) return std::string("hook block without lines");
+    if (lines.size() > kMaxBlockLines) {
+      return "hook block of " + std::to_string(lines.size()) + " lines exceeds the limit of " +
+             std::to_string(kMaxBlockLines);
+    }
+    std::uint32_t previous = 0;
+    for (auto line : lines) {
+      if (line.getAfterNs() < previous || line.getAfterNs() > kMaxBlockSpanNs) {
+        return "hook block lines out of time order or spanning more than " +
+               std::to_string(kMaxBlockSpanNs / 1'000'000) + " ms";
+      }
+      previous = line.getAfterNs();
+    }
   }
   return std::nullopt;
 }

@@ -103,7 +103,7 @@ void CommitQueue::answer(Pending& p, const BatchResult& result) {
     return;
   }
   metrics_.batchesCommitted++;
-  metrics_.eventsStored += result.stored;
+  metrics_.eventsStored += result.records;
   // The store skips a prefix of redeliveries and takes the rest: stored or quarantined.
   const std::size_t taken = result.stored + result.quarantined;
   std::size_t note = 0;

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "shared/event/hook_block.h"
 #include "shared/util/prometheus_text.h"
 
 namespace octolaunch::ingest {
@@ -23,10 +24,11 @@ void IngestMetrics::countCut(CutReason reason) {
 }
 
 void IngestMetrics::countStored(schema::Event::Reader event) {
-  const EventKind* kind = findKind(event);
+  const EventKind* kind = findKind(storedKindName(event));
+  if (kind == nullptr) kind = findKind(event);
   const std::size_t index =
       kind == nullptr ? kEventKinds.size() : static_cast<std::size_t>(kind - kEventKinds.data());
-  eventsStoredByKind[index].fetch_add(1, std::memory_order_relaxed);
+  eventsStoredByKind[index].fetch_add(recordCount(event), std::memory_order_relaxed);
 }
 
 std::string IngestMetrics::prometheus() const {

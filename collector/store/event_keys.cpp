@@ -139,7 +139,10 @@ std::string encodeCursor(std::string_view position) {
 }
 
 std::optional<std::string> decodeCursor(std::string_view cursor) {
-  if (cursor.size() != 1 + 2 * kPositionSize || cursor[0] != 'p') return std::nullopt;
+  if ((cursor.size() != 1 + 2 * kPositionSize && cursor.size() != 1 + 2 * (kPositionSize + 4)) ||
+      cursor[0] != 'p') {
+    return std::nullopt;
+  }
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;

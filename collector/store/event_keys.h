@@ -1,9 +1,10 @@
 // Key layouts of the event store's LMDB databases (internal to collector/store).
 //
-//   events       id(BE8)                                -> packed Cap'n Proto Event
+//   events       id(BE8)                                -> packed Cap'n Proto Event, or zstd of
+//                                                          it (event_value.h)
 //   idx_time     time(BE8) id(BE8)                      -> ""
-//   idx_release  release \0 time(BE8) id(BE8)           -> tags(1) host
-//   idx_host     host \0 time(BE8) id(BE8)              -> tags(1)
+//   idx_release  release \0 time(BE8) id(BE8)           -> tags(1) [span(BE4)] host
+//   idx_host     host \0 time(BE8) id(BE8)              -> tags(1) [span(BE4)]
 //   idx_kind     kind \0 time(BE8) id(BE8)              -> ""
 //   marks        agentId \0 epoch(BE8)                  -> lastSeq(BE8) stored(BE8) lastSeenNs(BE8)
 //   agents       agentId                                -> epoch(BE8) lastSeenNs(BE8) host
@@ -32,7 +33,10 @@ inline constexpr std::size_t kPositionSize = 16;
 
 inline constexpr unsigned char kTagHookStdout = 0x01;  // a hook.output line on stdout
 inline constexpr unsigned char kTagHasRelease = 0x02;  // the event carries a release id
-inline constexpr unsigned char kTagsPresent = 0x80;    // always set, so the byte is never 0
+// A hook.block: the tags byte is followed by its span, the last line's afterNs (BE4), so a scan
+// that skips it by its tags still knows when its last line was read.
+inline constexpr unsigned char kTagBlockSpan = 0x04;
+inline constexpr unsigned char kTagsPresent = 0x80;  // always set, so the byte is never 0
 
 std::uint64_t timeKey(std::int64_t timeNs);
 std::int64_t timeFromKey(std::uint64_t key);
@@ -87,7 +91,9 @@ struct ClockValue {
 std::string encodeClock(const ClockValue& clock);
 std::optional<ClockValue> decodeClock(std::string_view bytes);
 
-// The opaque cursor: "p" + 32 lower-case hex digits of a position. nullopt when malformed.
+// The opaque cursor: "p" + lower-case hex digits of a position (16 bytes) and, for a cursor
+// inside a hook.block, the line's part (BE4). decodeCursor returns those bytes; nullopt when
+// malformed.
 std::string encodeCursor(std::string_view position);
 std::optional<std::string> decodeCursor(std::string_view cursor);
 

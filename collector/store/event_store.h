@@ -21,6 +21,11 @@
 //    EventQuery::newestFirst), ordered by the agent's timeNs, then by the store's arrival order
 //    (the internal id). Filters are exact matches and combine with
 //    AND; the time range is since <= timeNs < until.
+//  * A hook.block is stored as one event and read as its lines (shared/event/hook_block.h): one
+//    hook.output event per line, each with its own time and part, in the block's order at the
+//    block's place in the order above (its first line's time), so a line may follow an event of
+//    a slightly later time (a block spans at most kMaxBlockSpanNs). A cursor may point inside a
+//    block. kind = "hook.output" finds blocks; the time range applies to each line's time.
 //
 // Errors (by call)
 //  * commitBatches: StoreError{kind = full} when the map is full (MDB_MAP_FULL) or the disk is
@@ -127,6 +132,7 @@ struct BatchResult {
   // including events stored earlier. 0 when nothing was ever stored for it.
   std::uint64_t committedThroughSeq = 0;
   std::uint64_t stored = 0;       // events of this batch newly stored
+  std::uint64_t records = 0;      // source records they hold: a hook.block's lines, else 1 each
   std::uint64_t quarantined = 0;  // events of this batch newly quarantined
   std::uint64_t skipped = 0;      // events of this batch at or below the mark (redeliveries)
 };
@@ -178,7 +184,8 @@ struct HostInfo {
   std::string host;
   std::uint64_t epoch = 0;
   std::uint64_t lastSeq = 0;         // high-water mark of (agentId, epoch)
-  std::uint64_t eventsStored = 0;    // events stored for (agentId, epoch)
+  std::uint64_t eventsStored = 0;    // source records stored for (agentId, epoch) (a hook.block
+                                     // counts its lines)
   std::int64_t lastSeenNs = 0;       // collector clock at the last commit for this agent
   std::optional<ClockSample> clock;  // the kept clock sample; nullopt until the agent sent one
 };

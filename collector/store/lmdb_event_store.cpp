@@ -11,7 +11,9 @@
 #include <map>
 
 #include "collector/store/event_keys.h"
+#include "collector/store/event_value.h"
 #include "shared/event/event_json.h"
+#include "shared/event/hook_block.h"
 
 namespace octolaunch {
 
@@ -64,6 +66,43 @@ std::string countKey(char tag, std::string_view value) {
 }
 
 std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+// Whether every line the event carries is a hook.output line on stdout (what the analysis may
+// skip by the index entry's tags).
+bool onlyHookStdout(Event::Reader event) {
+  constexpr auto kStdout = schema::HookOutput::Stream::STDOUT;
+  auto payload = event.getPayload();
+  if (payload.isHookOutput()) return payload.getHookOutput().getStream() == kStdout;
+  if (!payload.isHookBlock()) return false;
+  auto lines = payload.getHookBlock().getLines();
+  if (lines.size() == 0) return false;
+  for (auto line : lines) {
+    if (line.getStream() != kStdout) return false;
+  }
+  return true;
+}
+
+// A block's span: its last line's afterNs; nullopt for any other event.
+std::optional<std::uint32_t> blockSpan(Event::Reader event) {
+  if (!event.getPayload().isHookBlock()) return std::nullopt;
+  auto lines = event.getPayload().getHookBlock().getLines();
+  return lines.size() == 0 ? 0 : lines[lines.size() - 1].getAfterNs();
+}
+
+std::string bigEndian32(std::uint32_t v) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i, v >>= 8)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+std::uint32_t readBigEndian32(std::string_view bytes) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4 && i < bytes.size(); ++i) {
+    v = v << 8 | static_cast<unsigned char>(bytes[i]);
+  }
+  return v;
+}
 
 // Throws std::invalid_argument when the batch breaks commitBatches' preconditions (our bug).
 void checkPreconditions(const IngestBatch& batch) {
@@ -147,7 +186,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   std::map<std::string, std::uint64_t> countDeltas;
   StringOutput packed;
   std::string key;
-  std::string tagged;  // idx_release value
+  std::string tagged;  // idx_host, idx_release value
   // The event as one packed message, with receivedNs set unless it is 0 and the session's host
   // unless that is empty; valid until the next call.
   auto pack = [&packed](Event::Reader event, std::int64_t receivedAt,
@@ -203,35 +242,35 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       const std::uint64_t id = nextId++;
       const std::int64_t timeNs = event.getTimeNs();
 
-      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), pack(event, receivedNs, batch.host),
-                MDB_APPEND);
+      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id),
+                codec_.encode(pack(event, receivedNs, batch.host)), MDB_APPEND);
 
       key = keys::position(timeNs, id);
       lmdb::put(txn, dbs_.byTime, key, {});
-      const std::string_view kind = kindName(event);
+      const std::string_view kind = storedKindName(event);
       lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(kind), timeNs, id), {});
       ++countDeltas[countKey('k', kind)];
       // The session's host (an enrolled agent's is its enrollment's), whatever the event says.
       const std::string_view host = batch.host.empty() ? view(event.getHost()) : batch.host;
       unsigned char tags = keys::kTagsPresent;
       if (event.getRelease().size() > 0) tags |= keys::kTagHasRelease;
-      if (event.getPayload().isHookOutput() &&
-          event.getPayload().getHookOutput().getStream() == schema::HookOutput::Stream::STDOUT) {
-        tags |= keys::kTagHookStdout;
-      }
-      const char tagByte = static_cast<char>(tags);
-      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(host), timeNs, id),
-                std::string_view(&tagByte, 1));
+      if (onlyHookStdout(event)) tags |= keys::kTagHookStdout;
+      const std::optional<std::uint32_t> span = blockSpan(event);
+      if (span) tags |= keys::kTagBlockSpan;
+      tagged.assign(1, static_cast<char>(tags));
+      if (span) tagged.append(bigEndian32(*span));
+      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(host), timeNs, id), tagged);
       ++countDeltas[countKey('h', host)];
       if (event.getRelease().size() > 0) {
         const std::string_view release = view(event.getRelease());
-        tagged.assign(1, tagByte);
         tagged.append(host);
         lmdb::put(txn, dbs_.byRelease, keys::indexKey(keys::indexPrefix(release), timeNs, id),
                   tagged);
         ++countDeltas[countKey('r', release)];
       }
-      ++mark.stored;
+      const std::uint64_t records = recordCount(event);
+      mark.stored += records;
+      result.records += records;
       ++result.stored;
     }
     mark.lastSeenNs = receivedNs;
@@ -278,9 +317,7 @@ std::uint64_t LmdbEventStore::highWater(std::string_view agentId, std::uint64_t 
   }
 }
 
-void LmdbEventStore::scan(
-    lmdb::Txn& txn, const EventQuery& query,
-    const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& visit) {
+void LmdbEventStore::scan(lmdb::Txn& txn, const EventQuery& query, const RecordVisit& visit) {
   // The most selective index among the filters given, by the number of events under its prefix.
   struct Choice {
     MDB_dbi dbi;
@@ -309,28 +346,41 @@ void LmdbEventStore::scan(
   const bool skipStdout = query.skipHookStdout && chosen && chosen->tag == 'r';
   const bool skipReleased = query.skipWithRelease && chosen && chosen->tag == 'h';
 
-  std::string start = prefix;
-  std::string after;  // a position to skip (the cursor's own event)
+  // Where a cursor left off: a position, and inside a block the part last returned.
+  std::string after;
+  std::optional<std::uint32_t> afterPart;
   if (!query.cursor.empty()) {
-    auto position = keys::decodeCursor(query.cursor);
-    if (!position) throw StoreError(StoreError::Kind::badCursor, "malformed cursor");
-    after = prefix + *position;
+    auto bytes = keys::decodeCursor(query.cursor);
+    if (!bytes) throw StoreError(StoreError::Kind::badCursor, "malformed cursor");
+    after = prefix + bytes->substr(0, keys::kPositionSize);
+    if (bytes->size() > keys::kPositionSize) {
+      afterPart = readBigEndian32(std::string_view(*bytes).substr(keys::kPositionSize));
+    }
   }
-  std::string sinceKey =
-      prefix + keys::position(query.sinceNs.value_or(std::numeric_limits<std::int64_t>::min()), 0);
+  // Each record is filtered by its own time; a block whose first line is before `since` may hold
+  // later lines, so the scan starts one block span earlier.
+  const std::int64_t sinceNs = query.sinceNs.value_or(std::numeric_limits<std::int64_t>::min());
+  const std::int64_t untilNs = query.untilNs.value_or(std::numeric_limits<std::int64_t>::max());
+  const std::int64_t seekNs = sinceNs < std::numeric_limits<std::int64_t>::min() + kMaxBlockSpanNs
+                                  ? std::numeric_limits<std::int64_t>::min()
+                                  : sinceNs - kMaxBlockSpanNs;
+  std::string sinceKey = prefix + keys::position(seekNs, 0);
   std::optional<std::string> endKey;
   if (query.untilNs) endKey = prefix + keys::position(*query.untilNs, 0);
+  auto inRange = [&](std::int64_t t) { return t >= sinceNs && t < untilNs; };
 
+  EventValueCodec& codec = EventValueCodec::forThisThread();
+  BlockLines lines;  // per scan: a visit may start another scan on this thread
   lmdb::Cursor cursor(txn, dbi);
   bool ok = false;
   if (query.newestFirst) {
-    // From the last key below the upper bound: the cursor's position (exclusive), until, or past
-    // every position under the prefix.
+    // From the last key at or below the upper bound: the cursor's position (taken again when the
+    // cursor is inside a block), until, or past every position under the prefix.
     std::string upper = endKey ? *endKey : prefix + std::string(keys::kPositionSize + 1, '\xff');
-    if (!after.empty() && after < upper) upper = after;
+    if (!after.empty() && after < upper) upper = afterPart ? after + '\0' : after;
     ok = cursor.seek(upper) ? cursor.prev() : cursor.last();
   } else {
-    start = after.empty() || sinceKey > after ? sinceKey : after;
+    const std::string start = after.empty() || sinceKey > after ? sinceKey : after;
     ok = cursor.seek(start);
   }
   for (; ok; ok = query.newestFirst ? cursor.prev() : cursor.next()) {
@@ -340,33 +390,56 @@ void LmdbEventStore::scan(
     }
     if (endKey && k >= *endKey) break;
     if (query.newestFirst && k < sinceKey) break;
-    if (k == after) continue;
+    const bool atCursor = k == after;
+    if (atCursor && !afterPart) continue;
     std::string_view position = k.substr(prefix.size());
+    const std::int64_t timeNs = keys::timeFromKey(lmdb::readBigEndian(position.substr(0, 8)));
     if (skipStdout || skipReleased) {
       std::string_view tags = cursor.value();
       const auto t = tags.empty() ? 0u : static_cast<unsigned char>(tags[0]);
       if (skipReleased && (t & keys::kTagHasRelease)) continue;
       if (skipStdout && (t & keys::kTagHookStdout)) {
-        if (query.onSkippedHookStdout) {
-          query.onSkippedHookStdout(keys::timeFromKey(lmdb::readBigEndian(position.substr(0, 8))),
-                                    tags.substr(1));
+        std::int64_t lastNs = timeNs;
+        std::string_view host = tags.substr(1);
+        if (t & keys::kTagBlockSpan) {
+          lastNs += readBigEndian32(host);
+          host.remove_prefix(std::min<std::size_t>(4, host.size()));
+        }
+        if (query.onSkippedHookStdout && (inRange(timeNs) || inRange(lastNs))) {
+          query.onSkippedHookStdout(timeNs, host);
+          if (lastNs != timeNs) query.onSkippedHookStdout(lastNs, host);
         }
         continue;
       }
     }
     const std::uint64_t id = lmdb::readBigEndian(position.substr(8));
-    auto bytes = lmdb::get(txn, dbs_.events, lmdb::bigEndian(id));
-    if (!bytes) continue;  // index without event: cannot happen within one transaction
-    if (needDecode) {
-      bool match = true;
-      withEvent(*bytes, [&](Event::Reader e) {
-        if (needRelease && view(e.getRelease()) != query.release) match = false;
-        if (needHost && view(e.getHost()) != query.host) match = false;
-        if (needKind && kindName(e) != query.kind) match = false;
-      });
-      if (!match) continue;
-    }
-    if (!visit(id, position, *bytes)) break;
+    auto stored = lmdb::get(txn, dbs_.events, lmdb::bigEndian(id));
+    if (!stored) continue;  // index without event: cannot happen within one transaction
+    const std::string_view bytes = codec.decode(*stored);
+    bool more = true;
+    withEvent(bytes, [&](Event::Reader e) {
+      if (needDecode) {
+        if (needRelease && view(e.getRelease()) != query.release) return;
+        if (needHost && view(e.getHost()) != query.host) return;
+        if (needKind && storedKindName(e) != query.kind) return;
+      }
+      if (!e.getPayload().isHookBlock()) {
+        if (inRange(e.getTimeNs())) more = visit(position, std::nullopt, e, bytes);
+        return;
+      }
+      // A block's lines, in the query's order, after the cursor's part when resuming in it.
+      auto visitLine = [&](std::uint32_t part, Event::Reader line) {
+        if (inRange(line.getTimeNs())) more = visit(position, part, line, {});
+        return more;
+      };
+      if (query.newestFirst) {
+        lines.forEachLineBackwards(
+            e, atCursor ? *afterPart : std::numeric_limits<std::uint32_t>::max(), visitLine);
+      } else {
+        lines.forEachLine(e, atCursor ? *afterPart + 1 : 0, visitLine);
+      }
+    });
+    if (!more) break;
   }
 }
 
@@ -376,15 +449,26 @@ EventPage LmdbEventStore::query(const EventQuery& query) {
   std::string lastPosition;
   try {
     lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
-    scan(txn, query, [&](std::uint64_t id, std::string_view position, std::string_view bytes) {
-      if (page.events.size() == limit) {  // one more match exists: there is a next page
-        page.nextCursor = keys::encodeCursor(lastPosition);
-        return false;
-      }
-      page.events.push_back({id, std::string(bytes)});
-      lastPosition.assign(position);
-      return true;
-    });
+    StringOutput packed;
+    scan(txn, query,
+         [&](std::string_view position, std::optional<std::uint32_t> part, Event::Reader event,
+             std::string_view bytes) {
+           if (page.events.size() == limit) {  // one more match exists: there is a next page
+             page.nextCursor = keys::encodeCursor(lastPosition);
+             return false;
+           }
+           if (part) {  // a line of a block: its own message
+             capnp::MallocMessageBuilder line(event.totalSize().wordCount + 8);
+             line.setRoot(event);
+             packed.data.clear();
+             capnp::writePackedMessage(packed, line);
+             bytes = packed.data;
+           }
+           page.events.push_back({lmdb::readBigEndian(position.substr(8)), std::string(bytes)});
+           lastPosition.assign(position);
+           if (part) lastPosition.append(bigEndian32(*part));
+           return true;
+         });
   } catch (const lmdb::Error& e) {
     rethrowAsStoreError(env_, e, "querying events");
   }
@@ -395,11 +479,9 @@ void LmdbEventStore::forEachEvent(const EventQuery& query,
                                   const std::function<bool(Event::Reader)>& fn) {
   try {
     lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
-    scan(txn, query, [&](std::uint64_t, std::string_view, std::string_view bytes) {
-      bool more = true;
-      withEvent(bytes, [&](Event::Reader e) { more = fn(e); });
-      return more;
-    });
+    scan(txn, query,
+         [&](std::string_view, std::optional<std::uint32_t>, Event::Reader event,
+             std::string_view) { return fn(event); });
   } catch (const lmdb::Error& e) {
     rethrowAsStoreError(env_, e, "reading events");
   }
@@ -415,9 +497,7 @@ struct IndexedFacts {
 
 IndexedFacts indexedFacts(Event::Reader e) {
   return {std::string(view(e.getHost())), std::string(view(e.getRelease())),
-          std::string(kindName(e)),
-          e.getPayload().isHookOutput() &&
-              e.getPayload().getHookOutput().getStream() == schema::HookOutput::Stream::STDOUT};
+          std::string(storedKindName(e)), onlyHookStdout(e)};
 }
 }  // namespace
 
@@ -441,22 +521,24 @@ RewriteStep LmdbEventStore::rewriteRelease(std::string_view release, std::string
     }
     for (const std::string& position : positions) {
       const std::string id = std::string(std::string_view(position).substr(8));
-      auto bytes = lmdb::get(txn, dbs_.events, id);
-      if (!bytes) continue;  // index without event: cannot happen within one transaction
+      auto stored = lmdb::get(txn, dbs_.events, id);
+      if (!stored) continue;  // index without event: cannot happen within one transaction
       ++step.examined;
       std::optional<std::string> replaced;
       IndexedFacts before;
-      withEvent(*bytes, [&](Event::Reader e) {
+      std::optional<std::uint32_t> span;
+      withEvent(codec_.decode(*stored), [&](Event::Reader e) {
         before = indexedFacts(e);
+        span = blockSpan(e);
         replaced = rewrite(e);
       });
       if (!replaced) continue;
       withEvent(*replaced, [&](Event::Reader e) {
-        if (!(indexedFacts(e) == before)) {
+        if (!(indexedFacts(e) == before) || blockSpan(e) != span) {
           throw std::invalid_argument("rewriting an event changed what its indexes hold");
         }
       });
-      lmdb::put(txn, dbs_.events, id, *replaced);
+      lmdb::put(txn, dbs_.events, id, codec_.encode(*replaced));
       ++step.rewritten;
     }
     if (positions.size() == maxEvents) step.resumeAfter = positions.back();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "collector/store/event_store.h"
+#include "collector/store/event_value.h"
 #include "shared/lmdb/lmdb.h"
 #include "shared/util/clock.h"
 
@@ -30,10 +31,13 @@ class LmdbEventStore final : public EventStore {
   struct Dbs {
     MDB_dbi events, byTime, byRelease, byHost, byKind, marks, agents, clocks, counts, quarantine;
   };
-  // Calls visit(id, position, packedBytes) for each match, oldest first; stops when it returns
-  // false. Decodes events only when a filter is not served by the chosen index.
-  void scan(lmdb::Txn& txn, const EventQuery& query,
-            const std::function<bool(std::uint64_t, std::string_view, std::string_view)>& visit);
+  // One record a scan found: its index position, for a line of a hook.block its part, the event
+  // (a block's line as hook_block.h builds it) and, for a stored event, its packed bytes (empty
+  // for a line). Returns false to stop the scan.
+  using RecordVisit = std::function<bool(std::string_view position, std::optional<std::uint32_t>,
+                                         schema::Event::Reader, std::string_view packed)>;
+  // Calls visit for each matching record in the query's order, blocks expanded into lines.
+  void scan(lmdb::Txn& txn, const EventQuery& query, const RecordVisit& visit);
   void commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> batches,
                    std::vector<BatchResult>& results);
   void keepClock(lmdb::Txn& txn, std::string_view agentId, const ClockSample& sample);
@@ -41,6 +45,7 @@ class LmdbEventStore final : public EventStore {
   lmdb::Env& env_;
   const Clock& clock_;
   Dbs dbs_{};
+  EventValueCodec codec_;  // the writer's (commitBatches, rewriteRelease)
 };
 
 }  // namespace octolaunch

@@ -137,6 +137,22 @@ json payloadJson(Event::Reader event) {
           {"line_no", h.getLineNo()},
           {"line", text(h.getLine())}};
       if (h.getPhase().size() > 0) j["phase"] = text(h.getPhase());
+      if (h.getPart() > 0) j["part"] = h.getPart();
+      return j;
+    }
+    case Event::Payload::HOOK_BLOCK: {  // as the agent holds it; the collector prints lines
+      auto b = p.getHookBlock();
+      json lines = json::array();
+      for (auto line : b.getLines()) {
+        lines.push_back(
+            {{"stream",
+              line.getStream() == schema::HookOutput::Stream::STDOUT ? "stdout" : "stderr"},
+             {"line_no", line.getLineNo()},
+             {"line", text(line.getText())},
+             {"after_ns", line.getAfterNs()}});
+      }
+      json j = {{"lines", std::move(lines)}};
+      if (b.getPhase().size() > 0) j["phase"] = text(b.getPhase());
       return j;
     }
     case Event::Payload::HOOK_EXIT: {

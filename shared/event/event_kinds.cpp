@@ -33,6 +33,10 @@ std::string_view kindName(schema::Event::Reader event) {
 
 bool isKnownKind(std::string_view name) { return findKind(name) != nullptr; }
 
+std::string_view storedKindName(schema::Event::Reader event) {
+  return event.getPayload().isHookBlock() ? std::string_view("hook.output") : kindName(event);
+}
+
 bool spoolMayShed(schema::Event::Reader event) {
   const EventKind* kind = findKind(event);
   return kind && kind->shed == ShedPolicy::whenFull;

@@ -75,6 +75,9 @@ inline constexpr std::array kEventKinds = [] {
     EventKind{"config.fingerprint",     W::CONFIG_FINGERPRINT,     {},        S::keep,     L::byService,   F::never},
     EventKind{"dependency.fingerprint", W::DEPENDENCY_FINGERPRINT, {},        S::keep,     L::byService,   F::never},
     EventKind{"oom.invocation",         W::OOM_INVOCATION,         {},        S::keep,     L::hostContext, F::never},
+    // Lines of hook.output travelling and stored as one record; the collector's store hands each
+    // line out as a hook.output event, so the API never prints this name (storedKindName()).
+    EventKind{"hook.block",             W::HOOK_BLOCK,             {},        S::whenFull, L::byService,   F::never},
   };
   // clang-format on
 }();
@@ -92,6 +95,9 @@ const EventKind* findKind(std::string_view name);
 // does not know.
 std::string_view kindName(schema::Event::Reader event);
 bool isKnownKind(std::string_view name);
+// The kind the store indexes and counts an event under: kindName(), except that a hook.block is
+// its lines, which are hook.output.
+std::string_view storedKindName(schema::Event::Reader event);
 
 // True for kinds whose ShedPolicy is whenFull; false for kinds this build does not know (what
 // it cannot name it keeps).

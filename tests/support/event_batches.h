@@ -20,9 +20,14 @@ struct EventSpec {
   std::string host = "web-1";
   std::string release;
   std::string service = "api";
-  // "hook.output" (default), "hook.exit", "deploy.start", "oom.kill"
+  // "hook.output" (default), "hook.block", "hook.exit", "deploy.start", "oom.kill"
   std::string kind = "hook.output";
   std::string line = "line";
+  // hook.block: this many lines "<line> <i>" (i from 1), line i read (i - 1) * blockStepNs after
+  // timeNs, on stderr where i is a multiple of stderrEvery (0: never).
+  std::uint32_t blockLines = 0;
+  std::uint32_t blockStepNs = 10;
+  std::uint32_t stderrEvery = 0;
 };
 
 // Owns the message behind an IngestBatch.
@@ -60,6 +65,16 @@ class BatchMessage {
       x.setDurationMs(12);
     } else if (s.kind == "deploy.start") {
       p.initDeployStart();
+    } else if (s.kind == "hook.block") {
+      auto lines = p.initHookBlock().initLines(s.blockLines);
+      for (std::uint32_t i = 0; i < s.blockLines; ++i) {
+        const bool err = s.stderrEvery != 0 && (i + 1) % s.stderrEvery == 0;
+        lines[i].setStream(err ? schema::HookOutput::Stream::STDERR
+                               : schema::HookOutput::Stream::STDOUT);
+        lines[i].setLineNo(i + 1);
+        lines[i].setText(s.line + " " + std::to_string(i + 1));
+        lines[i].setAfterNs(i * s.blockStepNs);
+      }
     } else if (s.kind == "oom.kill") {
       auto o = p.initOomKill();
       o.setPid(42);
