@@ -53,11 +53,15 @@ struct Credentials {
 interface Collector {
   hello @0 (agent :AgentInfo, epoch :UInt64, credentials :Credentials, agentSendNs :Int64)
         -> (ingest :Ingest, resumeAfterSeq :UInt64, collectorReceiveNs :Int64,
-            collectorSendNs :Int64);
+            collectorSendNs :Int64, accepts :List(Text));
   # Fails with an exception when the credentials are not accepted; its description starts with
   # "not enrolled:", "revoked:", "identity cloned:" or "credentials not accepted". For an enrolled
   # agent the host is the one recorded at enrollment: agent.host is not believed. resumeAfterSeq is
   # the collector's high-water mark for (agent.agentId, epoch): the agent may drop events up to it.
+  # accepts: what the collector takes beyond what the first version of this protocol had; today
+  # "hookBlock" (Event.payload.hookBlock). An agent sends nothing the list does not name: to an
+  # older collector (an empty list) it sends each hook.block as one hook.output event whose line
+  # holds the block's lines joined by "\n" (docs/ingest-blocks.md).
 
   enroll @1 (secret :Text, agent :AgentInfo) -> (agentKey :Text, generation :UInt64);
   # Once per installation: the enrollment secret (one of the collector's [rpc] tokens) for a key

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "agent/hook/utf8_escape.h"
+#include "shared/event/hook_block.h"
 
 namespace octolaunch::agent {
 
@@ -78,7 +79,7 @@ void HookRecorder::feed(HookStream stream, std::string_view bytes, std::int64_t 
       s.partial.erase(0, cut);
     }
   }
-  if (orphans_.size() >= limits_.flushEvents) flush();
+  if (pendingEvents() >= limits_.flushEvents) flush();
 }
 
 void HookRecorder::emitLine(HookStream stream, std::string_view bytes, std::int64_t timeNs,
@@ -98,13 +99,8 @@ void HookRecorder::emitLine(HookStream stream, std::string_view bytes, std::int6
     std::string_view piece = text.substr(0, cut);
     text.remove_prefix(cut);
     if (!failed_) {
-      auto event = newEvent(timeNs);
-      auto out = event.getPayload().initHookOutput();
-      out.setStream(stream == HookStream::out ? schema::HookOutput::Stream::STDOUT
-                                              : schema::HookOutput::Stream::STDERR);
-      out.setLineNo(lineNo);
-      out.setLine(capnp::Text::Reader(piece.data(), piece.size()));
-      if (!context_.phase.empty()) out.setPhase(context_.phase);
+      pendingLines_.push_back({stream, lineNo, static_cast<std::uint32_t>(piece.size()), timeNs});
+      pendingText_.append(piece);
     }
     if (!tail_.empty()) {
       tail_[tailNext_].assign(piece);
@@ -115,12 +111,52 @@ void HookRecorder::emitLine(HookStream stream, std::string_view bytes, std::int6
   if (complete) s.lines = lineNo;
 }
 
+void HookRecorder::sealBlocks() {
+  std::size_t first = 0;
+  std::size_t textAt = 0;
+  while (first < pendingLines_.size()) {
+    // A block ends at kMaxBlockLines lines, at kMaxBlockBytes, or before a line read
+    // kMaxBlockSpanNs after its first. Times must not go back inside a block (the collector
+    // checks): a clock that stepped back starts a new one.
+    const std::int64_t startNs = pendingLines_[first].timeNs;
+    std::size_t bytes = pendingLines_[first].textBytes + kBlockLineOverhead;
+    std::size_t end = first + 1;
+    while (end < pendingLines_.size() && end - first < kMaxBlockLines &&
+           bytes + pendingLines_[end].textBytes + kBlockLineOverhead <= kMaxBlockBytes &&
+           pendingLines_[end].timeNs >= pendingLines_[end - 1].timeNs &&
+           pendingLines_[end].timeNs - startNs <= kMaxBlockSpanNs) {
+      bytes += pendingLines_[end].textBytes + kBlockLineOverhead;
+      ++end;
+    }
+    auto event = newEvent(startNs);
+    auto block = event.getPayload().initHookBlock();
+    if (!context_.phase.empty()) block.setPhase(context_.phase);
+    auto lines = block.initLines(static_cast<unsigned>(end - first));
+    for (std::size_t i = first; i < end; ++i) {
+      const PendingLine& p = pendingLines_[i];
+      auto line = lines[static_cast<unsigned>(i - first)];
+      line.setStream(p.stream == HookStream::out ? schema::HookOutput::Stream::STDOUT
+                                                 : schema::HookOutput::Stream::STDERR);
+      line.setLineNo(p.lineNo);
+      line.setText(capnp::Text::Reader(pendingText_.data() + textAt, p.textBytes));
+      line.setAfterNs(static_cast<std::uint32_t>(std::max<std::int64_t>(0, p.timeNs - startNs)));
+      textAt += p.textBytes;
+    }
+    first = end;
+  }
+  pendingLines_.clear();
+  pendingText_.clear();
+}
+
 void HookRecorder::flush() {
-  if (orphans_.empty()) return;
   if (failed_) {
-    resetArena();
+    pendingLines_.clear();
+    pendingText_.clear();
+    if (!orphans_.empty()) resetArena();
     return;
   }
+  sealBlocks();
+  if (orphans_.empty()) return;
   readers_.reserve(orphans_.size());
   for (const auto& o : orphans_) readers_.push_back(o.getReader());
   try {
@@ -142,6 +178,7 @@ void HookRecorder::finish(const HookOutcome& outcome) {
     }
   }
   if (!failed_) {
+    sealBlocks();
     auto event = newEvent(outcome.timeNs);
     auto exit = event.getPayload().initHookExit();
     if (!context_.phase.empty()) exit.setPhase(context_.phase);

@@ -1,10 +1,11 @@
-// Turns the bytes of a hook command's stdout and stderr into hook.output events (one per line,
-// redacted, invalid UTF-8 escaped, long lines split) and, at the end, one hook.exit; appends them
-// to an EventSink in batches.
+// Turns the bytes of a hook command's stdout and stderr into hook output lines (redacted, invalid
+// UTF-8 escaped, long lines split) and, at the end, one hook.exit; appends them to an EventSink in
+// batches. The lines pending at a flush travel as hook.block events (schemas/event.capnp: one
+// record of many lines, docs/ingest-blocks.md), cut at kMaxBlockLines lines and kMaxBlockSpanNs.
 //
 // Contract
 //  * Lines are numbered per stream from 1. A line longer than max_line_bytes is stored as several
-//    events with the same line number, split between characters; nothing is dropped. A trailing
+//    lines with the same line number, split between characters; nothing is dropped. A trailing
 //    "\r" (CRLF output) is not part of the line. A last line without "\n" is recorded by finish().
 //  * The sink sees events in arrival order. If the sink throws, the recorder warns once through
 //    `warn` and records nothing more (the command's output is not affected: it never passes
@@ -39,7 +40,7 @@ struct HookContext {
 struct HookLimits {
   std::uint32_t tailLines = 20;
   std::uint32_t maxLineBytes = 8192;
-  std::uint32_t flushEvents = 8192;  // flush() is due once this many events are pending
+  std::uint32_t flushEvents = 8192;  // flush() is due once this many lines are pending
 };
 
 struct HookOutcome {
@@ -62,7 +63,8 @@ class HookRecorder final {
   ~HookRecorder();
 
   void feed(HookStream stream, std::string_view bytes, std::int64_t timeNs);
-  std::size_t pendingEvents() const { return orphans_.size(); }
+  // Lines (and the hook.exit) not yet appended to the sink.
+  std::size_t pendingEvents() const { return orphans_.size() + pendingLines_.size(); }
   // Appends pending events to the sink (no-op when none are pending or the sink failed).
   void flush();
   // Records unterminated last lines and the hook.exit event, then flushes.
@@ -80,6 +82,9 @@ class HookRecorder final {
   static int index(HookStream s) { return static_cast<int>(s); }
   void emitLine(HookStream stream, std::string_view bytes, std::int64_t timeNs, bool complete);
   schema::Event::Builder newEvent(std::int64_t timeNs);
+  // Turns the pending lines into hook.block events of the batch (before anything that must
+  // follow them, e.g. the hook.exit).
+  void sealBlocks();
   void resetArena();
 
   EventSink& sink_;
@@ -99,6 +104,15 @@ class HookRecorder final {
   std::unique_ptr<capnp::MallocMessageBuilder> arena_;
   std::vector<capnp::Orphan<schema::Event>> orphans_;
   std::vector<schema::Event::Reader> readers_;
+  // Lines recorded since the last sealBlocks(): their text back to back in pendingText_.
+  struct PendingLine {
+    HookStream stream;
+    std::uint32_t lineNo;
+    std::uint32_t textBytes;
+    std::int64_t timeNs;
+  };
+  std::vector<PendingLine> pendingLines_;
+  std::string pendingText_;
   bool failed_ = false;
 };
 

@@ -20,7 +20,8 @@ using Payload = schema::Event::Payload;
 bool kindAllowed(Kind kind, Payload::Which which) {
   switch (kind) {
     case Kind::HOOK:
-      return which == Payload::HOOK_OUTPUT || which == Payload::HOOK_EXIT;
+      return which == Payload::HOOK_OUTPUT || which == Payload::HOOK_BLOCK ||
+             which == Payload::HOOK_EXIT;
     case Kind::DEPLOY:
       return which == Payload::DEPLOY_START || which == Payload::DEPLOY_FINISH;
   }
@@ -32,6 +33,8 @@ std::string phaseOf(schema::Event::Reader event) {
   switch (payload.which()) {
     case Payload::HOOK_OUTPUT:
       return payload.getHookOutput().getPhase();
+    case Payload::HOOK_BLOCK:
+      return payload.getHookBlock().getPhase();
     case Payload::HOOK_EXIT:
       return payload.getHookExit().getPhase();
     case Payload::DEPLOY_START:

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "octolaunch/schema/rpc.capnp.h"
+#include "shared/event/hook_block.h"
 #include "shared/tls/tls_files.h"
 
 namespace octolaunch::agent {
@@ -83,6 +84,9 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       shipper_.noteClockStamps(sentNs, response.getCollectorReceiveNs(),
                                response.getCollectorSendNs());
       ingest_ = response.getIngest();
+      acceptsBlocks_ = false;
+      for (auto word : response.getAccepts())
+        acceptsBlocks_ = acceptsBlocks_ || word == "hookBlock";
       std::uint64_t resume = response.getResumeAfterSeq();
       // Never past what this spool ever assigned: a collector claiming more is not believed.
       std::uint64_t last = shipper_.spool_.lastSeq();
@@ -181,8 +185,12 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
       auto list = request.initEvents(static_cast<unsigned>(copies.size()));
       for (unsigned i = 0; i < copies.size(); ++i) {
         capnp::FlatArrayMessageReader reader(copies[i]);
-        list.setWithCaveats(i, reader.getRoot<Event>());
+        const Event::Reader stored = reader.getRoot<Event>();
+        list.setWithCaveats(i, stored);
         auto e = list[i];
+        if (!acceptsBlocks_ && stored.getPayload().isHookBlock()) {
+          joinBlock(stored.getPayload().getHookBlock(), e.getPayload().initHookOutput());
+        }
         e.setAgentId(shipper_.agentId_);
         e.setHost(shipper_.options_.host);
         e.setEpoch(epoch_);  // stored under an earlier epoch when the spool started a new one
@@ -251,6 +259,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   static constexpr kj::Duration kAckDelay = 100 * kj::MILLISECONDS;
   static constexpr std::uint64_t kAckNowEvents = 20000;
   std::uint64_t epoch_ = 0;       // the spool epoch this session said hello with
+  bool acceptsBlocks_ = false;    // the collector named "hookBlock" in hello.accepts
   std::uint64_t ackPending_ = 0;  // committed by the collector, not yet deleted here
   bool ackScheduled_ = false;
   std::uint64_t sentThrough_ = 0;

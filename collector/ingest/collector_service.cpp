@@ -66,6 +66,7 @@ kj::Promise<void> CollectorImpl::hello(HelloContext context) {
   results.setIngest(kj::heap<IngestImpl>(shared_, identity.agentId, epoch, identity.host,
                                          peer_.address, session));
   results.setResumeAfterSeq(resumeAfter);
+  results.initAccepts(1).set(0, "hookBlock");
   results.setCollectorReceiveNs(receivedNs);
   results.setCollectorSendNs(shared_.clock.nowNs());
   return kj::READY_NOW;

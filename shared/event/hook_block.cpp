@@ -1,6 +1,7 @@
 #include "shared/event/hook_block.h"
 
 #include <algorithm>
+#include <string>
 
 namespace octolaunch {
 
@@ -10,6 +11,26 @@ constexpr std::size_t kScratchWords = 512;  // a line and its envelope; longer o
 
 std::uint64_t recordCount(schema::Event::Reader event) {
   return event.getPayload().isHookBlock() ? event.getPayload().getHookBlock().getLines().size() : 1;
+}
+
+void joinBlock(schema::HookBlock::Reader block, schema::HookOutput::Builder out) {
+  auto lines = block.getLines();
+  std::string joined;
+  bool stderrLine = false;
+  for (std::uint32_t i = 0; i < lines.size(); ++i) {
+    auto line = lines[i];
+    // Pieces of one split line (same stream and number) join without a newline.
+    const bool piece = i > 0 && line.getLineNo() == lines[i - 1].getLineNo() &&
+                       line.getStream() == lines[i - 1].getStream();
+    if (i > 0 && !piece) joined.push_back('\n');
+    joined.append(line.getText().cStr(), line.getText().size());
+    stderrLine = stderrLine || line.getStream() == schema::HookOutput::Stream::STDERR;
+  }
+  out.setStream(stderrLine ? schema::HookOutput::Stream::STDERR
+                           : schema::HookOutput::Stream::STDOUT);
+  if (lines.size() > 0) out.setLineNo(lines[0].getLineNo());
+  out.setLine(joined);
+  if (block.getPhase().size() > 0) out.setPhase(block.getPhase());
 }
 
 BlockLines::BlockLines() : scratch_(kScratchWords) {}

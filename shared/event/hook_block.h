@@ -15,6 +15,7 @@
 
 #include <capnp/message.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -26,9 +27,18 @@ namespace octolaunch {
 // Bounds a block keeps (the recorder cuts there; ingest quarantines a block beyond them).
 inline constexpr std::uint32_t kMaxBlockLines = 4096;
 inline constexpr std::int64_t kMaxBlockSpanNs = 1'000'000'000;
+// What the recorder puts in one block at most: text plus kBlockLineOverhead per line. Well under
+// what one local batch may hold (agent/local/local_batch.h: aims at 256 KiB, refuses over 1 MiB).
+inline constexpr std::size_t kMaxBlockBytes = std::size_t{192} << 10;
+inline constexpr std::size_t kBlockLineOverhead = 32;
 
 // The source records an event stands for: a block's lines, else 1.
 std::uint64_t recordCount(schema::Event::Reader event);
+
+// A block as one hook.output, for a collector that takes no blocks (rpc.capnp, hello.accepts):
+// its lines joined by "\n" (pieces of one split line without), the first line's number, stderr
+// when any line is.
+void joinBlock(schema::HookBlock::Reader block, schema::HookOutput::Builder out);
 
 class BlockLines {
  public:

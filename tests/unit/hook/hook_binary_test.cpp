@@ -17,6 +17,7 @@
 #include "agent/hook/recordable_identifier.h"
 #include "agent/spool/spool.h"
 #include "collector/ingest/batch_validator.h"
+#include "shared/event/hook_block.h"
 #include "shared/event/identifier.h"
 #include "tests/support/agent_queue.h"
 #include "tests/support/skip.h"
@@ -100,7 +101,10 @@ struct Recorded {
   std::string cgroup, user;
   // What the collector's validator says of each event's content (quarantine reasons).
   std::vector<std::string> refusedByCollector;
+  std::size_t blocks = 0;  // hook.block records the lines came in
 };
+
+void take(Recorded& r, Event::Reader e);
 
 Recorded readSpool(const std::filesystem::path& dir) {
   Recorded r;
@@ -109,13 +113,26 @@ Recorded readSpool(const std::filesystem::path& dir) {
   // would.
   octolaunch::testing::importAgentQueue(dir, Ms(20000));
   auto spool = Spool::open({dir, 64 << 20});
+  BlockLines blockLines;
   spool->readAfter(0, 1u << 30, [&](std::uint64_t, kj::ArrayPtr<const capnp::word> words) {
     capnp::FlatArrayMessageReader reader(words);
-    auto e = reader.getRoot<Event>();
+    auto record = reader.getRoot<Event>();
+    r.release = record.getRelease().cStr();
+    r.service = record.getService().cStr();
+    if (auto bad = ingest::checkEventContent(record)) r.refusedByCollector.push_back(*bad);
+    if (record.getPayload().isHookBlock()) ++r.blocks;
+    // Lines as the collector reads them: a hook.block's one by one.
+    blockLines.forEachLine(record, 0, [&](std::uint32_t, Event::Reader e) {
+      take(r, e);
+      return true;
+    });
+  });
+  return r;
+}
+
+void take(Recorded& r, Event::Reader e) {
+  {
     auto p = e.getPayload();
-    r.release = e.getRelease().cStr();
-    r.service = e.getService().cStr();
-    if (auto bad = ingest::checkEventContent(e)) r.refusedByCollector.push_back(*bad);
     if (p.isHookOutput()) {
       auto o = p.getHookOutput();
       r.lines.emplace_back(o.getStream() == schema::HookOutput::Stream::STDOUT ? 0 : 1,
@@ -144,8 +161,7 @@ Recorded readSpool(const std::filesystem::path& dir) {
                             ? "deploy.finish failed"
                             : "deploy.finish");
     }
-  });
-  return r;
+  }
 }
 
 class HookBinary : public ::testing::Test {
@@ -473,6 +489,9 @@ TEST_F(HookBinary, DeployFinishAfterAHookComesAfterItsLinesInSeqOrder) {
   ASSERT_EQ(daemon.wait(), 0);
   Recorded r = readSpool(spool());
   EXPECT_EQ(r.lines.size(), 50000u);
+  // Lines travel in blocks (at most kMaxBlockLines each): a handful of records, not 50,000.
+  EXPECT_GE(r.blocks, 50000u / kMaxBlockLines);
+  EXPECT_LT(r.blocks, 1000u);
   EXPECT_EQ(r.kinds, (std::vector<std::string>{"hook.exit", "deploy.finish"}));
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "agent/hook/utf8_escape.h"
+#include "shared/event/hook_block.h"
 
 namespace octolaunch::agent {
 namespace {
@@ -24,7 +25,23 @@ class CollectingSink final : public EventSink {
   std::size_t append(std::span<const Event::Reader> events) override {
     ++calls;
     if (failing) throw std::runtime_error("disk on fire");
-    for (auto e : events) {
+    for (auto event : events) {
+      if (event.getPayload().isHookBlock()) {
+        ++blocks;
+        auto lines = event.getPayload().getHookBlock().getLines();
+        blockSizes.push_back(lines.size());
+        EXPECT_EQ(std::string(event.getPayload().getHookBlock().getPhase().cStr()), "migrate");
+        for (auto line : lines) EXPECT_LE(line.getAfterNs(), kMaxBlockSpanNs);
+      }
+      lines_.forEachLine(event, 0, [&](std::uint32_t, Event::Reader e) {
+        take(e);
+        return true;
+      });
+    }
+    return events.size();
+  }
+  void take(Event::Reader e) {
+    {
       if (e.getPayload().isHookOutput()) {
         auto o = e.getPayload().getHookOutput();
         lines.push_back({o.getStream() == schema::HookOutput::Stream::STDOUT ? HookStream::out
@@ -42,8 +59,10 @@ class CollectingSink final : public EventSink {
         ++exits;
       }
     }
-    return events.size();
   }
+  BlockLines lines_;
+  int blocks = 0;
+  std::vector<std::uint32_t> blockSizes;
   bool failing = false;
   int calls = 0;
   int exits = 0;
@@ -70,6 +89,26 @@ HookOutcome exited(int code) {
   o.command = "./migrate.sh --password hunter2";
   o.exitCode = code;
   return o;
+}
+
+// Lines travel in hook.block records, cut at the bounds the collector holds them to: at most
+// kMaxBlockLines lines, kMaxBlockBytes, a span of kMaxBlockSpanNs, and never back in time.
+TEST(HookRecorder, LinesTravelInBoundedBlocks) {
+  Fixture f({.maxLineBytes = 150'000, .flushEvents = 100'000});
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "x\n";
+  f.recorder.feed(HookStream::out, many, 1'000);
+  f.recorder.feed(HookStream::out, "late\n", 1'000 + kMaxBlockSpanNs + 1);
+  f.recorder.feed(HookStream::err, "clock stepped back\n", 500);
+  f.recorder.feed(HookStream::out,
+                  std::string(100'000, 'y') + "\n" + std::string(100'000, 'z') + "\n",
+                  2'000'000'000);
+  f.recorder.finish(exited(0));
+  EXPECT_EQ(f.sink.blockSizes,
+            (std::vector<std::uint32_t>{kMaxBlockLines, 5000 - kMaxBlockLines, 1, 1, 1, 1}));
+  ASSERT_EQ(f.sink.lines.size(), 5004u);
+  EXPECT_EQ(f.sink.lines[5001].text, "clock stepped back");
+  EXPECT_EQ(f.sink.exits, 1);
 }
 
 TEST(HookRecorder, LinesAcrossChunksNumberedPerStream) {

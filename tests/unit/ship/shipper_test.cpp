@@ -37,6 +37,26 @@ void appendLines(Spool& spool, int count, int from = 0) {
   spool.append(readers);
 }
 
+// One hook.block of three lines; the second is split in two pieces (same number).
+void appendBlock(Spool& spool) {
+  capnp::MallocMessageBuilder message;
+  auto e = message.initRoot<Event>();
+  e.setTimeNs(5000);
+  auto block = e.getPayload().initHookBlock();
+  block.setPhase("migrate");
+  auto lines = block.initLines(4);
+  const char* texts[] = {"one", "tw", "o", "three"};
+  const std::uint32_t numbers[] = {1, 2, 2, 3};
+  for (unsigned i = 0; i < 4; ++i) {
+    lines[i].setLineNo(numbers[i]);
+    lines[i].setText(texts[i]);
+    lines[i].setAfterNs(i);
+  }
+  lines[3].setStream(schema::HookOutput::Stream::STDERR);
+  const Event::Reader reader = e.asReader();
+  spool.append({&reader, 1});
+}
+
 constexpr std::int64_t kMs = 1'000'000;
 
 // The agent's wall clock, moved on only by the fake collector as it models the wire: 1 ms to it,
@@ -96,7 +116,9 @@ struct CollectorState {
   int maxInflight = 0;
   std::vector<kj::Own<kj::PromiseFulfiller<void>>> held;
   std::function<void()> dropAll;
-  bool takesReports = false;  // false: an older collector without Ingest.report
+  bool takesReports = false;                // false: an older collector without Ingest.report
+  std::vector<std::string> accepts;         // hello.accepts; empty: an older collector
+  std::vector<std::uint32_t> blocksStored;  // lines of each hook.block pushed
   std::vector<AgentHealthReport> reports;
 };
 
@@ -121,7 +143,15 @@ class FakeIngest final : public schema::Ingest::Server {
       state_.epochs.insert(e.getEpoch());
       epoch_ = e.getEpoch();
       if (e.getSeq() > state_.highWater[epoch_]) {
-        state_.stored[e.getSeq()] = e.getPayload().getHookOutput().getLine().cStr();
+        if (e.getPayload().isHookBlock()) {
+          state_.blocksStored.push_back(e.getPayload().getHookBlock().getLines().size());
+        } else {
+          auto line = e.getPayload().getHookOutput();
+          state_.stored[e.getSeq()] =
+              std::string(line.getLine().cStr()) +
+              (line.getLineNo() > 1 ? "@" + std::to_string(line.getLineNo()) : "") +
+              (line.getStream() == schema::HookOutput::Stream::STDERR ? " (stderr)" : "");
+        }
         state_.highWater[epoch_] = e.getSeq();
       }
     }
@@ -184,6 +214,8 @@ class FakeCollector final : public schema::Collector::Server {
     results.setCollectorSendNs(stamps.sendNs);
     results.setIngest(kj::heap<FakeIngest>(state_, params.getEpoch()));
     results.setResumeAfterSeq(state_.highWater[params.getEpoch()]);
+    auto accepts = results.initAccepts(static_cast<unsigned>(state_.accepts.size()));
+    for (unsigned i = 0; i < state_.accepts.size(); ++i) accepts.set(i, state_.accepts[i]);
     return kj::READY_NOW;
   }
 
@@ -320,6 +352,28 @@ TEST_F(ShipperTest, ReportsTheCollectorsClockOffsetInEveryPush) {
     EXPECT_EQ(push.roundTripNs, 2 * kMs);
   }
   EXPECT_EQ(shipper.clockOffset(), (ClockSample{-2500 * kMs, 2 * kMs}));
+}
+
+// Blocks go out as they are to a collector that names them in hello.accepts; an older one gets
+// each block as one hook.output whose line holds the block's lines (split pieces rejoined).
+TEST_F(ShipperTest, BlocksGoToACollectorThatTakesThemAndAreJoinedForAnOlderOne) {
+  appendLines(*spool_, 1);
+  appendBlock(*spool_);
+  {
+    Shipper shipper(io_, *spool_, clock_, options(), logger_);
+    auto task = shipper.run().eagerlyEvaluate(nullptr);
+    ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  }
+  EXPECT_EQ(state_.blocksStored, std::vector<std::uint32_t>{});
+  EXPECT_EQ(state_.stored[2], "one\ntwo\nthree (stderr)");
+
+  state_.accepts = {"somethingElse", "hookBlock"};
+  appendBlock(*spool_);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  EXPECT_EQ(state_.blocksStored, std::vector<std::uint32_t>{4});
+  EXPECT_EQ(state_.stored.count(3), 0u);
 }
 
 TEST_F(ShipperTest, AnOlderCollectorsUnstampedAnswersLeaveTheClockUnmeasured) {
