@@ -92,7 +92,7 @@ struct HookExit {
 }
 
 struct SpoolShed {
-  count    @0 :UInt64;   # events shed since the last spool.shed
+  count    @0 :UInt64;   # events shed since the last spool.shed (a hook.block counts its lines)
   firstNs  @1 :Int64;
   lastNs   @2 :Int64;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "shared/event/event_kinds.h"
+#include "shared/event/hook_block.h"
 #include "shared/util/random_bytes.h"
 
 namespace octolaunch::agent {
@@ -247,8 +248,9 @@ void Spool::storeEvent(lmdb::Txn& txn, Meta& meta, schema::Event::Reader event, 
                                                                           : sheddableBound(meta))) {
     if (meta.shedCount == 0) meta.shedFirstNs = event.getTimeNs();
     meta.shedLastNs = event.getTimeNs();
-    ++meta.shedCount;
-    ++meta.shedTotal;
+    // Counted in source records: a hook.block sheds all its lines.
+    meta.shedCount += recordCount(event);
+    meta.shedTotal += recordCount(event);
     return;
   }
   root.setSeq(++meta.lastSeq);

@@ -199,13 +199,13 @@ TEST(Identity, ACloneIsReportedAndEnrollsAsANewAgentWithItsOwnEvents) {
   EXPECT_GE(agents[0]["clones_reported"].get<int>(), 1);
   const std::string cloneId = agents[1]["agent_id"];
   EXPECT_EQ(cloneId.rfind("agent-1-", 0), 0u) << cloneId;
-  std::set<std::uint64_t> seqs;
+  std::set<std::pair<std::uint64_t, int>> lines;  // (seq, part): a line's address
   for (const auto& e : fleet.events("release=r-clone")) {
     EXPECT_EQ(e["agent_id"], cloneId);
     EXPECT_NE(e["epoch"], fleet.events("release=r-original")[0]["epoch"]);
-    seqs.insert(e["seq"].get<std::uint64_t>());
+    lines.emplace(e["seq"].get<std::uint64_t>(), e["data"].value("part", 0));
   }
-  EXPECT_EQ(seqs.size(), 5u);  // none skipped as a redelivery of the original's
+  EXPECT_EQ(lines.size(), 5u);  // none skipped as a redelivery of the original's
   for (const auto& e : fleet.events("release=r-original")) EXPECT_EQ(e["agent_id"], "agent-1");
   // The original is not disturbed by the clone.
   fleet.hook("a/spool", "agent-1", "web-1", "r-after", 1);

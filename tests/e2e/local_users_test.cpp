@@ -61,6 +61,15 @@ std::vector<Recorded> readSpool(const std::filesystem::path& dir) {
         r.kind = "hook.output";
         r.line = payload.getHookOutput().getLine();
         break;
+      case Event::Payload::HOOK_BLOCK:  // one record per line, as the collector lists them
+        for (auto line : payload.getHookBlock().getLines()) {
+          Recorded l;
+          l.service = r.service;
+          l.kind = "hook.output";
+          l.line = line.getText();
+          out.push_back(std::move(l));
+        }
+        return;
       case Event::Payload::HOOK_EXIT:
         r.kind = "hook.exit";
         r.uid = payload.getHookExit().getUid();

@@ -58,6 +58,7 @@ TEST(RedactBinary, NoPlantedSecretReachesTheSpoolFiles) {
       capnp::FlatArrayMessageReader reader(words);
       auto payload = reader.getRoot<schema::Event>().getPayload();
       if (payload.isHookOutput()) ++outputs;
+      if (payload.isHookBlock()) outputs += payload.getHookBlock().getLines().size();
       if (payload.isHookExit()) ++exits;
     });
   }

@@ -74,6 +74,9 @@ TEST(SpoolFullFilesystem, DeployMarkersHookExitAndShedCountSurviveAFullTmpfs) {
       case Event::Payload::HOOK_OUTPUT:
         ++kept;
         return;
+      case Event::Payload::HOOK_BLOCK:
+        kept += payload.getHookBlock().getLines().size();
+        return;
       case Event::Payload::SPOOL_SHED:
         shed += payload.getSpoolShed().getCount();
         order.push_back("spool.shed");
