@@ -19,9 +19,10 @@ agent="" collector=""
 trap 'kill $agent $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 source "$(dirname "$0")/start_collector.sh"
-start_collector "$bin" "$work"
+token="bench-$$-$RANDOM"
+start_collector "$bin" "$work" --agent-token "$token"
 printf '[sources]\nenabled = false\n' >"$work/agent.toml"
-flags=(--config "$work/agent.toml" --spool-dir "$work/spool" --collector "$rpc" --agent-id bench --host web-1)
+flags=(--config "$work/agent.toml" --spool-dir "$work/spool" --collector "$rpc" --token "$token" --agent-id bench --host web-1)
 "$bin/octolaunch-agent" run "${flags[@]}" 2>"$work/a.log" &
 agent=$!
 
