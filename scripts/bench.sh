@@ -132,12 +132,15 @@ for n in 1 8 64; do
   "$bin/bench_mix" spool "$work/spools-$n" "$n" $((events / n))
 done
 
-# drain N DIR: copies the full spools of N agents into DIR, starts a collector, then the agents,
-# and times until the collector has stored every event. Sets drain_s, txn_events, store_bytes and,
-# for 64 agents, starved (agents with under 10 % of their events when half of all were stored)
-# and anon_peak_kib (the collector's anonymous memory above its idle level).
+# drain N DIR [PROBE_RUNS]: copies the full spools of N agents into DIR, starts a collector, then
+# the agents, and times until the collector has stored every event. Sets drain_s, txn_events,
+# store_bytes and, for 64 agents, starved (agents with under 10 % of their events when half of all
+# were stored) and anon_peak_kib (the collector's anonymous memory above its idle level).
+# PROBE_RUNS: once 5 % are stored, cause_latency_bench probes the busy collector that many times
+# (output in $work/probe.out; probe_pending: events still to store when it finished).
 drain() {
-  local n=$1 dir=$2 total=$events stored=0 half=0 a anon anon0 t0 deadline
+  local n=$1 dir=$2 probe_runs=${3:-} probe="" total=$events stored=0 half=0 a anon anon0 t0 deadline
+  probe_pending=""
   cp -a "$work/spools-$n" "$dir"
   start_collector "$bin" "$dir" --agent-token "$token"
   anon0=$(anon_kib "$collector") anon_peak_kib=0 starved=""
@@ -153,6 +156,14 @@ drain() {
   while [ "$stored" -lt "$total" ]; do
     sleep 0.05
     stored=$(stored_total)
+    if [ -n "$probe_runs" ] && [ -z "$probe" ] && [ $((stored * 20)) -ge "$total" ]; then
+      CAUSE_BENCH_COLLECTOR="$rpc $http $token" bash "$benchdir/cause_latency_bench.sh" "$bin" \
+        "$probe_runs" >"$work/probe.out" 2>"$work/probe.err" &
+      probe=$!
+    fi
+    if [ -n "$probe" ] && [ -z "$probe_pending" ] && ! kill -0 "$probe" 2>/dev/null; then
+      probe_pending=$((total - stored))
+    fi
     if [ "$n" = 64 ]; then
       anon=$(anon_kib "$collector")
       [ $((anon - anon0)) -gt "$anon_peak_kib" ] && anon_peak_kib=$((anon - anon0))
@@ -172,6 +183,10 @@ print(sum(1 for a in range(64) if hosts.get("bench-%d" % a, 0) < share / 10))' $
     fi
   done
   drain_s=$(elapsed "$t0" "$(now)")
+  if [ -n "$probe" ]; then
+    wait "$probe" || { cat "$work/probe.err" >&2; exit 1; }
+    probe_pending=${probe_pending:-0}
+  fi
   txn_events=$(awk -v e="$stored" -v t="$(metric octolaunch_ingest_commit_transactions_total)" \
     'BEGIN { printf "%d", (t > 0) ? e / t : e }')
   kill "${pids[@]}" "$collector"
@@ -308,8 +323,12 @@ log "failing hook -> cause listed: $cause_runs runs"
 cause=$(bash "$benchdir/cause_latency_bench.sh" "$bin" "$cause_runs")
 emit event_to_queryable_idle_p50 "$(sed -n 's/.*cause listed: p50 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
 emit event_to_queryable_idle_p99 "$(sed -n 's/.*cause listed: .* p99 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
-skip event_to_queryable_load_p50 "not measured yet: needs agents draining beside the cause probe"
-skip event_to_queryable_load_p99 "not measured yet: needs agents draining beside the cause probe"
+log "failing hook -> cause listed while 8 agents drain their spools: $cause_runs runs"
+drain 8 "$work/round" "$cause_runs"
+cause=$(cat "$work/probe.out")
+log "the probe ended with $probe_pending of $events events still to store (0: part of it ran idle)"
+emit event_to_queryable_load_p50 "$(sed -n 's/.*cause listed: p50 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
+emit event_to_queryable_load_p99 "$(sed -n 's/.*cause listed: .* p99 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
 
 # ---- idle agent; idle connections ---------------------------------------------------------------
 if [ "$(id -u)" = 0 ]; then
