@@ -4,13 +4,14 @@
 # `ratio`; a figure that cannot be taken here prints `name skipped reason`), and writes the same
 # figures with the machine (nproc, kernel, commit) as JSON, for comparing commits.
 #
-#   scripts/bench.sh [--quick] [--out FILE] [--build-dir DIR] [--bin-dir DIR] [--runs N]
+#   scripts/bench.sh [--quick] [--out FILE] [--build-dir DIR] [--bin-dir DIR] [--runs N] [--container]
 #   scripts/bench.sh --list-figures
 #     --quick         tiny sizes, under a minute: the test suite runs it so the script can't rot
 #     --out FILE      the JSON (default ./bench-results.json)
 #     --build-dir DIR the Release build (default build-release, benchmarks on, tests off)
 #     --bin-dir DIR   use the binaries already built there; nothing is configured or built
 #     --runs N        interleaved rounds of the wall-time comparisons (default 10, quick 2)
+#     --container     also the idle agent inside a systemd container (podman, root)
 #     --list-figures  print the name of every figure, one a line, and exit
 #
 # Units: an event is one source record (one hook line is one event); the mix is hook lines of
@@ -36,11 +37,12 @@ figures=(
   idle_connection_memory_1000 idle_connection_memory_10000
 )
 
-usage() { sed -n '7,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-quick=0 out=$PWD/bench-results.json build_dir=$here/build-release bin="" runs=""
+usage() { sed -n '7,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+quick=0 container=0 out=$PWD/bench-results.json build_dir=$here/build-release bin="" runs=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
+    --container) container=1; shift ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --build-dir) [ $# -ge 2 ] || usage; build_dir=$2; shift 2 ;;
     --bin-dir) [ $# -ge 2 ] || usage; bin=$(cd "$2" && pwd); shift 2 ;;
@@ -97,7 +99,7 @@ source "$benchdir/start_collector.sh"
 # ---- results ----------------------------------------------------------------------------------
 # $work/results.tsv: name, value (or "skipped"), unit (or the reason).
 emit() {  # name value unit; an empty value (the benchmark printed no figure) is a skip
-  [ -n "$2" ] || { skip "$1" "the benchmark printed no figure (a failure: see its output above)"; return; }
+  [ -n "$2" ] || { skip "$1" "the benchmark failed or printed no figure (its errors are in the log)"; return; }
   printf '%s %s %s\n' "$1" "$2" "$3"
   printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$work/results.tsv"
 }
@@ -109,7 +111,8 @@ skip() {  # name reason
 summarize() {
   sort -g "$1" | awk '{ v[NR] = $1 } END {
     m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "%.6g %.1f\n", m, (m > 0) ? (v[NR] - v[1]) * 100 / m : 0 }'
+    printf (m >= 1000 ? "%.0f" : "%.4g"), m
+    printf " %.1f\n", (m > 0) ? (v[NR] - v[1]) * 100 / m : 0 }'
 }
 emit_median() {  # name unit FILE
   local s
@@ -294,19 +297,19 @@ emit ingest_64_agents_starved "$(sort -n "$work/starved" | tail -1)" agents
 emit ingest_64_agents_anon_per_connection "$(summarize "$work/anon-per-conn" | cut -d' ' -f1)" KiB
 # p99 of push -> acknowledgement with 64 agents pushing at once: the real agent does not expose its
 # ack times, so this is ingest_bench (in-process collector, 64 RPC clients, batches of 2,000).
-ack=$("$bin/ingest_bench" 64 2000 "$ack_total" 2 once 2>/dev/null |
-  sed -n 's/^push ack latency ms: p50 [0-9.]* p99 \([0-9.]*\) .*/\1/p')
+ack=$("$bin/ingest_bench" 64 2000 "$ack_total" 2 once 2>/dev/null) || ack=""
+ack=$(sed -n 's/^push ack latency ms: p50 [0-9.]* p99 \([0-9.]*\) .*/\1/p' <<<"$ack")
 emit ingest_64_agents_push_ack_p99 "$ack" ms
 
 # ---- hook overhead; command end -> stored -------------------------------------------------------
 log "hook wrapper: $hook_lines lines"
-hook=$(bash "$benchdir/hook_pipeline_bench.sh" "$bin" "$hook_lines")
+hook=$(bash "$benchdir/hook_pipeline_bench.sh" "$bin" "$hook_lines") || hook=""
 emit hook_overhead "$(sed -n 's/.*(overhead \(-\{0,1\}[0-9.]*\) %)/\1/p' <<<"$hook")" %
 emit command_end_to_stored "$(sed -n 's/^command end -> all stored: *\([0-9.]*\) s/\1/p' <<<"$hook")" s
 
 # ---- causes / timeline over a large store -------------------------------------------------------
 log "analysis: ${analysis_args[*]}"
-analysis=$("$bin/analysis_bench" "${analysis_args[@]}" --dir "$work/analysis")
+analysis=$("$bin/analysis_bench" "${analysis_args[@]}" --dir "$work/analysis") || analysis=""
 rm -rf "$work/analysis"
 pick() {  # LABEL p50|p99: the wall figure of analysis_bench's line LABEL
   awk -v l="$1" -v p="$2" 'index($0, l) == 1 { for (i = 1; i < NF; i++) if ($i == p) { print $(i + 1); exit } }' <<<"$analysis"
@@ -320,7 +323,7 @@ emit analysis_store_events "$(sed -n 's/^store: \([0-9]*\) background events in 
 
 # ---- event -> queryable -------------------------------------------------------------------------
 log "failing hook -> cause listed: $cause_runs runs"
-cause=$(bash "$benchdir/cause_latency_bench.sh" "$bin" "$cause_runs")
+cause=$(bash "$benchdir/cause_latency_bench.sh" "$bin" "$cause_runs") || cause=""
 emit event_to_queryable_idle_p50 "$(sed -n 's/.*cause listed: p50 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
 emit event_to_queryable_idle_p99 "$(sed -n 's/.*cause listed: .* p99 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
 log "failing hook -> cause listed while 8 agents drain their spools: $cause_runs runs"
@@ -333,14 +336,22 @@ emit event_to_queryable_load_p99 "$(sed -n 's/.*cause listed: .* p99 \([0-9]*\) 
 # ---- idle agent; idle connections ---------------------------------------------------------------
 if [ "$(id -u)" = 0 ]; then
   log "idle agent footprint (host): $footprint_seconds s"
-  footprint=$(bash "$benchdir/agent_idle_footprint.sh" "$bin" --seconds "$footprint_seconds" 2>/dev/null)
+  footprint=$(bash "$benchdir/agent_idle_footprint.sh" "$bin" --seconds "$footprint_seconds" 2>/dev/null) ||
+    footprint=""
   emit agent_idle_rss_host "$(sed -n 's/^RSS end: *\([0-9]*\) KiB.*/\1/p' <<<"$footprint")" KiB
   emit agent_idle_cpu_host "$(sed -n 's/^CPU: *\([0-9.]*\) %.*/\1/p' <<<"$footprint")" %
 else
   skip agent_idle_rss_host "needs root (the agent reads /dev/kmsg)"
   skip agent_idle_cpu_host "needs root (the agent reads /dev/kmsg)"
 fi
-skip agent_idle_rss_container "run tests/bench/agent_idle_footprint.sh BIN_DIR --container (boots a systemd container)"
+if [ "$container" = 1 ]; then
+  log "idle agent footprint (systemd container): $footprint_seconds s"
+  footprint=$(bash "$benchdir/agent_idle_footprint.sh" "$bin" --seconds "$footprint_seconds" --container 2>/dev/null) ||
+    footprint=""
+  emit agent_idle_rss_container "$(sed -n 's/^RSS end: *\([0-9]*\) KiB.*/\1/p' <<<"$footprint")" KiB
+else
+  skip agent_idle_rss_container "pass --container (boots a systemd container with podman)"
+fi
 # idle_connections N: KiB of collector memory (VmRSS) per connection with N agents connected, each
 # having said hello and pushed 5 events, the clients spread over processes of up to 1,000
 # connections each (the open-file limit is per process). Empty when a client failed.
