@@ -359,7 +359,9 @@ idle_connections() {
   local n=$1 procs p rss0 rss1 fds=() ok=1 dir=$work/fleet
   procs=$(((n + 999) / 1000))
   mkdir -p "$dir"
-  start_collector "$bin" "$dir" --rpc-open
+  # The default [rpc] max_connections (2,048) would refuse the rest.
+  printf '[rpc]\nmax_connections = %d\n' $((n + 100)) >"$dir/collector.toml"
+  COLLECTOR_CONFIG=$dir/collector.toml start_collector "$bin" "$dir" --rpc-open
   rss0=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$collector/status")
   pids=()
   for ((p = 0; p < procs; p++)); do
