@@ -155,7 +155,7 @@ drain() {
       2>"$dir/a$a.log" &
     pids+=($!)
   done
-  deadline=$(awk -v t="$t0" 'BEGIN { print t + 900 }')
+  deadline=$(awk -v t="$t0" 'BEGIN { printf "%.0f", t + 900 }')
   while [ "$stored" -lt "$total" ]; do
     sleep 0.05
     stored=$(stored_total)
