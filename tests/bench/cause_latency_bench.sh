@@ -7,6 +7,8 @@
 # and stops when GET /api/v1/releases/R/causes lists the deploy-script cause, polled every 5 ms.
 #
 #   tests/bench/cause_latency_bench.sh [BIN_DIR] [RUNS]
+# With CAUSE_BENCH_COLLECTOR="RPC_ADDR HTTP_ADDR TOKEN" it probes that running collector (e.g. one
+# busy ingesting) instead of starting its own.
 set -euo pipefail
 bin=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
 runs=${2:-20}
@@ -18,10 +20,15 @@ work=$(mktemp -d /tmp/octolaunch-cause-latency.XXXXXX)
 agent="" collector=""
 trap 'kill $agent $collector 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-source "$(dirname "$0")/start_collector.sh"
-start_collector "$bin" "$work"
+if [ -n "${CAUSE_BENCH_COLLECTOR:-}" ]; then
+  read -r rpc http token <<<"$CAUSE_BENCH_COLLECTOR"
+else
+  source "$(dirname "$0")/start_collector.sh"
+  token="bench-$$-$RANDOM"
+  start_collector "$bin" "$work" --agent-token "$token"
+fi
 printf '[sources]\nenabled = false\n' >"$work/agent.toml"
-flags=(--config "$work/agent.toml" --spool-dir "$work/spool" --collector "$rpc" --agent-id bench --host web-1)
+flags=(--config "$work/agent.toml" --spool-dir "$work/spool" --collector "$rpc" --token "$token" --agent-id cause-probe --host web-1)
 "$bin/octolaunch-agent" run "${flags[@]}" 2>"$work/a.log" &
 agent=$!
 

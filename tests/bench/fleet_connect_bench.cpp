@@ -1,7 +1,10 @@
 // Many agents at once against a running collector: every thread opens its share of connections
 // together, each says hello and pushes one small batch; all stay open until every thread is done,
 // then the collector's resident set is read. Prints memory per connection and ack latencies.
-//   fleet_connect_bench RPC_HOST:PORT COLLECTOR_PID [agents=1000] [threads=4]
+//   fleet_connect_bench RPC_HOST:PORT COLLECTOR_PID [agents=1000] [threads=4] [hold]
+// `hold`: once every agent is acknowledged, prints "holding N connections" and keeps them open
+// until its standard input ends (scripts/bench.sh spreads the clients over processes that way and
+// reads the collector's memory itself).
 // Exit status 1 when an agent was not acknowledged (starved or refused).
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
   const std::string pid = argv[2];
   const int agents = argc > 3 ? std::atoi(argv[3]) : 1000;
   const int threads = argc > 4 ? std::atoi(argv[4]) : 4;
+  const bool hold = argc > 5 && std::string(argv[5]) == "hold";
   const long idleKiB = rssKiB(pid);
 
   std::vector<std::vector<Agent>> perThread(static_cast<std::size_t>(threads));
@@ -125,6 +129,12 @@ int main(int argc, char** argv) {
   allAcked.arrive_and_wait();
   const double wallMs = std::chrono::duration<double, std::milli>(Steady::now() - start).count();
   const long busyKiB = rssKiB(pid);
+  if (hold) {
+    std::printf("holding %d connections\n", agents);
+    std::fflush(stdout);
+    while (std::getchar() != EOF) {
+    }
+  }
   measured.arrive_and_wait();
   for (auto& w : workers) w.join();
 

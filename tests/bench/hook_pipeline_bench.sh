@@ -17,8 +17,9 @@ gen="awk 'BEGIN { for (i = 1; i <= $lines; i++) printf \"%08d the quick brown fo
 now() { date +%s.%N; }
 
 source "$(dirname "$0")/start_collector.sh"
-start_collector "$bin" "$work"
-flags=(--config /dev/null --spool-dir "$work/spool" --collector "$rpc" --agent-id bench --host bench)
+token="bench-$$-$RANDOM"
+start_collector "$bin" "$work" --agent-token "$token"
+flags=(--config /dev/null --spool-dir "$work/spool" --collector "$rpc" --token "$token" --agent-id bench --host bench)
 "$bin/octolaunch-agent" run "${flags[@]}" 2>"$work/a.log" &
 agent=$!
 
@@ -34,9 +35,15 @@ t1=$(now)
 wrapped=$(echo "$t1 - $t0" | bc -l)
 # Wait until the collector has every line (hook.output) and the exit.
 want=$((lines + 1))
+deadline=$(( $(date +%s) + 600 ))
 while :; do
   stored=$(curl -s "http://$http/api/v1/hosts" | sed -n 's/.*"events_stored":\([0-9]*\).*/\1/p')
   [ "${stored:-0}" -ge "$want" ] && break
+  if [ "$(date +%s)" -gt "$deadline" ]; then
+    echo "hook_pipeline_bench: ${stored:-0} of $want events stored after 600 s; the agent's log:" >&2
+    tail -n 5 "$work/a.log" >&2
+    exit 1
+  fi
   sleep 0.02
 done
 t2=$(now)

@@ -1,11 +1,13 @@
 // Ingest throughput over real RPC: A agents (connections) each pushing batches of N hook.output
 // events with W pushes in flight, into an LMDB store with all indexes (synced commits). The
 // server runs on this thread's KJ loop; the agents on another thread's loop.
-//   ingest_bench [agents=4] [events-per-batch=2000] [total-events=400000] [window=2]
-// Runs twice: grouping pushes of one loop turn into one transaction, and one transaction per push.
+//   ingest_bench [agents=4] [events-per-batch=2000] [total-events=400000] [window=2] [once]
+// Runs twice: grouping pushes of one loop turn into one transaction, and one transaction per push
+// (`once`: a single grouped run). Each run also prints the push -> acknowledgement latency.
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,18 +30,30 @@ struct Options {
   int window = 2;
 };
 
-// One agent's pushing loop: keeps `window` pushes in flight until `batches` are acknowledged.
+using Steady = std::chrono::steady_clock;
+
+// One agent's pushing loop: keeps `window` pushes in flight until `batches` are acknowledged;
+// adds each push's send -> acknowledgement time to `ackMs`. Runs on the agents' thread.
 kj::Promise<void> pushAll(schema::Ingest::Client ingest,
                           std::vector<std::unique_ptr<testing::BatchMessage>>& msgs,
-                          std::size_t& next) {
+                          std::size_t& next, std::vector<double>& ackMs) {
   if (next >= msgs.size()) return kj::READY_NOW;
   auto req = ingest.pushRequest();
   req.setEvents(msgs[next++]->batch().events);
-  return req.send().then(
-      [ingest, &msgs, &next](auto) mutable { return pushAll(ingest, msgs, next); });
+  const auto sent = Steady::now();
+  return req.send().then([ingest, &msgs, &next, &ackMs, sent](auto) mutable {
+    ackMs.push_back(std::chrono::duration<double, std::milli>(Steady::now() - sent).count());
+    return pushAll(ingest, msgs, next, ackMs);
+  });
 }
 
-void runAgents(int port, const Options& o) {
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return -1;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+void runAgents(int port, const Options& o, std::vector<double>& ackMs) {
   auto io = kj::setupAsyncIo();
   const std::uint64_t batchesPerAgent = o.total / o.perBatch / static_cast<std::uint64_t>(o.agents);
   struct Agent {
@@ -74,7 +88,9 @@ void runAgents(int port, const Options& o) {
     hello.getAgent().setHost("web-" + std::to_string(a));
     hello.setEpoch(1);
     auto ingest = hello.send().wait(io.waitScope).getIngest();
-    for (int w = 0; w < o.window; ++w) all.add(pushAll(ingest, agent->msgs, agent->next));
+    for (int w = 0; w < o.window; ++w) {
+      all.add(pushAll(ingest, agent->msgs, agent->next, ackMs));
+    }
     agents.push_back(std::move(agent));
   }
   kj::joinPromises(all.releaseAsArray()).wait(io.waitScope);
@@ -101,8 +117,9 @@ void run(const Options& o, bool group) {
   auto done = kj::newPromiseAndCrossThreadFulfiller<void>();
   auto* fulfiller = done.fulfiller.get();
   const auto start = std::chrono::steady_clock::now();
-  std::thread agents([port, &o, fulfiller] {
-    runAgents(port, o);
+  std::vector<double> ackMs;  // written by the agents' thread until it is joined
+  std::thread agents([port, &o, fulfiller, &ackMs] {
+    runAgents(port, o, ackMs);
     fulfiller->fulfill();
   });
   done.promise.wait(io.waitScope);
@@ -118,6 +135,9 @@ void run(const Options& o, bool group) {
       stored / secs, static_cast<unsigned long long>(metrics.batchesCommitted.load()),
       static_cast<unsigned long long>(metrics.commitTransactions.load()),
       metrics.commitNanosTotal.load() / 1e9);
+  std::printf("push ack latency ms: p50 %.1f p99 %.1f max %.1f (%zu pushes)\n",
+              percentile(ackMs, 0.5), percentile(ackMs, 0.99), percentile(ackMs, 1.0),
+              ackMs.size());
 }
 
 }  // namespace
@@ -129,6 +149,7 @@ int main(int argc, char** argv) {
   if (argc > 3) o.total = std::strtoull(argv[3], nullptr, 10);
   if (argc > 4) o.window = std::atoi(argv[4]);
   run(o, true);
+  if (argc > 5 && std::string(argv[5]) == "once") return 0;
   run(o, false);
   run(o, true);
   run(o, false);

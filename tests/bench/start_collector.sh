@@ -1,8 +1,9 @@
 # Sourced by the benchmark scripts: start_collector BIN_DIR WORK_DIR [COLLECTOR FLAGS...] starts
 # octolaunch-collector on loopback ports chosen by the kernel, with its store in WORK_DIR/c, and
 # sets $collector (pid), $rpc and $http (host:port). Fails after 30 s if it does not come up.
+# COLLECTOR_CONFIG: a config file to start it with (default none).
 start_collector() {
-  "$1/octolaunch-collector" --config /dev/null --data-dir "$2/c" --rpc-listen 127.0.0.1:0 \
+  "$1/octolaunch-collector" --config "${COLLECTOR_CONFIG:-/dev/null}" --data-dir "$2/c" --rpc-listen 127.0.0.1:0 \
     --http-listen 127.0.0.1:0 "${@:3}" >"$2/c.out" 2>"$2/c.log" &
   collector=$!
   local tries=0
