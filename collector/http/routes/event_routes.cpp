@@ -24,6 +24,9 @@ void registerEventRoutes(Router& router, ApiContext& api) {
     if (!query.kind.empty() && !isKnownKind(query.kind)) {
       throw HttpError(400, "kind: unknown kind \"" + query.kind + "\"");
     }
+    if (query.kind == "hook.block") {  // stored and listed as its lines
+      throw HttpError(400, "kind: hook.block is listed line by line: ask for hook.output");
+    }
     query.sinceNs = timeParam(req, "since");
     query.untilNs = timeParam(req, "until");
     query.limit = intParam(req, "limit", kDefaultLimit, 1, kMaxLimit);

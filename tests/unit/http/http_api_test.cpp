@@ -115,6 +115,8 @@ TEST_F(HttpApiTest, BadParametersAndBytesThatAreNotUtf8Are400NamingWhat) {
       {"/api/v1/events?until=2026-13-01T00:00:00Z",
        "until: expected RFC 3339 time or integer nanoseconds, got \"2026-13-01T00:00:00Z\""},
       {"/api/v1/events?kind=hook.outptu", "kind: unknown kind \"hook.outptu\""},
+      {"/api/v1/events?kind=hook.block",
+       "kind: hook.block is listed line by line: ask for hook.output"},
       {"/api/v1/events?cursor=deadbeef", "cursor: malformed cursor"},
       {"/api/v1/events?relase=r1", "unknown parameter 'relase'"},
       {"/api/v1/events?host=a&host=b", "host: given more than once"},
