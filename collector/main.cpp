@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,8 @@
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/store_env.h"
+#include "collector/store/store_format.h"
+#include "collector/store/store_migration.h"
 #include "octolaunch_version.h"
 #include "shared/config/reload_scope.h"
 #include "shared/log/journal_log.h"
@@ -48,6 +51,7 @@ struct Flags {
   std::vector<std::string> agentTokens;
   bool rpcOpen = false;
   bool checkConfig = false;
+  std::size_t migrateEventsPerTxn = 20000;  // `migrate --events-per-txn`
 };
 
 void setUpLogging(const std::string& level) {
@@ -55,6 +59,36 @@ void setUpLogging(const std::string& level) {
       octolaunch::log::makeStderrLogger("collector");  // journald priorities under systemd
   logger->set_level(spdlog::level::from_str(level));
   spdlog::set_default_logger(logger);
+}
+
+// Brings a store written by an older collector to this build's format (store_migration.h),
+// saying how far it got every `every` (a large store takes minutes). Throws what migrateStore
+// throws; the work committed so far stays and the next start resumes it.
+MigrationResult migrateWithProgress(lmdb::Env& env, const std::filesystem::path& dir,
+                                    std::size_t eventsPerTxn, std::chrono::seconds every) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point lastSaid = Clock::now();
+  MigrationOptions options{.eventsPerTxn = eventsPerTxn, .progress = {}};
+  options.progress = [&](const MigrationProgress& p) {
+    if (Clock::now() - lastSaid < every) return;
+    lastSaid = Clock::now();
+    spdlog::info("migrating the store in {} from format {} to {}: {} of {} events", dir.string(),
+                 p.fromFormat, kStoreFormat, p.eventsDone, p.eventsTotal);
+  };
+  const MigrationResult result = migrateStore(env, options);
+  if (result.fromFormat != kStoreFormat) {
+    spdlog::info("store in {} migrated from format {} to {}{}: {} events rewritten", dir.string(),
+                 result.fromFormat, kStoreFormat,
+                 result.resumed ? " (resuming an interrupted migration)" : "",
+                 result.eventsRewritten);
+  }
+  if (result.indexEntriesMissing > 0) {
+    spdlog::warn(
+        "store in {}: {} index entries that stored events imply are missing (those events are "
+        "not found by that index)",
+        dir.string(), result.indexEntriesMissing);
+  }
+  return result;
 }
 
 // The whole file, every component's sections, read strictly, then the flags. Throws
@@ -215,6 +249,8 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
 
   SystemClock clock;
   lmdb::Env env = openCollectorEnv(config.store.dataDir, config.store.mapSize);
+  migrateWithProgress(env, config.store.dataDir, flags.migrateEventsPerTxn,
+                      std::chrono::seconds(5));
   LmdbEventStore events(env, clock);
   LmdbReleaseStore releases(env);
   ingest::IngestMetrics metrics;
@@ -343,6 +379,16 @@ int main(int argc, char** argv) {
   app.add_flag("--rpc-open", flags.rpcOpen,
                "accept agents without credentials (loopback only; as [rpc] open = true)");
   app.add_flag("--check-config", flags.checkConfig, "validate the configuration and exit");
+  app.fallthrough();  // before any subcommand: they take it over when added
+  CLI::App* migrate = app.add_subcommand(
+      "migrate",
+      "bring the store (--data-dir or [store] data_dir) to this version's format and exit; a "
+      "collector does the same when it starts, this does it ahead of time with progress");
+  migrate
+      ->add_option("--events-per-txn", flags.migrateEventsPerTxn,
+                   "events rewritten per write transaction (each one resumable)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -374,6 +420,24 @@ int main(int argc, char** argv) {
                       : " (defaults; " + flags.config + " not present)")
               << std::endl;
     return 0;
+  }
+  if (*migrate) {
+    try {
+      lmdb::Env env = openCollectorEnv(config.store.dataDir, config.store.mapSize);
+      const MigrationResult result = migrateWithProgress(
+          env, config.store.dataDir, flags.migrateEventsPerTxn, std::chrono::seconds(1));
+      std::cout << "store in " << config.store.dataDir.string() << ": format " << kStoreFormat
+                << (result.fromFormat == kStoreFormat
+                        ? " already"
+                        : " (from format " + std::to_string(result.fromFormat) + ", " +
+                              std::to_string(result.eventsRewritten) + " events rewritten)")
+                << std::endl;
+      return 0;
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot migrate the store in {}: {}", config.store.dataDir.string(),
+                       e.what());
+      return 1;
+    }
   }
   try {
     return serve(flags, config, analysisOptions, kj::mv(tls));

@@ -2,21 +2,22 @@
 //
 //   events       id(BE8)                                -> packed Cap'n Proto Event, or zstd of
 //                                                          it (event_value.h)
-//   idx_time     time(BE8) id(BE8)                      -> ""
+//   idx_time     time(BE8) id(BE8)                      -> tags(1) [span(BE4)]
 //   idx_release  release \0 time(BE8) id(BE8)           -> tags(1) [span(BE4)] host
 //   idx_host     host \0 time(BE8) id(BE8)              -> tags(1) [span(BE4)]
-//   idx_kind     kind \0 time(BE8) id(BE8)              -> ""
+//   idx_kind     kind \0 time(BE8) id(BE8)              -> tags(1) [span(BE4)]
 //   marks        agentId \0 epoch(BE8)                  -> lastSeq(BE8) stored(BE8) lastSeenNs(BE8)
 //   agents       agentId                                -> epoch(BE8) lastSeenNs(BE8) host
 //   clocks       agentId                                -> offsetNs(BE8) roundTripNs(BE8)
-//   receivedNs(BE8) counts       'r'|'h'|'k' value                      -> events in that index
-//   prefix (BE8)
+//                                                          receivedNs(BE8)
+//   counts       'r'|'h'|'k' value                      -> events under that index prefix (BE8)
 //                "q"                                    -> events in quarantine (BE8)
 //   quarantine   agentId \0 epoch(BE8) seq(BE8)         -> receivedNs(BE8) reasonLen(BE8) reason
 //                                                          packed Cap'n Proto Event (as received)
+//   meta         "format", "migrated_after"             -> see store_format.h
 //
 // tags: what a scan may skip by without reading the event (kTag* below); an empty value (a store
-// written before tags existed) means "unknown: read it".
+// of format 1, not yet migrated) means "unknown: read it".
 // time(BE8) is the signed timeNs with its sign bit flipped, so byte order is numeric order.
 // Every index sorts by (time, id) inside its prefix: a "position" (time, id) is the same in all
 // of them, which is what the opaque query cursor holds.

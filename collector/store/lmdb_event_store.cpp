@@ -10,8 +10,10 @@
 #include <limits>
 #include <map>
 
+#include "collector/store/event_index.h"
 #include "collector/store/event_keys.h"
 #include "collector/store/event_value.h"
+#include "collector/store/store_format.h"
 #include "shared/event/event_json.h"
 #include "shared/event/hook_block.h"
 
@@ -67,43 +69,6 @@ std::string countKey(char tag, std::string_view value) {
 
 std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
 
-// Whether every line the event carries is a hook.output line on stdout (what the analysis may
-// skip by the index entry's tags).
-bool onlyHookStdout(Event::Reader event) {
-  constexpr auto kStdout = schema::HookOutput::Stream::STDOUT;
-  auto payload = event.getPayload();
-  if (payload.isHookOutput()) return payload.getHookOutput().getStream() == kStdout;
-  if (!payload.isHookBlock()) return false;
-  auto lines = payload.getHookBlock().getLines();
-  if (lines.size() == 0) return false;
-  for (auto line : lines) {
-    if (line.getStream() != kStdout) return false;
-  }
-  return true;
-}
-
-// A block's span: its last line's afterNs; nullopt for any other event.
-std::optional<std::uint32_t> blockSpan(Event::Reader event) {
-  if (!event.getPayload().isHookBlock()) return std::nullopt;
-  auto lines = event.getPayload().getHookBlock().getLines();
-  return lines.size() == 0 ? 0 : lines[lines.size() - 1].getAfterNs();
-}
-
-std::string bigEndian32(std::uint32_t v) {
-  std::string out(4, '\0');
-  for (int i = 3; i >= 0; --i, v >>= 8)
-    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
-  return out;
-}
-
-std::uint32_t readBigEndian32(std::string_view bytes) {
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < 4 && i < bytes.size(); ++i) {
-    v = v << 8 | static_cast<unsigned char>(bytes[i]);
-  }
-  return v;
-}
-
 // Throws std::invalid_argument when the batch breaks commitBatches' preconditions (our bug).
 void checkPreconditions(const IngestBatch& batch) {
   std::uint64_t previousSeq = 0;
@@ -157,6 +122,12 @@ LmdbEventStore::LmdbEventStore(lmdb::Env& env, const Clock& clock) : env_(env), 
     dbs_.clocks = lmdb::openDbi(txn, "clocks");
     dbs_.counts = lmdb::openDbi(txn, "counts");
     dbs_.quarantine = lmdb::openDbi(txn, "quarantine");
+    const MDB_dbi meta = openMetaDbi(txn);
+    if (auto format = recordedStoreFormat(txn, meta)) {
+      refuseNewerFormat(*format);
+    } else if (!lmdb::Cursor(txn, dbs_.events).first()) {
+      recordStoreFormat(txn, meta, kStoreFormat);  // a new store is born in the current format
+    }
     txn.commit();
   } catch (const lmdb::Error& e) {
     rethrowAsStoreError(env_, e, "opening the event store");
@@ -185,8 +156,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   const std::int64_t receivedNs = clock_.nowNs();
   std::map<std::string, std::uint64_t> countDeltas;
   StringOutput packed;
-  std::string key;
-  std::string tagged;  // idx_host, idx_release value
+  std::string tagged;  // idx_release value
   // The event as one packed message, with receivedNs set unless it is 0 and the session's host
   // unless that is empty; valid until the next call.
   auto pack = [&packed](Event::Reader event, std::int64_t receivedAt,
@@ -245,28 +215,20 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       lmdb::put(txn, dbs_.events, lmdb::bigEndian(id),
                 codec_.encode(pack(event, receivedNs, batch.host)), MDB_APPEND);
 
-      key = keys::position(timeNs, id);
-      lmdb::put(txn, dbs_.byTime, key, {});
-      const std::string_view kind = storedKindName(event);
-      lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(kind), timeNs, id), {});
-      ++countDeltas[countKey('k', kind)];
-      // The session's host (an enrolled agent's is its enrollment's), whatever the event says.
-      const std::string_view host = batch.host.empty() ? view(event.getHost()) : batch.host;
-      unsigned char tags = keys::kTagsPresent;
-      if (event.getRelease().size() > 0) tags |= keys::kTagHasRelease;
-      if (onlyHookStdout(event)) tags |= keys::kTagHookStdout;
-      const std::optional<std::uint32_t> span = blockSpan(event);
-      if (span) tags |= keys::kTagBlockSpan;
-      tagged.assign(1, static_cast<char>(tags));
-      if (span) tagged.append(bigEndian32(*span));
-      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(host), timeNs, id), tagged);
-      ++countDeltas[countKey('h', host)];
-      if (event.getRelease().size() > 0) {
-        const std::string_view release = view(event.getRelease());
-        tagged.append(host);
-        lmdb::put(txn, dbs_.byRelease, keys::indexKey(keys::indexPrefix(release), timeNs, id),
-                  tagged);
-        ++countDeltas[countKey('r', release)];
+      const EventIndexEntries entries = indexEntriesOf(event, batch.host);
+      lmdb::put(txn, dbs_.byTime, keys::position(timeNs, id), entries.tagged);
+      lmdb::put(txn, dbs_.byKind, keys::indexKey(keys::indexPrefix(entries.kind), timeNs, id),
+                entries.tagged);
+      ++countDeltas[countKey('k', entries.kind)];
+      lmdb::put(txn, dbs_.byHost, keys::indexKey(keys::indexPrefix(entries.host), timeNs, id),
+                entries.tagged);
+      ++countDeltas[countKey('h', entries.host)];
+      if (!entries.release.empty()) {
+        tagged.assign(entries.tagged);
+        tagged.append(entries.host);
+        lmdb::put(txn, dbs_.byRelease,
+                  keys::indexKey(keys::indexPrefix(entries.release), timeNs, id), tagged);
+        ++countDeltas[countKey('r', entries.release)];
       }
       const std::uint64_t records = recordCount(event);
       mark.stored += records;
@@ -317,7 +279,8 @@ std::uint64_t LmdbEventStore::highWater(std::string_view agentId, std::uint64_t 
   }
 }
 
-void LmdbEventStore::scan(lmdb::Txn& txn, const EventQuery& query, const RecordVisit& visit) {
+void LmdbEventStore::scan(lmdb::Txn& txn, const EventQuery& query, const RecordVisit& visit,
+                          bool readerNeeded) {
   // The most selective index among the filters given, by the number of events under its prefix.
   struct Choice {
     MDB_dbi dbi;
@@ -354,7 +317,7 @@ void LmdbEventStore::scan(lmdb::Txn& txn, const EventQuery& query, const RecordV
     if (!bytes) throw StoreError(StoreError::Kind::badCursor, "malformed cursor");
     after = prefix + bytes->substr(0, keys::kPositionSize);
     if (bytes->size() > keys::kPositionSize) {
-      afterPart = readBigEndian32(std::string_view(*bytes).substr(keys::kPositionSize));
+      afterPart = lmdb::readBigEndian32(std::string_view(*bytes).substr(keys::kPositionSize));
     }
   }
   // Each record is filtered by its own time; a block whose first line is before `since` may hold
@@ -402,7 +365,7 @@ void LmdbEventStore::scan(lmdb::Txn& txn, const EventQuery& query, const RecordV
         std::int64_t lastNs = timeNs;
         std::string_view host = tags.substr(1);
         if (t & keys::kTagBlockSpan) {
-          lastNs += readBigEndian32(host);
+          lastNs += lmdb::readBigEndian32(host);
           host.remove_prefix(std::min<std::size_t>(4, host.size()));
         }
         if (query.onSkippedHookStdout && (inRange(timeNs) || inRange(lastNs))) {
@@ -413,9 +376,15 @@ void LmdbEventStore::scan(lmdb::Txn& txn, const EventQuery& query, const RecordV
       }
     }
     const std::uint64_t id = lmdb::readBigEndian(position.substr(8));
+    const bool bytesSuffice = !readerNeeded && !needDecode && taggedAsSingleEvent(cursor.value());
+    if (bytesSuffice && !inRange(timeNs)) continue;  // a single event's time is its position's
     auto stored = lmdb::get(txn, dbs_.events, lmdb::bigEndian(id));
     if (!stored) continue;  // index without event: cannot happen within one transaction
     const std::string_view bytes = codec.decode(*stored);
+    if (bytesSuffice) {
+      if (!visit(position, std::nullopt, Event::Reader(), bytes)) break;
+      continue;
+    }
     bool more = true;
     withEvent(bytes, [&](Event::Reader e) {
       if (needDecode) {
@@ -450,25 +419,27 @@ EventPage LmdbEventStore::query(const EventQuery& query) {
   try {
     lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
     StringOutput packed;
-    scan(txn, query,
-         [&](std::string_view position, std::optional<std::uint32_t> part, Event::Reader event,
-             std::string_view bytes) {
-           if (page.events.size() == limit) {  // one more match exists: there is a next page
-             page.nextCursor = keys::encodeCursor(lastPosition);
-             return false;
-           }
-           if (part) {  // a line of a block: its own message
-             capnp::MallocMessageBuilder line(event.totalSize().wordCount + 8);
-             line.setRoot(event);
-             packed.data.clear();
-             capnp::writePackedMessage(packed, line);
-             bytes = packed.data;
-           }
-           page.events.push_back({lmdb::readBigEndian(position.substr(8)), std::string(bytes)});
-           lastPosition.assign(position);
-           if (part) lastPosition.append(bigEndian32(*part));
-           return true;
-         });
+    scan(
+        txn, query,
+        [&](std::string_view position, std::optional<std::uint32_t> part, Event::Reader event,
+            std::string_view bytes) {
+          if (page.events.size() == limit) {  // one more match exists: there is a next page
+            page.nextCursor = keys::encodeCursor(lastPosition);
+            return false;
+          }
+          if (part) {  // a line of a block: its own message
+            capnp::MallocMessageBuilder line(event.totalSize().wordCount + 8);
+            line.setRoot(event);
+            packed.data.clear();
+            capnp::writePackedMessage(packed, line);
+            bytes = packed.data;
+          }
+          page.events.push_back({lmdb::readBigEndian(position.substr(8)), std::string(bytes)});
+          lastPosition.assign(position);
+          if (part) lastPosition.append(lmdb::bigEndian32(*part));
+          return true;
+        },
+        /*readerNeeded=*/false);
   } catch (const lmdb::Error& e) {
     rethrowAsStoreError(env_, e, "querying events");
   }

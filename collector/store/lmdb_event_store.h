@@ -2,7 +2,9 @@
 //
 // Ownership: borrows the Env (opened once in main() with openCollectorEnv) and the Clock; both
 // must outlive the store. Construct it before any other thread uses the Env: the constructor
-// opens (creating) its databases in a write transaction.
+// opens (creating) its databases in a write transaction. It refuses (StoreError) a store of a
+// newer format than this build's and records the current format in a new store; an older store
+// stays readable as it is, and migrateStore() (store_migration.h) brings it up to date.
 #pragma once
 
 #include "collector/store/event_store.h"
@@ -37,7 +39,11 @@ class LmdbEventStore final : public EventStore {
   using RecordVisit = std::function<bool(std::string_view position, std::optional<std::uint32_t>,
                                          schema::Event::Reader, std::string_view packed)>;
   // Calls visit for each matching record in the query's order, blocks expanded into lines.
-  void scan(lmdb::Txn& txn, const EventQuery& query, const RecordVisit& visit);
+  // readerNeeded false: a visit reads the reader only for a block's line (part set); for a single
+  // event whose index entry answers every filter it gets an empty reader and the packed bytes,
+  // and the event is not unpacked.
+  void scan(lmdb::Txn& txn, const EventQuery& query, const RecordVisit& visit,
+            bool readerNeeded = true);
   void commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> batches,
                    std::vector<BatchResult>& results);
   void keepClock(lmdb::Txn& txn, std::string_view agentId, const ClockSample& sample);

@@ -216,4 +216,19 @@ std::uint64_t readBigEndian(std::string_view bytes) {
   return v;
 }
 
+std::string bigEndian32(std::uint32_t value) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i, value >>= 8) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
+  }
+  return out;
+}
+
+std::uint32_t readBigEndian32(std::string_view bytes) {
+  if (bytes.size() < 4) return 0;
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
 }  // namespace octolaunch::lmdb

@@ -154,5 +154,7 @@ class Cursor final {
 void appendBigEndian(std::string& out, std::uint64_t value);
 std::string bigEndian(std::uint64_t value);
 std::uint64_t readBigEndian(std::string_view bytes);  // first 8 bytes; 0 if shorter
+std::string bigEndian32(std::uint32_t value);
+std::uint32_t readBigEndian32(std::string_view bytes);  // first 4 bytes; 0 if shorter
 
 }  // namespace octolaunch::lmdb
