@@ -1,13 +1,14 @@
 // The event mix of scripts/bench.sh (tests/bench/event_mix.h), written where each figure reads it:
 //
 //   bench_mix spool ROOT AGENTS EVENTS_PER_AGENT
-//       fills ROOT/a<K>/spool (K = 0..AGENTS-1) with agent K's events, in appends of 2,000 (one
-//       synced transaction each), as a host whose collector was unreachable would hold them.
+//       fills ROOT/a<K>/spool (K = 0..AGENTS-1) with agent K's events as the agent records them
+//       (hook lines in hook.block records), in appends of about 2,000 events (one synced
+//       transaction each), as a host whose collector was unreachable would hold them.
 //   bench_mix lmdb DIR AGENTS EVENTS_PER_AGENT TXN_EVENTS
-//       the plain-LMDB reference: the same events as the Cap'n Proto bytes an agent sends (agent
+//       the plain-LMDB reference: the same records as the Cap'n Proto bytes an agent sends (agent
 //       id and host filled in), appended under increasing 8-byte keys to one database in DIR,
-//       TXN_EVENTS per synced transaction. Messages are built first; only the appends are timed.
-//       Prints "seconds S events N".
+//       records of TXN_EVENTS events per synced transaction. Messages are built first; only the
+//       appends are timed. Prints "seconds S events N".
 //   bench_mix export FILE AGENTS EVENTS_PER_AGENT
 //       the same records in the systemd journal's export format, for systemd-journal-remote.
 //
@@ -45,15 +46,17 @@ int fillSpools(const std::filesystem::path& root, std::uint32_t agents, std::uin
   for (std::uint32_t a = 0; a < agents; ++a) {
     auto spool = agent::Spool::open(
         {root / ("a" + std::to_string(a)) / "spool", std::uint64_t{64} << 30, nullptr, 0});
-    for (std::uint64_t first = 0; first < perAgent; first += kAppendEvents) {
-      const std::uint64_t end = std::min(perAgent, first + kAppendEvents);
+    const std::vector<bench::MixRecord> records = bench::mixRecords(a, perAgent);
+    for (std::size_t first = 0; first < records.size();) {
       capnp::MallocMessageBuilder message;
       std::vector<capnp::Orphan<schema::Event>> orphans;
       std::vector<schema::Event::Reader> readers;
-      for (std::uint64_t i = first; i < end; ++i) {
+      std::uint64_t events = 0;
+      for (; first < records.size() && events < kAppendEvents; ++first) {
         auto orphan = message.getOrphanage().newOrphan<schema::Event>();
-        bench::buildEvent(bench::mixEvent(a, i), orphan.get());
+        bench::buildRecord(a, records[first], orphan.get());
         orphans.push_back(std::move(orphan));
+        events += records[first].count;
       }
       for (const auto& o : orphans) readers.push_back(o.getReader());
       if (spool->append(readers) != readers.size()) {
@@ -73,18 +76,19 @@ int check(int rc, const char* what) {
 int lmdbAppend(const std::filesystem::path& dir, std::uint32_t agents, std::uint64_t perAgent,
                std::uint64_t txnEvents) {
   std::vector<kj::Array<capnp::word>> values;
-  values.reserve(agents * perAgent);
+  std::vector<std::uint32_t> counts;  // events in each value
   for (std::uint32_t a = 0; a < agents; ++a) {
-    for (std::uint64_t i = 0; i < perAgent; ++i) {
+    std::uint64_t seq = 0;
+    for (const bench::MixRecord& r : bench::mixRecords(a, perAgent)) {
       capnp::MallocMessageBuilder message;
       auto e = message.initRoot<schema::Event>();
-      const auto m = bench::mixEvent(a, i);
       e.setAgentId("bench-agent-" + std::to_string(a));
       e.setEpoch(1);
-      e.setSeq(i + 1);
-      e.setHost(m.host);
-      bench::buildEvent(m, e);
+      e.setSeq(++seq);
+      e.setHost("bench-" + std::to_string(a));
+      bench::buildRecord(a, r, e);
       values.push_back(capnp::messageToFlatArray(message));
+      counts.push_back(r.count);
     }
   }
   std::filesystem::create_directories(dir);
@@ -96,11 +100,14 @@ int lmdbAppend(const std::filesystem::path& dir, std::uint32_t agents, std::uint
   MDB_dbi dbi = 0;
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t key = 0;
-  for (std::size_t first = 0; first < values.size(); first += txnEvents) {
+  std::uint64_t events = 0;
+  for (std::size_t i = 0; i < values.size();) {
     MDB_txn* txn = nullptr;
     if (check(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin")) return 1;
-    if (first == 0 && check(mdb_dbi_open(txn, nullptr, 0, &dbi), "mdb_dbi_open")) return 1;
-    for (std::size_t i = first; i < std::min(values.size(), first + txnEvents); ++i) {
+    if (i == 0 && check(mdb_dbi_open(txn, nullptr, 0, &dbi), "mdb_dbi_open")) return 1;
+    for (std::uint64_t inTxn = 0; i < values.size() && inTxn < txnEvents; ++i) {
+      inTxn += counts[i];
+      events += counts[i];
       ++key;
       unsigned char k[8];
       for (int b = 0; b < 8; ++b) k[b] = static_cast<unsigned char>(key >> (56 - 8 * b));
@@ -114,7 +121,7 @@ int lmdbAppend(const std::filesystem::path& dir, std::uint32_t agents, std::uint
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   mdb_env_close(env);
-  std::printf("seconds %.6f events %zu\n", secs, values.size());
+  std::printf("seconds %.6f events %llu\n", secs, static_cast<unsigned long long>(events));
   return 0;
 }
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 
+#include "shared/event/hook_block.h"
+
 namespace octolaunch::bench {
 
 namespace {
@@ -91,6 +93,58 @@ void buildEvent(const MixEvent& m, schema::Event::Builder e) {
     case MixKind::deployStart:
       e.getPayload().initDeployStart().setPhase(m.text);
       break;
+  }
+}
+
+std::vector<MixRecord> mixRecords(std::uint32_t agent, std::uint64_t events) {
+  std::vector<MixRecord> out;
+  MixRecord open{.first = 0, .count = 0};  // the block being cut; count 0: none
+  std::int64_t openNs = 0;
+  std::size_t openBytes = 0;
+  for (std::uint64_t i = 0; i < events; ++i) {
+    const MixEvent m = mixEvent(agent, i);
+    const std::size_t bytes = m.text.size() + kBlockLineOverhead;
+    if (open.count > 0 &&
+        (m.kind != MixKind::hookOutput || open.count == kMaxBlockLines ||
+         openBytes + bytes > kMaxBlockBytes || m.timeNs - openNs > kMaxBlockSpanNs)) {
+      out.push_back(open);
+      open.count = 0;
+    }
+    if (m.kind != MixKind::hookOutput) {
+      out.push_back({i, 1});
+      continue;
+    }
+    if (open.count == 0) {
+      open = {i, 0};
+      openNs = m.timeNs;
+      openBytes = 0;
+    }
+    ++open.count;
+    openBytes += bytes;
+  }
+  if (open.count > 0) out.push_back(open);
+  return out;
+}
+
+void buildRecord(std::uint32_t agent, const MixRecord& record, schema::Event::Builder e) {
+  const MixEvent first = mixEvent(agent, record.first);
+  if (first.kind != MixKind::hookOutput) {
+    buildEvent(first, e);
+    return;
+  }
+  e.setTimeNs(first.timeNs);
+  e.setRelease(kMixRelease);
+  e.setService(kMixService);
+  auto block = e.getPayload().initHookBlock();
+  block.setPhase("migrate");
+  auto lines = block.initLines(record.count);
+  for (std::uint32_t i = 0; i < record.count; ++i) {
+    const MixEvent m = i == 0 ? first : mixEvent(agent, record.first + i);
+    lines[i].setStream(m.stderrStream ? schema::HookOutput::Stream::STDERR
+                                      : schema::HookOutput::Stream::STDOUT);
+    lines[i].setLineNo(m.lineNo);
+    lines[i].setText(m.text);
+    lines[i].setAfterNs(static_cast<std::uint32_t>(m.timeNs - first.timeNs));
   }
 }
 
