@@ -59,9 +59,11 @@ interface Collector {
   # agent the host is the one recorded at enrollment: agent.host is not believed. resumeAfterSeq is
   # the collector's high-water mark for (agent.agentId, epoch): the agent may drop events up to it.
   # accepts: what the collector takes beyond what the first version of this protocol had; today
-  # "hookBlock" (Event.payload.hookBlock). An agent sends nothing the list does not name: to an
-  # older collector (an empty list) it sends each hook.block as one hook.output event whose line
-  # holds the block's lines joined by "\n" (docs/ingest-blocks.md).
+  # "hookBlock" (Event.payload.hookBlock) and "sessionEnvelope" (pushed events may leave agentId
+  # and host empty and epoch 0: the collector stores the session's). An agent sends nothing the
+  # list does not name: to an older collector (an empty list) it sends each hook.block as one
+  # hook.output event whose line holds the block's lines joined by "\n", and every event with
+  # its agentId, host and epoch (docs/ingest-blocks.md).
 
   enroll @1 (secret :Text, agent :AgentInfo) -> (agentKey :Text, generation :UInt64);
   # Once per installation: the enrollment secret (one of the collector's [rpc] tokens) for a key

@@ -85,8 +85,11 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
                                response.getCollectorSendNs());
       ingest_ = response.getIngest();
       acceptsBlocks_ = false;
-      for (auto word : response.getAccepts())
+      sessionEnvelope_ = false;
+      for (auto word : response.getAccepts()) {
         acceptsBlocks_ = acceptsBlocks_ || word == "hookBlock";
+        sessionEnvelope_ = sessionEnvelope_ || word == "sessionEnvelope";
+      }
       std::uint64_t resume = response.getResumeAfterSeq();
       // Never past what this spool ever assigned: a collector claiming more is not believed.
       std::uint64_t last = shipper_.spool_.lastSeq();
@@ -176,10 +179,13 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
         if (inflight_ == 0) shipper_.backoffMs_ = 100;  // the collector has everything
         return;
       }
-      // Size the request's first segment for the whole batch (plus agentId/host per event):
-      // one allocation instead of a chain of growing segments.
+      // Size the request's first segment for the whole batch (plus agentId/host per event unless
+      // the collector stamps the session's): one allocation instead of a chain of growing
+      // segments.
       std::size_t words = 16;
-      std::size_t perEvent = 2 + (shipper_.agentId_.size() + shipper_.options_.host.size()) / 8 + 2;
+      const std::size_t perEvent =
+          sessionEnvelope_ ? 2
+                           : 2 + (shipper_.agentId_.size() + shipper_.options_.host.size()) / 8 + 2;
       for (const auto& c : copies) words += c.size() + perEvent;
       auto request = ingest_.pushRequest(capnp::MessageSize{words, 0});
       auto list = request.initEvents(static_cast<unsigned>(copies.size()));
@@ -191,9 +197,13 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
         if (!acceptsBlocks_ && stored.getPayload().isHookBlock()) {
           joinBlock(stored.getPayload().getHookBlock(), e.getPayload().initHookOutput());
         }
-        e.setAgentId(shipper_.agentId_);
-        e.setHost(shipper_.options_.host);
-        e.setEpoch(epoch_);  // stored under an earlier epoch when the spool started a new one
+        if (sessionEnvelope_) {
+          e.setEpoch(0);  // the session's: the collector stamps agent id, host and epoch
+        } else {
+          e.setAgentId(shipper_.agentId_);
+          e.setHost(shipper_.options_.host);
+          e.setEpoch(epoch_);  // stored under an earlier epoch when the spool started a new one
+        }
       }
       request.setPreviousSeq(sentThrough_);
       if (auto best = shipper_.clockEstimate_.best()) {
@@ -260,6 +270,7 @@ class Shipper::Session final : private kj::TaskSet::ErrorHandler {
   static constexpr std::uint64_t kAckNowEvents = 20000;
   std::uint64_t epoch_ = 0;       // the spool epoch this session said hello with
   bool acceptsBlocks_ = false;    // the collector named "hookBlock" in hello.accepts
+  bool sessionEnvelope_ = false;  // ... and "sessionEnvelope"
   std::uint64_t ackPending_ = 0;  // committed by the collector, not yet deleted here
   bool ackScheduled_ = false;
   std::uint64_t sentThrough_ = 0;

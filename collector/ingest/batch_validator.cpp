@@ -65,10 +65,11 @@ BatchVerdict validateBatch(capnp::List<schema::Event>::Reader events, std::strin
     schema::Event::Reader e = events[i];
     const std::string where =
         "event " + std::to_string(i) + " (seq " + std::to_string(e.getSeq()) + ")";
-    if (view(e.getAgentId()) != agentId) {
+    // An agent id left empty and epoch 0 are the session's (hello.accepts "sessionEnvelope").
+    if (e.getAgentId().size() > 0 && view(e.getAgentId()) != agentId) {
       return refuse(where + ": agent_id does not match the agent of hello()");
     }
-    if (e.getEpoch() != epoch) {
+    if (e.getEpoch() != 0 && e.getEpoch() != epoch) {
       return refuse(where + ": epoch " + epochHex(e.getEpoch()) + " is not the epoch of hello() " +
                     epochHex(epoch));
     }

@@ -1,8 +1,9 @@
 // Judges a pushed batch before it reaches the store (commitBatches()' preconditions are these).
 // A batch whose shape is wrong (too many events, another agent's or epoch's events, seqs not
-// increasing) is refused whole, with an error naming what was wrong. An event whose content is
-// wrong (an over-long or NUL-bearing id, an unknown payload kind) does not take its neighbours
-// down: it is named for quarantine and the rest of the batch is stored.
+// increasing) is refused whole (an event may leave agentId empty and epoch 0: they are the
+// session's, the "sessionEnvelope" of rpc.capnp), with an error naming what was wrong. An event
+// whose content is wrong (an over-long or NUL-bearing id, an unknown payload kind) does not take
+// its neighbours down: it is named for quarantine and the rest of the batch is stored.
 #pragma once
 
 #include <cstdint>

@@ -66,7 +66,9 @@ kj::Promise<void> CollectorImpl::hello(HelloContext context) {
   results.setIngest(kj::heap<IngestImpl>(shared_, identity.agentId, epoch, identity.host,
                                          peer_.address, session));
   results.setResumeAfterSeq(resumeAfter);
-  results.initAccepts(1).set(0, "hookBlock");
+  auto accepts = results.initAccepts(2);
+  accepts.set(0, "hookBlock");
+  accepts.set(1, "sessionEnvelope");
   results.setCollectorReceiveNs(receivedNs);
   results.setCollectorSendNs(shared_.clock.nowNs());
   return kj::READY_NOW;

@@ -73,8 +73,10 @@ std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
 void checkPreconditions(const IngestBatch& batch) {
   std::uint64_t previousSeq = 0;
   for (Event::Reader event : batch.events) {
-    if (view(event.getAgentId()) != batch.agentId || event.getEpoch() != batch.epoch ||
-        event.getSeq() <= previousSeq) {
+    const bool ownAgent =
+        event.getAgentId().size() == 0 || view(event.getAgentId()) == batch.agentId;
+    const bool ownEpoch = event.getEpoch() == 0 || event.getEpoch() == batch.epoch;
+    if (!ownAgent || !ownEpoch || event.getSeq() <= previousSeq) {
       throw std::invalid_argument(
           "commitBatches: batch breaks its preconditions (agent, epoch or seq order)");
     }
@@ -157,16 +159,24 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   std::map<std::string, std::uint64_t> countDeltas;
   StringOutput packed;
   std::string tagged;  // idx_release value
-  // The event as one packed message, with receivedNs set unless it is 0 and the session's host
-  // unless that is empty; valid until the next call.
-  auto pack = [&packed](Event::Reader event, std::int64_t receivedAt,
-                        std::string_view host) -> std::string_view {
-    capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8 + host.size() / 8);
+  // The event as one packed message; valid until the next call. With a batch: stamped with the
+  // receive time and the session's envelope (agent id and epoch where the agent left them out,
+  // the host unless the session's is empty). Without: as received.
+  auto pack = [&packed, receivedNs](Event::Reader event,
+                                    const IngestBatch* batch) -> std::string_view {
+    const std::size_t extra = batch ? (batch->agentId.size() + batch->host.size()) / 8 + 4 : 0;
+    capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8 + extra);
     builder.setRoot(event);
     auto root = builder.getRoot<Event>();
-    if (receivedAt != 0) root.setReceivedNs(receivedAt);
-    if (!host.empty() && view(event.getHost()) != host) {
-      root.setHost(capnp::Text::Reader(host.data(), host.size()));
+    if (batch != nullptr) {
+      root.setReceivedNs(receivedNs);
+      if (event.getAgentId().size() == 0) {
+        root.setAgentId(capnp::Text::Reader(batch->agentId.data(), batch->agentId.size()));
+      }
+      if (event.getEpoch() == 0) root.setEpoch(batch->epoch);
+      if (!batch->host.empty() && view(event.getHost()) != batch->host) {
+        root.setHost(capnp::Text::Reader(batch->host.data(), batch->host.size()));
+      }
     }
     packed.data.clear();
     capnp::writePackedMessage(packed, builder);
@@ -204,7 +214,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       mark.lastSeq = seq;
       if (note != nullptr) {  // kept as received: no receive time stamped into it
         lmdb::put(txn, dbs_.quarantine, keys::quarantineKey(batch.agentId, batch.epoch, seq),
-                  keys::encodeQuarantineValue(receivedNs, note->reason, pack(event, 0, {})));
+                  keys::encodeQuarantineValue(receivedNs, note->reason, pack(event, nullptr)));
         ++countDeltas["q"];
         ++result.quarantined;
         continue;
@@ -212,8 +222,8 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       const std::uint64_t id = nextId++;
       const std::int64_t timeNs = event.getTimeNs();
 
-      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id),
-                codec_.encode(pack(event, receivedNs, batch.host)), MDB_APPEND);
+      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), codec_.encode(pack(event, &batch)),
+                MDB_APPEND);
 
       const EventIndexEntries entries = indexEntriesOf(event, batch.host);
       lmdb::put(txn, dbs_.byTime, keys::position(timeNs, id), entries.tagged);

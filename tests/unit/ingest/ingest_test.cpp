@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
 
+#include <tuple>
+
 #include "collector/ingest/ingest_server.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
@@ -15,6 +17,7 @@ namespace octolaunch::ingest {
 namespace {
 
 using testing::BatchMessage;
+using testing::EventSpec;
 using testing::outputLines;
 
 class IngestTest : public ::testing::Test {
@@ -394,6 +397,43 @@ TEST_F(IngestTest, OnePoisonEventIsQuarantinedAndItsNeighboursAreStored) {
   EXPECT_EQ(kept[0].reason, "release is longer than 256 bytes");
   EXPECT_NE(metrics_.prometheus().find("octolaunch_ingest_events_quarantined_total 1\n"),
             std::string::npos);
+}
+
+// "sessionEnvelope": events without agent id, host and epoch are stored with the session's; an
+// event that names another agent or epoch is still refused.
+TEST_F(IngestTest, EventsWithoutAnEnvelopeAreStoredWithTheSessions) {
+  start();
+  Agent a = agent();
+  auto req = a.collector.helloRequest();
+  req.getAgent().setAgentId("agent-a");
+  req.getAgent().setHost("web-7");
+  req.setEpoch(9);
+  auto resp = req.send().wait(ws());
+  std::vector<std::string> accepts;
+  for (auto word : resp.getAccepts()) accepts.emplace_back(word.cStr());
+  EXPECT_EQ(accepts, (std::vector<std::string>{"hookBlock", "sessionEnvelope"}));
+  schema::Ingest::Client ingest = resp.getIngest();
+
+  std::vector<EventSpec> specs = outputLines(1, 3);
+  for (EventSpec& s : specs) s.host.clear();
+  BatchMessage bare("", 0, specs);
+  EXPECT_EQ(push(ingest, bare, 0), 3u);
+  std::vector<std::tuple<std::string, std::uint64_t, std::string, std::uint64_t>> stored;
+  store_->forEachEvent({}, [&](schema::Event::Reader e) {
+    stored.emplace_back(e.getAgentId().cStr(), e.getEpoch(), e.getHost().cStr(), e.getSeq());
+    return true;
+  });
+  using Row = std::tuple<std::string, std::uint64_t, std::string, std::uint64_t>;
+  EXPECT_EQ(stored, (std::vector<Row>{{"agent-a", 9, "web-7", 1},
+                                      {"agent-a", 9, "web-7", 2},
+                                      {"agent-a", 9, "web-7", 3}}));
+  EXPECT_EQ(store_->highWater("agent-a", 9), 3u);
+
+  BatchMessage otherEpoch("", 4, outputLines(4, 4));
+  const std::string epochRefusal = refusal(ingest, otherEpoch, 3);
+  EXPECT_NE(epochRefusal.find("is not the epoch of hello()"), std::string::npos) << epochRefusal;
+  BatchMessage otherAgent("agent-b", 0, outputLines(4, 4));
+  EXPECT_NE(refusal(ingest, otherAgent, 3).find("agent_id does not match"), std::string::npos);
 }
 
 TEST_F(IngestTest, PushesArrivingTogetherShareATransaction) {

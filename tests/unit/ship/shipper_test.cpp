@@ -124,7 +124,8 @@ struct CollectorState {
 
 class FakeIngest final : public schema::Ingest::Server {
  public:
-  FakeIngest(CollectorState& state, std::uint64_t epoch) : state_(state), epoch_(epoch) {}
+  FakeIngest(CollectorState& state, std::uint64_t epoch)
+      : state_(state), helloEpoch_(epoch), epoch_(epoch) {}
 
  protected:
   kj::Promise<void> push(PushContext context) override {
@@ -141,7 +142,7 @@ class FakeIngest final : public schema::Ingest::Server {
       state_.agents.insert(e.getAgentId().cStr());
       state_.hosts.insert(e.getHost().cStr());
       state_.epochs.insert(e.getEpoch());
-      epoch_ = e.getEpoch();
+      epoch_ = e.getEpoch() == 0 ? helloEpoch_ : e.getEpoch();  // 0: the session's
       if (e.getSeq() > state_.highWater[epoch_]) {
         if (e.getPayload().isHookBlock()) {
           state_.blocksStored.push_back(e.getPayload().getHookBlock().getLines().size());
@@ -192,6 +193,7 @@ class FakeIngest final : public schema::Ingest::Server {
 
  private:
   CollectorState& state_;
+  std::uint64_t helloEpoch_;
   std::uint64_t epoch_;
 };
 
@@ -374,6 +376,33 @@ TEST_F(ShipperTest, BlocksGoToACollectorThatTakesThemAndAreJoinedForAnOlderOne) 
   ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
   EXPECT_EQ(state_.blocksStored, std::vector<std::uint32_t>{4});
   EXPECT_EQ(state_.stored.count(3), 0u);
+}
+
+// A collector that names "sessionEnvelope" stamps agent id, host and epoch from the session:
+// the events go without them. An older one gets them in every event.
+TEST_F(ShipperTest, TheEnvelopeTravelsOnlyToACollectorThatDoesNotStampTheSessions) {
+  appendLines(*spool_, 3);
+  {
+    Shipper shipper(io_, *spool_, clock_, options(), logger_);
+    auto task = shipper.run().eagerlyEvaluate(nullptr);
+    ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  }
+  EXPECT_EQ(state_.agents, std::set<std::string>{"agent-1"});
+  EXPECT_EQ(state_.hosts, std::set<std::string>{"web-1"});
+  EXPECT_EQ(state_.epochs, std::set<std::uint64_t>{spool_->epoch()});
+
+  state_.agents.clear();
+  state_.hosts.clear();
+  state_.epochs.clear();
+  state_.accepts = {"hookBlock", "sessionEnvelope"};
+  appendLines(*spool_, 2, 10);
+  Shipper shipper(io_, *spool_, clock_, options(), logger_);
+  auto task = shipper.run().eagerlyEvaluate(nullptr);
+  ASSERT_TRUE(runUntil([&] { return spool_->pendingCount() == 0; }));
+  EXPECT_EQ(state_.agents, std::set<std::string>{""});
+  EXPECT_EQ(state_.hosts, std::set<std::string>{""});
+  EXPECT_EQ(state_.epochs, std::set<std::uint64_t>{0});
+  EXPECT_EQ(state_.stored.size(), 5u) << "the session's epoch carries on where the other left";
 }
 
 TEST_F(ShipperTest, AnOlderCollectorsUnstampedAnswersLeaveTheClockUnmeasured) {
