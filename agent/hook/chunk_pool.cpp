@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <new>
 
 #ifndef MADV_POPULATE_WRITE
@@ -10,23 +11,25 @@
 
 namespace octolaunch::agent {
 
-ChunkPool::ChunkPool(std::size_t slabBytes)
-    : slabBytes_(slabBytes < kChunkBytes ? kChunkBytes : slabBytes / kChunkBytes * kChunkBytes) {}
+ChunkPool::ChunkPool(std::size_t maxSlabBytes)
+    : maxSlabBytes_(std::max(kChunkBytes, maxSlabBytes / kChunkBytes * kChunkBytes)),
+      nextSlabBytes_(std::min(kFirstSlabBytes, maxSlabBytes_)) {}
 
 ChunkPool::~ChunkPool() {
-  for (void* slab : slabs_) ::munmap(slab, slabBytes_);
+  for (const Slab& slab : slabs_) ::munmap(slab.base, slab.bytes);
 }
 
 void ChunkPool::addSlab() {
-  void* slab =
-      ::mmap(nullptr, slabBytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const std::size_t bytes = nextSlabBytes_;
+  void* slab = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (slab == MAP_FAILED) throw std::bad_alloc();
   // Best effort, in this order: huge pages, then fault everything in with one call.
-  ::madvise(slab, slabBytes_, MADV_HUGEPAGE);
-  ::madvise(slab, slabBytes_, MADV_POPULATE_WRITE);
-  slabs_.push_back(slab);
+  ::madvise(slab, bytes, MADV_HUGEPAGE);
+  ::madvise(slab, bytes, MADV_POPULATE_WRITE);
+  slabs_.push_back(Slab{slab, bytes});
+  nextSlabBytes_ = std::min(bytes * 2, maxSlabBytes_);
   char* base = static_cast<char*>(slab);
-  for (std::size_t off = slabBytes_; off >= kChunkBytes; off -= kChunkBytes) {
+  for (std::size_t off = bytes; off >= kChunkBytes; off -= kChunkBytes) {
     free_.push_back(base + off - kChunkBytes);
   }
 }

@@ -1,7 +1,9 @@
 // Fixed-size buffers for the command's output on its way from read() to the recorder, carved
-// from large slabs (transparent huge pages where the kernel allows, pre-faulted) and reused until
-// the pool goes. A recorder lagging far behind a fast command then costs a few slab allocations
-// instead of a page fault per 4 KiB of output.
+// from slabs (pre-faulted; transparent huge pages where the kernel allows) and reused until the
+// pool goes. The first slab is small, so that the command's first output does not wait for
+// megabytes to be faulted in; each further slab doubles, up to maxSlabBytes. A recorder lagging
+// far behind a fast command then costs a few slab allocations instead of a page fault per 4 KiB
+// of output.
 //
 // Threads: acquire() and release() from any thread.
 #pragma once
@@ -16,7 +18,9 @@ class ChunkPool final {
  public:
   static constexpr std::size_t kChunkBytes = 64 * 1024;
 
-  explicit ChunkPool(std::size_t slabBytes = std::size_t{8} << 20);
+  static constexpr std::size_t kFirstSlabBytes = 16 * kChunkBytes;  // 1 MiB
+
+  explicit ChunkPool(std::size_t maxSlabBytes = std::size_t{8} << 20);
   ~ChunkPool();
   ChunkPool(const ChunkPool&) = delete;
   ChunkPool& operator=(const ChunkPool&) = delete;
@@ -27,10 +31,15 @@ class ChunkPool final {
 
  private:
   void addSlab();  // with mutex_ held
-  std::size_t slabBytes_;
+  std::size_t maxSlabBytes_;
+  std::size_t nextSlabBytes_;
   std::mutex mutex_;
   std::vector<char*> free_;
-  std::vector<void*> slabs_;
+  struct Slab {
+    void* base;
+    std::size_t bytes;
+  };
+  std::vector<Slab> slabs_;
 };
 
 }  // namespace octolaunch::agent
