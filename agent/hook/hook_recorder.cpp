@@ -53,6 +53,7 @@ schema::Event::Builder HookRecorder::newEvent(std::int64_t timeNs) {
 }
 
 void HookRecorder::feed(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
+  if (failed_) return;  // nothing more is recorded: no need to split, escape or redact
   StreamState& s = streams_[index(stream)];
   while (!bytes.empty()) {
     const void* nl = std::memchr(bytes.data(), '\n', bytes.size());
