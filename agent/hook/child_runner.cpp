@@ -48,6 +48,23 @@ void makePipe(Fd& readEnd, Fd& writeEnd) {
   writeEnd.reset(fds[1]);
 }
 
+// Room for the command's output while the I/O loop gathers it (kGatherNs): a fast writer then
+// does not block on a full pipe in between. Best effort: the kernel may refuse (pipe-max-size,
+// the user's pipe quota), and the default 64 KiB still works, with more wake-ups.
+constexpr int kOutputPipeBytes = 1 << 20;
+
+// After a read that emptied a pipe, the loop waits this long before looking again, so that a
+// command writing fast is read (and passed on) in large pieces with one wake-up each instead of
+// one per write of the command's stdio buffer. Wake-ups, not copies, are what the pass-through
+// costs. Output never waits longer than this; a command that writes rarely never waits at all
+// (the first read of a burst happens as soon as poll() reports it).
+constexpr long kGatherNs = 1'000'000;
+
+void makeOutputPipe(Fd& readEnd, Fd& writeEnd) {
+  makePipe(readEnd, writeEnd);
+  (void)::fcntl(readEnd.get(), F_SETPIPE_SZ, kOutputPipeBytes);
+}
+
 // Writes all of data to fd (which may be non-blocking). False when the fd refuses (EPIPE...).
 bool writeAll(int fd, const char* data, std::size_t size) {
   while (size > 0) {
@@ -193,21 +210,31 @@ class RunningChild final {
       streams_[1]->close();
       return false;
     }
+    bool drained = false;  // a read emptied its pipe while the command was writing
     for (int i = 1; i < count; ++i) {
-      if (fds[i].revents != 0) passThrough(which[i]);
+      if (fds[i].revents != 0 && passThrough(which[i]) < ChunkPool::kChunkBytes) drained = true;
     }
     if (fds[0].revents != 0) handleSignals();
+    if (drained && !exited_) gather();
     return true;
   }
 
-  // One read from stream s, written to our own stdout/stderr and handed to the observer.
-  void passThrough(int s) {
+  // Lets the command's output gather in its pipe for kGatherNs (see there).
+  static void gather() {
+    timespec pause{0, kGatherNs};
+    while (::nanosleep(&pause, &pause) != 0 && errno == EINTR) {
+    }
+  }
+
+  // One read from stream s, written to our own stdout/stderr and handed to the observer. Returns
+  // the bytes read; kChunkBytes when the read filled its buffer or found nothing (EOF, error).
+  std::size_t passThrough(int s) {
     if (chunk_.data == nullptr) chunk_.data = pool_.acquire();
     ssize_t n = ::read(streams_[s]->get(), chunk_.data, ChunkPool::kChunkBytes);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return ChunkPool::kChunkBytes;
     if (n <= 0) {
       streams_[s]->close();
-      return;
+      return ChunkPool::kChunkBytes;
     }
     std::int64_t now = clock_.nowNs();
     chunk_.size = static_cast<std::size_t>(n);
@@ -220,6 +247,7 @@ class RunningChild final {
     } catch (...) {
       // Recording is best effort; passing output through is not.
     }
+    return static_cast<std::size_t>(n);
   }
 
   void handleSignals() {
@@ -290,8 +318,8 @@ ChildResult runChild(const std::vector<std::string>& argv, std::chrono::millisec
   if (!signals.open()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
 
   Fd outRead, outWrite, errRead, errWrite, reportRead, reportWrite;
-  makePipe(outRead, outWrite);
-  makePipe(errRead, errWrite);
+  makeOutputPipe(outRead, outWrite);
+  makeOutputPipe(errRead, errWrite);
   makePipe(reportRead, reportWrite);
 
   std::vector<char*> args;  // built before fork(): the child may not allocate

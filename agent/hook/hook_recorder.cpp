@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "agent/hook/utf8_escape.h"
 #include "shared/event/hook_block.h"
@@ -20,7 +21,9 @@ HookRecorder::HookRecorder(EventSink& sink, const Redactor& redactor, HookContex
       limits_(limits),
       warn_(std::move(warn)),
       tail_(limits.tailLines),
-      arenaSegment_(kArenaFirstSegmentWords) {
+      arenaSegment_(
+          static_cast<capnp::word*>(std::calloc(kArenaFirstSegmentWords, sizeof(capnp::word)))) {
+  if (!arenaSegment_) throw std::bad_alloc();
   if (limits_.maxLineBytes < 16) limits_.maxLineBytes = 16;
   if (limits_.flushEvents == 0) limits_.flushEvents = 1;
   resetArena();
@@ -37,7 +40,7 @@ void HookRecorder::resetArena() {
   orphans_.clear();
   arena_.reset();  // zeroes the reused first segment before the next builder takes it
   arena_ = std::make_unique<capnp::MallocMessageBuilder>(
-      kj::arrayPtr(arenaSegment_.data(), arenaSegment_.size()));
+      kj::arrayPtr(arenaSegment_.get(), kArenaFirstSegmentWords));
 }
 
 schema::Event::Builder HookRecorder::newEvent(std::int64_t timeNs) {
@@ -50,6 +53,7 @@ schema::Event::Builder HookRecorder::newEvent(std::int64_t timeNs) {
 }
 
 void HookRecorder::feed(HookStream stream, std::string_view bytes, std::int64_t timeNs) {
+  if (failed_) return;  // nothing more is recorded: no need to split, escape or redact
   StreamState& s = streams_[index(stream)];
   while (!bytes.empty()) {
     const void* nl = std::memchr(bytes.data(), '\n', bytes.size());

@@ -16,6 +16,7 @@
 #include <capnp/message.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -99,8 +100,12 @@ class HookRecorder final {
   std::size_t tailSize_ = 0;
   std::string scratch_;
   // The batch's events live in one message whose first segment is reused from batch to batch
-  // (MallocMessageBuilder zeroes what it used when destroyed).
-  std::vector<capnp::word> arenaSegment_;
+  // (MallocMessageBuilder zeroes what it used when destroyed). From calloc: zero pages the
+  // kernel provides as they are first written, so the part no batch uses costs nothing.
+  struct FreeSegment {
+    void operator()(capnp::word* segment) const { std::free(segment); }
+  };
+  std::unique_ptr<capnp::word[], FreeSegment> arenaSegment_;
   std::unique_ptr<capnp::MallocMessageBuilder> arena_;
   std::vector<capnp::Orphan<schema::Event>> orphans_;
   std::vector<schema::Event::Reader> readers_;

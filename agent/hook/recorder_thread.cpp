@@ -25,6 +25,7 @@ RecorderThread::~RecorderThread() { stop(std::nullopt); }
 
 void RecorderThread::push(HookStream stream, OutputChunk& chunk, std::int64_t timeNs) {
   std::unique_lock lock(mutex_);
+  if (recorderFailed_) return;
   if (!thread_.joinable() && !stopping_) thread_ = std::thread([this] { run(); });
   // A small read joins the waiting chunk of the same stream when it fits and is recent (its
   // lines then carry that chunk's time, at most kJoinWindowNs early): memory is bounded by
@@ -104,6 +105,10 @@ void RecorderThread::run() {
     if (pending && Clock::now() >= oldest + flushInterval_) {
       recorder_.flush();
       pending = false;
+    }
+    if (recorder_.failed()) {
+      std::lock_guard lock(mutex_);
+      recorderFailed_ = true;
     }
   }
   if (outcome_) {

@@ -3,10 +3,15 @@
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstring>
 #include <stdexcept>
 
+#include "agent/hook/chunk_pool.h"
+#include "agent/hook/recorder_thread.h"
 #include "agent/hook/utf8_escape.h"
 #include "shared/event/hook_block.h"
+#include "tests/support/wait.h"
 
 namespace octolaunch::agent {
 namespace {
@@ -82,6 +87,7 @@ struct Fixture {
   Redactor redactor;
   std::vector<std::string> warnings;
   HookRecorder recorder;
+  std::unique_ptr<RecorderThread> recorderThread;  // when a test runs the recorder on one
 };
 
 HookOutcome exited(int code) {
@@ -221,6 +227,34 @@ TEST(HookRecorder, SinkFailureWarnsOnceAndStopsRecording) {
   EXPECT_EQ(f.warnings.size(), 1u);
   EXPECT_EQ(f.sink.calls, 1);
   EXPECT_TRUE(f.recorder.failed());
+}
+
+// A wrapper that cannot record (no daemon, no queue) must not go on queueing the command's
+// output: that would cost memory up to the queue's bound for nothing.
+TEST(RecorderThread, TakesNoMoreChunksOnceTheSinkFailed) {
+  HookLimits limits;
+  limits.flushEvents = 1;
+  ChunkPool pool;  // outlives the recorder thread, which releases into it
+  Fixture f(limits);
+  f.sink.failing = true;
+  std::int64_t timeNs = 0;
+  // One line in a fresh chunk, a second later than the last (so it never joins a queued one);
+  // true when push() left it with the caller.
+  auto pushLeftIt = [&] {
+    OutputChunk chunk{pool.acquire(), 2};
+    std::memcpy(chunk.data, "a\n", 2);
+    timeNs += 1'000'000'000;
+    f.recorderThread->push(HookStream::out, chunk, timeNs);
+    const bool left = chunk.data != nullptr && chunk.size == 2;
+    pool.release(chunk.data);
+    return left;
+  };
+  f.recorderThread =
+      std::make_unique<RecorderThread>(f.recorder, pool, std::chrono::milliseconds(1), 1 << 20);
+  EXPECT_FALSE(pushLeftIt());  // taken while the sink has not failed yet
+  EXPECT_TRUE(testing::waitUntil(pushLeftIt, std::chrono::seconds(10)));
+  f.recorderThread->finish(exited(1));
+  EXPECT_EQ(f.warnings.size(), 1u);
 }
 
 TEST(Utf8Escape, ValidTextUnchangedInvalidBytesEscaped) {
