@@ -269,7 +269,16 @@ TEST(Identity, AnAgentUpgradedWithEventsInItsSpoolDeliversThemOnce) {
   ASSERT_TRUE(waitUntil([&] { return fleet.agents().size() == 1; }, 10s));
   auto events = fleet.events("release=r-upgrade");
   std::set<std::uint64_t> seqs;
-  for (const auto& e : events) seqs.insert(e["seq"].get<std::uint64_t>());
+  std::set<std::string> envelopes;  // the older agent sent its envelope; the upgraded one leaves
+                                    // it to the collector ("sessionEnvelope"): the same either way
+  for (const auto& e : events) {
+    seqs.insert(e["seq"].get<std::uint64_t>());
+    envelopes.insert(e["agent_id"].get<std::string>() + " " + e["host"].get<std::string>() + " " +
+                     e["epoch"].get<std::string>());
+  }
+  EXPECT_EQ(envelopes.size(), 1u);
+  EXPECT_EQ(envelopes.begin()->substr(0, 14), "agent-1 web-1 ") << *envelopes.begin();
+  EXPECT_NE(envelopes.begin()->substr(14), std::string(16, '0')) << "the spool's epoch";
   EXPECT_EQ(events.size(), 200u);
   EXPECT_EQ(seqs.size(), 200u);
   EXPECT_EQ(*seqs.begin(), 1u);
