@@ -422,6 +422,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*migrate) {
+    if (!std::filesystem::exists(config.store.dataDir / "data.mdb")) {
+      spdlog::critical("no store in {} (no data.mdb): nothing to migrate",
+                       config.store.dataDir.string());
+      return 1;
+    }
     try {
       lmdb::Env env = openCollectorEnv(config.store.dataDir, config.store.mapSize);
       const MigrationResult result = migrateWithProgress(

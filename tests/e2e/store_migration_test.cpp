@@ -126,6 +126,15 @@ TEST_F(StoreMigrationE2eTest, MigrateReportsWhatItDidAndANewerStoreIsRefused) {
   EXPECT_NE(refused.err.find("the store has format 3, newer than this collector's format 2"),
             std::string::npos)
       << refused.err;
+  // Without a store there is nothing to migrate, and none is created.
+  testing::TempDir empty;
+  testing::RunResult none =
+      testing::run({testing::binPath("octolaunch-collector"), "--config", "/dev/null", "migrate",
+                    "--data-dir", (empty.path() / "none").string()},
+                   60s);
+  EXPECT_EQ(none.exitCode, 1);
+  EXPECT_NE(none.err.find("nothing to migrate"), std::string::npos) << none.err;
+  EXPECT_FALSE(std::filesystem::exists(empty.path() / "none"));
   // The collector itself refuses to start on it, with the same words.
   testing::RunResult serve =
       testing::run({testing::binPath("octolaunch-collector"), "--config", "/dev/null", "--rpc-open",
