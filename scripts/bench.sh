@@ -137,8 +137,8 @@ done
 
 # drain N DIR [PROBE_RUNS]: copies the full spools of N agents into DIR, starts a collector, then
 # the agents, and times until the collector has stored every event. Sets drain_s, txn_events,
-# store_bytes and, for 64 agents, starved (agents with under 10 % of their events when half of all
-# were stored) and anon_peak_kib (the collector's anonymous memory above its idle level).
+# store_bytes and, for 64 agents, starved (once every agent has said hello: agents that got under
+# 10 % of their fair share until half of the rest was stored) and anon_peak_kib (the collector's anonymous memory above its idle level).
 # PROBE_RUNS: once 5 % are stored, cause_latency_bench probes the busy collector that many times
 # (output in $work/probe.out; probe_pending: events still to store when it finished).
 drain() {
@@ -146,7 +146,7 @@ drain() {
   probe_pending=""
   cp -a "$work/spools-$n" "$dir"
   start_collector "$bin" "$dir" --agent-token "$token"
-  anon0=$(anon_kib "$collector") anon_peak_kib=0 starved=""
+  anon0=$(anon_kib "$collector") anon_peak_kib=0 starved="" connected_at=""
   t0=$(now)
   pids=()
   for ((a = 0; a < n; a++)); do
@@ -170,13 +170,33 @@ drain() {
     if [ "$n" = 64 ]; then
       anon=$(anon_kib "$collector")
       [ $((anon - anon0)) -gt "$anon_peak_kib" ] && anon_peak_kib=$((anon - anon0))
-      if [ "$half" = 0 ] && [ $((stored * 2)) -ge "$total" ]; then
+      # Fairness among agents that are all pushing: from the moment every agent has said hello
+      # (its health report is in), the agents that got under 10 % of their fair share of what
+      # was stored until half of the remaining events were.
+      if [ "$half" = 0 ] && [ -z "$connected_at" ] &&
+        curl -sf "http://$http/api/v1/agents" | python3 -c '
+import json, sys
+agents = json.load(sys.stdin)["agents"]
+sys.exit(0 if sum(1 for a in agents if a.get("health")) >= int(sys.argv[1]) else 1)' "$n"; then
+        connected_at=$stored
+        curl -sf "http://$http/api/v1/hosts" >"$dir/hosts-connected.json"
+        log "$n agents: all said hello once $connected_at of $total events were stored"
+      fi
+      if [ "$half" = 0 ] && [ -n "$connected_at" ] && [ $((connected_at * 4)) -gt $((total * 3)) ]; then
+        half=1  # under a quarter left once all were connected: too little to judge fairness by
+      elif [ "$half" = 0 ] && [ -n "$connected_at" ] &&
+        [ $(((stored - connected_at) * 2)) -ge $((total - connected_at)) ]; then
         half=1
         starved=$(curl -sf "http://$http/api/v1/hosts" | python3 -c '
 import json, sys
-share = int(sys.argv[1])
-hosts = {h["host"]: h["events_stored"] for h in json.load(sys.stdin)["hosts"]}
-print(sum(1 for a in range(64) if hosts.get("bench-%d" % a, 0) < share / 10))' $((total / n)))
+share, n = int(sys.argv[1]), int(sys.argv[2])
+def stored(doc):
+    return {h["host"]: h["events_stored"] for h in doc["hosts"]}
+before = stored(json.load(open(sys.argv[3])))
+now = stored(json.load(sys.stdin))
+fair = sum(share - before.get("bench-%d" % a, 0) for a in range(n)) / n
+got = [now.get("bench-%d" % a, 0) - before.get("bench-%d" % a, 0) for a in range(n)]
+print(sum(1 for g in got if g < fair / 2 / 10))' $((total / n)) "$n" "$dir/hosts-connected.json")
       fi
     fi
     if ! kill -0 "$collector" 2>/dev/null || awk -v n="$(now)" -v d="$deadline" 'BEGIN { exit !(n > d) }'; then
@@ -293,7 +313,11 @@ else
   skip journal_bytes_per_event "systemd-journal-remote not installed"
   skip store_vs_journal_bytes "systemd-journal-remote not installed"
 fi
-emit ingest_64_agents_starved "$(sort -n "$work/starved" | tail -1)" agents
+if grep -q '[0-9]' "$work/starved"; then
+  emit ingest_64_agents_starved "$(grep '[0-9]' "$work/starved" | sort -n | tail -1)" agents
+else
+  skip ingest_64_agents_starved "the drain was nearly over before all 64 agents had said hello (their start and enrollment take longer than storing their spools): too few events per agent to judge fairness by"
+fi
 emit ingest_64_agents_anon_per_connection "$(summarize "$work/anon-per-conn" | cut -d' ' -f1)" KiB
 # p99 of push -> acknowledgement with 64 agents pushing at once: the real agent does not expose its
 # ack times, so this is ingest_bench (in-process collector, 64 RPC clients, batches of 2,000).
