@@ -9,10 +9,6 @@ namespace octolaunch {
 namespace keys = store_keys;
 using schema::Event;
 
-namespace {
-std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
-}  // namespace
-
 bool onlyHookStdout(Event::Reader event) {
   constexpr auto kStdout = schema::HookOutput::Stream::STDOUT;
   auto payload = event.getPayload();
@@ -36,8 +32,9 @@ EventIndexEntries indexEntriesOf(Event::Reader event, std::string_view sessionHo
   EventIndexEntries out;
   out.timeNs = event.getTimeNs();
   out.kind = storedKindName(event);
-  out.host = sessionHost.empty() ? view(event.getHost()) : sessionHost;
-  out.release = view(event.getRelease());
+  out.host = sessionHost.empty() ? std::string_view(event.getHost().cStr(), event.getHost().size())
+                                 : sessionHost;
+  out.release = std::string_view(event.getRelease().cStr(), event.getRelease().size());
   unsigned char tags = keys::kTagsPresent;
   if (!out.release.empty()) tags |= keys::kTagHasRelease;
   if (onlyHookStdout(event)) tags |= keys::kTagHookStdout;
