@@ -44,10 +44,14 @@ void makeFormatOne(lmdb::Env& env, bool untaggedEverywhere) {
 }
 
 std::optional<std::string> metaValue(lmdb::Env& env, const char* key) {
-  lmdb::Txn txn = lmdb::Txn::begin(env, lmdb::Txn::Mode::write);
+  // A read transaction: polling must not queue for the writer lock a running migration holds.
+  lmdb::Txn txn = lmdb::Txn::begin(env, lmdb::Txn::Mode::read);
+  MDB_dbi meta = 0;
+  const int rc = mdb_dbi_open(txn.get(), "meta", 0, &meta);
+  if (rc == MDB_NOTFOUND) return std::nullopt;  // no meta database yet: format 1
+  lmdb::check(rc, "mdb_dbi_open meta");
   std::optional<std::string> out;
-  if (auto v = lmdb::get(txn, lmdb::openDbi(txn, "meta"), key)) out = std::string(*v);
-  txn.abort();
+  if (auto v = lmdb::get(txn, meta, key)) out = std::string(*v);
   return out;
 }
 

@@ -20,6 +20,7 @@ std::map<std::string, DbDump> indexDumps(lmdb::Env& env);
 
 void makeFormatOne(lmdb::Env& env, bool untaggedEverywhere);
 
+// Read-only: safe to poll while another process migrates or writes the store.
 std::optional<std::string> metaValue(lmdb::Env& env, const char* key);
 void setMetaValue(lmdb::Env& env, const char* key, const std::string& value);
 
