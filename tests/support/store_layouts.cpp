@@ -11,10 +11,14 @@ const char* const kIndexes[] = {"idx_time", "idx_kind", "idx_host", "idx_release
 
 DbDump dumpDb(lmdb::Env& env, const char* name) {
   DbDump out;
-  lmdb::Txn txn = lmdb::Txn::begin(env, lmdb::Txn::Mode::write);  // write: may create the name
-  lmdb::Cursor cursor(txn, lmdb::openDbi(txn, name));
-  for (bool ok = cursor.first(); ok; ok = cursor.next()) {
-    out.emplace(std::string(cursor.key()), std::string(cursor.value()));
+  // Write: may create the name. The cursor goes before the transaction ends (which would free
+  // it: a write transaction's cursors are closed with it).
+  lmdb::Txn txn = lmdb::Txn::begin(env, lmdb::Txn::Mode::write);
+  {
+    lmdb::Cursor cursor(txn, lmdb::openDbi(txn, name));
+    for (bool ok = cursor.first(); ok; ok = cursor.next()) {
+      out.emplace(std::string(cursor.key()), std::string(cursor.value()));
+    }
   }
   txn.abort();
   return out;

@@ -226,9 +226,11 @@ TEST_F(StoreMigrationTest, AMissingIndexEntryIsCountedNotCreated) {
   makeFormatOne(*env_, /*oldest=*/false);
   {  // lose one idx_kind entry
     lmdb::Txn txn = lmdb::Txn::begin(*env_, lmdb::Txn::Mode::write);
-    lmdb::Cursor cursor(txn, lmdb::openDbi(txn, "idx_kind"));
-    ASSERT_TRUE(cursor.first());
-    cursor.del();
+    {
+      lmdb::Cursor cursor(txn, lmdb::openDbi(txn, "idx_kind"));  // closed before the commit
+      ASSERT_TRUE(cursor.first());
+      cursor.del();
+    }
     txn.commit();
   }
   const std::size_t kindEntries = dumpDb(*env_, "idx_kind").size();
