@@ -25,6 +25,8 @@
 #include "collector/http/http_server.h"
 #include "collector/ingest/ingest_server.h"
 #include "collector/ingest/kj_write_serializer.h"
+#include "collector/releases/release_service.h"
+#include "collector/retention/retention_runner.h"
 #include "collector/store/agent_registry.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
@@ -157,6 +159,32 @@ void raiseOpenFileLimit(unsigned maxConnections) {
     spdlog::warn("open-file limit {} (hard {}) is below [http] max_connections {} + 1024", had,
                  limit.rlim_max, maxConnections);
   }
+}
+
+// GET /metrics: the store's extent, used and free bytes (used = extent less LMDB's free pages,
+// which later writes reuse), its map size, and the time of its oldest event.
+std::string storeSpaceMetrics(lmdb::Env& env, EventStore& events) {
+  auto gauge = [](const char* name, const char* help, auto value) {
+    return std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name +
+           " " + std::to_string(value) + "\n";
+  };
+  const lmdb::SpaceUse space = retention::currentSpaceUse(env);
+  std::string out =
+      gauge("octolaunch_store_size_bytes",
+            "Bytes of the store's data file up to its last page in use.", space.extentBytes) +
+      gauge("octolaunch_store_used_bytes",
+            "Bytes of the store in use: its size less the free pages LMDB reuses.",
+            space.usedBytes()) +
+      gauge("octolaunch_store_free_bytes", "Bytes of free pages in the store, reused by writes.",
+            space.freeBytes) +
+      gauge("octolaunch_store_map_bytes", "The LMDB map size (the store's upper bound).",
+            env.mapSize());
+  if (auto oldest = events.oldestEventNs()) {
+    out += gauge("octolaunch_store_oldest_event_seconds",
+                 "Time of the oldest stored event (Unix seconds).",
+                 static_cast<double>(*oldest) / 1e9);
+  }
+  return out;
 }
 
 // Clears stale LMDB reader slots (readers of killed processes) every minute.
@@ -294,14 +322,32 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
            "gauge\noctolaunch_store_quarantined_events " +
            std::to_string(events.quarantinedCount()) + "\n";
   });
-  api.metrics.push_back([&env]() {
-    return "# HELP octolaunch_store_used_bytes Bytes of the LMDB map in use.\n"
-           "# TYPE octolaunch_store_used_bytes gauge\noctolaunch_store_used_bytes " +
-           std::to_string(env.usedBytes()) +
-           "\n# HELP octolaunch_store_map_bytes The LMDB map size (the store's upper bound).\n"
-           "# TYPE octolaunch_store_map_bytes gauge\noctolaunch_store_map_bytes " +
-           std::to_string(env.mapSize()) + "\n";
-  });
+  api.metrics.push_back([&env, &events]() { return storeSpaceMetrics(env, events); });
+  releases::ReleaseService retentionAnalyses(events, releases, writer, clock, analysisOptions);
+  auto retentionFinished = kj::newPromiseAndCrossThreadFulfiller<void>();
+  kj::CrossThreadPromiseFulfiller<void>* retentionExit = retentionFinished.fulfiller.get();
+  std::optional<retention::RetentionRunner> retentionRunner;
+  if (config.retention.enabled) {
+    retentionRunner.emplace(
+        retention::RetentionRunner::Parts{
+            .events = events,
+            .releases = releases,
+            .service = retentionAnalyses,
+            .writer = writer,
+            .env = env,
+            .clock = clock,
+            .mapSize = config.store.mapSize,
+            .onExit = [retentionExit]() { retentionExit->fulfill(); }},
+        config.retention);
+    api.metrics.push_back([&retentionRunner]() { return retentionRunner->metricsText(); });
+    spdlog::info(
+        "retention: events older than {} days go (failed releases' evidence after {} days), and "
+        "the oldest above {} MiB used; a pass every {} s",
+        config.retention.maxAgeDays, config.retention.failedReleaseDays,
+        config.retention.sizeCap(config.store.mapSize) >> 20, config.retention.intervalSeconds);
+  } else {
+    spdlog::warn("[retention] enabled = false: the store only grows (up to [store] map_size)");
+  }
   raiseOpenFileLimit(config.http.maxConnections);
   http::HttpServer httpServer(api, config.http);  // the [http] limits
   if (tls.http) httpServer.useTls(kj::mv(tls.http));
@@ -345,8 +391,14 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
     failed = true;
   }
   notifier.stopping();
-  // Keep the loop turning while HTTP drains: its handlers may be waiting in executeSync.
+  // Keep the loop turning while HTTP drains and retention ends its step: their threads may be
+  // waiting in executeSync.
   httpServer.stop();
+  if (retentionRunner) {
+    retentionRunner->requestStop();
+    retentionFinished.promise.wait(io.waitScope);
+    retentionRunner.reset();
+  }
   httpFinished.addBranch().ignoreResult().wait(io.waitScope);
   httpThread.join();
   spdlog::info("stopped");

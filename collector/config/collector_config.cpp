@@ -154,6 +154,25 @@ void readSections(const toml::table& document, CollectorConfig& config,
     readByteSize(store, "map_size", config.store.mapSize, std::size_t{1} << 20);
   }
   {
+    TableReader retention = root.section("retention");
+    RetentionSettings& r = config.retention;
+    retention.read("enabled", r.enabled);
+    retention.read("max_age_days", r.maxAgeDays, 1, 36500);
+    retention.read("failed_release_days", r.failedReleaseDays, 1, 36500);
+    readByteSize(retention, "max_size", r.maxSizeBytes, 0);
+    retention.read("interval_seconds", r.intervalSeconds, 1, 86400);
+    retention.read("batch_events", r.batchEvents, 1, 100000);
+    if (r.failedReleaseDays < r.maxAgeDays) {
+      retention.reject("failed_release_days",
+                       "must be at least max_age_days (" + std::to_string(r.maxAgeDays) +
+                           "): a failed release's evidence is kept longer than routine data");
+    }
+    if (r.maxSizeBytes != 0 && r.maxSizeBytes > config.store.mapSize) {
+      retention.reject("max_size", "must not exceed [store] map_size (" +
+                                       std::to_string(config.store.mapSize) + " bytes)");
+    }
+  }
+  {
     TableReader rpc = root.section("rpc");
     readAddress(rpc, "listen", config.rpc.listen);
     std::vector<std::string> tokens;

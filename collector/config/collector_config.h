@@ -39,6 +39,20 @@ struct StoreSettings {
   std::size_t mapSize = std::size_t{8} << 30;
 };
 
+// [retention]: what a pass removes, and how often it runs (collector/retention/).
+struct RetentionSettings {
+  bool enabled = true;
+  std::uint32_t maxAgeDays = 30;          // events older than this are removed
+  std::uint32_t failedReleaseDays = 180;  // a failed release's evidence is kept this long
+  std::size_t maxSizeBytes = 0;           // cap on the store's used bytes; 0: 90 % of map_size
+  std::uint32_t intervalSeconds = 600;    // between two passes (the first one after this too)
+  std::uint32_t batchEvents = 1000;       // events examined per write transaction
+  // The cap a pass works to: maxSizeBytes, or 90 % of the map.
+  std::size_t sizeCap(std::size_t mapSize) const {
+    return maxSizeBytes != 0 ? maxSizeBytes : mapSize / 10 * 9;
+  }
+};
+
 // A listener's TLS files (PEM); empty paths: no TLS. cert and key come together.
 struct TlsSettings {
   std::filesystem::path certFile;
@@ -87,6 +101,7 @@ struct HttpSettings : http::HttpOptions {
 
 struct CollectorConfig {
   StoreSettings store;
+  RetentionSettings retention;
   RpcSettings rpc;
   HttpSettings http;
   std::string logLevel = "info";  // spdlog level name

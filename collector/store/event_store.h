@@ -203,6 +203,19 @@ struct RewriteStep {
 // release, the payload kind and a hook line's stream.
 using EventRewrite = std::function<std::optional<std::string>(schema::Event::Reader)>;
 
+// One step of EventStore::expireOldest.
+struct ExpireStep {
+  std::uint64_t examined = 0;  // events read in this step
+  std::uint64_t deleted = 0;   // events removed, with their index entries
+  std::uint64_t kept = 0;      // events the keep function kept
+  std::uint64_t records = 0;   // records (hook lines) of the events removed
+  // Set when more events before the bound may follow: where the next step starts.
+  std::optional<std::string> resumeAfter;
+};
+
+// Whether an old event stays (retention keeps a failed release's evidence longer).
+using EventKeep = std::function<bool(schema::Event::Reader)>;
+
 class EventStore {
  public:
   virtual ~EventStore() = default;
@@ -228,6 +241,17 @@ class EventStore {
   // index entries and counts stay as they are. Throws StoreError, std::invalid_argument.
   virtual RewriteStep rewriteRelease(std::string_view release, std::string_view resumeAfter,
                                      std::size_t maxEvents, const EventRewrite& rewrite) = 0;
+
+  // Removes, in one write transaction, the oldest events by time (idx_time order) whose time is
+  // before beforeNs, examining at most maxEvents (>= 1) starting after resumeAfter (empty: from
+  // the oldest). An event for which keep returns true stays. A removed event's index entries and
+  // counts go with it in the same transaction; high-water marks stay, so a redelivery of it is
+  // still recognised as one. Throws StoreError, std::invalid_argument.
+  virtual ExpireStep expireOldest(std::int64_t beforeNs, std::string_view resumeAfter,
+                                  std::size_t maxEvents, const EventKeep& keep) = 0;
+
+  // The time of the oldest stored event; nullopt when the store holds none.
+  virtual std::optional<std::int64_t> oldestEventNs() = 0;
 
   // Every agent that ever committed, ordered by agentId.
   virtual std::vector<HostInfo> hosts() = 0;

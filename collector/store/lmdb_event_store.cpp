@@ -530,6 +530,95 @@ RewriteStep LmdbEventStore::rewriteRelease(std::string_view release, std::string
   return step;
 }
 
+ExpireStep LmdbEventStore::expireOldest(std::int64_t beforeNs, std::string_view resumeAfter,
+                                        std::size_t maxEvents, const EventKeep& keep) {
+  if (maxEvents == 0) throw std::invalid_argument("expireOldest: maxEvents must be at least 1");
+  if (!resumeAfter.empty() && resumeAfter.size() != keys::kPositionSize) {
+    throw std::invalid_argument("expireOldest: resumeAfter is not an index position");
+  }
+  ExpireStep step;
+  const std::string end = keys::position(beforeNs, 0);
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::write);
+    std::vector<std::string> positions;  // read first: the deletes below must not move the cursor
+    {
+      lmdb::Cursor cursor(txn, dbs_.byTime);
+      for (bool ok = resumeAfter.empty() ? cursor.first() : cursor.seek(resumeAfter);
+           ok && positions.size() < maxEvents; ok = cursor.next()) {
+        std::string_view k = cursor.key();
+        if (k >= end) break;
+        if (k == resumeAfter) continue;
+        positions.emplace_back(k);
+      }
+    }
+    std::map<std::string, std::uint64_t> countDrops;
+    for (const std::string& position : positions) {
+      const std::string id = position.substr(8);
+      const std::int64_t timeNs =
+          keys::timeFromKey(lmdb::readBigEndian(std::string_view(position).substr(0, 8)));
+      auto stored = lmdb::get(txn, dbs_.events, id);
+      ++step.examined;
+      if (!stored) {  // an index entry without its event (damage): the entry goes
+        lmdb::del(txn, dbs_.byTime, position);
+        continue;
+      }
+      bool kept = false;
+      withEvent(codec_.decode(*stored), [&](Event::Reader e) {
+        if (keep && keep(e)) {
+          kept = true;
+          return;
+        }
+        const EventIndexEntries entries = indexEntriesOf(e, {});
+        lmdb::del(txn, dbs_.byKind,
+                  keys::indexKey(keys::indexPrefix(entries.kind), timeNs, lmdb::readBigEndian(id)));
+        ++countDrops[countKey('k', entries.kind)];
+        lmdb::del(txn, dbs_.byHost,
+                  keys::indexKey(keys::indexPrefix(entries.host), timeNs, lmdb::readBigEndian(id)));
+        ++countDrops[countKey('h', entries.host)];
+        if (!entries.release.empty()) {
+          lmdb::del(
+              txn, dbs_.byRelease,
+              keys::indexKey(keys::indexPrefix(entries.release), timeNs, lmdb::readBigEndian(id)));
+          ++countDrops[countKey('r', entries.release)];
+        }
+        step.records += recordCount(e);
+      });
+      if (kept) {
+        ++step.kept;
+        continue;
+      }
+      lmdb::del(txn, dbs_.byTime, position);
+      lmdb::del(txn, dbs_.events, id);
+      ++step.deleted;
+    }
+    for (const auto& [countKeyBytes, drop] : countDrops) {
+      auto existing = lmdb::get(txn, dbs_.counts, countKeyBytes);
+      const std::uint64_t count = existing ? lmdb::readBigEndian(*existing) : 0;
+      if (count <= drop) {
+        lmdb::del(txn, dbs_.counts, countKeyBytes);
+      } else {
+        lmdb::put(txn, dbs_.counts, countKeyBytes, lmdb::bigEndian(count - drop));
+      }
+    }
+    if (positions.size() == maxEvents) step.resumeAfter = positions.back();
+    txn.commit();
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(env_, e, "removing expired events");
+  }
+  return step;
+}
+
+std::optional<std::int64_t> LmdbEventStore::oldestEventNs() {
+  try {
+    lmdb::Txn txn = lmdb::Txn::begin(env_, lmdb::Txn::Mode::read);
+    lmdb::Cursor cursor(txn, dbs_.byTime);
+    if (!cursor.first()) return std::nullopt;
+    return keys::timeFromKey(lmdb::readBigEndian(cursor.key().substr(0, 8)));
+  } catch (const lmdb::Error& e) {
+    rethrowAsStoreError(env_, e, "reading the oldest event's time");
+  }
+}
+
 std::vector<HostInfo> LmdbEventStore::hosts() {
   std::vector<HostInfo> out;
   try {

@@ -25,6 +25,9 @@ class LmdbEventStore final : public EventStore {
                     const std::function<bool(schema::Event::Reader)>& fn) override;
   RewriteStep rewriteRelease(std::string_view release, std::string_view resumeAfter,
                              std::size_t maxEvents, const EventRewrite& rewrite) override;
+  ExpireStep expireOldest(std::int64_t beforeNs, std::string_view resumeAfter,
+                          std::size_t maxEvents, const EventKeep& keep) override;
+  std::optional<std::int64_t> oldestEventNs() override;
   std::vector<HostInfo> hosts() override;
   std::vector<QuarantinedEvent> quarantined(std::size_t limit) override;
   std::uint64_t quarantinedCount() override;

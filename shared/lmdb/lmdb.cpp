@@ -150,6 +150,33 @@ char* reserve(Txn& txn, MDB_dbi dbi, std::string_view key, std::size_t size, uns
   return static_cast<char*>(v.mv_data);
 }
 
+SpaceUse spaceUse(Txn& txn) {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  MDB_env* env = mdb_txn_env(txn.get());
+  check(mdb_env_info(env, &info), "mdb_env_info");
+  check(mdb_env_stat(env, &stat), "mdb_env_stat");
+  std::uint64_t freePages = 0;
+  // Database 0 is LMDB's free list: each value is a page-number list whose first word is its
+  // length (as mdb_stat -f reads it).
+  MDB_cursor* cursor = nullptr;
+  check(mdb_cursor_open(txn.get(), 0, &cursor), "mdb_cursor_open (free list)");
+  MDB_val key{}, value{};
+  int rc = 0;
+  while ((rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)) == 0) {
+    if (value.mv_size >= sizeof(std::size_t)) {
+      std::size_t pages = 0;
+      std::memcpy(&pages, value.mv_data, sizeof pages);
+      freePages += pages;
+    }
+  }
+  mdb_cursor_close(cursor);
+  if (rc != MDB_NOTFOUND) check(rc, "mdb_cursor_get (free list)");
+  const std::uint64_t pageSize = stat.ms_psize;
+  return {.extentBytes = (std::uint64_t{info.me_last_pgno} + 1) * pageSize,
+          .freeBytes = freePages * pageSize};
+}
+
 bool del(Txn& txn, MDB_dbi dbi, std::string_view key) {
   MDB_val k = toVal(key);
   int rc = mdb_del(txn.get(), dbi, &k, nullptr);

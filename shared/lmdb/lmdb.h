@@ -105,6 +105,16 @@ class Txn final {
   Mode mode_ = Mode::read;
 };
 
+// How much of the data file a transaction's snapshot uses: the file's extent up to its last
+// page, and the pages in it that LMDB's free list holds for reuse (pages freed by deletions are
+// reused by later writes once no older reader needs them).
+struct SpaceUse {
+  std::uint64_t extentBytes = 0;
+  std::uint64_t freeBytes = 0;
+  std::uint64_t usedBytes() const { return extentBytes - freeBytes; }
+};
+SpaceUse spaceUse(Txn& txn);
+
 // Opens (creating with MDB_CREATE when the transaction writes) a named database.
 MDB_dbi openDbi(Txn& txn, const char* name, unsigned flags = 0);
 

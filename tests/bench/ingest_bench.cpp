@@ -16,85 +16,14 @@
 #include "collector/ingest/ingest_server.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
-#include "tests/support/event_batches.h"
+#include "tests/bench/rpc_agents.h"
 #include "tests/support/temp_dir.h"
 
 using namespace octolaunch;
 
 namespace {
 
-struct Options {
-  int agents = 4;
-  std::uint64_t perBatch = 2000;
-  std::uint64_t total = 400'000;
-  int window = 2;
-};
-
-using Steady = std::chrono::steady_clock;
-
-// One agent's pushing loop: keeps `window` pushes in flight until `batches` are acknowledged;
-// adds each push's send -> acknowledgement time to `ackMs`. Runs on the agents' thread.
-kj::Promise<void> pushAll(schema::Ingest::Client ingest,
-                          std::vector<std::unique_ptr<testing::BatchMessage>>& msgs,
-                          std::size_t& next, std::vector<double>& ackMs) {
-  if (next >= msgs.size()) return kj::READY_NOW;
-  auto req = ingest.pushRequest();
-  req.setEvents(msgs[next++]->batch().events);
-  const auto sent = Steady::now();
-  return req.send().then([ingest, &msgs, &next, &ackMs, sent](auto) mutable {
-    ackMs.push_back(std::chrono::duration<double, std::milli>(Steady::now() - sent).count());
-    return pushAll(ingest, msgs, next, ackMs);
-  });
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return -1;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
-
-void runAgents(int port, const Options& o, std::vector<double>& ackMs) {
-  auto io = kj::setupAsyncIo();
-  const std::uint64_t batchesPerAgent = o.total / o.perBatch / static_cast<std::uint64_t>(o.agents);
-  struct Agent {
-    kj::Own<kj::AsyncIoStream> stream;
-    kj::Own<capnp::TwoPartyClient> rpc;
-    std::vector<std::unique_ptr<testing::BatchMessage>> msgs;
-    std::size_t next = 0;
-  };
-  std::vector<std::unique_ptr<Agent>> agents;
-  kj::Vector<kj::Promise<void>> all;
-  for (int a = 0; a < o.agents; ++a) {
-    auto agent = std::make_unique<Agent>();
-    const std::string id = "agent-" + std::to_string(a);
-    for (std::uint64_t b = 0; b < batchesPerAgent; ++b) {
-      auto specs = testing::outputLines(b * o.perBatch + 1, (b + 1) * o.perBatch, "r42",
-                                        1'700'000'000'000'000'000, 1000);
-      for (auto& s : specs) {
-        s.host = "web-" + std::to_string(a);
-        s.line = "2026-11-28T06:00:00Z migrate: applying step " + std::to_string(s.seq) +
-                 " of the schema change, table users, rows copied so far ok";
-      }
-      agent->msgs.push_back(std::make_unique<testing::BatchMessage>(id, 1, specs));
-    }
-    agent->stream = io.provider->getNetwork()
-                        .parseAddress("127.0.0.1", port)
-                        .wait(io.waitScope)
-                        ->connect()
-                        .wait(io.waitScope);
-    agent->rpc = kj::heap<capnp::TwoPartyClient>(*agent->stream);
-    auto hello = agent->rpc->bootstrap().castAs<schema::Collector>().helloRequest();
-    hello.getAgent().setAgentId(id);
-    hello.getAgent().setHost("web-" + std::to_string(a));
-    hello.setEpoch(1);
-    auto ingest = hello.send().wait(io.waitScope).getIngest();
-    for (int w = 0; w < o.window; ++w) {
-      all.add(pushAll(ingest, agent->msgs, agent->next, ackMs));
-    }
-    agents.push_back(std::move(agent));
-  }
-  kj::joinPromises(all.releaseAsArray()).wait(io.waitScope);
-}
+using Options = bench::AgentLoad;
 
 void run(const Options& o, bool group) {
   testing::TempDir dir;
@@ -119,7 +48,7 @@ void run(const Options& o, bool group) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<double> ackMs;  // written by the agents' thread until it is joined
   std::thread agents([port, &o, fulfiller, &ackMs] {
-    runAgents(port, o, ackMs);
+    bench::pushLoad(port, o, ackMs);
     fulfiller->fulfill();
   });
   done.promise.wait(io.waitScope);
@@ -136,8 +65,8 @@ void run(const Options& o, bool group) {
       static_cast<unsigned long long>(metrics.commitTransactions.load()),
       metrics.commitNanosTotal.load() / 1e9);
   std::printf("push ack latency ms: p50 %.1f p99 %.1f max %.1f (%zu pushes)\n",
-              percentile(ackMs, 0.5), percentile(ackMs, 0.99), percentile(ackMs, 1.0),
-              ackMs.size());
+              bench::percentile(ackMs, 0.5), bench::percentile(ackMs, 0.99),
+              bench::percentile(ackMs, 1.0), ackMs.size());
 }
 
 }  // namespace

@@ -65,4 +65,65 @@ void setMetaValue(lmdb::Env& env, const char* key, const std::string& value) {
   txn.commit();
 }
 
+std::vector<std::string> indexInconsistencies(lmdb::Env& env) {
+  std::vector<std::string> found;
+  const DbDump events = dumpDb(env, "events");
+  const DbDump counts = dumpDb(env, "counts");
+  struct Index {
+    const char* name;
+    char countTag;  // 0: idx_time has no prefix
+    bool everyEvent;
+  };
+  std::map<std::string, std::uint64_t> countedEntries;  // count key -> entries under it
+  for (const Index index : {Index{"idx_time", 0, true}, Index{"idx_host", 'h', true},
+                            Index{"idx_kind", 'k', true}, Index{"idx_release", 'r', false}}) {
+    std::map<std::string, int> seen;  // event key -> entries
+    for (const auto& [key, value] : dumpDb(env, index.name)) {
+      if (key.size() < 16) {
+        found.push_back(std::string(index.name) + ": a key shorter than a position");
+        continue;
+      }
+      const std::string id = key.substr(key.size() - 8);
+      if (!events.contains(id)) {
+        found.push_back(std::string(index.name) + ": an entry for event id " +
+                        std::to_string(lmdb::readBigEndian(id)) + ", which is not stored");
+      }
+      ++seen[id];
+      if (index.countTag != 0) {
+        const std::size_t nul = key.size() - 17;  // prefix value, NUL, position
+        ++countedEntries[std::string(1, index.countTag) + key.substr(0, nul)];
+      }
+    }
+    for (const auto& [id, n] : seen) {
+      if (n > 1) {
+        found.push_back(std::string(index.name) + ": event id " +
+                        std::to_string(lmdb::readBigEndian(id)) + " has " + std::to_string(n) +
+                        " entries");
+      }
+    }
+    if (index.everyEvent) {
+      for (const auto& [id, value] : events) {
+        if (!seen.contains(id)) {
+          found.push_back(std::string(index.name) + ": no entry for event id " +
+                          std::to_string(lmdb::readBigEndian(id)));
+        }
+      }
+    }
+  }
+  for (const auto& [key, value] : counts) {
+    if (key == "q") continue;
+    const std::uint64_t recorded = lmdb::readBigEndian(value);
+    auto entries = countedEntries.find(key);
+    const std::uint64_t actual = entries == countedEntries.end() ? 0 : entries->second;
+    if (recorded != actual) {
+      found.push_back("counts: " + key + " records " + std::to_string(recorded) +
+                      ", the index has " + std::to_string(actual));
+    }
+  }
+  for (const auto& [key, n] : countedEntries) {
+    if (!counts.contains(key)) found.push_back("counts: no count for " + key);
+  }
+  return found;
+}
+
 }  // namespace octolaunch::testing

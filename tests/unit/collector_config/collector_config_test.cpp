@@ -41,6 +41,37 @@ TEST(CollectorConfig, ShippedFileParsesToTheDefaults) {
   EXPECT_EQ(shipped.http.threads, defaults.http.threads);
   EXPECT_EQ(shipped.http.maxBodyBytes, defaults.http.maxBodyBytes);
   EXPECT_EQ(shipped.logLevel, defaults.logLevel);
+  EXPECT_EQ(shipped.retention.enabled, defaults.retention.enabled);
+  EXPECT_EQ(shipped.retention.maxAgeDays, defaults.retention.maxAgeDays);
+  EXPECT_EQ(shipped.retention.failedReleaseDays, defaults.retention.failedReleaseDays);
+  EXPECT_EQ(shipped.retention.maxSizeBytes, defaults.retention.maxSizeBytes);
+  EXPECT_EQ(shipped.retention.intervalSeconds, defaults.retention.intervalSeconds);
+  EXPECT_EQ(shipped.retention.batchEvents, defaults.retention.batchEvents);
+}
+
+TEST(CollectorConfig, RetentionKeepsEvidenceLongerAndCapsBelowTheMap) {
+  CollectorConfig defaults = parseCollectorConfig("", "collector.toml");
+  EXPECT_TRUE(defaults.retention.enabled);
+  EXPECT_EQ(defaults.retention.maxAgeDays, 30u);
+  EXPECT_EQ(defaults.retention.failedReleaseDays, 180u);
+  EXPECT_EQ(defaults.retention.sizeCap(defaults.store.mapSize), (std::size_t{8} << 30) / 10 * 9);
+  CollectorConfig c = parseCollectorConfig(
+      "[store]\nmap_size = \"4GiB\"\n[retention]\nmax_age_days = 7\nfailed_release_days = "
+      "90\nmax_size = \"3GiB\"\ninterval_seconds = 60\nbatch_events = 500\n",
+      "collector.toml");
+  EXPECT_EQ(c.retention.maxAgeDays, 7u);
+  EXPECT_EQ(c.retention.failedReleaseDays, 90u);
+  EXPECT_EQ(c.retention.sizeCap(c.store.mapSize), std::size_t{3} << 30);
+  EXPECT_EQ(c.retention.intervalSeconds, 60u);
+  EXPECT_EQ(c.retention.batchEvents, 500u);
+  EXPECT_EQ(errorOf("[retention]\nmax_age_days = 200\n"),
+            "collector.toml: retention.failed_release_days: must be at least max_age_days (200): "
+            "a failed release's evidence is kept longer than routine data");
+  EXPECT_EQ(errorOf("[store]\nmap_size = \"1GiB\"\n[retention]\nmax_size = \"2GiB\"\n"),
+            "collector.toml:4: retention.max_size: must not exceed [store] map_size (1073741824 "
+            "bytes)");
+  EXPECT_EQ(errorOf("[retention]\nmax_age_days = 0\n"),
+            "collector.toml:2: retention.max_age_days: must be between 1 and 36500, got 0");
 }
 
 TEST(CollectorConfig, ValuesAreRead) {
