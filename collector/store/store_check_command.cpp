@@ -85,8 +85,8 @@ int runStoreCheck(const std::filesystem::path& dataDir, std::size_t mapSize, boo
     return 1;
   }
   try {
-    lmdb::Env env = repair ? openCollectorEnv(dataDir, mapSize)
-                                  : openCollectorEnvReadOnly(dataDir, mapSize);
+    lmdb::Env env =
+        repair ? openCollectorEnv(dataDir, mapSize) : openCollectorEnvReadOnly(dataDir, mapSize);
     StoreCheckReport report = checkAndPrint(env, dataDir, out);
     if (!report.clean() && repair) {
       const SteadyClock::time_point start = SteadyClock::now();
@@ -98,9 +98,11 @@ int runStoreCheck(const std::filesystem::path& dataDir, std::size_t mapSize, boo
           << repaired.countsRewritten << " counts rewritten; checking again\n";
       report = checkAndPrint(env, dataDir, out);
     }
-    if (!report.clean() && !repair) {
-      out << "index and count damage can be repaired with `check --repair-indexes`; events, "
-             "marks and quarantine cannot\n";
+    if (!report.clean()) {
+      out << (repair ? "what is left is not index or count damage: events, marks and quarantine "
+                       "are never repaired (restore them from a backup)\n"
+                     : "index and count damage can be repaired with `check --repair-indexes`; "
+                       "events, marks and quarantine cannot\n");
     }
     out.flush();
     return report.clean() ? kStoreCheckClean : kStoreCheckDamaged;
