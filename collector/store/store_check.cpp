@@ -246,17 +246,20 @@ class MarkCache {
   std::map<std::string, std::optional<std::uint64_t>> cache_;
 };
 
+// `what` names the event in a finding (built only for one).
 void checkAgainstMark(MarkCache& marks, Findings& findings, std::string_view agentId,
-                      std::uint64_t epoch, std::uint64_t seq, const std::string& what) {
+                      std::uint64_t epoch, std::uint64_t seq,
+                      const std::function<std::string()>& what) {
   const std::optional<std::uint64_t> last = marks.lastSeq(agentId, epoch);
   if (!last) {
     findings.add(StoreDamage::markMissing, [&]() {
-      return what + " has no high-water mark (marks has nothing for agent " + printable(agentId) +
+      return what() + " has no high-water mark (marks has nothing for agent " + printable(agentId) +
              ", epoch " + std::to_string(epoch) + ")";
     });
   } else if (seq > *last) {
-    findings.add(StoreDamage::eventAboveMark,
-                 [&]() { return what + " is above its high-water mark " + std::to_string(*last); });
+    findings.add(StoreDamage::eventAboveMark, [&]() {
+      return what() + " is above its high-water mark " + std::to_string(*last);
+    });
   }
 }
 
@@ -364,7 +367,7 @@ StoreCheckReport checkStore(lmdb::Env& env, const StoreCheckOptions& options) {
         report.blockLines += facts.lines;
       }
       checkAgainstMark(marks, findings, facts.agentId, facts.epoch, facts.seq,
-                       describeEvent(id, facts));
+                       [&]() { return describeEvent(id, facts); });
       for (std::size_t s = 0; s < kIndexSlots; ++s) {
         const std::optional<std::string> indexKey = facts.keyIn(s, id);
         if (!indexKey) continue;
@@ -463,10 +466,10 @@ StoreCheckReport checkStore(lmdb::Env& env, const StoreCheckOptions& options) {
         });
         continue;
       }
-      checkAgainstMark(marks, findings, entry->agentId, entry->epoch, entry->seq,
-                       "quarantined event (agent " + printable(entry->agentId) + ", epoch " +
-                           std::to_string(entry->epoch) + ", seq " + std::to_string(entry->seq) +
-                           ")");
+      checkAgainstMark(marks, findings, entry->agentId, entry->epoch, entry->seq, [&]() {
+        return "quarantined event (agent " + printable(entry->agentId) + ", epoch " +
+               std::to_string(entry->epoch) + ", seq " + std::to_string(entry->seq) + ")";
+      });
     }
   }
 

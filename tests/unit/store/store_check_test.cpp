@@ -216,6 +216,29 @@ TEST_F(StoreCheckTest, EachKindOfDamageIsNamedWhereItIsAndCheckingWritesNothing)
   EXPECT_EQ(few.damageTotal(), 11u);
 }
 
+TEST_F(StoreCheckTest, QuarantineIsCheckedToo) {
+  ASSERT_NO_FATAL_FAILURE(fill());
+  const testing::DbDump quarantine = testing::dumpDb(*env_, "quarantine");
+  ASSERT_EQ(quarantine.size(), 1u);
+  const auto& [key, value] = *quarantine.begin();
+  // The same event kept for an agent that never pushed: no mark; and the original cut short.
+  put("quarantine", keys::quarantineKey("agent-7", 1, 5), value);
+  put("quarantine", key, value.substr(0, 10));
+  const StoreCheckReport report = checkStore(*env_);
+  const std::string all = listed(report);
+  EXPECT_EQ(report.quarantined, 2u);
+  EXPECT_EQ(report.damageOf(StoreDamage::quarantineUndecodable), 1u) << all;
+  EXPECT_TRUE(named(report, StoreDamage::quarantineUndecodable,
+                    "quarantine key " + std::string("6167656e742d30") + "00"))
+      << all;
+  EXPECT_EQ(report.damageOf(StoreDamage::markMissing), 1u) << all;
+  EXPECT_TRUE(named(report, StoreDamage::markMissing,
+                    "quarantined event (agent agent-7, epoch 1, seq 5) has no high-water mark"))
+      << all;
+  EXPECT_TRUE(named(report, StoreDamage::countWrong, "counts q is 1, the entries number 2")) << all;
+  EXPECT_EQ(report.damageTotal(), 3u) << all;
+}
+
 TEST_F(StoreCheckTest, RepairGivesBackTheIndexesAndCountsTheStoreWrote) {
   ASSERT_NO_FATAL_FAILURE(fill());
   const auto written = everyDb();
