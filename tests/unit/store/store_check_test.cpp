@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "collector/store/event_keys.h"
 #include "collector/store/event_value.h"
@@ -155,6 +157,47 @@ TEST_F(StoreCheckTest, AStoreAsTheCollectorWroteItIsClean) {
   EXPECT_LT(report.indexEntries.at("idx_release"), stored_);
   EXPECT_GT(report.counts, 4u);
   EXPECT_GE(progressCalls, 1u);
+}
+
+TEST_F(StoreCheckTest, ChecksWhileTheStoreIsWrittenSeeOneConsistentSnapshot) {
+  ASSERT_NO_FATAL_FAILURE(fill());
+  // A writer commits batches (blocks among them) on its own thread while checks run here: each
+  // check sees the store as of one commit, never an event without its entries or counts.
+  std::atomic<bool> done{false};
+  std::thread writer([&]() {
+    for (std::uint64_t batch = 0; batch < 200; ++batch) {
+      std::vector<EventSpec> specs;
+      for (std::uint64_t seq = batch * 20 + 1; seq <= batch * 20 + 20; ++seq) {
+        EventSpec s{.seq = seq,
+                    .timeNs = 5'000'000'000 + static_cast<std::int64_t>(seq),
+                    .host = "web-2",
+                    .release = seq % 2 ? "r2" : "r3"};
+        if (seq % 5 == 0) {
+          s.kind = "hook.block";
+          s.blockLines = 30;
+        }
+        specs.push_back(s);
+      }
+      BatchMessage m("agent-w", 1, specs, "web-2");
+      IngestBatch b = m.batch();
+      store_->commitBatches({&b, 1});
+    }
+    done = true;
+  });
+  int checks = 0;
+  std::uint64_t lastEvents = 0;
+  while (!done || checks < 3) {
+    const StoreCheckReport report = checkStore(*env_);
+    ++checks;
+    EXPECT_TRUE(report.clean()) << "check " << checks << listed(report);
+    EXPECT_GE(report.events, lastEvents);
+    lastEvents = report.events;
+  }
+  writer.join();
+  const StoreCheckReport last = checkStore(*env_);
+  EXPECT_TRUE(last.clean()) << listed(last);
+  EXPECT_EQ(last.events, stored_ + 4000);
+  EXPECT_GE(checks, 3);
 }
 
 TEST_F(StoreCheckTest, EachKindOfDamageIsNamedWhereItIsAndCheckingWritesNothing) {
