@@ -24,8 +24,8 @@
 //    quarantine or meta; an event that does not decode stays, and so do its index entries. It
 //    works in write transactions of at most itemsPerTxn items each (the writer lock is taken for
 //    that long only); the counts are rewritten in one last transaction, which walks the index
-//    keys. With a collector ingesting meanwhile, the next check may need another repair (run it
-//    with the collector stopped to be sure).
+//    keys. Each transaction is consistent on its own, so a collector may ingest meanwhile (its
+//    commits wait for the writer lock). Throws what checkStore() throws for another format.
 #pragma once
 
 #include <array>

@@ -161,8 +161,9 @@ TEST_F(StoreCheckTest, AStoreAsTheCollectorWroteItIsClean) {
 
 TEST_F(StoreCheckTest, ChecksWhileTheStoreIsWrittenSeeOneConsistentSnapshot) {
   ASSERT_NO_FATAL_FAILURE(fill());
-  // A writer commits batches (blocks among them) on its own thread while checks run here: each
-  // check sees the store as of one commit, never an event without its entries or counts.
+  // A writer commits batches (blocks among them) on its own thread while checks (and a repair) run
+  // here: each check sees the store as of one commit, never an event without its entries or
+  // counts.
   std::atomic<bool> done{false};
   std::thread writer([&]() {
     for (std::uint64_t batch = 0; batch < 200; ++batch) {
@@ -192,6 +193,12 @@ TEST_F(StoreCheckTest, ChecksWhileTheStoreIsWrittenSeeOneConsistentSnapshot) {
     EXPECT_TRUE(report.clean()) << "check " << checks << listed(report);
     EXPECT_GE(report.events, lastEvents);
     lastEvents = report.events;
+    if (checks == 2) {  // a repair meanwhile finds nothing to mend either
+      const IndexRepairResult repair = repairIndexes(*env_, {.itemsPerTxn = 50, .progress = {}});
+      EXPECT_EQ(repair.entriesAdded + repair.valuesRewritten + repair.entriesRemoved +
+                    repair.countsRewritten,
+                0u);
+    }
   }
   writer.join();
   const StoreCheckReport last = checkStore(*env_);
