@@ -30,6 +30,7 @@
 #include "collector/store/agent_registry.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
+#include "collector/store/store_check_command.h"
 #include "collector/store/store_env.h"
 #include "collector/store/store_format.h"
 #include "collector/store/store_migration.h"
@@ -54,6 +55,7 @@ struct Flags {
   bool rpcOpen = false;
   bool checkConfig = false;
   std::size_t migrateEventsPerTxn = 20000;  // `migrate --events-per-txn`
+  bool repairIndexes = false;               // `check --repair-indexes`
 };
 
 void setUpLogging(const std::string& level) {
@@ -441,6 +443,15 @@ int main(int argc, char** argv) {
                    "events rewritten per write transaction (each one resumable)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
+  CLI::App* check = app.add_subcommand(
+      "check",
+      "check the store (--data-dir or [store] data_dir) for damage without changing it, also while "
+      "a collector runs: every index entry resolves, no event lies above its agent's high-water "
+      "mark, every event decodes; prints a summary, exits 0 when clean, 3 when damaged, 1 when it "
+      "cannot check (docs/store-format.md)");
+  check->add_flag("--repair-indexes", flags.repairIndexes,
+                  "when damaged: rebuild index entries and counts from the events (never touches "
+                  "events, marks or quarantine), then check again");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -472,6 +483,10 @@ int main(int argc, char** argv) {
                       : " (defaults; " + flags.config + " not present)")
               << std::endl;
     return 0;
+  }
+  if (*check) {
+    return runStoreCheck(config.store.dataDir, config.store.mapSize, flags.repairIndexes,
+                         std::cout);
   }
   if (*migrate) {
     if (!std::filesystem::exists(config.store.dataDir / "data.mdb")) {

@@ -16,4 +16,10 @@ inline constexpr std::size_t kDefaultMapSize = std::size_t{8} << 30;  // 8 GiB
 lmdb::Env openCollectorEnv(const std::filesystem::path& dataDir,
                            std::size_t mapSize = kDefaultMapSize);
 
+// The same environment for reading only (MDB_RDONLY): no write transaction can begin, and the
+// data file is left as it is (only the lock file's reader table is used, as by any reader). For
+// an existing store: callers check that data.mdb is there first.
+lmdb::Env openCollectorEnvReadOnly(const std::filesystem::path& dataDir,
+                                   std::size_t mapSize = kDefaultMapSize);
+
 }  // namespace octolaunch
