@@ -7,7 +7,6 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "shared/lmdb/lmdb.h"
 
@@ -18,12 +17,6 @@ using DbDump = std::map<std::string, std::string>;  // key -> value
 DbDump dumpDb(lmdb::Env& env, const char* name);
 // idx_time, idx_kind, idx_host, idx_release by name.
 std::map<std::string, DbDump> indexDumps(lmdb::Env& env);
-
-// What is inconsistent between the events and their indexes, one line per finding (empty: none):
-// an index entry whose event is missing, an event missing from idx_time, idx_host or idx_kind or
-// present twice in one, and a count ('r', 'h', 'k') that differs from its index's entries under
-// that value. Reads the keys only (no event is decoded). Read-only.
-std::vector<std::string> indexInconsistencies(lmdb::Env& env);
 
 void makeFormatOne(lmdb::Env& env, bool untaggedEverywhere);
 

@@ -11,9 +11,9 @@
 #include "collector/retention/evidence_shield.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
+#include "collector/store/store_check.h"
 #include "collector/store/store_env.h"
 #include "tests/support/event_batches.h"
-#include "tests/support/store_layouts.h"
 #include "tests/support/temp_dir.h"
 
 namespace octolaunch::retention {
@@ -23,6 +23,13 @@ using testing::BatchMessage;
 using testing::EventSpec;
 
 constexpr std::int64_t kDay = kNanosecondsPerDay;
+
+// What `check` finds wrong with the store (docs/store-format.md): one line per finding.
+std::vector<std::string> storeDamage(lmdb::Env& env) {
+  std::vector<std::string> found;
+  for (const StoreFinding& f : checkStore(env).findings) found.push_back(f.text);
+  return found;
+}
 
 class RetentionPassTest : public ::testing::Test {
  protected:
@@ -110,7 +117,7 @@ TEST_F(RetentionPassTest, OldEventsGoWithTheirIndexEntriesAndAFailedReleasesEvid
   }
   ASSERT_NO_FATAL_FAILURE(commit("agent-2", routine, "web-2"));
   ASSERT_NO_FATAL_FAILURE(commit("agent-3", testing::outputLines(1, 25, "r-new", recent), "web-3"));
-  ASSERT_TRUE(testing::indexInconsistencies(*env_).empty());
+  ASSERT_TRUE(storeDamage(*env_).empty());
 
   ShieldSummary summary;
   const EvidenceShield shield =
@@ -131,7 +138,7 @@ TEST_F(RetentionPassTest, OldEventsGoWithTheirIndexEntriesAndAFailedReleasesEvid
   for (std::uint64_t seq = 1; seq <= 4; ++seq) expected.emplace("agent-1", seq);
   for (std::uint64_t seq = 1; seq <= 25; ++seq) expected.emplace("agent-3", seq);
   EXPECT_EQ(stored(), expected);
-  EXPECT_EQ(testing::indexInconsistencies(*env_), std::vector<std::string>());
+  EXPECT_EQ(storeDamage(*env_), std::vector<std::string>());
   EXPECT_TRUE(events_->query({.release = "r-old", .limit = 10}).events.empty());
   EXPECT_TRUE(events_->query({.host = "web-2", .limit = 10}).events.empty());
   EXPECT_EQ(events_->oldestEventNs(), old);
@@ -152,7 +159,7 @@ TEST_F(RetentionPassTest, OldEventsGoWithTheirIndexEntriesAndAFailedReleasesEvid
   const PassReport unshielded = pass(settings, EvidenceShield());
   EXPECT_EQ(unshielded.deletedByAge, 4u);
   EXPECT_EQ(events_->oldestEventNs(), recent + 1000);
-  EXPECT_EQ(testing::indexInconsistencies(*env_), std::vector<std::string>());
+  EXPECT_EQ(storeDamage(*env_), std::vector<std::string>());
 }
 
 // 20,000 events of ~200 bytes over 20 days (none past max_age_days), the oldest 100 shielded.
@@ -202,7 +209,7 @@ TEST_F(RetentionPassTest, AboveTheSizeCapTheOldestRoutineEventsGoUntilTheStoreIs
   }
   EXPECT_EQ(left.size(), 100u + (20001 - firstRoutine));
   EXPECT_EQ(20000 - left.size(), report.deletedBySize);
-  EXPECT_EQ(testing::indexInconsistencies(*env_), std::vector<std::string>());
+  EXPECT_EQ(storeDamage(*env_), std::vector<std::string>());
 
   // New events reuse the freed pages: the file does not grow.
   const std::uint64_t extent = report.after.extentBytes;
@@ -254,7 +261,7 @@ TEST_F(RetentionPassTest, AStopBetweenStepsEndsThePassWithTheStoreConsistent) {
   EXPECT_TRUE(report.stopped);
   EXPECT_EQ(report.deletedByAge, 150u);
   EXPECT_EQ(stored().size(), 350u);
-  EXPECT_EQ(testing::indexInconsistencies(*env_), std::vector<std::string>());
+  EXPECT_EQ(storeDamage(*env_), std::vector<std::string>());
 }
 
 }  // namespace
