@@ -28,6 +28,7 @@
 #include "collector/store/agent_registry.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
+#include "collector/store/store_backup.h"
 #include "collector/store/store_env.h"
 #include "collector/store/store_format.h"
 #include "collector/store/store_migration.h"
@@ -52,6 +53,8 @@ struct Flags {
   bool rpcOpen = false;
   bool checkConfig = false;
   std::size_t migrateEventsPerTxn = 20000;  // `migrate --events-per-txn`
+  BackupOptions backup;                     // `backup --to`, `--compact`
+  RestoreOptions restore;                   // `restore --from`, `--replace`
 };
 
 void setUpLogging(const std::string& level) {
@@ -389,6 +392,22 @@ int main(int argc, char** argv) {
                    "events rewritten per write transaction (each one resumable)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24))
       ->capture_default_str();
+  CLI::App* backup = app.add_subcommand(
+      "backup",
+      "copy the store (--data-dir or [store] data_dir) into a new directory while a collector may "
+      "be running on it: the events acknowledged before the copy began, no later ones");
+  backup->add_option("--to", flags.backup.to, "the new (or empty) directory for the copy")
+      ->required();
+  backup->add_flag("--compact", flags.backup.compact,
+                   "leave out free pages (a smaller copy; see docs/operating.md)");
+  CLI::App* restore = app.add_subcommand(
+      "restore",
+      "put a backup in place as the store of --data-dir (or [store] data_dir); the collector "
+      "must be stopped");
+  restore->add_option("--from", flags.restore.from, "a directory written by backup")->required();
+  restore->add_flag("--replace", flags.restore.replace,
+                    "when the data dir holds a store, rename its data.mdb to "
+                    "data.mdb.before-restore-<time> and restore over it");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -441,6 +460,30 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       spdlog::critical("cannot migrate the store in {}: {}", config.store.dataDir.string(),
                        e.what());
+      return 1;
+    }
+  }
+  if (*backup || *restore) {
+    const std::string dir = config.store.dataDir.string();
+    auto say = [](const std::string& line) { spdlog::info("{}", line); };
+    try {
+      if (*backup) {
+        BackupOptions options = flags.backup;
+        options.dataDir = config.store.dataDir;
+        options.mapSize = config.store.mapSize;
+        options.say = say;
+        std::cout << backupSummary(backupStore(options)) << std::endl;
+      } else {
+        RestoreOptions options = flags.restore;
+        options.dataDir = config.store.dataDir;
+        options.mapSize = config.store.mapSize;
+        options.say = say;
+        std::cout << restoreSummary(restoreStore(options)) << std::endl;
+      }
+      return 0;
+    } catch (const std::exception& e) {
+      spdlog::critical("{} {}: {}", *backup ? "cannot back up the store in" : "cannot restore into",
+                       dir, e.what());
       return 1;
     }
   }
