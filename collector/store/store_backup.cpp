@@ -1,6 +1,7 @@
 #include "collector/store/store_backup.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -111,6 +112,14 @@ void copyStoreFile(const fs::path& from, const fs::path& to) {
   }
   fs::permissions(to, static_cast<fs::perms>(kStoreFileMode), fs::perm_options::replace, ec);
   if (ec) throw BackupError("cannot set the mode of " + to.string() + ": " + ec.message());
+  // Run as root, the file goes to the data directory's owner (the collector's user), as if the
+  // collector had created it.
+  struct stat dir {};
+  if (::geteuid() == 0 && ::stat(to.parent_path().c_str(), &dir) == 0 &&
+      ::chown(to.c_str(), dir.st_uid, dir.st_gid) != 0) {
+    throw BackupError("cannot give " + to.string() +
+                      " to the owner of its directory: " + errnoText(errno));
+  }
   syncPath(to);
 }
 

@@ -23,7 +23,8 @@
 //    process holds a shared fcntl lock on lock.mdb's first byte for as long as it has the
 //    environment open, and restore asks the kernel for a conflicting one (storeUser).
 //  * The file is copied to a temporary file in `dataDir`, fsynced, renamed to data.mdb (mode
-//    0640, as the collector creates it), and the directory fsynced.
+//    0640, as the collector creates it; run as root, owned by the directory's owner), and the
+//    directory fsynced.
 //
 // Both throw BackupError saying what was wrong (and lmdb::Error / StoreError for a damaged store);
 // `say` hears progress lines (start, source size, end).

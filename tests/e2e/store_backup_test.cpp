@@ -4,6 +4,8 @@
 // compacted copy leaves out free pages; restore puts a backup in place (a collector serves it)
 // and refuses what would lose or misread data.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -233,6 +235,16 @@ TEST_F(StoreBackupE2eTest, BackupsUnderIngestHoldExactlyTheEventsAcknowledgedBef
   // The source itself, for good measure: every event delivered once.
   std::map<std::string, DbDump> all = wholeStore(source);
   expectMarksMatchEvents(all, "source");
+
+  // A collector started on a copy serves what it holds.
+  const std::size_t inFirstCopy = [&] {
+    lmdb::Env env = openCollectorEnv(taken.front().path, kMapSize);
+    return snapshotOf(env, "events").size();
+  }();
+  testing::CollectorProcess onCopy({.dataDir = taken.front().path});
+  onCopy.start();
+  EXPECT_EQ(testing::allEvents(onCopy.httpPort(), "release=r-hot").size(), inFirstCopy);
+  EXPECT_EQ(onCopy.stop(), 0);
 }
 
 TEST_F(StoreBackupE2eTest, ACompactedCopyLeavesOutFreePagesAndHoldsTheSameData) {
@@ -325,6 +337,19 @@ TEST_F(StoreBackupE2eTest, RestoreServesTheBackupAndRefusesWhatWouldLoseOrMisrea
   restoredCollector.start();
   EXPECT_EQ(testing::allEvents(restoredCollector.httpPort(), "release=r1"), expectedR1);
   EXPECT_EQ(testing::allEvents(restoredCollector.httpPort(), "release=r2"), expectedR2);
+
+  // Run as root, the restored file belongs to the data directory's owner (the collector's user).
+  if (::geteuid() == 0) {
+    const fs::path owned = dir_.path() / "owned";
+    fs::create_directories(owned);
+    ASSERT_EQ(::chown(owned.c_str(), 65534, 65534), 0);
+    testing::RunResult r = restore(backupDir, owned);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    struct stat st {};
+    ASSERT_EQ(::stat((owned / "data.mdb").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 65534u);
+    EXPECT_EQ(st.st_gid, 65534u);
+  }
 
   // Over a store in use: refused even with --replace, naming the process.
   {
