@@ -6,8 +6,8 @@
 //    on it (another process): LMDB's copy (lmdb::Env::copyTo) reads one read transaction's
 //    snapshot, taken when the copy starts. The collector acknowledges events only after a synced
 //    commit, so the copy holds exactly the events acknowledged before it began, and nothing
-//    committed later. It never waits for the collector's write transactions, except that the
-//    plain (not compacted) copy holds LMDB's writer mutex while it writes the two meta pages.
+//    committed later. The compacted copy never takes LMDB's writer mutex; the plain one takes it
+//    once, to write the two meta pages (waiting for a write transaction in progress to end).
 //  * `to` must not exist or be an empty directory. The copy is written into the sibling
 //    `<to>.partial-<pid>`, fsynced, and renamed to `to` only when complete: a crash leaves the
 //    partial directory (removed by nothing; its name says what it is), never an incomplete `to`.

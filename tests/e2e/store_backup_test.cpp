@@ -290,6 +290,23 @@ TEST_F(StoreBackupE2eTest, ACompactedCopyLeavesOutFreePagesAndHoldsTheSameData) 
   EXPECT_EQ(wholeStore(compactEnv), reference);
 }
 
+TEST_F(StoreBackupE2eTest, ACompactedBackupNeverWaitsForTheWriterAndCopiesOnlyCommittedData) {
+  const fs::path store = dir_.path() / "store";
+  ASSERT_NO_FATAL_FAILURE(fillStore(store, 3000));
+  lmdb::Env env = openCollectorEnv(store, kMapSize);
+  // A writer in the middle of a transaction (as the collector's ingest may be at any moment).
+  lmdb::Txn writing = lmdb::Txn::begin(env, lmdb::Txn::Mode::write);
+  lmdb::put(writing, lmdb::openDbi(writing, "uncommitted"), "k", "v");
+  testing::RunResult r = backup(store, dir_.path() / "copy", /*compact=*/true);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find(", 3000 events, "), std::string::npos) << r.out;
+  writing.commit();
+  lmdb::Env copy = openCollectorEnv(dir_.path() / "copy", kMapSize);
+  const auto copied = wholeStore(copy);
+  EXPECT_EQ(copied.count("uncommitted"), 0u);
+  EXPECT_EQ(copied.at("events").size(), 3000u);
+}
+
 TEST_F(StoreBackupE2eTest, RestoreServesTheBackupAndRefusesWhatWouldLoseOrMisreadData) {
   const fs::path original = dir_.path() / "original";
   ASSERT_NO_FATAL_FAILURE(fillStore(original, 5000));
