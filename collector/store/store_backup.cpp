@@ -212,6 +212,11 @@ RestoreResult restoreStore(const RestoreOptions& options) {
     throw BackupError("no store in " + options.from.string() +
                       " (no data.mdb): nothing to restore");
   }
+  if (auto pid = storeUser(options.from)) {
+    throw BackupError(options.from.string() + " is in use by process " + std::to_string(*pid) +
+                      ": a store being written is no backup; take one with backup and restore "
+                      "that");
+  }
   const StoreCopySummary backup = summarizeStoreCopy(options.from, options.mapSize);
   refuseNewerFormat(backup.format);  // throws StoreError with the collector's own words
 

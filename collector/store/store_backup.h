@@ -17,6 +17,8 @@
 //  * `from` must hold a store this build can read (data.mdb; format kStoreFormat or older — a
 //    collector migrates an older one when it starts). A newer format is refused with
 //    refuseNewerFormat's words.
+//    A `from` that some process has open (a collector started on it) is refused: its file may
+//    change while it is copied.
 //  * `dataDir` must not hold a store (data.mdb) unless `replace`; with `replace` the old data.mdb
 //    is renamed to data.mdb.before-restore-<UTC time>, never deleted.
 //  * Refused while any process has the target store open (a collector, a backup): every LMDB

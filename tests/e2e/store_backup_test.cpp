@@ -244,6 +244,14 @@ TEST_F(StoreBackupE2eTest, BackupsUnderIngestHoldExactlyTheEventsAcknowledgedBef
   testing::CollectorProcess onCopy({.dataDir = taken.front().path});
   onCopy.start();
   EXPECT_EQ(testing::allEvents(onCopy.httpPort(), "release=r-hot").size(), inFirstCopy);
+  // ... and while it runs there, that directory is no backup to restore from.
+  testing::RunResult r = restore(taken.front().path, dir_.path() / "restored");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find(taken.front().path.string() + " is in use by process " +
+                       std::to_string(onCopy.pid())),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "restored"));
   EXPECT_EQ(onCopy.stop(), 0);
 }
 
