@@ -31,6 +31,7 @@
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/release_store.h"
 #include "collector/store/store_check_command.h"
+#include "collector/store/store_backup.h"
 #include "collector/store/store_env.h"
 #include "collector/store/store_format.h"
 #include "collector/store/store_migration.h"
@@ -56,6 +57,8 @@ struct Flags {
   bool checkConfig = false;
   std::size_t migrateEventsPerTxn = 20000;  // `migrate --events-per-txn`
   bool repairIndexes = false;               // `check --repair-indexes`
+  BackupOptions backup;                     // `backup --to`, `--compact`
+  RestoreOptions restore;                   // `restore --from`, `--replace`
 };
 
 void setUpLogging(const std::string& level) {
@@ -452,6 +455,22 @@ int main(int argc, char** argv) {
   check->add_flag("--repair-indexes", flags.repairIndexes,
                   "when damaged: rebuild index entries and counts from the events (never touches "
                   "events, marks or quarantine), then check again");
+  CLI::App* backup = app.add_subcommand(
+      "backup",
+      "copy the store (--data-dir or [store] data_dir) into a new directory while a collector may "
+      "be running on it: the events acknowledged before the copy began, no later ones");
+  backup->add_option("--to", flags.backup.to, "the new (or empty) directory for the copy")
+      ->required();
+  backup->add_flag("--compact", flags.backup.compact,
+                   "leave out free pages (a smaller copy; see docs/operating.md)");
+  CLI::App* restore = app.add_subcommand(
+      "restore",
+      "put a backup in place as the store of --data-dir (or [store] data_dir); the collector "
+      "must be stopped");
+  restore->add_option("--from", flags.restore.from, "a directory written by backup")->required();
+  restore->add_flag("--replace", flags.restore.replace,
+                    "when the data dir holds a store, rename its data.mdb to "
+                    "data.mdb.before-restore-<time> and restore over it");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -508,6 +527,30 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       spdlog::critical("cannot migrate the store in {}: {}", config.store.dataDir.string(),
                        e.what());
+      return 1;
+    }
+  }
+  if (*backup || *restore) {
+    const std::string dir = config.store.dataDir.string();
+    auto say = [](const std::string& line) { spdlog::info("{}", line); };
+    try {
+      if (*backup) {
+        BackupOptions options = flags.backup;
+        options.dataDir = config.store.dataDir;
+        options.mapSize = config.store.mapSize;
+        options.say = say;
+        std::cout << backupSummary(backupStore(options)) << std::endl;
+      } else {
+        RestoreOptions options = flags.restore;
+        options.dataDir = config.store.dataDir;
+        options.mapSize = config.store.mapSize;
+        options.say = say;
+        std::cout << restoreSummary(restoreStore(options)) << std::endl;
+      }
+      return 0;
+    } catch (const std::exception& e) {
+      spdlog::critical("{} {}: {}", *backup ? "cannot back up the store in" : "cannot restore into",
+                       dir, e.what());
       return 1;
     }
   }

@@ -1,6 +1,8 @@
 #include "shared/lmdb/lmdb.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -78,6 +80,27 @@ std::size_t Env::mapSize() const {
 
 void Env::setMapSize(std::size_t bytes) {
   check(mdb_env_set_mapsize(env_, bytes), "mdb_env_set_mapsize");
+}
+
+std::uint64_t Env::lastTxnId() const {
+  MDB_envinfo info{};
+  mdb_env_info(env_, &info);
+  return info.me_last_txnid;
+}
+
+void Env::copyTo(const std::filesystem::path& file, bool compact, mode_t mode) {
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    const int err = errno;
+    throw Error("cannot create " + file.string() + ": " + std::strerror(err), err);
+  }
+  int rc = mdb_env_copyfd2(env_, fd, compact ? MDB_CP_COMPACT : 0);
+  if (rc == 0 && ::fsync(fd) != 0) rc = errno;
+  if (::close(fd) != 0 && rc == 0) rc = errno;
+  if (rc != 0) {
+    throw Error("cannot copy the LMDB environment to " + file.string() + ": " + mdb_strerror(rc),
+                rc);
+  }
 }
 
 Txn Txn::begin(Env& env, Mode mode) {
@@ -175,6 +198,12 @@ SpaceUse spaceUse(Txn& txn) {
   const std::uint64_t pageSize = stat.ms_psize;
   return {.extentBytes = (std::uint64_t{info.me_last_pgno} + 1) * pageSize,
           .freeBytes = freePages * pageSize};
+}
+
+std::uint64_t entriesIn(Txn& txn, MDB_dbi dbi) {
+  MDB_stat stat{};
+  check(mdb_stat(txn.get(), dbi, &stat), "mdb_stat");
+  return stat.ms_entries;
 }
 
 bool del(Txn& txn, MDB_dbi dbi, std::string_view key) {

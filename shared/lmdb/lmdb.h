@@ -74,6 +74,15 @@ class Env final {
   std::size_t mapSize() const;
   // Grows (or shrinks) the map; only when no transaction of this process is active.
   void setMapSize(std::size_t bytes);
+  // The id of the last committed transaction, from mdb_env_info.
+  std::uint64_t lastTxnId() const;
+  // Writes a consistent copy of the environment into `file` (created with `mode`; it must not
+  // exist) and fsyncs it: mdb_env_copyfd2, which copies the snapshot of one read transaction
+  // begun when the copy starts. compact (MDB_CP_COMPACT): only the live pages, renumbered, and
+  // the copy's transaction id restarts at 1; the plain copy holds LMDB's writer mutex while it
+  // writes the two meta pages (a writer waits that long), the compacting one never takes it.
+  // Throws Error (naming the file) on failure; a partial file is left for the caller to remove.
+  void copyTo(const std::filesystem::path& file, bool compact, mode_t mode = 0640);
 
  private:
   explicit Env(MDB_env* env) : env_(env) {}
@@ -123,6 +132,8 @@ std::optional<std::string_view> get(Txn& txn, MDB_dbi dbi, std::string_view key)
 void put(Txn& txn, MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags = 0);
 // Reserves size bytes for key and returns writable memory in the map (MDB_RESERVE).
 char* reserve(Txn& txn, MDB_dbi dbi, std::string_view key, std::size_t size, unsigned flags = 0);
+// Entries in a database (mdb_stat).
+std::uint64_t entriesIn(Txn& txn, MDB_dbi dbi);
 // Returns false when the key was not there.
 bool del(Txn& txn, MDB_dbi dbi, std::string_view key);
 

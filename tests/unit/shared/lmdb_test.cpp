@@ -58,5 +58,52 @@ TEST(Lmdb, MapFullIsReportedAsAnError) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Lmdb, CopyToWritesTheCommittedDataPlainOrCompactedAndRefusesAnExistingFile) {
+  auto dir = tempDir();
+  Env env = Env::open({.dir = dir / "src", .mapSize = 64 << 20});
+  {
+    Txn txn = Txn::begin(env, Txn::Mode::write);
+    MDB_dbi kept = openDbi(txn, "kept");
+    MDB_dbi dropped = openDbi(txn, "dropped");
+    for (std::uint64_t i = 0; i < 3; ++i) put(txn, kept, bigEndian(i), "v" + std::to_string(i));
+    for (std::uint64_t i = 0; i < 2000; ++i)
+      put(txn, dropped, bigEndian(i), std::string(4000, 'x'));
+    txn.commit();
+    txn = Txn::begin(env, Txn::Mode::write);
+    check(mdb_drop(txn.get(), openDbi(txn, "dropped"), 1), "mdb_drop");
+    txn.commit();
+  }
+  const std::uint64_t committed = env.lastTxnId();
+  std::filesystem::create_directories(dir / "plain");
+  std::filesystem::create_directories(dir / "compact");
+  env.copyTo(dir / "plain" / "data.mdb", /*compact=*/false);
+  env.copyTo(dir / "compact" / "data.mdb", /*compact=*/true);
+  EXPECT_EQ(std::filesystem::status(dir / "plain" / "data.mdb").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                std::filesystem::perms::group_read);
+  EXPECT_LT(std::filesystem::file_size(dir / "compact" / "data.mdb") + (4 << 20),
+            std::filesystem::file_size(dir / "plain" / "data.mdb"));
+  for (const char* name : {"plain", "compact"}) {
+    Env copy = Env::open({.dir = dir / name, .mapSize = 64 << 20});
+    if (std::string_view(name) == "plain") {
+      EXPECT_EQ(copy.lastTxnId(), committed);  // a compacted copy starts again at 1
+    }
+    Txn txn = Txn::begin(copy, Txn::Mode::read);
+    MDB_dbi kept = openDbi(txn, "kept");
+    EXPECT_EQ(entriesIn(txn, kept), 3u) << name;
+    EXPECT_EQ(get(txn, kept, bigEndian(2)), "v2") << name;
+  }
+  try {
+    env.copyTo(dir / "plain" / "data.mdb", false);
+    ADD_FAILURE() << "copied over an existing file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), EEXIST);
+    EXPECT_NE(std::string(e.what()).find((dir / "plain" / "data.mdb").string()), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace octolaunch::lmdb
