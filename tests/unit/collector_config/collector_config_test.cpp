@@ -65,7 +65,7 @@ TEST(CollectorConfig, RetentionKeepsEvidenceLongerAndCapsBelowTheMap) {
   EXPECT_EQ(c.retention.intervalSeconds, 60u);
   EXPECT_EQ(c.retention.batchEvents, 500u);
   EXPECT_EQ(errorOf("[retention]\nmax_age_days = 200\n"),
-            "collector.toml: retention.failed_release_days: must be at least max_age_days (200): "
+            "collector.toml:1: retention.failed_release_days: must be at least max_age_days (200): "
             "a failed release's evidence is kept longer than routine data");
   EXPECT_EQ(errorOf("[store]\nmap_size = \"1GiB\"\n[retention]\nmax_size = \"2GiB\"\n"),
             "collector.toml:4: retention.max_size: must not exceed [store] map_size (1073741824 "
