@@ -1,5 +1,6 @@
 #include "collector/retention/retention_pass.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <string>
@@ -11,17 +12,29 @@ namespace {
 // Runs expireOldest steps before beforeNs until none is left, `enough` says so, or stop is set.
 // Returns false when stopped. Events kept as evidence are counted by the age phase only (the
 // size phase sees the same ones again).
+// Deleting needs pages too (LMDB copies each page it changes): on a full map a step of
+// batch_events may not fit while a smaller one does, using the few pages earlier commits freed.
+// A step refused as full is retried with half as many events, down to one; each step that fits
+// doubles the size again, up to batch_events. A single event that does not fit is the error.
 bool expireInSteps(const PassInputs& in, std::int64_t beforeNs, PassReport& report,
                    std::uint64_t& deleted, bool countKept, const std::function<bool()>& enough) {
   std::optional<std::string> resumeAfter = std::string();
   const EventKeep keep = [&in](schema::Event::Reader e) { return in.shield.covers(e); };
+  const std::size_t fullSize = in.settings.batchEvents;
+  std::size_t size = fullSize;
   while (resumeAfter) {
     if (in.stop != nullptr && in.stop->load()) return false;
     if (enough && enough()) return true;
     ExpireStep step;
-    in.writer.run([&]() {
-      step = in.events.expireOldest(beforeNs, *resumeAfter, in.settings.batchEvents, keep);
-    });
+    try {
+      in.writer.run([&]() { step = in.events.expireOldest(beforeNs, *resumeAfter, size, keep); });
+    } catch (const StoreError& e) {
+      if (e.kind() != StoreError::Kind::full || size == 1) throw;
+      size /= 2;
+      ++report.stepsShrunk;
+      continue;
+    }
+    size = std::min(fullSize, size * 2);
     ++report.steps;
     report.examined += step.examined;
     report.recordsDeleted += step.records;

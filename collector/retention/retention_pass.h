@@ -15,6 +15,8 @@
 //    duplicate, never stored again.
 //  * Freed pages are reused by LMDB for later writes; the data file does not shrink (a
 //    compacted backup does that: docs/operating.md).
+//  * On a full map a step is retried with fewer events (deleting needs free pages too), down to
+//    one event; only a single event that cannot be removed fails the pass.
 //  * Errors: what the store and the WriteSerializer throw (the caller logs them; the next pass
 //    starts from the oldest again).
 // Threads: run it on any thread but the writer's own (it waits for the writer).
@@ -41,6 +43,7 @@ struct PassReport {
   std::uint64_t recordsDeleted = 0;
   std::uint64_t keptEvidence = 0;  // old events kept as a failed release's evidence
   std::uint64_t steps = 0;         // write transactions
+  std::uint64_t stepsShrunk = 0;   // steps refused as full and retried smaller (a full map)
   lmdb::SpaceUse before, after;
   std::uint64_t sizeCapBytes = 0;
   bool capUnmet = false;  // above the cap with nothing left to remove but evidence

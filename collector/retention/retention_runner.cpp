@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -28,13 +29,31 @@ void RetentionRunner::requestStop() {
 }
 
 void RetentionRunner::loop() {
+  using Clock = std::chrono::steady_clock;
   const auto interval = std::chrono::seconds(settings_.intervalSeconds);
+  // Between passes the store's size is looked at every kSizeCheck: a burst that takes it past the
+  // cap starts a pass then, not up to interval_seconds later.
+  constexpr auto kSizeCheck = std::chrono::seconds(30);
+  Clock::time_point lastPass = Clock::now();
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, interval, [this]() { return stop_.load(); })) break;
+      if (wake_.wait_for(lock, std::min<Clock::duration>(interval, kSizeCheck),
+                         [this]() { return stop_.load(); })) {
+        break;
+      }
     }
+    bool due = Clock::now() - lastPass >= interval;
+    if (!due) {
+      try {
+        due = currentSpaceUse(parts_.env).usedBytes() > settings_.sizeCap(parts_.mapSize);
+      } catch (const std::exception& e) {
+        spdlog::error("retention: cannot read the store's size: {}", e.what());
+      }
+    }
+    if (!due) continue;
     runOnePass();
+    lastPass = Clock::now();
   }
   if (parts_.onExit) parts_.onExit();
 }
@@ -70,12 +89,16 @@ void RetentionRunner::runOnePass() {
     spdlog::log(level,
                 "retention: removed {} events older than {} days and {} above the size cap ({} "
                 "records) in {} steps, kept {} old events as the evidence of {} failed "
-                "releases; store used {} -> {} (extent {}, cap {}), {} ms{}",
+                "releases; store used {} -> {} (extent {}, cap {}), {} ms{}{}",
                 report.deletedByAge, settings_.maxAgeDays, report.deletedBySize,
                 report.recordsDeleted, report.steps, report.keptEvidence,
                 shieldSummary.failedReleases, mib(report.before.usedBytes()),
                 mib(report.after.usedBytes()), mib(report.after.extentBytes),
-                mib(report.sizeCapBytes), ms, report.stopped ? " (stopped early)" : "");
+                mib(report.sizeCapBytes), ms, report.stopped ? " (stopped early)" : "",
+                report.stepsShrunk > 0
+                    ? "; the map was full: " + std::to_string(report.stepsShrunk) +
+                          " steps retried with fewer events"
+                    : std::string());
     if (report.capUnmet) {
       spdlog::warn(
           "retention: the store uses {} with only failed releases' evidence left to remove, "

@@ -33,8 +33,15 @@ std::vector<std::string> storeDamage(lmdb::Env& env) {
 
 class RetentionPassTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), kMapSize));
+  void SetUp() override { open(kMapSize); }
+
+  void open(std::size_t mapSize) {
+    service_.reset();
+    releases_.reset();
+    events_.reset();
+    env_.reset();
+    mapSize_ = mapSize;
+    env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), mapSize));
     events_ = std::make_unique<LmdbEventStore>(*env_, clock_);
     releases_ = std::make_unique<LmdbReleaseStore>(*env_);
     service_ = std::make_unique<releases::ReleaseService>(*events_, *releases_, writer_, clock_,
@@ -55,7 +62,7 @@ class RetentionPassTest : public ::testing::Test {
                              .writer = writer_,
                              .env = *env_,
                              .settings = settings,
-                             .mapSize = kMapSize,
+                             .mapSize = mapSize_,
                              .shield = shield,
                              .nowNs = clock_.now,
                              .stop = nullptr});
@@ -72,6 +79,7 @@ class RetentionPassTest : public ::testing::Test {
   }
 
   static constexpr std::size_t kMapSize = std::size_t{256} << 20;
+  std::size_t mapSize_ = kMapSize;
   testing::TempDir dir_;
   testing::FakeClock clock_;
   InlineWriteSerializer writer_;
@@ -232,6 +240,42 @@ TEST_F(RetentionPassTest, WhenOnlyEvidenceIsLeftAboveTheCapThePassSaysSoAndKeeps
   EXPECT_TRUE(report.capUnmet);
   EXPECT_EQ(report.deletedBySize, 0u);
   EXPECT_EQ(stored().size(), 3000u);
+}
+
+// The map filled up before retention ran (it was off, or the cap was set at the map): a pass can
+// still remove events (deleting needs pages too), and ingest goes on.
+TEST_F(RetentionPassTest, AFullMapIsFreedByAPassAndIngestResumes) {
+  open(std::size_t{4} << 20);
+  const std::string text(200, 'x');
+  std::uint64_t seq = 0;
+  bool full = false;
+  while (!full && seq < 200000) {
+    std::vector<EventSpec> specs;
+    for (int i = 0; i < 100; ++i, ++seq) {
+      specs.push_back({.seq = seq + 1,
+                       .timeNs = clock_.now - 40 * kDay + static_cast<std::int64_t>(seq),
+                       .host = "web-1",
+                       .release = "r-old",
+                       .line = text});
+    }
+    BatchMessage m("agent-1", 1, specs, "web-1");
+    IngestBatch b = m.batch();
+    try {
+      events_->commitBatches({&b, 1});
+    } catch (const StoreError& e) {
+      ASSERT_EQ(e.kind(), StoreError::Kind::full) << e.what();
+      full = true;
+      seq -= 100;
+    }
+  }
+  ASSERT_TRUE(full) << "the 4 MiB map never filled";
+  const PassReport report = pass(collector::RetentionSettings{}, EvidenceShield());
+  EXPECT_EQ(report.deletedByAge, seq);
+  EXPECT_GT(report.stepsShrunk, 0u) << "a step of 1000 does not fit a full map";
+  EXPECT_EQ(stored().size(), 0u);
+  ASSERT_NO_FATAL_FAILURE(
+      commit("agent-1", testing::outputLines(seq + 1, seq + 100, "r-new", clock_.now), "web-1"));
+  EXPECT_EQ(storeDamage(*env_), std::vector<std::string>());
 }
 
 TEST_F(RetentionPassTest, AStopBetweenStepsEndsThePassWithTheStoreConsistent) {
