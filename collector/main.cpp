@@ -399,10 +399,9 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
   // Keep the loop turning while HTTP drains and retention ends its step: their threads may be
   // waiting in executeSync.
   httpServer.stop();
-  if (retentionRunner) {
+  if (retentionRunner) {  // it stays in place: a draining /metrics request may still read it
     retentionRunner->requestStop();
     retentionFinished.promise.wait(io.waitScope);
-    retentionRunner.reset();
   }
   httpFinished.addBranch().ignoreResult().wait(io.waitScope);
   httpThread.join();
