@@ -8,42 +8,23 @@
 #include "collector/store/store_env.h"
 #include "tests/support/event_batches.h"
 #include "tests/support/harness.h"
+#include "tests/support/sample_store.h"
 #include "tests/support/store_layouts.h"
 
 namespace octolaunch {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::BatchMessage;
-using testing::EventSpec;
 
 constexpr std::uint64_t kEvents = 20000;
 constexpr std::size_t kMapSize = std::size_t{1} << 30;
 
 class StoreMigrationE2eTest : public ::testing::Test {
  protected:
-  // kEvents events of one agent (every 50th a block of 40 lines), committed in batches.
+  // The sample store (tests/support/sample_store.h), then turned back into format 1.
   void fill() {
+    ASSERT_NO_FATAL_FAILURE(testing::fillSampleStore(dir_.path(), kMapSize, kEvents, "agent-m"));
     lmdb::Env env = openCollectorEnv(dir_.path(), kMapSize);
-    testing::FakeClock clock;
-    LmdbEventStore store(env, clock);
-    for (std::uint64_t first = 1; first <= kEvents; first += 1000) {
-      std::vector<EventSpec> specs;
-      for (std::uint64_t seq = first; seq < first + 1000; ++seq) {
-        EventSpec s{.seq = seq,
-                    .timeNs = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(seq) * 1000,
-                    .release = seq % 3 == 0 ? "r2" : "r1",
-                    .line = "output line " + std::to_string(seq)};
-        if (seq % 50 == 0) {
-          s.kind = "hook.block";
-          s.blockLines = 40;
-        }
-        specs.push_back(s);
-      }
-      BatchMessage m("agent-m", 5, specs);
-      IngestBatch b = m.batch();
-      ASSERT_EQ(store.commitBatches({&b, 1}).at(0).outcome, BatchResult::Outcome::committed);
-    }
     reference_ = testing::indexDumps(env);
     testing::makeFormatOne(env, /*untaggedEverywhere=*/true);
   }
