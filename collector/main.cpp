@@ -314,7 +314,7 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
       io.provider->getNetwork().parseAddress(config.rpc.listen).wait(io.waitScope)->listen();
   std::cout << "rpc listening on " << rpcAddress.host << ":" << listener->getPort() << std::endl;
 
-  ingest::KjWriteSerializer writer(kj::getCurrentThreadExecutor());
+  ingest::KjWriteSerializer writer(ingestServer.writer());
   http::ApiContext api{events, releases, writer, clock, {}};
   api.agents = &registry;
   api.agentRevoked = [&sessions](const std::string& agentId) { sessions.end(agentId); };
@@ -396,8 +396,8 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
     failed = true;
   }
   notifier.stopping();
-  // Keep the loop turning while HTTP drains and retention ends its step: their threads may be
-  // waiting in executeSync.
+  // Keep the loop turning while HTTP drains and retention ends its step (their writes run on the
+  // ingest server's writer thread, which goes with the server, after them).
   httpServer.stop();
   if (retentionRunner) {  // it stays in place: a draining /metrics request may still read it
     retentionRunner->requestStop();

@@ -5,12 +5,41 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <vector>
 
 namespace octolaunch::ingest {
 
-CommitQueue::CommitQueue(EventStore& store, IngestMetrics& metrics, bool groupCommits)
-    : store_(store), metrics_(metrics), groupCommits_(groupCommits), tasks_(*this) {}
+// One transaction's worth of pushes. The batches point into the pendings (agent id, host,
+// notes, encoded values), so both stay in one place on the heap until the transaction has been
+// answered.
+struct CommitQueue::Group {
+  std::vector<Pending> pendings;
+  std::vector<IngestBatch> batches;
+};
+
+// What the writer thread hands back: the results, or the error that made the commit fail.
+struct CommitQueue::Outcome {
+  std::vector<BatchResult> results;
+  std::optional<StoreError::Kind> storeError;
+  std::string error;  // non-empty: the commit failed and stored nothing
+  std::uint64_t nanos = 0;
+};
+
+CommitQueue::CommitQueue(EventStore& store, IngestMetrics& metrics, Threads threads,
+                         const Clock& clock, bool groupCommits)
+    : store_(store),
+      metrics_(metrics),
+      threads_(std::move(threads)),
+      clock_(clock),
+      groupCommits_(groupCommits),
+      encodings_(std::make_unique<kj::TaskSet>(static_cast<kj::TaskSet::ErrorHandler&>(*this))),
+      tasks_(*this) {
+  if (threads_.encoders.empty()) throw std::invalid_argument("CommitQueue: no encoder thread");
+  for (std::size_t i = 0; i < threads_.encoders.size(); ++i) {
+    encoders_.push_back(std::make_unique<EventEncoder>());
+  }
+}
 
 kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t epoch,
                                              std::string host,
@@ -18,74 +47,157 @@ kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t 
                                              std::optional<std::uint64_t> previousSeq,
                                              std::vector<QuarantineNote> quarantine,
                                              std::optional<ClockSample> clock) {
+  if (!encodings_) return KJ_EXCEPTION(DISCONNECTED, "the collector is stopping");
   auto paf = kj::newPromiseAndFulfiller<BatchResult>();
-  pending_.add(Pending{std::move(agentId), epoch, std::move(host), events, previousSeq,
-                       std::move(quarantine), clock, kj::mv(paf.fulfiller)});
-  if (!groupCommits_) {
-    tasks_.add(kj::evalLater([this]() { flush(); }));
-  } else if (!flushScheduled_) {
-    // evalLast runs once the event queue is empty, just before the loop waits for I/O: every push
-    // that the connections' already-received bytes carry joins this transaction.
-    flushScheduled_ = true;
-    tasks_.add(kj::evalLast([this]() { flush(); }));
-  }
+  auto encoding = std::make_unique<Encoding>();
+  Encoding* filled = encoding.get();
+  // The encoder thread gets its own copies of what the pending entry may move (short strings
+  // live inside std::string), and reads the events where they are.
+  const std::size_t e = nextEncoder_++ % encoders_.size();
+  auto job = [encoder = encoders_[e].get(), agentId, epoch, host, events, previousSeq, quarantine,
+              receivedNs = clock_.nowNs()]() {
+    return encoder->encodeBatch(
+        IngestBatch{agentId, epoch, host, events, previousSeq, quarantine, std::nullopt},
+        receivedNs);
+  };
+  encodings_->add(
+      threads_.encoders[e]
+          ->executeAsync(kj::mv(job))
+          .then([filled](std::vector<std::string>&& values) { filled->values = std::move(values); },
+                [filled](kj::Exception&& failure) {
+                  filled->error = failure.getDescription().cStr();
+                  if (filled->error.empty()) filled->error = "unknown error";
+                })
+          .then([this, filled]() {
+            filled->done = true;
+            if (!committing_) flush();
+          }));
+  pending_.push_back(Pending{std::move(agentId), epoch, std::move(host), events, previousSeq,
+                             std::move(quarantine), clock, std::move(encoding),
+                             kj::mv(paf.fulfiller)});
+  ++submitted_;
+  metrics_.batchesWaiting++;
   return kj::mv(paf.promise);
+}
+
+kj::Promise<void> CommitQueue::settled() {
+  if (answered_ == submitted_) return kj::READY_NOW;
+  auto paf = kj::newPromiseAndFulfiller<void>();
+  waiters_.push_back(Waiter{submitted_, kj::mv(paf.fulfiller)});
+  return kj::mv(paf.promise);
+}
+
+void CommitQueue::abandon() {
+  encodings_.reset();   // blocks until each encoder thread has finished or dropped its work
+  inFlight_ = nullptr;  // the same for the writer thread
+  committing_ = false;
 }
 
 void CommitQueue::flush() {
   flushScheduled_ = false;
-  kj::Vector<Pending> group;
-  if (groupCommits_) {
-    group = kj::mv(pending_);
-    pending_ = kj::Vector<Pending>();
-  } else {
-    if (pending_.empty()) return;
-    group.add(kj::mv(pending_.front()));
-    kj::Vector<Pending> rest;
-    for (std::size_t i = 1; i < pending_.size(); ++i) rest.add(kj::mv(pending_[i]));
-    pending_ = kj::mv(rest);
+  if (committing_) return;  // the commit in flight flushes when it ends
+  // The encoded prefix goes (one batch only without grouping); a batch that could not be encoded
+  // is answered on its own.
+  auto group = kj::heap<Group>();
+  std::size_t unencodable = 0;
+  while (!pending_.empty() && pending_.front().encoding->done &&
+         (groupCommits_ || group->pendings.empty())) {
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    metrics_.batchesWaiting--;
+    if (!p.encoding->error.empty()) {
+      metrics_.batchesRejected++;
+      spdlog::error("push from agent {}: its batch could not be encoded: {}", p.agentId,
+                    p.encoding->error);
+      p.fulfiller->reject(kj::Exception(
+          kj::Exception::Type::FAILED, __FILE__, __LINE__,
+          kj::str("collector could not encode the batch: ", p.encoding->error.c_str())));
+      ++unencodable;
+      continue;
+    }
+    group->pendings.push_back(std::move(p));
   }
-  std::vector<IngestBatch> batches;
-  batches.reserve(group.size());
-  for (const Pending& p : group) {
-    batches.push_back({p.agentId, p.epoch, p.host, p.events, p.previousSeq, p.quarantine, p.clock});
+  if (unencodable > 0) answered(unencodable);
+  if (group->pendings.empty()) return;
+  group->batches.reserve(group->pendings.size());
+  for (const Pending& p : group->pendings) {
+    group->batches.push_back({p.agentId, p.epoch, p.host, p.events, p.previousSeq, p.quarantine,
+                              p.clock, p.encoding->values});
   }
+  committing_ = true;
+  // On the writer thread: only the store and this group's batches, which nothing on the loop
+  // touches until the result is back.
+  auto commit = threads_.writer.executeAsync([&store = store_, batches = &group->batches]() {
+    Outcome outcome;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      outcome.results = store.commitBatches(*batches);
+    } catch (const StoreError& e) {
+      outcome.storeError = e.kind();
+      outcome.error = e.what();
+    } catch (const std::exception& e) {
+      outcome.error = e.what();
+    }
+    outcome.nanos = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                   std::chrono::steady_clock::now() - start)
+                                                   .count());
+    return outcome;
+  });
+  Group& g = *group;
+  inFlight_ = commit
+                  .then([this, &g](Outcome&& outcome) { finish(g, outcome); },
+                        [this, &g](kj::Exception&& e) {
+                          Outcome outcome;
+                          outcome.error = std::string("the store's writer thread: ") +
+                                          e.getDescription().cStr();
+                          finish(g, outcome);
+                        })
+                  .attach(kj::mv(group))
+                  .eagerlyEvaluate([](kj::Exception&& e) {
+                    spdlog::error("commit queue: {}", e.getDescription().cStr());
+                  });
+}
 
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<BatchResult> results;
-  try {
-    results = store_.commitBatches(batches);
-  } catch (const StoreError& e) {
+void CommitQueue::finish(Group& group, Outcome& outcome) {
+  committing_ = false;
+  std::vector<Pending>& pendings = group.pendings;
+  if (!outcome.error.empty() || outcome.results.size() != pendings.size()) {
+    if (outcome.error.empty()) outcome.error = "the store answered a different number of batches";
     metrics_.commitErrors++;
-    if (e.kind() == StoreError::Kind::full) {
+    const bool full = outcome.storeError == StoreError::Kind::full;
+    if (full) {
       metrics_.commitErrorsFull++;
-      noteFull(true, e.what());
+      noteFull(true, outcome.error);
     } else {
-      spdlog::error("commit of {} batch(es) failed, nothing acknowledged: {}", group.size(),
-                    e.what());
+      spdlog::error("commit of {} batch(es) failed, nothing acknowledged: {}", pendings.size(),
+                    outcome.error);
     }
-    for (Pending& p : group) {
-      p.fulfiller->reject(
-          kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
-                        kj::str("collector could not store the batch: ", e.what())));
+    for (Pending& p : pendings) {
+      p.fulfiller->reject(kj::Exception(
+          outcome.storeError ? kj::Exception::Type::OVERLOADED : kj::Exception::Type::FAILED,
+          __FILE__, __LINE__,
+          kj::str("collector could not store the batch: ", outcome.error.c_str())));
     }
-    return;
-  } catch (const std::exception& e) {
-    metrics_.commitErrors++;
-    spdlog::error("commit of {} batch(es) failed: {}", group.size(), e.what());
-    for (Pending& p : group) {
-      p.fulfiller->reject(
-          kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
-                        kj::str("collector could not store the batch: ", e.what())));
-    }
-    return;
+  } else {
+    metrics_.commitNanosTotal += outcome.nanos;
+    metrics_.commitTransactions++;
+    noteFull(false, {});
+    for (std::size_t i = 0; i < pendings.size(); ++i) answer(pendings[i], outcome.results[i]);
   }
-  metrics_.commitNanosTotal += static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-          .count());
-  metrics_.commitTransactions++;
-  noteFull(false, {});
-  for (std::size_t i = 0; i < group.size(); ++i) answer(group[i], results[i]);
+  answered(pendings.size());
+  if (!pending_.empty() && !flushScheduled_) {
+    // evalLast: pushes whose bytes have already arrived are read and join this group first.
+    flushScheduled_ = true;
+    tasks_.add(kj::evalLast([this]() { flush(); }));
+  }
+}
+
+void CommitQueue::answered(std::size_t batches) {
+  answered_ += batches;
+  while (!waiters_.empty() && waiters_.front().submitted <= answered_) {
+    waiters_.front().fulfiller->fulfill();
+    waiters_.pop_front();
+  }
 }
 
 void CommitQueue::answer(Pending& p, const BatchResult& result) {

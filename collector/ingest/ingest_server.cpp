@@ -7,6 +7,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <string>
+#include <thread>
+
 #include "collector/ingest/connection_guard.h"
 #include "collector/ingest/eof_watching_stream.h"
 #include "shared/tls/tls_files.h"
@@ -35,6 +39,23 @@ std::string peerAddress(kj::AsyncIoStream& stream) {
     return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
   }
   return "local peer";
+}
+
+// The encoder threads: `wanted`, or one per CPU up to 4 when 0.
+std::vector<std::unique_ptr<WorkerThread>> startEncoders(unsigned wanted) {
+  const unsigned n = wanted > 0 ? wanted : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  std::vector<std::unique_ptr<WorkerThread>> out;
+  for (unsigned i = 0; i < n; ++i) {
+    out.push_back(std::make_unique<WorkerThread>("encoder-" + std::to_string(i)));
+  }
+  return out;
+}
+
+std::vector<const kj::Executor*> executorsOf(
+    const std::vector<std::unique_ptr<WorkerThread>>& threads) {
+  std::vector<const kj::Executor*> out;
+  for (const auto& t : threads) out.push_back(&t->executor());
+  return out;
 }
 
 }  // namespace
@@ -93,11 +114,16 @@ IngestServer::IngestServer(EventStore& store, AgentAccess& access, SessionTable&
     : limits_(limits),
       metrics_(metrics),
       timer_(timer),
-      queue_(store, metrics, limits.groupCommits),
+      encoders_(startEncoders(limits.encoderThreads)),
+      queue_(store, metrics, {writer_.executor(), executorsOf(encoders_)}, clock,
+             limits.groupCommits),
       shared_{store, queue_, access, sessions, metrics, BatchLimits{limits.maxBatchEvents}, clock},
       connections_(*this) {}
 
-IngestServer::~IngestServer() noexcept(false) {}
+IngestServer::~IngestServer() noexcept(false) {
+  // The transaction in flight may be reading pushes whose messages the connections own.
+  queue_.abandon();
+}
 
 kj::Promise<void> IngestServer::serve(kj::ConnectionReceiver& listener) {
   return listener.accept().then(
@@ -188,8 +214,12 @@ void IngestServer::start(kj::Own<kj::AsyncIoStream>&& stream, std::string addres
   // protocol error (bad bytes, truncated or oversized message) made it abort, or the guard cut it.
   auto done =
       connection->network.onDisconnect().then([this, address, &c]() { return closed(c, address); });
-  // Once the connection is destroyed (attach), what a dropped peer made us allocate is free.
-  connections_.add(done.attach(kj::mv(connection)).then([this](bool dropped) {
+  // The connection's last pushes may still be in a transaction on the writer thread, which reads
+  // them from the connection's messages: it goes once they have been answered. Once it is
+  // destroyed (attach), what a dropped peer made us allocate is free.
+  auto gone = done.then(
+      [this](bool dropped) { return queue_.settled().then([dropped]() { return dropped; }); });
+  connections_.add(gone.attach(kj::mv(connection)).then([this](bool dropped) {
     if (dropped) releaseMemorySoon();
   }));
 }

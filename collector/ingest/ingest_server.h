@@ -26,10 +26,13 @@
 #include <kj/compat/tls.h>
 
 #include <cstddef>
+#include <memory>
+#include <vector>
 
 #include "collector/ingest/collector_service.h"
 #include "collector/ingest/commit_queue.h"
 #include "collector/ingest/ingest_metrics.h"
+#include "collector/ingest/worker_thread.h"
 #include "collector/store/event_store.h"
 
 namespace octolaunch::ingest {
@@ -45,6 +48,8 @@ struct IngestLimits {
   std::size_t helloMaxBytes = std::size_t{64} << 10;
   std::size_t maxUnsentBytes = std::size_t{1} << 20;
   bool groupCommits = true;  // false only to measure: one transaction per batch
+  // Threads that encode pushes beside the loop and the writer; 0: one per CPU, at most 4.
+  unsigned encoderThreads = 0;
 };
 
 class IngestServer final : private kj::TaskSet::ErrorHandler {
@@ -59,6 +64,10 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
 
   // Accepts connections until the promise is dropped. listener must outlive it.
   kj::Promise<void> serve(kj::ConnectionReceiver& listener);
+
+  // The store's writer thread, where every write transaction goes (main() hands it to the
+  // KjWriteSerializer): valid as long as the server.
+  const kj::Executor& writer() const { return writer_.executor(); }
 
  private:
   struct Connection;
@@ -81,6 +90,9 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
   IngestMetrics& metrics_;
   kj::Timer& timer_;
   kj::Maybe<kj::TlsContext&> tls_;
+  // Before queue_: they go after the queue has let go of them.
+  WorkerThread writer_{"store-writer"};
+  std::vector<std::unique_ptr<WorkerThread>> encoders_;
   CommitQueue queue_;
   IngestShared shared_;
   bool refusing_ = false;

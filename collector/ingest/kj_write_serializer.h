@@ -1,6 +1,6 @@
-// WriteSerializer that runs writes on the ingest event-loop thread (kj::Executor::executeSync),
-// so the collector keeps one LMDB writer. Construct on the loop thread; run() from any other
-// thread (calling it from the loop thread itself would deadlock).
+// WriteSerializer that runs writes on the store's writer thread (kj::Executor::executeSync of
+// IngestServer::writer()), so the collector keeps one LMDB writer. run() from any thread but the
+// writer's own (there it would wait on itself).
 #pragma once
 
 #include <kj/async.h>
@@ -11,7 +11,7 @@ namespace octolaunch::ingest {
 
 class KjWriteSerializer final : public WriteSerializer {
  public:
-  // executor: kj::getCurrentThreadExecutor() of the ingest loop; must outlive every run().
+  // executor: the store writer's (IngestServer::writer()); must outlive every run().
   explicit KjWriteSerializer(const kj::Executor& executor) : executor_(executor) {}
   // Rethrows what write threw; std::runtime_error when the loop has stopped.
   void run(const std::function<void()>& write) override;

@@ -120,6 +120,9 @@ struct IngestBatch {
   // The clock sample the push reported (measured ones only); kept per agent when the batch is
   // taken (not on a gap), by the rule of kClockSampleKeepNs. receivedNs is ignored.
   std::optional<ClockSample> clock;
+  // Empty, or one value per event as EventEncoder::encodeBatch made it when the push arrived
+  // (quarantined ones empty): the store writes these instead of encoding in the transaction.
+  std::span<const std::string> encoded;
 };
 
 struct BatchResult {

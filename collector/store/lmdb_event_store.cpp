@@ -90,6 +90,9 @@ void checkPreconditions(const IngestBatch& batch) {
     }
     previousIndex = index;
   }
+  if (!batch.encoded.empty() && batch.encoded.size() != batch.events.size()) {
+    throw std::invalid_argument("commitBatches: encoded values do not match the events");
+  }
 }
 
 }  // namespace
@@ -157,31 +160,7 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
   }
   const std::int64_t receivedNs = clock_.nowNs();
   std::map<std::string, std::uint64_t> countDeltas;
-  StringOutput packed;
   std::string tagged;  // idx_release value
-  // The event as one packed message; valid until the next call. With a batch: stamped with the
-  // receive time and the session's envelope (agent id and epoch where the agent left them out,
-  // the host unless the session's is empty). Without: as received.
-  auto pack = [&packed, receivedNs](Event::Reader event,
-                                    const IngestBatch* batch) -> std::string_view {
-    const std::size_t extra = batch ? (batch->agentId.size() + batch->host.size()) / 8 + 4 : 0;
-    capnp::MallocMessageBuilder builder(event.totalSize().wordCount + 8 + extra);
-    builder.setRoot(event);
-    auto root = builder.getRoot<Event>();
-    if (batch != nullptr) {
-      root.setReceivedNs(receivedNs);
-      if (event.getAgentId().size() == 0) {
-        root.setAgentId(capnp::Text::Reader(batch->agentId.data(), batch->agentId.size()));
-      }
-      if (event.getEpoch() == 0) root.setEpoch(batch->epoch);
-      if (!batch->host.empty() && view(event.getHost()) != batch->host) {
-        root.setHost(capnp::Text::Reader(batch->host.data(), batch->host.size()));
-      }
-    }
-    packed.data.clear();
-    capnp::writePackedMessage(packed, builder);
-    return packed.data;
-  };
 
   for (const IngestBatch& batch : batches) checkPreconditions(batch);
   for (std::size_t b = 0; b < batches.size(); ++b) {
@@ -213,8 +192,9 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       }
       mark.lastSeq = seq;
       if (note != nullptr) {  // kept as received: no receive time stamped into it
-        lmdb::put(txn, dbs_.quarantine, keys::quarantineKey(batch.agentId, batch.epoch, seq),
-                  keys::encodeQuarantineValue(receivedNs, note->reason, pack(event, nullptr)));
+        lmdb::put(
+            txn, dbs_.quarantine, keys::quarantineKey(batch.agentId, batch.epoch, seq),
+            keys::encodeQuarantineValue(receivedNs, note->reason, encoder_.packAsReceived(event)));
         ++countDeltas["q"];
         ++result.quarantined;
         continue;
@@ -222,7 +202,9 @@ void LmdbEventStore::commitInTxn(lmdb::Txn& txn, std::span<const IngestBatch> ba
       const std::uint64_t id = nextId++;
       const std::int64_t timeNs = event.getTimeNs();
 
-      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id), codec_.encode(pack(event, &batch)),
+      lmdb::put(txn, dbs_.events, lmdb::bigEndian(id),
+                batch.encoded.empty() ? encoder_.encode(event, batch, receivedNs)
+                                      : std::string_view(batch.encoded[i]),
                 MDB_APPEND);
 
       const EventIndexEntries entries = indexEntriesOf(event, batch.host);

@@ -7,6 +7,7 @@
 // stays readable as it is, and migrateStore() (store_migration.h) brings it up to date.
 #pragma once
 
+#include "collector/store/event_encoder.h"
 #include "collector/store/event_store.h"
 #include "collector/store/event_value.h"
 #include "shared/lmdb/lmdb.h"
@@ -54,7 +55,8 @@ class LmdbEventStore final : public EventStore {
   lmdb::Env& env_;
   const Clock& clock_;
   Dbs dbs_{};
-  EventValueCodec codec_;  // the writer's (commitBatches, rewriteRelease)
+  EventValueCodec codec_;  // the writer's (rewriteRelease, expireOldest)
+  EventEncoder encoder_;   // the writer's (commitBatches, for batches that come unencoded)
 };
 
 }  // namespace octolaunch

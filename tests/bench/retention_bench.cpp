@@ -80,7 +80,7 @@ Phase runPhase(lmdb::Env& env, LmdbEventStore& store, const bench::AgentLoad& lo
       io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
   auto serving = server.serve(*listener).eagerlyEvaluate(nullptr);
   const int port = static_cast<int>(listener->getPort());
-  ingest::KjWriteSerializer writer(kj::getCurrentThreadExecutor());
+  ingest::KjWriteSerializer writer(server.writer());
 
   Phase phase;
   phase.extentBefore = retention::currentSpaceUse(env).extentBytes;

@@ -43,7 +43,9 @@ struct Collector {
   lmdb::Env env = openCollectorEnv(dir.path(), std::size_t{256} << 20);
   LmdbEventStore store{env, clock};
   IngestMetrics metrics;
-  CommitQueue queue{store, metrics};
+  WorkerThread writer{"store-writer"};
+  WorkerThread encoder{"encoder"};
+  CommitQueue queue{store, metrics, {writer.executor(), {&encoder.executor()}}, clock};
   TokenSet tokens{{kToken}};
   AgentRegistry registry{env};
   // The seeds' hello carries the token as an older agent's shared token (no per-agent key).

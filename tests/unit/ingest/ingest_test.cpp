@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <tuple>
 
 #include "collector/ingest/ingest_server.h"
@@ -20,6 +22,59 @@ using testing::BatchMessage;
 using testing::EventSpec;
 using testing::outputLines;
 
+// The real store behind a gate: commitBatches (on the writer thread) says it has begun, then
+// waits until the test opens the gate. Everything else goes straight through.
+class GatedStore final : public EventStore {
+ public:
+  EventStore* inner = nullptr;
+
+  std::vector<BatchResult> commitBatches(std::span<const IngestBatch> batches) override {
+    std::unique_lock lock(mutex_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [&]() { return open_; });
+    lock.unlock();
+    return inner->commitBatches(batches);
+  }
+  int entered() {
+    std::lock_guard lock(mutex_);
+    return entered_;
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  std::uint64_t highWater(std::string_view agentId, std::uint64_t epoch) override {
+    return inner->highWater(agentId, epoch);
+  }
+  EventPage query(const EventQuery& query) override { return inner->query(query); }
+  void forEachEvent(const EventQuery& query,
+                    const std::function<bool(schema::Event::Reader)>& fn) override {
+    inner->forEachEvent(query, fn);
+  }
+  RewriteStep rewriteRelease(std::string_view release, std::string_view resumeAfter,
+                             std::size_t maxEvents, const EventRewrite& rewrite) override {
+    return inner->rewriteRelease(release, resumeAfter, maxEvents, rewrite);
+  }
+  ExpireStep expireOldest(std::int64_t beforeNs, std::string_view resumeAfter,
+                          std::size_t maxEvents, const EventKeep& keep) override {
+    return inner->expireOldest(beforeNs, resumeAfter, maxEvents, keep);
+  }
+  std::optional<std::int64_t> oldestEventNs() override { return inner->oldestEventNs(); }
+  std::vector<HostInfo> hosts() override { return inner->hosts(); }
+  std::vector<QuarantinedEvent> quarantined(std::size_t limit) override {
+    return inner->quarantined(limit);
+  }
+  std::uint64_t quarantinedCount() override { return inner->quarantinedCount(); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int entered_ = 0;
+  bool open_ = false;
+};
+
 class IngestTest : public ::testing::Test {
  protected:
   // Without tokens the collector is open; with tokens, older agents' shared tokens are accepted
@@ -29,12 +84,14 @@ class IngestTest : public ::testing::Test {
              std::optional<AccessOptions> accessOptions = std::nullopt) {
     env_ = std::make_unique<lmdb::Env>(openCollectorEnv(dir_.path(), mapSize));
     store_ = std::make_unique<LmdbEventStore>(*env_, clock_);
+    if (gate_) gate_->inner = store_.get();
     registry_ = std::make_unique<AgentRegistry>(*env_);
     const AccessOptions options = accessOptions.value_or(
         AccessOptions{.open = tokens.empty(), .acceptSharedTokens = !tokens.empty()});
     tokens_ = std::make_unique<TokenSet>(std::move(tokens));
     access_ = std::make_unique<AgentAccess>(*registry_, *tokens_, options, clock_);
-    server_ = std::make_unique<IngestServer>(*store_, *access_, sessions_, limits, metrics_,
+    server_ = std::make_unique<IngestServer>(gate_ ? *gate_ : static_cast<EventStore&>(*store_),
+                                             *access_, sessions_, limits, metrics_,
                                              io_.provider->getTimer(), clock_);
     listener_ = io_.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(ws())->listen();
     serving_ = server_->serve(*listener_).eagerlyEvaluate([](kj::Exception&& e) {
@@ -48,6 +105,14 @@ class IngestTest : public ::testing::Test {
   }
 
   kj::WaitScope& ws() { return io_.waitScope; }
+
+  // Turns the loop (1 ms at a time) until done() holds; fails the test after 10 s.
+  void turnUntil(const std::function<bool()>& done, const char* what) {
+    for (int i = 0; i < 10'000 && !done(); ++i) {
+      io_.provider->getTimer().afterDelay(1 * kj::MILLISECONDS).wait(ws());
+    }
+    ASSERT_TRUE(done()) << "not within 10 s: " << what;
+  }
 
   kj::Own<kj::AsyncIoStream> connect() {
     return io_.provider->getNetwork()
@@ -154,6 +219,7 @@ class IngestTest : public ::testing::Test {
   std::unique_ptr<AgentAccess> access_;
   SessionTable sessions_;
   IngestMetrics metrics_;
+  std::unique_ptr<GatedStore> gate_;  // set before start(): the server's commits wait on it
   std::unique_ptr<IngestServer> server_;
 };
 
@@ -459,6 +525,47 @@ TEST_F(IngestTest, PushesArrivingTogetherShareATransaction) {
   // All four were sent before the loop ran; they should not need four transactions.
   EXPECT_LT(metrics_.commitTransactions.load(), static_cast<std::uint64_t>(kAgents));
   EXPECT_EQ(store_->hosts().size(), static_cast<std::size_t>(kAgents));
+}
+
+// The commit runs on the writer thread while the loop goes on: an agent that hangs up while its
+// push is being committed does not take the messages the commit reads with it, and the pushes
+// that arrive meanwhile make up the next transaction.
+TEST_F(IngestTest, PushesArrivingDuringACommitGoInTheNextOneAndAHangUpWaitsForIt) {
+  gate_ = std::make_unique<GatedStore>();
+  start();
+  auto first = std::make_unique<Agent>(agent());
+  Hello firstHello = hello(*first, "agent-a", 1);
+  BatchMessage firstBatch("agent-a", 1, outputLines(1, 300));
+  auto firstPush = pushAsync(firstHello.ingest, firstBatch).eagerlyEvaluate(nullptr);
+  turnUntil([&]() { return gate_->entered() == 1; }, "the first commit begins");
+
+  // The first agent hangs up while its commit waits; the server notices.
+  firstPush = nullptr;
+  firstHello.ingest = nullptr;
+  first.reset();
+  turnUntil([&]() { return metrics_.connectionsClosed.load() == 1; }, "the hang-up is seen");
+
+  Agent second = agent();
+  Hello secondHello = hello(second, "agent-b", 1);
+  BatchMessage secondBatch("agent-b", 1, outputLines(1, 50));
+  BatchMessage thirdBatch("agent-b", 1, outputLines(51, 70));
+  auto secondPush = pushAsync(secondHello.ingest, secondBatch);
+  auto thirdPush = pushAsync(secondHello.ingest, thirdBatch, 50);
+  turnUntil([&]() { return metrics_.batchesWaiting.load() == 2; },
+            "both pushes wait for the next transaction");
+  EXPECT_EQ(gate_->entered(), 1) << "a second transaction began while the first was in flight";
+  EXPECT_EQ(metrics_.batchesCommitted.load(), 0u);
+  gate_->open();
+  EXPECT_EQ(secondPush.wait(ws()).getCommittedThroughSeq(), 50u);
+  EXPECT_EQ(thirdPush.wait(ws()).getCommittedThroughSeq(), 70u);
+
+  // The hung-up agent's push was stored all the same, and the two pushes that came while it
+  // was being committed shared the next transaction.
+  EXPECT_EQ(store_->highWater("agent-a", 1), 300u);
+  EXPECT_EQ(metrics_.eventsStored.load(), 370u);
+  EXPECT_EQ(metrics_.commitTransactions.load(), 2u);
+  EXPECT_EQ(gate_->entered(), 2);
+  EXPECT_EQ(metrics_.batchesWaiting.load(), 0u);
 }
 
 // Enrollment and identity (agent_access.h): a collector that takes enrolled agents only.
