@@ -12,6 +12,8 @@
 #     --bin-dir DIR   use the binaries already built there; nothing is configured or built
 #     --runs N        interleaved rounds of the wall-time comparisons (default 10, quick 2)
 #     --container     also the idle agent inside a systemd container (podman, root)
+#     --only LIST     only these parts, comma-separated: ingest (with its references and storage),
+#                     ack, hook, analysis, queryable, footprint, connections; the rest are skipped
 #     --list-figures  print the name of every figure, one a line, and exit
 #
 # Units: an event is one source record (one hook line is one event); the mix is hook lines of
@@ -29,7 +31,7 @@ figures=(
   journal_upload_http ingest_8_agents_vs_journal_upload_http
   store_bytes_per_event journal_bytes_per_event store_vs_journal_bytes
   ingest_64_agents_starved ingest_64_agents_anon_per_connection ingest_64_agents_push_ack_p99
-  hook_overhead command_end_to_stored
+  hook_bare hook_wrapped hook_overhead command_end_to_stored
   causes_p50 causes_p99 timeline_p50 timeline_p99 analysis_store_events
   event_to_queryable_idle_p50 event_to_queryable_idle_p99
   event_to_queryable_load_p50 event_to_queryable_load_p99
@@ -37,8 +39,8 @@ figures=(
   idle_connection_memory_1000 idle_connection_memory_10000
 )
 
-usage() { sed -n '7,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-quick=0 container=0 out=$PWD/bench-results.json build_dir=$here/build-release bin="" runs=""
+usage() { sed -n '7,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+quick=0 container=0 out=$PWD/bench-results.json build_dir=$here/build-release bin="" runs="" only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -47,10 +49,18 @@ while [ $# -gt 0 ]; do
     --build-dir) [ $# -ge 2 ] || usage; build_dir=$2; shift 2 ;;
     --bin-dir) [ $# -ge 2 ] || usage; bin=$(cd "$2" && pwd); shift 2 ;;
     --runs) [ $# -ge 2 ] || usage; runs=$2; shift 2 ;;
+    --only) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
     --list-figures) printf '%s\n' "${figures[@]}"; exit 0 ;;
     *) usage ;;
   esac
 done
+
+parts=(ingest ack hook analysis queryable footprint connections)
+for p in ${only//,/ }; do
+  [[ " ${parts[*]} " == *" $p "* ]] || { echo "bench: --only: no part named '$p' (${parts[*]})" >&2; exit 2; }
+done
+want() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+unselected() { for f; do skip "$f" "not selected (--only $only)"; done; }
 
 # ---- sizes ------------------------------------------------------------------------------------
 if [ "$quick" = 1 ]; then
@@ -130,10 +140,12 @@ anon_kib() { awk '$1 == "RssAnon:" { print $2 }' "/proc/$1/status"; }
 # ---- ingest: real agents draining full spools ---------------------------------------------------
 token="bench-$$-$RANDOM"
 printf '[sources]\nenabled = false\n[spool]\nmax_bytes = %d\n' $((64 << 30)) >"$work/agent.toml"
-log "filling spools: $events events for 1, 8 and 64 agents"
-for n in 1 8 64; do
-  "$bin/bench_mix" spool "$work/spools-$n" "$n" $((events / n))
-done
+if want ingest || want queryable; then
+  log "filling spools: $events events for 1, 8 and 64 agents"
+  for n in 1 8 64; do
+    "$bin/bench_mix" spool "$work/spools-$n" "$n" $((events / n))
+  done
+fi
 
 # drain N DIR [PROBE_RUNS]: copies the full spools of N agents into DIR, starts a collector, then
 # the agents, and times until the collector has stored every event. Sets drain_s, txn_events,
@@ -219,6 +231,7 @@ print(sum(1 for g in got if g < fair / 2 / 10))' $((total / n)) "$n" "$dir/hosts
   rm -rf "$dir"
 }
 
+if want ingest; then
 # ---- references -------------------------------------------------------------------------------
 "$bin/bench_mix" export "$work/mix-8.export" 8 $((events / 8))
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -319,19 +332,45 @@ else
   skip ingest_64_agents_starved "the drain was nearly over before all 64 agents had said hello (their start and enrollment take longer than storing their spools): too few events per agent to judge fairness by"
 fi
 emit ingest_64_agents_anon_per_connection "$(summarize "$work/anon-per-conn" | cut -d' ' -f1)" KiB
+else
+  unselected ingest_1_agent ingest_8_agents ingest_64_agents lmdb_append \
+    ingest_8_agents_vs_lmdb_append journal_remote_export ingest_8_agents_vs_journal_remote_export \
+    journal_upload_http ingest_8_agents_vs_journal_upload_http store_bytes_per_event \
+    journal_bytes_per_event store_vs_journal_bytes ingest_64_agents_starved \
+    ingest_64_agents_anon_per_connection
+fi
 # p99 of push -> acknowledgement with 64 agents pushing at once: the real agent does not expose its
 # ack times, so this is ingest_bench (in-process collector, 64 RPC clients, batches of 2,000).
-ack=$("$bin/ingest_bench" 64 2000 "$ack_total" 2 once 2>/dev/null) || ack=""
-ack=$(sed -n 's/^push ack latency ms: p50 [0-9.]* p99 \([0-9.]*\) .*/\1/p' <<<"$ack")
-emit ingest_64_agents_push_ack_p99 "$ack" ms
+if want ack; then
+  ack=$("$bin/ingest_bench" 64 2000 "$ack_total" 2 once 2>/dev/null) || ack=""
+  ack=$(sed -n 's/^push ack latency ms: p50 [0-9.]* p99 \([0-9.]*\) .*/\1/p' <<<"$ack")
+  emit ingest_64_agents_push_ack_p99 "$ack" ms
+else
+  unselected ingest_64_agents_push_ack_p99
+fi
 
 # ---- hook overhead; command end -> stored -------------------------------------------------------
+if want hook; then
 log "hook wrapper: $hook_lines lines"
-hook=$(bash "$benchdir/hook_pipeline_bench.sh" "$bin" "$hook_lines") || hook=""
-emit hook_overhead "$(sed -n 's/.*(overhead \(-\{0,1\}[0-9.]*\) %)/\1/p' <<<"$hook")" %
-emit command_end_to_stored "$(sed -n 's/^command end -> all stored: *\([0-9.]*\) s/\1/p' <<<"$hook")" s
+hook=$(bash "$benchdir/hook_pipeline_bench.sh" "$bin" "$hook_lines" "$runs") || hook=""
+printf '%s\n' "$hook" | sed -n 's/^round /[hook] round /p' >&2
+hook_figure() {  # LABEL: "median spread" of the line that starts with LABEL
+  sed -n "s/^$1 *\([0-9.]*\) s  (spread \([0-9.]*\) %).*/\1 \2/p" <<<"$hook"
+}
+read -r hb hb_spread < <(hook_figure 'bare (median):' || true) || true
+read -r hw hw_spread < <(hook_figure 'under hook (daemon on):' || true) || true
+emit hook_bare "${hb:-}" s
+emit hook_bare_spread_pct "${hb_spread:-}" %
+emit hook_wrapped "${hw:-}" s
+emit hook_wrapped_spread_pct "${hw_spread:-}" %
+emit hook_overhead "$(sed -n 's/.*(overhead \(-\{0,1\}[0-9.]*\) %)$/\1/p' <<<"$hook")" %
+emit command_end_to_stored "$(sed -n 's/^command end -> all stored: *\([0-9.]*\) s.*/\1/p' <<<"$hook")" s
+else
+  unselected hook_bare hook_wrapped hook_overhead command_end_to_stored
+fi
 
 # ---- causes / timeline over a large store -------------------------------------------------------
+if want analysis; then
 log "analysis: ${analysis_args[*]}"
 analysis=$("$bin/analysis_bench" "${analysis_args[@]}" --dir "$work/analysis") || analysis=""
 rm -rf "$work/analysis"
@@ -344,8 +383,12 @@ emit timeline_p50 "$(pick 'timeline (LMDB store' p50)" ms
 emit timeline_p99 "$(pick 'timeline (LMDB store' p99)" ms
 emit analysis_store_events "$(sed -n 's/^store: \([0-9]*\) background events in [0-9]* releases + \([0-9]*\) events.*/\1 \2/p' <<<"$analysis" |
   awk '{ print $1 + $2 }')" events
+else
+  unselected causes_p50 causes_p99 timeline_p50 timeline_p99 analysis_store_events
+fi
 
 # ---- event -> queryable -------------------------------------------------------------------------
+if want queryable; then
 log "failing hook -> cause listed: $cause_runs runs"
 cause=$(bash "$benchdir/cause_latency_bench.sh" "$bin" "$cause_runs") || cause=""
 emit event_to_queryable_idle_p50 "$(sed -n 's/.*cause listed: p50 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
@@ -356,8 +399,13 @@ cause=$(cat "$work/probe.out")
 log "the probe ended with $probe_pending of $events events still to store (0: part of it ran idle)"
 emit event_to_queryable_load_p50 "$(sed -n 's/.*cause listed: p50 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
 emit event_to_queryable_load_p99 "$(sed -n 's/.*cause listed: .* p99 \([0-9]*\) ms.*/\1/p' <<<"$cause")" ms
+else
+  unselected event_to_queryable_idle_p50 event_to_queryable_idle_p99 event_to_queryable_load_p50 \
+    event_to_queryable_load_p99
+fi
 
 # ---- idle agent; idle connections ---------------------------------------------------------------
+if want footprint; then
 if [ "$(id -u)" = 0 ]; then
   log "idle agent footprint (host): $footprint_seconds s"
   footprint=$(bash "$benchdir/agent_idle_footprint.sh" "$bin" --seconds "$footprint_seconds" 2>/dev/null) ||
@@ -375,6 +423,9 @@ if [ "$container" = 1 ]; then
   emit agent_idle_rss_container "$(sed -n 's/^RSS end: *\([0-9]*\) KiB.*/\1/p' <<<"$footprint")" KiB
 else
   skip agent_idle_rss_container "pass --container (boots a systemd container with podman)"
+fi
+else
+  unselected agent_idle_rss_host agent_idle_cpu_host agent_idle_rss_container
 fi
 # idle_connections N: KiB of collector memory (VmRSS) per connection with N agents connected, each
 # having said hello and pushed 5 events, the clients spread over processes of up to 1,000
@@ -413,6 +464,7 @@ idle_connections() {
   rm -rf "$dir"
   awk -v a="$rss0" -v b="$rss1" -v n="$((n / procs * procs))" 'BEGIN { printf "%.1f", (b - a) / n }'
 }
+if want connections; then
 # Quick mode takes the 1,000 figure with $fleet connections: only its presence means anything.
 log "idle connections: $fleet"
 emit idle_connection_memory_1000 "$(idle_connections "$fleet")" KiB
@@ -421,6 +473,9 @@ if [ "$quick" = 1 ]; then
 else
   log "idle connections: 10000"
   emit idle_connection_memory_10000 "$(idle_connections 10000)" KiB
+fi
+else
+  unselected idle_connection_memory_1000 idle_connection_memory_10000
 fi
 
 # ---- JSON ---------------------------------------------------------------------------------------
