@@ -24,7 +24,7 @@
 #include "collector/config/collector_config.h"
 #include "collector/http/http_server.h"
 #include "collector/ingest/ingest_server.h"
-#include "collector/ingest/kj_write_serializer.h"
+#include "collector/ingest/thread_write_serializer.h"
 #include "collector/releases/release_service.h"
 #include "collector/retention/retention_runner.h"
 #include "collector/store/agent_registry.h"
@@ -314,7 +314,7 @@ int serve(const Flags& flags, const collector::CollectorConfig& config,
       io.provider->getNetwork().parseAddress(config.rpc.listen).wait(io.waitScope)->listen();
   std::cout << "rpc listening on " << rpcAddress.host << ":" << listener->getPort() << std::endl;
 
-  ingest::KjWriteSerializer writer(ingestServer.writer());
+  ingest::ThreadWriteSerializer writer(ingestServer.writer());
   http::ApiContext api{events, releases, writer, clock, {}};
   api.agents = &registry;
   api.agentRevoked = [&sessions](const std::string& agentId) { sessions.end(agentId); };

@@ -41,6 +41,8 @@ CommitQueue::CommitQueue(EventStore& store, IngestMetrics& metrics, Threads thre
   }
 }
 
+CommitQueue::~CommitQueue() noexcept(false) { abandon(); }
+
 kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t epoch,
                                              std::string host,
                                              capnp::List<schema::Event>::Reader events,
@@ -61,8 +63,7 @@ kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t 
         receivedNs);
   };
   encodings_->add(
-      threads_.encoders[e]
-          ->executeAsync(kj::mv(job))
+      runOn<std::vector<std::string>>(*threads_.encoders[e], std::move(job))
           .then([filled](std::vector<std::string>&& values) { filled->values = std::move(values); },
                 [filled](kj::Exception&& failure) {
                   filled->error = failure.getDescription().cStr();
@@ -88,8 +89,11 @@ kj::Promise<void> CommitQueue::settled() {
 }
 
 void CommitQueue::abandon() {
-  encodings_.reset();   // blocks until each encoder thread has finished or dropped its work
-  inFlight_ = nullptr;  // the same for the writer thread
+  // Once the threads are idle, nothing will touch the promises' fulfillers or the pushes again.
+  for (WorkerThread* encoder : threads_.encoders) encoder->waitIdle();
+  threads_.writer.waitIdle();
+  encodings_.reset();
+  inFlight_ = nullptr;
   committing_ = false;
 }
 
@@ -127,7 +131,7 @@ void CommitQueue::flush() {
   committing_ = true;
   // On the writer thread: only the store and this group's batches, which nothing on the loop
   // touches until the result is back.
-  auto commit = threads_.writer.executeAsync([&store = store_, batches = &group->batches]() {
+  auto commit = runOn<Outcome>(threads_.writer, [&store = store_, batches = &group->batches]() {
     Outcome outcome;
     const auto start = std::chrono::steady_clock::now();
     try {

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "collector/ingest/ingest_metrics.h"
+#include "collector/ingest/worker_thread.h"
 #include "collector/store/event_encoder.h"
 #include "collector/store/event_store.h"
 #include "shared/util/clock.h"
@@ -47,16 +48,17 @@ namespace octolaunch::ingest {
 
 class CommitQueue final : private kj::TaskSet::ErrorHandler {
  public:
-  // The threads the work runs on (WorkerThread executors; they must outlive the queue): writer
-  // runs every transaction, encoders (at least one) encode pushes in turn.
+  // The threads the work runs on (they must outlive the queue): writer runs every
+  // transaction, encoders (at least one) encode pushes in turn.
   struct Threads {
-    const kj::Executor& writer;
-    std::vector<const kj::Executor*> encoders;
+    WorkerThread& writer;
+    std::vector<WorkerThread*> encoders;
   };
   // clock: the receive time stamped into each event. groupCommits false: one transaction per
   // batch (only to measure what grouping gains).
   CommitQueue(EventStore& store, IngestMetrics& metrics, Threads threads, const Clock& clock,
               bool groupCommits = true);
+  ~CommitQueue() noexcept(false);  // abandon()s first
 
   // previousSeq, quarantine and clock: see IngestBatch.
   kj::Promise<BatchResult> submit(std::string agentId, std::uint64_t epoch, std::string host,

@@ -51,10 +51,9 @@ std::vector<std::unique_ptr<WorkerThread>> startEncoders(unsigned wanted) {
   return out;
 }
 
-std::vector<const kj::Executor*> executorsOf(
-    const std::vector<std::unique_ptr<WorkerThread>>& threads) {
-  std::vector<const kj::Executor*> out;
-  for (const auto& t : threads) out.push_back(&t->executor());
+std::vector<WorkerThread*> pointersTo(const std::vector<std::unique_ptr<WorkerThread>>& threads) {
+  std::vector<WorkerThread*> out;
+  for (const auto& t : threads) out.push_back(t.get());
   return out;
 }
 
@@ -115,8 +114,7 @@ IngestServer::IngestServer(EventStore& store, AgentAccess& access, SessionTable&
       metrics_(metrics),
       timer_(timer),
       encoders_(startEncoders(limits.encoderThreads)),
-      queue_(store, metrics, {writer_.executor(), executorsOf(encoders_)}, clock,
-             limits.groupCommits),
+      queue_(store, metrics, {writer_, pointersTo(encoders_)}, clock, limits.groupCommits),
       shared_{store, queue_, access, sessions, metrics, BatchLimits{limits.maxBatchEvents}, clock},
       connections_(*this) {}
 

@@ -66,8 +66,8 @@ class IngestServer final : private kj::TaskSet::ErrorHandler {
   kj::Promise<void> serve(kj::ConnectionReceiver& listener);
 
   // The store's writer thread, where every write transaction goes (main() hands it to the
-  // KjWriteSerializer): valid as long as the server.
-  const kj::Executor& writer() const { return writer_.executor(); }
+  // ThreadWriteSerializer): valid as long as the server.
+  WorkerThread& writer() { return writer_; }
 
  private:
   struct Connection;

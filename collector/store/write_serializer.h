@@ -1,6 +1,6 @@
-// Runs store writes on the collector's one writer thread (the ingest event loop).
+// Runs store writes on the collector's one writer thread (IngestServer::writer()).
 // HTTP handlers (release registration) call run() from their own threads; it returns when the
-// write has run, rethrowing what it threw. Implementations: KjWriteSerializer (ingest/) for the
+// write has run, rethrowing what it threw. Implementations: ThreadWriteSerializer (ingest/) for the
 // daemon; InlineWriteSerializer for tests and tools with a single thread.
 #pragma once
 

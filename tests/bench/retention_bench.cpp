@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "collector/ingest/ingest_server.h"
-#include "collector/ingest/kj_write_serializer.h"
+#include "collector/ingest/thread_write_serializer.h"
 #include "collector/retention/retention_pass.h"
 #include "collector/store/lmdb_event_store.h"
 #include "collector/store/store_env.h"
@@ -80,7 +80,7 @@ Phase runPhase(lmdb::Env& env, LmdbEventStore& store, const bench::AgentLoad& lo
       io.provider->getNetwork().parseAddress("127.0.0.1", 0).wait(io.waitScope)->listen();
   auto serving = server.serve(*listener).eagerlyEvaluate(nullptr);
   const int port = static_cast<int>(listener->getPort());
-  ingest::KjWriteSerializer writer(server.writer());
+  ingest::ThreadWriteSerializer writer(server.writer());
 
   Phase phase;
   phase.extentBefore = retention::currentSpaceUse(env).extentBytes;

@@ -45,7 +45,7 @@ struct Collector {
   IngestMetrics metrics;
   WorkerThread writer{"store-writer"};
   WorkerThread encoder{"encoder"};
-  CommitQueue queue{store, metrics, {writer.executor(), {&encoder.executor()}}, clock};
+  CommitQueue queue{store, metrics, {writer, {&encoder}}, clock};
   TokenSet tokens{{kToken}};
   AgentRegistry registry{env};
   // The seeds' hello carries the token as an older agent's shared token (no per-agent key).
