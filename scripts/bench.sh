@@ -69,7 +69,7 @@ if [ "$quick" = 1 ]; then
   ack_total=128000
 else
   events=1024000 runs=${runs:-10} hook_lines=1000000 cause_runs=20 footprint_seconds=30 fleet=1000
-  analysis_args=(--background 10000000 --releases 1000 --release-events 10000 --runs 50)
+  analysis_args=(--background 10000000 --releases 1000 --release-events 10000 --runs 200)
   ack_total=1280000
 fi
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || usage
