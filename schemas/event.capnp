@@ -13,7 +13,7 @@ struct Event {
   epoch      @1 :UInt64;   # random, created with the agent's spool
   seq        @2 :UInt64;   # per (agentId, epoch), strictly increasing, assigned in the spool
   timeNs     @3 :Int64;    # the agent's clock, UTC nanoseconds since the Unix epoch
-  receivedNs @4 :Int64;    # set by the collector when it stores the event; 0 on the agent
+  receivedNs @4 :Int64;    # set by the collector when the push arrives to be stored; 0 on the agent
   host       @5 :Text;
   service    @6 :Text;     # optional: empty when unknown
   release    @7 :Text;     # optional: empty when unknown
