@@ -47,8 +47,9 @@ void run(const Options& o, bool group) {
   auto* fulfiller = done.fulfiller.get();
   const auto start = std::chrono::steady_clock::now();
   std::vector<double> ackMs;  // written by the agents' thread until it is joined
-  std::thread agents([port, &o, fulfiller, &ackMs] {
-    bench::pushLoad(port, o, ackMs);
+  bench::Fairness fairness;   // the same
+  std::thread agents([port, &o, fulfiller, &ackMs, &fairness] {
+    fairness = bench::pushLoad(port, o, ackMs);
     fulfiller->fulfill();
   });
   done.promise.wait(io.waitScope);
@@ -67,6 +68,15 @@ void run(const Options& o, bool group) {
   std::printf("push ack latency ms: p50 %.1f p99 %.1f max %.1f (%zu pushes)\n",
               bench::percentile(ackMs, 0.5), bench::percentile(ackMs, 0.99),
               bench::percentile(ackMs, 1.0), ackMs.size());
+  if (fairness.pushesPerAgent >= 10) {
+    std::printf(
+        "fairness: starved %zu of %d agents (under 10 %% of their share when half of all pushes "
+        "were acknowledged; the slowest had %.0f %% of its share)\n",
+        fairness.starved, o.agents, fairness.slowestShare * 100);
+  } else {
+    std::printf("fairness: not judged (%zu pushes per agent; it takes at least 10)\n",
+                fairness.pushesPerAgent);
+  }
 }
 
 }  // namespace

@@ -17,18 +17,37 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-// One agent's pushing loop: keeps one push of the window in flight until every batch is sent;
-// adds each push's send -> acknowledgement time to `ackMs`.
-kj::Promise<void> pushAll(schema::Ingest::Client ingest,
-                          std::vector<std::unique_ptr<testing::BatchMessage>>& msgs,
-                          std::size_t& next, std::vector<double>& ackMs) {
-  if (next >= msgs.size()) return kj::READY_NOW;
-  auto req = ingest.pushRequest();
-  req.setEvents(msgs[next++]->batch().events);
+struct Agent {
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyClient> rpc;
+  schema::Ingest::Client ingest = nullptr;
+  std::vector<std::unique_ptr<testing::BatchMessage>> msgs;
+  std::size_t next = 0;
+  std::size_t acked = 0;
+};
+
+// What every agent's acknowledgements add to: their times, and the counts at half-time.
+struct Tally {
+  std::vector<double>& ackMs;
+  std::vector<std::unique_ptr<Agent>>& agents;
+  std::size_t half;
+  std::size_t acked = 0;
+  std::vector<std::size_t> atHalf;  // each agent's acknowledged pushes once `half` were
+};
+
+// One agent's pushing loop: keeps one push of the window in flight until every batch is sent.
+kj::Promise<void> pushAll(Agent& agent, Tally& tally) {
+  if (agent.next >= agent.msgs.size()) return kj::READY_NOW;
+  auto req = agent.ingest.pushRequest();
+  req.setEvents(agent.msgs[agent.next++]->batch().events);
   const auto sent = Steady::now();
-  return req.send().then([ingest, &msgs, &next, &ackMs, sent](auto) mutable {
-    ackMs.push_back(std::chrono::duration<double, std::milli>(Steady::now() - sent).count());
-    return pushAll(ingest, msgs, next, ackMs);
+  return req.send().then([&agent, &tally, sent](auto) {
+    tally.ackMs.push_back(std::chrono::duration<double, std::milli>(Steady::now() - sent).count());
+    ++agent.acked;
+    if (++tally.acked == tally.half) {
+      for (const auto& a : tally.agents) tally.atHalf.push_back(a->acked);
+    }
+    return pushAll(agent, tally);
   });
 }
 
@@ -40,17 +59,10 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-void pushLoad(int port, const AgentLoad& o, std::vector<double>& ackMs) {
+Fairness pushLoad(int port, const AgentLoad& o, std::vector<double>& ackMs) {
   auto io = kj::setupAsyncIo();
   const std::uint64_t batchesPerAgent = o.total / o.perBatch / static_cast<std::uint64_t>(o.agents);
-  struct Agent {
-    kj::Own<kj::AsyncIoStream> stream;
-    kj::Own<capnp::TwoPartyClient> rpc;
-    std::vector<std::unique_ptr<testing::BatchMessage>> msgs;
-    std::size_t next = 0;
-  };
   std::vector<std::unique_ptr<Agent>> agents;
-  kj::Vector<kj::Promise<void>> all;
   for (int a = 0; a < o.agents; ++a) {
     auto agent = std::make_unique<Agent>();
     const std::string id = "agent-" + std::to_string(a);
@@ -76,13 +88,26 @@ void pushLoad(int port, const AgentLoad& o, std::vector<double>& ackMs) {
     hello.getAgent().setAgentId(id);
     hello.getAgent().setHost("web-" + std::to_string(a));
     hello.setEpoch(1);
-    auto ingest = hello.send().wait(io.waitScope).getIngest();
-    for (int w = 0; w < o.window; ++w) {
-      all.add(pushAll(ingest, agent->msgs, agent->next, ackMs));
-    }
+    agent->ingest = hello.send().wait(io.waitScope).getIngest();
     agents.push_back(std::move(agent));
   }
+  const std::size_t pushes = agents.size() * static_cast<std::size_t>(batchesPerAgent);
+  Tally tally{ackMs, agents, pushes / 2};
+  kj::Vector<kj::Promise<void>> all;
+  for (auto& agent : agents) {
+    for (int w = 0; w < o.window; ++w) all.add(pushAll(*agent, tally));
+  }
   kj::joinPromises(all.releaseAsArray()).wait(io.waitScope);
+
+  Fairness fairness;
+  fairness.pushesPerAgent = static_cast<std::size_t>(batchesPerAgent);
+  const double share = static_cast<double>(batchesPerAgent) / 2;
+  fairness.slowestShare = tally.atHalf.empty() ? 0 : 1e9;
+  for (std::size_t got : tally.atHalf) {
+    if (static_cast<double>(got) < share / 10) ++fairness.starved;
+    fairness.slowestShare = std::min(fairness.slowestShare, static_cast<double>(got) / share);
+  }
+  return fairness;
 }
 
 }  // namespace octolaunch::bench
