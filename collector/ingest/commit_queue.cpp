@@ -71,13 +71,15 @@ kj::Promise<BatchResult> CommitQueue::submit(std::string agentId, std::uint64_t 
                 })
           .then([this, filled]() {
             filled->done = true;
+            metrics_.batchesEncoding--;
+            metrics_.batchesWaiting++;
             if (!committing_) flush();
           }));
   pending_.push_back(Pending{std::move(agentId), epoch, std::move(host), events, previousSeq,
                              std::move(quarantine), clock, std::move(encoding),
                              kj::mv(paf.fulfiller)});
   ++submitted_;
-  metrics_.batchesWaiting++;
+  metrics_.batchesEncoding++;
   return kj::mv(paf.promise);
 }
 

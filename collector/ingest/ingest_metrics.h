@@ -38,7 +38,8 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> eventsQuarantined{0};  // kept as received, out of the indexes
   std::atomic<std::uint64_t> batchesGap{0};  // refused: an earlier batch of the agent is missing
   std::atomic<std::uint64_t> commitTransactions{0};
-  std::atomic<std::uint64_t> batchesWaiting{0};  // gauge: checked, waiting for a transaction
+  std::atomic<std::uint64_t> batchesEncoding{0};  // gauge: checked, on an encoder thread
+  std::atomic<std::uint64_t> batchesWaiting{0};   // gauge: encoded, waiting for a transaction
   std::atomic<std::uint64_t> commitErrors{0};
   std::atomic<std::uint64_t> commitErrorsFull{0};  // map or disk full
   std::atomic<std::uint64_t> storeFull{0};         // gauge: 1 while the last commit failed full

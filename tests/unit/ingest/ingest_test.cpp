@@ -552,7 +552,8 @@ TEST_F(IngestTest, PushesArrivingDuringACommitGoInTheNextOneAndAHangUpWaitsForIt
   auto secondPush = pushAsync(secondHello.ingest, secondBatch);
   auto thirdPush = pushAsync(secondHello.ingest, thirdBatch, 50);
   turnUntil([&]() { return metrics_.batchesWaiting.load() == 2; },
-            "both pushes wait for the next transaction");
+            "both pushes are encoded and wait for the next transaction");
+  EXPECT_EQ(metrics_.batchesEncoding.load(), 0u);
   EXPECT_EQ(gate_->entered(), 1) << "a second transaction began while the first was in flight";
   EXPECT_EQ(metrics_.batchesCommitted.load(), 0u);
   gate_->open();
@@ -566,6 +567,7 @@ TEST_F(IngestTest, PushesArrivingDuringACommitGoInTheNextOneAndAHangUpWaitsForIt
   EXPECT_EQ(metrics_.commitTransactions.load(), 2u);
   EXPECT_EQ(gate_->entered(), 2);
   EXPECT_EQ(metrics_.batchesWaiting.load(), 0u);
+  EXPECT_EQ(metrics_.batchesEncoding.load(), 0u);
 }
 
 // Enrollment and identity (agent_access.h): a collector that takes enrolled agents only.
