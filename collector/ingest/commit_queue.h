@@ -29,7 +29,6 @@
 #pragma once
 
 #include <kj/async.h>
-#include <kj/vector.h>
 
 #include <cstdint>
 #include <deque>

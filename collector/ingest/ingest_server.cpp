@@ -212,8 +212,9 @@ void IngestServer::start(kj::Own<kj::AsyncIoStream>&& stream, std::string addres
   // protocol error (bad bytes, truncated or oversized message) made it abort, or the guard cut it.
   auto done =
       connection->network.onDisconnect().then([this, address, &c]() { return closed(c, address); });
-  // The connection's last pushes may still be in a transaction on the writer thread, which reads
-  // them from the connection's messages: it goes once they have been answered. Once it is
+  // The connection's last pushes may still be on an encoder or in a transaction on the writer
+  // thread, which read them from the connection's messages: it goes once they have been
+  // answered. Once it is
   // destroyed (attach), what a dropped peer made us allocate is free.
   auto gone = done.then(
       [this](bool dropped) { return queue_.settled().then([dropped]() { return dropped; }); });
