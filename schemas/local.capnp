@@ -26,4 +26,9 @@ struct LocalBatch {
 struct LocalReply {
   batch @0 :UInt64;  # the batch now stored (or already stored before)
   error @1 :Text;    # set when the batch was refused: the sender should not send it again
+  maxBatchWords @2 :UInt32;
+  # The largest batch (in words, framing included) this daemon reads on its socket; a sender aims
+  # just below it. 0 (a daemon older than this field): it reads batches of up to 1 MiB but walks
+  # each up to four times within that, so a sender aims at a quarter of it. Batches written to
+  # the queue always aim at that quarter: whichever daemon imports them reads them.
 }

@@ -86,8 +86,9 @@ FileResult readFile(int fd, uid_t owner, const std::string& name, const ImportFn
   for (;;) {
     try {
       if (buffered.tryGetReadBuffer().size() == 0) return FileResult::done;
-      capnp::InputStreamMessageReader reader(buffered, batchReaderOptions());
-      auto batch = reader.getRoot<schema::LocalBatch>();
+      capnp::InputStreamMessageReader read(buffered, batchReaderOptions());
+      BatchMessage message(read);
+      auto batch = message.getRoot<schema::LocalBatch>();
       ++stats.batches;
       if (fn(owner, batch) == ImportVerdict::retryLater) return FileResult::kept;
     } catch (const kj::Exception& e) {

@@ -22,4 +22,15 @@ capnp::ReaderOptions batchReaderOptions() {
   return options;
 }
 
+namespace {
+capnp::ReaderOptions batchTraversalOptions() {
+  capnp::ReaderOptions options = batchReaderOptions();
+  options.traversalLimitInWords = kBatchTraversalWords;
+  return options;
+}
+}  // namespace
+
+BatchMessage::BatchMessage(capnp::MessageReader& read)
+    : capnp::MessageReader(batchTraversalOptions()), read_(read) {}
+
 }  // namespace octolaunch::agent

@@ -9,6 +9,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -125,13 +126,14 @@ LocalSink::~LocalSink() {
 }
 
 std::size_t LocalSink::append(std::span<const schema::Event::Reader> events) {
-  // Cut into batches the daemon takes: about kBatchTargetWords, at most kMaxBatchEvents.
+  // Cut into batches the daemon takes: about batchTargetWords(), at most kMaxBatchEvents.
+  const std::size_t target = batchTargetWords();
   std::size_t first = 0;
   while (first < events.size()) {
     std::size_t end = first;
     std::size_t words = 0;
     while (end < events.size() && end - first < kMaxBatchEvents &&
-           (end == first || words + events[end].totalSize().wordCount <= kBatchTargetWords)) {
+           (end == first || words + events[end].totalSize().wordCount <= target)) {
       words += events[end].totalSize().wordCount;
       ++end;
     }
@@ -140,6 +142,12 @@ std::size_t LocalSink::append(std::span<const schema::Event::Reader> events) {
     first = end;
   }
   return events.size();
+}
+
+std::size_t LocalSink::batchTargetWords() const {
+  if (socket_ < 0 || namedBatchWords_ == 0) return kLegacyBatchTargetWords;
+  const std::size_t named = std::min<std::size_t>(namedBatchWords_, kMaxBatchWords);
+  return std::max(named - named / 16, std::size_t{1});
 }
 
 void LocalSink::send(kj::ArrayPtr<const capnp::word> message, std::uint64_t batch) {
@@ -164,6 +172,7 @@ bool LocalSink::exchange(kj::ArrayPtr<const capnp::word> message, std::uint64_t 
     kj::FdInputStream in(socket_);
     capnp::InputStreamMessageReader reader(in);
     auto reply = reader.getRoot<schema::LocalReply>();
+    namedBatchWords_ = reply.getMaxBatchWords();
     if (reply.hasError()) {
       warn_(std::string("the agent daemon refused the records: ") + reply.getError().cStr());
       return true;

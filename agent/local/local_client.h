@@ -16,6 +16,11 @@
 //    std::runtime_error when neither did (the queue directory is missing or refuses the file).
 //    A batch the daemon refused for good (LocalReply.error) is not queued: it warns once.
 //  * Never raises SIGPIPE; blocks at most reply_timeout per batch on the daemon.
+//  * Batches fill up to the size the daemon names in its replies (a hook learns it from the reply
+//    to its hello); to a daemon that names none, and in the queue, they stay at a quarter of
+//    kMaxBatchWords, which every daemon version reads. A batch already cut for the daemon that
+//    then goes to the queue (the daemon stopped answering) stays as it is: the daemon that named
+//    its size imports it.
 //
 // Threads: one thread at a time.
 #pragma once
@@ -55,6 +60,11 @@ class LocalSink final : public EventSink {
   std::size_t append(std::span<const schema::Event::Reader> events) override;
   // True while batches go to the daemon; false once they go to the queue.
   bool viaDaemon() const { return socket_ >= 0; }
+  // The size append() fills batches to: just below what the daemon named in its last reply, or
+  // kLegacyBatchTargetWords for a daemon that names none (an older one) and for the queue.
+  std::size_t batchTargetWords() const;
+  // Batches sent so far, to the daemon or the queue (the hello not counted).
+  std::uint64_t batchesSent() const { return nextBatch_ - 1; }
 
  private:
   void send(kj::ArrayPtr<const capnp::word> message, std::uint64_t batch);
@@ -66,6 +76,7 @@ class LocalSink final : public EventSink {
   Warn warn_;
   SessionId session_;
   std::uint64_t nextBatch_ = 1;
+  std::uint32_t namedBatchWords_ = 0;  // LocalReply.maxBatchWords of the daemon's last reply
   int socket_ = -1;
   std::unique_ptr<QueueFile> queue_;
 };

@@ -228,7 +228,8 @@ kj::Promise<void> LocalServer::serveNext(Connection& connection) {
       .then([this,
              &connection](kj::Maybe<kj::Own<capnp::MessageReader>> message) -> kj::Promise<void> {
         KJ_IF_MAYBE (m, message) {
-          return answer(connection, kj::mv(*m));
+          capnp::MessageReader& read = **m;
+          return answer(connection, kj::heap<BatchMessage>(read).attach(kj::mv(*m)));
         }
         return kj::READY_NOW;  // the sender is done
       });
@@ -248,6 +249,7 @@ kj::Promise<void> LocalServer::answer(Connection& connection,
     const auto result = records_.accept(connection.peer.uid, batch);
     auto reply = kj::heap<capnp::MallocMessageBuilder>(64u);
     auto root = reply->initRoot<schema::LocalReply>();
+    root.setMaxBatchWords(static_cast<std::uint32_t>(kMaxBatchWords));
     bool goOn = true;
     switch (result.status) {
       case LocalRecords::Status::stored:

@@ -9,7 +9,8 @@
 //    socket file left by a daemon that died is replaced; one a running daemon answers on is not
 //    (the constructor throws).
 //  * Each connection is served one batch at a time: the sender waits for the reply before the next
-//    batch, so a connection costs at most one batch (kMaxBatchWords, 1 MiB) of memory. A batch is
+//    batch, so a connection costs at most one batch (kMaxBatchWords, 1 MiB) of memory. Every
+//    reply names that size, so that a sender fills batches up to it. A batch is
 //    read within idle_timeout or the connection is closed. At most max_connections connections, and
 //    max_connections_per_user per uid, are open; a connection over either bound is closed at once
 //    (its sender falls back to the queue). Not bounded: the rate of a user's records, beyond the
