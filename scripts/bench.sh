@@ -31,7 +31,7 @@ figures=(
   journal_upload_http ingest_8_agents_vs_journal_upload_http
   store_bytes_per_event journal_bytes_per_event store_vs_journal_bytes
   ingest_64_agents_anon_per_connection ingest_64_agents_push_ack_p99 ingest_64_agents_starved
-  hook_bare hook_wrapped hook_overhead command_end_to_stored
+  hook_bare hook_wrapped hook_overhead command_end_to_stored hook_daemon_cpu_quota
   causes_p50 causes_p99 timeline_p50 timeline_p99 analysis_store_events
   event_to_queryable_idle_p50 event_to_queryable_idle_p99
   event_to_queryable_load_p50 event_to_queryable_load_p99
@@ -324,8 +324,12 @@ fi
 
 # ---- hook overhead; command end -> stored -------------------------------------------------------
 if want hook; then
-log "hook wrapper: $hook_lines lines"
-hook=$(bash "$benchdir/hook_pipeline_bench.sh" "$bin" "$hook_lines" "$runs") || hook=""
+# At least 20 rounds in the full run: a round takes seconds, and this VM's speed drifts by tens of
+# percent between rounds, more than the wrapper's cost.
+hook_rounds=$runs
+[ "$quick" = 1 ] || [ "$hook_rounds" -ge 20 ] || hook_rounds=20
+log "hook wrapper: $hook_lines lines, $hook_rounds rounds"
+hook=$(bash "$benchdir/hook_pipeline_bench.sh" "$bin" "$hook_lines" "$hook_rounds") || hook=""
 printf '%s\n' "$hook" | sed -n 's/^round /[hook] round /p' >&2
 hook_figure() {  # LABEL: "median spread" of the line that starts with LABEL
   sed -n "s/^$1 *\([0-9.]*\) s  (spread \([0-9.]*\) %).*/\1 \2/p" <<<"$hook"
@@ -338,8 +342,14 @@ emit hook_wrapped "${hw:-}" s
 emit hook_wrapped_spread_pct "${hw_spread:-}" %
 emit hook_overhead "$(sed -n 's/.*(overhead \(-\{0,1\}[0-9.]*\) %)$/\1/p' <<<"$hook")" %
 emit command_end_to_stored "$(sed -n 's/^command end -> all stored: *\([0-9.]*\) s.*/\1/p' <<<"$hook")" s
+hook_quota=$(sed -n 's/^daemon: as its unit runs it: .*CPUQuota=\([0-9]*\)%.*/\1/p' <<<"$hook")
+if [ -n "$hook_quota" ]; then
+  emit hook_daemon_cpu_quota "$hook_quota" %
 else
-  unselected hook_bare hook_wrapped hook_overhead command_end_to_stored
+  skip hook_daemon_cpu_quota "$(sed -n 's/^daemon: //p' <<<"$hook")"
+fi
+else
+  unselected hook_bare hook_wrapped hook_overhead command_end_to_stored hook_daemon_cpu_quota
 fi
 
 # ---- causes / timeline over a large store -------------------------------------------------------
