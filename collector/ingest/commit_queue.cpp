@@ -189,6 +189,9 @@ void CommitQueue::finish(Group& group, Outcome& outcome) {
     metrics_.commitTransactions++;
     noteFull(false, {});
     for (std::size_t i = 0; i < pendings.size(); ++i) answer(pendings[i], outcome.results[i]);
+    metrics_.lastCommitUnixNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
   }
   answered(pendings.size());
   if (!pending_.empty() && !flushScheduled_) {

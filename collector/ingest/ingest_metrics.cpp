@@ -110,6 +110,9 @@ std::string IngestMetrics::prometheus() const {
   }
   out.single("octolaunch_ingest_commit_seconds_total", "counter", "Time spent in event commits.",
              static_cast<double>(commitNanosTotal.load()) / 1e9);
+  out.single("octolaunch_ingest_last_commit_timestamp_seconds", "gauge",
+             "Unix time the last event transaction was committed and answered (0: none yet).",
+             static_cast<double>(lastCommitUnixNs.load()) / 1e9);
   return out.take();
 }
 

@@ -44,6 +44,8 @@ struct IngestMetrics {
   std::atomic<std::uint64_t> commitErrorsFull{0};  // map or disk full
   std::atomic<std::uint64_t> storeFull{0};         // gauge: 1 while the last commit failed full
   std::atomic<std::uint64_t> commitNanosTotal{0};
+  // gauge: the wall time (Unix ns) the last event transaction was answered; 0 before the first.
+  std::atomic<std::int64_t> lastCommitUnixNs{0};
   std::atomic<std::uint64_t> reportsRejected{0};  // report() calls over the limits
 
   AgentStatusTable agents;

@@ -51,8 +51,12 @@ struct Observed {
 };
 
 TEST(Metrics, TheCollectorDescribesItselfItsRequestsEventsAndAgents) {
+  const double testStart = static_cast<double>(std::time(nullptr));
   Observed o;
   o.collector.start();
+  // No event transaction yet: the time of the last one is 0.
+  EXPECT_EQ(o.scrape().value("octolaunch_ingest_last_commit_timestamp_seconds"), 0.0)
+      << o.scrapeText();
   Process agent({.argv = o.agentArgs("run"), .captureStdout = false});
 
   auto hook = o.agentArgs("hook");
@@ -97,6 +101,12 @@ TEST(Metrics, TheCollectorDescribesItselfItsRequestsEventsAndAgents) {
   EXPECT_LE(*started, now + 1);
   EXPECT_EQ(m.types["process_cpu_seconds_total"], "counter");
   EXPECT_EQ(m.types["process_resident_memory_bytes"], "gauge");
+  // When the hook's events were committed: after this test began, not after this scrape.
+  const auto lastCommit = m.value("octolaunch_ingest_last_commit_timestamp_seconds");
+  ASSERT_TRUE(lastCommit);
+  EXPECT_GE(*lastCommit, testStart);
+  EXPECT_LE(*lastCommit, now + 1);
+  EXPECT_EQ(m.types["octolaunch_ingest_last_commit_timestamp_seconds"], "gauge");
 
   // Requests by route pattern and code: the scrapes so far answered 200; a release id is not a
   // label value, its route pattern is.
