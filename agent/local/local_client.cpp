@@ -49,10 +49,13 @@ int connectTo(const std::filesystem::path& path, std::chrono::milliseconds timeo
   return fd;
 }
 
+// The batch's events, framed. sizeHint: their words; the message is built in one segment of
+// that size (and a little more), so no far pointer makes it larger than its parts.
 kj::Array<capnp::word> encode(const SessionId& session, std::uint64_t number,
                               schema::LocalBatch::Kind kind,
-                              std::span<const schema::Event::Reader> events) {
-  capnp::MallocMessageBuilder message;
+                              std::span<const schema::Event::Reader> events, std::size_t sizeHint) {
+  constexpr std::size_t kRootWords = 64;  // the batch's own fields and the list's tag
+  capnp::MallocMessageBuilder message(static_cast<capnp::uint>(sizeHint + kRootWords));
   auto batch = message.initRoot<schema::LocalBatch>();
   batch.setSession(kj::arrayPtr(session.data(), session.size()));
   batch.setBatch(number);
@@ -116,7 +119,7 @@ LocalSink::LocalSink(LocalClientOptions options, Warn warn)
   }
   if (options_.kind == schema::LocalBatch::Kind::HOOK) {
     // Hello: batch 0, no events. The daemon counts this hook as recording from now on.
-    auto hello = encode(session_, 0, options_.kind, {});
+    auto hello = encode(session_, 0, options_.kind, {}, 0);
     if (!exchange(hello, 0)) disconnect("it did not answer");
   }
 }
@@ -126,8 +129,11 @@ LocalSink::~LocalSink() {
 }
 
 std::size_t LocalSink::append(std::span<const schema::Event::Reader> events) {
-  // Cut into batches the daemon takes: about batchTargetWords(), at most kMaxBatchEvents.
+  // Cut into batches the daemon takes: about batchTargetWords(), at most kMaxBatchEvents, and
+  // never more than the daemon reads once framed (halved until it fits; a single event is sent
+  // as it is).
   const std::size_t target = batchTargetWords();
+  const std::size_t limit = batchLimitWords();
   std::size_t first = 0;
   while (first < events.size()) {
     std::size_t end = first;
@@ -137,17 +143,31 @@ std::size_t LocalSink::append(std::span<const schema::Event::Reader> events) {
       words += events[end].totalSize().wordCount;
       ++end;
     }
+    auto message =
+        encode(session_, nextBatch_, options_.kind, events.subspan(first, end - first), words);
+    while (message.size() > limit && end - first > 1) {
+      end = first + (end - first) / 2;
+      words = 0;
+      for (std::size_t i = first; i < end; ++i) words += events[i].totalSize().wordCount;
+      message =
+          encode(session_, nextBatch_, options_.kind, events.subspan(first, end - first), words);
+    }
     const std::uint64_t number = nextBatch_++;
-    send(encode(session_, number, options_.kind, events.subspan(first, end - first)), number);
+    send(message, number);
     first = end;
   }
   return events.size();
 }
 
+std::size_t LocalSink::batchLimitWords() const {
+  if (socket_ < 0 || namedBatchWords_ == 0) return kMaxBatchWords;
+  return std::min<std::size_t>(namedBatchWords_, kMaxBatchWords);
+}
+
 std::size_t LocalSink::batchTargetWords() const {
   if (socket_ < 0 || namedBatchWords_ == 0) return kLegacyBatchTargetWords;
-  const std::size_t named = std::min<std::size_t>(namedBatchWords_, kMaxBatchWords);
-  return std::max(named - named / 16, std::size_t{1});
+  const std::size_t limit = batchLimitWords();
+  return std::max(limit - limit / 16, std::size_t{1});
 }
 
 void LocalSink::send(kj::ArrayPtr<const capnp::word> message, std::uint64_t batch) {

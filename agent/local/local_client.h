@@ -63,6 +63,9 @@ class LocalSink final : public EventSink {
   // The size append() fills batches to: just below what the daemon named in its last reply, or
   // kLegacyBatchTargetWords for a daemon that names none (an older one) and for the queue.
   std::size_t batchTargetWords() const;
+  // The most a batch may take framed: what the daemon named (at most kMaxBatchWords), or
+  // kMaxBatchWords, the bound of every daemon version.
+  std::size_t batchLimitWords() const;
   // Batches sent so far, to the daemon or the queue (the hello not counted).
   std::uint64_t batchesSent() const { return nextBatch_ - 1; }
 

@@ -34,36 +34,54 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr unsigned kEvents = 3000;
-constexpr std::size_t kLineBytes = 1000;  // 3000 lines of 1000 bytes: about 3 MiB
-
-// kEvents hook.output events of kLineBytes each, as a hook's recorder hands them to its sink.
+// Hook output lines as separate hook.output events, as a hook's recorder could hand them to its
+// sink: `count` lines of `lineBytes` each.
 class HookLines {
  public:
-  HookLines() {
-    auto list = message_.initRoot<schema::LocalBatch>().initEvents(kEvents);
-    for (unsigned i = 0; i < kEvents; ++i) {
+  HookLines(unsigned count, std::size_t lineBytes) {
+    auto list = message_.initRoot<schema::LocalBatch>().initEvents(count);
+    for (unsigned i = 0; i < count; ++i) {
       auto event = list[i];
       event.setService("api");
       event.setRelease("r1");
       auto output = event.initPayload().initHookOutput();
       output.setLineNo(i + 1);
-      std::string line(kLineBytes, static_cast<char>('a' + i % 26));
+      std::string line(lineBytes, static_cast<char>('a' + i % 26));
       output.setLine(line);
     }
-    for (auto event : message_.getRoot<schema::LocalBatch>().asReader().getEvents())
+    for (auto event : message_.getRoot<schema::LocalBatch>().asReader().getEvents()) {
       readers_.push_back(event);
+      words_ += event.totalSize().wordCount;
+    }
   }
   std::span<const schema::Event::Reader> events() const { return readers_; }
+  std::size_t count() const { return readers_.size(); }
+  std::size_t words() const { return words_; }  // of the events, unframed
 
  private:
   capnp::MallocMessageBuilder message_;
   std::vector<schema::Event::Reader> readers_;
+  std::size_t words_ = 0;
 };
+
+// About 3 MiB in lines of 1000 bytes; and about 5 MiB in 30,000 lines of 60 bytes, whose five
+// pointers each would take a batch past its bound if they became far pointers when framed.
+const HookLines& longLines() {
+  static const HookLines lines(3000, 1000);
+  return lines;
+}
+const HookLines& shortLines() {
+  static const HookLines lines(30000, 60);
+  return lines;
+}
+
+std::size_t batchesOf(std::size_t words, std::size_t batchWords) {
+  return (words + batchWords - 1) / batchWords;
+}
 
 std::size_t spooledLines(Spool& spool) {
   std::size_t lines = 0;
-  spool.readAfter(0, kEvents * 2, [&](std::uint64_t, kj::ArrayPtr<const capnp::word>) { ++lines; });
+  spool.readAfter(0, 1u << 20, [&](std::uint64_t, kj::ArrayPtr<const capnp::word>) { ++lines; });
   return lines;
 }
 
@@ -99,25 +117,29 @@ class LocalBatchSize : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::ostringstream log_;
   std::vector<std::string> warnings_;
   LocalSink::Warn warn_ = [this](const std::string& w) { warnings_.push_back(w); };
 };
 
-TEST_F(LocalBatchSize, AHookFillsBatchesToTheSizeTheDaemonNamesAndItStoresEveryLine) {
-  auto spool = Spool::open({dir_ / "spool"});
+// Hands `lines` to the real daemon (LocalServer, LocalRecords, Spool) through a hook's
+// LocalSink, and checks that the hook learnt the daemon's size, filled its batches to it and
+// that every line is in the spool.
+void recordThroughTheDaemon(const testing::TempDir& dir, const HookLines& lines,
+                            const LocalClientOptions& sinkOptions) {
+  std::ostringstream log;
+  auto spool = Spool::open({dir / "spool"});
   LocalRecords records(*spool, [](const DeployFinished&) {});
   auto io = std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
-  LocalServer server(*io, records, {.socket = dir_ / "agent.sock", .queueDir = dir_ / "queue"},
+  LocalServer server(*io, records, {.socket = dir / "agent.sock", .queueDir = dir / "queue"},
                      std::make_shared<spdlog::logger>(
-                         "local", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_)));
+                         "local", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
   auto running = server.run().eagerlyEvaluate(nullptr);
 
-  const HookLines lines;
+  std::vector<std::string> warnings;
   std::atomic<bool> done = false;
   std::size_t target = 0, batches = 0, appended = 0;
   std::thread hook([&] {
-    LocalSink sink(sinkOptions(), warn_);
+    LocalSink sink(sinkOptions, [&](const std::string& w) { warnings.push_back(w); });
     target = sink.batchTargetWords();  // learnt from the reply to the hook's hello
     appended = sink.append(lines.events());
     batches = sink.batchesSent();
@@ -130,15 +152,24 @@ TEST_F(LocalBatchSize, AHookFillsBatchesToTheSizeTheDaemonNamesAndItStoresEveryL
       },
       30s, 1ms);
   hook.join();
-  ASSERT_TRUE(finished) << log_.str();
-  EXPECT_TRUE(warnings_.empty()) << warnings_.front();
+  ASSERT_TRUE(finished) << log.str();
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
   EXPECT_EQ(target, kBatchTargetWords);
-  EXPECT_GT(target, kLegacyBatchTargetWords);
-  EXPECT_EQ(appended, kEvents);
-  // About 3 MiB in batches just under 1 MiB: four, where the quarter size took thirteen.
-  EXPECT_LE(batches, 4u);
-  EXPECT_EQ(spooledLines(*spool), kEvents) << log_.str();
+  EXPECT_EQ(appended, lines.count());
+  // Batches as large as the daemon takes: about as many as the named size gives, far fewer
+  // than at a quarter of it.
+  EXPECT_LE(batches, batchesOf(lines.words(), kBatchTargetWords) + 1);
+  EXPECT_LT(batches, batchesOf(lines.words(), kLegacyBatchTargetWords) / 2);
+  EXPECT_EQ(spooledLines(*spool), lines.count()) << log.str();
   EXPECT_EQ(server.handOverCounts().batchesRefused, 0u);
+}
+
+TEST_F(LocalBatchSize, AHookFillsBatchesToTheSizeTheDaemonNamesAndItStoresEveryLine) {
+  recordThroughTheDaemon(dir_, longLines(), sinkOptions());
+}
+
+TEST_F(LocalBatchSize, ManyShortLinesFillBatchesToTheSizeAndNoBatchFramesPastIt) {
+  recordThroughTheDaemon(dir_, shortLines(), sinkOptions());
 }
 
 TEST_F(LocalBatchSize, ToADaemonThatNamesNoSizeBatchesStayAtAQuarterAndEveryOneIsReadable) {
@@ -177,7 +208,7 @@ TEST_F(LocalBatchSize, ToADaemonThatNamesNoSizeBatchesStayAtAQuarterAndEveryOneI
     ::close(fd);
   });
 
-  const HookLines lines;
+  const HookLines& lines = shortLines();
   std::size_t target = 0, appended = 0;
   {
     LocalSink sink(sinkOptions(), warn_);
@@ -189,19 +220,19 @@ TEST_F(LocalBatchSize, ToADaemonThatNamesNoSizeBatchesStayAtAQuarterAndEveryOneI
   EXPECT_TRUE(failure.empty()) << failure;
   EXPECT_TRUE(warnings_.empty()) << warnings_.front();
   EXPECT_EQ(target, kLegacyBatchTargetWords);
-  EXPECT_EQ(appended, kEvents);
-  EXPECT_EQ(spooledLines(*spool), kEvents);
+  EXPECT_EQ(appended, lines.count());
+  EXPECT_EQ(spooledLines(*spool), lines.count());
   EXPECT_LE(largestBatch, kLegacyBatchTargetWords + kLegacyBatchTargetWords / 16);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "queue") &&
                !std::filesystem::is_empty(dir_ / "queue"));
 }
 
 TEST_F(LocalBatchSize, QueuedBatchesStayAtAQuarterSoThatAnyDaemonVersionImportsThem) {
-  const HookLines lines;
+  const HookLines& lines = shortLines();
   {
     LocalSink sink(sinkOptions(), warn_);  // no daemon: everything goes to the queue
     EXPECT_EQ(sink.batchTargetWords(), kLegacyBatchTargetWords);
-    EXPECT_EQ(sink.append(lines.events()), kEvents);
+    EXPECT_EQ(sink.append(lines.events()), lines.count());
   }
   ASSERT_FALSE(warnings_.empty());  // it said that the daemon is not reachable
   auto spool = Spool::open({dir_ / "spool"});
@@ -220,7 +251,7 @@ TEST_F(LocalBatchSize, QueuedBatchesStayAtAQuarterSoThatAnyDaemonVersionImportsT
     ::close(fd);
   }
   EXPECT_EQ(files, 1u);
-  EXPECT_EQ(spooledLines(*spool), kEvents);
+  EXPECT_EQ(spooledLines(*spool), lines.count());
 }
 
 }  // namespace
