@@ -214,8 +214,7 @@ void IngestServer::start(kj::Own<kj::AsyncIoStream>&& stream, std::string addres
       connection->network.onDisconnect().then([this, address, &c]() { return closed(c, address); });
   // The connection's last pushes may still be on an encoder or in a transaction on the writer
   // thread, which read them from the connection's messages: it goes once they have been
-  // answered. Once it is
-  // destroyed (attach), what a dropped peer made us allocate is free.
+  // answered. Once it is destroyed (attach), what a dropped peer made us allocate is free.
   auto gone = done.then(
       [this](bool dropped) { return queue_.settled().then([dropped]() { return dropped; }); });
   connections_.add(gone.attach(kj::mv(connection)).then([this](bool dropped) {
